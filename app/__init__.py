@@ -1,0 +1,1 @@
+"""The candleterm application: command line, main window and the wiring between parts."""

@@ -1,0 +1,207 @@
+"""The `candleterm` command: the app, and import/export/demo commands on a bar store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.paths import default_store_path
+from app.progress import ConsoleProgress
+from data.store import StoreError
+from engine.sessions import PRESETS
+from engine.timeframes import TIMEFRAMES
+
+EPILOG = """\
+commands:
+  (none)    open the chart window on the store (created with demo data on first launch)
+  import    import bars or ticks from a CSV or Parquet file
+  export    write a symbol's bars to a Parquet or CSV file
+  demo      fill a store with the synthetic demo history
+  symbols   list the instruments in a store
+
+Run `candleterm COMMAND --help` for a command's options.
+"""
+
+
+def _db_arg(parser: argparse.ArgumentParser, default=argparse.SUPPRESS) -> None:
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=default,
+        metavar="PATH",
+        help=f"bar store file (default: {default_store_path()})",
+    )
+
+
+def _time_arg(text: str) -> int:
+    try:
+        return int(np.datetime64(text, "ns").astype(np.int64))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"bad time {text!r}: use ISO format in UTC, e.g. 2024-01-31 or 2024-01-31T14:30"
+        ) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="candleterm",
+        description="Candlestick charting terminal: multi-timeframe charts over years of "
+        "1-minute history.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _db_arg(parser, default=None)
+    parser.add_argument("--symbol", help="symbol to show first (default: the first stored)")
+    parser.add_argument("--theme", choices=("dark", "light"), default="dark")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    imp = commands.add_parser(
+        "import",
+        help="import bars or ticks from a CSV or Parquet file",
+        description="Import a CSV (any delimiter, optional header, date and time in one or two "
+        "columns, or epoch s/ms/us/ns) or Parquet file of bars or ticks. Ticks (trades, or "
+        "bid/ask quotes as their mid price) are aggregated into bars. Every bad row is "
+        "reported with its line; by default nothing is imported if any row is bad.",
+    )
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--symbol", required=True)
+    imp.add_argument(
+        "--calendar",
+        choices=sorted(PRESETS),
+        help="trading calendar (required for a new symbol)",
+    )
+    imp.add_argument(
+        "--tz", default="UTC", help="time zone of timestamps without an offset (default UTC)"
+    )
+    imp.add_argument(
+        "--label",
+        choices=("start", "end"),
+        default="start",
+        help="the file's bar timestamps are the bar's open (start) or close (end)",
+    )
+    imp.add_argument(
+        "--columns",
+        help="column mapping: by position 'date,time,open,high,low,close,volume,skip' or by "
+        "name 'ts=timestamp,open=o,...'; fields: ts date time open high low close volume "
+        "price qty bid ask",
+    )
+    imp.add_argument("--timeframe", default="1m", choices=TIMEFRAMES)
+    imp.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the good rows and write the bad ones to FILE.rejects.csv",
+    )
+    imp.add_argument("--rejects", type=Path, help="where --skip-bad writes the rejected rows")
+    imp.add_argument("--delimiter", help="field delimiter (default: detected)")
+    header = imp.add_mutually_exclusive_group()
+    header.add_argument("--header", dest="header", action="store_true", default=None)
+    header.add_argument("--no-header", dest="header", action="store_false")
+    imp.add_argument("--epoch-unit", choices=("s", "ms", "us", "ns"))
+    imp.add_argument("--tick-size", type=float, help="price increment (default: guessed)")
+    imp.add_argument("--description", default="")
+    _db_arg(imp)
+
+    exp = commands.add_parser("export", help="write a symbol's bars to Parquet or CSV")
+    exp.add_argument("symbol")
+    exp.add_argument("out", type=Path, help="output file, .parquet or .csv")
+    exp.add_argument("--timeframe", default="1m", choices=TIMEFRAMES)
+    exp.add_argument("--start", type=_time_arg, help="first bar time (UTC, ISO)")
+    exp.add_argument("--end", type=_time_arg, help="end time, exclusive (UTC, ISO)")
+    _db_arg(exp)
+
+    demo = commands.add_parser("demo", help="fill a store with synthetic demo history")
+    demo.add_argument("--years", type=float, default=2.0)
+    demo.add_argument("--seed", type=int, default=7)
+    _db_arg(demo)
+
+    sym = commands.add_parser("symbols", help="list instruments with their bar ranges")
+    _db_arg(sym)
+    return parser
+
+
+def _cmd_import(args, store) -> int:
+    from data.importer import BarLabel, ImportOptions, import_file
+
+    opts = ImportOptions(
+        symbol=args.symbol,
+        calendar=args.calendar,
+        tz=args.tz,
+        label=BarLabel(args.label),
+        columns=args.columns,
+        timeframe=args.timeframe,
+        skip_bad=args.skip_bad,
+        delimiter=args.delimiter,
+        header=args.header,
+        epoch_unit=args.epoch_unit,
+        tick_size=args.tick_size,
+        description=args.description,
+        rejects_path=args.rejects,
+    )
+    progress = ConsoleProgress()
+    try:
+        report = import_file(store, args.file, opts, progress)
+    finally:
+        progress.finish()
+    print(report.summary())
+    return 0
+
+
+def _cmd_export(args, store) -> int:
+    from data.export import export_bars
+
+    n = export_bars(store, args.symbol, args.timeframe, args.out, args.start, args.end)
+    print(f"wrote {n} {args.timeframe} bars of {args.symbol} to {args.out}")
+    return 0
+
+
+def _cmd_demo(args, store) -> int:
+    from data.demo import create_demo_store
+
+    progress = ConsoleProgress()
+    try:
+        n = create_demo_store(store, time.time_ns(), years=args.years, seed=args.seed,
+                              progress=progress)
+    finally:
+        progress.finish()
+    print(f"wrote {n:,} demo bars to {store.path}")
+    return 0
+
+
+def _cmd_symbols(args, store) -> int:
+    for ins in store.instruments():
+        span = store.time_range(ins.symbol)
+        when = (
+            "no 1m bars"
+            if span is None
+            else f"{np.datetime64(span[0], 'ns')} .. {np.datetime64(span[1], 'ns')} UTC"
+        )
+        print(f"{ins.symbol:<12} {ins.calendar:<11} {ins.tz:<18} tick {ins.tick_size:<8g} {when}")
+    return 0
+
+
+_COMMANDS = {"import": _cmd_import, "export": _cmd_export, "demo": _cmd_demo, "symbols": _cmd_symbols}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    db = args.db or default_store_path()
+    try:
+        if args.command is None:
+            from app.gui import run_gui
+
+            return run_gui(db, args.symbol, args.theme)
+        from data.store import BarStore
+
+        if args.command == "export" and not db.exists():
+            raise StoreError(f"no bar store at {db}")
+        with BarStore(db) as store:
+            return _COMMANDS[args.command](args, store)
+    except (StoreError, ValueError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+        print(f"candleterm: error: {message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,11 @@
+"""Where candleterm keeps its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+
+def default_store_path() -> Path:
+    return platformdirs.user_data_path("candleterm", appauthor=False) / "candleterm.duckdb"

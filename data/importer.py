@@ -1,0 +1,353 @@
+"""Import bars or ticks from CSV/Parquet files into the bar store.
+
+Every row is checked: unparseable values, non-finite prices, high < low and the other bar
+bounds, negative volume, rows out of time order, and duplicate timestamps with different values
+(exact duplicates are merged and counted). By default a file with any bad row imports nothing
+and the error lists the bad rows with their line numbers; with `skip_bad` the good rows are
+imported and the rejects written to a side file. The write is one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import enum
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from data.columns import ColumnMap, Kind, infer_columns
+from data.numbers import to_float
+from data.store import BarStore, Instrument, check_symbol
+from data.tables import Progress, RawTable, read_table
+from data.timestamps import ParsedTimes, parse_date_time, parse_timestamps
+from engine.aggregate import ticks_to_bars
+from engine.bars import Bars, describe_invalid_row, invalid_row_mask
+from engine.sessions import calendar
+from engine.timeframes import check_timeframe, is_intraday, period_ns
+
+MAX_LISTED = 20
+
+
+class BarLabel(enum.Enum):
+    """Which instant a file's bar timestamps name: the bar's open or its close."""
+
+    START = "start"
+    END = "end"
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportOptions:
+    symbol: str
+    calendar: str | None = None  # required for a symbol the store does not know yet
+    tz: str = "UTC"  # zone of timestamps without an offset
+    label: BarLabel = BarLabel.START
+    columns: str | None = None
+    timeframe: str = "1m"
+    skip_bad: bool = False
+    delimiter: str | None = None
+    header: bool | None = None
+    epoch_unit: str | None = None
+    tick_size: float | None = None
+    description: str = ""
+    rejects_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        check_symbol(self.symbol)
+        check_timeframe(self.timeframe)
+        if self.calendar is not None:
+            calendar(self.calendar)
+        if self.label is BarLabel.END and not is_intraday(self.timeframe):
+            raise ValueError(
+                f"--label end needs an intraday timeframe, not {self.timeframe!r}: "
+                "daily and weekly bars are labelled by their trading day"
+            )
+        if self.epoch_unit not in (None, "s", "ms", "us", "ns"):
+            raise ValueError(f"epoch unit {self.epoch_unit!r}: use s, ms, us or ns")
+
+
+@dataclasses.dataclass
+class ImportReport:
+    path: Path
+    symbol: str
+    timeframe: str
+    kind: str = ""
+    columns: str = ""
+    rows_read: int = 0
+    bars: int = 0
+    bad_rows: int = 0
+    bad_listed: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    duplicates_merged: int = 0
+    outside_sessions: int = 0
+    rejects_path: Path | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+    row_word: str = "line"
+    tick_size: float = 0.01
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.path.name}: {self.rows_read} {self.kind} rows ({self.columns}) -> "
+            f"{self.bars} {self.timeframe} bars of {self.symbol} in {self.seconds:.2f} s"
+        ]
+        if self.duplicates_merged:
+            lines.append(f"{self.duplicates_merged} exact duplicate rows merged")
+        if self.bad_rows:
+            lines.append(f"{self.bad_rows} bad rows skipped, written to {self.rejects_path}")
+        if self.outside_sessions:
+            lines.append(
+                f"warning: {self.outside_sessions} bars fall outside the calendar's sessions; "
+                "check --calendar, --tz and --label"
+            )
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+
+class ImportRejected(ValueError):
+    """The file has bad rows and skip_bad was not given; nothing was imported."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        listed = "\n".join(
+            f"  {report.row_word} {line}: {reason}" for line, reason in report.bad_listed
+        )
+        more = report.bad_rows - len(report.bad_listed)
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{report.path}: {report.bad_rows} bad rows, nothing was imported:\n{listed}{tail}\n"
+            "Fix these rows, or pass --skip-bad to import the good rows and write the rejects "
+            "to a side file."
+        )
+
+
+class _BadRows:
+    """Rows found bad so far, with the first reason found for each."""
+
+    def __init__(self, n: int) -> None:
+        self.mask = np.zeros(n, dtype=bool)
+        self.reasons: dict[int, str] = {}
+
+    def mark(self, mask: np.ndarray, reason: Callable[[int], str]) -> None:
+        new = mask & ~self.mask
+        for i in np.flatnonzero(new):
+            self.reasons[int(i)] = reason(int(i))
+        self.mask |= new
+
+    def good(self) -> np.ndarray:
+        return np.flatnonzero(~self.mask)
+
+
+def fmt_ts(ts_ns: int) -> str:
+    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[ms]")).replace("T", " ")
+
+
+def _times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions) -> ParsedTimes:
+    if "ts" in cmap.roles:
+        return parse_timestamps(
+            raw.columns[cmap.roles["ts"]], tz=opts.tz, epoch_unit=opts.epoch_unit
+        )
+    return parse_date_time(
+        raw.columns[cmap.roles["date"]], raw.columns[cmap.roles["time"]], tz=opts.tz
+    )
+
+
+def _floats(raw: RawTable, cmap: ColumnMap, roles: tuple[str, ...], bad: _BadRows) -> dict:
+    out = {}
+    for role in roles:
+        if role not in cmap.roles:
+            continue
+        column = raw.columns[cmap.roles[role]]
+        values, unparseable = to_float(column)
+        bad.mark(unparseable, lambda i, col=column, r=role: f"unparseable {r} {col[i].as_py()!r}")
+        out[role] = values
+    return out
+
+
+def _check_order(ts: np.ndarray, raw: RawTable, bad: _BadRows) -> None:
+    """Mark rows earlier than the latest good row before them."""
+    idx = bad.good()
+    if len(idx) < 2:
+        return
+    t = ts[idx]
+    run_max = np.maximum.accumulate(t)
+    max_pos = np.maximum.accumulate(np.where(t == run_max, np.arange(len(t)), 0))
+    back = np.zeros(len(t), dtype=bool)
+    back[1:] = t[1:] < run_max[:-1]
+    if not back.any():
+        return
+    where = np.zeros(len(ts), dtype=bool)
+    where[idx[back]] = True
+    pos_in_idx = {int(p): k for k, p in enumerate(idx)}
+
+    def reason(i: int) -> str:
+        k = pos_in_idx[i]
+        j = idx[max_pos[k - 1]]
+        return (
+            f"time {fmt_ts(ts[i])} is before {fmt_ts(ts[j])} on {raw.row_word} "
+            f"{raw.line[j]}: rows must be in time order"
+        )
+
+    bad.mark(where, reason)
+
+
+def _bars_from(raw, cmap, opts, ts, bad, report) -> Bars:
+    values = _floats(raw, cmap, ("open", "high", "low", "close", "volume"), bad)
+    o, h, lo, c = (values[k] for k in ("open", "high", "low", "close"))
+    v = values.get("volume", np.zeros(len(ts)))
+    with np.errstate(invalid="ignore"):
+        broken = invalid_row_mask(ts, o, h, lo, c, v)
+    bad.mark(broken, lambda i: describe_invalid_row(i, o[i], h[i], lo[i], c[i], v[i]))
+    if opts.label is BarLabel.END:
+        ts = ts - period_ns(opts.timeframe)
+    _check_order(ts, raw, bad)
+    idx = bad.good()
+    same = np.zeros(len(idx), dtype=bool)
+    if len(idx) > 1:
+        same[1:] = ts[idx[1:]] == ts[idx[:-1]]
+    if same.any():
+        prev = np.concatenate(([0], idx[:-1]))
+        cols = (o, h, lo, c, v)
+        identical = same & np.all([col[idx] == col[prev] for col in cols], axis=0)
+        report.duplicates_merged = int(identical.sum())
+        conflict = np.zeros(len(ts), dtype=bool)
+        conflict[idx[same & ~identical]] = True
+        prev_of = dict(zip(idx.tolist(), prev.tolist(), strict=True))
+        bad.mark(
+            conflict,
+            lambda i: f"duplicate time {fmt_ts(ts[i])} with other values than "
+            f"{raw.row_word} {raw.line[prev_of[i]]}",
+        )
+        keep = np.ones(len(ts), dtype=bool)
+        keep[idx[identical]] = False
+        idx = np.flatnonzero(keep & ~bad.mask)
+    return Bars.from_arrays(ts[idx], o[idx], h[idx], lo[idx], c[idx], v[idx])
+
+
+def _bars_from_ticks(raw, cmap, opts, ts, bad, report) -> Bars:
+    if not is_intraday(opts.timeframe):
+        raise ValueError(f"ticks are imported into an intraday timeframe, not {opts.timeframe!r}")
+    if cmap.kind is Kind.QUOTES:
+        values = _floats(raw, cmap, ("bid", "ask"), bad)
+        bid, ask = values["bid"], values["ask"]
+        with np.errstate(invalid="ignore"):
+            broken = ~(np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (bid <= ask))
+        bad.mark(broken, lambda i: f"bid {bid[i]!r} and ask {ask[i]!r}: need 0 < bid <= ask")
+        price = (bid + ask) / 2
+        qty = np.ones(len(ts))  # tick volume: one per quote
+    else:
+        values = _floats(raw, cmap, ("price", "qty"), bad)
+        price = values["price"]
+        qty = values.get("qty", np.zeros(len(ts)))
+        with np.errstate(invalid="ignore"):
+            broken = ~(np.isfinite(price) & (price > 0) & np.isfinite(qty) & (qty >= 0))
+        bad.mark(broken, lambda i: f"price {price[i]!r} and qty {qty[i]!r}: need price > 0, qty >= 0")
+    _check_order(ts, raw, bad)
+    idx = bad.good()
+    return ticks_to_bars(ts[idx], price[idx], qty[idx], period_ns(opts.timeframe))
+
+
+def _tick_size_guess(raw: RawTable, cmap: ColumnMap) -> float:
+    role = next(r for r in ("close", "price", "bid") if r in cmap.roles)
+    column = raw.names.index(cmap.roles[role])
+    decimals = 0
+    for row in raw.sample:
+        if column < len(row):
+            text = row[column].strip()
+            if "." in text and "e" not in text.lower():
+                decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
+    return 10.0 ** -min(decimals, 10)
+
+
+def read_file(
+    path: str | Path, opts: ImportOptions, progress: Progress | None = None
+) -> tuple[Bars, ImportReport, Callable[[], None]]:
+    """Parse and check a file. Returns the good bars, the report, and a function that writes
+    the rejects side file (a no-op when nothing was rejected). Raises ImportRejected when
+    rows are bad and skip_bad is off."""
+    started = time.perf_counter()
+    path = Path(path)
+    raw = read_table(path, delimiter=opts.delimiter, header=opts.header, progress=progress)
+    cmap = infer_columns(raw, opts.columns)
+    report = ImportReport(path, opts.symbol, opts.timeframe, row_word=raw.row_word)
+    report.kind = cmap.kind.value
+    report.columns = cmap.describe()
+    report.notes.extend(raw.notes)
+    n = len(raw.line)
+    report.rows_read = n + len(raw.bad_rows)
+    if progress is not None:
+        progress("checking", 0.0)
+    bad = _BadRows(n)
+    times = _times(raw, cmap, opts)
+    bad.mark(times.bad, lambda i: times.reasons.get(i, "unparseable time"))
+    ts = times.ts_ns
+    if cmap.kind is Kind.BARS:
+        bars = _bars_from(raw, cmap, opts, ts, bad, report)
+    else:
+        bars = _bars_from_ticks(raw, cmap, opts, ts, bad, report)
+    bad_positions = np.flatnonzero(bad.mask)
+    all_bad = sorted(
+        [*raw.bad_rows, *((int(raw.line[i]), bad.reasons[int(i)]) for i in bad_positions)]
+    )
+    report.bad_rows = len(all_bad)
+    report.bad_listed = all_bad[:MAX_LISTED]
+    report.bars = len(bars)
+    report.seconds = time.perf_counter() - started
+    if all_bad and not opts.skip_bad:
+        raise ImportRejected(report)
+    report.rejects_path = (
+        (opts.rejects_path or path.with_name(path.name + ".rejects.csv")) if all_bad else None
+    )
+
+    def write_rejects() -> None:
+        if report.rejects_path is None:
+            return
+        text = dict(zip(raw.line[bad_positions].tolist(), raw.text_of(bad_positions), strict=True))
+        structural = {line for line, _ in raw.bad_rows}
+        with report.rejects_path.open("w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow([raw.row_word, "reason", "text"])
+            for line, reason in all_bad:
+                raw_text = "" if line in structural else text.get(line, "")
+                out.writerow([line, reason, raw_text])
+
+    report.tick_size = opts.tick_size or _tick_size_guess(raw, cmap)
+    return bars, report, write_rejects
+
+
+def import_file(
+    store: BarStore, path: str | Path, opts: ImportOptions, progress: Progress | None = None
+) -> ImportReport:
+    """Read, check and write a file's bars into `store` in one transaction."""
+    bars, report, write_rejects = read_file(path, opts, progress)
+    instrument = _instrument_for(store, opts, report)
+    cal = calendar(instrument.calendar)
+    if len(bars):
+        report.outside_sessions = int((~cal.is_in_session(bars.ts_ns)).sum())
+    if progress is not None:
+        progress("writing", 0.0)
+    store.write_bars(opts.symbol, opts.timeframe, bars, instrument=instrument)
+    write_rejects()
+    if progress is not None:
+        progress("writing", 1.0)
+    return report
+
+
+def _instrument_for(store: BarStore, opts: ImportOptions, report: ImportReport) -> Instrument:
+    try:
+        known = store.instrument(opts.symbol)
+    except KeyError:
+        known = None
+    if known is None and opts.calendar is None:
+        raise ValueError(
+            f"{opts.symbol} is a new symbol: say which calendar it trades on with --calendar "
+            "(24x7, cme-globex, us-equity, cn-futures)"
+        )
+    return Instrument(
+        opts.symbol,
+        calendar=opts.calendar or known.calendar,
+        tick_size=opts.tick_size or (known.tick_size if known else report.tick_size),
+        description=opts.description or (known.description if known else ""),
+    )
+

@@ -1,0 +1,186 @@
+"""Turn timestamp columns of any common shape into int64 ns since the epoch, UTC.
+
+Accepted: epoch seconds/ms/us/ns (unit from the magnitude unless given), ISO 8601 date-times
+with or without a zone offset, compact forms (20240102 093000, 20200101 170000065), dates
+with '.' or '/' separators, and separate date and time columns. Times without an offset are
+local times in the given zone; a repeated hour when clocks go back is resolved by order
+(the second pass through it is the later instant), and a time that does not exist (clocks
+went forward) is a bad row. Every value that does not parse is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from data.numbers import INTEGER_RE, as_array, matches, to_float
+
+_EPOCH_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+# An epoch below each limit is read in that unit: 1e11 s is the year 5138.
+_EPOCH_MAGNITUDES = (("s", 1e11), ("ms", 1e14), ("us", 1e17), ("ns", float("inf")))
+_ISO_RE = (
+    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+)
+_OFFSET_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
+_DATE_REWRITES = (
+    (r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3"),
+    (r"^(\d{4})[./](\d{1,2})[./](\d{1,2})$", r"\1-\2-\3"),
+)
+_TIME_REWRITES = (
+    (r"^(\d{2})(\d{2})(\d{2})$", r"\1:\2:\3"),
+    (r"^(\d{2})(\d{2})(\d{2})(\d{1,9})$", r"\1:\2:\3.\4"),
+    (r"^(\d):", r"0\1:"),
+)
+_DATETIME_REWRITES = (
+    (r"^(\d{4})(\d{2})(\d{2})[ T]?(\d{2})(\d{2})(\d{2})$", r"\1-\2-\3 \4:\5:\6"),
+    (r"^(\d{4})(\d{2})(\d{2})[ T]?(\d{2})(\d{2})(\d{2})(\d{1,9})$", r"\1-\2-\3 \4:\5:\6.\7"),
+    (r"^(\d{4})[./](\d{2})[./](\d{2})", r"\1-\2-\3"),
+)
+
+
+class ParsedTimes:
+    """ts_ns of each row and, for rows that failed, why."""
+
+    def __init__(self, ts_ns: np.ndarray, bad: np.ndarray, reasons: dict[int, str]):
+        self.ts_ns = ts_ns
+        self.bad = bad
+        self.reasons = reasons
+
+
+def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(as_array(arr).cast(pa.string()))
+
+
+def _rewrite(arr: pa.Array, rules: tuple[tuple[str, str], ...]) -> pa.Array:
+    for pattern, repl in rules:
+        arr = pc.replace_substring_regex(arr, pattern=pattern, replacement=repl)
+    return arr
+
+
+def _cast_isolating(arr: pa.Array, target: pa.DataType) -> tuple[pa.Array, np.ndarray]:
+    """Cast, turning each value that fails into null; returns (result, failed mask)."""
+    try:
+        return pc.cast(arr, target), np.zeros(len(arr), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    if len(arr) == 1:
+        return pa.nulls(1, target), np.ones(1, dtype=bool)
+    mid = len(arr) // 2
+    left, lbad = _cast_isolating(arr.slice(0, mid), target)
+    right, rbad = _cast_isolating(arr.slice(mid), target)
+    return pa.concat_arrays([left, right]), np.concatenate([lbad, rbad])
+
+
+def _parse_iso(text: pa.Array, tz: str, what: str) -> ParsedTimes:
+    n = len(text)
+    valid = matches(text, _ISO_RE)
+    has_offset = matches(text, _OFFSET_RE)
+    aware = bool(has_offset[valid].any()) if valid.any() else False
+    reasons: dict[int, str] = {}
+    if aware:
+        mixed = valid & ~has_offset
+        for i in np.flatnonzero(mixed)[:1000]:
+            reasons[int(i)] = f"{what} {text[int(i)].as_py()!r} has no zone offset, others do"
+        valid &= has_offset
+    masked = pc.if_else(pa.array(valid), text, pa.nulls(n, pa.string()))
+    target = pa.timestamp("ns", tz="UTC") if aware else pa.timestamp("ns")
+    stamps, failed = _cast_isolating(masked, target)
+    bad = ~valid | failed
+    if aware or not valid.any():
+        ts = pc.fill_null(stamps.cast(pa.int64()), 0).to_numpy()
+    else:
+        ts, dst_bad = _localize(stamps, tz)
+        for i in np.flatnonzero(dst_bad & ~bad)[:1000]:
+            reasons[int(i)] = f"{what} {text[int(i)].as_py()!r} does not exist in {tz} (DST gap)"
+        bad |= dst_bad
+    for i in np.flatnonzero(bad)[:1000]:
+        reasons.setdefault(int(i), f"unparseable {what} {text[int(i)].as_py()!r}")
+    return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons)
+
+
+def _localize(naive: pa.Array, tz: str) -> tuple[np.ndarray, np.ndarray]:
+    """UTC ns of local wall-clock times; second mask marks times that do not exist."""
+    local = pc.fill_null(naive.cast(pa.int64()), 0).to_numpy()
+    if tz == "UTC":
+        return local, np.zeros(len(local), dtype=bool)
+    filled = pc.fill_null(naive, 0)
+    early = pc.assume_timezone(filled, timezone=tz, ambiguous="earliest", nonexistent="earliest")
+    late = pc.assume_timezone(filled, timezone=tz, ambiguous="latest", nonexistent="latest")
+    early_ns = early.cast(pa.int64()).to_numpy()
+    late_ns = late.cast(pa.int64()).to_numpy()
+    differ = late_ns - early_ns
+    missing = (differ > 0) & (differ < 1_000_000_000)
+    ambiguous = differ >= 1_000_000_000
+    # In a repeated hour, a row whose local time does not move past all earlier rows is the
+    # second pass through that hour.
+    seen_max = np.maximum.accumulate(local)
+    second_pass = np.zeros(len(local), dtype=bool)
+    second_pass[1:] = ambiguous[1:] & (seen_max[:-1] >= local[1:])
+    return np.where(second_pass, late_ns, early_ns), missing
+
+
+def _parse_epoch(text: pa.Array, unit: str | None, what: str) -> ParsedTimes:
+    is_int = matches(text, INTEGER_RE)
+    ints = pc.cast(pc.if_else(pa.array(is_int), text, pa.nulls(len(text), pa.string())), pa.int64())
+    int_values = pc.fill_null(ints, 0).to_numpy(zero_copy_only=False)
+    floats, float_bad = to_float(pc.if_else(pa.array(is_int), "0", text))
+    bad = ~is_int & (float_bad | ~np.isfinite(floats))
+    if unit is None:
+        good = np.abs(np.where(is_int, int_values, floats)[~bad])
+        magnitude = float(np.median(good)) if good.size else 0.0
+        unit = next(u for u, limit in _EPOCH_MAGNITUDES if magnitude < limit)
+    scale = _EPOCH_UNITS[unit]
+    with np.errstate(invalid="ignore"):
+        from_floats = np.round(np.nan_to_num(floats) * scale).astype(np.int64)
+    ts = np.where(is_int, int_values * scale, from_floats)
+    reasons = {
+        int(i): f"unparseable {what} {text[int(i)].as_py()!r}" for i in np.flatnonzero(bad)[:1000]
+    }
+    return ParsedTimes(np.where(bad, 0, ts), bad, reasons)
+
+
+def looks_like_epoch(value: str) -> bool:
+    v = value.strip()
+    return v.replace(".", "", 1).isdigit() and len(v.split(".")[0]) >= 9 and not (
+        len(v) == 8 or (len(v) >= 14 and " " in v)
+    )
+
+
+def parse_timestamps(
+    arr: pa.ChunkedArray | pa.Array,
+    *,
+    tz: str,
+    epoch_unit: str | None = None,
+    what: str = "timestamp",
+) -> ParsedTimes:
+    """One timestamp column: typed (Arrow timestamp or integer) or text."""
+    arr = as_array(arr)
+    if pa.types.is_timestamp(arr.type):
+        unit_ns = _EPOCH_UNITS[arr.type.unit]
+        bad = arr.is_null().to_numpy(zero_copy_only=False)
+        raw = pc.fill_null(arr.cast(pa.int64()), 0).to_numpy() * unit_ns
+        if arr.type.tz is None:
+            ts, missing = _localize(pa.array(raw, pa.timestamp("ns")), tz)
+            bad |= missing
+        else:
+            ts = raw
+        reasons = {int(i): f"missing {what}" for i in np.flatnonzero(bad)[:1000]}
+        return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons)
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        return _parse_epoch(arr.cast(pa.string()), epoch_unit, what)
+    text = _text(arr)
+    first = next((v for v in text.to_pylist()[:200] if v), "")
+    if epoch_unit is not None or looks_like_epoch(first):
+        return _parse_epoch(text, epoch_unit, what)
+    return _parse_iso(_rewrite(text, _DATETIME_REWRITES), tz, what)
+
+
+def parse_date_time(
+    date_arr: pa.ChunkedArray | pa.Array, time_arr: pa.ChunkedArray | pa.Array, *, tz: str
+) -> ParsedTimes:
+    """Separate date and time text columns, joined as local (or offset) date-times."""
+    dates = _rewrite(_text(date_arr), _DATE_REWRITES)
+    times = _rewrite(_text(time_arr), _TIME_REWRITES)
+    joined = pc.binary_join_element_wise(dates, times, " ")
+    return _parse_iso(joined, tz, "date and time")
