@@ -163,8 +163,9 @@ def _cmd_demo(args, store) -> int:
 
     progress = ConsoleProgress()
     try:
-        n = create_demo_store(store, time.time_ns(), years=args.years, seed=args.seed,
-                              progress=progress)
+        n = create_demo_store(
+            store, time.time_ns(), years=args.years, seed=args.seed, progress=progress
+        )
     finally:
         progress.finish()
     print(f"wrote {n:,} demo bars to {store.path}")
@@ -183,7 +184,12 @@ def _cmd_symbols(args, store) -> int:
     return 0
 
 
-_COMMANDS = {"import": _cmd_import, "export": _cmd_export, "demo": _cmd_demo, "symbols": _cmd_symbols}
+_COMMANDS = {
+    "import": _cmd_import,
+    "export": _cmd_export,
+    "demo": _cmd_demo,
+    "symbols": _cmd_symbols,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ class ConsoleProgress:
         if not self._shown and time.monotonic() - self._started < self._delay_s:
             return
         self._shown = True
-        filled = int(round(self._width * min(max(fraction, 0.0), 1.0)))
+        filled = round(self._width * min(max(fraction, 0.0), 1.0))
         bar = "#" * filled + "." * (self._width - filled)
         self._stream.write(f"\r{stage:<24.24} [{bar}] {fraction:4.0%}")
         self._stream.flush()

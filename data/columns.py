@@ -16,12 +16,37 @@ import pyarrow as pa
 from data.tables import RawTable, is_number
 from data.timestamps import parse_timestamps
 
-ROLES = ("ts", "date", "time", "open", "high", "low", "close", "volume", "price", "qty", "bid", "ask")
+ROLES = (
+    "ts",
+    "date",
+    "time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "price",
+    "qty",
+    "bid",
+    "ask",
+)
 _SKIP = ("skip", "-", "")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "ts": ("timestamp", "timestamp_utc", "datetime", "date_time", "time_utc", "ts", "ts_ns",
-           "ts_event", "epoch", "unix", "open_time", "t"),
+    "ts": (
+        "timestamp",
+        "timestamp_utc",
+        "datetime",
+        "date_time",
+        "time_utc",
+        "ts",
+        "ts_ns",
+        "ts_event",
+        "epoch",
+        "unix",
+        "open_time",
+        "t",
+    ),
     "date": ("date", "day", "trade_date"),
     "time": ("time",),
     "open": ("open", "o", "open_price"),
@@ -72,7 +97,8 @@ def _kind_of(roles: dict[str, str], raw: RawTable) -> Kind:
         return Kind.TRADES
     raise ValueError(
         f"cannot tell the price columns among {', '.join(raw.names)}: a bar file needs "
-        "open, high, low, close; a tick file price (and qty) or bid and ask; map them with --columns"
+        "open, high, low, close; a tick file price (and qty) or bid and ask; "
+        "map them with --columns"
     )
 
 
@@ -109,8 +135,7 @@ def parse_spec(spec: str, raw: RawTable) -> ColumnMap:
 def _check_role(role: str, spec: str) -> None:
     if role not in ROLES:
         raise ValueError(
-            f"--columns {spec!r}: unknown field {role!r}; fields are {', '.join(ROLES)} "
-            "(or skip)"
+            f"--columns {spec!r}: unknown field {role!r}; fields are {', '.join(ROLES)} (or skip)"
         )
 
 
@@ -169,9 +194,7 @@ def from_content(raw: RawTable) -> ColumnMap:
             )
         for role, j in zip(("open", "high", "low", "close", "volume"), numeric, strict=False):
             roles[role] = raw.names[j]
-    elif len(numeric) >= 2 and all(
-        0 < v[0] <= v[1] and v[1] / v[0] < 1.01 for v in values
-    ):
+    elif len(numeric) >= 2 and all(0 < v[0] <= v[1] and v[1] / v[0] < 1.01 for v in values):
         roles.update(bid=raw.names[numeric[0]], ask=raw.names[numeric[1]])
     elif numeric:
         roles["price"] = raw.names[numeric[0]]

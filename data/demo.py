@@ -36,7 +36,9 @@ class DemoInstrument:
 
 DEMO_INSTRUMENTS: tuple[DemoInstrument, ...] = (
     DemoInstrument("BTCUSD", "24x7", 30_000.0, 0.5, 0.55, 12.0, "Bitcoin / US dollar (synthetic)"),
-    DemoInstrument("ES", "cme-globex", 4_500.0, 0.25, 0.17, 900.0, "E-mini S&P 500 future (synthetic)"),
+    DemoInstrument(
+        "ES", "cme-globex", 4_500.0, 0.25, 0.17, 900.0, "E-mini S&P 500 future (synthetic)"
+    ),
     DemoInstrument("RB", "cn-futures", 3_800.0, 1.0, 0.22, 2_500.0, "Rebar future (synthetic)"),
     DemoInstrument("SPY", "us-equity", 450.0, 0.01, 0.15, 40_000.0, "S&P 500 ETF (synthetic)"),
 )
@@ -89,7 +91,9 @@ def generate(spec: DemoInstrument, start_ns: int, end_ns: int, seed: int = 7) ->
     low = np.minimum(np.floor(low / tick + 1e-9) * tick, np.minimum(open_, close))
     low = np.maximum(low, tick / 2)
     volume = np.round(
-        spec.minute_volume * activity * np.exp(0.8 * (log_vol - log_vol.mean()))
+        spec.minute_volume
+        * activity
+        * np.exp(0.8 * (log_vol - log_vol.mean()))
         * rng.lognormal(0.0, 0.45, n),
         3 if spec.minute_volume < 100 else 0,
     )

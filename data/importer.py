@@ -216,8 +216,10 @@ def _bars_from(raw, cmap, opts, ts, bad, report) -> Bars:
         prev_of = dict(zip(idx.tolist(), prev.tolist(), strict=True))
         bad.mark(
             conflict,
-            lambda i: f"duplicate time {fmt_ts(ts[i])} with other values than "
-            f"{raw.row_word} {raw.line[prev_of[i]]}",
+            lambda i: (
+                f"duplicate time {fmt_ts(ts[i])} with other values than "
+                f"{raw.row_word} {raw.line[prev_of[i]]}"
+            ),
         )
         keep = np.ones(len(ts), dtype=bool)
         keep[idx[identical]] = False
@@ -233,7 +235,10 @@ def _bars_from_ticks(raw, cmap, opts, ts, bad, report) -> Bars:
         bid, ask = values["bid"], values["ask"]
         with np.errstate(invalid="ignore"):
             broken = ~(np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (bid <= ask))
-        bad.mark(broken, lambda i: f"bid {bid[i]!r} and ask {ask[i]!r}: need 0 < bid <= ask")
+        bad.mark(
+            broken,
+            lambda i: f"bid {float(bid[i])!r} and ask {float(ask[i])!r}: need 0 < bid <= ask",
+        )
         price = (bid + ask) / 2
         qty = np.ones(len(ts))  # tick volume: one per quote
     else:
@@ -242,7 +247,12 @@ def _bars_from_ticks(raw, cmap, opts, ts, bad, report) -> Bars:
         qty = values.get("qty", np.zeros(len(ts)))
         with np.errstate(invalid="ignore"):
             broken = ~(np.isfinite(price) & (price > 0) & np.isfinite(qty) & (qty >= 0))
-        bad.mark(broken, lambda i: f"price {price[i]!r} and qty {qty[i]!r}: need price > 0, qty >= 0")
+        bad.mark(
+            broken,
+            lambda i: (
+                f"price {float(price[i])!r} and qty {float(qty[i])!r}: need price > 0, qty >= 0"
+            ),
+        )
     _check_order(ts, raw, bad)
     idx = bad.good()
     return ticks_to_bars(ts[idx], price[idx], qty[idx], period_ns(opts.timeframe))
@@ -350,4 +360,3 @@ def _instrument_for(store: BarStore, opts: ImportOptions, report: ImportReport) 
         tick_size=opts.tick_size or (known.tick_size if known else report.tick_size),
         description=opts.description or (known.description if known else ""),
     )
-

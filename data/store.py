@@ -123,8 +123,10 @@ class BarStore:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Close the database; the store cannot be used afterwards."""
         with self._lock:
             self._con.close()
+            self._con = _Closed(self.path)
 
     def __enter__(self) -> BarStore:
         return self
@@ -223,61 +225,55 @@ class BarStore:
         if not isinstance(bars, Bars):
             raise TypeError(f"write_bars takes Bars, got {type(bars).__name__}")
         if instrument is not None and instrument.symbol != symbol:
-            raise ValueError(
-                f"instrument {instrument.symbol!r} does not match symbol {symbol!r}"
-            )
+            raise ValueError(f"instrument {instrument.symbol!r} does not match symbol {symbol!r}")
         bars.validate()
         incoming = pa.table({name: getattr(bars, name) for name in COLUMNS})
-        with self._write():
-            if instrument is not None:
-                self._upsert_instrument(instrument)
-            else:
-                self._con.execute(
-                    "INSERT INTO instruments VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [symbol, "24x7", "UTC", 0.01, ""],
-                )
-            if len(bars):
-                self._write_series(symbol, timeframe, incoming, int(bars.ts_ns[0]))
+        with self._lock:
+            self._con.register("_incoming", incoming)
+            try:
+                with self._write():
+                    if instrument is not None:
+                        self._upsert_instrument(instrument)
+                    else:
+                        self._con.execute(
+                            "INSERT INTO instruments VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            [symbol, "24x7", "UTC", 0.01, ""],
+                        )
+                    if len(bars):
+                        self._write_series(symbol, timeframe, int(bars.ts_ns[0]))
+            finally:
+                self._con.unregister("_incoming")
         return len(bars)
 
-    def _write_series(self, symbol: str, timeframe: str, incoming: pa.Table, first_ns: int) -> None:
+    def _write_series(self, symbol: str, timeframe: str, first_ns: int) -> None:
+        """Insert the registered `_incoming` rows (inside the caller's transaction)."""
         con = self._con
-        con.register("_incoming", incoming)
-        try:
-            (last_ns,) = con.sql(
-                "SELECT max(ts_ns) FROM bars WHERE symbol = ? AND timeframe = ?",
-                params=[symbol, timeframe],
-            ).fetchall()[0]
-            cols = ", ".join(COLUMNS)
-            if last_ns is None or first_ns > last_ns:
-                con.execute(
-                    f"INSERT INTO bars SELECT ?, ?, {cols} FROM _incoming",
-                    [symbol, timeframe],
-                )
-                return
-            # The new rows land inside or before the stored ones: rewrite the tail from the
-            # first new bar so the series stays in time order on disk.
-            con.execute(
-                f"""CREATE TEMP TABLE _tail AS
-                    SELECT {cols} FROM bars
-                    WHERE symbol = ? AND timeframe = ? AND ts_ns >= ?
-                      AND ts_ns NOT IN (SELECT ts_ns FROM _incoming)
-                    UNION ALL SELECT {cols} FROM _incoming""",
-                [symbol, timeframe, first_ns],
-            )
-            try:
-                con.execute(
-                    "DELETE FROM bars WHERE symbol = ? AND timeframe = ? AND ts_ns >= ?",
-                    [symbol, timeframe, first_ns],
-                )
-                con.execute(
-                    f"INSERT INTO bars SELECT ?, ?, {cols} FROM _tail ORDER BY ts_ns",
-                    [symbol, timeframe],
-                )
-            finally:
-                con.execute("DROP TABLE _tail")
-        finally:
-            con.unregister("_incoming")
+        (last_ns,) = con.sql(
+            "SELECT max(ts_ns) FROM bars WHERE symbol = ? AND timeframe = ?",
+            params=[symbol, timeframe],
+        ).fetchall()[0]
+        cols = ", ".join(COLUMNS)
+        if last_ns is None or first_ns > last_ns:
+            con.execute(f"INSERT INTO bars SELECT ?, ?, {cols} FROM _incoming", [symbol, timeframe])
+            return
+        # The new rows land inside or before the stored ones: rewrite the tail from the first
+        # new bar so the series stays in time order on disk. (A rollback drops the temp table.)
+        con.execute(
+            f"""CREATE TEMP TABLE _tail AS
+                SELECT {cols} FROM bars
+                WHERE symbol = ? AND timeframe = ? AND ts_ns >= ?
+                  AND ts_ns NOT IN (SELECT ts_ns FROM _incoming)
+                UNION ALL SELECT {cols} FROM _incoming""",
+            [symbol, timeframe, first_ns],
+        )
+        con.execute(
+            "DELETE FROM bars WHERE symbol = ? AND timeframe = ? AND ts_ns >= ?",
+            [symbol, timeframe, first_ns],
+        )
+        con.execute(
+            f"INSERT INTO bars SELECT ?, ?, {cols} FROM _tail ORDER BY ts_ns", [symbol, timeframe]
+        )
+        con.execute("DROP TABLE _tail")
 
     def delete_bars(self, symbol: str, timeframe: str | None = None) -> None:
         """Remove a symbol's bars (all timeframes unless one is named)."""
@@ -415,6 +411,19 @@ class BarStore:
             order = np.argsort(ts, kind="stable")
             out = {name: col[order] for name, col in out.items()}
         return Bars(*(out[name] for name in COLUMNS))
+
+
+class _Closed:
+    """Stands in for the connection of a closed store."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __getattr__(self, name: str):
+        raise StoreError(f"the bar store {self._path} is closed")
+
+    def close(self) -> None:
+        pass
 
 
 def _series_filter(

@@ -138,9 +138,7 @@ def _line_fields(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray, n
             [len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)], dtype=np.int64
         )
         if len(counts) != len(starts):
-            raise ValueError(
-                "quoted fields span several lines; candleterm reads one row per line"
-            )
+            raise ValueError("quoted fields span several lines; candleterm reads one row per line")
     else:
         delims = np.flatnonzero(buf == ord(delimiter))
         counts = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
@@ -208,7 +206,9 @@ def read_csv(
             "check the delimiter (--delimiter) and quoting"
         )
     sample_lines = good_lines[:20]
-    sample = [next(csv.reader([t], delimiter=layout.delimiter)) for t in text_of_lines(sample_lines)]
+    sample = [
+        next(csv.reader([t], delimiter=layout.delimiter)) for t in text_of_lines(sample_lines)
+    ]
     return RawTable(
         columns={name: table.column(name) for name in layout.names},
         names=layout.names,

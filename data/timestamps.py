@@ -19,9 +19,7 @@ from data.numbers import INTEGER_RE, as_array, matches, to_float
 _EPOCH_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 # An epoch below each limit is read in that unit: 1e11 s is the year 5138.
 _EPOCH_MAGNITUDES = (("s", 1e11), ("ms", 1e14), ("us", 1e17), ("ns", float("inf")))
-_ISO_RE = (
-    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
-)
+_ISO_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
 _OFFSET_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
 _DATE_REWRITES = (
     (r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3"),
@@ -142,8 +140,10 @@ def _parse_epoch(text: pa.Array, unit: str | None, what: str) -> ParsedTimes:
 
 def looks_like_epoch(value: str) -> bool:
     v = value.strip()
-    return v.replace(".", "", 1).isdigit() and len(v.split(".")[0]) >= 9 and not (
-        len(v) == 8 or (len(v) >= 14 and " " in v)
+    return (
+        v.replace(".", "", 1).isdigit()
+        and len(v.split(".")[0]) >= 9
+        and not (len(v) == 8 or (len(v) >= 14 and " " in v))
     )
 
 

@@ -7,9 +7,7 @@ import numpy as np
 from engine.bars import Bars
 
 
-def ticks_to_bars(
-    ts_ns: np.ndarray, price: np.ndarray, qty: np.ndarray, period_ns: int
-) -> Bars:
+def ticks_to_bars(ts_ns: np.ndarray, price: np.ndarray, qty: np.ndarray, period_ns: int) -> Bars:
     """Bars of fixed `period_ns` buckets aligned to the epoch, from time-ordered ticks.
 
     Minute buckets aligned to the epoch are the session-aligned 1m buckets of every calendar

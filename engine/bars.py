@@ -27,7 +27,7 @@ class Bars:
     def __init__(
         self,
         ts_ns: np.ndarray,
-        open: np.ndarray,  # noqa: A002 - the column is called open everywhere
+        open: np.ndarray,
         high: np.ndarray,
         low: np.ndarray,
         close: np.ndarray,
@@ -51,7 +51,7 @@ class Bars:
     def from_arrays(
         cls,
         ts_ns,
-        open,  # noqa: A002
+        open,
         high,
         low,
         close,
@@ -139,7 +139,7 @@ def concat(parts: list[Bars]) -> Bars:
 
 def invalid_row_mask(
     ts_ns: np.ndarray,
-    open: np.ndarray,  # noqa: A002
+    open: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
@@ -162,6 +162,7 @@ def describe_invalid_row(
     i: int, open_: float, high: float, low: float, close: float, volume: float
 ) -> str:
     """Name the first broken invariant of one row, with its values."""
+    open_, high, low, close, volume = (float(v) for v in (open_, high, low, close, volume))
     for name, value in (
         ("open", open_),
         ("high", high),

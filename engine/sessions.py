@@ -200,7 +200,10 @@ def _year_table(cal: SessionCalendar, year: int) -> SessionTable:
 def _span_table(cal: SessionCalendar, first_year: int, last_year: int) -> SessionTable:
     parts = [_year_table(cal, y) for y in range(first_year, last_year + 1)]
     table = SessionTable(
-        *(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(SessionTable))
+        *(
+            np.concatenate([getattr(p, f.name) for p in parts])
+            for f in dataclasses.fields(SessionTable)
+        )
     )
     gaps = table.open_ns[1:] - table.close_ns[:-1]
     if np.any(table.close_ns <= table.open_ns) or np.any(gaps < 0):
@@ -243,6 +246,4 @@ def calendar(name: str) -> SessionCalendar:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown calendar {name!r}: use one of {', '.join(PRESETS)}"
-        ) from None
+        raise ValueError(f"unknown calendar {name!r}: use one of {', '.join(PRESETS)}") from None

@@ -22,9 +22,7 @@ TIMEFRAMES: tuple[str, ...] = (*_PERIOD_S, "1d", "1w")
 def check_timeframe(timeframe: str) -> str:
     """Return `timeframe` if it is one we know, else raise a ValueError naming it."""
     if timeframe not in TIMEFRAMES:
-        raise ValueError(
-            f"unknown timeframe {timeframe!r}: use one of {', '.join(TIMEFRAMES)}"
-        )
+        raise ValueError(f"unknown timeframe {timeframe!r}: use one of {', '.join(TIMEFRAMES)}")
     return timeframe
 
 

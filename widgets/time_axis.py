@@ -31,7 +31,7 @@ class TimeAxisItem(pg.AxisItem):
         n = len(self._ts_ns)
         if n == 0:
             return ["" for _ in values]
-        ix = [int(round(v)) for v in values]
+        ix = [round(v) for v in values]
         inside = [i for i in ix if 0 <= i < n]
         if len(inside) >= 2:
             step_ns = abs(int(self._ts_ns[inside[-1]]) - int(self._ts_ns[inside[0]])) / (

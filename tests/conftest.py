@@ -1,0 +1,41 @@
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.bars import Bars
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+NS_PER_MIN = 60_000_000_000
+T0_NS = int(np.datetime64("2024-01-02T00:00", "ns").astype(np.int64))
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip(f"real market data folder {REALDATA} is absent")
+    return REALDATA
+
+
+def make_bars(n: int, start_ns: int = T0_NS, step_ns: int = NS_PER_MIN, seed: int = 0) -> Bars:
+    """Valid random-walk bars, one every step_ns."""
+    rng = np.random.default_rng(seed)
+    close = 100.0 + np.cumsum(rng.normal(0, 0.1, n))
+    open_ = np.concatenate(([100.0], close[:-1]))
+    high = np.maximum(open_, close) + rng.uniform(0, 0.05, n)
+    low = np.minimum(open_, close) - rng.uniform(0, 0.05, n)
+    ts = start_ns + np.arange(n, dtype=np.int64) * step_ns
+    return Bars.from_arrays(ts, open_, high, low, close, rng.uniform(1, 10, n).round())
+
+
+@pytest.fixture
+def store(tmp_path):
+    from data.store import BarStore
+
+    s = BarStore(tmp_path / "store.duckdb")
+    yield s
+    s.close()

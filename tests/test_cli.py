@@ -1,0 +1,85 @@
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import main
+from tests.conftest import make_bars
+
+GOOD_CSV = "timestamp,open,high,low,close,volume\n2024-01-02 10:00:00,1,2,0.5,1.5,3\n"
+
+
+def test_help_lists_the_commands():
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--help"], capture_output=True, text=True, check=True
+    )
+    for word in ("import", "export", "demo", "symbols", "--db", "--symbol"):
+        assert word in result.stdout
+
+
+def test_import_symbols_export(tmp_path, capsys):
+    db = tmp_path / "s.duckdb"
+    src = tmp_path / "in.csv"
+    src.write_text(GOOD_CSV)
+    assert (
+        main(["import", str(src), "--symbol", "ES", "--calendar", "cme-globex", "--db", str(db)])
+        == 0
+    )
+    assert "1 1m bars of ES" in capsys.readouterr().out
+    assert main(["symbols", "--db", str(db)]) == 0
+    assert "cme-globex" in capsys.readouterr().out
+    out = tmp_path / "out.parquet"
+    assert main(["export", "ES", str(out), "--db", str(db)]) == 0
+    assert out.exists()
+
+
+def test_bad_import_exits_2_with_the_line(tmp_path, capsys):
+    db = tmp_path / "s.duckdb"
+    src = tmp_path / "in.csv"
+    src.write_text(GOOD_CSV + "2024-01-02 10:01:00,1,2,5,1.5,3\n")
+    code = main(["import", str(src), "--symbol", "ES", "--calendar", "24x7", "--db", str(db)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "line 3: high 2.0 < low 5.0" in err and "--skip-bad" in err
+
+
+def test_skip_bad_writes_rejects(tmp_path, capsys):
+    db = tmp_path / "s.duckdb"
+    src = tmp_path / "in.csv"
+    src.write_text(GOOD_CSV + "2024-01-02 10:01:00,1,2,5,1.5,3\n")
+    argv = ["import", str(src), "--symbol", "ES", "--calendar", "24x7", "--skip-bad"]
+    assert main([*argv, "--db", str(db)]) == 0
+    assert (tmp_path / "in.csv.rejects.csv").read_text().startswith("line,reason,text\n3,")
+
+
+def test_store_errors_exit_2(tmp_path, capsys):
+    not_db = tmp_path / "x.duckdb"
+    not_db.write_text("hello")
+    assert main(["symbols", "--db", str(not_db)]) == 2
+    assert "not a DuckDB database" in capsys.readouterr().err
+    assert (
+        main(["export", "ES", str(tmp_path / "o.parquet"), "--db", str(tmp_path / "no.duckdb")])
+        == 2
+    )
+
+
+def test_bad_time_argument_is_explained(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["export", "ES", "o.parquet", "--start", "yesterday", "--db", str(tmp_path / "d")])
+    assert "bad time 'yesterday'" in capsys.readouterr().err
+
+
+def test_demo_command(tmp_path, capsys):
+    db = tmp_path / "demo.duckdb"
+    assert main(["demo", "--years", "0.02", "--db", str(db)]) == 0
+    assert "demo bars" in capsys.readouterr().out
+
+
+def test_unknown_symbol_for_the_window_is_explained(tmp_path, capsys, qapp):
+    from data.store import BarStore
+
+    db = tmp_path / "s.duckdb"
+    with BarStore(db) as s:
+        s.write_bars("ES", "1m", make_bars(10))
+    assert main(["--db", str(db), "--symbol", "NQ"]) == 2
+    assert "no bars of 'NQ'" in capsys.readouterr().err

@@ -1,0 +1,308 @@
+import gzip
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from data.importer import BarLabel, ImportOptions, ImportRejected, import_file, read_file
+from tests.conftest import make_bars
+
+HEADER = "timestamp,open,high,low,close,volume\n"
+GOOD = [
+    "2024-01-02 10:00:00,100,101,99,100.5,10",
+    "2024-01-02 10:01:00,100.5,102,100,101,12",
+    "2024-01-02 10:02:00,101,101.5,100.5,101.25,7",
+    "2024-01-02 10:03:00,101.25,101.5,100,100.75,9",
+]
+
+
+def ns(text: str) -> int:
+    return int(np.datetime64(text, "ns").astype(np.int64))
+
+
+def write(tmp_path, lines, name="bars.csv", header=HEADER):
+    path = tmp_path / name
+    path.write_text(header + "\n".join(lines) + "\n")
+    return path
+
+
+def opts(**kw) -> ImportOptions:
+    return ImportOptions(symbol=kw.pop("symbol", "ES"), calendar=kw.pop("calendar", "24x7"), **kw)
+
+
+def test_clean_file_imports(tmp_path, store):
+    report = import_file(store, write(tmp_path, GOOD), opts())
+    bars = store.load("ES", "1m")
+    assert report.bars == len(bars) == 4
+    assert report.bad_rows == 0 and report.rejects_path is None
+    assert bars.ts_ns[0] == ns("2024-01-02T10:00")
+    assert bars.close.tolist() == [100.5, 101, 101.25, 100.75]
+    assert bars.volume.tolist() == [10, 12, 7, 9]
+    assert store.instrument("ES").tick_size == 0.01
+
+
+BAD_CASES = [
+    ("2024-01-02 10:04:xx,1,2,0.5,1.5,1", r"line 6: unparseable timestamp '2024-01-02 10:04:xx'"),
+    ("2024-02-30 10:04:00,1,2,0.5,1.5,1", r"line 6: unparseable timestamp '2024-02-30 10:04:00'"),
+    ("2024-01-02 10:04:00,1,2,abc,1.5,1", r"line 6: unparseable low 'abc'"),
+    ("2024-01-02 10:04:00,1,nan,0.5,1.5,1", r"line 6: high is nan"),
+    ("2024-01-02 10:04:00,1,inf,0.5,1.5,1", r"line 6: high is inf"),
+    ("2024-01-02 10:04:00,1,2,3,1.5,1", r"line 6: high 2.0 < low 3.0"),
+    ("2024-01-02 10:04:00,1,2,1.2,1.5,1", r"line 6: low 1.2 > min\(open 1.0"),
+    ("2024-01-02 10:04:00,1,1.4,0.5,1.5,1", r"line 6: high 1.4 < max\(open 1.0, close 1.5\)"),
+    ("2024-01-02 10:04:00,1,2,0.5,1.5,-3", r"line 6: volume -3.0 is negative"),
+    ("2024-01-02 10:04:00,1,2,0.5", r"line 6: expected 6 fields, found 4"),
+    (
+        "2024-01-02 10:01:30,1,2,0.5,1.5,1",
+        r"line 6: time 2024-01-02 10:01:30.000 is before "
+        r"2024-01-02 10:03:00.000 on line 5: rows must be in time order",
+    ),
+    (
+        "2024-01-02 10:03:00,1,2,0.5,1.5,1",
+        r"line 6: duplicate time 2024-01-02 10:03:00.000 with "
+        r"other values than line 5",
+    ),
+]
+
+
+@pytest.mark.parametrize(("bad_line", "message"), BAD_CASES)
+def test_bad_row_rejects_the_whole_file_and_names_the_line(tmp_path, store, bad_line, message):
+    earlier = make_bars(3, start_ns=ns("2023-12-01T00:00"))
+    store.write_bars("ES", "1m", earlier)
+    path = write(tmp_path, [*GOOD, bad_line])
+    with pytest.raises(ImportRejected, match=message) as info:
+        import_file(store, path, opts())
+    assert "nothing was imported" in str(info.value) and "--skip-bad" in str(info.value)
+    assert info.value.report.bad_rows == 1
+    assert store.load("ES", "1m").equals(earlier)
+
+
+@pytest.mark.parametrize(("bad_line", "message"), BAD_CASES)
+def test_skip_bad_imports_good_rows_and_writes_rejects(tmp_path, store, bad_line, message):
+    path = write(tmp_path, [*GOOD, bad_line, "2024-01-02 10:05:00,1,2,0.5,1.5,1"])
+    report = import_file(store, path, opts(skip_bad=True))
+    assert report.bars == 5 and report.bad_rows == 1
+    rejects = report.rejects_path.read_text().splitlines()
+    assert rejects[0] == "line,reason,text"
+    assert rejects[1].startswith("6,")
+    if "fields" not in message:
+        assert bad_line in rejects[1].replace('"', "")
+    assert len(store.load("ES", "1m")) == 5
+
+
+def test_exact_duplicates_are_merged_and_counted(tmp_path, store):
+    report = import_file(store, write(tmp_path, [*GOOD, GOOD[-1]]), opts())
+    assert report.duplicates_merged == 1 and report.bars == 4
+
+
+def test_blank_lines_are_skipped_without_shifting_line_numbers(tmp_path):
+    path = write(tmp_path, [GOOD[0], "", GOOD[1], "", "2024-01-02 10:02:00,1,2,3,1.5,1"])
+    with pytest.raises(ImportRejected, match=r"line 6: high 2.0 < low 3.0"):
+        read_file(path, opts())
+
+
+def test_many_bad_rows_are_listed_up_to_a_limit(tmp_path):
+    lines = [f"2024-01-02 10:{m:02d}:00,1,2,3,1.5,1" for m in range(50)]
+    with pytest.raises(ImportRejected, match=r"(?s)50 bad rows.*and 30 more") as info:
+        read_file(write(tmp_path, lines), opts())
+    assert len(info.value.report.bad_listed) == 20
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_other_delimiters_are_detected(tmp_path, delimiter):
+    lines = [ln.replace(",", delimiter) for ln in GOOD]
+    bars, report, _ = read_file(
+        write(tmp_path, lines, header=HEADER.replace(",", delimiter)), opts()
+    )
+    assert len(bars) == 4 and report.bad_rows == 0
+
+
+def test_headerless_date_and_time_columns_with_end_label_and_zone(tmp_path):
+    lines = ["2024.03.08,09:01:00,10,11,9,10.5,5,0", "2024.03.08,09:02:00,10.5,11,10,10.75,6,0"]
+    bars, report, _ = read_file(
+        write(tmp_path, lines, header=""), opts(tz="America/New_York", label=BarLabel.END)
+    )
+    # 09:01 New York (EST, UTC-5) closes the 09:00 bar: 14:00 UTC.
+    assert bars.ts_ns.tolist() == [ns("2024-03-08T14:00"), ns("2024-03-08T14:01")]
+    assert report.columns.startswith("date=field1, time=field2, open=field3")
+
+
+@pytest.mark.parametrize(
+    ("stamp", "unit", "expected"),
+    [
+        ("1704189600", None, "2024-01-02T10:00"),
+        ("1704189600000", None, "2024-01-02T10:00"),
+        ("1704189600000000000", None, "2024-01-02T10:00"),
+        ("1704189600", "s", "2024-01-02T10:00"),
+        ("20240102 100000", None, "2024-01-02T10:00"),
+        ("20240102 100000250", None, "2024-01-02T10:00:00.250"),
+        ("2024-01-02T11:00:00+01:00", None, "2024-01-02T10:00"),
+        ("2024-01-02T10:00:00Z", None, "2024-01-02T10:00"),
+    ],
+)
+def test_timestamp_forms(tmp_path, stamp, unit, expected):
+    path = write(tmp_path, [f"{stamp},100,101,99,100.5,10"], header="ts,o,h,l,c,v\n")
+    bars, _, _ = read_file(path, opts(epoch_unit=unit))
+    assert bars.ts_ns[0] == ns(expected)
+
+
+def test_dst_repeated_hour_is_resolved_by_order_and_missing_hour_is_bad(tmp_path):
+    # America/Chicago: 2024-11-03 01:00-01:59 happens twice; 2024-03-10 02:30 never happens.
+    lines = [
+        "2024-11-03 01:30:00,1,2,0.5,1.5,1",
+        "2024-11-03 01:59:00,1,2,0.5,1.5,1",
+        "2024-11-03 01:00:00,1,2,0.5,1.5,1",
+        "2024-11-03 01:30:00,1,2,0.5,1.5,1",
+    ]
+    bars, _, _ = read_file(write(tmp_path, lines), opts(tz="America/Chicago"))
+    assert bars.ts_ns.tolist() == [
+        ns("2024-11-03T06:30"),
+        ns("2024-11-03T06:59"),
+        ns("2024-11-03T07:00"),
+        ns("2024-11-03T07:30"),
+    ]
+    with pytest.raises(
+        ImportRejected,
+        match=r"line 2: timestamp '2024-03-10 02:30:00' does not exist in America/Chicago",
+    ):
+        read_file(
+            write(tmp_path, ["2024-03-10 02:30:00,1,2,0.5,1.5,1"]), opts(tz="America/Chicago")
+        )
+
+
+def test_column_spec_by_position_and_by_name(tmp_path):
+    lines = ["1.5,2,0.5,1,2024-01-02 10:00:00,7"]
+    path = write(tmp_path, lines, header="c,h,l,o,when,size\n")
+    by_name, _, _ = read_file(path, opts(columns="ts=when,open=o,high=h,low=l,close=c,volume=size"))
+    by_position, _, _ = read_file(path, opts(columns="close,high,low,open,ts,volume", header=True))
+    for bars in (by_name, by_position):
+        assert bars.open.tolist() == [1.0] and bars.close.tolist() == [1.5]
+        assert bars.volume.tolist() == [7.0]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("ts=when,open=o,high=h,low=l,close=nope", "names column 'nope'"),
+        ("ts,open,high,low,close,volume,skip,skip", "lists 8 columns but the file has 6"),
+        ("ts,open,high,low,shut", "unknown field 'shut'"),
+        ("skip,open,high,low,close", "no time column"),
+    ],
+)
+def test_bad_column_spec_is_explained(tmp_path, spec, message):
+    path = write(tmp_path, ["1.5,2,0.5,1,2024-01-02 10:00:00,7"], header="c,h,l,o,when,size\n")
+    with pytest.raises(ValueError, match=message):
+        read_file(path, opts(columns=spec))
+
+
+def test_trade_ticks_become_minute_bars(tmp_path):
+    lines = [
+        "2024-01-02 10:00:01,100,2",
+        "2024-01-02 10:00:30,101,1",
+        "2024-01-02 10:00:59,99.5,3",
+        "2024-01-02 10:02:00,100,1",
+    ]
+    bars, report, _ = read_file(write(tmp_path, lines, header="time,price,size\n"), opts())
+    assert report.kind == "trades"
+    assert bars.ts_ns.tolist() == [ns("2024-01-02T10:00"), ns("2024-01-02T10:02")]
+    assert (bars.open[0], bars.high[0], bars.low[0], bars.close[0]) == (100, 101, 99.5, 99.5)
+    assert bars.volume.tolist() == [6, 1]
+
+
+def test_crossed_quotes_are_bad(tmp_path):
+    lines = ["2024-01-02 10:00:01,1.1,1.2", "2024-01-02 10:00:02,1.3,1.2"]
+    with pytest.raises(ImportRejected, match=r"line 3: bid 1.3 and ask 1.2"):
+        read_file(write(tmp_path, lines, header="timestamp,bid,ask\n"), opts())
+
+
+def test_parquet_with_typed_columns(tmp_path, store):
+    bars = make_bars(100)
+    table = pa.table(
+        {
+            "time": pa.array(bars.ts_ns).cast(pa.timestamp("ns", tz="UTC")),
+            **{k: bars.columns()[k] for k in ("open", "high", "low", "close", "volume")},
+        }
+    )
+    path = tmp_path / "bars.parquet"
+    pq.write_table(table, path)
+    import_file(store, path, opts())
+    assert store.load("ES", "1m").equals(bars)
+
+
+def test_gzip_csv(tmp_path):
+    path = tmp_path / "bars.csv.gz"
+    path.write_bytes(gzip.compress((HEADER + "\n".join(GOOD) + "\n").encode()))
+    bars, _, _ = read_file(path, opts())
+    assert len(bars) == 4
+
+
+def test_new_symbol_needs_a_calendar(tmp_path, store):
+    with pytest.raises(ValueError, match="NEW is a new symbol.*--calendar"):
+        import_file(store, write(tmp_path, GOOD), ImportOptions(symbol="NEW"))
+    assert store.symbols() == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"calendar": "lse"}, "unknown calendar 'lse'"),
+        ({"timeframe": "7m"}, "unknown timeframe '7m'"),
+        ({"label": BarLabel.END, "timeframe": "1d"}, "--label end needs an intraday"),
+        ({"symbol": "bad symbol"}, "bad symbol 'bad symbol'"),
+    ],
+)
+def test_bad_options_are_explained(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ImportOptions(**{"symbol": "ES", **kwargs})
+
+
+def test_missing_and_empty_files(tmp_path):
+    with pytest.raises(ValueError, match="no such file"):
+        read_file(tmp_path / "nope.csv", opts())
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="the file is empty"):
+        read_file(empty, opts())
+
+
+def test_progress_is_reported(tmp_path, store):
+    seen = []
+    import_file(store, write(tmp_path, GOOD), opts(), progress=lambda s, f: seen.append(s))
+    assert {"reading", "checking", "writing"} <= set(seen)
+
+
+REAL_FILES = [
+    # file, options, rows, bars, first bar open time (UTC)
+    (
+        "index-futures-2006-1m.csv",
+        {"tz": "Europe/Berlin", "label": BarLabel.END},
+        30889,
+        30889,
+        "2006-01-02T08:00",
+    ),
+    (
+        "6EH4-cme-2024-01-1m.csv.gz",
+        {"calendar": "cme-globex", "label": BarLabel.END},
+        29996,
+        29996,
+        "2024-01-01T23:00",
+    ),
+    ("btc-perp-2022-01-1m.csv", {"label": BarLabel.END}, 45031, 45031, "2021-12-31T23:00"),
+    ("gbpusd-bid-2012-02-1m.csv", {"label": BarLabel.END}, 30117, 30117, "2012-01-31T23:59"),
+    ("eurusd-quotes-2020-01-01.csv", {}, 9500, 361, "2020-01-01T17:00"),
+    ("usdjpy-quotes-2013-01.csv", {}, 1000, 34, "2013-01-01T22:00"),
+    ("btcusdt-trades.parquet", {}, 2001, 1, "2021-01-08T00:00"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "rows", "n_bars", "first"), REAL_FILES)
+def test_real_files_import(realdata, store, name, kwargs, rows, n_bars, first):
+    report = import_file(store, realdata / name, opts(**{"calendar": "24x7", **kwargs}))
+    assert report.bad_rows == 0
+    assert report.rows_read == rows
+    bars = store.load("ES", "1m")
+    assert len(bars) == report.bars == n_bars
+    assert bars.ts_ns[0] == ns(first)
+    if kwargs.get("calendar") == "cme-globex":
+        assert report.outside_sessions == 0

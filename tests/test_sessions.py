@@ -1,0 +1,145 @@
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.sessions import PRESETS, OpensOn, calendar
+
+
+def ns(text: str) -> int:
+    return int(np.datetime64(text, "ns").astype(np.int64))
+
+
+def bounds(cal_name: str, utc: str) -> tuple[str, str]:
+    o, c = calendar(cal_name).session_bounds(np.array([ns(utc)]))
+    return str(o[0].astype("datetime64[ns]"))[:16], str(c[0].astype("datetime64[ns]"))[:16]
+
+
+def test_unknown_calendar_is_named():
+    with pytest.raises(ValueError, match="unknown calendar 'nyse'.*24x7"):
+        calendar("nyse")
+
+
+@pytest.mark.parametrize(
+    ("utc", "expected"),
+    [
+        # Friday before the March 2024 switch: 17:00 CST Thu -> 16:00 CST Fri.
+        ("2024-03-08T12:00", ("2024-03-07T23:00", "2024-03-08T22:00")),
+        # Sunday of the switch (clocks forward at 02:00): opens 17:00 CDT = 22:00 UTC.
+        ("2024-03-10T23:00", ("2024-03-10T22:00", "2024-03-11T21:00")),
+        # Friday before the November 2024 switch closes 16:00 CDT = 21:00 UTC.
+        ("2024-11-01T12:00", ("2024-10-31T22:00", "2024-11-01T21:00")),
+        # Sunday of the switch back: opens 17:00 CST = 23:00 UTC.
+        ("2024-11-03T23:30", ("2024-11-03T23:00", "2024-11-04T22:00")),
+    ],
+)
+def test_cme_globex_sessions_across_dst(utc, expected):
+    assert bounds("cme-globex", utc) == expected
+
+
+def test_cme_weekend_and_daily_break_are_out_of_session():
+    cal = calendar("cme-globex")
+    instants = np.array(
+        [
+            ns("2024-03-08T22:00"),  # Friday 16:00 CST: closed
+            ns("2024-03-09T12:00"),  # Saturday
+            ns("2024-03-10T21:59"),  # Sunday 16:59 CDT: not yet open
+            ns("2024-03-10T22:00"),  # Sunday 17:00 CDT: open
+            ns("2024-03-12T21:30"),  # Tuesday 16:30 CDT: daily maintenance break
+        ]
+    )
+    assert cal.is_in_session(instants).tolist() == [False, False, False, True, False]
+    days = cal.trading_day(instants).astype(str).tolist()
+    assert days == ["2024-03-11", "2024-03-11", "2024-03-11", "2024-03-11", "2024-03-13"]
+
+
+@pytest.mark.parametrize(
+    ("utc", "open_utc"),
+    [
+        ("2024-03-08T15:00", "2024-03-08T14:30"),  # 09:30 EST
+        ("2024-03-11T15:00", "2024-03-11T13:30"),  # 09:30 EDT
+        ("2024-11-01T15:00", "2024-11-01T13:30"),
+        ("2024-11-04T15:00", "2024-11-04T14:30"),
+    ],
+)
+def test_us_equity_open_follows_new_york_dst(utc, open_utc):
+    assert bounds("us-equity", utc)[0] == open_utc
+
+
+def test_cn_futures_night_session_belongs_to_next_trading_day():
+    cal = calendar("cn-futures")
+    # Friday 2024-01-05 21:30 Shanghai = 13:30 UTC: Monday's trading day.
+    friday_night = ns("2024-01-05T13:30")
+    # Wednesday 11:45 Shanghai (lunch) and 10:20 (morning break) are closed.
+    lunch, morning_break = ns("2024-01-03T03:45"), ns("2024-01-03T02:20")
+    instants = np.array([friday_night, lunch, morning_break])
+    assert cal.is_in_session(instants).tolist() == [True, False, False]
+    assert str(cal.trading_day(instants)[0]) == "2024-01-08"
+    table = cal.table(friday_night, friday_night)
+    per_day = np.bincount(table.trading_day - table.trading_day.min())
+    assert set(per_day[per_day > 0]) == {4}  # night + three day sessions
+
+
+def test_24x7_is_always_in_session_and_days_are_utc_dates():
+    cal = calendar("24x7")
+    instants = np.array([ns("2024-06-01T00:00"), ns("2024-06-01T23:59"), ns("2024-06-02T00:00")])
+    assert cal.is_in_session(instants).all()
+    assert cal.trading_day(instants).astype(str).tolist() == [
+        "2024-06-01",
+        "2024-06-01",
+        "2024-06-02",
+    ]
+
+
+def test_holidays_and_early_closes():
+    base = calendar("us-equity")
+    cal = base.with_holidays({date(2024, 7, 4)}, {date(2024, 7, 3): time(13, 0)})
+    instants = np.array([ns("2024-07-04T15:00"), ns("2024-07-03T17:30"), ns("2024-07-03T16:59")])
+    assert base.is_in_session(instants).tolist() == [True, True, True]
+    assert cal.is_in_session(instants).tolist() == [False, False, True]
+
+
+def test_bad_time_zone_is_named():
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Base'"):
+        PRESETS["24x7"].__class__("x", "Mars/Base", PRESETS["24x7"].sessions)
+
+
+def _reference_in_session(cal, ts_ns: int) -> bool:
+    """Slow and obvious: list the sessions of nearby trading days with zoneinfo."""
+    zone = ZoneInfo(cal.tz)
+    moment = datetime.fromtimestamp(ts_ns / 1e9, tz=ZoneInfo("UTC"))
+    local_day = moment.astimezone(zone).date()
+    days = [local_day + timedelta(days=k) for k in range(-8, 9)]
+    trading = [d for d in days if d.weekday() in cal.weekdays and d not in cal.holidays]
+    for k, day in enumerate(trading):
+        for s in cal.sessions:
+            if s.opens_on is OpensOn.SAME_DAY:
+                open_day = day
+            elif s.opens_on is OpensOn.PREVIOUS_DAY:
+                open_day = day - timedelta(days=1)
+            else:
+                if k == 0:
+                    continue
+                open_day = trading[k - 1]
+            close_day = open_day + timedelta(days=1) if s.close <= s.open else open_day
+            start = datetime.combine(open_day, s.open, tzinfo=zone)
+            end = datetime.combine(close_day, s.close, tzinfo=zone)
+            if start <= moment < end:
+                return True
+    return False
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from(sorted(PRESETS)),
+    minutes=st.lists(st.integers(0, 60 * 24 * 365 * 3), min_size=1, max_size=40),
+)
+def test_is_in_session_matches_reference(name, minutes):
+    cal = calendar(name)
+    start = ns("2022-01-01T00:00")
+    ts = np.array([start + m * 60_000_000_000 for m in minutes], dtype=np.int64)
+    expected = [_reference_in_session(cal, int(t)) for t in ts]
+    assert cal.is_in_session(ts).tolist() == expected

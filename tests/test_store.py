@@ -1,0 +1,218 @@
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data.store import BarStore, Instrument, StoreError
+from engine.bars import Bars, concat
+from tests.conftest import NS_PER_MIN, make_bars
+
+
+def test_round_trip(store):
+    bars = make_bars(1000)
+    assert store.write_bars("ES", "1m", bars) == 1000
+    assert store.load("ES", "1m").equals(bars)
+    assert store.symbols() == ["ES"]
+    assert store.time_range("ES") == (int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
+    assert store.count("ES", "1m") == 1000
+    assert store.timeframes("ES") == ["1m"]
+
+
+def test_unknown_symbol_becomes_a_24x7_instrument_and_instrument_can_be_given(store):
+    store.write_bars("BTC", "1m", make_bars(5))
+    assert store.instrument("BTC") == Instrument("BTC", "24x7", "UTC", 0.01, "")
+    store.write_bars(
+        "ES", "1m", make_bars(5), instrument=Instrument("ES", "cme-globex", tick_size=0.25)
+    )
+    assert store.instrument("ES").tz == "America/Chicago"
+    assert [i.symbol for i in store.instruments()] == ["BTC", "ES"]
+    with pytest.raises(KeyError, match="no instrument 'NQ'"):
+        store.instrument("NQ")
+
+
+def test_window_queries(store):
+    bars = make_bars(500)
+    store.write_bars("ES", "1m", bars)
+    t = bars.ts_ns
+    assert store.load("ES", "1m", start_ns=t[100], end_ns=t[200]).equals(bars[100:200])
+    assert store.load("ES", "1m", limit=50).equals(bars[450:])
+    assert store.load("ES", "1m", end_ns=t[300], limit=40).equals(bars[260:300])
+    assert store.load_before("ES", "1m", int(t[10]), 100).equals(bars[:10])
+    assert len(store.load("ES", "1m", limit=0)) == 0
+    assert store.load("ES", "1m", limit=10_000).equals(bars)
+    assert len(store.load("NQ", "1m")) == 0
+    assert len(store.load("ES", "5m")) == 0
+
+
+def test_series_are_separate(store):
+    a, b = make_bars(100, seed=1), make_bars(100, seed=2)
+    store.write_bars("A", "1m", a)
+    store.write_bars("B", "1m", b)
+    store.write_bars("A", "5m", make_bars(10, step_ns=5 * NS_PER_MIN))
+    assert store.load("A", "1m").equals(a)
+    assert store.load("B", "1m").equals(b)
+    assert store.timeframes("A") == ["1m", "5m"]
+    store.delete_bars("A", "5m")
+    assert store.timeframes("A") == ["1m"]
+
+
+def test_upsert_replaces_and_keeps_time_order(store):
+    bars = make_bars(1000)
+    store.write_bars("ES", "1m", bars[:600])
+    # Overlapping and later bars, with different values where they overlap.
+    tail = make_bars(500, start_ns=int(bars.ts_ns[500]), seed=9)
+    store.write_bars("ES", "1m", tail)
+    loaded = store.load("ES", "1m")
+    assert loaded.equals(concat([bars[:500], tail]))
+    # A backfill before everything and a bar in the middle.
+    older = make_bars(100, start_ns=int(bars.ts_ns[0]) - 100 * NS_PER_MIN, seed=3)
+    store.write_bars("ES", "1m", older)
+    loaded = store.load("ES", "1m")
+    assert len(loaded) == 1100
+    assert np.all(np.diff(loaded.ts_ns) > 0)
+    assert loaded[:100].equals(older)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    gaps=st.lists(st.integers(1, 5000), min_size=2, max_size=400),
+    limit=st.integers(1, 450),
+    end_at=st.floats(0.0, 1.0),
+)
+def test_latest_n_matches_a_plain_slice_on_gappy_series(tmp_path_factory, gaps, limit, end_at):
+    """The cutoff search (interpolation on time with count queries) gives exactly the last
+    `limit` bars however uneven the bar spacing is."""
+    path = tmp_path_factory.mktemp("gappy") / "s.duckdb"
+    ts = np.cumsum(np.array(gaps, dtype=np.int64)) * NS_PER_MIN
+    n = len(ts)
+    base = make_bars(n)
+    bars = Bars.from_arrays(ts, base.open, base.high, base.low, base.close, base.volume)
+    end_ns = int(ts[0] + (ts[-1] - ts[0]) * end_at) + 1
+    with BarStore(path) as s:
+        s.write_bars("X", "1m", bars)
+        got = s.load("X", "1m", end_ns=end_ns, limit=limit)
+    inside = bars[: int(np.searchsorted(ts, end_ns))]
+    assert got.equals(inside[max(0, len(inside) - limit) :])
+
+
+def test_invalid_bars_are_refused_and_store_is_unchanged(store):
+    bars = make_bars(100)
+    store.write_bars("ES", "1m", bars)
+    columns = {
+        k: v.copy() for k, v in make_bars(10, start_ns=int(bars.ts_ns[-1])).columns().items()
+    }
+    columns["low"][3] = columns["high"][3] + 1
+    bad = Bars(*columns.values())
+    with pytest.raises(ValueError, match="row 3: high"):
+        store.write_bars("ES", "1m", bad)
+    with pytest.raises(ValueError, match="unknown timeframe '2m'"):
+        store.write_bars("ES", "2m", bars)
+    with pytest.raises(ValueError, match="bad symbol"):
+        store.write_bars("E S", "1m", bars)
+    assert store.load("ES", "1m").equals(bars)
+
+
+def test_failure_mid_transaction_rolls_back(store, monkeypatch):
+    """A write that fails after it has deleted the old tail leaves the store as it was."""
+    bars = make_bars(200)
+    store.write_bars("ES", "1m", bars)
+    columns = {k: v.copy() for k, v in bars[100:150].columns().items()}
+    columns["volume"][-1] = -5.0  # refused by the table's CHECK, after the DELETE ran
+    monkeypatch.setattr(Bars, "validate", lambda self: None)
+    with pytest.raises(duckdb.ConstraintException):
+        store.write_bars("ES", "1m", Bars(*columns.values()))
+    monkeypatch.undo()
+    assert store.load("ES", "1m").equals(bars)
+    store.write_bars("ES", "1m", make_bars(5, start_ns=int(bars.ts_ns[-1]) + NS_PER_MIN))
+    assert store.count("ES", "1m") == 205
+
+
+def test_closed_store_says_so(tmp_path):
+    s = BarStore(tmp_path / "s.duckdb")
+    s.close()
+    s.close()
+    with pytest.raises(StoreError, match="is closed"):
+        s.symbols()
+
+
+def test_data_survives_reopening(tmp_path):
+    path = tmp_path / "s.duckdb"
+    bars = make_bars(300)
+    with BarStore(path) as s:
+        s.write_bars("ES", "1m", bars)
+    with BarStore(path, read_only=True) as s:
+        assert s.load("ES", "1m").equals(bars)
+
+
+def test_not_a_duckdb_file_is_left_untouched(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    content = b"these are my notes, not a database\n" * 100
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="not a DuckDB database.*left untouched"):
+        BarStore(path)
+    assert path.read_bytes() == content
+
+
+def test_corrupt_duckdb_file_is_left_untouched(tmp_path):
+    path = tmp_path / "broken.duckdb"
+    with BarStore(path) as s:
+        s.write_bars("ES", "1m", make_bars(10))
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"\x5a" * (len(data) - 4096)
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="broken.duckdb"):
+        BarStore(path)
+    assert path.read_bytes() == bytes(data)
+
+
+def test_foreign_duckdb_database_is_refused(tmp_path):
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE customers (id INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match="not a candleterm store.*customers"):
+        BarStore(path)
+
+
+def test_directory_is_refused(tmp_path):
+    with pytest.raises(StoreError, match="is a directory"):
+        BarStore(tmp_path)
+
+
+def test_store_held_by_another_process_gives_a_clear_message(tmp_path):
+    path = tmp_path / "held.duckdb"
+    BarStore(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import duckdb, sys
+                con = duckdb.connect({str(path)!r})
+                print("ready", flush=True)
+                sys.stdin.read()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreError, match=rf"open in process {holder.pid}.*--db"):
+            BarStore(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    with BarStore(path) as s:
+        assert s.symbols() == []
