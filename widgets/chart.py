@@ -13,6 +13,7 @@ MIN_VISIBLE_BARS = 10
 MAX_VISIBLE_BARS = 4000
 INITIAL_VISIBLE_BARS = 150
 RIGHT_MARGIN_BARS = 20
+PRICE_AXIS_WIDTH_PX = 72
 
 
 class ChartWidget(pg.GraphicsLayoutWidget):
@@ -35,6 +36,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         for plot in (self.price_plot, self.volume_plot):
             plot.hideAxis("left")
             plot.showAxis("right")
+            plot.getAxis("right").setWidth(PRICE_AXIS_WIDTH_PX)
             plot.setMouseEnabled(x=True, y=False)
             plot.hideButtons()
             vb = plot.getViewBox()
