@@ -10,6 +10,11 @@ needs no sort: DuckDB prunes row groups by their ts_ns min/max and streams the r
 insertion order, straight into preallocated numpy columns. `load` checks the order and falls
 back to a sort if it ever finds the rows out of order.
 
+Series statistics. `series` holds each series' bar count and first/last ts_ns, updated in the
+same transaction as the bars. A "latest n bars" load starts from it: it guesses the cutoff
+time from the bar density and corrects the guess with count queries that touch only the row
+groups after the cutoff, so its cost follows n, not the length of the series.
+
 Memory. Reads run under a small DuckDB memory limit so its block cache stays small; a write
 raises the limit for its transaction (the primary-key index needs room) and lowers it after.
 """
@@ -59,6 +64,14 @@ CREATE TABLE bars (
     volume DOUBLE NOT NULL CHECK (volume >= 0),
     CHECK (low <= least(open, close) AND high >= greatest(open, close)),
     PRIMARY KEY (symbol, timeframe, ts_ns)
+);
+CREATE TABLE series (
+    symbol VARCHAR NOT NULL,
+    timeframe VARCHAR NOT NULL,
+    n_bars BIGINT NOT NULL,
+    first_ns BIGINT NOT NULL,
+    last_ns BIGINT NOT NULL,
+    PRIMARY KEY (symbol, timeframe)
 );
 """
 
@@ -113,6 +126,7 @@ class BarStore:
             raise StoreError(f"no bar store at {self.path}: nothing to open read-only")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._stats: dict[tuple[str, str], tuple[int, int, int]] | None = None
         self._con = _connect(self.path, read_only)
         try:
             self._check_schema(read_only)
@@ -194,15 +208,22 @@ class BarStore:
     def symbols(self) -> list[str]:
         """Symbols that have bars, sorted."""
         with self._lock:
-            rows = self._con.sql("SELECT DISTINCT symbol FROM bars ORDER BY symbol").fetchall()
-        return [row[0] for row in rows]
+            stats = self._series_stats()
+        return sorted({symbol for symbol, _ in stats})
 
     def timeframes(self, symbol: str) -> list[str]:
         with self._lock:
+            stats = self._series_stats()
+        return sorted((tf for sym, tf in stats if sym == symbol), key=_timeframe_order)
+
+    def _series_stats(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """(symbol, timeframe) -> (bars, first ts_ns, last ts_ns); cached until a write."""
+        if self._stats is None:
             rows = self._con.sql(
-                "SELECT DISTINCT timeframe FROM bars WHERE symbol = ?", params=[symbol]
+                "SELECT symbol, timeframe, n_bars, first_ns, last_ns FROM series"
             ).fetchall()
-        return sorted((row[0] for row in rows), key=_timeframe_order)
+            self._stats = {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+        return self._stats
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -255,6 +276,12 @@ class BarStore:
         cols = ", ".join(COLUMNS)
         if last_ns is None or first_ns > last_ns:
             con.execute(f"INSERT INTO bars SELECT ?, ?, {cols} FROM _incoming", [symbol, timeframe])
+            con.execute(
+                """INSERT INTO series SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM _incoming
+                   ON CONFLICT DO UPDATE SET n_bars = series.n_bars + excluded.n_bars,
+                                             last_ns = excluded.last_ns""",
+                [symbol, timeframe],
+            )
             return
         # The new rows land inside or before the stored ones: rewrite the tail from the first
         # new bar so the series stays in time order on disk. (A rollback drops the temp table.)
@@ -274,17 +301,26 @@ class BarStore:
             f"INSERT INTO bars SELECT ?, ?, {cols} FROM _tail ORDER BY ts_ns", [symbol, timeframe]
         )
         con.execute("DROP TABLE _tail")
+        con.execute(
+            """INSERT INTO series
+               SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM bars
+               WHERE symbol = ? AND timeframe = ?
+               ON CONFLICT DO UPDATE SET n_bars = excluded.n_bars, first_ns = excluded.first_ns,
+                                         last_ns = excluded.last_ns""",
+            [symbol, timeframe, symbol, timeframe],
+        )
 
     def delete_bars(self, symbol: str, timeframe: str | None = None) -> None:
         """Remove a symbol's bars (all timeframes unless one is named)."""
         with self._write():
-            if timeframe is None:
-                self._con.execute("DELETE FROM bars WHERE symbol = ?", [symbol])
-            else:
-                self._con.execute(
-                    "DELETE FROM bars WHERE symbol = ? AND timeframe = ?",
-                    [symbol, check_timeframe(timeframe)],
-                )
+            for table in ("bars", "series"):
+                if timeframe is None:
+                    self._con.execute(f"DELETE FROM {table} WHERE symbol = ?", [symbol])
+                else:
+                    self._con.execute(
+                        f"DELETE FROM {table} WHERE symbol = ? AND timeframe = ?",
+                        [symbol, check_timeframe(timeframe)],
+                    )
 
     @contextmanager
     def _write(self) -> Iterator[None]:
@@ -301,6 +337,7 @@ class BarStore:
                     con.execute("ROLLBACK")
                     raise
             finally:
+                self._stats = None
                 con.execute(f"SET memory_limit = '{_READ_MEMORY_LIMIT}'")
 
     # -- reading -----------------------------------------------------------------------------
@@ -322,18 +359,26 @@ class BarStore:
             raise ValueError(f"limit {limit} must be >= 0")
         where, params = _series_filter(symbol, timeframe, start_ns, end_ns)
         with self._lock:
-            self._con.execute("BEGIN")  # one snapshot for the count and the rows
+            stats = self._series_stats().get((symbol, timeframe))
+            if stats is None or limit == 0:
+                return Bars.empty()
+            n_all, first, last = stats
+            lo = first if start_ns is None else max(first, int(start_ns))
+            hi = last if end_ns is None else min(last, int(end_ns) - 1)
+            if hi < lo:
+                return Bars.empty()
+            self._con.execute("BEGIN")  # one snapshot for the counts and the rows
             try:
-                count, lo, hi = self._con.sql(
-                    f"SELECT count(*), min(ts_ns), max(ts_ns) FROM bars WHERE {where}",
-                    params=params,
-                ).fetchall()[0]
-                if limit is not None and count > limit:
-                    if limit == 0:
-                        return Bars.empty()
-                    cutoff, count = self._cutoff_for_latest(where, params, limit, count, lo, hi)
-                    where += " AND ts_ns >= ?"
-                    params = [*params, cutoff]
+                if limit is None:
+                    count = (
+                        n_all if start_ns is None and end_ns is None else self._count(where, params)
+                    )
+                else:
+                    bar_ns = (last - first) / max(n_all - 1, 1)
+                    cutoff, count = self._cutoff_for_latest(where, params, limit, lo, hi, bar_ns)
+                    if cutoff > lo:
+                        where += " AND ts_ns >= ?"
+                        params = [*params, cutoff]
                 bars = self._fetch(where, params, count)
             finally:
                 self._con.execute("COMMIT")
@@ -354,40 +399,56 @@ class BarStore:
     ) -> int:
         where, params = _series_filter(symbol, check_timeframe(timeframe), start_ns, end_ns)
         with self._lock:
-            return self._con.sql(
-                f"SELECT count(*) FROM bars WHERE {where}", params=params
-            ).fetchall()[0][0]
+            if start_ns is None and end_ns is None:
+                return self._series_stats().get((symbol, timeframe), (0, 0, 0))[0]
+            return self._count(where, params)
+
+    def _count(self, where: str, params: list) -> int:
+        return self._con.sql(f"SELECT count(*) FROM bars WHERE {where}", params=params).fetchall()[
+            0
+        ][0]
 
     def time_range(self, symbol: str, timeframe: str = "1m") -> tuple[int, int] | None:
         """(first, last) bar ts_ns of a series, or None when it has no bars."""
         with self._lock:
-            lo, hi = self._con.sql(
-                "SELECT min(ts_ns), max(ts_ns) FROM bars WHERE symbol = ? AND timeframe = ?",
-                params=[symbol, check_timeframe(timeframe)],
-            ).fetchall()[0]
-        return None if lo is None else (lo, hi)
+            stats = self._series_stats().get((symbol, check_timeframe(timeframe)))
+        return None if stats is None else (stats[1], stats[2])
 
     def _cutoff_for_latest(
-        self, where: str, params: list, n: int, count: int, lo: int, hi: int
+        self, where: str, params: list, n: int, lo: int, hi: int, bar_ns: float
     ) -> tuple[int, int]:
-        """A ts_ns with between n and about 1.05 n rows at or after it, found by interpolating
-        on the time axis with count queries that DuckDB answers from row-group statistics."""
-        keep_ts, keep_count = lo, count  # count(ts >= keep_ts) >= n
-        past_ts, past_count = hi + 1, 0  # count(ts >= past_ts) < n
-        for _ in range(16):
-            if keep_count <= n * 1.05 + 64 or past_ts - keep_ts <= 1:
+        """(cutoff, rows at or after it) such that at least n rows of the range [lo, hi] lie
+        at or after the cutoff (all rows when the range holds fewer) and at most about 1.05 n.
+
+        The first guess comes from the series' bar density; each correction interpolates on
+        the time axis between a cutoff known to keep enough rows and one known to keep too
+        few. Each count touches only the row groups after its guess."""
+
+        def count_from(ts: int) -> int:
+            return self._count(f"{where} AND ts_ns >= ?", [*params, ts])
+
+        keep_ts, keep_count = lo, None  # count_from(keep_ts) >= n, or keep_ts == lo
+        past_ts, past_count = hi + 1, 0  # count_from(past_ts) < n
+        guess = past_ts - max(int(n * bar_ns * 1.05), 1)
+        for _ in range(40):
+            guess = min(max(guess, keep_ts), past_ts - 1)
+            if guess == keep_ts:
                 break
-            share = (n - past_count) / (keep_count - past_count) * 1.02
-            guess = past_ts - int((past_ts - keep_ts) * min(share, 1.0))
-            guess = min(max(guess, keep_ts + 1), past_ts - 1)
-            c = self._con.sql(
-                f"SELECT count(*) FROM bars WHERE {where} AND ts_ns >= ?",
-                params=[*params, guess],
-            ).fetchall()[0][0]
+            c = count_from(guess)
             if c >= n:
                 keep_ts, keep_count = guess, c
+                if c <= n * 1.05 + 64:
+                    break
             else:
                 past_ts, past_count = guess, c
+            if keep_count is None:  # still looking for enough rows: reach back further
+                span = hi + 1 - past_ts
+                guess = past_ts - max(int(span * ((n - c) / max(c, 1)) * 1.1), span)
+            else:
+                share = (n - past_count) / (keep_count - past_count) * 1.02
+                guess = past_ts - max(int((past_ts - keep_ts) * min(share, 1.0)), 1)
+        if keep_count is None:
+            keep_count = count_from(keep_ts)
         return keep_ts, keep_count
 
     def _fetch(self, where: str, params: list, count: int) -> Bars:

@@ -1,0 +1,82 @@
+"""Timing helpers: repeated runs, percentiles, a check of every result, a plain table."""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Stats:
+    name: str
+    runs: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    target_ms: float | None = None
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.target_ms is None else self.p50_ms <= self.target_ms
+
+
+def measure(
+    name: str,
+    action: Callable[[], Any],
+    check: Callable[[Any], None],
+    repeat: int = 5,
+    warmup: int = 1,
+    target_ms: float | None = None,
+) -> Stats:
+    """Time `action` `repeat` times (after `warmup` untimed runs); `check` every result."""
+    for _ in range(warmup):
+        check(action())
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()
+        times.append((time.perf_counter() - started) * 1e3)
+        check(result)
+        del result  # the next run must not find the previous result still in memory
+    arr = np.array(times)
+    return Stats(
+        name,
+        repeat,
+        float(np.percentile(arr, 50)),
+        float(np.percentile(arr, 95)),
+        float(arr.max()),
+        target_ms,
+    )
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process. Reads VmHWM, which starts afresh at exec (Linux
+    carries ru_maxrss over from the parent across fork and exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def table(rows: list[Stats]) -> str:
+    head = (
+        f"{'benchmark':<44} {'runs':>4} {'p50 ms':>10} {'p95 ms':>10} {'max ms':>10} {'target':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for s in rows:
+        target = "" if s.target_ms is None else f"<={s.target_ms:g}"
+        verdict = {True: " ok", False: " SLOW", None: ""}[s.ok]
+        lines.append(
+            f"{s.name:<44} {s.runs:>4} {s.p50_ms:>10.2f} {s.p95_ms:>10.2f} {s.max_ms:>10.2f}"
+            f" {target:>9}{verdict}"
+        )
+    return "\n".join(lines)
