@@ -1,12 +1,12 @@
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, time
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.sessions import PRESETS, OpensOn, calendar
+from engine.sessions import PRESETS, calendar
+from tests import reference
 
 
 def ns(text: str) -> int:
@@ -107,31 +107,6 @@ def test_bad_time_zone_is_named():
         PRESETS["24x7"].__class__("x", "Mars/Base", PRESETS["24x7"].sessions)
 
 
-def _reference_in_session(cal, ts_ns: int) -> bool:
-    """Slow and obvious: list the sessions of nearby trading days with zoneinfo."""
-    zone = ZoneInfo(cal.tz)
-    moment = datetime.fromtimestamp(ts_ns / 1e9, tz=ZoneInfo("UTC"))
-    local_day = moment.astimezone(zone).date()
-    days = [local_day + timedelta(days=k) for k in range(-8, 9)]
-    trading = [d for d in days if d.weekday() in cal.weekdays and d not in cal.holidays]
-    for k, day in enumerate(trading):
-        for s in cal.sessions:
-            if s.opens_on is OpensOn.SAME_DAY:
-                open_day = day
-            elif s.opens_on is OpensOn.PREVIOUS_DAY:
-                open_day = day - timedelta(days=1)
-            else:
-                if k == 0:
-                    continue
-                open_day = trading[k - 1]
-            close_day = open_day + timedelta(days=1) if s.close <= s.open else open_day
-            start = datetime.combine(open_day, s.open, tzinfo=zone)
-            end = datetime.combine(close_day, s.close, tzinfo=zone)
-            if start <= moment < end:
-                return True
-    return False
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     name=st.sampled_from(sorted(PRESETS)),
@@ -141,5 +116,5 @@ def test_is_in_session_matches_reference(name, minutes):
     cal = calendar(name)
     start = ns("2022-01-01T00:00")
     ts = np.array([start + m * 60_000_000_000 for m in minutes], dtype=np.int64)
-    expected = [_reference_in_session(cal, int(t)) for t in ts]
+    expected = [reference.in_session(cal, int(t)) for t in ts]
     assert cal.is_in_session(ts).tolist() == expected
