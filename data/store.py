@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.bars import COLUMNS, DTYPES, Bars
+from engine.open_cache import PartialBar
 from engine.sessions import PRESETS, calendar
 from engine.timeframes import check_timeframe
 
@@ -413,6 +414,22 @@ class BarStore:
         with self._lock:
             stats = self._series_stats().get((symbol, check_timeframe(timeframe)))
         return None if stats is None else (stats[1], stats[2])
+
+    def bar_so_far(
+        self, symbol: str, start_ns: int, end_ns: int, timeframe: str = "1m"
+    ) -> PartialBar | None:
+        """The stored bars of [start_ns, end_ns) folded into one bar (for the open-price
+        cache), or None when there are none."""
+        with self._lock:
+            row = self._con.sql(
+                """SELECT arg_min(open, ts_ns), max(high), min(low), arg_max(close, ts_ns),
+                          sum(volume), min(ts_ns), max(ts_ns), count(*)
+                   FROM bars WHERE symbol = ? AND timeframe = ? AND ts_ns >= ? AND ts_ns < ?""",
+                params=[symbol, check_timeframe(timeframe), int(start_ns), int(end_ns)],
+            ).fetchall()[0]
+        if row[7] == 0:
+            return None
+        return PartialBar(*(float(x) for x in row[:5]), int(row[5]), int(row[6]))
 
     def _cutoff_for_latest(
         self, where: str, params: list, n: int, lo: int, hi: int, bar_ns: float

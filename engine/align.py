@@ -72,7 +72,7 @@ def span_of(lower_ts: np.ndarray, higher_ts: np.ndarray) -> tuple[np.ndarray, np
 
 def span_of_reference(lower_ts: np.ndarray, higher_ts: np.ndarray):
     first = np.searchsorted(lower_ts, higher_ts, side="left")
-    last = np.append(first[1:], len(lower_ts)) - 1
+    last = np.append(first[1:], len(lower_ts))[: len(first)] - 1
     return first, last
 
 

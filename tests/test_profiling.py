@@ -11,3 +11,15 @@ def test_store_benchmark_quick_run(tmp_path, capsys):
     assert "load latest 10,000" in out and "slow: ORDER BY" in out
     report = json.loads((tmp_path / "bench_store_quick.json").read_text())
     assert {b["name"] for b in report["benchmarks"]} >= {"load latest 100,000"}
+
+
+def test_engine_benchmark_quick_run(tmp_path, capsys):
+    from profiling import bench_engine
+
+    assert bench_engine.main(["--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("resample", "on_tick", "on_ticks", "open-price cache", "align"):
+        assert name in out
+    report = json.loads((tmp_path / "bench_engine_quick.json").read_text())
+    assert report["open_cache"]["cache_queries_first_minute"] <= 4
+    assert report["open_cache"]["cache_queries_per_minute_steady"] < 1

@@ -1,0 +1,192 @@
+"""The open-price layer: the forming bar of a large timeframe, so far, answered from memory.
+
+When a chart starts (or switches symbol) in the middle of a 5m/1h/4h/1d bucket, the forming
+bar's open, high, low and volume so far lie in stored history. The cache keys each bucket by
+(symbol, timeframe, bucket start) and keeps two parts: what the store held before the live
+stream began (asked once, through a callable, never the store class) and the live ticks seen
+since. The store is asked only when a bucket that started before the stream is first needed,
+or after `invalidate` (a backfill into the bucket, a calendar change). Buckets that start
+while the stream runs are built from its ticks alone: in steady state there are no queries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.buckets import BucketGrid, BucketRule, bucket_grid, rule_for
+from engine.sessions import SessionCalendar
+
+
+@dataclasses.dataclass(frozen=True)
+class PartialBar:
+    """A bar so far: OHLCV and the times of the first and last data in it."""
+
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    first_ns: int
+    last_ns: int
+
+    def then(self, later: PartialBar | None) -> PartialBar:
+        """This bar followed by `later` data (all of it after this one)."""
+        if later is None:
+            return self
+        return PartialBar(self.open, max(self.high, later.high), min(self.low, later.low),
+                          later.close, self.volume + later.volume, self.first_ns,
+                          later.last_ns)  # fmt: skip
+
+    def with_tick(self, ts_ns: int, price: float, qty: float) -> PartialBar:
+        first, open_ = (ts_ns, price) if ts_ns < self.first_ns else (self.first_ns, self.open)
+        last, close = (ts_ns, price) if ts_ns >= self.last_ns else (self.last_ns, self.close)
+        return PartialBar(open_, max(self.high, price), min(self.low, price), close,
+                          self.volume + qty, first, last)  # fmt: skip
+
+    @staticmethod
+    def of_tick(ts_ns: int, price: float, qty: float) -> PartialBar:
+        return PartialBar(price, price, price, price, qty, ts_ns, ts_ns)
+
+
+# symbol, start_ns, end_ns -> the stored base bars of [start, end) aggregated, or None.
+HistoryQuery = Callable[[str, int, int], PartialBar | None]
+
+
+@dataclasses.dataclass
+class _Entry:
+    start_ns: int
+    end_ns: int
+    history: PartialBar | None = None
+    history_known: bool = False
+    live: PartialBar | None = None
+
+    def bar(self) -> PartialBar | None:
+        if self.history is None:
+            return self.live
+        return self.history.then(self.live)
+
+
+@dataclasses.dataclass
+class CacheCounters:
+    hits: int = 0
+    misses: int = 0
+    store_queries: int = 0
+
+
+class OpenPriceCache:
+    """Forming-bar-so-far of (symbol, timeframe) buckets for the given timeframes, bounded
+    to `max_entries` buckets."""
+
+    def __init__(
+        self,
+        query: HistoryQuery,
+        calendar_of: Callable[[str], SessionCalendar],
+        timeframes: tuple[str, ...] = ("5m", "1h", "4h", "1d"),
+        *,
+        max_entries: int = 4096,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries {max_entries} must be >= 1")
+        self._rules = {tf: rule_for(tf) for tf in timeframes}
+        self._query = query
+        self._calendar_of = calendar_of
+        self._max = max_entries
+        self._entries: OrderedDict[tuple[str, str, int], _Entry] = OrderedDict()
+        self._live_since: dict[str, int] = {}
+        self._current: dict[tuple[str, str], _Entry] = {}  # the bucket ticks last went to
+        self._grids: dict[str, BucketGrid] = {}
+        self.counters = CacheCounters()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _bucket(self, symbol: str, rule: BucketRule, ts_ns: int) -> tuple[int, int]:
+        grid = self._grids.get(symbol)
+        if grid is None or not grid.covers(ts_ns):
+            grid = bucket_grid(self._calendar_of(symbol), ts_ns, ts_ns)
+            self._grids[symbol] = grid
+        label, end = grid.buckets(rule, np.array([ts_ns], dtype=np.int64))
+        return int(label[0]), int(end[0])
+
+    def _entry(self, symbol: str, timeframe: str, start: int, end: int) -> _Entry:
+        key = (symbol, timeframe, start)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = _Entry(start, end)
+            since = self._live_since.get(symbol)
+            if since is not None and start >= since:
+                entry.history_known = True  # began while live: no history to ask for
+            self._entries[key] = entry
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        return entry
+
+    def forming(self, symbol: str, timeframe: str, now_ns: int) -> PartialBar | None:
+        """The bar so far of the `timeframe` bucket holding `now_ns` (None outside sessions
+        or when the bucket has no data yet)."""
+        rule = self._rules.get(timeframe)
+        if rule is None:
+            raise ValueError(
+                f"timeframe {timeframe!r} is not cached here: {', '.join(self._rules)}"
+            )
+        entry = self._current.get((symbol, timeframe))
+        if entry is None or not entry.start_ns <= now_ns < entry.end_ns:
+            start, end = self._bucket(symbol, rule, now_ns)
+            if start < 0:
+                return None
+            entry = self._entry(symbol, timeframe, start, end)
+            self._current[(symbol, timeframe)] = entry
+        if entry.history_known:
+            self.counters.hits += 1
+        else:
+            self.counters.misses += 1
+            since = self._live_since.get(symbol)
+            stop = entry.end_ns if since is None else min(entry.end_ns, since)
+            self.counters.store_queries += 1
+            entry.history = self._query(symbol, entry.start_ns, stop)
+            entry.history_known = True
+        return entry.bar()
+
+    def observe(self, symbol: str, ts_ns: int, price: float, qty: float) -> None:
+        """A live tick: updates the symbol's cached bucket of every timeframe, in O(1) per
+        timeframe while the tick stays in the current buckets."""
+        self._live_since.setdefault(symbol, ts_ns)
+        for timeframe, rule in self._rules.items():
+            current = self._current.get((symbol, timeframe))
+            if current is None or not current.start_ns <= ts_ns < current.end_ns:
+                start, end = self._bucket(symbol, rule, ts_ns)
+                if start < 0:
+                    continue
+                current = self._entry(symbol, timeframe, start, end)
+                self._current[(symbol, timeframe)] = current
+            current.live = (
+                PartialBar.of_tick(ts_ns, price, qty)
+                if current.live is None
+                else current.live.with_tick(ts_ns, price, qty)
+            )
+
+    def invalidate(self, symbol: str, start_ns: int | None = None, end_ns: int | None = None):
+        """Stored history of `symbol` changed in [start_ns, end_ns) (a backfill): the buckets
+        overlapping it ask the store again when next needed; their live parts stay."""
+        lo = -(2**63) if start_ns is None else start_ns
+        hi = 2**63 - 1 if end_ns is None else end_ns
+        entries = [e for (sym, _, _), e in self._entries.items() if sym == symbol]
+        entries += [e for (sym, _), e in self._current.items() if sym == symbol]
+        for entry in entries:  # the current bucket counts even if evicted from the LRU
+            if entry.start_ns < hi and lo < entry.end_ns:
+                entry.history_known = False
+                entry.history = None
+
+    def calendar_changed(self, symbol: str) -> None:
+        """The symbol's calendar changed: every bucket moves, so forget them all."""
+        for key in [k for k in self._entries if k[0] == symbol]:
+            del self._entries[key]
+        self._current = {k: v for k, v in self._current.items() if k[0] != symbol}
+        self._grids.pop(symbol, None)
+        self._live_since.pop(symbol, None)
