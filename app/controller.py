@@ -1,4 +1,4 @@
-"""Wires the bar store to the main window's chart."""
+"""Wires the bar store to the main window's chart: loads series, answers history requests."""
 
 from __future__ import annotations
 
@@ -6,16 +6,23 @@ from PySide6 import QtCore
 
 from app.main_window import MainWindow
 from data.store import BarStore
+from engine.series_buffer import ALIGN
+from widgets.chart import ChartWidget
+from widgets.series_model import SeriesModel
+from widgets.theme import Theme
 
-HISTORY_BARS = 20_000
+FIRST_PAGE_BARS = 50_000
+HISTORY_PAGE_BARS = 100_000
 
 
 class ChartController(QtCore.QObject):
-    def __init__(self, store: BarStore, window: MainWindow) -> None:
+    def __init__(self, store: BarStore, window: MainWindow, theme: Theme) -> None:
         super().__init__(window)
         self._store = store
         self._window = window
+        self._theme = theme
         self.symbol: str | None = None
+        self.chart: ChartWidget | None = None
         window.symbol_chosen.connect(self._on_symbol_chosen)
 
     def start(self, symbol: str | None) -> None:
@@ -36,13 +43,35 @@ class ChartController(QtCore.QObject):
     def _on_symbol_chosen(self, symbol: str) -> None:
         self.show_symbol(symbol)
 
-    def show_symbol(self, symbol: str) -> None:
+    def load_model(self, symbol: str, timeframe: str = "1m") -> SeriesModel:
         instrument = self._store.instrument(symbol)
-        bars = self._store.load(symbol, "1m", limit=HISTORY_BARS)
+        bars = self._store.load(symbol, timeframe, limit=FIRST_PAGE_BARS, room=(ALIGN, 4096))
+        return SeriesModel(symbol, timeframe, instrument.tz, bars)
+
+    def show_symbol(self, symbol: str) -> None:
+        model = self.load_model(symbol)
+        if self.chart is None:
+            self.chart = ChartWidget(model, self._theme)
+            self.chart.history_wanted.connect(self._on_history_wanted)
+            self._window.set_chart(self.chart)
+        else:
+            self.chart.set_model(model)
         self.symbol = symbol
-        self._window.chart.set_bars(bars, instrument.tz)
+        instrument = self._store.instrument(symbol)
         self._window.setWindowTitle(f"candleterm - {symbol}")
         self._window.show_status(
             f"{symbol}  {instrument.description}  |  {instrument.calendar} ({instrument.tz})"
-            f"  |  {len(bars):,} bars of 1m loaded"
+            f"  |  {len(model):,} bars of 1m loaded"
         )
+
+    def _on_history_wanted(self, model: SeriesModel) -> None:
+        # Answer after the current event: the request comes from inside a range change.
+        QtCore.QTimer.singleShot(0, lambda: self.load_older(model))
+
+    def load_older(self, model: SeriesModel) -> None:
+        if len(model) == 0:
+            model.prepend(self._store.load(model.symbol, model.timeframe, limit=0))
+            return
+        oldest = int(model.column("ts_ns")[0])
+        older = self._store.load_before(model.symbol, model.timeframe, oldest, HISTORY_PAGE_BARS)
+        model.prepend(older)  # an empty page marks the history complete

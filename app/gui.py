@@ -10,7 +10,6 @@ from app.controller import ChartController
 from app.main_window import MainWindow
 from data.demo import create_demo_store
 from data.store import BarStore
-from widgets.chart import ChartWidget
 from widgets.theme import THEMES
 
 
@@ -54,8 +53,8 @@ def run_gui(db: Path, symbol: str | None, theme: str) -> int:
         store = open_store_creating_demo(db, report)
     finally:
         dialog.close()
-    window = MainWindow(ChartWidget(THEMES[theme]))
-    controller = ChartController(store, window)
+    window = MainWindow()
+    controller = ChartController(store, window, THEMES[theme])
     try:
         controller.start(symbol)
     except ValueError:

@@ -16,10 +16,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     symbol_chosen = QtCore.Signal(str)
 
-    def __init__(self, chart: ChartWidget) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.chart = chart
-        self.setCentralWidget(chart)
+        self.chart: ChartWidget | None = None
         toolbar = self.addToolBar("Chart")
         toolbar.setObjectName("chart-toolbar")
         toolbar.setMovable(False)
@@ -30,6 +29,10 @@ class MainWindow(QtWidgets.QMainWindow):
         toolbar.addWidget(self.symbol_box)
         self.symbol_box.textActivated.connect(self.symbol_chosen)
         self.resize(1400, 850)
+
+    def set_chart(self, chart: ChartWidget) -> None:
+        self.chart = chart
+        self.setCentralWidget(chart)
 
     def set_symbols(self, symbols: list[str], current: str) -> None:
         with QtCore.QSignalBlocker(self.symbol_box):

@@ -350,10 +350,14 @@ class BarStore:
         start_ns: int | None = None,
         end_ns: int | None = None,
         limit: int | None = None,
+        *,
+        room: tuple[int, int] = (0, 0),
     ) -> Bars:
         """Bars with start_ns <= ts_ns < end_ns (either bound optional), in time order.
 
         With `limit`, only the latest `limit` bars of that range (what a chart shows first).
+        `room` = (front, back) allocates the columns with that many spare rows around the
+        bars, so a growable buffer can take them over without a copy (the bars are views).
         """
         check_timeframe(timeframe)
         if limit is not None and limit < 0:
@@ -380,11 +384,11 @@ class BarStore:
                     if cutoff > lo:
                         where += " AND ts_ns >= ?"
                         params = [*params, cutoff]
-                bars = self._fetch(where, params, count)
+                bars = self._fetch(where, params, count, room)
             finally:
                 self._con.execute("COMMIT")
         if limit is not None and len(bars) > limit:
-            bars = bars[len(bars) - limit :]
+            bars = bars[len(bars) - limit :]  # (with room: the cut rows become front room)
         return bars
 
     def load_before(self, symbol: str, timeframe: str, ts_ns: int, n: int) -> Bars:
@@ -468,8 +472,10 @@ class BarStore:
             keep_count = count_from(keep_ts)
         return keep_ts, keep_count
 
-    def _fetch(self, where: str, params: list, count: int) -> Bars:
-        out = {name: np.empty(count, dtype=DTYPES[name]) for name in COLUMNS}
+    def _fetch(self, where: str, params: list, count: int, room=(0, 0)) -> Bars:
+        front, back = room
+        full = {name: np.empty(front + count + back, dtype=DTYPES[name]) for name in COLUMNS}
+        out = {name: col[front : front + count] for name, col in full.items()}
         pos = 0
         if count:
             reader = self._con.sql(
@@ -487,7 +493,8 @@ class BarStore:
         ts = out["ts_ns"]
         if count > 1 and not np.all(ts[1:] > ts[:-1]):
             order = np.argsort(ts, kind="stable")
-            out = {name: col[order] for name, col in out.items()}
+            for col in out.values():
+                col[:] = col[order]
         return Bars(*(out[name] for name in COLUMNS))
 
 

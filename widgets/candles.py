@@ -1,59 +1,213 @@
-"""Candlestick and volume items: batched native draw calls over the visible bars."""
+"""Candles and volume bars drawn from the level-of-detail pyramid.
+
+Each series is two items: the history (every block but the last, redrawn only when bars are
+added or corrected) and the forming block (the last one, redrawn on every tick, so a tick
+repaints only its small rectangle). Both draw the visible blocks only, as batched native
+calls: all wicks of a colour in one `drawLines`, all bodies of a colour in one `drawRects`.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
-from widgets.indexed_item import IndexedItem, split_up_down
+from engine.lod import choose_level
+from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 
 BODY_WIDTH = 0.7
+MARGIN_BARS = 2
 
 
-def _fill_rects(array: internals.PrimitiveArray, x0, y0, w, h) -> None:
-    array.resize(len(x0))
+class LodState:
+    """The level both items of a series draw at, with hysteresis (shared by the pair)."""
+
+    def __init__(self) -> None:
+        self.level = 0
+
+    def level_for(self, bars_per_px: float) -> int:
+        self.level = choose_level(bars_per_px, self.level)
+        return self.level
+
+
+class _SeriesItem(pg.GraphicsObject):
+    """Draws the blocks of a SeriesModel at the shared level: the history part or the
+    forming part. Subclasses fill and draw their primitive arrays."""
+
+    def __init__(self, model: SeriesModel, lod: LodState, forming: bool, theme: Theme):
+        super().__init__()
+        self._model: SeriesModel | None = None
+        self._lod = lod
+        self.forming = forming
+        self._key = None  # what the prepared primitives show
+        self._bounds = QtCore.QRectF()
+        self.prepared_blocks = 0
+        self.set_theme(theme)
+        self.set_model(model)
+
+    # -- model -------------------------------------------------------------------------------
+
+    def set_model(self, model: SeriesModel) -> None:
+        if self._model is not None:
+            for signal in self._signals(self._model):
+                signal.disconnect(self._on_bars_changed)
+        self._model = model
+        for signal in self._signals(model):
+            signal.connect(self._on_bars_changed)
+        self._on_bars_changed()
+
+    def _signals(self, model: SeriesModel):
+        signals = [model.bars_appended, model.bars_prepended, model.bars_corrected,
+                   model.bars_reset]  # fmt: skip
+        if self.forming:
+            signals.append(model.last_bar_changed)
+        return signals
+
+    def _on_bars_changed(self, *_args) -> None:
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self.prepareGeometryChange()
+        self._key = None
+        self._bounds = self._compute_bounds()
+        self.update()
+
+    def close(self) -> None:
+        for signal in self._signals(self._model):
+            signal.disconnect(self._on_bars_changed)
+
+    # -- geometry ----------------------------------------------------------------------------
+
+    def _forming_block(self, level: int) -> tuple[int, int]:
+        """First and stop bar index of the block holding the last bar."""
+        n = len(self._model)
+        x0, x1, *_ = self._model.pyramid.blocks(level, n - 1, n)
+        return int(x0[0]), int(x1[0]) + 1
+
+    def _span(self) -> tuple[int, int]:
+        """Bars this item draws: [first, stop), before any clipping to the view."""
+        n = len(self._model)
+        if n == 0:
+            return 0, 0
+        start, stop = self._forming_block(self._lod.level)
+        return (start, stop) if self.forming else (0, start)
+
+    def _compute_bounds(self) -> QtCore.QRectF:
+        first, stop = self._span()
+        if stop <= first:
+            return QtCore.QRectF()
+        lo, hi = self._y_span(first, stop)
+        return QtCore.QRectF(first - 0.5, lo, stop - first, max(hi - lo, 1e-12))
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(self._bounds)
+
+    def visible_span(self) -> tuple[int, int]:
+        first, stop = self._span()
+        vb = self.getViewBox()
+        if vb is not None:
+            (x0, x1), _ = vb.viewRange()
+            first = max(first, math.floor(x0) - MARGIN_BARS)
+            stop = min(stop, math.ceil(x1) + 1 + MARGIN_BARS)
+        return first, max(first, stop)
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        n = len(self._model)
+        if n == 0:
+            return None, None
+        if ax == 0:
+            return -0.5, n - 0.5
+        first, stop = self._span()
+        if orthoRange is not None:
+            first = max(first, math.ceil(orthoRange[0] - 0.5))
+            stop = min(stop, math.floor(orthoRange[1] + 0.5) + 1)
+        if stop <= first:
+            return None, None
+        return self._y_span(first, stop)
+
+    # -- painting ----------------------------------------------------------------------------
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        if len(self._model) == 0:
+            return
+        level = self._lod.level_for(max(self.pixelWidth(), 1e-12))
+        bounds = self._compute_bounds()
+        if bounds != self._bounds:  # the level moved the forming block's edge
+            self.prepareGeometryChange()
+            self._bounds = bounds
+        first, stop = self.visible_span()
+        key = (level, first, stop)
+        if key != self._key:
+            blocks = self._model.pyramid.blocks(level, first, stop)
+            if not self.forming and len(blocks[0]):
+                keep = blocks[1] < stop  # whole blocks only: the last is the forming one
+                blocks = tuple(b[keep] for b in blocks)
+            self.prepared_blocks = len(blocks[0])
+            self._prepare(*blocks)
+            self._key = key
+        self._draw(painter)
+
+    def _y_span(self, first: int, stop: int) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def _prepare(self, x0, x1, o, h, lo, c, v) -> None:
+        raise NotImplementedError
+
+    def _draw(self, painter: QtGui.QPainter) -> None:
+        raise NotImplementedError
+
+    def set_theme(self, theme: Theme) -> None:
+        raise NotImplementedError
+
+
+def _rects(array: internals.PrimitiveArray, x, y, w, h) -> None:
+    array.resize(len(x))
     memory = array.ndarray()
-    memory[:, 0] = x0
-    memory[:, 1] = y0
+    memory[:, 0] = x
+    memory[:, 1] = y
     memory[:, 2] = w
     memory[:, 3] = h
 
 
-class CandleItem(IndexedItem):
-    """Candles: wicks as one line array, bodies as one rect array per colour."""
+class CandleItem(_SeriesItem):
+    """Candlesticks: one line array of wicks and one rect array of bodies per colour."""
 
-    def __init__(self, theme: Theme = DARK) -> None:
-        super().__init__()
+    def __init__(self, model, lod, forming=False, theme: Theme = DARK):
         self._wicks = {c: internals.PrimitiveArray(QtCore.QLineF, 4) for c in ("up", "down")}
         self._bodies = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
-        self.set_theme(theme)
+        super().__init__(model, lod, forming, theme)
 
     def set_theme(self, theme: Theme) -> None:
-        self._pens = {c: pg.mkPen(getattr(theme, c), width=1) for c in ("up", "down")}
+        self._pens = {
+            c: pg.mkPen(getattr(theme, c), width=1, cosmetic=True) for c in ("up", "down")
+        }
         self._brushes = {c: pg.mkBrush(getattr(theme, c)) for c in ("up", "down")}
-        for pen in self._pens.values():
-            pen.setCosmetic(True)
         self.update()
 
-    def _y_span(self, first: int, stop: int) -> tuple[float, float]:
-        return float(self._bars.low[first:stop].min()), float(self._bars.high[first:stop].max())
+    def _y_span(self, first, stop):
+        hi, lo = self._model.pyramid.hilo(first, stop)
+        return lo, hi
 
-    def _prepare(self, first: int, stop: int) -> None:
-        b = self._bars
-        for colour, ix in zip(("up", "down"), split_up_down(b, first, stop), strict=True):
+    def _prepare(self, x0, x1, o, h, lo, c, v) -> None:
+        centre = (x0 + x1) / 2.0
+        width = (x1 - x0) + BODY_WIDTH
+        up = c >= o
+        for colour, mask in (("up", up), ("down", ~up)):
+            xs = centre[mask]
             wicks = self._wicks[colour]
-            wicks.resize(len(ix))
+            wicks.resize(len(xs))
             lines = wicks.ndarray()
-            lines[:, 0] = ix
-            lines[:, 1] = b.low[ix]
-            lines[:, 2] = ix
-            lines[:, 3] = b.high[ix]
-            top = np.maximum(b.open[ix], b.close[ix])
-            bottom = np.minimum(b.open[ix], b.close[ix])
-            _fill_rects(self._bodies[colour], ix - BODY_WIDTH / 2, bottom, BODY_WIDTH, top - bottom)
+            lines[:, 0] = xs
+            lines[:, 1] = lo[mask]
+            lines[:, 2] = xs
+            lines[:, 3] = h[mask]
+            top = np.maximum(o[mask], c[mask])
+            bottom = np.minimum(o[mask], c[mask])
+            _rects(self._bodies[colour], xs - width[mask] / 2, bottom, width[mask], top - bottom)
 
     def _draw(self, painter: QtGui.QPainter) -> None:
         for colour in ("up", "down"):
@@ -63,13 +217,12 @@ class CandleItem(IndexedItem):
             painter.drawRects(*self._bodies[colour].drawargs())
 
 
-class VolumeItem(IndexedItem):
-    """Volume bars from zero, coloured by the candle's direction."""
+class VolumeItem(_SeriesItem):
+    """Volume bars from zero (summed per block), coloured by the candle's direction."""
 
-    def __init__(self, theme: Theme = DARK) -> None:
-        super().__init__()
+    def __init__(self, model, lod, forming=False, theme: Theme = DARK):
         self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
-        self.set_theme(theme)
+        super().__init__(model, lod, forming, theme)
 
     def set_theme(self, theme: Theme) -> None:
         self._brushes = {}
@@ -79,16 +232,44 @@ class VolumeItem(IndexedItem):
             self._brushes[colour] = pg.mkBrush(qcolour)
         self.update()
 
-    def _y_span(self, first: int, stop: int) -> tuple[float, float]:
-        return 0.0, float(self._bars.volume[first:stop].max())
+    def _y_span(self, first, stop):
+        *_, v = self._model.pyramid.blocks(self._lod.level, first, stop)
+        return 0.0, float(v.max()) if len(v) else 1.0
 
-    def _prepare(self, first: int, stop: int) -> None:
-        b = self._bars
-        for colour, ix in zip(("up", "down"), split_up_down(b, first, stop), strict=True):
-            _fill_rects(self._rects[colour], ix - BODY_WIDTH / 2, 0.0, BODY_WIDTH, b.volume[ix])
+    def _prepare(self, x0, x1, o, h, lo, c, v) -> None:
+        width = (x1 - x0) + BODY_WIDTH
+        left = (x0 + x1) / 2.0 - width / 2
+        up = c >= o
+        for colour, mask in (("up", up), ("down", ~up)):
+            _rects(self._rects[colour], left[mask], 0.0, width[mask], v[mask])
 
     def _draw(self, painter: QtGui.QPainter) -> None:
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         for colour in ("up", "down"):
             painter.setBrush(self._brushes[colour])
             painter.drawRects(*self._rects[colour].drawargs())
+
+
+class SeriesPair:
+    """The history and forming items of one series, sharing their level."""
+
+    def __init__(self, kind: type[_SeriesItem], model: SeriesModel, theme: Theme = DARK):
+        self.lod = LodState()
+        self.history = kind(model, self.lod, False, theme)
+        self.forming = kind(model, self.lod, True, theme)
+
+    @property
+    def items(self) -> tuple[_SeriesItem, _SeriesItem]:
+        return self.history, self.forming
+
+    def set_model(self, model: SeriesModel) -> None:
+        for item in self.items:
+            item.set_model(model)
+
+    def set_theme(self, theme: Theme) -> None:
+        for item in self.items:
+            item.set_theme(theme)
+
+    def close(self) -> None:
+        for item in self.items:
+            item.close()

@@ -1,76 +1,245 @@
-"""A chart: price pane (candles) over a volume pane, sharing the bar-index x axis."""
+"""A chart: a price pane (candles) over a volume pane and any indicator panes, sharing the
+bar-index x axis. Input: wheel zooms around the cursor, drag pans, arrows pan, up/down zoom,
+Home/End jump to the oldest/latest bars, double-click resets. Near the oldest loaded bar the
+chart asks for more history (`history_wanted`); whoever owns the store answers by prepending
+to the model, and the view stays on the same bars."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6 import QtCore
 
-from engine.bars import Bars
-from widgets.candles import CandleItem, VolumeItem
+from widgets.candles import CandleItem, SeriesPair, VolumeItem
+from widgets.crosshair import Crosshair
+from widgets.overlays import DayShading, LastPriceLine
+from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 from widgets.time_axis import TimeAxisItem
 
 MIN_VISIBLE_BARS = 10
-MAX_VISIBLE_BARS = 4000
 INITIAL_VISIBLE_BARS = 150
-RIGHT_MARGIN_BARS = 20
-PRICE_AXIS_WIDTH_PX = 72
+RIGHT_PAD_BARS = 8
+EDGE_MARGIN_BARS = 50
+PRICE_AXIS_WIDTH_PX = 76
+PAN_FRACTION = 0.1
+ZOOM_STEP = 0.8
+
+
+class ChartViewBox(pg.ViewBox):
+    """x-only zoom and pan; a double-click asks for the default view.
+
+    Signals:
+        reset_requested(): the user double-clicked.
+    """
+
+    reset_requested = QtCore.Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMouseEnabled(x=True, y=False)
+        self.setAutoVisible(y=True)
+        self.enableAutoRange(x=False, y=True)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.reset_requested.emit()
+        event.accept()
 
 
 class ChartWidget(pg.GraphicsLayoutWidget):
-    """Stacked, x-linked price and volume panes; y follows the visible bars."""
+    """Linked panes over one SeriesModel.
 
-    def __init__(self, theme: Theme = DARK, parent=None) -> None:
+    Signals:
+        history_wanted(SeriesModel): the view is near the oldest loaded bar; prepend older bars
+            to the model (or an empty Bars when there are no more).
+    """
+
+    history_wanted = QtCore.Signal(object)
+
+    def __init__(self, model: SeriesModel, theme: Theme = DARK, parent=None) -> None:
         super().__init__(parent=parent)
-        self.candles = CandleItem(theme)
-        self.volume = VolumeItem(theme)
-        self.price_axis = TimeAxisItem()
-        self.volume_axis = TimeAxisItem()
-        self.price_plot = self.addPlot(row=0, col=0, axisItems={"bottom": self.price_axis})
-        self.volume_plot = self.addPlot(row=1, col=0, axisItems={"bottom": self.volume_axis})
-        self.ci.layout.setRowStretchFactor(0, 4)
-        self.ci.layout.setRowStretchFactor(1, 1)
-        self.price_plot.addItem(self.candles)
-        self.volume_plot.addItem(self.volume)
-        self.volume_plot.setXLink(self.price_plot)
-        self.price_plot.hideAxis("bottom")
-        for plot in (self.price_plot, self.volume_plot):
-            plot.hideAxis("left")
-            plot.showAxis("right")
-            plot.getAxis("right").setWidth(PRICE_AXIS_WIDTH_PX)
-            plot.setMouseEnabled(x=True, y=False)
-            plot.hideButtons()
-            vb = plot.getViewBox()
-            vb.setAutoVisible(y=True)
-            vb.enableAutoRange(x=False, y=True)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.model = model
+        self.theme = theme
+        self._history_pending = False
+        self.panes: dict[str, pg.PlotItem] = {}
+        self.price = self.add_pane("price", stretch=4)
+        self.volume_plot = self.add_pane("volume", stretch=1)
+        self.candles = SeriesPair(CandleItem, model, theme)
+        self.volumes = SeriesPair(VolumeItem, model, theme)
+        for item in self.candles.items:
+            self.price.addItem(item)
+        for item in self.volumes.items:
+            self.volume_plot.addItem(item)
+        self.shading = DayShading(model, theme)
+        self.price.addItem(self.shading, ignoreBounds=True)
+        self.last_price = LastPriceLine(model, theme)
+        self.price.addItem(self.last_price, ignoreBounds=True)
+        self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
+        self.price.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
+        self._connect(model)
         self.set_theme(theme)
+        self._on_bars_reset()
+
+    # -- panes -------------------------------------------------------------------------------
+
+    def add_pane(self, name: str, stretch: int = 1) -> pg.PlotItem:
+        """A new pane below the others, x-linked to the price pane; the time axis moves to
+        the bottom pane."""
+        if name in self.panes:
+            raise ValueError(f"there is already a pane {name!r}")
+        viewbox = ChartViewBox()
+        viewbox.reset_requested.connect(self.show_latest)
+        axis = TimeAxisItem()
+        plot = self.addPlot(row=len(self.panes), col=0, viewBox=viewbox,
+                            axisItems={"bottom": axis})  # fmt: skip
+        plot.hideAxis("left")
+        plot.showAxis("right")
+        plot.getAxis("right").setWidth(PRICE_AXIS_WIDTH_PX)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=self.theme.grid_alpha)
+        self.ci.layout.setRowStretchFactor(len(self.panes), stretch)
+        if self.panes:
+            plot.setXLink(self.panes["price"])
+            for other in self.panes.values():
+                other.hideAxis("bottom")
+        self.panes[name] = plot
+        axis.set_series(self.model.column("ts_ns"), self.model.tz)
+        self._style(plot)
+        return plot
+
+    def remove_pane(self, name: str) -> None:
+        if name in ("price", "volume"):
+            raise ValueError(f"the {name} pane cannot be removed")
+        plot = self.panes.pop(name)
+        self.removeItem(plot)
+        list(self.panes.values())[-1].showAxis("bottom")
+
+    def _style(self, plot: pg.PlotItem) -> None:
+        for side in ("right", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setPen(self.theme.foreground)
+            axis.setTextPen(self.theme.foreground)
+        plot.showGrid(x=True, y=True, alpha=self.theme.grid_alpha)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setBackground(theme.background)
-        for plot in (self.price_plot, self.volume_plot):
-            for name in ("right", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setPen(theme.foreground)
-                axis.setTextPen(theme.foreground)
-            plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
-        self.candles.set_theme(theme)
-        self.volume.set_theme(theme)
+        for plot in self.panes.values():
+            self._style(plot)
+        for part in (self.candles, self.volumes, self.shading, self.last_price, self.crosshair):
+            part.set_theme(theme)
 
-    def set_bars(self, bars: Bars, tz: str) -> None:
-        self.candles.set_bars(bars)
-        self.volume.set_bars(bars)
-        self.price_axis.set_times(bars.ts_ns, tz)
-        self.volume_axis.set_times(bars.ts_ns, tz)
-        n = len(bars)
-        for plot in (self.price_plot, self.volume_plot):
+    # -- the model ---------------------------------------------------------------------------
+
+    def _connect(self, model: SeriesModel) -> None:
+        model.bars_reset.connect(self._on_bars_reset)
+        model.bars_prepended.connect(self._on_bars_prepended)
+        model.bars_appended.connect(self._on_bars_appended)
+
+    def _disconnect(self, model: SeriesModel) -> None:
+        model.bars_reset.disconnect(self._on_bars_reset)
+        model.bars_prepended.disconnect(self._on_bars_prepended)
+        model.bars_appended.disconnect(self._on_bars_appended)
+
+    def set_model(self, model: SeriesModel) -> None:
+        """Show another series (symbol or timeframe)."""
+        self._disconnect(self.model)
+        self.model = model
+        for pair in (self.candles, self.volumes):
+            pair.set_model(model)
+        self.last_price.close()
+        self.price.removeItem(self.shading)
+        self.price.removeItem(self.last_price)
+        self.shading = DayShading(model, self.theme)
+        self.last_price = LastPriceLine(model, self.theme)
+        self.price.addItem(self.shading, ignoreBounds=True)
+        self.price.addItem(self.last_price, ignoreBounds=True)
+        self.crosshair.set_model(model)
+        self._connect(model)
+        self._on_bars_reset()
+
+    def _update_axes_and_limits(self) -> None:
+        n = len(self.model)
+        for plot in self.panes.values():
+            plot.getAxis("bottom").set_series(self.model.column("ts_ns"), self.model.tz)
             plot.getViewBox().setLimits(
-                xMin=-RIGHT_MARGIN_BARS,
-                xMax=n + RIGHT_MARGIN_BARS,
+                xMin=-EDGE_MARGIN_BARS,
+                xMax=n + EDGE_MARGIN_BARS,
                 minXRange=MIN_VISIBLE_BARS,
-                maxXRange=MAX_VISIBLE_BARS,
+                maxXRange=n + 2 * EDGE_MARGIN_BARS,
             )
+
+    def _on_bars_reset(self) -> None:
+        self._history_pending = False
+        self._update_axes_and_limits()
         self.show_latest()
 
-    def show_latest(self, visible_bars: int = INITIAL_VISIBLE_BARS) -> None:
-        n = len(self.candles.bars)
-        self.price_plot.setXRange(max(-0.5, n - visible_bars), n + 2, padding=0)
+    def _on_bars_prepended(self, count: int) -> None:
+        self._history_pending = False
+        if count == 0:
+            return
+        (x0, x1), _ = self.price.getViewBox().viewRange()
+        self._update_axes_and_limits()
+        self.price.setXRange(x0 + count, x1 + count, padding=0)
+
+    def _on_bars_appended(self, first_ix: int) -> None:
+        (x0, x1), _ = self.price.getViewBox().viewRange()
+        self._update_axes_and_limits()
+        added = len(self.model) - first_ix
+        if x1 >= first_ix - 1:  # following the latest bars: keep following
+            self.price.setXRange(x0 + added, x1 + added, padding=0)
+
+    def _on_x_range_changed(self, _viewbox, x_range) -> None:
+        x0, x1 = x_range
+        near_start = x0 < (x1 - x0) * 0.5
+        if near_start and not self.model.history_complete and not self._history_pending:
+            self._history_pending = True
+            self.history_wanted.emit(self.model)
+
+    # -- navigation --------------------------------------------------------------------------
+
+    def visible_range(self) -> tuple[float, float]:
+        return tuple(self.price.getViewBox().viewRange()[0])
+
+    def show_latest(self, bars: int = INITIAL_VISIBLE_BARS) -> None:
+        n = len(self.model)
+        self.price.setXRange(n - bars, n + RIGHT_PAD_BARS, padding=0)
+
+    def show_oldest(self) -> None:
+        x0, x1 = self.visible_range()
+        self.price.setXRange(-1, x1 - x0 - 1, padding=0)
+
+    def pan(self, fraction: float) -> None:
+        x0, x1 = self.visible_range()
+        shift = (x1 - x0) * fraction
+        self.price.setXRange(x0 + shift, x1 + shift, padding=0)
+
+    def zoom(self, factor: float) -> None:
+        """Scale the visible width by `factor`, keeping the right edge in place."""
+        x0, x1 = self.visible_range()
+        self.price.setXRange(x1 - (x1 - x0) * factor, x1, padding=0)
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        keys = QtCore.Qt.Key
+        actions = {
+            keys.Key_Left: lambda: self.pan(-PAN_FRACTION),
+            keys.Key_Right: lambda: self.pan(PAN_FRACTION),
+            keys.Key_Up: lambda: self.zoom(ZOOM_STEP),
+            keys.Key_Down: lambda: self.zoom(1 / ZOOM_STEP),
+            keys.Key_Home: self.show_oldest,
+            keys.Key_End: self.show_latest,
+        }
+        action = actions.get(key)
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        action()
+        event.accept()
+
+    def close(self) -> bool:
+        self._disconnect(self.model)
+        self.candles.close()
+        self.volumes.close()
+        self.last_price.close()
+        return super().close()

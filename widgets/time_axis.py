@@ -1,60 +1,100 @@
-"""Bottom axis for x = bar index: labels in the instrument's exchange-local time."""
+"""Bottom axis for x = bar index, labelled in the instrument's exchange-local time.
+
+Tick times are chosen from a ladder (1 minute ... 10 years): the finest step whose boundaries
+fall at least MIN_LABEL_PX apart. A tick sits on the first bar of each new period (so on the
+open of each session for hourly steps, on each day change, month, year), and the first tick
+of a new day, month or year says so in its label. Only a strided sample of the visible bars
+is examined, so the cost does not grow with the history.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+import math
 
 import numpy as np
 import pyqtgraph as pg
 
-NS_PER_DAY = 86_400 * 1_000_000_000
+from engine.localtime import local_ns
+
+MIN = 60 * 1_000_000_000
+HOUR = 60 * MIN
+DAY = 24 * HOUR
+MIN_LABEL_PX = 90
+MAX_SAMPLES = 2048
+# (name, size): fixed steps in ns of local time, then calendar steps in months.
+STEPS: tuple[tuple[str, int], ...] = (
+    ("m", 1 * MIN), ("m", 2 * MIN), ("m", 5 * MIN), ("m", 10 * MIN), ("m", 15 * MIN),
+    ("m", 30 * MIN), ("h", HOUR), ("h", 2 * HOUR), ("h", 3 * HOUR), ("h", 4 * HOUR),
+    ("h", 6 * HOUR), ("h", 12 * HOUR), ("d", DAY), ("d", 2 * DAY), ("w", 7 * DAY),
+    ("M", 1), ("M", 3), ("M", 6), ("Y", 12), ("Y", 24), ("Y", 60), ("Y", 120),
+)  # fmt: skip
+
+
+def _period_ids(local: np.ndarray, months: np.ndarray, kind: str, size: int) -> np.ndarray:
+    if kind in "mhd":
+        return local // size
+    if kind == "w":
+        return (local // DAY + 3) // 7  # Monday-based weeks
+    return months // size
+
+
+def _label(local_value: int, kind: str, new_day: bool, new_year: bool) -> str:
+    t = np.datetime64(int(local_value), "ns").astype("datetime64[s]").item()
+    if kind in "mh":
+        return t.strftime("%a %d %H:%M") if new_day else t.strftime("%H:%M")
+    if kind in "dw":
+        return t.strftime("%b %d %Y") if new_year else t.strftime("%a %d %b")
+    if kind == "M":
+        return t.strftime("%b %Y") if new_year else t.strftime("%b")
+    return t.strftime("%Y")
+
+
+def time_ticks(
+    ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str
+) -> list[tuple[int, str]]:
+    """(bar index, label) ticks for bars [first, stop) of `ts_ns` drawn `width_px` wide."""
+    first, stop = max(first, 0), min(stop, len(ts_ns))
+    if stop - first < 2 or width_px <= 0:
+        return []
+    stride = max(1, 2 ** math.ceil(math.log2(max((stop - first) / MAX_SAMPLES, 1))))
+    index = np.arange(first, stop, stride)
+    local = local_ns(ts_ns[first:stop:stride], tz)
+    max_ticks = max(2, int(width_px / MIN_LABEL_PX))
+    months = local.astype("datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    for kind, size in STEPS:
+        ids = _period_ids(local, months, kind, size)
+        change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+        if len(change) <= max_ticks:
+            break
+    days = local // DAY
+    years = months // 12
+    ticks = []
+    for k in change:
+        new_day = bool(days[k] != days[k - 1])
+        new_year = bool(years[k] != years[k - 1])
+        ticks.append((int(index[k]), _label(int(local[k]), kind, new_day, new_year)))
+    return ticks
 
 
 class TimeAxisItem(pg.AxisItem):
+    """Axis whose values are bar indices; `set_series` gives the bars' open times."""
+
     def __init__(self, orientation: str = "bottom", **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self._ts_ns = np.empty(0, dtype=np.int64)
-        self._zone = ZoneInfo("UTC")
+        self._tz = "UTC"
+        self._labels: dict[int, str] = {}
 
-    def set_times(self, ts_ns: np.ndarray, tz: str) -> None:
+    def set_series(self, ts_ns: np.ndarray, tz: str) -> None:
         self._ts_ns = ts_ns
-        self._zone = ZoneInfo(tz)
+        self._tz = tz
         self.picture = None
         self.update()
 
-    def _local(self, i: int) -> datetime:
-        seconds = int(self._ts_ns[i]) / 1e9
-        return datetime.fromtimestamp(seconds, tz=UTC).astimezone(self._zone)
+    def tickValues(self, minVal, maxVal, size):
+        ticks = time_ticks(self._ts_ns, math.floor(minVal), math.ceil(maxVal) + 1, size, self._tz)
+        self._labels = dict(ticks)
+        return [(1.0, [float(ix) for ix, _ in ticks]), (0.5, [])]
 
     def tickStrings(self, values, scale, spacing):
-        n = len(self._ts_ns)
-        if n == 0:
-            return ["" for _ in values]
-        ix = [round(v) for v in values]
-        inside = [i for i in ix if 0 <= i < n]
-        if len(inside) >= 2:
-            step_ns = abs(int(self._ts_ns[inside[-1]]) - int(self._ts_ns[inside[0]])) / (
-                len(inside) - 1
-            )
-        else:
-            step_ns = NS_PER_DAY
-        labels = []
-        previous_day = None
-        for i in ix:
-            if not 0 <= i < n:
-                labels.append("")
-                continue
-            t = self._local(i)
-            if step_ns >= 300 * NS_PER_DAY:
-                labels.append(t.strftime("%Y"))
-            elif step_ns >= 20 * NS_PER_DAY:
-                labels.append(t.strftime("%Y-%m"))
-            elif step_ns >= NS_PER_DAY * 0.9:
-                labels.append(t.strftime("%m-%d"))
-            elif previous_day != t.date():
-                labels.append(t.strftime("%m-%d %H:%M"))
-            else:
-                labels.append(t.strftime("%H:%M"))
-            previous_day = t.date()
-        return labels
+        return [self._labels.get(round(v), "") for v in values]

@@ -1,0 +1,58 @@
+"""Exchange-local wall-clock time for whole arrays of UTC instants, DST included.
+
+zoneinfo answers one instant at a time. Here the UTC offsets of a time zone are found once
+per span of years (probing daily, then bisecting each change to the second) and kept as a
+table of transitions; converting an array is then one `searchsorted`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+NS_PER_S = 1_000_000_000
+
+
+def _offset_s(zone: ZoneInfo, epoch_s: int) -> int:
+    moment = datetime.fromtimestamp(epoch_s, tz=UTC)
+    return int(zone.utcoffset(moment.astimezone(zone)).total_seconds())
+
+
+@lru_cache(maxsize=64)
+def transitions(tz: str, first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """(instants in ns where the offset starts, offset in ns from then on), sorted; the first
+    entry covers everything before the span."""
+    zone = ZoneInfo(tz)
+    start = int(datetime(first_year, 1, 1, tzinfo=UTC).timestamp())
+    stop = int(datetime(last_year + 1, 1, 1, tzinfo=UTC).timestamp())
+    day = int(timedelta(days=1).total_seconds())
+    starts, offsets = [-(2**62) // NS_PER_S], [_offset_s(zone, start)]
+    t = start
+    while t < stop:
+        nxt = t + day
+        if _offset_s(zone, nxt) != offsets[-1]:
+            lo, hi = t, nxt  # the change happens in (lo, hi]
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if _offset_s(zone, mid) == offsets[-1]:
+                    lo = mid
+                else:
+                    hi = mid
+            starts.append(hi)
+            offsets.append(_offset_s(zone, hi))
+        t = nxt
+    return (np.array(starts, dtype=np.int64) * NS_PER_S, np.array(offsets, np.int64) * NS_PER_S)
+
+
+def local_ns(ts_ns: np.ndarray, tz: str) -> np.ndarray:
+    """Local wall-clock time of each UTC instant, as ns since 1970-01-01 local."""
+    ts = np.asarray(ts_ns, dtype=np.int64)
+    if ts.size == 0:
+        return ts.copy()
+    years = np.array([ts.min(), ts.max()]).astype("datetime64[ns]").astype("datetime64[Y]")
+    first, last = (int(y) + 1970 for y in years.astype(np.int64))
+    starts, offsets = transitions(tz, first - 1, last + 1)
+    return ts + offsets[np.searchsorted(starts, ts, side="right") - 1]

@@ -1,0 +1,115 @@
+"""Crosshair over a chart's panes with an OHLCV readout, at most once per frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from engine.localtime import local_ns
+from widgets.series_model import SeriesModel
+from widgets.theme import Theme
+
+FRAME_HZ = 60
+
+
+class Crosshair(QtCore.QObject):
+    """Vertical line in every pane, horizontal line in the pane under the mouse, and a
+    readout of the bar under the cursor (plus any extra values registered for panes).
+
+    Signals:
+        time_changed(int ts_ns): the crosshair moved onto a bar (for linked charts).
+    """
+
+    time_changed = QtCore.Signal(object)
+
+    def __init__(self, scene, plots, model: SeriesModel, theme: Theme) -> None:
+        super().__init__()
+        self._plots = list(plots)
+        self._model = model
+        self.index: int | None = None
+        self._vlines = [pg.InfiniteLine(angle=90, movable=False) for _ in self._plots]
+        self._hline = pg.InfiniteLine(angle=0, movable=False)
+        for plot, line in zip(self._plots, self._vlines, strict=True):
+            plot.addItem(line, ignoreBounds=True)
+        self._hline_plot = None
+        self.readout = pg.TextItem(anchor=(0, 0))
+        self._plots[0].addItem(self.readout, ignoreBounds=True)
+        self.extra_values: list = []  # callables bar_index -> text, for indicator readouts
+        self.set_theme(theme)
+        self.hide()
+        self._proxy = pg.SignalProxy(
+            scene.sigMouseMoved, rateLimit=FRAME_HZ, slot=self._on_mouse_moved
+        )
+
+    def set_model(self, model: SeriesModel) -> None:
+        self._model = model
+        self.hide()
+
+    def set_theme(self, theme: Theme) -> None:
+        pen = pg.mkPen(theme.crosshair, width=1, style=QtCore.Qt.PenStyle.DotLine)
+        for line in [*self._vlines, self._hline]:
+            line.setPen(pen)
+        self.readout.setColor(theme.foreground)
+
+    def hide(self) -> None:
+        for item in [*self._vlines, self._hline, self.readout]:
+            item.hide()
+
+    def _on_mouse_moved(self, event) -> None:
+        pos = event[0]
+        for plot in self._plots:
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(pos):
+                point = vb.mapSceneToView(pos)
+                self._move_hline(plot, point.y())
+                self.show_index(round(point.x()))
+                ix = self.index
+                if ix is not None:
+                    self.time_changed.emit(int(self._model.column("ts_ns")[ix]))
+                return
+        self.hide()
+
+    def _move_hline(self, plot, y: float) -> None:
+        if self._hline_plot is not plot:
+            if self._hline_plot is not None:
+                self._hline_plot.removeItem(self._hline)
+            plot.addItem(self._hline, ignoreBounds=True)
+            self._hline_plot = plot
+        self._hline.setValue(y)
+        self._hline.show()
+
+    def show_time(self, ts_ns: int) -> None:
+        """Put the crosshair on the bar containing `ts_ns` (from a linked chart)."""
+        ts = self._model.column("ts_ns")
+        ix = int(np.searchsorted(ts, ts_ns, side="right")) - 1
+        self._hline.hide()
+        self.show_index(ix)
+
+    def show_index(self, ix: int) -> None:
+        n = len(self._model)
+        if n == 0 or not 0 <= ix < n:
+            self.hide()
+            self.index = None
+            return
+        self.index = ix
+        for line in self._vlines:
+            line.setValue(ix)
+            line.show()
+        self.readout.setText(self.text(ix))
+        vb = self._plots[0].getViewBox()
+        (x0, _), (_, y1) = vb.viewRange()
+        self.readout.setPos(x0, y1)
+        self.readout.show()
+
+    def text(self, ix: int) -> str:
+        m = self._model
+        local = local_ns(m.column("ts_ns")[ix : ix + 1], m.tz)[0]
+        when = str(np.datetime64(int(local), "ns").astype("datetime64[m]")).replace("T", " ")
+        o, h, lo, c, v = (
+            float(m.column(k)[ix]) for k in ("open", "high", "low", "close", "volume")
+        )
+        parts = [f"{m.symbol} {m.timeframe}  {when}", f"O {o:.10g}  H {h:.10g}  L {lo:.10g}  "
+                 f"C {c:.10g}  V {v:.10g}"]  # fmt: skip
+        parts += [value(ix) for value in self.extra_values]
+        return "\n".join(parts)

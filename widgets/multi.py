@@ -1,0 +1,201 @@
+"""Multi-timeframe views of one symbol: a grid of linked charts, and a layered chart with the
+higher timeframes' bars drawn as boxes behind the base candles they span."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import internals
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from engine.align import span_of
+from widgets.chart import ChartWidget
+from widgets.series_model import SeriesModel
+from widgets.theme import DARK, Theme
+
+SPAN_ALPHA = 40
+
+
+def index_of_time(model: SeriesModel, ts_ns: int) -> int:
+    """Index of the bar of `model` containing instant ts_ns (the last bar starting at or
+    before it; -1 before the first)."""
+    return int(np.searchsorted(model.column("ts_ns"), ts_ns, side="right")) - 1
+
+
+class TimeframeGrid(QtWidgets.QWidget):
+    """Charts of several timeframes of one symbol in a grid. Moving the crosshair in one
+    shows the same instant in all; each can shade the time span the others show."""
+
+    def __init__(self, models: list[SeriesModel], theme: Theme = DARK, columns: int = 2):
+        super().__init__()
+        layout = QtWidgets.QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.charts: list[ChartWidget] = []
+        self._spans: dict[tuple[int, int], pg.LinearRegionItem] = {}
+        self._spans_shown = True
+        self._theme = theme
+        for k, model in enumerate(models):
+            chart = ChartWidget(model, theme)
+            layout.addWidget(chart, k // columns, k % columns)
+            self.charts.append(chart)
+        for k, chart in enumerate(self.charts):
+            chart.crosshair.time_changed.connect(lambda ts, k=k: self._on_time_changed(k, ts))
+            chart.price.getViewBox().sigXRangeChanged.connect(
+                lambda *_a, k=k: self._on_range_changed(k)
+            )
+        for k in range(len(self.charts)):
+            self._on_range_changed(k)
+
+    def _on_time_changed(self, source: int, ts_ns: int) -> None:
+        for k, chart in enumerate(self.charts):
+            if k != source:
+                chart.crosshair.show_time(ts_ns)
+
+    def show_spans(self, shown: bool) -> None:
+        self._spans_shown = shown
+        for region in self._spans.values():
+            region.setVisible(shown)
+
+    def _span_item(self, source: int, target: int) -> pg.LinearRegionItem:
+        region = self._spans.get((source, target))
+        if region is None:
+            colour = QtGui.QColor(self._theme.crosshair)
+            colour.setAlpha(SPAN_ALPHA)
+            region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(colour),
+                                         pen=pg.mkPen(None))  # fmt: skip
+            region.setZValue(-50)
+            region.setVisible(self._spans_shown)
+            self.charts[target].price.addItem(region, ignoreBounds=True)
+            self._spans[(source, target)] = region
+        return region
+
+    def _on_range_changed(self, source: int) -> None:
+        chart = self.charts[source]
+        ts = chart.model.column("ts_ns")
+        if len(ts) == 0:
+            return
+        x0, x1 = chart.visible_range()
+        first = min(max(math.ceil(x0), 0), len(ts) - 1)
+        last = min(max(math.floor(x1), 0), len(ts) - 1)
+        for target, other in enumerate(self.charts):
+            if target == source or len(other.model) == 0:
+                continue
+            a = max(index_of_time(other.model, int(ts[first])), 0)
+            b = max(index_of_time(other.model, int(ts[last])), 0)
+            self._span_item(source, target).setRegion((a - 0.5, b + 0.5))
+
+
+class HigherTimeframeBoxes(pg.GraphicsObject):
+    """The bars of a higher timeframe as translucent boxes over the base bars they span
+    (low to high, coloured by direction), drawn behind the base candles. Only the boxes in
+    view are prepared, one drawRects call per colour; the forming higher bar follows ticks."""
+
+    def __init__(self, base: SeriesModel, higher: SeriesModel, theme: Theme, alpha: int = 36):
+        super().__init__()
+        self.base = base
+        self.higher = higher
+        self._alpha = alpha
+        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
+        self._key = None
+        self.prepared_boxes = 0
+        self.setZValue(-10)
+        self.set_theme(theme)
+        for model in (base, higher):
+            for signal in (model.bars_reset, model.bars_prepended, model.bars_appended,
+                           model.bars_corrected, model.last_bar_changed):  # fmt: skip
+                signal.connect(self._on_bars_changed)
+        self._on_bars_changed()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._brushes, self._pens = {}, {}
+        for colour in ("up", "down"):
+            fill = QtGui.QColor(getattr(theme, colour))
+            fill.setAlpha(self._alpha)
+            edge = QtGui.QColor(getattr(theme, colour))
+            edge.setAlpha(min(255, self._alpha * 3))
+            self._brushes[colour] = pg.mkBrush(fill)
+            self._pens[colour] = pg.mkPen(edge, width=1)
+        self.update()
+
+    def _on_bars_changed(self, *_args) -> None:
+        self.prepareGeometryChange()
+        self.first, self.last = span_of(self.base.column("ts_ns"), self.higher.column("ts_ns"))
+        self._key = None
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        if len(self.higher) == 0 or len(self.base) == 0:
+            return QtCore.QRectF()
+        hi, lo = self.higher.pyramid.hilo(0, len(self.higher))
+        return QtCore.QRectF(-0.5, lo, len(self.base), max(hi - lo, 1e-12))
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        return None, None  # the y range follows the base candles
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        vb = self.getViewBox()
+        if vb is None or len(self.higher) == 0:
+            return
+        (x0, x1), _ = vb.viewRange()
+        k0 = int(np.searchsorted(self.last, x0 - 1))
+        k1 = int(np.searchsorted(self.first, x1 + 1, side="right"))
+        if (k0, k1) != self._key:
+            h = self.higher
+            sl = slice(k0, k1)
+            first, last = self.first[sl], self.last[sl]
+            keep = last >= first
+            o, c = h.column("open")[sl][keep], h.column("close")[sl][keep]
+            hi, lo = h.column("high")[sl][keep], h.column("low")[sl][keep]
+            left, width = first[keep] - 0.5, (last - first)[keep] + 1.0
+            up = c >= o
+            for colour, mask in (("up", up), ("down", ~up)):
+                array = self._rects[colour]
+                array.resize(int(mask.sum()))
+                rows = array.ndarray()
+                rows[:, 0] = left[mask]
+                rows[:, 1] = lo[mask]
+                rows[:, 2] = width[mask]
+                rows[:, 3] = (hi - lo)[mask]
+            self.prepared_boxes = int(keep.sum())
+            self._key = (k0, k1)
+        for colour in ("up", "down"):
+            painter.setPen(self._pens[colour])
+            painter.setBrush(self._brushes[colour])
+            painter.drawRects(*self._rects[colour].drawargs())
+
+    def close(self) -> None:
+        for model in (self.base, self.higher):
+            for signal in (model.bars_reset, model.bars_prepended, model.bars_appended,
+                           model.bars_corrected, model.last_bar_changed):  # fmt: skip
+                signal.disconnect(self._on_bars_changed)
+
+
+class LayeredChart(ChartWidget):
+    """A base-timeframe chart with higher timeframes as boxes behind its candles, each
+    layer shown or hidden on its own."""
+
+    def __init__(self, base: SeriesModel, theme: Theme = DARK, parent=None) -> None:
+        self.layers: dict[str, HigherTimeframeBoxes] = {}
+        super().__init__(base, theme, parent)
+
+    def set_layers(self, higher: dict[str, SeriesModel]) -> None:
+        for layer in self.layers.values():
+            layer.close()
+            self.price.removeItem(layer)
+        self.layers = {}
+        for depth, (tf, model) in enumerate(higher.items()):  # from the smallest timeframe up
+            layer = HigherTimeframeBoxes(self.model, model, self.theme, alpha=44 - 6 * depth)
+            layer.setZValue(-10 - depth)  # larger timeframes further behind
+            self.price.addItem(layer, ignoreBounds=True)
+            self.layers[tf] = layer
+
+    def set_layer_visible(self, timeframe: str, visible: bool) -> None:
+        self.layers[timeframe].setVisible(visible)
+
+    def set_theme(self, theme: Theme) -> None:
+        super().set_theme(theme)
+        for layer in self.layers.values():
+            layer.set_theme(theme)

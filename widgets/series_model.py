@@ -1,0 +1,89 @@
+"""The model of one chart series: bars of one (symbol, timeframe) and their LOD pyramid."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from engine.bars import Bars
+from engine.lod import LodPyramid
+from engine.series_buffer import SeriesBuffer
+
+
+class SeriesModel(QtCore.QObject):
+    """Bars for the views (x = bar index), kept with a level-of-detail pyramid.
+
+    Signals:
+        bars_appended(int first_ix): new bars from first_ix to the end.
+        bars_prepended(int count): `count` older bars now come first (indices moved up).
+        last_bar_changed(): the last (forming) bar changed in place.
+        bars_corrected(int ix): bar ix changed.
+        bars_reset(): all bars were replaced.
+    """
+
+    bars_appended = QtCore.Signal(int)
+    bars_prepended = QtCore.Signal(int)
+    last_bar_changed = QtCore.Signal()
+    bars_corrected = QtCore.Signal(int)
+    bars_reset = QtCore.Signal()
+
+    def __init__(self, symbol: str, timeframe: str, tz: str, bars: Bars | None = None) -> None:
+        super().__init__()
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.tz = tz
+        self.history_complete = False  # True once the oldest stored bar is loaded
+        self._buffer = SeriesBuffer.adopt(bars) if bars is not None else SeriesBuffer()
+        self.pyramid = LodPyramid(self._buffer)
+
+    def __len__(self) -> int:
+        return self._buffer.n
+
+    @property
+    def bars(self) -> Bars:
+        """Views of the bars (valid until the next change)."""
+        return self._buffer.bars()
+
+    def column(self, name: str):
+        b = self._buffer
+        return b.raw(name)[b.origin : b.end]
+
+    def set_bars(self, bars: Bars) -> None:
+        self._buffer = SeriesBuffer.adopt(bars)
+        self.pyramid = LodPyramid(self._buffer)
+        self.history_complete = False
+        self.bars_reset.emit()
+
+    def append(self, bars: Bars) -> None:
+        if len(bars) == 0:
+            return
+        if len(self) and bars.ts_ns[0] <= self.column("ts_ns")[-1]:
+            raise ValueError("appended bars must come after the last bar")
+        first = self._buffer.append(bars)
+        self.pyramid.update(max(first - 1, 0), first + len(bars))
+        self.bars_appended.emit(first)
+
+    def prepend(self, bars: Bars) -> None:
+        if len(bars) == 0:
+            self.history_complete = True
+            return
+        if len(self) and bars.ts_ns[-1] >= self.column("ts_ns")[0]:
+            raise ValueError("prepended bars must come before the first bar")
+        count = self._buffer.prepend(bars)
+        self.pyramid.update(0, count + 1)
+        self.bars_prepended.emit(count)
+
+    def update_last(self, row: tuple) -> None:
+        """The forming bar (ts_ns, open, high, low, close, volume) changed, or a new one
+        started (then it is appended)."""
+        if len(self) == 0 or row[0] > self.column("ts_ns")[-1]:
+            self.append(Bars.from_arrays(*([x] for x in row)))
+            return
+        ix = len(self) - 1
+        self._buffer.set_row(ix, row)
+        self.pyramid.update(ix, ix + 1)
+        self.last_bar_changed.emit()
+
+    def correct(self, ix: int, row: tuple) -> None:
+        self._buffer.set_row(ix, row)
+        self.pyramid.update(ix, ix + 1)
+        self.bars_corrected.emit(ix)
