@@ -6,7 +6,6 @@ from PySide6 import QtCore
 
 from app.main_window import MainWindow
 from data.store import BarStore
-from engine.series_buffer import ALIGN
 from widgets.chart import ChartWidget
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
@@ -45,7 +44,7 @@ class ChartController(QtCore.QObject):
 
     def load_model(self, symbol: str, timeframe: str = "1m") -> SeriesModel:
         instrument = self._store.instrument(symbol)
-        bars = self._store.load(symbol, timeframe, limit=FIRST_PAGE_BARS, room=(ALIGN, 4096))
+        bars = self._store.load_series(symbol, timeframe, limit=FIRST_PAGE_BARS)
         return SeriesModel(symbol, timeframe, instrument.tz, bars)
 
     def show_symbol(self, symbol: str) -> None:

@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from engine.bars import COLUMNS, DTYPES, Bars
 from engine.open_cache import PartialBar
+from engine.series_buffer import ALIGN, SeriesBuffer
 from engine.sessions import PRESETS, calendar
 from engine.timeframes import check_timeframe
 
@@ -350,28 +351,45 @@ class BarStore:
         start_ns: int | None = None,
         end_ns: int | None = None,
         limit: int | None = None,
-        *,
-        room: tuple[int, int] = (0, 0),
     ) -> Bars:
         """Bars with start_ns <= ts_ns < end_ns (either bound optional), in time order.
 
         With `limit`, only the latest `limit` bars of that range (what a chart shows first).
-        `room` = (front, back) allocates the columns with that many spare rows around the
-        bars, so a growable buffer can take them over without a copy (the bars are views).
         """
+        columns, origin, n = self._load(symbol, timeframe, start_ns, end_ns, limit, (0, 0))
+        return Bars(*(columns[c][origin : origin + n] for c in COLUMNS))
+
+    def load_series(
+        self,
+        symbol: str,
+        timeframe: str,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        limit: int | None = None,
+    ) -> SeriesBuffer:
+        """Like `load`, into a growable SeriesBuffer: the rows stream straight into arrays
+        with room at both ends, so a chart can prepend history and append live bars without
+        copying what was loaded."""
+        columns, origin, n = self._load(
+            symbol, timeframe, start_ns, end_ns, limit, (ALIGN, max(1024, ALIGN // 16))
+        )
+        return SeriesBuffer.wrap(columns, origin, n)
+
+    def _load(self, symbol, timeframe, start_ns, end_ns, limit, room):
+        """(full columns with room, first row, rows) of a load."""
         check_timeframe(timeframe)
         if limit is not None and limit < 0:
             raise ValueError(f"limit {limit} must be >= 0")
         where, params = _series_filter(symbol, timeframe, start_ns, end_ns)
         with self._lock:
             stats = self._series_stats().get((symbol, timeframe))
-            if stats is None or limit == 0:
-                return Bars.empty()
-            n_all, first, last = stats
-            lo = first if start_ns is None else max(first, int(start_ns))
-            hi = last if end_ns is None else min(last, int(end_ns) - 1)
-            if hi < lo:
-                return Bars.empty()
+            lo = hi = 0
+            if stats is not None and limit != 0:
+                n_all, first, last = stats
+                lo = first if start_ns is None else max(first, int(start_ns))
+                hi = last if end_ns is None else min(last, int(end_ns) - 1)
+            if stats is None or limit == 0 or hi < lo:
+                return self._allocate(0, room), room[0], 0
             self._con.execute("BEGIN")  # one snapshot for the counts and the rows
             try:
                 if limit is None:
@@ -384,12 +402,14 @@ class BarStore:
                     if cutoff > lo:
                         where += " AND ts_ns >= ?"
                         params = [*params, cutoff]
-                bars = self._fetch(where, params, count, room)
+                columns = self._fetch(where, params, count, room)
             finally:
                 self._con.execute("COMMIT")
-        if limit is not None and len(bars) > limit:
-            bars = bars[len(bars) - limit :]  # (with room: the cut rows become front room)
-        return bars
+        origin = room[0]
+        if limit is not None and count > limit:
+            origin += count - limit  # the rows before are dropped into the front room
+            count = limit
+        return columns, origin, count
 
     def load_before(self, symbol: str, timeframe: str, ts_ns: int, n: int) -> Bars:
         """The `n` bars just before `ts_ns` (exclusive), for scrolling back in history."""
@@ -472,10 +492,15 @@ class BarStore:
             keep_count = count_from(keep_ts)
         return keep_ts, keep_count
 
-    def _fetch(self, where: str, params: list, count: int, room=(0, 0)) -> Bars:
+    @staticmethod
+    def _allocate(count: int, room: tuple[int, int]) -> dict[str, np.ndarray]:
         front, back = room
-        full = {name: np.empty(front + count + back, dtype=DTYPES[name]) for name in COLUMNS}
-        out = {name: col[front : front + count] for name, col in full.items()}
+        return {c: np.empty(front + count + back, dtype=DTYPES[c]) for c in COLUMNS}
+
+    def _fetch(self, where: str, params: list, count: int, room) -> dict[str, np.ndarray]:
+        """Stream the rows into new columns, `room[0]` rows in; returns the full columns."""
+        full = self._allocate(count, room)
+        out = {name: col[room[0] : room[0] + count] for name, col in full.items()}
         pos = 0
         if count:
             reader = self._con.sql(
@@ -495,7 +520,7 @@ class BarStore:
             order = np.argsort(ts, kind="stable")
             for col in out.values():
                 col[:] = col[order]
-        return Bars(*(out[name] for name in COLUMNS))
+        return full
 
 
 class _Closed:

@@ -26,27 +26,17 @@ class SeriesBuffer:
             self.append(bars)
 
     @classmethod
-    def adopt(cls, bars: Bars) -> SeriesBuffer:
-        """A buffer over `bars` that takes over their memory when they are views into larger
-        arrays with room at the front and the back, as `BarStore.load(..., room=...)` makes
-        them; otherwise the bars are copied."""
-        bases = [getattr(bars, c).base for c in COLUMNS]
-        if all(isinstance(b, np.ndarray) and b.ndim == 1 for b in bases):
-            starts = {
-                (getattr(bars, c).__array_interface__["data"][0]
-                 - b.__array_interface__["data"][0]) // b.itemsize
-                for c, b in zip(COLUMNS, bases, strict=True)
-            }  # fmt: skip
-            lengths = {len(b) for b in bases}
-            if len(starts) == 1 and len(lengths) == 1:
-                start = starts.pop()
-                if start > 0 and lengths.pop() > start + len(bars):
-                    buffer = cls()
-                    buffer._cols = dict(zip(COLUMNS, bases, strict=True))
-                    buffer.origin = start
-                    buffer.n = len(bars)
-                    return buffer
-        return cls(bars)
+    def wrap(cls, columns: dict[str, np.ndarray], origin: int, n: int) -> SeriesBuffer:
+        """A buffer over arrays the caller hands over (it must not use them afterwards):
+        bars in [origin, origin + n), the rest room to grow into."""
+        lengths = {len(columns[c]) for c in COLUMNS}
+        if len(lengths) != 1 or not 0 <= origin <= origin + n <= lengths.pop():
+            raise ValueError("columns must have one length holding [origin, origin + n)")
+        buffer = cls()
+        buffer._cols = {c: columns[c] for c in COLUMNS}
+        buffer.origin = origin
+        buffer.n = n
+        return buffer
 
     def __len__(self) -> int:
         return self.n

@@ -6,6 +6,8 @@ to the model, and the view stays on the same bars."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pyqtgraph as pg
 from PySide6 import QtCore
 
@@ -61,6 +63,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         self.model = model
         self.theme = theme
         self._history_pending = False
+        self._arranging = False  # our own range changes are not the user scrolling
         self.panes: dict[str, pg.PlotItem] = {}
         self.price = self.add_pane("price", stretch=4)
         self.volume_plot = self.add_pane("volume", stretch=1)
@@ -169,29 +172,41 @@ class ChartWidget(pg.GraphicsLayoutWidget):
                 maxXRange=n + 2 * EDGE_MARGIN_BARS,
             )
 
+    @contextlib.contextmanager
+    def _arranging_view(self):
+        self._arranging = True
+        try:
+            yield
+        finally:
+            self._arranging = False
+
     def _on_bars_reset(self) -> None:
+        with self._arranging_view():
+            self._update_axes_and_limits()
+            self.show_latest()
         self._history_pending = False
-        self._update_axes_and_limits()
-        self.show_latest()
 
     def _on_bars_prepended(self, count: int) -> None:
+        if count:
+            (x0, x1), _ = self.price.getViewBox().viewRange()
+            with self._arranging_view():
+                self._update_axes_and_limits()
+                self.price.setXRange(x0 + count, x1 + count, padding=0)
         self._history_pending = False
-        if count == 0:
-            return
-        (x0, x1), _ = self.price.getViewBox().viewRange()
-        self._update_axes_and_limits()
-        self.price.setXRange(x0 + count, x1 + count, padding=0)
 
     def _on_bars_appended(self, first_ix: int) -> None:
         (x0, x1), _ = self.price.getViewBox().viewRange()
         self._update_axes_and_limits()
         added = len(self.model) - first_ix
         if x1 >= first_ix - 1:  # following the latest bars: keep following
-            self.price.setXRange(x0 + added, x1 + added, padding=0)
+            with self._arranging_view():
+                self.price.setXRange(x0 + added, x1 + added, padding=0)
 
     def _on_x_range_changed(self, _viewbox, x_range) -> None:
+        if self._arranging:
+            return
         x0, x1 = x_range
-        near_start = x0 < (x1 - x0) * 0.5
+        near_start = x0 < x1 - x0  # within a screen width of the oldest loaded bar
         if near_start and not self.model.history_complete and not self._history_pending:
             self._history_pending = True
             self.history_wanted.emit(self.model)

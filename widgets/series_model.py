@@ -26,13 +26,17 @@ class SeriesModel(QtCore.QObject):
     bars_corrected = QtCore.Signal(int)
     bars_reset = QtCore.Signal()
 
-    def __init__(self, symbol: str, timeframe: str, tz: str, bars: Bars | None = None) -> None:
+    def __init__(
+        self, symbol: str, timeframe: str, tz: str, bars: Bars | SeriesBuffer | None = None
+    ) -> None:
+        """`bars` may be a SeriesBuffer to take over (from `BarStore.load_series`, no copy)
+        or Bars (copied)."""
         super().__init__()
         self.symbol = symbol
         self.timeframe = timeframe
         self.tz = tz
         self.history_complete = False  # True once the oldest stored bar is loaded
-        self._buffer = SeriesBuffer.adopt(bars) if bars is not None else SeriesBuffer()
+        self._buffer = _buffer_of(bars)
         self.pyramid = LodPyramid(self._buffer)
 
     def __len__(self) -> int:
@@ -47,8 +51,8 @@ class SeriesModel(QtCore.QObject):
         b = self._buffer
         return b.raw(name)[b.origin : b.end]
 
-    def set_bars(self, bars: Bars) -> None:
-        self._buffer = SeriesBuffer.adopt(bars)
+    def set_bars(self, bars: Bars | SeriesBuffer) -> None:
+        self._buffer = _buffer_of(bars)
         self.pyramid = LodPyramid(self._buffer)
         self.history_complete = False
         self.bars_reset.emit()
@@ -87,3 +91,9 @@ class SeriesModel(QtCore.QObject):
         self._buffer.set_row(ix, row)
         self.pyramid.update(ix, ix + 1)
         self.bars_corrected.emit(ix)
+
+
+def _buffer_of(bars: Bars | SeriesBuffer | None) -> SeriesBuffer:
+    if isinstance(bars, SeriesBuffer):
+        return bars
+    return SeriesBuffer(bars)

@@ -1,0 +1,227 @@
+"""Chart widgets: build a model and a chart without a main window, change the model, and
+check what the view prepared and what it painted."""
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from engine.aggregate import resample
+from engine.align import enclosing_index
+from engine.bars import Bars
+from tests.conftest import NS_PER_MIN, T0_NS, make_bars
+from widgets.chart import MIN_VISIBLE_BARS, ChartWidget
+from widgets.multi import LayeredChart, TimeframeGrid
+from widgets.series_model import SeriesModel
+from widgets.theme import DARK, LIGHT
+
+
+def alternating_bars(n: int) -> Bars:
+    """Up, down, up, ... candles with bodies 10 wide around 100."""
+    up = np.arange(n) % 2 == 0
+    open_ = np.where(up, 95.0, 105.0)
+    close = np.where(up, 105.0, 95.0)
+    ts = T0_NS + np.arange(n, dtype=np.int64) * NS_PER_MIN
+    return Bars.from_arrays(ts, open_, np.full(n, 106.0), np.full(n, 94.0), close, np.full(n, 5.0))
+
+
+def settle(qtbot, chart):
+    qtbot.wait(20)
+    chart.grab()
+
+
+@pytest.fixture
+def make_chart(qtbot):
+    def make(bars: Bars, cls=ChartWidget, tz="UTC", width=800):
+        model = SeriesModel("X", "1m", tz, bars)
+        chart = cls(model, DARK)
+        chart.resize(width, 600)
+        qtbot.addWidget(chart)
+        chart.show()
+        qtbot.waitExposed(chart)
+        return chart
+
+    return make
+
+
+def pixel(chart, x: float, y: float) -> str:
+    image = chart.grab().toImage()
+    point = chart.mapFromScene(chart.price.getViewBox().mapViewToScene(QtCore.QPointF(x, y)))
+    return image.pixelColor(point.x(), point.y()).name()
+
+
+def test_candle_bodies_have_their_colours(make_chart, qtbot):
+    chart = make_chart(alternating_bars(40))
+    chart.price.setXRange(20, 39, padding=0)
+    settle(qtbot, chart)
+    # Sample off the grid lines (drawn at whole ticks) and off the wicks.
+    assert pixel(chart, 30.2, 101.7) == DARK.up
+    assert pixel(chart, 31.2, 101.7) == DARK.down
+    assert pixel(chart, 30.5, 101.7) == DARK.background
+    chart.set_theme(LIGHT)
+    settle(qtbot, chart)
+    assert pixel(chart, 30.2, 101.7) == LIGHT.up
+    assert pixel(chart, 30.5, 101.7) == LIGHT.background
+
+
+def test_only_visible_candles_are_prepared(make_chart, qtbot):
+    chart = make_chart(make_bars(10_000))
+    chart.price.setXRange(5000, 5100, padding=0)
+    settle(qtbot, chart)
+    history = chart.candles.history
+    assert history.visible_span()[0] >= 4990 and history.visible_span()[1] <= 5110
+    assert 100 <= history.prepared_blocks <= 110
+    assert chart.candles.lod.level == 0
+
+
+def test_zoomed_out_draws_aggregated_candles_from_the_pyramid(make_chart, qtbot):
+    bars = make_bars(1_000_000)
+    chart = make_chart(bars, width=1000)
+    chart.price.setXRange(-10, len(bars) + 10, padding=0)
+    settle(qtbot, chart)
+    level = chart.candles.lod.level
+    assert level >= 10  # ~1,000 bars a pixel
+    assert chart.candles.history.prepared_blocks <= 1000  # O(width), not O(history)
+    # The y range follows the true extremes of the aggregated candles.
+    (_, _), (y0, y1) = chart.price.getViewBox().viewRange()
+    assert y0 <= bars.low.min() and bars.high.max() <= y1
+
+
+def test_y_follows_the_visible_bars_fast(make_chart, qtbot):
+    bars = make_bars(200_000)
+    chart = make_chart(bars)
+    chart.price.setXRange(100_000, 100_100, padding=0)
+    settle(qtbot, chart)
+    lo, hi = chart.candles.history.dataBounds(1, orthoRange=(100_000, 100_100))
+    assert (lo, hi) == (bars.low[100_000:100_101].min(), bars.high[100_000:100_101].max())
+    (_, _), (y0, y1) = chart.price.getViewBox().viewRange()
+    assert y0 <= lo and hi <= y1 and (y1 - y0) < 2 * (hi - lo)
+
+
+def test_a_tick_invalidates_only_the_forming_candle(make_chart, qtbot, monkeypatch):
+    bars = make_bars(5_000)
+    chart = make_chart(bars)
+    settle(qtbot, chart)
+    calls = {"history": 0, "forming": 0}
+    for part in ("history", "forming"):
+        item = getattr(chart.candles, part)
+        original = item.update
+        monkeypatch.setattr(
+            item, "update", lambda *a, p=part, o=original: (calls.__setitem__(p, calls[p] + 1), o())
+        )
+    last = len(bars) - 1
+    row = (bars.ts_ns[last], bars.open[last], bars.high[last] + 0.5, bars.low[last],
+           bars.close[last] + 0.3, bars.volume[last] + 1)  # fmt: skip
+    chart.model.update_last(row)
+    assert calls == {"history": 0, "forming": 1}
+    rect = chart.candles.forming.boundingRect()
+    assert rect.left() == last - 0.5 and rect.width() == 1.0  # repaints one candle's rect
+    assert rect.bottom() == pytest.approx(bars.high[last] + 0.5)
+
+
+def test_a_new_bar_is_followed(make_chart, qtbot):
+    bars = make_bars(1000)
+    chart = make_chart(bars[:999])
+    x0, x1 = chart.visible_range()
+    chart.model.update_last(tuple(c[999] for c in bars.columns().values()))
+    assert len(chart.model) == 1000
+    assert chart.visible_range() == (x0 + 1, x1 + 1)
+
+
+def test_lazy_history_prepends_the_right_bars_and_keeps_the_view(make_chart, qtbot):
+    bars = make_bars(30_000)
+    chart = make_chart(bars[20_000:])
+    pages = []
+
+    def answer(model):
+        oldest = int(model.column("ts_ns")[0])
+        older = bars[: int(np.searchsorted(bars.ts_ns, oldest))]
+        page = older[max(0, len(older) - 8_000) :]
+        pages.append(len(page))
+        model.prepend(page)
+
+    chart.history_wanted.connect(answer)
+    shown = chart.model.column("ts_ns")[200]
+    chart.price.setXRange(100, 300, padding=0)  # near the oldest loaded bar
+    assert pages == [8000]
+    x0, x1 = chart.visible_range()
+    assert chart.model.column("ts_ns")[round((x0 + x1) / 2)] == shown  # same bars on screen
+    while not chart.model.history_complete:
+        chart.show_oldest()
+    assert pages == [8000, 8000, 4000, 0]
+    assert chart.model.bars.equals(bars)
+
+
+def test_keyboard_and_zoom_limits(make_chart, qtbot):
+    chart = make_chart(make_bars(10_000))
+    x0, x1 = chart.visible_range()
+    qtbot.keyClick(chart, QtCore.Qt.Key.Key_Left)
+    assert chart.visible_range()[0] < x0
+    qtbot.keyClick(chart, QtCore.Qt.Key.Key_Up)
+    width = chart.visible_range()[1] - chart.visible_range()[0]
+    assert width < x1 - x0
+    for _ in range(30):
+        qtbot.keyClick(chart, QtCore.Qt.Key.Key_Up)
+    narrow = chart.visible_range()
+    assert narrow[1] - narrow[0] >= MIN_VISIBLE_BARS - 1e-9
+    qtbot.keyClick(chart, QtCore.Qt.Key.Key_End)
+    assert chart.visible_range()[1] > 10_000
+    chart.model.history_complete = True
+    qtbot.keyClick(chart, QtCore.Qt.Key.Key_Home)
+    assert chart.visible_range()[0] < 0
+
+
+def test_time_axis_labels_local_time(make_chart, qtbot):
+    chart = make_chart(make_bars(600), tz="America/Chicago")
+    chart.price.setXRange(0, 300, padding=0)
+    settle(qtbot, chart)
+    axis = chart.panes["volume"].getAxis("bottom")
+    values = axis.tickValues(0, 300, 700)[0][1]
+    labels = axis.tickStrings(values, 1, 1)
+    # 2024-01-02 00:00 UTC is Monday 18:00 in Chicago.
+    assert labels[0].endswith(":00") and any(label.startswith("Mon 01") or ":" in label
+                                             for label in labels)  # fmt: skip
+    assert "19:00" in labels
+
+
+def test_crosshair_readout(make_chart, qtbot):
+    bars = make_bars(100)
+    chart = make_chart(bars)
+    chart.crosshair.show_index(42)
+    text = chart.crosshair.readout.toPlainText()
+    assert f"O {bars.open[42]:.10g}" in text and f"V {bars.volume[42]:.10g}" in text
+    assert "2024-01-02 00:42" in text
+
+
+def test_multi_timeframe_crosshair_maps_a_minute_to_its_hour(qtbot):
+    base = make_bars(3000)
+    hourly = resample(base, "1h", "24x7")
+    models = [SeriesModel("X", tf, "UTC", b) for tf, b in (("1m", base), ("1h", hourly))]
+    grid = TimeframeGrid(models)
+    qtbot.addWidget(grid)
+    grid.resize(1200, 500)
+    grid.show()
+    minute_chart, hour_chart = grid.charts
+    for ix in (0, 59, 60, 1234, 2999):
+        minute_chart.crosshair.time_changed.emit(int(base.ts_ns[ix]))
+        assert hour_chart.crosshair.index == enclosing_index(base.ts_ns[ix : ix + 1],
+                                                             hourly.ts_ns)[0]  # fmt: skip
+    minute_chart.price.setXRange(600, 720, padding=0)
+    region = grid._spans[(0, 1)].getRegion()
+    assert region == (10 - 0.5, 12 + 0.5)  # minutes 600..720 lie in hours 10..12
+
+
+def test_layered_chart_boxes_span_their_base_bars_and_follow_live(make_chart, qtbot):
+    base = make_bars(2000)
+    chart = make_chart(base[:1999], cls=LayeredChart)
+    hourly = SeriesModel("X", "1h", "UTC", resample(base[:1999], "1h", "24x7"))
+    chart.set_layers({"1h": hourly})
+    chart.price.setXRange(100, 400, padding=0)
+    settle(qtbot, chart)
+    layer = chart.layers["1h"]
+    assert layer.prepared_boxes == 6  # bars 100..400 lie in hours 1..6
+    assert layer.first[2] == 120 and layer.last[2] == 179
+    chart.model.update_last(tuple(c[1999] for c in base.columns().values()))
+    hourly.update_last(tuple(c[-1] for c in resample(base, "1h", "24x7").columns().values()))
+    assert layer.last[-1] == 1999
+    chart.set_layer_visible("1h", False)
+    assert not layer.isVisible()
