@@ -172,6 +172,22 @@ class BarStore:
                 f"{self.path} has store schema version {version}, this candleterm reads "
                 f"version {SCHEMA_VERSION}; use the candleterm that wrote it"
             )
+        if "series" not in tables:
+            self._add_series_table(read_only)
+
+    def _add_series_table(self, read_only: bool) -> None:
+        """Stores written before the series statistics existed get them, from the bars."""
+        if read_only:
+            raise StoreError(
+                f"{self.path} was written by an older candleterm; open it once without "
+                "read-only so it can add its series statistics"
+            )
+        with self._write():
+            self._con.execute(_SCHEMA[_SCHEMA.index("CREATE TABLE series") :])
+            self._con.execute(
+                "INSERT INTO series SELECT symbol, timeframe, count(*), min(ts_ns), max(ts_ns) "
+                "FROM bars GROUP BY symbol, timeframe"
+            )
 
     # -- instruments -------------------------------------------------------------------------
 

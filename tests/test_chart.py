@@ -109,13 +109,21 @@ def test_a_tick_invalidates_only_the_forming_candle(make_chart, qtbot, monkeypat
             item, "update", lambda *a, p=part, o=original: (calls.__setitem__(p, calls[p] + 1), o())
         )
     last = len(bars) - 1
-    row = (bars.ts_ns[last], bars.open[last], bars.high[last] + 0.5, bars.low[last],
-           bars.close[last] + 0.3, bars.volume[last] + 1)  # fmt: skip
+    before = chart.candles.forming.boundingRect()
+    row = (bars.ts_ns[last], bars.open[last], bars.high[last] + 0.01, bars.low[last],
+           bars.close[last] + 0.005, bars.volume[last] + 1)  # fmt: skip
     chart.model.update_last(row)
     assert calls == {"history": 0, "forming": 1}
     rect = chart.candles.forming.boundingRect()
-    assert rect.left() == last - 0.5 and rect.width() == 1.0  # repaints one candle's rect
-    assert rect.bottom() == pytest.approx(bars.high[last] + 0.5)
+    assert rect == before  # no geometry change: Qt repaints just this rectangle
+    assert rect.left() == last - 0.5 and rect.width() == 1.0  # one candle wide
+    assert rect.top() <= bars.low[last] and rect.bottom() >= bars.high[last] + 0.01
+    # A tick far above the visible prices refits the y range.
+    (_, _), (_, y1) = chart.price.getViewBox().viewRange()
+    chart.model.update_last((*row[:2], y1 + 5.0, row[3], y1 + 4.0, row[5]))
+    settle(qtbot, chart)
+    assert chart.price.getViewBox().viewRange()[1][1] >= y1 + 5.0
+    assert calls["history"] == 0
 
 
 def test_a_new_bar_is_followed(make_chart, qtbot):

@@ -23,3 +23,12 @@ def test_engine_benchmark_quick_run(tmp_path, capsys):
     report = json.loads((tmp_path / "bench_engine_quick.json").read_text())
     assert report["open_cache"]["cache_queries_first_minute"] <= 4
     assert report["open_cache"]["cache_queries_per_minute_steady"] < 1
+
+
+def test_chart_benchmark_quick_run(tmp_path, capsys):
+    from profiling import bench_chart
+
+    assert bench_chart.main(["--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("open chart", "pan/zoom frame", "live tick", "layered chart", "memory"):
+        assert name in out

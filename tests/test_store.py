@@ -142,6 +142,20 @@ def test_closed_store_says_so(tmp_path):
         s.symbols()
 
 
+def test_store_without_series_statistics_gets_them(tmp_path):
+    path = tmp_path / "old.duckdb"
+    bars = make_bars(100)
+    with BarStore(path) as s:
+        s.write_bars("ES", "1m", bars)
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE series")
+    con.close()
+    with pytest.raises(StoreError, match="older candleterm; open it once without read-only"):
+        BarStore(path, read_only=True)
+    with BarStore(path) as s:
+        assert s.count("ES", "1m") == 100 and s.load("ES", "1m", limit=10).equals(bars[90:])
+
+
 def test_data_survives_reopening(tmp_path):
     path = tmp_path / "s.duckdb"
     bars = make_bars(300)

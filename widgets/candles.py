@@ -16,11 +16,13 @@ from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
 from engine.lod import choose_level
+from widgets.grid import blend
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 
 BODY_WIDTH = 0.7
 MARGIN_BARS = 2
+VOLUME_HEADROOM = 1.15
 
 
 class LodState:
@@ -45,13 +47,14 @@ class _SeriesItem(pg.GraphicsObject):
         self.forming = forming
         self._key = None  # what the prepared primitives show
         self._bounds = QtCore.QRectF()
+        self._bounds_span = (0, 0)
         self.prepared_blocks = 0
         self.set_theme(theme)
         self.set_model(model)
 
     # -- model -------------------------------------------------------------------------------
 
-    def set_model(self, model: SeriesModel) -> None:
+    def _connect_model(self, model: SeriesModel) -> None:
         if self._model is not None:
             for signal in self._signals(self._model):
                 signal.disconnect(self._on_bars_changed)
@@ -61,14 +64,35 @@ class _SeriesItem(pg.GraphicsObject):
         self._on_bars_changed()
 
     def _signals(self, model: SeriesModel):
-        signals = [model.bars_appended, model.bars_prepended, model.bars_corrected,
-                   model.bars_reset]  # fmt: skip
+        return [model.bars_appended, model.bars_prepended, model.bars_corrected,
+                model.bars_reset]  # fmt: skip
+
+    def set_model(self, model: SeriesModel) -> None:
+        if self.forming and self._model is not None:
+            self._model.last_bar_changed.disconnect(self._on_last_bar_changed)
+        self._connect_model(model)
         if self.forming:
-            signals.append(model.last_bar_changed)
-        return signals
+            model.last_bar_changed.connect(self._on_last_bar_changed)
 
     def _on_bars_changed(self, *_args) -> None:
         self._invalidate()
+
+    def _on_last_bar_changed(self) -> None:
+        """A tick: repaint this item's own rectangle only, unless the bar grew out of it
+        (then its geometry changes) or out of the visible price range (then the view must
+        refit y, which repaints everything anyway)."""
+        first, stop = self._span()
+        lo, hi = self._y_span(first, stop)
+        if self._bounds.top() <= lo and hi <= self._bounds.bottom():
+            self._key = None
+            self.update()
+        else:
+            self._invalidate()
+        vb = self.getViewBox()
+        if vb is not None:
+            (_, _), (y0, y1) = vb.viewRange()
+            if lo < y0 or hi > y1:
+                vb.itemBoundsChanged(self)
 
     def _invalidate(self) -> None:
         self.prepareGeometryChange()
@@ -79,6 +103,8 @@ class _SeriesItem(pg.GraphicsObject):
     def close(self) -> None:
         for signal in self._signals(self._model):
             signal.disconnect(self._on_bars_changed)
+        if self.forming:
+            self._model.last_bar_changed.disconnect(self._on_last_bar_changed)
 
     # -- geometry ----------------------------------------------------------------------------
 
@@ -98,9 +124,17 @@ class _SeriesItem(pg.GraphicsObject):
 
     def _compute_bounds(self) -> QtCore.QRectF:
         first, stop = self._span()
+        self._bounds_span = (first, stop)
         if stop <= first:
             return QtCore.QRectF()
         lo, hi = self._y_span(first, stop)
+        if self.forming:
+            # Headroom, so most ticks repaint without a geometry change; kept inside the
+            # visible prices (a rect reaching outside its clipping view repaints all of it).
+            room = max(hi - lo, abs(hi) * 1e-4, 1e-9)
+            vb = self.getViewBox()
+            y0, y1 = vb.viewRange()[1] if vb is not None else (lo - room, hi + room)
+            lo, hi = min(lo, max(lo - room, y0)), max(hi, min(hi + room, y1))
         return QtCore.QRectF(first - 0.5, lo, stop - first, max(hi - lo, 1e-12))
 
     def boundingRect(self) -> QtCore.QRectF:
@@ -135,10 +169,9 @@ class _SeriesItem(pg.GraphicsObject):
         if len(self._model) == 0:
             return
         level = self._lod.level_for(max(self.pixelWidth(), 1e-12))
-        bounds = self._compute_bounds()
-        if bounds != self._bounds:  # the level moved the forming block's edge
+        if self._span() != self._bounds_span:  # a new level moved the forming block's edge
             self.prepareGeometryChange()
-            self._bounds = bounds
+            self._bounds = self._compute_bounds()
         first, stop = self.visible_span()
         key = (level, first, stop)
         if key != self._key:
@@ -225,16 +258,24 @@ class VolumeItem(_SeriesItem):
         super().__init__(model, lod, forming, theme)
 
     def set_theme(self, theme: Theme) -> None:
-        self._brushes = {}
-        for colour in ("up", "down"):
-            qcolour = QtGui.QColor(getattr(theme, colour))
-            qcolour.setAlpha(theme.volume_alpha)
-            self._brushes[colour] = pg.mkBrush(qcolour)
+        # Opaque, pre-blended with the background: zoomed out, the bars fill most of the
+        # pane, and blending that much area costs several frames' time.
+        alpha = theme.volume_alpha / 255
+        self._brushes = {
+            colour: pg.mkBrush(blend(theme.background, getattr(theme, colour), alpha))
+            for colour in ("up", "down")
+        }
         self.update()
 
     def _y_span(self, first, stop):
         *_, v = self._model.pyramid.blocks(self._lod.level, first, stop)
         return 0.0, float(v.max()) if len(v) else 1.0
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        lo, hi = super().dataBounds(ax, frac, orthoRange)
+        if ax == 1 and hi is not None:
+            hi *= VOLUME_HEADROOM  # a growing forming bar rescales the pane now and then
+        return lo, hi
 
     def _prepare(self, x0, x1, o, h, lo, c, v) -> None:
         width = (x1 - x0) + BODY_WIDTH

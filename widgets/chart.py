@@ -13,6 +13,7 @@ from PySide6 import QtCore
 
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.crosshair import Crosshair
+from widgets.grid import GridItem
 from widgets.overlays import DayShading, LastPriceLine
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
@@ -99,13 +100,14 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         plot.showAxis("right")
         plot.getAxis("right").setWidth(PRICE_AXIS_WIDTH_PX)
         plot.hideButtons()
-        plot.showGrid(x=True, y=True, alpha=self.theme.grid_alpha)
         self.ci.layout.setRowStretchFactor(len(self.panes), stretch)
         if self.panes:
             plot.setXLink(self.panes["price"])
             for other in self.panes.values():
                 other.hideAxis("bottom")
         self.panes[name] = plot
+        plot.grid = GridItem(axis, plot.getAxis("right"), self.theme)
+        plot.addItem(plot.grid, ignoreBounds=True)
         axis.set_series(self.model.column("ts_ns"), self.model.tz)
         self._style(plot)
         return plot
@@ -122,7 +124,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             axis = plot.getAxis(side)
             axis.setPen(self.theme.foreground)
             axis.setTextPen(self.theme.foreground)
-        plot.showGrid(x=True, y=True, alpha=self.theme.grid_alpha)
+        plot.grid.set_theme(self.theme)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

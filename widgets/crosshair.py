@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from engine.localtime import local_ns
+from widgets.quiet import QuietLine, QuietText
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
@@ -28,12 +29,12 @@ class Crosshair(QtCore.QObject):
         self._plots = list(plots)
         self._model = model
         self.index: int | None = None
-        self._vlines = [pg.InfiniteLine(angle=90, movable=False) for _ in self._plots]
-        self._hline = pg.InfiniteLine(angle=0, movable=False)
+        self._vlines = [QuietLine(angle=90, movable=False) for _ in self._plots]
+        self._hline = QuietLine(angle=0, movable=False)
         for plot, line in zip(self._plots, self._vlines, strict=True):
             plot.addItem(line, ignoreBounds=True)
         self._hline_plot = None
-        self.readout = pg.TextItem(anchor=(0, 0))
+        self.readout = QuietText(anchor=(0, 0))
         self._plots[0].addItem(self.readout, ignoreBounds=True)
         self.extra_values: list = []  # callables bar_index -> text, for indicator readouts
         self.set_theme(theme)

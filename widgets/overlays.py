@@ -10,6 +10,8 @@ from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
 from engine.localtime import local_ns
+from widgets.grid import blend
+from widgets.quiet import QuietLine, QuietLineLabel
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
@@ -17,14 +19,14 @@ DAY_NS = 86_400 * 1_000_000_000
 MAX_SHADED_BARS = 200_000  # beyond this zoom the day bands are too thin to help
 
 
-class LastPriceLine(pg.InfiniteLine):
+class LastPriceLine(QuietLine):
     """A horizontal line at the last close, labelled with the price, coloured by direction."""
 
     def __init__(self, model: SeriesModel, theme: Theme) -> None:
         super().__init__(angle=0, movable=False)
         self._model = model
         self._theme = theme
-        self.label = pg.InfLineLabel(self, position=0.98, anchors=[(1, 1), (1, 1)])
+        self.label = QuietLineLabel(self, position=0.98, anchors=[(1, 1), (1, 1)])
         model.last_bar_changed.connect(self._on_bars_changed)
         model.bars_appended.connect(self._on_bars_changed)
         model.bars_reset.connect(self._on_bars_changed)
@@ -65,9 +67,8 @@ class DayShading(pg.GraphicsObject):
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
-        colour = QtGui.QColor(theme.foreground)
-        colour.setAlpha(12)
-        self._brush = pg.mkBrush(colour)
+        # Opaque (pre-blended): it is drawn first, and blending half the view costs a frame.
+        self._brush = pg.mkBrush(blend(theme.background, theme.foreground, 0.05))
         self.update()
 
     def boundingRect(self) -> QtCore.QRectF:

@@ -84,17 +84,22 @@ class TimeAxisItem(pg.AxisItem):
         self._ts_ns = np.empty(0, dtype=np.int64)
         self._tz = "UTC"
         self._labels: dict[int, str] = {}
+        self._cached: tuple | None = None  # (key, tick values): grids ask for them too
 
     def set_series(self, ts_ns: np.ndarray, tz: str) -> None:
         self._ts_ns = ts_ns
         self._tz = tz
+        self._cached = None
         self.picture = None
         self.update()
 
     def tickValues(self, minVal, maxVal, size):
-        ticks = time_ticks(self._ts_ns, math.floor(minVal), math.ceil(maxVal) + 1, size, self._tz)
-        self._labels = dict(ticks)
-        return [(1.0, [float(ix) for ix, _ in ticks]), (0.5, [])]
+        key = (math.floor(minVal), math.ceil(maxVal) + 1, round(size), len(self._ts_ns))
+        if self._cached is None or self._cached[0] != key:
+            ticks = time_ticks(self._ts_ns, key[0], key[1], size, self._tz)
+            self._labels = dict(ticks)
+            self._cached = (key, [(1.0, [float(ix) for ix, _ in ticks]), (0.5, [])])
+        return self._cached[1]
 
     def tickStrings(self, values, scale, spacing):
         return [self._labels.get(round(v), "") for v in values]

@@ -1,0 +1,321 @@
+"""Chart benchmark, offscreen at 1600x900, forcing a full paint per frame (the view rendered
+into an image): open (store to pixels), pan/zoom frames, a live tick, memory, and the layered
+multi-timeframe chart; against a naive item that draws every bar, each in Python.
+
+    python -m profiling.bench_chart [--quick] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from data.store import BarStore
+from engine.aggregate import resample
+from engine.bars import Bars
+from profiling.bench_store import build_store
+from profiling.timing import Stats, measure, table
+from widgets.chart import ChartWidget
+from widgets.multi import LayeredChart
+from widgets.series_model import SeriesModel
+from widgets.theme import DARK
+
+WIDTH, HEIGHT = 1600, 900
+OPEN_TARGET_MS = {10_000: 15, 1_000_000: 150, 10_000_000: 1500}
+
+
+def app() -> QtWidgets.QApplication:
+    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+
+
+def frame(widget) -> QtGui.QImage:
+    """Paint the whole view into an image (one full paint: the views first apply their new
+    ranges, as the window would before painting)."""
+    widget.scene().prepareForPaint()
+    return widget.grab().toImage()
+
+
+def has_colour(image: QtGui.QImage, colour: str) -> bool:
+    """Whether any pixel of a sparse grid has `colour` (a cheap 'candles were drawn')."""
+    target = QtGui.QColor(colour)
+    for y in range(0, image.height(), 3):
+        for x in range(0, image.width(), 3):
+            if image.pixelColor(x, y) == target:
+                return True
+    return False
+
+
+def open_chart(store: BarStore, n: int) -> tuple[ChartWidget, QtGui.QImage, dict]:
+    stages = {}
+    t = time.perf_counter()
+    buffer = store.load_series("BIG", "1m", limit=n)
+    stages["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    model = SeriesModel("BIG", "1m", "UTC", buffer)
+    stages["model + LOD pyramid"] = time.perf_counter() - t
+    t = time.perf_counter()
+    chart = ChartWidget(model, DARK)
+    chart.resize(WIDTH, HEIGHT)
+    chart.show()
+    stages["widgets"] = time.perf_counter() - t
+    t = time.perf_counter()
+    app().processEvents()  # the first layout
+    image = frame(chart)
+    stages["first paint"] = time.perf_counter() - t
+    return chart, image, stages
+
+
+def bench_open(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict:
+    waterfall = {}
+    for n in sizes:
+        last_stages = {}
+
+        def action(n=n, last_stages=last_stages):
+            chart, image, stages = open_chart(store, n)
+            last_stages.update(stages)
+            result = (len(chart.model), image)
+            chart.close()
+            chart.deleteLater()
+            app().processEvents()
+            return result
+
+        def check(result, n=n):
+            length, image = result
+            assert length == n
+            assert has_colour(image, DARK.up) and has_colour(image, DARK.down)
+
+        rows.append(measure(f"open chart {n:,} bars: store to pixels", action, check,
+                            repeat=3 if n >= 10_000_000 else 5, warmup=1,
+                            target_ms=None if quick else OPEN_TARGET_MS.get(n)))  # fmt: skip
+        waterfall[n] = {k: round(v * 1e3, 2) for k, v in last_stages.items()}
+    return waterfall
+
+
+def pan_zoom_frames(chart: ChartWidget) -> np.ndarray:
+    """30 pans of 10% then 6 zoom-outs to fully zoomed out; ms per full frame."""
+    n = len(chart.model)
+    chart.show_latest()
+    frame(chart)
+    times = []
+    for _ in range(30):
+        started = time.perf_counter()
+        chart.pan(-0.1)
+        image = frame(chart)
+        times.append(time.perf_counter() - started)
+        assert not image.isNull()
+        assert chart.candles.history.prepared_blocks <= WIDTH  # O(width) primitives
+    x0, x1 = chart.visible_range()
+    factor = (n / (x1 - x0)) ** (1 / 6)
+    for _ in range(6):
+        started = time.perf_counter()
+        chart.zoom(factor)
+        image = frame(chart)
+        times.append(time.perf_counter() - started)
+        assert chart.candles.history.prepared_blocks <= WIDTH
+    assert has_colour(image, DARK.up)
+    return np.array(times) * 1e3
+
+
+class NaiveCandles(pg.GraphicsObject):
+    """The slow way: every bar drawn with its own calls, every frame, whatever is in view."""
+
+    def __init__(self, bars: Bars) -> None:
+        super().__init__()
+        self.bars = bars
+        self._up = pg.mkBrush(DARK.up)
+        self._down = pg.mkBrush(DARK.down)
+
+    def boundingRect(self):
+        b = self.bars
+        return QtCore.QRectF(-0.5, b.low.min(), len(b), b.high.max() - b.low.min())
+
+    def paint(self, painter, *args):
+        b = self.bars
+        for i in range(len(b)):
+            painter.setBrush(self._up if b.close[i] >= b.open[i] else self._down)
+            painter.drawLine(QtCore.QPointF(i, b.low[i]), QtCore.QPointF(i, b.high[i]))
+            top, bottom = max(b.open[i], b.close[i]), min(b.open[i], b.close[i])
+            painter.drawRect(QtCore.QRectF(i - 0.35, bottom, 0.7, top - bottom))
+
+
+def naive_frames(bars: Bars, pans: int = 10) -> np.ndarray:
+    widget = pg.PlotWidget()
+    widget.resize(WIDTH, HEIGHT)
+    widget.addItem(NaiveCandles(bars))
+    widget.show()
+    widget.setXRange(len(bars) - 150, len(bars))
+    frame(widget)
+    times = []
+    for _ in range(pans):
+        (x0, x1), _ = widget.getViewBox().viewRange()
+        started = time.perf_counter()
+        widget.setXRange(x0 - (x1 - x0) * 0.1, x1 - (x1 - x0) * 0.1, padding=0)
+        frame(widget)
+        times.append(time.perf_counter() - started)
+    widget.close()
+    return np.array(times) * 1e3
+
+
+def stats_of(name: str, ms: np.ndarray, target: float | None) -> Stats:
+    return Stats(name, len(ms), float(np.percentile(ms, 50)), float(np.percentile(ms, 95)),
+                 float(ms.max()), target)  # fmt: skip
+
+
+def bench_frames(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict:
+    p99 = {}
+    for n in sizes:
+        chart, _, _ = open_chart(store, n)
+        ms = np.concatenate([pan_zoom_frames(chart) for _ in range(3)])
+        rows.append(stats_of(f"pan/zoom frame, {n:,} bars", ms, None if quick else 8.0))
+        p99[n] = float(np.percentile(ms, 99))
+        if n == sizes[0]:
+            ms = live_ticks(chart)
+            rows.append(stats_of(f"live tick: forming candle + repaint, {n:,}", ms,
+                                 None if quick else 2.0))  # fmt: skip
+            p99["live"] = float(np.percentile(ms, 99))
+            full = full_repaint_ticks(chart)
+            rows.append(stats_of("  slow: full repaint per tick", full, None))
+        chart.close()
+    for n in (10_000, 100_000) if not quick else (10_000,):
+        bars = store.load("BIG", "1m", limit=n)
+        rows.append(stats_of(f"  slow: naive items, pan frame, {n:,}", naive_frames(bars), None))
+    return p99
+
+
+def live_ticks(chart: ChartWidget, ticks: int = 300) -> np.ndarray:
+    model = chart.model
+    chart.show_latest()
+    frame(chart)
+    last = len(model) - 1
+    row = [float(model.column(c)[last]) for c in ("open", "high", "low", "close", "volume")]
+    ts = int(model.column("ts_ns")[last])
+    rng = np.random.default_rng(1)
+    times = []
+    for _ in range(ticks):
+        price = row[3] + rng.normal(0, 0.1)
+        row = [row[0], max(row[1], price), min(row[2], price), price, row[4] + 1]
+        started = time.perf_counter()
+        model.update_last((ts, *row))
+        app().processEvents()  # delivers the repaint of the forming candle's rectangle
+        times.append(time.perf_counter() - started)
+        assert model.column("close")[last] == price
+    return np.array(times) * 1e3
+
+
+def full_repaint_ticks(chart: ChartWidget, ticks: int = 100) -> np.ndarray:
+    model = chart.model
+    last = len(model) - 1
+    times = []
+    for _ in range(ticks):
+        row = tuple(float(model.column(c)[last]) for c in ("ts_ns", "open", "high", "low",
+                                                            "close", "volume"))  # fmt: skip
+        started = time.perf_counter()
+        model.update_last(row)
+        chart.grab()
+        times.append(time.perf_counter() - started)
+    return np.array(times) * 1e3
+
+
+MEMORY_PROBE = """
+import json, os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from profiling.bench_chart import app, open_chart, frame
+from profiling.timing import peak_rss_mb
+from data.store import BarStore
+app()
+store = BarStore(sys.argv[1], read_only=True)
+store.count("BIG", "1m")
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+base = rss()
+chart, image, _ = open_chart(store, int(sys.argv[2]))
+chart.pan(-0.5)
+frame(chart)
+print(json.dumps({"baseline_mb": base, "rss_mb": rss(), "peak_mb": peak_rss_mb(),
+                  "data_mb": len(chart.model) * 48 / 2**20}))
+"""
+
+
+def bench_memory(path: Path, sizes) -> dict:
+    out = {}
+    for n in sizes:
+        result = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), str(n)],
+                                capture_output=True, text=True, check=True)  # fmt: skip
+        out[n] = json.loads(result.stdout)
+    return out
+
+
+def bench_layered(rows: list[Stats], store: BarStore, quick: bool) -> None:
+    n = 30_000 if quick else 262_000  # six months of 24x7 minutes
+
+    def action():
+        base = store.load_series("BIG", "1m", limit=n)
+        model = SeriesModel("BIG", "1m", "UTC", base)
+        chart = LayeredChart(model, DARK)
+        bars = model.bars
+        chart.set_layers({tf: SeriesModel("BIG", tf, "UTC", resample(bars, tf, "24x7"))
+                          for tf in ("5m", "1h", "4h", "1d")})  # fmt: skip
+        chart.resize(WIDTH, HEIGHT)
+        chart.show()
+        chart.price.setXRange(n - 3000, n + 10, padding=0)
+        image = frame(chart)
+        boxes = {tf: layer.prepared_boxes for tf, layer in chart.layers.items()}
+        chart.close()
+        return image, boxes
+
+    def check(result):
+        image, boxes = result
+        assert has_colour(image, DARK.up)
+        assert boxes["5m"] >= 600 and boxes["1d"] >= 3
+
+    rows.append(measure(f"layered chart, {n:,} 1m bars + 5m/1h/4h/1d: first frame", action,
+                        check, repeat=5, target_ms=None if quick else 300))  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("profiling/out"))
+    args = parser.parse_args(argv)
+    app()
+    big = 200_000 if args.quick else 10_000_000
+    sizes = [10_000, 100_000] if args.quick else [10_000, 1_000_000, 10_000_000]
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"bench_store_{big}.duckdb"
+    if not path.exists():
+        build_store(path, big, 20_000 if args.quick else 200_000)
+    rows: list[Stats] = []
+    with BarStore(path, read_only=True) as store:
+        waterfall = bench_open(rows, store, sizes, args.quick)
+        p99 = bench_frames(rows, store, sizes, args.quick)
+        bench_layered(rows, store, args.quick)
+    memory = bench_memory(path, sizes)
+    print(table(rows))
+    print("open, stage by stage (ms, last run):", json.dumps(waterfall))
+    print("frame p99 (ms):", json.dumps({str(k): round(v, 2) for k, v in p99.items()}))
+    for n, m in memory.items():
+        print(f"memory with a {n:,}-bar chart open: RSS {m['rss_mb']:.0f} MB "
+              f"({m['rss_mb'] - m['baseline_mb']:.0f} MB above the baseline, "
+              f"{m['data_mb']:.0f} MB of bar columns)")  # fmt: skip
+    report = {"benchmarks": [dataclasses.asdict(r) for r in rows], "open_waterfall_ms": waterfall,
+              "frame_p99_ms": p99, "memory": memory}  # fmt: skip
+    name = "bench_chart_quick.json" if args.quick else "bench_chart.json"
+    (args.out / name).write_text(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Grid lines at the axes' ticks: one drawLines call with a thin opaque pen, under the
+candles. (pyqtgraph's axis grid, drawn by each axis over the whole view, cost most of a frame
+at 1600x900.)"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from pyqtgraph.Qt import internals
+from PySide6 import QtCore, QtGui
+
+from widgets.theme import Theme
+
+
+def blend(background: str, foreground: str, alpha: float) -> QtGui.QColor:
+    """The opaque colour of `foreground` drawn at `alpha` over `background`."""
+    bg, fg = QtGui.QColor(background), QtGui.QColor(foreground)
+    mix = [
+        round(b + (f - b) * alpha) for b, f in zip(bg.getRgb()[:3], fg.getRgb()[:3], strict=True)
+    ]
+    return QtGui.QColor(*mix)
+
+
+class GridItem(pg.GraphicsObject):
+    """Vertical lines at the x axis' ticks, horizontal at the y axis' ticks."""
+
+    def __init__(self, x_axis: pg.AxisItem, y_axis: pg.AxisItem, theme: Theme) -> None:
+        super().__init__()
+        self._x_axis = x_axis
+        self._y_axis = y_axis
+        self._lines = internals.PrimitiveArray(QtCore.QLineF, 4)
+        self._key = None
+        self.setZValue(-90)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self._pen = pg.mkPen(blend(theme.background, theme.foreground, theme.grid_alpha), width=1)
+        self._pen.setCosmetic(True)
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        vb = self.getViewBox()
+        if vb is None:
+            return QtCore.QRectF()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        return None, None
+
+    @staticmethod
+    def _ticks(axis: pg.AxisItem, lo: float, hi: float, size: float) -> list[float]:
+        return [v for _, values in axis.tickValues(lo, hi, size) for v in values]
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        vb = self.getViewBox()
+        if vb is None:
+            return
+        (x0, x1), (y0, y1) = vb.viewRange()
+        rect = vb.boundingRect()
+        key = (x0, x1, y0, y1, rect.width(), rect.height())
+        if key != self._key:  # a tick repaints parts of the view: reuse the lines
+            self._key = key
+            self._fill(x0, x1, y0, y1, rect)
+        painter.setPen(self._pen)
+        painter.drawLines(*self._lines.drawargs())
+
+    def _fill(self, x0, x1, y0, y1, rect) -> None:
+        xs = self._ticks(self._x_axis, x0, x1, rect.width())
+        ys = self._ticks(self._y_axis, y0, y1, rect.height())
+        self._lines.resize(len(xs) + len(ys))
+        rows = self._lines.ndarray()
+        rows[: len(xs), 0] = xs
+        rows[: len(xs), 1] = y0
+        rows[: len(xs), 2] = xs
+        rows[: len(xs), 3] = y1
+        rows[len(xs) :, 0] = x0
+        rows[len(xs) :, 1] = ys
+        rows[len(xs) :, 2] = x1
+        rows[len(xs) :, 3] = ys
