@@ -40,7 +40,7 @@ from engine.sessions import PRESETS, calendar
 from engine.timeframes import check_timeframe
 
 SCHEMA_VERSION = 1
-_READ_MEMORY_LIMIT = "64MB"
+_READ_MEMORY_LIMIT = "32MB"
 _WRITE_MEMORY_LIMIT = "8GB"
 _BATCH_ROWS = 262_144
 _DUCKDB_MAGIC = b"DUCK"

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
-from engine.lod import choose_level
+from engine.lod import LEVELS, choose_level
 from widgets.grid import blend
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
@@ -23,6 +23,7 @@ from widgets.theme import DARK, Theme
 BODY_WIDTH = 0.7
 MARGIN_BARS = 2
 VOLUME_HEADROOM = 1.15
+MAX_EXACT_BLOCKS = 4096
 
 
 class LodState:
@@ -268,7 +269,13 @@ class VolumeItem(_SeriesItem):
         self.update()
 
     def _y_span(self, first, stop):
-        *_, v = self._model.pyramid.blocks(self._lod.level, first, stop)
+        # Exact over a few thousand blocks (the visible range); over more (the whole history,
+        # for the bounding rect) the sums of a coarser level bound it from above.
+        level = self._lod.level
+        excess = (stop - first) / (MAX_EXACT_BLOCKS << level)
+        if excess > 1:
+            level = min(LEVELS, level + math.ceil(math.log2(excess)))
+        *_, v = self._model.pyramid.blocks(level, first, stop)
         return 0.0, float(v.max()) if len(v) else 1.0
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):

@@ -108,6 +108,8 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         self.panes[name] = plot
         plot.grid = GridItem(axis, plot.getAxis("right"), self.theme)
         plot.addItem(plot.grid, ignoreBounds=True)
+        for other in self.panes.values():  # one time axis (the bottom one) ticks every grid
+            other.grid.set_x_axis(axis)
         axis.set_series(self.model.column("ts_ns"), self.model.tz)
         self._style(plot)
         return plot
@@ -117,7 +119,10 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             raise ValueError(f"the {name} pane cannot be removed")
         plot = self.panes.pop(name)
         self.removeItem(plot)
-        list(self.panes.values())[-1].showAxis("bottom")
+        bottom = list(self.panes.values())[-1]
+        bottom.showAxis("bottom")
+        for other in self.panes.values():
+            other.grid.set_x_axis(bottom.getAxis("bottom"))
 
     def _style(self, plot: pg.PlotItem) -> None:
         for side in ("right", "bottom"):

@@ -32,6 +32,12 @@ class GridItem(pg.GraphicsObject):
         self.setZValue(-90)
         self.set_theme(theme)
 
+    def set_x_axis(self, axis: pg.AxisItem) -> None:
+        """Take the x ticks from this axis (the bottom pane's, shared by all panes)."""
+        self._x_axis = axis
+        self._key = None
+        self.update()
+
     def set_theme(self, theme: Theme) -> None:
         self._pen = pg.mkPen(blend(theme.background, theme.foreground, theme.grid_alpha), width=1)
         self._pen.setCosmetic(True)
