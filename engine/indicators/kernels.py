@@ -1,0 +1,228 @@
+"""Compiled 1-D indicator kernels: plain loops writing into a given output array, no
+validation (the wrappers in `batch` validate). A NaN input makes its outputs NaN and restarts
+the recursive indicators (EMA, Wilder averages) after the gap, as a new series would."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+NAN = np.nan
+
+
+@numba.njit(cache=True, nogil=True)
+def _sma_1d_nb(x, n, out):
+    total = 0.0
+    bad = 0  # NaNs in the window
+    for i in range(x.shape[0]):
+        v = x[i]
+        if np.isnan(v):
+            bad += 1
+        else:
+            total += v
+        if i >= n:
+            old = x[i - n]
+            if np.isnan(old):
+                bad -= 1
+            else:
+                total -= old
+        out[i] = total / n if i >= n - 1 and bad == 0 else NAN
+
+
+@numba.njit(cache=True, nogil=True)
+def _ema_1d_nb(x, n, out):
+    """EMA seeded with the SMA of the first n values (TA-Lib); restarts after a NaN."""
+    alpha = 2.0 / (n + 1.0)
+    seed_sum = 0.0
+    seen = 0
+    prev = NAN
+    for i in range(x.shape[0]):
+        v = x[i]
+        if np.isnan(v):
+            seed_sum = 0.0
+            seen = 0
+            prev = NAN
+            out[i] = NAN
+            continue
+        if seen < n:
+            seed_sum += v
+            seen += 1
+            if seen == n:
+                prev = seed_sum / n
+                out[i] = prev
+            else:
+                out[i] = NAN
+        else:
+            prev = prev + alpha * (v - prev)
+            out[i] = prev
+
+
+@numba.njit(cache=True, nogil=True)
+def _wilder_1d_nb(x, n, out):
+    """Wilder's smoothing: seeded with the mean of the first n values, then
+    avg = (avg * (n - 1) + x) / n. Restarts after a NaN."""
+    seed_sum = 0.0
+    seen = 0
+    prev = NAN
+    for i in range(x.shape[0]):
+        v = x[i]
+        if np.isnan(v):
+            seed_sum = 0.0
+            seen = 0
+            out[i] = NAN
+            continue
+        if seen < n:
+            seed_sum += v
+            seen += 1
+            prev = seed_sum / n
+            out[i] = prev if seen == n else NAN
+        else:
+            prev = (prev * (n - 1) + v) / n
+            out[i] = prev
+
+
+@numba.njit(cache=True, nogil=True)
+def _rsi_1d_nb(close, n, out):
+    """Wilder RSI (TA-Lib): 100 * avg_gain / (avg_gain + avg_loss); 0 when both are 0."""
+    m = close.shape[0]
+    gains = np.empty(m)
+    losses = np.empty(m)
+    gains[0] = NAN
+    losses[0] = NAN
+    for i in range(1, m):
+        d = close[i] - close[i - 1]
+        gains[i] = d if d > 0 else 0.0
+        losses[i] = -d if d < 0 else 0.0
+        if np.isnan(d):
+            gains[i] = NAN
+            losses[i] = NAN
+    avg_gain = np.empty(m)
+    avg_loss = np.empty(m)
+    _wilder_1d_nb(gains, n, avg_gain)
+    _wilder_1d_nb(losses, n, avg_loss)
+    for i in range(m):
+        g = avg_gain[i]
+        lo = avg_loss[i]
+        if np.isnan(g) or np.isnan(lo):
+            out[i] = NAN
+        elif g + lo == 0.0:
+            out[i] = 0.0
+        else:
+            out[i] = 100.0 * g / (g + lo)
+
+
+@numba.njit(cache=True, nogil=True)
+def _true_range_1d_nb(high, low, close, out):
+    out[0] = NAN
+    for i in range(1, high.shape[0]):
+        prev = close[i - 1]
+        tr = high[i] - low[i]
+        a = abs(high[i] - prev)
+        b = abs(low[i] - prev)
+        if a > tr:
+            tr = a
+        if b > tr:
+            tr = b
+        out[i] = tr
+
+
+@numba.njit(cache=True, nogil=True)
+def _std_1d_nb(x, n, mean, out):
+    """Population standard deviation of each window of n around its mean."""
+    for i in range(x.shape[0]):
+        mu = mean[i]
+        if np.isnan(mu):
+            out[i] = NAN
+            continue
+        acc = 0.0
+        for j in range(i - n + 1, i + 1):
+            d = x[j] - mu
+            acc += d * d
+        out[i] = np.sqrt(acc / n)
+
+
+@numba.njit(cache=True, nogil=True)
+def _rolling_high_low_1d_nb(high, low, n, out_high, out_low):
+    """Highest high and lowest low over the last n bars with monotonic deques (O(1)
+    amortized per bar). A NaN in the window makes the outputs NaN."""
+    m = high.shape[0]
+    qh = np.empty(m, np.int64)  # indices, values decreasing
+    ql = np.empty(m, np.int64)  # indices, values increasing
+    hh = hl = 0  # heads
+    th = tl = 0  # tails
+    last_nan = -1
+    for i in range(m):
+        if np.isnan(high[i]) or np.isnan(low[i]):
+            last_nan = i
+            hh = th = hl = tl = 0
+            out_high[i] = NAN
+            out_low[i] = NAN
+            continue
+        while th > hh and high[qh[th - 1]] <= high[i]:
+            th -= 1
+        qh[th] = i
+        th += 1
+        while tl > hl and low[ql[tl - 1]] >= low[i]:
+            tl -= 1
+        ql[tl] = i
+        tl += 1
+        while qh[hh] <= i - n:
+            hh += 1
+        while ql[hl] <= i - n:
+            hl += 1
+        if i - last_nan >= n:
+            out_high[i] = high[qh[hh]]
+            out_low[i] = low[ql[hl]]
+        else:
+            out_high[i] = NAN
+            out_low[i] = NAN
+
+
+@numba.njit(cache=True, nogil=True)
+def _vwap_1d_nb(high, low, close, volume, session, out):
+    """Volume-weighted typical price, cumulated from each session's first bar."""
+    pv = 0.0
+    vol = 0.0
+    for i in range(high.shape[0]):
+        if i == 0 or session[i] != session[i - 1]:
+            pv = 0.0
+            vol = 0.0
+        typical = (high[i] + low[i] + close[i]) / 3.0
+        if not (np.isnan(typical) or np.isnan(volume[i])):
+            pv += typical * volume[i]
+            vol += volume[i]
+        out[i] = pv / vol if vol > 0 else NAN
+
+
+@numba.njit(cache=True, nogil=True)
+def _bars_since_1d_nb(signal, out):
+    """Bars since the previous bar with the signal (not counting this one); -1 if none."""
+    last = -1
+    for i in range(signal.shape[0]):
+        out[i] = i - last if last >= 0 else -1
+        if signal[i]:
+            last = i
+
+
+@numba.njit(cache=True, nogil=True)
+def _trend_state_1d_nb(up, down, up_over, down_over, since_up, since_down, since_over,
+                       confirm, expire, out):  # fmt: skip
+    """The trend state machine: +1 up, -1 down, +0.5 / -0.5 up/down trend over, 0 none.
+
+    An up signal starts an up trend unless a down signal came within `confirm` bars (and
+    the other way round); an up trend ends (+0.5) at an up-over signal, a down trend
+    (-0.5) at a down-over; a trend that is over fades to 0 once `expire` bars have passed
+    since its over signal. Otherwise the state carries over from the previous bar."""
+    state = 0.0
+    for i in range(up.shape[0]):
+        if up[i] and not (0 <= since_down[i] <= confirm):
+            state = 1.0
+        elif down[i] and not (0 <= since_up[i] <= confirm):
+            state = -1.0
+        elif state == 1.0 and up_over[i]:
+            state = 0.5
+        elif state == -1.0 and down_over[i]:
+            state = -0.5
+        elif (state == 0.5 or state == -0.5) and since_over[i] >= expire:
+            state = 0.0
+        out[i] = state
