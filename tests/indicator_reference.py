@@ -85,8 +85,10 @@ def bollinger(close, n, k):
 def atr(high, low, close, n):
     if not close:
         return []
-    tr = [NAN] + [max(high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
-                  for i in range(1, len(close))]  # fmt: skip
+    tr = [NAN]
+    for i in range(1, len(close)):
+        parts = (high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
+        tr.append(NAN if any(isnan(p) for p in parts) else max(parts))
     return wilder(tr, n)
 
 

@@ -231,7 +231,7 @@ class Atr(Incremental):
 
     def _tr(self, high, low) -> float:
         prev = self._prev_close
-        if _nan(prev):
+        if _nan(prev) or _nan(high) or _nan(low):
             return NAN
         return max(high - low, abs(high - prev), abs(low - prev))
 
@@ -284,8 +284,8 @@ class HighLow(Incremental):
         return value
 
     def window(self) -> tuple[float, float]:
-        """Highest high and lowest low of the last `period` sealed bars."""
-        if self._i - self._last_nan <= self.n or not self._highs:
+        """Highest high and lowest low of the sealed bars kept: the last `period - 1`."""
+        if self._i - self._last_nan < self.n or not self._highs:
             return NAN, NAN
         return self._highs[0][1], self._lows[0][1]
 
@@ -322,7 +322,7 @@ class TrendState(Incremental):
     outputs = ("trend",)
 
     def __init__(self, period: int = 20, confirm: int = 5, expire: int = 30) -> None:
-        self._channel = HighLow(period)
+        self._channel = HighLow(period + 1)  # keeps the last `period` sealed bars
         self.confirm = confirm
         self.expire = expire
         self._i = 0

@@ -116,6 +116,9 @@ def _true_range_1d_nb(high, low, close, out):
     out[0] = NAN
     for i in range(1, high.shape[0]):
         prev = close[i - 1]
+        if np.isnan(prev) or np.isnan(high[i]) or np.isnan(low[i]):
+            out[i] = NAN  # the range after a gap is unknown
+            continue
         tr = high[i] - low[i]
         a = abs(high[i] - prev)
         b = abs(low[i] - prev)
