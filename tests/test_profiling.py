@@ -33,3 +33,13 @@ def test_chart_benchmark_quick_run(tmp_path, capsys):
     for name in ("new chart window", "open chart", "pan/zoom frame", "live tick", "layered",
                  "memory"):  # fmt: skip
         assert name in out
+
+
+def test_indicator_benchmark_quick_run(tmp_path, capsys):
+    from profiling import bench_indicators
+
+    assert bench_indicators.main(["--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("in the worker", "incremental update", "shared memory", "while the worker",
+                 "killed"):  # fmt: skip
+        assert name in out
