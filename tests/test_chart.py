@@ -233,3 +233,35 @@ def test_layered_chart_boxes_span_their_base_bars_and_follow_live(make_chart, qt
     assert layer.last[-1] == 1999
     chart.set_layer_visible("1h", False)
     assert not layer.isVisible()
+
+
+def test_indicators_overlay_and_own_panes(make_chart, qtbot):
+    from engine import indicators as ind
+
+    bars = make_bars(3000)
+    chart = make_chart(bars)
+    chart.add_indicator("sma", {"sma": ind.sma(bars.close, 20)}, own_pane=False)
+    line, signal, hist = ind.macd(bars.close)
+    chart.add_indicator("macd", {"macd": line, "signal": signal, "hist": hist}, own_pane=True,
+                        kinds={"hist": "histogram"})  # fmt: skip
+    chart.add_indicator("trend", {"trend": ind.trend_state(bars.high, bars.low, bars.close)},
+                        own_pane=True, kinds={"trend": "band"})  # fmt: skip
+    assert list(chart.panes) == ["price", "volume", "macd", "trend"]
+    settle(qtbot, chart)
+    (_, _), (y0, y1) = chart.panes["macd"].getViewBox().viewRange()
+    visible = hist[int(chart.visible_range()[0]) :]
+    assert y0 <= np.nanmin(visible) and np.nanmax(visible) <= y1
+    chart.crosshair.show_index(2500)
+    text = chart.crosshair.readout.toPlainText()
+    assert f"sma {ind.sma(bars.close, 20)[2500]:.6g}" in text and "macd" in text
+    chart.update_indicator_last("sma", {"sma": 123.0})
+    assert chart.indicators["sma"][1]["sma"].values[-1] == 123.0
+    chart.remove_indicator("macd")
+    chart.remove_indicator("sma")
+    assert list(chart.panes) == ["price", "volume", "trend"]
+    chart.crosshair.show_index(2500)
+    assert "macd" not in chart.crosshair.readout.toPlainText()
+    with pytest.raises(ValueError, match="already shown"):
+        chart.add_indicator("trend", {"trend": np.zeros(3000)}, own_pane=True)
+    with pytest.raises(ValueError, match="cannot be removed"):
+        chart.remove_pane("price")

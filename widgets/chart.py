@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.crosshair import Crosshair
 from widgets.grid import GridItem
+from widgets.indicator_items import LINE_COLOURS, HistogramItem, LineItem, StateBandItem
 from widgets.overlays import DayShading, LastPriceLine
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
@@ -66,6 +68,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         self._history_pending = False
         self._arranging = False  # our own range changes are not the user scrolling
         self.panes: dict[str, pg.PlotItem] = {}
+        self.indicators: dict[str, tuple[pg.PlotItem, dict[str, object]]] = {}
         self.price = self.add_pane("price", stretch=4)
         self.volume_plot = self.add_pane("volume", stretch=1)
         self.candles = SeriesPair(CandleItem, model, theme)
@@ -106,6 +109,8 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             for other in self.panes.values():
                 other.hideAxis("bottom")
         self.panes[name] = plot
+        if hasattr(self, "crosshair"):
+            self.crosshair.add_plot(plot)
         plot.grid = GridItem(axis, plot.getAxis("right"), self.theme)
         plot.addItem(plot.grid, ignoreBounds=True)
         for other in self.panes.values():  # one time axis (the bottom one) ticks every grid
@@ -118,6 +123,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         if name in ("price", "volume"):
             raise ValueError(f"the {name} pane cannot be removed")
         plot = self.panes.pop(name)
+        self.crosshair.remove_plot(plot)
         self.removeItem(plot)
         bottom = list(self.panes.values())[-1]
         bottom.showAxis("bottom")
@@ -217,6 +223,59 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         if near_start and not self.model.history_complete and not self._history_pending:
             self._history_pending = True
             self.history_wanted.emit(self.model)
+
+    # -- indicators --------------------------------------------------------------------------
+
+    def add_indicator(
+        self,
+        key: str,
+        outputs: dict[str, np.ndarray],
+        own_pane: bool,
+        kinds: dict[str, str] | None = None,
+    ) -> None:
+        """Show an indicator's outputs (arrays aligned with the bars): over the price, or in
+        a pane of its own named `key`. `kinds` maps an output to "line" (default),
+        "histogram" or "band"."""
+        if key in self.indicators:
+            raise ValueError(f"indicator {key!r} is already shown")
+        plot = self.add_pane(key, stretch=1) if own_pane else self.price
+        items = {}
+        for k, (name, values) in enumerate(outputs.items()):
+            kind = (kinds or {}).get(name, "line")
+            if kind == "histogram":
+                item = HistogramItem(values, self.theme)
+            elif kind == "band":
+                item = StateBandItem(values, self.theme)
+            else:
+                item = LineItem(values, LINE_COLOURS[k % len(LINE_COLOURS)])
+            plot.addItem(item)
+            items[name] = item
+        self.indicators[key] = (plot, items)
+        self.crosshair.extra_values[key] = lambda ix, key=key: self._readout(key, ix)
+
+    def _readout(self, key: str, ix: int) -> str:
+        _, items = self.indicators[key]
+        values = "  ".join(f"{name} {item.values[ix]:.6g}" for name, item in items.items()
+                           if ix < len(item.values))  # fmt: skip
+        return f"{key}  {values}"
+
+    def set_indicator_values(self, key: str, outputs: dict[str, np.ndarray]) -> None:
+        for name, values in outputs.items():
+            self.indicators[key][1][name].set_values(values)
+
+    def update_indicator_last(self, key: str, values: dict[str, float]) -> None:
+        """The forming bar's indicator values changed (from the incremental forms)."""
+        for name, value in values.items():
+            self.indicators[key][1][name].set_last(value)
+
+    def remove_indicator(self, key: str) -> None:
+        plot, items = self.indicators.pop(key)
+        self.crosshair.extra_values.pop(key, None)
+        if plot is self.price:
+            for item in items.values():
+                plot.removeItem(item)
+        else:
+            self.remove_pane(key)
 
     # -- navigation --------------------------------------------------------------------------
 

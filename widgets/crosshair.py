@@ -36,7 +36,7 @@ class Crosshair(QtCore.QObject):
         self._hline_plot = None
         self.readout = QuietText(anchor=(0, 0))
         self._plots[0].addItem(self.readout, ignoreBounds=True)
-        self.extra_values: list = []  # callables bar_index -> text, for indicator readouts
+        self.extra_values: dict[str, object] = {}  # name -> callable(bar index) -> text
         self.set_theme(theme)
         self.hide()
         self._proxy = pg.SignalProxy(
@@ -46,6 +46,23 @@ class Crosshair(QtCore.QObject):
     def set_model(self, model: SeriesModel) -> None:
         self._model = model
         self.hide()
+
+    def add_plot(self, plot) -> None:
+        """A pane added to the chart gets its vertical line too."""
+        line = QuietLine(angle=90, movable=False)
+        line.setPen(self._vlines[0].pen)
+        line.hide()
+        plot.addItem(line, ignoreBounds=True)
+        self._plots.append(plot)
+        self._vlines.append(line)
+
+    def remove_plot(self, plot) -> None:
+        k = self._plots.index(plot)
+        plot.removeItem(self._vlines.pop(k))
+        self._plots.pop(k)
+        if self._hline_plot is plot:
+            plot.removeItem(self._hline)
+            self._hline_plot = None
 
     def set_theme(self, theme: Theme) -> None:
         pen = pg.mkPen(theme.crosshair, width=1, style=QtCore.Qt.PenStyle.DotLine)
@@ -112,5 +129,5 @@ class Crosshair(QtCore.QObject):
         )
         parts = [f"{m.symbol} {m.timeframe}  {when}", f"O {o:.10g}  H {h:.10g}  L {lo:.10g}  "
                  f"C {c:.10g}  V {v:.10g}"]  # fmt: skip
-        parts += [value(ix) for value in self.extra_values]
+        parts += [value(ix) for value in self.extra_values.values()]
         return "\n".join(parts)

@@ -1,0 +1,191 @@
+"""Indicator views: lines, a histogram and a state band, drawn from arrays aligned with the
+chart's bars (x = bar index). They draw the visible range only, sampled to about a point
+per pixel when zoomed out; NaN (undefined) values break lines."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import internals
+from PySide6 import QtCore, QtGui
+
+from widgets.grid import blend
+from widgets.theme import Theme
+
+LINE_COLOURS = ("#f5a623", "#4a90e2", "#bd10e0", "#7ed321", "#e94e77")
+TREND_COLOURS = {1.0: "up", -1.0: "down", 0.5: "up", -0.5: "down"}
+
+
+class _ArrayItem(pg.GraphicsObject):
+    """Holds one values array; subclasses draw its visible part. The bounds are computed
+    when the values are set (O(n) once) and widened by forming-bar updates (O(1))."""
+
+    includes_zero = False
+
+    def __init__(self, values: np.ndarray) -> None:
+        super().__init__()
+        self._key = None
+        self._bounds = QtCore.QRectF()
+        self.set_values(values)
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._values
+
+    def set_values(self, values: np.ndarray) -> None:
+        self.prepareGeometryChange()
+        self._values = np.asarray(values, dtype=np.float64)
+        finite = self._values[np.isfinite(self._values)]
+        if len(finite):
+            lo, hi = float(finite.min()), float(finite.max())
+            if self.includes_zero:
+                lo, hi = min(lo, 0.0), max(hi, 0.0)
+            self._bounds = QtCore.QRectF(-0.5, lo, len(self._values), max(hi - lo, 1e-12))
+        else:
+            self._bounds = QtCore.QRectF()
+        self._key = None
+        self.update()
+
+    def set_last(self, value: float) -> None:
+        """The forming bar's value changed."""
+        if not len(self._values):
+            return
+        self._values[-1] = value
+        self._key = None
+        b = self._bounds
+        if math.isfinite(value) and not (b.top() <= value <= b.bottom()):
+            self.prepareGeometryChange()
+            lo, hi = min(b.top(), value), max(b.bottom(), value)
+            self._bounds = QtCore.QRectF(-0.5, lo, len(self._values), max(hi - lo, 1e-12))
+        self.update()
+
+    def _visible(self) -> tuple[int, int, int]:
+        """First, stop and stride of the bars to draw."""
+        n = len(self._values)
+        vb = self.getViewBox()
+        if vb is None or n == 0:
+            return 0, n, 1
+        (x0, x1), _ = vb.viewRange()
+        first, stop = max(0, math.floor(x0) - 1), min(n, math.ceil(x1) + 2)
+        stride = max(1, int(self.pixelWidth()))
+        return first, max(first, stop), stride
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(self._bounds)
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        n = len(self._values)
+        if n == 0:
+            return None, None
+        if ax == 0:
+            return -0.5, n - 0.5
+        first, stop = 0, n
+        if orthoRange is not None:
+            first = max(0, math.ceil(orthoRange[0] - 0.5))
+            stop = min(n, math.floor(orthoRange[1] + 0.5) + 1)
+        part = self._values[first:stop]
+        part = part[np.isfinite(part)]
+        if len(part) == 0:
+            return None, None
+        lo, hi = float(part.min()), float(part.max())
+        if self.includes_zero:
+            lo, hi = min(lo, 0.0), max(hi, 0.0)
+        return lo, hi
+
+
+class LineItem(_ArrayItem):
+    def __init__(self, values: np.ndarray, colour: str, width: float = 1.5) -> None:
+        self._pen = pg.mkPen(colour, width=width)
+        self._path = QtGui.QPainterPath()
+        super().__init__(values)
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        first, stop, stride = self._visible()
+        key = (first, stop, stride)
+        if key != self._key:
+            x = np.arange(first, stop, stride, dtype=np.float64)
+            y = self._values[first:stop:stride]
+            self._path = pg.arrayToQPath(x, y, connect="finite") if len(x) else QtGui.QPainterPath()
+            self._key = key
+        painter.setPen(self._pen)
+        painter.drawPath(self._path)
+
+
+class HistogramItem(_ArrayItem):
+    """Bars from zero, coloured by sign (MACD histogram)."""
+
+    includes_zero = True
+
+    def __init__(self, values: np.ndarray, theme: Theme) -> None:
+        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
+        super().__init__(values)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self._brushes = {c: pg.mkBrush(blend(theme.background, getattr(theme, c), 0.7))
+                         for c in ("up", "down")}  # fmt: skip
+        self.update()
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        first, stop, stride = self._visible()
+        if (first, stop, stride) != self._key:
+            x = np.arange(first, stop, stride, dtype=np.float64)
+            y = np.nan_to_num(self._values[first:stop:stride])
+            width = 0.7 * stride
+            for colour, mask in (("up", y >= 0), ("down", y < 0)):
+                array = self._rects[colour]
+                array.resize(int(mask.sum()))
+                rows = array.ndarray()
+                rows[:, 0] = x[mask] - width / 2
+                rows[:, 1] = 0.0
+                rows[:, 2] = width
+                rows[:, 3] = y[mask]
+            self._key = (first, stop, stride)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for colour in ("up", "down"):
+            painter.setBrush(self._brushes[colour])
+            painter.drawRects(*self._rects[colour].drawargs())
+
+
+class StateBandItem(_ArrayItem):
+    """A band coloured by a state per bar (the trend state: strong and faded colours)."""
+
+    def __init__(self, values: np.ndarray, theme: Theme) -> None:
+        self._rects = {s: internals.PrimitiveArray(QtCore.QRectF, 4) for s in TREND_COLOURS}
+        super().__init__(values)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self._brushes = {
+            state: pg.mkBrush(blend(theme.background, getattr(theme, colour),
+                                    0.9 if abs(state) == 1 else 0.35))
+            for state, colour in TREND_COLOURS.items()
+        }  # fmt: skip
+        self.update()
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        return (-0.5, len(self._values) - 0.5) if ax == 0 else (0.0, 1.0)
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(-0.5, 0.0, max(len(self._values), 1), 1.0)
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        first, stop, stride = self._visible()
+        if (first, stop, stride) != self._key:
+            x = np.arange(first, stop, stride, dtype=np.float64)
+            states = self._values[first:stop:stride]
+            for state, array in self._rects.items():
+                xs = x[states == state]
+                array.resize(len(xs))
+                rows = array.ndarray()
+                rows[:, 0] = xs - stride / 2
+                rows[:, 1] = 0.0
+                rows[:, 2] = stride
+                rows[:, 3] = 1.0
+            self._key = (first, stop, stride)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for state, array in self._rects.items():
+            painter.setBrush(self._brushes[state])
+            painter.drawRects(*array.drawargs())
