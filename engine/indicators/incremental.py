@@ -173,7 +173,7 @@ class Macd(Incremental):
 
 
 class Bollinger(Incremental):
-    """Running sums of (x - anchor) and its square over the window, so O(1) per bar."""
+    """Sums of (x - anchor) and its square over the sealed window: a tick is O(1)."""
 
     outputs = ("middle", "upper", "lower")
 
@@ -202,23 +202,16 @@ class Bollinger(Incremental):
 
     def seal(self, high, low, close, volume=0.0, session=0):
         value = self._bands(close)
-        if _nan(self._anchor) and not _nan(close):
-            self._anchor = close
         self._values.append(close)
-        if _nan(close):
-            self._nans += 1
-        else:
-            y = close - self._anchor
-            self._s1 += y
-            self._s2 += y * y
         if len(self._values) > self.n - 1:
-            old = self._values.popleft()
-            if _nan(old):
-                self._nans -= 1
-            else:
-                y = old - self._anchor
-                self._s1 -= y
-                self._s2 -= y * y
+            self._values.popleft()
+        # Re-anchor at the window's mean (O(period), once a bar): the sums then carry the
+        # window's own spread, so a tick's O(1) variance keeps its digits.
+        finite = [v for v in self._values if not _nan(v)]
+        self._nans = len(self._values) - len(finite)
+        self._anchor = sum(finite) / len(finite) if finite else NAN
+        self._s1 = sum(v - self._anchor for v in finite)
+        self._s2 = sum((v - self._anchor) ** 2 for v in finite)
         return value
 
 

@@ -83,32 +83,37 @@ def _wilder_1d_nb(x, n, out):
 
 @numba.njit(cache=True, nogil=True)
 def _rsi_1d_nb(close, n, out):
-    """Wilder RSI (TA-Lib): 100 * avg_gain / (avg_gain + avg_loss); 0 when both are 0."""
+    """Wilder RSI (TA-Lib): 100 * avg_gain / (avg_gain + avg_loss), 0 when both are 0; the
+    averages are seeded with the means of the first n moves. One pass; a NaN restarts."""
     m = close.shape[0]
-    gains = np.empty(m)
-    losses = np.empty(m)
-    gains[0] = NAN
-    losses[0] = NAN
+    if m:
+        out[0] = NAN
+    seen = 0
+    sum_gain = sum_loss = 0.0
+    avg_gain = avg_loss = NAN
     for i in range(1, m):
         d = close[i] - close[i - 1]
-        gains[i] = d if d > 0 else 0.0
-        losses[i] = -d if d < 0 else 0.0
         if np.isnan(d):
-            gains[i] = NAN
-            losses[i] = NAN
-    avg_gain = np.empty(m)
-    avg_loss = np.empty(m)
-    _wilder_1d_nb(gains, n, avg_gain)
-    _wilder_1d_nb(losses, n, avg_loss)
-    for i in range(m):
-        g = avg_gain[i]
-        lo = avg_loss[i]
-        if np.isnan(g) or np.isnan(lo):
+            seen = 0
+            sum_gain = sum_loss = 0.0
             out[i] = NAN
-        elif g + lo == 0.0:
-            out[i] = 0.0
+            continue
+        gain = d if d > 0 else 0.0
+        loss = -d if d < 0 else 0.0
+        if seen < n:
+            sum_gain += gain
+            sum_loss += loss
+            seen += 1
+            if seen < n:
+                out[i] = NAN
+                continue
+            avg_gain = sum_gain / n
+            avg_loss = sum_loss / n
         else:
-            out[i] = 100.0 * g / (g + lo)
+            avg_gain = (avg_gain * (n - 1) + gain) / n
+            avg_loss = (avg_loss * (n - 1) + loss) / n
+        total = avg_gain + avg_loss
+        out[i] = 0.0 if total == 0.0 else 100.0 * avg_gain / total
 
 
 @numba.njit(cache=True, nogil=True)
@@ -131,7 +136,8 @@ def _true_range_1d_nb(high, low, close, out):
 
 @numba.njit(cache=True, nogil=True)
 def _std_1d_nb(x, n, mean, out):
-    """Population standard deviation of each window of n around its mean."""
+    """Population standard deviation of each window of n around its mean (two passes:
+    running sums of squares lose the digits of a window with little spread)."""
     for i in range(x.shape[0]):
         mu = mean[i]
         if np.isnan(mu):
