@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from functools import lru_cache
 
+import numba
 import numpy as np
 
 from engine.sessions import SessionCalendar
@@ -116,3 +117,26 @@ def bucket_grid(cal: SessionCalendar, start_ns: int, end_ns: int) -> BucketGrid:
     start = int(np.datetime64(f"{first}-01-01", "ns").astype(np.int64))
     end = int(np.datetime64(f"{last + 1}-01-01", "ns").astype(np.int64))
     return dataclasses.replace(grid, start_ns=start, end_ns=end)
+
+
+@numba.njit(cache=True, nogil=True)
+def _session_keys_1d_nb(ts, rows, out):
+    """For time-ordered instants: the label of the trading day of the session containing
+    each (or of the next session), in one pass over instants and sessions."""
+    j = 0
+    n_sessions = rows.shape[1]
+    for i in range(ts.shape[0]):
+        while j < n_sessions - 1 and rows[CLOSE, j] <= ts[i]:
+            j += 1
+        out[i] = rows[DAY_LABEL, j]
+
+
+def session_keys(cal: SessionCalendar, ts_ns: np.ndarray) -> np.ndarray:
+    """A key per bar that changes exactly when the trading day changes (the day's first
+    session open), for session-anchored indicators. `ts_ns` must be sorted."""
+    ts = np.ascontiguousarray(ts_ns, dtype=np.int64)
+    out = np.empty(len(ts), dtype=np.int64)
+    if len(ts):
+        grid = bucket_grid(cal, int(ts[0]), int(ts[-1]))
+        _session_keys_1d_nb(ts, grid.rows, out)
+    return out

@@ -45,6 +45,7 @@ class IndicatorReply:
 
 
 def _compute(request: IndicatorRequest, readers: dict[str, BarReader]) -> IndicatorReply:
+    from engine.buckets import session_keys
     from engine.indicators.registry import spec
     from engine.sessions import calendar
 
@@ -62,7 +63,7 @@ def _compute(request: IndicatorRequest, readers: dict[str, BarReader]) -> Indica
     indicator = spec(request.indicator)
     sessions = None
     if request.indicator == "vwap" and len(bars):
-        sessions = calendar(request.calendar).trading_day(bars.ts_ns).astype(np.int64)
+        sessions = session_keys(calendar(request.calendar), bars.ts_ns)
     outputs = indicator.run(bars, sessions, **dict(request.params))
     if not reader.still_valid(seq):
         return IndicatorReply(request.request_id, request.series_key, request.version, "stale")

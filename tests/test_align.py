@@ -49,3 +49,14 @@ def test_enclosing_bar_is_the_bucket_of_each_base_bar(timeframe):
 def test_unsorted_input_is_refused():
     with pytest.raises(ValueError, match="higher times must be strictly increasing"):
         enclosing_index(np.arange(3), np.array([2, 1]))
+
+
+@pytest.mark.parametrize("cal_name", ["24x7", "cme-globex", "cn-futures", "us-equity"])
+def test_session_keys_change_exactly_with_the_trading_day(cal_name):
+    from engine.buckets import session_keys
+
+    bars = make_bars(30_000, start_ns=int(np.datetime64("2024-03-01", "ns").astype(np.int64)))
+    cal = calendar(cal_name)
+    keys = session_keys(cal, bars.ts_ns)
+    days = cal.trading_day(bars.ts_ns).astype(np.int64)
+    assert np.array_equal(keys[1:] != keys[:-1], days[1:] != days[:-1])
