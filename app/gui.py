@@ -11,6 +11,7 @@ from app.controller import ChartController
 from app.main_window import MainWindow
 from data.demo import create_demo_store
 from data.store import BarStore
+from engine.worker import IndicatorWorker
 from widgets.theme import THEMES
 
 
@@ -54,8 +55,10 @@ def run_gui(db: Path, symbol: str | None, theme: str) -> int:
         store = open_store_creating_demo(db, report)
     finally:
         dialog.close()
+    worker = IndicatorWorker()
+    worker.start()
     window = MainWindow()
-    controller = ChartController(store, window, THEMES[theme])
+    controller = ChartController(store, window, THEMES[theme], worker)
     try:
         controller.start(symbol)
     except ValueError:
@@ -69,4 +72,7 @@ def run_gui(db: Path, symbol: str | None, theme: str) -> int:
     try:
         return app.exec()
     finally:
+        if controller.indicators is not None:
+            controller.indicators.close()
+        worker.stop()
         store.close()

@@ -142,6 +142,11 @@ class IndicatorWorker:
         self._conn = None
 
     @property
+    def pending(self) -> int:
+        """Requests sent and not answered yet."""
+        return len(self._pending)
+
+    @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
 
