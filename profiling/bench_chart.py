@@ -227,7 +227,10 @@ def bench_frames(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict
         chart, _, _ = open_chart(store, n)
         gc.collect()
         gc.freeze()  # as the app does once its window is up
-        ms = np.concatenate([pan_zoom_frames(chart) for _ in range(3)])
+        try:
+            ms = np.concatenate([pan_zoom_frames(chart) for _ in range(3)])
+        finally:
+            gc.unfreeze()
         rows.append(stats_of(f"pan/zoom frame, {n:,} bars", ms, None if quick else 8.0))
         p99[n] = float(np.percentile(ms, 99))
         if n == sizes[0]:
