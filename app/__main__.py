@@ -1,3 +1,4 @@
 from app.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # the worker process (spawn) imports this module again
+    raise SystemExit(main())
