@@ -55,7 +55,9 @@ class GridItem(pg.GraphicsObject):
 
     @staticmethod
     def _ticks(axis: pg.AxisItem, lo: float, hi: float, size: float) -> list[float]:
-        return [v for _, values in axis.tickValues(lo, hi, size) for v in values]
+        """The axis' major ticks (minor ones crowd small panes)."""
+        levels = axis.tickValues(lo, hi, size)
+        return list(levels[0][1]) if levels else []
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         vb = self.getViewBox()
