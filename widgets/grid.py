@@ -20,6 +20,15 @@ def blend(background: str, foreground: str, alpha: float) -> QtGui.QColor:
     return QtGui.QColor(*mix)
 
 
+def view_rect(item: pg.GraphicsObject) -> QtCore.QRectF:
+    """The visible area of the item's view, in data coordinates (for items that cover it)."""
+    vb = item.getViewBox()
+    if vb is None:
+        return QtCore.QRectF()
+    (x0, x1), (y0, y1) = vb.viewRange()
+    return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
+
+
 class GridItem(pg.GraphicsObject):
     """Vertical lines at the x axis' ticks, horizontal at the y axis' ticks."""
 
@@ -44,11 +53,7 @@ class GridItem(pg.GraphicsObject):
         self.update()
 
     def boundingRect(self) -> QtCore.QRectF:
-        vb = self.getViewBox()
-        if vb is None:
-            return QtCore.QRectF()
-        (x0, x1), (y0, y1) = vb.viewRange()
-        return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
+        return view_rect(self)
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
         return None, None

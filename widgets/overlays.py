@@ -10,7 +10,7 @@ from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
 from engine.localtime import local_ns
-from widgets.grid import blend
+from widgets.grid import blend, view_rect
 from widgets.quiet import QuietLine, QuietLineLabel
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
@@ -72,11 +72,7 @@ class DayShading(pg.GraphicsObject):
         self.update()
 
     def boundingRect(self) -> QtCore.QRectF:
-        vb = self.getViewBox()
-        if vb is None:
-            return QtCore.QRectF()
-        (x0, x1), (y0, y1) = vb.viewRange()
-        return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
+        return view_rect(self)
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
         return None, None

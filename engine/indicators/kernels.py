@@ -30,9 +30,9 @@ def _sma_1d_nb(x, n, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _ema_1d_nb(x, n, out):
-    """EMA seeded with the SMA of the first n values (TA-Lib); restarts after a NaN."""
-    alpha = 2.0 / (n + 1.0)
+def _smooth_1d_nb(x, n, alpha, out):
+    """prev + alpha * (x - prev), seeded with the SMA of the first n values (TA-Lib);
+    restarts after a NaN. alpha = 2 / (n + 1) is the EMA, 1 / n Wilder's smoothing."""
     seed_sum = 0.0
     seen = 0
     prev = NAN
@@ -58,27 +58,13 @@ def _ema_1d_nb(x, n, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def _ema_1d_nb(x, n, out):
+    _smooth_1d_nb(x, n, 2.0 / (n + 1.0), out)
+
+
+@numba.njit(cache=True, nogil=True)
 def _wilder_1d_nb(x, n, out):
-    """Wilder's smoothing: seeded with the mean of the first n values, then
-    avg = (avg * (n - 1) + x) / n. Restarts after a NaN."""
-    seed_sum = 0.0
-    seen = 0
-    prev = NAN
-    for i in range(x.shape[0]):
-        v = x[i]
-        if np.isnan(v):
-            seed_sum = 0.0
-            seen = 0
-            out[i] = NAN
-            continue
-        if seen < n:
-            seed_sum += v
-            seen += 1
-            prev = seed_sum / n
-            out[i] = prev if seen == n else NAN
-        else:
-            prev = (prev * (n - 1) + v) / n
-            out[i] = prev
+    _smooth_1d_nb(x, n, 1.0 / n, out)
 
 
 @numba.njit(cache=True, nogil=True)
