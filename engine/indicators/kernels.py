@@ -139,12 +139,17 @@ def _std_1d_nb(x, n, mean, out):
 @numba.njit(cache=True, nogil=True)
 def _rolling_high_low_1d_nb(high, low, n, out_high, out_low):
     """Highest high and lowest low over the last n bars with monotonic deques (O(1)
-    amortized per bar). A NaN in the window makes the outputs NaN."""
+    amortized per bar), kept in power-of-two ring buffers (a deque never holds more
+    than n). A NaN
+    in the window makes the outputs NaN."""
     m = high.shape[0]
-    qh = np.empty(m, np.int64)  # indices, values decreasing
-    ql = np.empty(m, np.int64)  # indices, values increasing
-    hh = hl = 0  # heads
-    th = tl = 0  # tails
+    cap = 1
+    while cap < n:
+        cap *= 2
+    mask = cap - 1
+    qh = np.empty(cap, np.int64)  # indices, values decreasing
+    ql = np.empty(cap, np.int64)  # indices, values increasing
+    hh = th = hl = tl = 0  # heads and tails, as counters (slot = counter & mask)
     last_nan = -1
     for i in range(m):
         if np.isnan(high[i]) or np.isnan(low[i]):
@@ -153,21 +158,21 @@ def _rolling_high_low_1d_nb(high, low, n, out_high, out_low):
             out_high[i] = NAN
             out_low[i] = NAN
             continue
-        while th > hh and high[qh[th - 1]] <= high[i]:
-            th -= 1
-        qh[th] = i
-        th += 1
-        while tl > hl and low[ql[tl - 1]] >= low[i]:
-            tl -= 1
-        ql[tl] = i
-        tl += 1
-        while qh[hh] <= i - n:
+        if th > hh and qh[hh & mask] <= i - n:
             hh += 1
-        while ql[hl] <= i - n:
+        if tl > hl and ql[hl & mask] <= i - n:
             hl += 1
+        while th > hh and high[qh[(th - 1) & mask]] <= high[i]:
+            th -= 1
+        qh[th & mask] = i
+        th += 1
+        while tl > hl and low[ql[(tl - 1) & mask]] >= low[i]:
+            tl -= 1
+        ql[tl & mask] = i
+        tl += 1
         if i - last_nan >= n:
-            out_high[i] = high[qh[hh]]
-            out_low[i] = low[ql[hl]]
+            out_high[i] = high[qh[hh & mask]]
+            out_low[i] = low[ql[hl & mask]]
         else:
             out_high[i] = NAN
             out_low[i] = NAN
