@@ -284,7 +284,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
 
     def show_latest(self, bars: int = INITIAL_VISIBLE_BARS) -> None:
         n = len(self.model)
-        self.price.setXRange(n - bars, n + RIGHT_PAD_BARS, padding=0)
+        self.price.setXRange(max(n - bars, -1), n + RIGHT_PAD_BARS, padding=0)
 
     def show_oldest(self) -> None:
         x0, x1 = self.visible_range()

@@ -56,8 +56,8 @@ class TimeframeGrid(QtWidgets.QWidget):
 
     def show_spans(self, shown: bool) -> None:
         self._spans_shown = shown
-        for region in self._spans.values():
-            region.setVisible(shown)
+        for k in range(len(self.charts)):
+            self._on_range_changed(k)
 
     def _span_item(self, source: int, target: int) -> pg.LinearRegionItem:
         region = self._spans.get((source, target))
@@ -80,12 +80,20 @@ class TimeframeGrid(QtWidgets.QWidget):
         x0, x1 = chart.visible_range()
         first = min(max(math.ceil(x0), 0), len(ts) - 1)
         last = min(max(math.floor(x1), 0), len(ts) - 1)
+        shown = int(ts[last]) - int(ts[first])
         for target, other in enumerate(self.charts):
             if target == source or len(other.model) == 0:
                 continue
             a = max(index_of_time(other.model, int(ts[first])), 0)
             b = max(index_of_time(other.model, int(ts[last])), 0)
-            self._span_item(source, target).setRegion((a - 0.5, b + 0.5))
+            region = self._span_item(source, target)
+            region.setRegion((a - 0.5, b + 0.5))
+            # Only a chart showing less time than this one is worth marking on it.
+            other_ts = other.model.column("ts_ns")
+            o0, o1 = other.visible_range()
+            i0 = min(max(math.ceil(o0), 0), len(other_ts) - 1)
+            i1 = min(max(math.floor(o1), 0), len(other_ts) - 1)
+            region.setVisible(self._spans_shown and shown < int(other_ts[i1]) - int(other_ts[i0]))
 
 
 class HigherTimeframeBoxes(pg.GraphicsObject):

@@ -10,6 +10,7 @@ from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
 from engine.localtime import local_ns
+from engine.timeframes import is_intraday
 from widgets.grid import blend, view_rect
 from widgets.quiet import QuietLine, QuietLineLabel
 from widgets.series_model import SeriesModel
@@ -84,8 +85,12 @@ class DayShading(pg.GraphicsObject):
             return
         (x0, x1), (y0, y1) = vb.viewRange()
         first, stop = max(0, math.floor(x0)), min(n, math.ceil(x1) + 1)
-        if stop - first < 2 or stop - first > MAX_SHADED_BARS:
-            return
+        if (
+            stop - first < 2
+            or stop - first > MAX_SHADED_BARS
+            or not is_intraday(self._model.timeframe)
+        ):
+            return  # days are a guide for intraday bars only
         key = (first, stop, y0, y1, n)
         if key != self._key:
             days = local_ns(self._model.column("ts_ns")[first:stop], self._model.tz) // DAY_NS

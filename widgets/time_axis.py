@@ -69,7 +69,13 @@ def time_ticks(
     days = local // DAY
     years = months // 12
     ticks = []
+    px_per_bar = width_px / (stop - first)
+    last_px = -math.inf
     for k in change:
+        px = (index[k] - first) * px_per_bar
+        if px - last_px < MIN_LABEL_PX * 0.75:  # two boundaries a few bars apart
+            continue
+        last_px = px
         new_day = bool(days[k] != days[k - 1])
         new_year = bool(years[k] != years[k - 1])
         ticks.append((int(index[k]), _label(int(local[k]), kind, new_day, new_year)))
