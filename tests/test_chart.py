@@ -216,6 +216,11 @@ def test_multi_timeframe_crosshair_maps_a_minute_to_its_hour(qtbot):
     minute_chart.price.setXRange(600, 720, padding=0)
     region = grid._spans[(0, 1)].getRegion()
     assert region == (10 - 0.5, 12 + 0.5)  # minutes 600..720 lie in hours 10..12
+    hour_chart.price.setXRange(0, 49, padding=0)
+    assert grid._spans[(0, 1)].isVisible()  # the minutes' span marked on the hours
+    assert not grid._spans[(1, 0)].isVisible()  # not the other way round
+    grid.show_spans(False)
+    assert not grid._spans[(0, 1)].isVisible()
 
 
 def test_layered_chart_boxes_span_their_base_bars_and_follow_live(make_chart, qtbot):

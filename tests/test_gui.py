@@ -101,3 +101,13 @@ def test_indicator_dialog_checks_parameters(qtbot):
     assert dialog.fields["period"].value() == 30
     dialog.fields["k_std"].setValue(2.5)
     assert dialog.values() == {"period": 30, "k_std": 2.5}
+
+
+def test_screenshots_are_rendered(qtbot, tmp_path):
+    from PySide6 import QtGui
+
+    from app.screenshots import render
+
+    for path in render(tmp_path):
+        image = QtGui.QImage(str(path))
+        assert image.width() >= 1600 and image.height() >= 900, path

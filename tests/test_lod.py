@@ -158,6 +158,8 @@ def test_time_ticks_are_spaced_for_the_width(span):
     assert 2 <= len(ticks) <= width / MIN_LABEL_PX
     positions = [ix for ix, _ in ticks]
     assert positions == sorted(set(positions))
+    gaps_px = np.diff(positions) * width / span
+    assert np.all(gaps_px >= MIN_LABEL_PX * 0.75)  # labels never run into each other
 
 
 def test_hourly_ticks_follow_local_time_across_dst():
