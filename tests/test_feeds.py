@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from data.feeds import FeedThread, SimulatedMarket
+from engine.ring import TickRing
+from engine.sessions import calendar
+
+NS_PER_S = 1_000_000_000
+MONDAY = int(np.datetime64("2024-03-04T15:00", "ns").astype(np.int64))  # 09:00 in Chicago
+
+
+def market(rate=200.0, seed=1, cal="cme-globex"):
+    return SimulatedMarket(4500.0, calendar(cal), 0.25, rate=rate, seed=seed)
+
+
+def test_simulated_ticks_are_ordered_on_the_grid_and_deterministic():
+    ts, price, qty = market().generate(MONDAY, MONDAY + 60 * NS_PER_S)
+    assert len(ts) > 1000 and np.all(np.diff(ts) >= 0)
+    assert ts.min() >= MONDAY and ts.max() < MONDAY + 60 * NS_PER_S
+    assert np.allclose(price / 0.25, np.round(price / 0.25)) and price.min() > 0
+    assert np.all(qty >= 1)
+    again = market().generate(MONDAY, MONDAY + 60 * NS_PER_S)
+    assert np.array_equal(ts, again[0]) and np.array_equal(price, again[1])
+
+
+def test_rate_is_kept_on_average_and_arrivals_come_in_bursts():
+    sim = market(rate=500.0, seed=3)
+    ts, _, _ = sim.generate(MONDAY, MONDAY + 600 * NS_PER_S)
+    assert 0.7 * 500 * 600 < len(ts) < 1.3 * 500 * 600
+    per_second = np.bincount((ts - MONDAY) // NS_PER_S)
+    assert per_second.var() > 2 * per_second.mean()  # far more spread than Poisson
+
+
+def test_nothing_trades_outside_sessions():
+    saturday = int(np.datetime64("2024-03-09T15:00", "ns").astype(np.int64))
+    ts, _, _ = market().generate(saturday, saturday + 30 * NS_PER_S)
+    assert len(ts) == 0
+    ts, _, _ = market(cal="24x7").generate(saturday, saturday + 30 * NS_PER_S)
+    assert len(ts) > 0
+
+
+def test_feed_thread_fills_the_ring_on_a_clock():
+    now = [MONDAY]
+
+    def clock():
+        now[0] += NS_PER_S // 10  # a fast clock: 100 ms of market a 10 ms tick
+        return now[0]
+
+    ring = TickRing(1 << 12)
+    feed = FeedThread(market(rate=1000.0), ring, clock=clock, period_s=0.005)
+    feed.start()
+    seen = 0
+    deadline = MONDAY + 20 * NS_PER_S
+    while now[0] < deadline:
+        ts, _, _ = ring.read()
+        seen += len(ts)
+    feed.stop()
+    seen += len(ring.read()[0])
+    assert seen == feed.counters.ticks > 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rate": 0.5}, "rate 0.5 must be between 1 and 100000"),
+        ({"rate": 2e5}, "rate 200000.0 must be between"),
+    ],
+)
+def test_bad_settings_are_explained(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SimulatedMarket(100.0, calendar("24x7"), 0.01, **kwargs)
+    with pytest.raises(ValueError, match="start price -1"):
+        SimulatedMarket(-1.0, calendar("24x7"), 0.01)
