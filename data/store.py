@@ -37,7 +37,7 @@ from engine.bars import COLUMNS, DTYPES, Bars
 from engine.open_cache import PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
 from engine.sessions import PRESETS, calendar
-from engine.timeframes import check_timeframe
+from engine.timeframes import TIMEFRAMES, check_timeframe
 
 SCHEMA_VERSION = 1
 _READ_MEMORY_LIMIT = "32MB"
@@ -567,8 +567,6 @@ def _series_filter(
 
 
 def _timeframe_order(timeframe: str) -> int:
-    from engine.timeframes import TIMEFRAMES
-
     return TIMEFRAMES.index(timeframe) if timeframe in TIMEFRAMES else len(TIMEFRAMES)
 
 

@@ -76,10 +76,9 @@ def run_all(worker: IndicatorWorker, published: Published, timeout_s: float = 12
 
 def check_results(published: Published, replies) -> None:
     assert all(r.status == "ok" for r in replies), [r.message for r in replies]
-    tail = published.bars[len(published.bars) - 2000 :]
     for key, indicator in REGISTRY.items():
         if key == "vwap":
-            continue  # session-anchored: depends on the bars before the tail's session
+            continue  # session-anchored: its last value depends on where sessions start
         got = published.results[key].outputs(len(published.bars))[:, -1]
         want = indicator.run(
             published.bars[len(published.bars) - 200_000 :]
@@ -89,7 +88,6 @@ def check_results(published: Published, replies) -> None:
         )
         expected = np.array([want[name][-1] for name in indicator.outputs])
         np.testing.assert_allclose(got, expected, rtol=1e-6, err_msg=key)  # fmt: skip
-    assert len(tail) == 2000
 
 
 def bench_worker(rows, worker, n: int, target_ms: float | None) -> None:
