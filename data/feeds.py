@@ -1,5 +1,7 @@
 """Tick feeds: each produces batches of (ts_ns, price, qty) into a TickRing from its own
-thread. This module has the simulated market; replay and the socket feed join it later."""
+thread. A `TickSource` turns a span of wall-clock time into ticks (the simulated market here,
+the replay in `data.replay`); `FeedThread` runs one on the clock. The socket feed
+(`data.socket_feed`) is pushed from outside instead."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -23,6 +26,15 @@ class FeedCounters:
     ticks: int = 0
     batches: int = 0
     waited: int = 0  # batches that had to wait for room in the ring
+    dropped: int = 0  # ticks that found no room within the timeout (the consumer stalled)
+
+
+class TickSource(Protocol):
+    def generate(self, t0_ns: int, t1_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ticks for the wall-clock span [t0, t1), in time order."""
+
+    def now_ns(self, wall_ns: int) -> int:
+        """The market time at wall-clock time `wall_ns` (bars end by it)."""
 
 
 class SimulatedMarket:
@@ -57,6 +69,9 @@ class SimulatedMarket:
         self.set_rate(rate)
         self.intensity = self.base_rate
         self.log_vol = 0.0
+
+    def now_ns(self, wall_ns: int) -> int:
+        return wall_ns
 
     def set_rate(self, rate: float) -> None:
         """The average ticks a second (the base rate is scaled so that the bursts' extra
@@ -95,23 +110,37 @@ class SimulatedMarket:
 
 
 class FeedThread:
-    """Runs a market's `generate` on the wall clock, writing its ticks into a ring."""
+    """Runs a tick source on the wall clock, writing its ticks into a ring.
+
+    `pause` stops the source's time (a simulation or a replay waits); `step()` runs a
+    source's own step (a replay's next bar) from the caller's thread while paused."""
 
     def __init__(
         self,
-        market: SimulatedMarket,
+        source: TickSource,
         ring: TickRing,
         clock: Callable[[], int] = time.time_ns,
         period_s: float = 0.01,
     ) -> None:
-        self.market = market
+        self.source = source
         self.ring = ring
         self.clock = clock
         self.period_s = period_s
         self.counters = FeedCounters()
         self._stop = threading.Event()
         self._running = threading.Event()
+        self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._market_ns = source.now_ns(clock())
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def now_ns(self) -> int:
+        """The market time up to which every tick is in the ring (a replay's position,
+        otherwise the clock at the last write): bars that ended by then can be sealed."""
+        return self._market_ns
 
     def start(self) -> None:
         self._running.set()
@@ -124,24 +153,36 @@ class FeedThread:
     def resume(self) -> None:
         self._running.set()
 
+    def step(self) -> int:
+        """Write the source's next step (see `ReplaySource.step`); returns the ticks written."""
+        with self._write_lock:
+            done = self._write(*self.source.step())
+            self._market_ns = self.source.now_ns(self.clock())
+            return done
+
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def _write(self, ts, price, qty) -> int:
+        if not len(ts):
+            return 0
+        if self.ring.free < len(ts):
+            self.counters.waited += 1
+        done = self.ring.write_all(ts, price, qty, timeout_s=1.0)
+        self.counters.ticks += done
+        self.counters.dropped += len(ts) - done
+        self.counters.batches += 1
+        return done
+
     def _run(self) -> None:
         last = self.clock()
         while not self._stop.wait(self.period_s):
             now = self.clock()
-            if not self._running.is_set():
-                last = now
-                continue
-            ts, price, qty = self.market.generate(last, now)
+            with self._write_lock:
+                if self._running.is_set():
+                    self._write(*self.source.generate(last, now))
+                self._market_ns = self.source.now_ns(now)
             last = now
-            if len(ts):
-                if self.ring.free < len(ts):
-                    self.counters.waited += 1
-                self.ring.write_all(ts, price, qty, timeout_s=1.0)
-                self.counters.ticks += len(ts)
-                self.counters.batches += 1

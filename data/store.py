@@ -129,6 +129,7 @@ class BarStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._stats: dict[tuple[str, str], tuple[int, int, int]] | None = None
+        self.queries = 0  # bar reads that reached DuckDB (loads, counts, bars so far)
         self._con = _connect(self.path, read_only)
         try:
             self._check_schema(read_only)
@@ -406,6 +407,7 @@ class BarStore:
                 hi = last if end_ns is None else min(last, int(end_ns) - 1)
             if stats is None or limit == 0 or hi < lo:
                 return self._allocate(0, room), room[0], 0
+            self.queries += 1
             self._con.execute("BEGIN")  # one snapshot for the counts and the rows
             try:
                 if limit is None:
@@ -445,6 +447,7 @@ class BarStore:
             return self._count(where, params)
 
     def _count(self, where: str, params: list) -> int:
+        self.queries += 1
         return self._con.sql(f"SELECT count(*) FROM bars WHERE {where}", params=params).fetchall()[
             0
         ][0]
@@ -461,6 +464,7 @@ class BarStore:
         """The stored bars of [start_ns, end_ns) folded into one bar (for the open-price
         cache), or None when there are none."""
         with self._lock:
+            self.queries += 1
             row = self._con.sql(
                 """SELECT arg_min(open, ts_ns), max(high), min(low), arg_max(close, ts_ns),
                           sum(volume), min(ts_ns), max(ts_ns), count(*)

@@ -5,11 +5,14 @@ Unread ticks are never overwritten (each one matters to the bars): when the buff
 `write` takes what fits and returns how many it took, and the producer waits or retries.
 The positions only ever increase; the indices are positions masked by the power-of-two size.
 CPython's GIL makes each position update atomic; a position is published after the data it
-covers is copied, so the reader never sees a half-written tick."""
+covers is copied, so the reader never sees a half-written tick. Each tick also carries the
+moment it was written (`time.perf_counter_ns`), so the consumer can measure tick-to-screen
+latency."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -23,6 +26,7 @@ class TickRing:
         self._ts = np.empty(capacity, np.int64)
         self._price = np.empty(capacity, np.float64)
         self._qty = np.empty(capacity, np.float64)
+        self._recv = np.empty(capacity, np.int64)
         self._written = 0  # total ticks written (producer's position)
         self._read = 0  # total ticks read (consumer's position)
         self._space = threading.Condition()
@@ -41,6 +45,9 @@ class TickRing:
         for dst, src in ((self._ts, ts), (self._price, price), (self._qty, qty)):
             dst[i : i + first] = src[:first]
             dst[: k - first] = src[first:]
+        now = time.perf_counter_ns()
+        self._recv[i : i + first] = now
+        self._recv[: k - first] = now
 
     def write(self, ts_ns: np.ndarray, price: np.ndarray, qty: np.ndarray) -> int:
         """Copy in as many ticks as fit; returns how many were taken."""
@@ -65,12 +72,16 @@ class TickRing:
 
     def read(self, max_ticks: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Copies of the unread ticks (oldest first, at most `max_ticks`); frees their room."""
+        return self.read_stamped(max_ticks)[:3]
+
+    def read_stamped(self, max_ticks: int | None = None) -> tuple[np.ndarray, ...]:
+        """`read`, plus each tick's write time (perf_counter_ns) as a fourth column."""
         k = len(self) if max_ticks is None else min(len(self), max_ticks)
         i = self._read & self._mask
         first = min(k, self.capacity - i)
-        out = [np.concatenate((src[i : i + first], src[: k - first]))
-               for src in (self._ts, self._price, self._qty)]  # fmt: skip
+        out = tuple(np.concatenate((src[i : i + first], src[: k - first]))
+                    for src in (self._ts, self._price, self._qty, self._recv))  # fmt: skip
         self._read += k
         with self._space:
             self._space.notify_all()
-        return out[0], out[1], out[2]
+        return out

@@ -7,6 +7,7 @@ to the model, and the view stays on the same bars."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -59,6 +60,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
     """
 
     history_wanted = QtCore.Signal(object)
+    painted = QtCore.Signal(float)  # a frame reached the screen; the paint took this many ms
 
     def __init__(self, model: SeriesModel, theme: Theme = DARK, parent=None) -> None:
         super().__init__(parent=parent)
@@ -317,6 +319,11 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             return
         action()
         event.accept()
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.painted.emit((time.perf_counter() - started) * 1000.0)
 
     def close(self) -> bool:
         self._disconnect(self.model)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6 import QtCore
 
-from engine.bars import Bars
+from engine.bars import COLUMNS, Bars
 from engine.lod import LodPyramid
 from engine.series_buffer import SeriesBuffer
 
@@ -86,6 +87,32 @@ class SeriesModel(QtCore.QObject):
         self._buffer.set_row(ix, row)
         self.pyramid.update(ix, ix + 1)
         self.last_bar_changed.emit()
+
+    def upsert(self, bars: Bars) -> None:
+        """Bars in time order from a live feed: those at a time already here replace it,
+        later ones are appended. A bar for a time between two bars here (a late tick opened a
+        minute that had none) is merged in, which rebuilds the model (rare)."""
+        if len(bars) == 0:
+            return
+        ts = self.column("ts_ns")
+        newer = int(np.searchsorted(bars.ts_ns, ts[-1], side="right")) if len(ts) else 0
+        older = bars[:newer]
+        ix = np.searchsorted(ts, older.ts_ns)
+        if not np.array_equal(ts[np.minimum(ix, len(ts) - 1)], older.ts_ns):
+            self._merge(bars)
+            return
+        for k, row_ix in enumerate(ix.tolist()):
+            self.correct(row_ix, tuple(getattr(older, c)[k] for c in COLUMNS))
+        self.append(bars[newer:])
+
+    def _merge(self, bars: Bars) -> None:
+        mine = self.bars
+        cols = {c: np.concatenate((getattr(mine, c), getattr(bars, c))) for c in COLUMNS}
+        _, first = np.unique(cols["ts_ns"][::-1], return_index=True)  # the new one wins
+        keep = len(cols["ts_ns"]) - 1 - first
+        complete = self.history_complete
+        self.set_bars(Bars(*(cols[c][keep] for c in COLUMNS)))
+        self.history_complete = complete
 
     def correct(self, ix: int, row: tuple) -> None:
         self._buffer.set_row(ix, row)

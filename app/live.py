@@ -1,0 +1,283 @@
+"""A live session: ticks of one symbol from a feed into every timeframe on screen and the store.
+
+The feed writes into a tick ring from its own thread; a ~60 Hz UI timer drains the ring
+through the engine (`LivePipeline`), hands each shown timeframe's change to its model once
+per frame, and gives sealed bars to the background writer. The numbers a trader watches (ticks
+a second, frame time, tick-to-screen latency, store queries a minute, rejected ticks) are
+gathered here and reported once a second.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import time
+from collections import deque
+
+import numpy as np
+from PySide6 import QtCore
+
+from data.feeds import FeedThread, SimulatedMarket
+from data.persist import BarWriter
+from data.replay import ReplaySource
+from data.socket_feed import DEFAULT_PORT, SocketFeed
+from data.store import BarStore
+from engine.aggregate import resample
+from engine.live import MultiTimeframeBuilder
+from engine.pipeline import LivePipeline
+from engine.ring import TickRing
+from engine.sessions import calendar
+from widgets.series_model import SeriesModel
+
+LIVE_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
+FRAME_MS = 16
+Feed = FeedThread | SocketFeed
+STATS_MS = 1000
+RING_TICKS = 1 << 18
+REPLAY_DAYS = 30
+NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+class FeedKind(enum.Enum):
+    SIMULATED = "simulated"
+    REPLAY = "replay"
+    SOCKET = "socket"
+    OFF = "off"
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedSettings:
+    kind: FeedKind = FeedKind.SIMULATED
+    rate: float = 50.0  # simulated ticks a second
+    speed: float = 60.0  # replay speed
+    replay_start_ns: int | None = None  # default: a day before the last stored bar
+    port: int = DEFAULT_PORT
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveStats:
+    ticks_per_s: float
+    frame_ms_p50: float
+    frame_ms_max: float
+    latency_ms_p50: float
+    latency_ms_max: float
+    backlog: int
+    queries_per_min: float
+    rejected: int
+    feed: str  # "live", "paused", "replay 2024-03-04 15:02", "listening on :7878"
+
+
+def _percentile(values, q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else 0.0
+
+
+class LiveSession(QtCore.QObject):
+    """Signals:
+    stats_changed(LiveStats): once a second.
+    """
+
+    stats_changed = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        store: BarStore,
+        symbol: str,
+        settings: FeedSettings,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.symbol = symbol
+        self.settings = settings
+        instrument = store.instrument(symbol)
+        self.calendar = calendar(instrument.calendar)
+        self.models: dict[str, SeriesModel] = {}
+        self.ring = TickRing(RING_TICKS)
+        self.builder = MultiTimeframeBuilder(LIVE_TIMEFRAMES, self.calendar)
+        self.pipeline = LivePipeline(self.builder, self.ring)
+        last = store.time_range(symbol, "1m")
+        self.history_end_ns: int | None = None  # a replay shows the history before its start
+        self.feed = self._make_feed(settings, instrument, last)
+        if last is not None:
+            self.pipeline.seed(self._forming_history(self.history_end_ns or last[1] + 1))
+        live = settings.kind in (FeedKind.SIMULATED, FeedKind.SOCKET)
+        self.writer = BarWriter(store, symbol) if live else None
+        self._frame_ms: deque[float] = deque(maxlen=240)
+        self._latency_ms: deque[float] = deque(maxlen=240)
+        self._paint_ms = 0.0
+        self._unpainted_recv = 0  # write time of the oldest tick not yet on screen
+        self._ticks_window = 0
+        self._queries: deque[tuple[float, int]] = deque(maxlen=120)
+        self._timer = QtCore.QTimer(self)
+        self._timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self.frame)
+        self._stats_timer = QtCore.QTimer(self)
+        self._stats_timer.setInterval(STATS_MS)
+        self._stats_timer.timeout.connect(self._report)
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def _make_feed(self, settings: FeedSettings, instrument, last) -> Feed | None:
+        if settings.kind is FeedKind.OFF:
+            return None
+        if settings.kind is FeedKind.SOCKET:
+            return SocketFeed(self.symbol, self.ring, port=settings.port)
+        if last is None:
+            raise ValueError(f"{self.symbol} has no stored bars to continue from or replay")
+        if settings.kind is FeedKind.REPLAY:
+            start = settings.replay_start_ns
+            if start is None:
+                start = last[1] - NS_PER_DAY
+            if not last[0] <= start <= last[1]:
+                raise ValueError(
+                    f"replay start {np.datetime64(int(start), 'ns')} lies outside the stored "
+                    f"bars of {self.symbol} ({np.datetime64(last[0], 'ns')} to "
+                    f"{np.datetime64(last[1], 'ns')}): choose a time in between"
+                )
+            self.history_end_ns = int(start)
+            bars = self.store.load(self.symbol, "1m", start_ns=start,
+                                   end_ns=start + REPLAY_DAYS * NS_PER_DAY)  # fmt: skip
+            source = ReplaySource(bars, settings.speed, start_ns=start)
+            return FeedThread(source, self.ring, clock=time.perf_counter_ns)
+        close = float(self.store.load(self.symbol, "1m", limit=1).close[-1])
+        market = SimulatedMarket(close, self.calendar, instrument.tick_size, rate=settings.rate)
+        return FeedThread(market, self.ring)
+
+    def _forming_history(self, end_ns: int):
+        """The stored 1m bars of the buckets forming at `end_ns` (from the start of the
+        longest one): two small reads."""
+        before = self.store.load(self.symbol, "1m", end_ns=end_ns, limit=1)
+        if len(before) == 0:
+            return before
+        longest = resample(before, LIVE_TIMEFRAMES[-1], self.calendar)
+        return self.store.load(self.symbol, "1m", start_ns=int(longest.ts_ns[0]), end_ns=end_ns)
+
+    def attach(self, model: SeriesModel) -> None:
+        """Keep `model` (a timeframe of this symbol, loaded from the store) up to date,
+        first with what the session built since the store last heard of it."""
+        tf = model.timeframe
+        if tf not in LIVE_TIMEFRAMES:
+            return
+        self.models[tf] = model
+        sealed = self.builder.sealed(tf)
+        if len(model) and len(sealed):
+            sealed = sealed[int(np.searchsorted(sealed.ts_ns, model.column("ts_ns")[-1])) :]
+        model.upsert(sealed)
+        forming = self.builder.forming(tf)
+        if forming is not None:
+            model.update_last(forming)
+
+    def detach(self, model: SeriesModel) -> None:
+        if self.models.get(model.timeframe) is model:
+            del self.models[model.timeframe]
+
+    def watch_paints(self, painted: QtCore.SignalInstance) -> None:
+        """Count a view's paints as frames reaching the screen (for the latency figures)."""
+        painted.connect(self._on_painted)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.feed is not None:
+            self.feed.start()
+        self._timer.start()
+        self._stats_timer.start()
+
+    @property
+    def paused(self) -> bool:
+        return self.feed is not None and self.feed.paused
+
+    def pause(self) -> None:
+        if isinstance(self.feed, FeedThread):
+            self.feed.pause()
+
+    def resume(self) -> None:
+        if isinstance(self.feed, FeedThread):
+            self.feed.resume()
+
+    def step(self) -> None:
+        """Replay: play the next bar now."""
+        if isinstance(self.feed, FeedThread) and isinstance(self.feed.source, ReplaySource):
+            self.feed.step()
+            self.frame()
+
+    def set_speed(self, speed: float) -> None:
+        if isinstance(self.feed, FeedThread) and isinstance(self.feed.source, ReplaySource):
+            self.feed.source.set_speed(speed)
+
+    def frame(self) -> None:
+        """Drain the ring, build, update every model once."""
+        started = time.perf_counter()
+        now_ns = self.feed.now_ns() if self.feed is not None else None
+        frame = self.pipeline.step(now_ns)
+        for tf, update in frame.updates.items():
+            if self.writer is not None:
+                self.writer.put(tf, update.sealed)
+            model = self.models.get(tf)
+            if model is None or not (frame.ticks or len(update.sealed)):
+                continue
+            model.upsert(update.sealed)
+            if update.forming is not None:
+                model.update_last(update.forming)
+        if frame.ticks:
+            self._ticks_window += frame.ticks
+            if not self._unpainted_recv:
+                self._unpainted_recv = frame.oldest_recv_ns
+        self._frame_ms.append((time.perf_counter() - started) * 1000.0 + self._paint_ms)
+        self._paint_ms = 0.0
+
+    def _on_painted(self, paint_ms: float) -> None:
+        self._paint_ms += paint_ms
+        if self._unpainted_recv:
+            self._latency_ms.append((time.perf_counter_ns() - self._unpainted_recv) / 1e6)
+            self._unpainted_recv = 0
+
+    def stats(self) -> LiveStats:
+        now = time.monotonic()
+        self._queries.append((now, self.store.queries))
+        t0, q0 = next(((t, q) for t, q in self._queries if now - t <= 60.0), (now, 0))
+        per_min = (self.store.queries - q0) * 60.0 / max(now - t0, 1.0)
+        frames, latency = list(self._frame_ms), list(self._latency_ms)
+        return LiveStats(
+            ticks_per_s=self._ticks_window * 1000.0 / STATS_MS,
+            frame_ms_p50=_percentile(frames, 50),
+            frame_ms_max=max(frames, default=0.0),
+            latency_ms_p50=_percentile(latency, 50),
+            latency_ms_max=max(latency, default=0.0),
+            backlog=len(self.ring),
+            queries_per_min=per_min,
+            rejected=getattr(getattr(self.feed, "counters", None), "rejected", 0),
+            feed=self._feed_state(),
+        )
+
+    def _feed_state(self) -> str:
+        feed = self.feed
+        if feed is None:
+            return "feed off"
+        if isinstance(feed, SocketFeed):
+            return f"socket :{feed.port}"
+        state = "paused" if feed.paused else "live"
+        if isinstance(feed.source, ReplaySource):
+            position = np.datetime_as_string(np.datetime64(feed.source.position_ns, "s"))
+            ended = " (ended)" if feed.source.finished else ""
+            return f"replay x{feed.source.speed:g} {position}{ended} {state}"
+        return f"simulated {state}"
+
+    def _report(self) -> None:
+        stats = self.stats()
+        self._ticks_window = 0
+        self._frame_ms.clear()
+        self._latency_ms.clear()
+        self.stats_changed.emit(stats)
+
+    def close(self) -> None:
+        """Stop the feed, take its last ticks, write every sealed bar."""
+        self._timer.stop()
+        self._stats_timer.stop()
+        if self.feed is not None:
+            self.feed.stop()
+        self.frame()
+        if self.writer is not None:
+            self.writer.close()
+        self.pipeline.close()

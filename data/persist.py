@@ -1,0 +1,95 @@
+"""Sealed live bars written to the store from a background thread, in small batches.
+
+The UI thread hands over sealed (and corrected) bars with `put`; a writer thread upserts
+what has gathered every `interval_s` (one transaction per timeframe), so the store is at most
+about that far behind and the UI never waits for a disk write. `close()` writes the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+
+import numpy as np
+
+from data.store import BarStore
+from engine.bars import COLUMNS, Bars
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class WriterCounters:
+    bars: int = 0  # bars written
+    writes: int = 0  # transactions
+    failures: int = 0
+    last_write_s: float = 0.0  # how long the last write took
+    last_error: str = ""
+
+
+class BarWriter:
+    def __init__(self, store: BarStore, symbol: str, interval_s: float = 0.5) -> None:
+        self.store = store
+        self.symbol = symbol
+        self.interval_s = interval_s
+        self.counters = WriterCounters()
+        self._pending: dict[str, list[Bars]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="candleterm-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, timeframe: str, bars: Bars) -> None:
+        """Queue bars (copies are kept: the caller's arrays may change)."""
+        if len(bars):
+            copy = Bars(*(np.array(getattr(bars, c)) for c in COLUMNS))
+            with self._lock:
+                self._pending.setdefault(timeframe, []).append(copy)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return sum(len(b) for parts in self._pending.values() for b in parts)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.write_pending()
+
+    def write_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for timeframe, parts in pending.items():
+            bars = _latest_per_time(parts)
+            started = time.perf_counter()
+            try:
+                self.store.write_bars(self.symbol, timeframe, bars)
+            except Exception as exc:  # keep the bars, report, try again next round
+                self.counters.failures += 1
+                self.counters.last_error = f"writing {len(bars)} {timeframe} bars: {exc}"
+                log.error("%s", self.counters.last_error)
+                with self._lock:
+                    self._pending.setdefault(timeframe, []).insert(0, bars)
+                continue
+            self.counters.last_write_s = time.perf_counter() - started
+            self.counters.bars += len(bars)
+            self.counters.writes += 1
+
+    def close(self) -> None:
+        """Stop the thread and write everything still pending."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.write_pending()
+
+
+def _latest_per_time(parts: list[Bars]) -> Bars:
+    """The parts joined in time order; for a bar time given twice, the later version."""
+    cols = {c: np.concatenate([getattr(p, c) for p in parts]) for c in COLUMNS}
+    ts = cols["ts_ns"]
+    order = np.argsort(ts, kind="stable")
+    ts_sorted = ts[order]
+    last = np.ones(len(ts), bool)
+    last[:-1] = ts_sorted[1:] != ts_sorted[:-1]  # keep the last of equal times (stable sort)
+    keep = order[last]
+    return Bars(*(cols[c][keep] for c in COLUMNS))

@@ -1,0 +1,288 @@
+"""The socket feed: outside processes push ticks as newline-delimited JSON over local TCP.
+
+One line per tick:
+
+    {"symbol": "ES", "ts": 1732183200123456789, "price": 5961.25, "qty": 3}
+
+`ts` is the trade time: an epoch number (seconds, milliseconds, microseconds or nanoseconds,
+told apart by size) or an ISO-8601 text with a UTC offset ("2024-11-21T10:00:00.5+00:00").
+`qty` may be left out (0). Lines for the symbol on screen go into its ring; every other line
+is counted under the reason it was left out: malformed (not a JSON object, a field missing or
+of the wrong type, a line over 64 KiB), bad price (NaN, infinite, zero or negative), bad
+quantity, future (more than `max_ahead_s` past the clock), too old (more than `max_age_s`
+before it) or other symbol. Nothing a client sends can stop the server or reach the bars
+unchecked. `last_rejection` tells the latest reason in words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.ring import TickRing
+
+DEFAULT_PORT = 7878
+MAX_LINE_BYTES = 64 * 1024
+NS_PER_S = 1_000_000_000
+
+
+@dataclasses.dataclass
+class SocketCounters:
+    ticks: int = 0  # accepted into the ring
+    malformed: int = 0
+    bad_price: int = 0
+    bad_qty: int = 0
+    future: int = 0
+    too_old: int = 0
+    other_symbol: int = 0
+    dropped: int = 0  # accepted but found no room in the ring within the timeout
+    clients: int = 0  # connections so far
+    batches: int = 0
+
+    @property
+    def rejected(self) -> int:
+        return (self.malformed + self.bad_price + self.bad_qty + self.future + self.too_old
+                + self.other_symbol)  # fmt: skip
+
+
+class Rejected(ValueError):
+    def __init__(self, counter: str, message: str) -> None:
+        super().__init__(message)
+        self.counter = counter
+
+
+def epoch_ns(value: float | int) -> int:
+    """An epoch in s, ms, us or ns (told apart by magnitude) as nanoseconds."""
+    magnitude = abs(value)
+    if magnitude >= 1e17:
+        scale = 1
+    elif magnitude >= 1e14:
+        scale = 1_000
+    elif magnitude >= 1e11:
+        scale = 1_000_000
+    else:
+        scale = NS_PER_S
+    return int(value) * scale if isinstance(value, int) else round(value * scale)
+
+
+def _timestamp_ns(value) -> int:
+    if isinstance(value, bool):
+        raise Rejected("malformed", f"ts {value!r} is not a time")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise Rejected("malformed", f"ts {value!r} is not a time")
+        return epoch_ns(value)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise Rejected("malformed", f"ts {value!r} is not an ISO-8601 time") from None
+        if parsed.tzinfo is None:
+            raise Rejected("malformed", f"ts {value!r} has no UTC offset: add one, e.g. +00:00")
+        delta = parsed - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000
+    raise Rejected("malformed", f"ts {value!r} is neither an epoch number nor ISO-8601 text")
+
+
+def _number(value, field: str, counter: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Rejected("malformed", f"{field} {value!r} is not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise Rejected(counter, f"{field} {value!r} is not finite")
+    return number
+
+
+def parse_tick(line: bytes) -> tuple[str, int, float, float]:
+    """(symbol, ts_ns, price, qty) of one line, or `Rejected` saying what is wrong."""
+    try:
+        tick = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected("malformed", f"not JSON: {line[:80]!r}") from None
+    if not isinstance(tick, dict):
+        raise Rejected("malformed", f"not a JSON object: {line[:80]!r}")
+    missing = [k for k in ("symbol", "ts", "price") if k not in tick]
+    if missing:
+        raise Rejected("malformed", f"missing {', '.join(missing)} in {line[:80]!r}")
+    symbol = tick["symbol"]
+    if not isinstance(symbol, str):
+        raise Rejected("malformed", f"symbol {symbol!r} is not text")
+    price = _number(tick["price"], "price", "bad_price")
+    if price <= 0:
+        raise Rejected("bad_price", f"price {tick['price']!r} is not positive")
+    qty = _number(tick.get("qty", 0), "qty", "bad_qty")
+    if qty < 0:
+        raise Rejected("bad_qty", f"qty {tick['qty']!r} is negative")
+    return symbol, _timestamp_ns(tick["ts"]), price, qty
+
+
+class SocketFeed:
+    """A TCP server on `host:port` (port 0: any free port, see `.port`) feeding one ring.
+
+    `route(symbol, ring)` chooses the symbol whose ticks go into `ring` (the one on screen)."""
+
+    def __init__(
+        self,
+        symbol: str,
+        ring: TickRing,
+        port: int = DEFAULT_PORT,
+        host: str = "127.0.0.1",
+        max_age_s: float = 3600.0,
+        max_ahead_s: float = 5.0,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.symbol = symbol
+        self.ring = ring
+        self.max_age_ns = int(max_age_s * NS_PER_S)
+        self.max_ahead_ns = int(max_ahead_s * NS_PER_S)
+        self.clock = clock
+        self.counters = SocketCounters()
+        self.last_rejection = ""
+        self._selector = selectors.DefaultSelector()
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._server.bind((host, port))
+        except OSError as exc:
+            self._server.close()
+            raise OSError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another program uses the "
+                "port; choose another with --feed-port"
+            ) from exc
+        self._server.listen()
+        self._server.setblocking(False)
+        self.host, self.port = self._server.getsockname()[:2]
+        self._selector.register(self._server, selectors.EVENT_READ)
+        self._buffers: dict[socket.socket, bytearray] = {}
+        self._skipping: set[socket.socket] = set()
+        self._route_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def paused(self) -> bool:
+        return False  # a live feed is never paused: its ticks keep building bars
+
+    def route(self, symbol: str, ring: TickRing) -> None:
+        with self._route_lock:
+            self.symbol = symbol
+            self.ring = ring
+
+    def now_ns(self) -> int:
+        """Bars that ended a second before the clock are sealed (a tick sent a little late
+        still lands in its bar; a later one corrects the sealed bar)."""
+        return self.clock() - NS_PER_S
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="candleterm-socket", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for sock in list(self._buffers):
+            self._drop(sock)
+        self._selector.close()
+        self._server.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for key, _ in self._selector.select(timeout=0.05):
+                sock = key.fileobj
+                if sock is self._server:
+                    self._accept()
+                else:
+                    self._receive(sock)
+
+    def _accept(self) -> None:
+        try:
+            client, _ = self._server.accept()
+        except BlockingIOError:
+            return
+        client.setblocking(False)
+        self._buffers[client] = bytearray()
+        self._selector.register(client, selectors.EVENT_READ)
+        self.counters.clients += 1
+
+    def _drop(self, sock: socket.socket) -> None:
+        self._selector.unregister(sock)
+        self._buffers.pop(sock, None)
+        self._skipping.discard(sock)
+        sock.close()
+
+    def _receive(self, sock: socket.socket) -> None:
+        try:
+            data = sock.recv(1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if sock in self._skipping:  # the tail of an overlong line: drop up to its end
+            end = data.find(b"\n")
+            if end < 0 and data:
+                return
+            self._skipping.discard(sock)
+            data = data[end + 1 :]
+        buffer = self._buffers[sock]
+        buffer += data
+        *lines, rest = buffer.split(b"\n")
+        if len(rest) > MAX_LINE_BYTES:
+            lines.append(bytes(rest[:80]))  # counted as malformed below
+            rest = bytearray()
+            self._skipping.add(sock)
+        self._buffers[sock] = bytearray(rest)
+        if not data:
+            if rest.strip():
+                lines.append(bytes(rest))
+            self._drop(sock)
+        self._take(lines)
+
+    def _reject(self, error: Rejected) -> None:
+        setattr(self.counters, error.counter, getattr(self.counters, error.counter) + 1)
+        self.last_rejection = str(error)
+
+    def _take(self, lines: list[bytes]) -> None:
+        now = self.clock()
+        with self._route_lock:
+            symbol, ring = self.symbol, self.ring
+        ts, price, qty = [], [], []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                tick_symbol, tick_ns, tick_price, tick_qty = parse_tick(line)
+                if tick_ns > now + self.max_ahead_ns:
+                    raise Rejected(
+                        "future",
+                        f"ts {tick_ns} ns is more than "
+                        f"{self.max_ahead_ns / NS_PER_S:g} s in the future",
+                    )
+                if tick_ns < now - self.max_age_ns:
+                    raise Rejected("too_old", f"ts {tick_ns} ns is more than "
+                                   f"{self.max_age_ns / NS_PER_S:g} s old")  # fmt: skip
+                if tick_symbol != symbol:
+                    raise Rejected("other_symbol", f"symbol {tick_symbol!r} is not on screen "
+                                   f"({symbol!r})")  # fmt: skip
+            except Rejected as error:
+                self._reject(error)
+                continue
+            ts.append(tick_ns)
+            price.append(tick_price)
+            qty.append(tick_qty)
+        if ts:
+            order = np.argsort(np.array(ts, np.int64), kind="stable")
+            batch = (np.array(ts, np.int64)[order], np.array(price)[order], np.array(qty)[order])
+            done = ring.write_all(*batch, timeout_s=1.0)
+            self.counters.ticks += done
+            self.counters.dropped += len(ts) - done
+            self.counters.batches += 1

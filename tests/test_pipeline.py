@@ -1,0 +1,171 @@
+"""The live pipeline's headless parts: frames from the ring, replay, persistence, derived
+timeframes."""
+
+import numpy as np
+import pytest
+
+from data.derived import derive_timeframes
+from data.feeds import FeedThread
+from data.persist import BarWriter
+from data.replay import ReplaySource, bars_to_ticks
+from engine.aggregate import resample
+from engine.bars import COLUMNS, Bars
+from engine.live import MultiTimeframeBuilder
+from engine.pipeline import LivePipeline
+from engine.ring import TickRing
+from engine.sessions import calendar
+from tests.conftest import NS_PER_MIN, T0_NS, make_bars
+
+TFS = ("1m", "5m", "1h", "1d")
+
+
+def assert_bars_equal(a: Bars, b: Bars) -> None:
+    for c in COLUMNS:
+        assert np.array_equal(getattr(a, c), getattr(b, c)), c
+
+
+def collected(pipeline: LivePipeline, ring: TickRing, ts, price, qty, rng) -> dict[str, Bars]:
+    """Feed ticks through the ring in random frames; join each timeframe's updates as a
+    chart model would (a later version of a bar replaces the earlier one)."""
+    rows: dict[str, dict[int, tuple]] = {tf: {} for tf in pipeline.builder.timeframes}
+    i = 0
+    while i < len(ts):
+        k = int(rng.integers(1, 500))
+        ring.write_all(ts[i : i + k], price[i : i + k], qty[i : i + k])
+        i += k
+        frame = pipeline.step(int(ts[min(i, len(ts)) - 1]))
+        for tf, update in frame.updates.items():
+            for j in range(len(update.sealed)):
+                row = tuple(getattr(update.sealed, c)[j] for c in COLUMNS)
+                rows[tf][int(row[0])] = row
+            if update.forming is not None:
+                rows[tf][int(update.forming[0])] = update.forming
+    out = {}
+    for tf, by_time in rows.items():
+        ordered = [by_time[t] for t in sorted(by_time)]
+        out[tf] = Bars.from_arrays(*(np.array(col) for col in zip(*ordered, strict=True)))
+    return out
+
+
+def test_frames_of_random_size_equal_the_batch_bars():
+    rng = np.random.default_rng(5)
+    bars = make_bars(3000)
+    ts, price, qty = bars_to_ticks(bars)
+    ring = TickRing(1 << 10)
+    pipeline = LivePipeline(MultiTimeframeBuilder(TFS, "24x7"), ring)
+    got = collected(pipeline, ring, ts, price, qty, rng)
+    for tf in TFS:
+        assert_bars_equal(got[tf], resample(bars, tf, calendar("24x7")))
+
+
+def test_a_frame_takes_at_most_its_budget_and_reports_the_backlog():
+    ring = TickRing(1 << 12)
+    pipeline = LivePipeline(MultiTimeframeBuilder(TFS, "24x7"), ring, max_ticks_per_frame=1000)
+    ts, price, qty = bars_to_ticks(make_bars(1000))
+    ring.write_all(ts[:3000], price[:3000], qty[:3000])
+    frame = pipeline.step()
+    assert (frame.ticks, frame.backlog) == (1000, 2000)
+    assert frame.oldest_recv_ns <= frame.newest_recv_ns
+
+
+def test_late_ticks_come_out_as_corrections_of_sealed_bars():
+    ring = TickRing(1 << 10)
+    pipeline = LivePipeline(MultiTimeframeBuilder(TFS, "24x7"), ring)
+    t = T0_NS + 10 * NS_PER_MIN
+    ring.write_all(np.array([t, t + 61 * 10**9]), np.array([10.0, 11.0]), np.ones(2))
+    pipeline.step()
+    ring.write_all(np.array([t + 5 * 10**9]), np.array([20.0]), np.ones(1))  # late, 1st minute
+    update = pipeline.step().updates["1m"]
+    assert update.sealed.ts_ns.tolist() == [t] and update.sealed.high.tolist() == [20.0]
+    assert update.sealed.volume.tolist() == [2.0]
+
+
+def test_seeded_history_gives_the_forming_bars_their_start():
+    bars = make_bars(200, start_ns=T0_NS + 600 * NS_PER_MIN)  # 10:00 to 13:19
+    ring = TickRing(1 << 10)
+    pipeline = LivePipeline(MultiTimeframeBuilder(TFS, "24x7"), ring)
+    pipeline.seed(bars)
+    t = int(bars.ts_ns[-1]) + 30 * 10**9
+    ring.write_all(np.array([t]), np.array([99.0]), np.array([5.0]))
+    frame = pipeline.step()
+    day = resample(bars, "1d", calendar("24x7"))
+    forming = frame.updates["1d"].forming
+    assert forming[0] == day.ts_ns[-1] and forming[1] == day.open[-1]
+    assert forming[5] == day.volume[-1] + 5.0
+    assert len(frame.updates["1d"].sealed) == 0  # the seed is history, not news
+
+
+def test_replay_plays_bars_back_exactly_with_pause_step_and_speed():
+    bars = make_bars(600)
+    source = ReplaySource(bars, speed=60.0)
+    ring = TickRing(1 << 14)
+    clock = [0]
+
+    def tick_clock():
+        return clock[0]
+
+    feed = FeedThread(source, ring, clock=tick_clock)
+    pipeline = LivePipeline(MultiTimeframeBuilder(TFS, "24x7"), ring)
+    assert feed.step() == 4 and source.position_ns == bars.ts_ns[0] + NS_PER_MIN
+    ts, *_ = ring.read()
+    assert ts.tolist() == (bars.ts_ns[0] + np.array([0, 15, 30, 45]) * 10**9).tolist()
+    source.seek(int(bars.ts_ns[0]))
+    for t0 in range(0, 700 * 10**9, 10**9):  # 1 s of wall time = 1 minute at x60
+        ring.write_all(*source.generate(t0, t0 + 10**9))
+        pipeline.step(source.now_ns(0))
+    assert source.finished
+    assert_bars_equal(pipeline.builder.sealed("1m"), bars)
+    assert_bars_equal(pipeline.builder.sealed("1h")[:-1], resample(bars, "1h", "24x7")[:-1])
+    with pytest.raises(ValueError, match="x5000 must be between x1 and x1000"):
+        source.set_speed(5000)
+
+
+def test_replay_skips_long_breaks():
+    bars = make_bars(4, step_ns=3600 * 10**9)  # an hour between bars
+    source = ReplaySource(bars, speed=1.0)
+    for t0 in range(0, 4 * 70 * 10**9, 10**9):
+        source.generate(t0, t0 + 10**9)
+    assert source.finished  # 4 bars an hour apart in under 5 minutes at x1
+
+
+def test_writer_writes_within_its_interval_and_everything_on_close(store):
+    bars = make_bars(100)
+    writer = BarWriter(store, "X", interval_s=0.05)
+    writer.put("1m", bars[:50])
+    deadline = np.datetime64("now") + np.timedelta64(5, "s")
+    while store.count("X", "1m") < 50 and np.datetime64("now") < deadline:
+        pass
+    assert store.count("X", "1m") == 50
+    changed = bars[49:50]
+    newer = Bars(*(np.array(getattr(changed, c)) for c in COLUMNS))
+    newer.close[:] = newer.high[:] = 500.0
+    writer.put("1m", newer)
+    writer.put("1m", bars[50:])
+    writer.close()
+    stored = store.load("X", "1m")
+    assert len(stored) == 100 and stored.close[49] == 500.0
+    assert writer.counters.failures == 0 and writer.counters.bars >= 100
+
+
+def test_derived_timeframes_follow_the_1m_bars(store):
+    bars = make_bars(5000)
+    store.write_bars("X", "1m", bars[:3000])
+    derive_timeframes(store, "X", TFS)
+    for tf in TFS[1:]:
+        assert_bars_equal(store.load("X", tf), resample(bars[:3000], tf, "24x7"))
+    store.write_bars("X", "1m", bars[3000:])
+    written = derive_timeframes(store, "X", TFS)
+    assert written["5m"] < 500  # only the tail
+    for tf in TFS[1:]:
+        assert_bars_equal(store.load("X", tf), resample(bars, tf, "24x7"))
+
+
+def test_derived_timeframes_in_chunks_equal_one_pass(store, monkeypatch):
+    import data.derived
+
+    monkeypatch.setattr(data.derived, "CHUNK_BARS", 700)
+    bars = make_bars(5000)
+    store.write_bars("X", "1m", bars)
+    derive_timeframes(store, "X", TFS)
+    for tf in TFS[1:]:
+        assert_bars_equal(store.load("X", tf), resample(bars, tf, "24x7"))

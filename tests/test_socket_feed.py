@@ -1,0 +1,116 @@
+"""The socket feed: good lines reach the ring as ticks, bad ones are counted, never crash."""
+
+import json
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from data.socket_feed import SocketFeed, epoch_ns, parse_tick
+from engine.live import MultiTimeframeBuilder
+from engine.pipeline import LivePipeline
+from engine.ring import TickRing
+
+NOW_NS = int(np.datetime64("2024-03-04T15:00:30", "ns").astype(np.int64))
+MINUTE_NS = int(np.datetime64("2024-03-04T15:00", "ns").astype(np.int64))
+
+
+@pytest.fixture
+def feed():
+    ring = TickRing(1 << 10)
+    f = SocketFeed("ES", ring, port=0, clock=lambda: NOW_NS)
+    f.start()
+    yield f
+    f.stop()
+
+
+def send(port: int, payload: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(payload)
+
+
+def wait_for(predicate, timeout_s=5.0):
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def line(**tick) -> bytes:
+    return json.dumps(tick).encode() + b"\n"
+
+
+def test_good_and_bad_lines_are_told_apart_and_the_bars_are_right(feed):
+    good = [
+        line(symbol="ES", ts=MINUTE_NS + 1_000_000_000, price=5000.25, qty=2),
+        line(symbol="ES", ts=(MINUTE_NS + 2_000_000_000) / 1e9, price=5001.0, qty=1),  # seconds
+        line(symbol="ES", ts="2024-03-04T15:00:03+00:00", price=4999.5),  # ISO, qty 0
+        line(symbol="ES", ts=(MINUTE_NS + 4_000_000_000) // 1_000_000, price=5000.0, qty=4),
+    ]
+    bad = [
+        b"this is not json\n",
+        b"[1, 2, 3]\n",
+        line(symbol="ES", price=1.0),  # no ts
+        line(symbol="ES", ts=MINUTE_NS, price=-5.0),
+        b'{"symbol": "ES", "ts": 1709564400000000000, "price": NaN}\n',
+        line(symbol="ES", ts=MINUTE_NS, price=1.0, qty=-1),
+        line(symbol="ES", ts=NOW_NS + 60 * 10**9, price=1.0),  # a minute ahead
+        line(symbol="ES", ts=NOW_NS - 2 * 3600 * 10**9, price=1.0),  # two hours old
+        line(symbol="NQ", ts=MINUTE_NS, price=1.0),
+        line(symbol="ES", ts="2024-03-04 15:00:00", price=1.0),  # no offset
+        b"x" * 70_000 + b"\n",
+    ]
+    payload = b"".join(good[:2] + bad[:6] + good[2:] + bad[6:])
+    with socket.create_connection(("127.0.0.1", feed.port)) as conn:
+        conn.sendall(payload[:1000])  # a line split across two reads
+        time.sleep(0.05)
+        conn.sendall(payload[1000:])
+    send(feed.port, b"")
+    c = feed.counters
+    wait_for(lambda: c.ticks + c.rejected >= 15 and c.clients == 2)
+    c = feed.counters
+    assert (c.ticks, c.malformed, c.bad_price, c.bad_qty) == (4, 5, 2, 1)
+    assert (c.future, c.too_old, c.other_symbol, c.clients) == (1, 1, 1, 2)
+    builder = MultiTimeframeBuilder(["1m"], "cme-globex")
+    LivePipeline(builder, feed.ring).step()
+    assert builder.forming("1m") == (MINUTE_NS, 5000.25, 5001.0, 4999.5, 5000.0, 7.0)
+
+
+def test_a_client_that_disconnects_mid_line_or_floods_leaves_the_server_working(feed):
+    conn = socket.create_connection(("127.0.0.1", feed.port))
+    conn.sendall(b'{"symbol": "ES", "ts": ')
+    conn.close()
+    send(feed.port, line(symbol="ES", ts=MINUTE_NS, price=5000.0, qty=1) * 500)
+    wait_for(lambda: feed.counters.ticks == 500)
+    assert feed.counters.malformed == 1
+    assert "not JSON" in feed.last_rejection
+
+
+def test_routing_follows_the_symbol_on_screen(feed):
+    first, other = feed.ring, TickRing(16)
+    feed.route("NQ", other)
+    send(feed.port, line(symbol="NQ", ts=MINUTE_NS, price=18000.0) + line(symbol="ES",
+         ts=MINUTE_NS, price=5000.0))  # fmt: skip
+    wait_for(lambda: feed.counters.ticks == 1 and feed.counters.other_symbol == 1)
+    assert len(other) == 1 and len(first) == 0
+
+
+def test_epochs_in_every_unit_and_messages():
+    t = 1_709_564_400_123_456_789
+    assert epoch_ns(t) == t and epoch_ns(t // 1000) == t // 1000 * 1000
+    assert epoch_ns(t // 1_000_000) == t // 1_000_000 * 1_000_000
+    assert epoch_ns(1_709_564_400) == 1_709_564_400 * 10**9
+    with pytest.raises(ValueError, match="price 0 is not positive"):
+        parse_tick(line(symbol="ES", ts=t, price=0))
+    with pytest.raises(ValueError, match="ts True is not a time"):
+        parse_tick(line(symbol="ES", ts=True, price=1))
+
+
+def test_a_port_in_use_is_explained():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}.*--feed-port"):
+            SocketFeed("ES", TickRing(16), port=port)
