@@ -11,6 +11,7 @@ import numpy as np
 
 from app.paths import default_store_path
 from app.progress import ConsoleProgress
+from data.socket_feed import DEFAULT_PORT
 from data.store import StoreError
 from engine.sessions import PRESETS
 from engine.timeframes import TIMEFRAMES
@@ -55,8 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _db_arg(parser, default=None)
-    parser.add_argument("--symbol", help="symbol to show first (default: the first stored)")
-    parser.add_argument("--theme", choices=("dark", "light"), default="dark")
+    parser.add_argument(
+        "--symbol", help="symbol to show first (default: the last one shown, or the first stored)"
+    )
+    parser.add_argument("--theme", choices=("dark", "light"), help="default: the last one used")
+    parser.add_argument(
+        "--feed",
+        choices=("simulated", "replay", "socket", "off"),
+        help="where live ticks come from (default: the last one used, at first simulated)",
+    )
+    parser.add_argument(
+        "--feed-rate", type=float, default=50.0, help="simulated ticks a second (1 to 100000)"
+    )
+    parser.add_argument(
+        "--feed-port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"local TCP port of the socket feed (default {DEFAULT_PORT})",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     imp = commands.add_parser(
@@ -200,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             from app.gui import run_gui
 
-            return run_gui(db, args.symbol, args.theme)
+            return run_gui(db, args)
         from data.store import BarStore
 
         if args.command == "export" and not db.exists():

@@ -1,21 +1,38 @@
-"""Wires the bar store to the main window's chart: loads series, answers history requests."""
+"""The wiring of the main window: symbol, timeframe, layout, feed, theme and indicators chosen
+there become models loaded from the store, a chart view, a live session and the indicator
+worker's tasks; the choices are remembered between runs (QSettings)."""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+from pathlib import Path
+
 from PySide6 import QtCore
 
+from app.import_dialog import ImportDialog
 from app.indicator_dialog import IndicatorDialog
 from app.indicators import IndicatorController
-from app.main_window import MainWindow
+from app.live import LIVE_TIMEFRAMES, FeedKind, FeedSettings, LiveSession, LiveStats
+from app.main_window import LAYOUTS, TIMEFRAME_BUTTONS, MainWindow
+from app.paths import screenshot_dir
+from data.derived import derive_timeframes
+from data.socket_feed import DEFAULT_PORT
 from data.store import BarStore
-from engine.indicators.registry import IndicatorSpec, spec
+from engine.indicators.registry import REGISTRY, IndicatorSpec, spec
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget
+from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
-from widgets.theme import Theme
+from widgets.theme import THEMES
+
+log = logging.getLogger(__name__)
 
 FIRST_PAGE_BARS = 50_000
 HISTORY_PAGE_BARS = 100_000
+GRID_TIMEFRAMES = ("1m", "5m", "1h", "1d")
+LAYER_TIMEFRAMES = ("5m", "1h", "4h", "1d")
 
 
 class ChartController(QtCore.QObject):
@@ -23,85 +40,230 @@ class ChartController(QtCore.QObject):
         self,
         store: BarStore,
         window: MainWindow,
-        theme: Theme,
         worker: IndicatorWorker | None = None,
+        settings: QtCore.QSettings | None = None,
         ask_parameters=None,
+        feed_rate: float = 50.0,
+        feed_port: int = DEFAULT_PORT,
+        feed_time_scale: float = 1.0,
     ) -> None:
         """`ask_parameters(spec, current) -> dict | None` asks the user for an indicator's
         parameters (a dialog by default)."""
         super().__init__(window)
         self._store = store
         self._window = window
-        self._theme = theme
         self._worker = worker
+        self._settings = settings or QtCore.QSettings()
         self._ask = ask_parameters or _ask_with_dialog
+        self._feed_rate = feed_rate
+        self._feed_port = feed_port
+        self._feed_time_scale = feed_time_scale
+        s = self._settings
+        self.timeframe = _choice(s.value("timeframe"), TIMEFRAME_BUTTONS, "1m")
+        self.layout = _choice(s.value("layout"), tuple(LAYOUTS), "single")
+        self.theme = THEMES[_choice(s.value("theme"), tuple(THEMES), "dark")]
+        self.feed = FeedKind(_choice(s.value("feed"), [k.value for k in FeedKind], "simulated"))
+        self.speed = float(s.value("speed", 60.0))
+        self.active_indicators: dict[str, dict] = _indicators(s.value("indicators", "{}"))
         self.symbol: str | None = None
-        self.chart: ChartWidget | None = None
+        self.models: dict[str, SeriesModel] = {}
+        self.session: LiveSession | None = None
+        self.charts: list[ChartWidget] = []
+        self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
-        window.symbol_chosen.connect(self._on_symbol_chosen)
-        window.indicator_chosen.connect(self._on_indicator_chosen)
-        window.indicator_removed.connect(self._on_indicator_removed)
+        w = window
+        w.symbol_chosen.connect(self.show_symbol)
+        w.timeframe_chosen.connect(self.set_timeframe)
+        w.layout_chosen.connect(self.set_layout)
+        w.feed_chosen.connect(lambda kind: self.set_feed(FeedKind(kind)))
+        w.speed_chosen.connect(self.set_speed)
+        w.pause_toggled.connect(self.set_paused)
+        w.step_requested.connect(self.step)
+        w.theme_chosen.connect(self.set_theme)
+        w.screenshot_requested.connect(self.save_screenshot)
+        w.import_requested.connect(self.open_import_dialog)
+        w.indicator_chosen.connect(self._on_indicator_chosen)
+        w.indicator_removed.connect(self.remove_indicator)
+        geometry = s.value("geometry")
+        if geometry is not None:
+            window.restoreGeometry(geometry)
 
-    def start(self, symbol: str | None) -> None:
+    # -- choices -----------------------------------------------------------------------------
+
+    def start(self, symbol: str | None = None, theme: str | None = None) -> None:
+        """Show `symbol` (or the last one shown, or the first stored) with the live feed."""
+        if theme is not None:
+            self.theme = THEMES[theme]
         symbols = self._store.symbols()
         if not symbols:
             self._window.show_status(
-                f"{self._store.path} has no bars yet: import some with `candleterm import`"
+                f"{self._store.path} has no bars yet: import some (File > Import, or "
+                "`candleterm import`)"
             )
             return
         if symbol is not None and symbol not in symbols:
             raise ValueError(
                 f"no bars of {symbol!r} in {self._store.path}; stored symbols: {', '.join(symbols)}"
             )
-        current = symbol or symbols[0]
+        remembered = self._settings.value("symbol")
+        current = symbol or (remembered if remembered in symbols else symbols[0])
         self._window.set_symbols(symbols, current)
         self.show_symbol(current)
 
-    def _on_symbol_chosen(self, symbol: str) -> None:
-        self.show_symbol(symbol)
-
-    def load_model(self, symbol: str, timeframe: str = "1m") -> SeriesModel:
-        instrument = self._store.instrument(symbol)
-        bars = self._store.load_series(symbol, timeframe, limit=FIRST_PAGE_BARS)
-        return SeriesModel(symbol, timeframe, instrument.tz, bars)
-
     def show_symbol(self, symbol: str) -> None:
-        model = self.load_model(symbol)
-        instrument = self._store.instrument(symbol)
-        if self.chart is None:
-            self.chart = ChartWidget(model, self._theme)
-            self.chart.history_wanted.connect(self._on_history_wanted)
-            self._window.set_chart(self.chart)
-            if self._worker is not None:
-                self.indicators = IndicatorController(self.chart, self._worker,
-                                                      instrument.calendar)  # fmt: skip
-                self.indicators.indicators_changed.connect(self._on_indicators_changed)
-        else:
-            self.chart.set_model(model)
-            if self.indicators is not None:
-                self.indicators.set_model(model, instrument.calendar)
+        if symbol not in self._store.symbols():
+            self._window.show_status(f"no bars of {symbol!r} in the store", 5000)
+            return
         self.symbol = symbol
-        self._window.setWindowTitle(f"candleterm - {symbol}")
+        self._settings.setValue("symbol", symbol)
+        derive_timeframes(self._store, symbol, LIVE_TIMEFRAMES)
+        self._restart_session()
+
+    def set_timeframe(self, timeframe: str) -> None:
+        self.timeframe = timeframe
+        self._settings.setValue("timeframe", timeframe)
+        self._build_view()
+
+    def set_layout(self, layout: str) -> None:
+        self.layout = layout
+        self._settings.setValue("layout", layout)
+        self._build_view()
+
+    def set_theme(self, name: str) -> None:
+        self.theme = THEMES[name]
+        self._settings.setValue("theme", name)
+        self._build_view()
+
+    def set_feed(self, kind: FeedKind) -> None:
+        self.feed = kind
+        self._settings.setValue("feed", kind.value)
+        self._restart_session()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        self._settings.setValue("speed", speed)
+        if self.session is not None:
+            self.session.set_speed(speed)
+
+    def set_paused(self, paused: bool) -> None:
+        if self.session is not None:
+            if paused:
+                self.session.pause()
+            else:
+                self.session.resume()
+            self._window.set_paused(self.session.paused)
+
+    def step(self) -> None:
+        if self.session is not None:
+            self.session.step()
+
+    # -- the live session --------------------------------------------------------------------
+
+    def _restart_session(self) -> None:
+        self._close_session()
+        settings = FeedSettings(self.feed, self._feed_rate, self.speed, port=self._feed_port,
+                                time_scale=self._feed_time_scale)  # fmt: skip
+        try:
+            self.session = LiveSession(self._store, self.symbol, settings, self)
+        except (OSError, ValueError) as exc:
+            self._window.show_status(f"{settings.kind.value} feed not started: {exc}")
+            self.feed = FeedKind.OFF
+            self.session = LiveSession(self._store, self.symbol, FeedSettings(FeedKind.OFF), self)
+        self.session.stats_changed.connect(self._on_stats)
+        self._build_view()
+        self.session.start()
+
+    def _close_session(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session.deleteLater()
+            self.session = None
+        self.models = {}
+
+    def _on_stats(self, stats: LiveStats) -> None:
+        worker = "no worker"
+        if self._worker is not None:
+            alive = self._worker.pid is not None
+            worker = f"worker {'pid ' + str(self._worker.pid) if alive else 'down'}"
+            if self._worker.pending:
+                worker += f", {self._worker.pending} busy"
+        rejected = f", {stats.rejected} rejected" if stats.rejected else ""
+        self._window.set_stats({
+            "feed": stats.feed + rejected,
+            "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",
+            "frame": f"frame {stats.frame_ms_p50:.1f}/{stats.frame_ms_max:.1f} ms",
+            "latency": f"latency {stats.latency_ms_p50:.0f}/{stats.latency_ms_max:.0f} ms",
+            "queries": f"{stats.queries_per_min:.0f} queries/min",
+            "worker": worker,
+        })  # fmt: skip
+
+    # -- models and views --------------------------------------------------------------------
+
+    def model(self, timeframe: str) -> SeriesModel:
+        """The bars of a timeframe of the shown symbol (loaded once, then kept live)."""
+        model = self.models.get(timeframe)
+        if model is None:
+            end_ns = self.session.history_end_ns if self.session is not None else None
+            bars = self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
+                                           limit=FIRST_PAGE_BARS)  # fmt: skip
+            tz = self._store.instrument(self.symbol).tz
+            model = self.models[timeframe] = SeriesModel(self.symbol, timeframe, tz, bars)
+            if self.session is not None:
+                self.session.attach(model)
+        return model
+
+    def _build_view(self) -> None:
+        if self.symbol is None:
+            return
+        self._close_view()
+        tf = self.timeframe
+        if self.layout == "grid":
+            grid = TimeframeGrid([self.model(t) for t in GRID_TIMEFRAMES], self.theme)
+            view, self.charts = grid, grid.charts
+        elif self.layout == "layered":
+            chart = LayeredChart(self.model(tf), self.theme)
+            higher = [t for t in LAYER_TIMEFRAMES if LIVE_TIMEFRAMES.index(t) >
+                      LIVE_TIMEFRAMES.index(tf)]  # fmt: skip
+            chart.set_layers({t: self.model(t) for t in higher})
+            view, self.charts = chart, [chart]
+        else:
+            chart = ChartWidget(self.model(tf), self.theme)
+            view, self.charts = chart, [chart]
+        self.chart = self.charts[0]
+        for chart in self.charts:
+            chart.history_wanted.connect(self._on_history_wanted)
+            if self.session is not None:
+                self.session.watch_paints(chart.painted)
+        self._window.set_view(view)
+        self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
+        self._window.set_paused(self.session is not None and self.session.paused)
+        self._start_indicators()
+        instrument = self._store.instrument(self.symbol)
+        self._window.setWindowTitle(f"candleterm - {self.symbol}")
         self._window.show_status(
-            f"{symbol}  {instrument.description}  |  {instrument.calendar} ({instrument.tz})"
-            f"  |  {len(model):,} bars of 1m loaded"
+            f"{self.symbol}  {instrument.description}  |  {instrument.calendar} "
+            f"({instrument.tz})  |  {len(self.chart.model):,} bars of {self.chart.model.timeframe}"
         )
 
-    def _on_indicator_chosen(self, key: str) -> None:
-        if self.indicators is None:
-            return
-        current = self.indicators.active.get(key)
-        params = self._ask(spec(key), current)
-        if params is not None:
-            self.indicators.add(key, **params)
-            self._on_indicators_changed()
-
-    def _on_indicator_removed(self, key: str) -> None:
+    def _close_view(self) -> None:
         if self.indicators is not None:
-            self.indicators.remove(key)
+            self.indicators.close()
+            self.indicators.deleteLater()
+            self.indicators = None
+        for chart in self.charts:
+            chart.close()
+        self.charts = []
+        self.chart = None
 
-    def _on_indicators_changed(self) -> None:
-        self._window.set_active_indicators(list(self.indicators.active))
+    def _start_indicators(self) -> None:
+        if self._worker is None:
+            return
+        calendar = self._store.instrument(self.symbol).calendar
+        self.indicators = IndicatorController(self.chart, self._worker, calendar)
+        self.indicators.indicators_changed.connect(self._on_indicators_changed)
+        for key, params in self.active_indicators.items():
+            self.indicators.add(key, **params)
+        self._on_indicators_changed()
 
     def _on_history_wanted(self, model: SeriesModel) -> None:
         # Answer after the current event: the request comes from inside a range change.
@@ -114,6 +276,82 @@ class ChartController(QtCore.QObject):
         oldest = int(model.column("ts_ns")[0])
         older = self._store.load_before(model.symbol, model.timeframe, oldest, HISTORY_PAGE_BARS)
         model.prepend(older)  # an empty page marks the history complete
+
+    # -- indicators --------------------------------------------------------------------------
+
+    def _on_indicator_chosen(self, key: str) -> None:
+        if self.indicators is None:
+            return
+        params = self._ask(spec(key), self.active_indicators.get(key))
+        if params is not None:
+            self.add_indicator(key, **params)
+
+    def add_indicator(self, key: str, **params) -> None:
+        self.indicators.add(key, **params)
+        self.active_indicators[key] = self.indicators.active[key]
+        self._save_indicators()
+
+    def remove_indicator(self, key: str) -> None:
+        if self.indicators is not None and key in self.indicators.active:
+            self.indicators.remove(key)
+        self.active_indicators.pop(key, None)
+        self._save_indicators()
+
+    def _save_indicators(self) -> None:
+        self._settings.setValue("indicators", json.dumps(self.active_indicators))
+        self._on_indicators_changed()
+
+    def _on_indicators_changed(self) -> None:
+        self._window.set_active_indicators(list(self.active_indicators))
+
+    # -- files -------------------------------------------------------------------------------
+
+    def save_screenshot(self, path: Path | None = None) -> Path:
+        if path is None:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            path = screenshot_dir() / f"candleterm-{self.symbol}-{stamp}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._window.grab().save(str(path)):
+            self._window.show_status(f"could not write the screenshot to {path}", 8000)
+        else:
+            self._window.show_status(f"screenshot saved to {path}", 8000)
+        return path
+
+    def open_import_dialog(self) -> None:
+        dialog = ImportDialog(self._store, self._window)
+        if dialog.exec() and dialog.report is not None:
+            symbol = dialog.report.symbol
+            derive_timeframes(self._store, symbol, LIVE_TIMEFRAMES, full=True)
+            self._window.set_symbols(self._store.symbols(), symbol)
+            self.show_symbol(symbol)
+
+    def close(self) -> None:
+        """Write every sealed bar, stop the feed, remember the window."""
+        self._settings.setValue("geometry", self._window.saveGeometry())
+        self._close_view()
+        self._close_session()
+        self._settings.sync()
+
+
+def _choice(value, allowed, default: str) -> str:
+    return value if value in allowed else default
+
+
+def _indicators(text) -> dict[str, dict]:
+    """Remembered indicators; anything unreadable or no longer valid is left out."""
+    try:
+        saved = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    active = {}
+    for key, params in saved.items():
+        try:
+            active[key] = REGISTRY[key].resolve(**params)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("leaving out remembered indicator %r: %s", key, exc)
+    return active
 
 
 def _ask_with_dialog(indicator: IndicatorSpec, current: dict | None) -> dict | None:

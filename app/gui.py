@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import gc
 import sys
 import time
 from pathlib import Path
 
 from app.controller import ChartController
+from app.live import LIVE_TIMEFRAMES, FeedKind
 from app.main_window import MainWindow
 from data.demo import create_demo_store
+from data.derived import derive_timeframes
 from data.store import BarStore
 from engine.worker import IndicatorWorker
-from widgets.theme import THEMES
 
 
 def _progress_dialog(QtWidgets, title: str):
@@ -36,6 +38,9 @@ def open_store_creating_demo(path: Path, progress) -> BarStore:
     if first_run:
         try:
             create_demo_store(store, end_ns=time.time_ns(), progress=progress)
+            for symbol in store.symbols():
+                progress(f"timeframes of {symbol}", 1.0)
+                derive_timeframes(store, symbol, LIVE_TIMEFRAMES)
         except BaseException:
             store.close()
             path.unlink(missing_ok=True)
@@ -43,12 +48,17 @@ def open_store_creating_demo(path: Path, progress) -> BarStore:
     return store
 
 
-def run_gui(db: Path, symbol: str | None, theme: str) -> int:
+def run_gui(db: Path, args: argparse.Namespace) -> int:
+    """The main window on the store at `db`; `args` are the command line's (symbol, theme,
+    feed, feed_rate, feed_port)."""
     import pyqtgraph as pg
     from PySide6 import QtWidgets
 
+    if not 1 <= args.feed_rate <= 100_000:
+        raise ValueError(f"--feed-rate {args.feed_rate:g} must be between 1 and 100000")
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("candleterm")
+    app.setOrganizationName("candleterm")
     pg.setConfigOptions(antialias=False)
     dialog, report = _progress_dialog(QtWidgets, "Creating demo data...")
     try:
@@ -58,10 +68,16 @@ def run_gui(db: Path, symbol: str | None, theme: str) -> int:
     worker = IndicatorWorker()
     worker.start()
     window = MainWindow()
-    controller = ChartController(store, window, THEMES[theme], worker)
+    controller = ChartController(
+        store, window, worker, feed_rate=args.feed_rate, feed_port=args.feed_port
+    )
+    if args.feed is not None:
+        controller.feed = FeedKind(args.feed)
     try:
-        controller.start(symbol)
+        controller.start(args.symbol, args.theme)
     except ValueError:
+        controller.close()
+        worker.stop()
         store.close()
         raise
     window.show()
@@ -72,7 +88,6 @@ def run_gui(db: Path, symbol: str | None, theme: str) -> int:
     try:
         return app.exec()
     finally:
-        if controller.indicators is not None:
-            controller.indicators.close()
+        controller.close()
         worker.stop()
         store.close()

@@ -52,6 +52,7 @@ class FeedSettings:
     speed: float = 60.0  # replay speed
     replay_start_ns: int | None = None  # default: a day before the last stored bar
     port: int = DEFAULT_PORT
+    time_scale: float = 1.0  # a simulated market's clock runs this much faster (demos, tests)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,13 @@ class LiveStats:
     queries_per_min: float
     rejected: int
     feed: str  # "live", "paused", "replay 2024-03-04 15:02", "listening on :7878"
+
+
+def _scaled_clock(scale: float):
+    if scale == 1.0:
+        return time.time_ns
+    start = time.time_ns()
+    return lambda: start + int((time.time_ns() - start) * scale)
 
 
 def _percentile(values, q: float) -> float:
@@ -142,7 +150,7 @@ class LiveSession(QtCore.QObject):
             return FeedThread(source, self.ring, clock=time.perf_counter_ns)
         close = float(self.store.load(self.symbol, "1m", limit=1).close[-1])
         market = SimulatedMarket(close, self.calendar, instrument.tick_size, rate=settings.rate)
-        return FeedThread(market, self.ring)
+        return FeedThread(market, self.ring, clock=_scaled_clock(settings.time_scale))
 
     def _forming_history(self, end_ns: int):
         """The stored 1m bars of the buckets forming at `end_ns` (from the start of the

@@ -1,45 +1,182 @@
-"""The main window: layout only. Wiring lives in the controller."""
+"""The main window: toolbar, menus, status bar and the chart area. Layout only: it says what
+the user asked for through signals; the controller does it."""
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.indicators.registry import REGISTRY
-from widgets.chart import ChartWidget
+
+TIMEFRAME_BUTTONS = ("1m", "5m", "15m", "1h", "4h", "1d")
+LAYOUTS = {"single": "Single chart", "grid": "2x2 timeframes", "layered": "Layered"}
+FEEDS = {"simulated": "Simulated", "replay": "Replay", "socket": "Socket", "off": "Off"}
+SPEEDS = (1, 10, 60, 300, 1000)
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    """Toolbar with a symbol picker and an indicators menu over a chart, and a status bar.
-
-    Signals:
-        symbol_chosen(str): the user picked a symbol.
-        indicator_chosen(str): the user asked to add (or edit) an indicator.
-        indicator_removed(str): the user asked to remove an indicator.
+    """Signals:
+    symbol_chosen(str), timeframe_chosen(str), layout_chosen(str), feed_chosen(str),
+    speed_chosen(float), pause_toggled(bool paused), step_requested(), theme_chosen(str),
+    screenshot_requested(), import_requested(),
+    indicator_chosen(str): add (or edit) an indicator; indicator_removed(str).
     """
 
     symbol_chosen = QtCore.Signal(str)
+    timeframe_chosen = QtCore.Signal(str)
+    layout_chosen = QtCore.Signal(str)
+    feed_chosen = QtCore.Signal(str)
+    speed_chosen = QtCore.Signal(float)
+    pause_toggled = QtCore.Signal(bool)
+    step_requested = QtCore.Signal()
+    theme_chosen = QtCore.Signal(str)
+    screenshot_requested = QtCore.Signal()
+    import_requested = QtCore.Signal()
     indicator_chosen = QtCore.Signal(str)
     indicator_removed = QtCore.Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
-        self.chart: ChartWidget | None = None
-        toolbar = self.addToolBar("Chart")
-        toolbar.setObjectName("chart-toolbar")
-        toolbar.setMovable(False)
-        toolbar.addWidget(QtWidgets.QLabel(" Symbol "))
+        self.view: QtWidgets.QWidget | None = None
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status()
+        self.resize(1400, 850)
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _combo(self, toolbar, label: str, items: dict, tip: str) -> QtWidgets.QComboBox:
+        toolbar.addWidget(QtWidgets.QLabel(f" {label} "))
+        box = QtWidgets.QComboBox()
+        for key, text in items.items():
+            box.addItem(text, key)
+        box.setToolTip(tip)
+        toolbar.addWidget(box)
+        return box
+
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Chart")
+        bar.setObjectName("chart-toolbar")
+        bar.setMovable(False)
+        bar.addWidget(QtWidgets.QLabel(" Symbol "))
         self.symbol_box = QtWidgets.QComboBox()
+        self.symbol_box.setEditable(True)  # type to search
+        self.symbol_box.setInsertPolicy(QtWidgets.QComboBox.InsertPolicy.NoInsert)
+        self.symbol_box.completer().setFilterMode(QtCore.Qt.MatchFlag.MatchContains)
         self.symbol_box.setMinimumContentsLength(10)
-        self.symbol_box.setToolTip("Symbol shown in the chart")
-        toolbar.addWidget(self.symbol_box)
+        self.symbol_box.setToolTip("Symbol shown (type to search)")
         self.symbol_box.textActivated.connect(self.symbol_chosen)
+        bar.addWidget(self.symbol_box)
+        bar.addSeparator()
+        self.timeframe_group = QtGui.QActionGroup(self)
+        self.timeframe_actions: dict[str, QtGui.QAction] = {}
+        for tf in TIMEFRAME_BUTTONS:
+            action = bar.addAction(tf)
+            action.setCheckable(True)
+            action.setToolTip(f"Show {tf} bars")
+            action.triggered.connect(lambda _=False, tf=tf: self.timeframe_chosen.emit(tf))
+            self.timeframe_group.addAction(action)
+            self.timeframe_actions[tf] = action
+        bar.addSeparator()
+        tip = "Single chart, a 2x2 grid of 1m/5m/1h/1d, or higher timeframes layered behind"
+        self.layout_box = self._combo(bar, "Layout", LAYOUTS, tip)
+        self.layout_box.activated.connect(
+            lambda i: self.layout_chosen.emit(self.layout_box.itemData(i))
+        )
+        bar.addSeparator()
+        self.feed_box = self._combo(bar, "Feed", FEEDS, "Where live ticks come from")
+        self.feed_box.activated.connect(lambda i: self.feed_chosen.emit(self.feed_box.itemData(i)))
+        self.pause_action = bar.addAction("Pause")
+        self.pause_action.setCheckable(True)
+        self.pause_action.setShortcut(QtGui.QKeySequence("Space"))
+        self.pause_action.setToolTip("Pause or resume the feed (Space)")
+        self.pause_action.toggled.connect(self.pause_toggled)
+        self.step_action = bar.addAction("Step")
+        self.step_action.setShortcut(QtGui.QKeySequence("Ctrl+Right"))
+        self.step_action.setToolTip("Replay the next bar (Ctrl+Right)")
+        self.step_action.triggered.connect(self.step_requested)
+        self.speed_box = self._combo(bar, "Speed", {s: f"x{s}" for s in SPEEDS}, "Replay speed")
+        self.speed_box.activated.connect(
+            lambda i: self.speed_chosen.emit(float(self.speed_box.itemData(i)))
+        )
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        action = file_menu.addAction("&Import bars or ticks...")
+        action.setShortcut(QtGui.QKeySequence("Ctrl+I"))
+        action.triggered.connect(self.import_requested)
+        action = file_menu.addAction("&Save screenshot")
+        action.setShortcut(QtGui.QKeySequence("Ctrl+S"))
+        action.triggered.connect(self.screenshot_requested)
+        file_menu.addSeparator()
+        action = file_menu.addAction("&Quit")
+        action.setShortcut(QtGui.QKeySequence("Ctrl+Q"))
+        action.triggered.connect(self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        self.theme_group = QtGui.QActionGroup(self)
+        self.theme_actions: dict[str, QtGui.QAction] = {}
+        for name in ("dark", "light"):
+            action = view_menu.addAction(f"{name.title()} theme")
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, n=name: self.theme_chosen.emit(n))
+            self.theme_group.addAction(action)
+            self.theme_actions[name] = action
         self.indicators_menu = self.menuBar().addMenu("&Indicators")
         for indicator in REGISTRY.values():
             action = self.indicators_menu.addAction(indicator.title)
             action.triggered.connect(lambda _=False, k=indicator.key: self.indicator_chosen.emit(k))
         self.remove_menu = self.indicators_menu.addMenu("Remove")
         self.remove_menu.setEnabled(False)
-        self.resize(1400, 850)
+
+    def _build_status(self) -> None:
+        self.stat_labels: dict[str, QtWidgets.QLabel] = {}
+        tips = {
+            "feed": "Feed state",
+            "ticks": "Ticks a second taken from the feed",
+            "frame": "UI frame time (build + paint), median and worst of the last second",
+            "latency": "Tick-to-screen latency, median and worst of the last second",
+            "queries": "Bar store queries a minute",
+            "worker": "Indicator worker process",
+        }
+        for key, tip in tips.items():
+            label = QtWidgets.QLabel()
+            label.setToolTip(tip)
+            label.setContentsMargins(6, 0, 6, 0)
+            self.statusBar().addPermanentWidget(label)
+            self.stat_labels[key] = label
+
+    # -- showing state -----------------------------------------------------------------------
+
+    def set_view(self, view: QtWidgets.QWidget) -> None:
+        """Put a chart, grid or layered chart in the middle (the previous one is deleted)."""
+        old = self.takeCentralWidget()
+        self.view = view
+        self.setCentralWidget(view)
+        if old is not None:
+            old.deleteLater()
+
+    def set_symbols(self, symbols: list[str], current: str) -> None:
+        with QtCore.QSignalBlocker(self.symbol_box):
+            self.symbol_box.clear()
+            self.symbol_box.addItems(symbols)
+            self.symbol_box.setCurrentText(current)
+
+    def set_choices(self, timeframe: str, layout: str, feed: str, speed: float, theme: str):
+        """Show the current choices without signalling them."""
+        self.timeframe_actions[timeframe].setChecked(True)
+        for box, value in ((self.layout_box, layout), (self.feed_box, feed),
+                           (self.speed_box, int(speed))):  # fmt: skip
+            with QtCore.QSignalBlocker(box):
+                box.setCurrentIndex(max(box.findData(value), 0))
+        self.theme_actions[theme].setChecked(True)
+        replay = feed == "replay"
+        self.step_action.setEnabled(replay)
+        self.speed_box.setEnabled(replay)
+        self.pause_action.setEnabled(feed in ("simulated", "replay"))
+
+    def set_paused(self, paused: bool) -> None:
+        with QtCore.QSignalBlocker(self.pause_action):
+            self.pause_action.setChecked(paused)
+        self.pause_action.setText("Resume" if paused else "Pause")
 
     def set_active_indicators(self, keys: list[str]) -> None:
         self.remove_menu.clear()
@@ -48,15 +185,9 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _=False, k=key: self.indicator_removed.emit(k))
         self.remove_menu.setEnabled(bool(keys))
 
-    def set_chart(self, chart: ChartWidget) -> None:
-        self.chart = chart
-        self.setCentralWidget(chart)
+    def set_stats(self, texts: dict[str, str]) -> None:
+        for key, text in texts.items():
+            self.stat_labels[key].setText(text)
 
-    def set_symbols(self, symbols: list[str], current: str) -> None:
-        with QtCore.QSignalBlocker(self.symbol_box):
-            self.symbol_box.clear()
-            self.symbol_box.addItems(symbols)
-            self.symbol_box.setCurrentText(current)
-
-    def show_status(self, text: str) -> None:
-        self.statusBar().showMessage(text)
+    def show_status(self, text: str, timeout_ms: int = 0) -> None:
+        self.statusBar().showMessage(text, timeout_ms)

@@ -9,3 +9,7 @@ import platformdirs
 
 def default_store_path() -> Path:
     return platformdirs.user_data_path("candleterm", appauthor=False) / "candleterm.duckdb"
+
+
+def screenshot_dir() -> Path:
+    return platformdirs.user_pictures_path() / "candleterm"

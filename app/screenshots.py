@@ -1,7 +1,8 @@
 """Render the README screenshots: `python -m app.screenshots [OUT_DIR]` (default docs/).
 
-Builds a small demo store in a temporary folder and renders the main window with indicators,
-the multi-timeframe grid and the layered chart offscreen, at 1600x1000."""
+Builds a small demo store in a temporary folder and renders the main window offscreen at
+1600x1000: a chart with indicators, the multi-timeframe grid, the layered chart, and the
+light theme on hourly bars."""
 
 from __future__ import annotations
 
@@ -14,17 +15,15 @@ from pathlib import Path
 
 def render(out_dir: Path) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6 import QtWidgets
+    from PySide6 import QtCore, QtWidgets
 
     from app.controller import ChartController
+    from app.live import LIVE_TIMEFRAMES, FeedKind
     from app.main_window import MainWindow
     from data.demo import DEMO_INSTRUMENTS, create_demo_store
+    from data.derived import derive_timeframes
     from data.store import BarStore
-    from engine.aggregate import resample
     from engine.worker import IndicatorWorker
-    from widgets.multi import LayeredChart, TimeframeGrid
-    from widgets.series_model import SeriesModel
-    from widgets.theme import DARK
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -32,52 +31,48 @@ def render(out_dir: Path) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         store = BarStore(Path(tmp) / "demo.duckdb")
         create_demo_store(store, time.time_ns(), years=0.25, instruments=DEMO_INSTRUMENTS[:2])
+        derive_timeframes(store, "ES", LIVE_TIMEFRAMES)
+        settings = QtCore.QSettings(str(Path(tmp) / "settings.ini"),
+                                    QtCore.QSettings.Format.IniFormat)  # fmt: skip
         worker = IndicatorWorker()
         worker.start()
         window = MainWindow()
         window.resize(1600, 1000)
-        controller = ChartController(store, window, DARK, worker, lambda spec, current: {})
+        controller = ChartController(store, window, worker, settings, lambda spec, current: {})
+        controller.feed = FeedKind.OFF
+
+        def shot(name: str) -> None:
+            app.processEvents()
+            written.append(out_dir / name)
+            window.grab().save(str(written[-1]))
+
         try:
             controller.start("ES")
             window.show()
-            app.processEvents()
             for key in ("bollinger", "rsi", "macd", "trend"):
                 window.indicator_chosen.emit(key)
             controller.indicators.wait_idle()
-            window.chart.show_latest(300)
+            controller.chart.show_latest(300)
             app.processEvents()
-            window.chart.crosshair.show_index(len(window.chart.model) - 40)
+            controller.chart.crosshair.show_index(len(controller.chart.model) - 40)
+            shot("window-indicators.png")
+            for key in ("rsi", "macd", "trend"):
+                window.indicator_removed.emit(key)
+            window.layout_chosen.emit("grid")
             app.processEvents()
-            written.append(out_dir / "window-indicators.png")
-            window.grab().save(str(written[-1]))
-
-            base = store.load("ES", "1m", limit=60_000)
-            tz = store.instrument("ES").tz
-            models = [
-                SeriesModel("ES", tf, tz, b if tf == "1m" else resample(b, tf, "cme-globex"))
-                for tf, b in (("1m", base), ("5m", base), ("1h", base), ("1d", base))
-            ]
-            grid = TimeframeGrid(models, DARK)
-            grid.resize(1600, 1000)
-            grid.show()
-            app.processEvents()
-            grid.charts[0].crosshair.time_changed.emit(int(base.ts_ns[-200]))
-            app.processEvents()
-            written.append(out_dir / "multi-timeframe.png")
-            grid.grab().save(str(written[-1]))
-
-            layered = LayeredChart(SeriesModel("ES", "1m", tz, base), DARK)
-            layered.set_layers({tf: SeriesModel("ES", tf, tz, resample(base, tf, "cme-globex"))
-                                for tf in ("5m", "1h", "4h")})  # fmt: skip
-            layered.resize(1600, 1000)
-            layered.show()
-            layered.show_latest(600)
-            app.processEvents()
-            written.append(out_dir / "layered.png")
-            layered.grab().save(str(written[-1]))
+            controller.charts[0].crosshair.time_changed.emit(
+                int(controller.charts[0].model.column("ts_ns")[-200])
+            )
+            shot("multi-timeframe.png")
+            window.layout_chosen.emit("layered")
+            controller.chart.show_latest(600)
+            shot("layered.png")
+            window.theme_chosen.emit("light")
+            window.layout_chosen.emit("single")
+            window.timeframe_chosen.emit("1h")
+            shot("light-1h.png")
         finally:
-            if controller.indicators is not None:
-                controller.indicators.close()
+            controller.close()
             worker.stop()
             store.close()
     return written

@@ -326,6 +326,26 @@ def read_file(
     return bars, report, write_rejects
 
 
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    """The start of a file as the importer will read it."""
+
+    names: list[str]  # columns in file order
+    rows: list[list[str]]  # the first rows as text
+    columns: str  # how the columns are mapped, in words
+    kind: str  # bars, trades or quotes
+    notes: list[str]
+
+
+def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1024) -> Preview:
+    """Read only the start of a file and say how its columns would be mapped (a ValueError
+    explains a file or mapping that cannot be read)."""
+    raw = read_table(Path(path), delimiter=opts.delimiter, header=opts.header,
+                     max_bytes=max_bytes)  # fmt: skip
+    cmap = infer_columns(raw, opts.columns)
+    return Preview(raw.names, raw.sample, cmap.describe(), cmap.kind.value, raw.notes)
+
+
 def import_file(
     store: BarStore, path: str | Path, opts: ImportOptions, progress: Progress | None = None
 ) -> ImportReport:

@@ -152,8 +152,13 @@ def read_csv(
     delimiter: str | None = None,
     header: bool | None = None,
     progress: Progress | None = None,
+    max_bytes: int | None = None,
 ) -> RawTable:
+    """A CSV file's fields as text columns (with `max_bytes`, only the whole lines in
+    its first `max_bytes`: a preview)."""
     data = read_bytes(path)
+    if max_bytes is not None and len(data) > max_bytes:
+        data = data[: data.rfind(b"\n", 0, max_bytes) + 1]
     try:
         head = data[:_SNIFF_BYTES].decode("utf-8")
     except UnicodeDecodeError:
@@ -255,9 +260,11 @@ def read_table(
     delimiter: str | None = None,
     header: bool | None = None,
     progress: Progress | None = None,
+    max_bytes: int | None = None,
 ) -> RawTable:
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
     if path.suffix.lower() in (".parquet", ".pq"):
         return read_parquet(path, progress)
-    return read_csv(path, delimiter=delimiter, header=header, progress=progress)
+    return read_csv(path, delimiter=delimiter, header=header, progress=progress,
+                    max_bytes=max_bytes)  # fmt: skip

@@ -1,36 +1,229 @@
 """The application window and controller on a real store."""
 
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
 import pytest
+from PySide6 import QtCore
 
 from app.controller import ChartController
 from app.gui import open_store_creating_demo
+from app.live import FeedKind
 from app.main_window import MainWindow
-from tests.conftest import make_bars
-from widgets.theme import DARK
+from tests.conftest import NS_PER_MIN, make_bars
 
 
-def test_window_and_controller_switch_symbols_and_load_history(qtbot, store):
+@pytest.fixture
+def settings(tmp_path):
+    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    return w
+
+
+def ours() -> set[Path]:
+    return set(Path("/dev/shm").glob(f"ct_{os.getpid()}_*"))
+
+
+def offline(store, window, settings, worker=None, ask=None) -> ChartController:
+    controller = ChartController(store, window, worker, settings, ask_parameters=ask)
+    controller.feed = FeedKind.OFF
+    return controller
+
+
+def test_window_and_controller_switch_symbols_and_load_history(store, window, settings):
     store.write_bars("AAA", "1m", make_bars(300, seed=1))
     store.write_bars("BBB", "1m", make_bars(120_000, seed=2))
-    window = MainWindow()
-    qtbot.addWidget(window)
-    controller = ChartController(store, window, DARK)
+    controller = offline(store, window, settings)
+    try:
+        controller.start(None)
+        assert [window.symbol_box.itemText(i) for i in range(2)] == ["AAA", "BBB"]
+        assert len(controller.chart.model) == 300
+        window.symbol_box.textActivated.emit("BBB")
+        assert controller.symbol == "BBB" and "BBB" in window.windowTitle()
+        model = controller.chart.model
+        assert len(model) == 50_000
+        controller.load_older(model)
+        assert len(model) == 120_000 and model.bars.equals(store.load("BBB", "1m"))
+        controller.load_older(model)
+        assert model.history_complete
+        with pytest.raises(ValueError, match="no bars of 'ZZZ'"):
+            controller.start("ZZZ")
+    finally:
+        controller.close()
+
+
+def test_layouts_timeframes_and_choices_are_remembered(store, window, settings):
+    store.write_bars("AAA", "1m", make_bars(5000, seed=1))
+    store.write_bars("BBB", "1m", make_bars(5000, seed=2))
+    controller = offline(store, window, settings)
     controller.start(None)
-    assert [window.symbol_box.itemText(i) for i in range(2)] == ["AAA", "BBB"]
-    assert len(window.chart.model) == 300
-    window.symbol_box.textActivated.emit("BBB")
-    assert controller.symbol == "BBB" and "BBB" in window.windowTitle()
-    model = window.chart.model
-    assert len(model) == 50_000
-    controller.load_older(model)
-    assert len(model) == 120_000 and model.bars.equals(store.load("BBB", "1m"))
-    controller.load_older(model)
-    assert model.history_complete
-    with pytest.raises(ValueError, match="no bars of 'ZZZ'"):
-        controller.start("ZZZ")
+    window.symbol_chosen.emit("BBB")
+    window.timeframe_chosen.emit("1h")
+    assert controller.chart.model.timeframe == "1h" and len(controller.chart.model) == 84
+    assert controller.chart.model.bars.equals(store.load("BBB", "1h"))
+    window.layout_chosen.emit("grid")
+    assert [c.model.timeframe for c in controller.charts] == ["1m", "5m", "1h", "1d"]
+    assert window.view.charts == controller.charts
+    window.layout_chosen.emit("layered")
+    assert set(controller.chart.layers) == {"4h", "1d"}  # the ones above 1h
+    window.theme_chosen.emit("light")
+    assert controller.chart.theme.name == "light"
+    controller.close()
+    again = offline(store, MainWindow(), settings)
+    again.start(None)
+    try:
+        assert (again.symbol, again.timeframe, again.layout, again.theme.name) == (
+            "BBB", "1h", "layered", "light")  # fmt: skip
+    finally:
+        again.close()
 
 
-def test_first_launch_creates_the_demo_store(qtbot, tmp_path):
+def test_indicators_from_the_menu_are_computed_by_the_worker(store, window, settings):
+    from engine import indicators as ind
+    from engine.worker import IndicatorWorker
+
+    before = ours()
+    store.write_bars("AAA", "1m", make_bars(5000, seed=1))
+    store.write_bars("BBB", "1m", make_bars(3000, seed=2))
+    worker = IndicatorWorker(timeout_s=30)
+    worker.start()
+    asked = []
+
+    def ask(indicator, current):
+        asked.append(indicator.key)
+        return {"period": 10} if indicator.key == "rsi" else {}
+
+    controller = offline(store, window, settings, worker, ask)
+    controller.start(None)
+    try:
+        window.indicator_chosen.emit("rsi")
+        window.indicator_chosen.emit("macd")
+        controller.indicators.wait_idle()
+        chart = controller.chart
+        assert asked == ["rsi", "macd"] and {"rsi", "macd"} <= set(chart.panes)
+        want = ind.rsi(chart.model.bars.close, 10)
+        np.testing.assert_array_equal(chart.indicators["rsi"][1]["rsi"].values, want)
+        assert len(window.remove_menu.actions()) == 2
+        window.symbol_chosen.emit("BBB")
+        controller.indicators.wait_idle()
+        chart = controller.chart
+        np.testing.assert_array_equal(chart.indicators["rsi"][1]["rsi"].values,
+                                      ind.rsi(store.load("BBB", "1m").close, 10))  # fmt: skip
+        window.indicator_removed.emit("rsi")
+        assert "rsi" not in chart.panes and len(window.remove_menu.actions()) == 1
+        assert json.loads(settings.value("indicators")) == {
+            "macd": {"fast": 12, "slow": 26, "signal": 9}}  # fmt: skip
+    finally:
+        controller.close()
+        worker.stop()
+    assert ours() <= before
+
+
+def test_screenshot_and_import_dialog(store, window, settings, tmp_path):
+    from PySide6 import QtGui
+
+    from app.import_dialog import ImportDialog
+
+    store.write_bars("AAA", "1m", make_bars(500, seed=1))
+    controller = offline(store, window, settings)
+    controller.start(None)
+    try:
+        window.resize(1200, 800)
+        window.show()
+        path = controller.save_screenshot(tmp_path / "shot.png")
+        assert QtGui.QImage(str(path)).width() == 1200
+        csv = tmp_path / "ccc_1m.csv"
+        bars = make_bars(100, seed=3)
+        stamps = np.datetime_as_string(bars.ts_ns.astype("datetime64[ns]"), unit="s")
+        rows = [
+            f"{t},{o},{h},{lo},{c},{v}"
+            for t, o, h, lo, c, v in zip(
+                stamps, bars.open, bars.high, bars.low, bars.close, bars.volume, strict=True
+            )
+        ]
+        csv.write_text("time,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+        dialog = ImportDialog(store, window)
+        dialog.path_edit.setText(str(csv))
+        dialog.refresh_preview()
+        assert dialog.symbol_edit.text() == "CCC" and dialog.table.rowCount() == 12
+        assert "open=open" in dialog.mapping_label.text()
+        dialog.start_import()
+        dialog.wait()
+        assert dialog.report is not None and store.count("CCC", "1m") == 100
+        bad = tmp_path / "bad.csv"
+        bad.write_text("time,open,high,low,close,volume\n2024-01-02 00:00:00,1,2,0.5,1,-3\n")
+        dialog = ImportDialog(store, window)
+        dialog.path_edit.setText(str(bad))
+        dialog.symbol_edit.setText("DDD")
+        dialog.refresh_preview()
+        dialog.start_import()
+        dialog.wait()
+        assert dialog.report is None and "line 2" in dialog.messages.toPlainText()
+        assert "DDD" not in store.symbols()
+    finally:
+        controller.close()
+
+
+def test_live_window_end_to_end(qtbot, store, window, settings):
+    """The simulated feed for a few seconds (its clock 60x fast, so minutes seal): forming
+    bars move in every timeframe, sealed bars reach the store, switching symbol, layout and
+    theme and adding an indicator keep it running."""
+    from engine.worker import IndicatorWorker
+
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    for k, symbol in enumerate(("AAA", "BBB")):
+        store.write_bars(symbol, "1m", make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN,
+                                                 seed=k))  # fmt: skip
+    worker = IndicatorWorker(timeout_s=30)
+    worker.start()
+    controller = ChartController(store, window, worker, settings, lambda s, c: {},
+                                 feed_rate=20.0, feed_time_scale=60.0)  # fmt: skip
+    stats = []
+    try:
+        controller.start("AAA")
+        controller.session.stats_changed.connect(stats.append)
+        window.show()
+        window.layout_chosen.emit("grid")
+        first = {c.model.timeframe: c.model.bars.close[-1] for c in controller.charts}
+        stored_before = store.count("AAA", "1m")
+        qtbot.waitUntil(lambda: store.count("AAA", "1m") >= stored_before + 3, timeout=15_000)
+        moved = {c.model.timeframe: c.model.bars.close[-1] != first[c.model.timeframe]
+                 for c in controller.charts}  # fmt: skip
+        assert all(moved.values()), moved
+        live_1m = controller.models["1m"].bars
+        stored = store.load("AAA", "1m", start_ns=int(live_1m.ts_ns[-4]))
+        assert np.array_equal(stored.ts_ns[:3], live_1m.ts_ns[-4:-1])
+        assert np.array_equal(stored.close[:3], live_1m.close[-4:-1])
+        window.indicator_chosen.emit("sma")
+        window.theme_chosen.emit("light")
+        window.symbol_chosen.emit("BBB")
+        window.layout_chosen.emit("single")
+        stats.clear()
+        controller.session.stats_changed.connect(stats.append)
+        qtbot.waitUntil(lambda: len(stats) >= 2 and store.count("BBB", "1m") > 3000,
+                        timeout=15_000)  # fmt: skip
+        assert stats[-1].ticks_per_s > 0 and stats[-1].frame_ms_p50 > 0
+        assert "simulated live" in stats[-1].feed
+        controller.indicators.wait_idle()
+        assert "sma" in controller.chart.indicators
+    finally:
+        controller.close()
+        worker.stop()
+    bbb = store.load("BBB", "1m")
+    assert len(bbb) > 3000 and np.all(np.diff(bbb.ts_ns) > 0)
+    bbb_5m = store.load("BBB", "5m")
+    assert bbb_5m.ts_ns[-1] >= bbb.ts_ns[-1] - 5 * NS_PER_MIN
+
+
+def test_first_launch_creates_the_demo_store(tmp_path):
     path = tmp_path / "fresh" / "candleterm.duckdb"
     stages = []
     store = open_store_creating_demo(path, lambda stage, f: stages.append(stage))
@@ -38,58 +231,11 @@ def test_first_launch_creates_the_demo_store(qtbot, tmp_path):
         assert len(store.symbols()) == 4
         assert sum(store.count(s, "1m") for s in store.symbols()) > 2_000_000
         assert any("BTCUSD" in s for s in stages)
+        assert store.count("ES", "1h") > 10_000
     finally:
         store.close()
     reopened = open_store_creating_demo(path, lambda *a: pytest.fail("demo made twice"))
     reopened.close()
-
-
-def test_indicators_from_the_menu_are_computed_by_the_worker(qtbot, store):
-    import os
-    from pathlib import Path
-
-    import numpy as np
-
-    from engine import indicators as ind
-    from engine.worker import IndicatorWorker
-
-    def ours():
-        return set(Path("/dev/shm").glob(f"ct_{os.getpid()}_*"))
-
-    before = ours()
-    store.write_bars("AAA", "1m", make_bars(5000, seed=1))
-    store.write_bars("BBB", "1m", make_bars(3000, seed=2))
-    worker = IndicatorWorker(timeout_s=30)
-    worker.start()
-    window = MainWindow()
-    qtbot.addWidget(window)
-    asked = []
-
-    def ask(indicator, current):
-        asked.append(indicator.key)
-        return {"period": 10} if indicator.key == "rsi" else {}
-
-    controller = ChartController(store, window, DARK, worker, ask_parameters=ask)
-    controller.start(None)
-    try:
-        window.indicator_chosen.emit("rsi")
-        window.indicator_chosen.emit("macd")
-        controller.indicators.wait_idle()
-        chart = window.chart
-        assert asked == ["rsi", "macd"] and {"rsi", "macd"} <= set(chart.panes)
-        want = ind.rsi(chart.model.bars.close, 10)
-        np.testing.assert_array_equal(chart.indicators["rsi"][1]["rsi"].values, want)
-        assert len(window.remove_menu.actions()) == 2
-        window.symbol_chosen.emit("BBB")
-        controller.indicators.wait_idle()
-        np.testing.assert_array_equal(chart.indicators["rsi"][1]["rsi"].values,
-                                      ind.rsi(store.load("BBB", "1m").close, 10))  # fmt: skip
-        window.indicator_removed.emit("rsi")
-        assert "rsi" not in chart.panes and len(window.remove_menu.actions()) == 1
-    finally:
-        controller.indicators.close()
-        worker.stop()
-    assert ours() <= before
 
 
 def test_indicator_dialog_checks_parameters(qtbot):
