@@ -41,6 +41,7 @@ from engine.timeframes import TIMEFRAMES, check_timeframe
 
 SCHEMA_VERSION = 1
 _READ_MEMORY_LIMIT = "32MB"
+_READ_HEADROOM_BYTES = 32 << 20
 _WRITE_MEMORY_LIMIT = "8GB"
 _BATCH_ROWS = 262_144
 _DUCKDB_MAGIC = b"DUCK"
@@ -357,7 +358,11 @@ class BarStore:
                     raise
             finally:
                 self._stats = None
-                con.execute(f"SET memory_limit = '{_READ_MEMORY_LIMIT}'")
+                # Reads stream into numpy and need little of DuckDB's memory, but what it
+                # keeps pinned (the primary-key index, once a write loaded it) counts too.
+                pinned = con.sql("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()
+                limit_mb = ((pinned[0][0] or 0) + _READ_HEADROOM_BYTES) >> 20
+                con.execute(f"SET memory_limit = '{max(limit_mb, 32)}MB'")
 
     # -- reading -----------------------------------------------------------------------------
 
