@@ -114,3 +114,24 @@ def test_a_port_in_use_is_explained():
         port = taken.getsockname()[1]
         with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}.*--feed-port"):
             SocketFeed("ES", TickRing(16), port=port)
+
+
+def test_the_example_sender_reaches_the_feed():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ring = TickRing(1 << 10)
+    live = SocketFeed("BTCUSD", ring, port=0)
+    live.start()
+    try:
+        script = Path(__file__).resolve().parents[1] / "docs" / "examples" / "send_ticks.py"
+        done = subprocess.run(
+            [sys.executable, str(script), "--count", "25", "--rate", "500", "--port",
+             str(live.port)], capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        assert "sent 25 ticks" in done.stdout
+        wait_for(lambda: live.counters.ticks == 25)
+        assert live.counters.rejected == 0
+    finally:
+        live.stop()
