@@ -328,8 +328,8 @@ class ChartController(QtCore.QObject):
     def close(self) -> None:
         """Write every sealed bar, stop the feed, remember the window."""
         self._settings.setValue("geometry", self._window.saveGeometry())
-        self._close_view()
         self._close_session()
+        self._close_view()
         self._settings.sync()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import sys
 import time
@@ -48,9 +49,27 @@ def open_store_creating_demo(path: Path, progress) -> BarStore:
     return store
 
 
-def run_gui(db: Path, args: argparse.Namespace) -> int:
-    """The main window on the store at `db`; `args` are the command line's (symbol, theme,
-    feed, feed_rate, feed_port)."""
+@dataclasses.dataclass
+class Running:
+    """The parts of a running app, closed in order by `close`."""
+
+    app: object
+    store: BarStore
+    worker: IndicatorWorker
+    window: MainWindow
+    controller: ChartController
+
+    def close(self) -> None:
+        gc.unfreeze()  # what was frozen at start can be collected again (and finalized)
+        self.controller.close()
+        self.worker.stop()
+        self.store.close()
+        gc.collect()
+
+
+def build_app(db: Path, args: argparse.Namespace) -> Running:
+    """The main window on the store at `db`, shown, its feed running; `args` are the command
+    line's (symbol, theme, feed, feed_rate, feed_port)."""
     import pyqtgraph as pg
     from PySide6 import QtWidgets
 
@@ -73,21 +92,23 @@ def run_gui(db: Path, args: argparse.Namespace) -> int:
     )
     if args.feed is not None:
         controller.feed = FeedKind(args.feed)
+    running = Running(app, store, worker, window, controller)
     try:
         controller.start(args.symbol, args.theme)
     except ValueError:
-        controller.close()
-        worker.stop()
-        store.close()
+        running.close()
         raise
     window.show()
     # Everything built so far lives as long as the app: keep the cyclic collector off it, so
     # its full passes stay short and frames do not stall on them.
     gc.collect()
     gc.freeze()
+    return running
+
+
+def run_gui(db: Path, args: argparse.Namespace) -> int:
+    running = build_app(db, args)
     try:
-        return app.exec()
+        return running.app.exec()
     finally:
-        controller.close()
-        worker.stop()
-        store.close()
+        running.close()

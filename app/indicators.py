@@ -43,12 +43,16 @@ class IndicatorController(QtCore.QObject):
         self._timer.start()
         self.set_model(chart.model, calendar)
 
-    def set_model(self, model: SeriesModel, calendar: str) -> None:
-        """The chart shows another series: publish it and recompute every indicator."""
+    def _disconnect(self) -> None:
         if self._model is not None:
             for signal in (self._model.bars_prepended, self._model.bars_reset,
                            self._model.bars_appended):  # fmt: skip
                 signal.disconnect(self._on_bars_changed)
+            self._model = None
+
+    def set_model(self, model: SeriesModel, calendar: str) -> None:
+        """The chart shows another series: publish it and recompute every indicator."""
+        self._disconnect()
         self._model = model
         self._calendar = calendar
         for signal in (model.bars_prepended, model.bars_reset, model.bars_appended):
@@ -136,6 +140,8 @@ class IndicatorController(QtCore.QObject):
                 self._show(reply)
 
     def close(self) -> None:
+        """Stop, and unlink every segment (a closed controller publishes nothing more)."""
+        self._disconnect()
         self._timer.stop()
         for result in self._results.values():
             result.close()

@@ -34,6 +34,7 @@ FRAME_MS = 16
 Feed = FeedThread | SocketFeed
 STATS_MS = 1000
 RING_TICKS = 1 << 18
+SAMPLE_LOG = 1 << 16
 REPLAY_DAYS = 30
 NS_PER_DAY = 86_400 * 1_000_000_000
 
@@ -112,6 +113,9 @@ class LiveSession(QtCore.QObject):
         self.writer = BarWriter(store, symbol) if live else None
         self._frame_ms: deque[float] = deque(maxlen=240)
         self._latency_ms: deque[float] = deque(maxlen=240)
+        # every frame's time and every painted latency, bounded (for benchmarks and tests)
+        self.frame_log: deque[float] = deque(maxlen=SAMPLE_LOG)
+        self.latency_log: deque[float] = deque(maxlen=SAMPLE_LOG)
         self._paint_ms = 0.0
         self._unpainted_recv = 0  # write time of the oldest tick not yet on screen
         self._ticks_window = 0
@@ -232,13 +236,17 @@ class LiveSession(QtCore.QObject):
             self._ticks_window += frame.ticks
             if not self._unpainted_recv:
                 self._unpainted_recv = frame.oldest_recv_ns
-        self._frame_ms.append((time.perf_counter() - started) * 1000.0 + self._paint_ms)
+        frame_ms = (time.perf_counter() - started) * 1000.0 + self._paint_ms
+        self._frame_ms.append(frame_ms)
+        self.frame_log.append(frame_ms)
         self._paint_ms = 0.0
 
     def _on_painted(self, paint_ms: float) -> None:
         self._paint_ms += paint_ms
         if self._unpainted_recv:
-            self._latency_ms.append((time.perf_counter_ns() - self._unpainted_recv) / 1e6)
+            latency_ms = (time.perf_counter_ns() - self._unpainted_recv) / 1e6
+            self._latency_ms.append(latency_ms)
+            self.latency_log.append(latency_ms)
             self._unpainted_recv = 0
 
     def stats(self) -> LiveStats:

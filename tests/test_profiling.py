@@ -43,3 +43,14 @@ def test_indicator_benchmark_quick_run(tmp_path, capsys):
     for name in ("in the worker", "incremental update", "shared memory", "while the worker",
                  "killed"):  # fmt: skip
         assert name in out
+
+
+def test_live_benchmark_quick_run(tmp_path, capsys):
+    from profiling import bench_live
+
+    assert bench_live.main(["--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("steady 10k ticks/s", "burst 100k", "soak", "repaint per tick", "cold start"):
+        assert name in out
+    report = json.loads((tmp_path / "bench_live_quick.json").read_text())
+    assert report["steady"]["ticks_per_s"] > 5000
