@@ -1,5 +1,6 @@
 """Indicators on the chart: computed by the worker process over the bars in shared memory,
-shown as overlays or panes, recomputed when the series changes."""
+shown as overlays or panes, recomputed when the series changes; the forming bar's values
+follow every tick through the incremental forms (`LiveIndicator`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import itertools
 
 from PySide6 import QtCore
 
+from engine.indicators.live import LiveIndicator
 from engine.indicators.registry import Placement, spec
+from engine.sessions import calendar as calendar_of
 from engine.shm import BarSegment, ResultSegment
 from engine.worker import IndicatorReply, IndicatorRequest, IndicatorWorker
 from widgets.chart import ChartWidget
@@ -37,17 +40,25 @@ class IndicatorController(QtCore.QObject):
         self._model: SeriesModel | None = None
         self.active: dict[str, dict] = {}  # key -> params
         self._results: dict[str, ResultSegment] = {}
+        self._live: dict[str, LiveIndicator] = {}
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._on_poll)
         self._timer.start()
         self.set_model(chart.model, calendar)
 
+    def _signals(self, model: SeriesModel) -> list[tuple]:
+        return [(model.bars_prepended, self._on_bars_changed),
+                (model.bars_reset, self._on_bars_changed),
+                (model.bars_appended, self._on_bars_changed),
+                (model.bars_corrected, self._on_bars_corrected),
+                (model.bars_appended, self._on_forming),
+                (model.last_bar_changed, self._on_forming)]  # fmt: skip
+
     def _disconnect(self) -> None:
         if self._model is not None:
-            for signal in (self._model.bars_prepended, self._model.bars_reset,
-                           self._model.bars_appended):  # fmt: skip
-                signal.disconnect(self._on_bars_changed)
+            for signal, slot in self._signals(self._model):
+                signal.disconnect(slot)
             self._model = None
 
     def set_model(self, model: SeriesModel, calendar: str) -> None:
@@ -55,9 +66,25 @@ class IndicatorController(QtCore.QObject):
         self._disconnect()
         self._model = model
         self._calendar = calendar
-        for signal in (model.bars_prepended, model.bars_reset, model.bars_appended):
-            signal.connect(self._on_bars_changed)
+        for signal, slot in self._signals(model):
+            signal.connect(slot)
+        self._live = {key: self._live_form(key) for key in self.active}
         self._on_bars_changed()
+
+    def _live_form(self, key: str) -> LiveIndicator:
+        return LiveIndicator(key, self.active[key], calendar_of(self._calendar))
+
+    def _on_bars_corrected(self, _ix: int) -> None:
+        for live in self._live.values():
+            live.reset()
+        self._on_bars_changed()
+
+    def _on_forming(self, *_args) -> None:
+        """A tick moved the forming bar (or a new one started): its values, O(1) each."""
+        bars = self._model.bars
+        for key, live in self._live.items():
+            if key in self._chart.indicators:
+                self._chart.update_indicator_last(key, live.update(bars), len(bars) - 1)
 
     def _on_bars_changed(self, *_args) -> None:
         bars = self._model.bars
@@ -101,10 +128,12 @@ class IndicatorController(QtCore.QObject):
         if key in self.active:
             self.remove(key)
         self.active[key] = resolved
+        self._live[key] = self._live_form(key)
         self._request(key)
 
     def remove(self, key: str) -> None:
         self.active.pop(key)
+        self._live.pop(key, None)
         if key in self._chart.indicators:
             self._chart.remove_indicator(key)
         result = self._results.pop(key, None)

@@ -259,3 +259,29 @@ def test_screenshots_are_rendered(qtbot, tmp_path):
     for path in render(tmp_path):
         image = QtGui.QImage(str(path))
         assert image.width() >= 1600 and image.height() >= 900, path
+
+
+def test_forming_bar_indicator_values_follow_ticks(store, window, settings):
+    from engine import indicators as ind
+    from engine.worker import IndicatorWorker
+
+    store.write_bars("AAA", "1m", make_bars(3000, seed=1))
+    worker = IndicatorWorker(timeout_s=30)
+    worker.start()
+    controller = offline(store, window, settings, worker, lambda s, c: {"period": 10})
+    controller.start(None)
+    try:
+        window.indicator_chosen.emit("sma")
+        controller.indicators.wait_idle()
+        model, chart = controller.chart.model, controller.chart
+        ts, o, h, lo, c, v = (model.column(x)[-1] for x in ("ts_ns", "open", "high", "low",
+                                                            "close", "volume"))  # fmt: skip
+        model.update_last((ts, o, max(h, c + 5), lo, c + 5, v + 1))  # a tick
+        line = chart.indicators["sma"][1]["sma"]
+        assert line.values[-1] == pytest.approx(ind.sma(model.bars.close, 10)[-1], rel=1e-12)
+        model.update_last((ts + NS_PER_MIN, c, c + 1, c, c + 1, 1.0))  # the next minute
+        assert len(line.values) == len(model)
+        assert line.values[-1] == pytest.approx(ind.sma(model.bars.close, 10)[-1], rel=1e-12)
+    finally:
+        controller.close()
+        worker.stop()

@@ -158,3 +158,24 @@ def test_registry_describes_every_indicator():
         out = indicator.run(bars, np.zeros(200, np.int64), **defaults)
         assert set(out) == set(indicator.outputs)
         assert all(len(v) == 200 for v in out.values())
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_live_indicator_on_the_forming_bar_equals_the_batch(key):
+    from engine.bars import COLUMNS, Bars
+    from engine.buckets import session_keys
+    from engine.indicators.live import LiveIndicator
+    from engine.sessions import calendar
+
+    cal = calendar("cme-globex")
+    bars = make_bars(6000, start_ns=int(np.datetime64("2024-03-03T23:00", "ns").astype(np.int64)))
+    keep = cal.is_in_session(bars.ts_ns)
+    bars = Bars(*(getattr(bars, c)[keep] for c in COLUMNS))
+    full = REGISTRY[key].run(bars, session_keys(cal, bars.ts_ns))
+    live = LiveIndicator(key, {}, cal, warm_bars=3000)
+    for n in (1, 50, 4000, 4001, 4003, 4500, len(bars)):
+        if n == 4500:
+            live.reset()
+        for name, value in live.update(bars[:n]).items():
+            np.testing.assert_allclose(value, full[name][n - 1], rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{key}.{name} at bar {n - 1}")  # fmt: skip

@@ -265,10 +265,11 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         for name, values in outputs.items():
             self.indicators[key][1][name].set_values(values)
 
-    def update_indicator_last(self, key: str, values: dict[str, float]) -> None:
-        """The forming bar's indicator values changed (from the incremental forms)."""
+    def update_indicator_last(self, key: str, values: dict[str, float], ix: int | None = None):
+        """The forming bar's (bar `ix`, default the last) indicator values changed (from the
+        incremental forms)."""
         for name, value in values.items():
-            self.indicators[key][1][name].set_last(value)
+            self.indicators[key][1][name].set_last(value, ix)
 
     def remove_indicator(self, key: str) -> None:
         plot, items = self.indicators.pop(key)

@@ -48,9 +48,16 @@ class _ArrayItem(pg.GraphicsObject):
         self._key = None
         self.update()
 
-    def set_last(self, value: float) -> None:
-        """The forming bar's value changed."""
-        if not len(self._values):
+    def set_last(self, value: float, ix: int | None = None) -> None:
+        """The forming bar's value changed. `ix` is its index: one past the values (a new
+        bar the batch values do not cover yet) extends them."""
+        n = len(self._values)
+        if ix is not None and ix == n:
+            self._values = np.append(self._values, value)  # once a bar, not once a tick
+            self.prepareGeometryChange()
+            b = self._bounds
+            self._bounds = QtCore.QRectF(-0.5, b.top(), n + 1, b.height())
+        elif not n or (ix is not None and ix != n - 1):
             return
         self._values[-1] = value
         self._key = None
