@@ -1,0 +1,58 @@
+"""Killing the app loses no sealed bar older than about a second."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from data.store import BarStore
+from tests.conftest import NS_PER_MIN, make_bars
+
+CHILD = """
+import json, os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6 import QtCore
+from app.live import FeedKind, FeedSettings, LiveSession
+from data.store import BarStore
+app = QtCore.QCoreApplication([])
+store = BarStore(sys.argv[1])
+session = LiveSession(store, "AAA", FeedSettings(FeedKind.SIMULATED, rate=50.0,
+                                                 time_scale=120.0))
+session.start()
+def report():
+    sealed = session.builder.sealed("1m")
+    print(json.dumps({"t": time.time(), "sealed_ns": int(sealed.ts_ns[-1])}), flush=True)
+timer = QtCore.QTimer()
+timer.timeout.connect(report)
+timer.start(100)
+app.exec()
+"""
+
+
+def test_sealed_bars_survive_a_kill(tmp_path):
+    path = tmp_path / "store.duckdb"
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    with BarStore(path) as store:
+        store.write_bars("AAA", "1m", make_bars(500, start_ns=now_min - 500 * NS_PER_MIN))
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    with subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE,
+                          text=True, env=env) as child:  # fmt: skip
+        reports = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            reports.append(json.loads(child.stdout.readline()))
+            if reports[-1]["sealed_ns"] >= now_min + 4 * NS_PER_MIN:  # 120x: ~2 s of feed
+                break
+        child.send_signal(signal.SIGKILL)
+        killed_at = time.time()
+        child.wait(timeout=30)
+        child.stdout.read()
+    promised = max(r["sealed_ns"] for r in reports if r["t"] <= killed_at - 1.0)
+    with BarStore(path) as store:
+        stored = store.load("AAA", "1m")
+    assert promised > now_min and promised in stored.ts_ns
+    assert np.all(np.diff(stored.ts_ns) > 0)
