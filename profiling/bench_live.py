@@ -79,10 +79,10 @@ def run_loop(seconds: float, every_s: float | None = None, sample=None) -> None:
     app.processEvents()
 
 
-def stats_of(name: str, values, target: float | None = None, q: float = 99) -> Stats:
+def stats_of(name: str, values, target: float | None = None, judged: str = "p99") -> Stats:
     arr = np.asarray(values, float)
-    return Stats(name, len(arr), float(np.percentile(arr, 50)), float(np.percentile(arr, q)),
-                 float(arr.max()), target)  # fmt: skip
+    p50, p95, p99 = (float(np.percentile(arr, q)) for q in (50, 95, 99))
+    return Stats(name, len(arr), p50, p95, float(arr.max()), target, p99, judged)
 
 
 def check_consistent(running) -> None:
@@ -125,8 +125,9 @@ def steady(db: Path, seconds: float) -> tuple[list[Stats], dict]:
     finally:
         running.close()
     rows = [
-        stats_of("steady 10k ticks/s: frame (p99)", frames, FRAME_TARGET_MS),
-        stats_of("steady 10k ticks/s: tick-to-screen (p99)", latency, LATENCY_TARGET_MS["p99"]),
+        stats_of("steady 10k ticks/s: frame", frames, FRAME_TARGET_MS),
+        stats_of("steady 10k ticks/s: tick-to-screen", latency, LATENCY_TARGET_MS["p99"]),
+        stats_of("steady 10k ticks/s: tick-to-screen", latency, LATENCY_TARGET_MS["p50"], "p50"),
     ]
     return rows, {"ticks_per_s": ticks / seconds, "frames": len(frames)}
 
@@ -156,7 +157,7 @@ def per_tick_baseline(db: Path, ticks: int) -> Stats:
             while len(painted) < len(running.controller.charts):
                 app.processEvents()
             times.append((time.perf_counter() - started) * 1000)
-        return stats_of("slow: repaint per tick (ms per tick)", times)
+        return stats_of("slow: repaint per tick (ms per tick)", times, judged="p50")
     finally:
         running.close()
 
@@ -185,8 +186,16 @@ def burst(db: Path, seconds: float) -> tuple[list[Stats], dict]:
     finally:
         running.close()
     rows = [
-        stats_of("burst 100k ticks/s: frame (max <= 50)", frames, 50.0),
-        Stats("burst: caught up after", 1, caught_up_ms, caught_up_ms, caught_up_ms, 1000.0),
+        stats_of("burst 100k ticks/s: frame", frames, 50.0, "max"),
+        Stats(
+            "burst: caught up after",
+            1,
+            caught_up_ms,
+            caught_up_ms,
+            caught_up_ms,
+            1000.0,
+            judged="max",
+        ),
     ]
     return rows, {"backlog_max_ticks": int(max(backlog, default=0))}
 
@@ -204,7 +213,7 @@ def soak(db: Path, seconds: float) -> tuple[list[Stats], dict]:
     after = [mb for t, mb in samples if t >= settle]
     growth = after[-1] - after[0]
     return [Stats(f"soak 1k ticks/s {seconds:g} s: RSS growth MB", 1, growth, growth, growth,
-                  20.0)], {"rss_mb": samples}  # fmt: skip
+                  20.0, judged="max")], {"rss_mb": samples}  # fmt: skip
 
 
 CHILD = """
@@ -242,7 +251,7 @@ def cold_start(db: Path, runs: int) -> Stats:
             assert child.wait(timeout=120) == 0, "the app failed"
         assert line.startswith("first live frame"), f"the app said {line!r}"
         times.append(shown_ms)
-    return stats_of("cold start to first live frame", times, 1500.0, q=95)
+    return stats_of("cold start to first live frame", times, 1500.0, "p50")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {}
     rows: list[Stats] = []
     with tempfile.TemporaryDirectory() as tmp:
+        # the app remembers its choices: keep the benchmark's out of the user's settings
+        QtCore.QSettings.setPath(QtCore.QSettings.Format.NativeFormat,
+                                 QtCore.QSettings.Scope.UserScope, tmp)  # fmt: skip
         db = Path(tmp) / "live.duckdb"
         make_store(db, 0.05 if q else 2.0)
         for name, (part, extra) in (

@@ -19,10 +19,14 @@ class Stats:
     p95_ms: float
     max_ms: float
     target_ms: float | None = None
+    p99_ms: float | None = None
+    judged: str = "p50"  # which figure the target is for: p50, p95, p99 or max
 
     @property
     def ok(self) -> bool | None:
-        return None if self.target_ms is None else self.p50_ms <= self.target_ms
+        if self.target_ms is None:
+            return None
+        return getattr(self, f"{self.judged}_ms") <= self.target_ms
 
 
 def measure(
@@ -68,15 +72,16 @@ def peak_rss_mb() -> float:
 
 
 def table(rows: list[Stats]) -> str:
-    head = (
-        f"{'benchmark':<44} {'runs':>4} {'p50 ms':>10} {'p95 ms':>10} {'max ms':>10} {'target':>9}"
-    )
+    p99 = any(s.p99_ms is not None for s in rows)
+    head = f"{'benchmark':<44} {'runs':>4} {'p50 ms':>10} {'p95 ms':>10}"
+    head += f" {'p99 ms':>10}" * p99 + f" {'max ms':>10} {'target':>14}"
     lines = [head, "-" * len(head)]
     for s in rows:
-        target = "" if s.target_ms is None else f"<={s.target_ms:g}"
+        target = "" if s.target_ms is None else f"{s.judged}<={s.target_ms:g}"
         verdict = {True: " ok", False: " SLOW", None: ""}[s.ok]
+        extra = ("-" if s.p99_ms is None else f"{s.p99_ms:.2f}").rjust(11) if p99 else ""
         lines.append(
-            f"{s.name:<44} {s.runs:>4} {s.p50_ms:>10.2f} {s.p95_ms:>10.2f} {s.max_ms:>10.2f}"
-            f" {target:>9}{verdict}"
+            f"{s.name:<44} {s.runs:>4} {s.p50_ms:>10.2f} {s.p95_ms:>10.2f}{extra}"
+            f" {s.max_ms:>10.2f} {target:>14}{verdict}"
         )
     return "\n".join(lines)
