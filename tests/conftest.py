@@ -39,3 +39,13 @@ def store(tmp_path):
     s = BarStore(tmp_path / "store.duckdb")
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_settings(tmp_path_factory):
+    """The app remembers choices in QSettings: keep the tests' out of the user's."""
+    from PySide6 import QtCore
+
+    path = str(tmp_path_factory.mktemp("settings"))
+    for fmt in (QtCore.QSettings.Format.NativeFormat, QtCore.QSettings.Format.IniFormat):
+        QtCore.QSettings.setPath(fmt, QtCore.QSettings.Scope.UserScope, path)
