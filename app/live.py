@@ -105,10 +105,13 @@ class LiveSession(QtCore.QObject):
         self.builder = MultiTimeframeBuilder(LIVE_TIMEFRAMES, self.calendar)
         self.pipeline = LivePipeline(self.builder, self.ring)
         last = store.time_range(symbol, "1m")
-        self.history_end_ns: int | None = None  # a replay shows the history before its start
-        self.feed = self._make_feed(settings, instrument, last)
+        # a replay shows the history before its start; live feeds all of it
+        self.history_end_ns = self._replay_start(settings, last)
+        history = None
         if last is not None:
-            self.pipeline.seed(self._forming_history(self.history_end_ns or last[1] + 1))
+            history = self._forming_history(self.history_end_ns or last[1] + 1)
+            self.pipeline.seed(history)
+        self.feed = self._make_feed(settings, instrument, history)
         live = settings.kind in (FeedKind.SIMULATED, FeedKind.SOCKET)
         self.writer = BarWriter(store, symbol) if live else None
         self._frame_ms: deque[float] = deque(maxlen=240)
@@ -130,29 +133,35 @@ class LiveSession(QtCore.QObject):
 
     # -- set-up ------------------------------------------------------------------------------
 
-    def _make_feed(self, settings: FeedSettings, instrument, last) -> Feed | None:
+    def _replay_start(self, settings: FeedSettings, last) -> int | None:
+        if settings.kind is not FeedKind.REPLAY or last is None:
+            return None
+        start = settings.replay_start_ns
+        if start is None:
+            start = last[1] - NS_PER_DAY
+        if not last[0] <= start <= last[1]:
+            raise ValueError(
+                f"replay start {np.datetime64(int(start), 'ns')} lies outside the stored "
+                f"bars of {self.symbol} ({np.datetime64(last[0], 'ns')} to "
+                f"{np.datetime64(last[1], 'ns')}): choose a time in between"
+            )
+        return int(start)
+
+    def _make_feed(self, settings: FeedSettings, instrument, history) -> Feed | None:
+        """The feed; `history` is the seed (None when nothing is stored)."""
         if settings.kind is FeedKind.OFF:
             return None
         if settings.kind is FeedKind.SOCKET:
             return SocketFeed(self.symbol, self.ring, port=settings.port)
-        if last is None:
+        if history is None or len(history) == 0:
             raise ValueError(f"{self.symbol} has no stored bars to continue from or replay")
         if settings.kind is FeedKind.REPLAY:
-            start = settings.replay_start_ns
-            if start is None:
-                start = last[1] - NS_PER_DAY
-            if not last[0] <= start <= last[1]:
-                raise ValueError(
-                    f"replay start {np.datetime64(int(start), 'ns')} lies outside the stored "
-                    f"bars of {self.symbol} ({np.datetime64(last[0], 'ns')} to "
-                    f"{np.datetime64(last[1], 'ns')}): choose a time in between"
-                )
-            self.history_end_ns = int(start)
+            start = self.history_end_ns
             bars = self.store.load(self.symbol, "1m", start_ns=start,
                                    end_ns=start + REPLAY_DAYS * NS_PER_DAY)  # fmt: skip
             source = ReplaySource(bars, settings.speed, start_ns=start)
             return FeedThread(source, self.ring, clock=time.perf_counter_ns)
-        close = float(self.store.load(self.symbol, "1m", limit=1).close[-1])
+        close = float(history.close[-1])  # the last stored close
         market = SimulatedMarket(close, self.calendar, instrument.tick_size, rate=settings.rate)
         return FeedThread(market, self.ring, clock=_scaled_clock(settings.time_scale))
 

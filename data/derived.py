@@ -34,7 +34,7 @@ def derive_timeframes(
         if tf == "1m":
             continue
         have = store.time_range(symbol, tf)
-        first_label = int(resample(first_bar, tf, cal).ts_ns[0]) if len(first_bar) else base[0]
+        first_label = int(resample(first_bar, tf, cal).ts_ns[0])
         if full or have is None or have[0] != first_label:
             if have is not None:
                 store.delete_bars(symbol, tf)
@@ -54,10 +54,19 @@ def _derive_from(store: BarStore, symbol: str, tf: str, cal, start_ns: int, last
         end_ns = start_ns + span_ns
         bars = resample(store.load(symbol, "1m", start_ns=start_ns, end_ns=end_ns), tf, cal)
         if end_ns > last_ns:
-            return total + store.write_bars(symbol, tf, bars)
+            return total + _write_changed(store, symbol, tf, bars)
         if len(bars) < 2:  # one bucket longer than the chunk, or none: look further
             span_ns *= 2
             continue
-        total += store.write_bars(symbol, tf, bars[:-1])
+        total += _write_changed(store, symbol, tf, bars[:-1])
         start_ns = int(bars.ts_ns[-1])
     return total
+
+
+def _write_changed(store: BarStore, symbol: str, tf: str, bars) -> int:
+    """Write `bars` unless the store holds exactly them already (an up-to-date series costs
+    a read, not a write transaction)."""
+    if len(bars) == 0:
+        return 0
+    stored = store.load(symbol, tf, start_ns=int(bars.ts_ns[0]), end_ns=int(bars.ts_ns[-1]) + 1)
+    return 0 if stored.equals(bars) else store.write_bars(symbol, tf, bars)

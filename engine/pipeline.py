@@ -18,6 +18,7 @@ from engine.live import BarEvent, EventKind, MultiTimeframeBuilder
 from engine.ring import TickRing
 
 DEFAULT_MAX_TICKS_PER_FRAME = 1 << 18
+_NOTHING = Bars.from_arrays(*([] for _ in COLUMNS))  # no bars sealed this frame
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +80,11 @@ class LivePipeline:
         for tf in self.builder.timeframes:
             sealed = self.builder.sealed(tf)
             start = min(self._synced[tf], self._dirty_from[tf])
-            new = Bars(*(np.array(getattr(sealed, c)[start:]) for c in COLUMNS))
+            new = (
+                _NOTHING
+                if start == len(sealed)
+                else Bars(*(np.array(getattr(sealed, c)[start:]) for c in COLUMNS))
+            )
             self._synced[tf] = self._dirty_from[tf] = len(sealed)
             updates[tf] = SeriesUpdate(new, self.builder.forming(tf))
         self.ticks += len(ts)

@@ -7,7 +7,6 @@ multi-timeframe chart; against a naive item that draws every bar, each in Python
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import gc
 import json
@@ -27,7 +26,7 @@ from data.store import BarStore
 from engine.aggregate import resample
 from engine.bars import Bars
 from profiling.bench_store import build_store
-from profiling.timing import Stats, measure, table
+from profiling.timing import Stats, bench_args, measure, summarize, table
 from widgets.chart import ChartWidget
 from widgets.multi import LayeredChart
 from widgets.series_model import SeriesModel
@@ -216,11 +215,6 @@ def naive_frames(bars: Bars, pans: int = 10) -> np.ndarray:
     return np.array(times) * 1e3
 
 
-def stats_of(name: str, ms: np.ndarray, target: float | None) -> Stats:
-    return Stats(name, len(ms), float(np.percentile(ms, 50)), float(np.percentile(ms, 95)),
-                 float(ms.max()), target)  # fmt: skip
-
-
 def bench_frames(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict:
     p99 = {}
     for n in sizes:
@@ -231,19 +225,19 @@ def bench_frames(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict
             ms = np.concatenate([pan_zoom_frames(chart) for _ in range(3)])
         finally:
             gc.unfreeze()
-        rows.append(stats_of(f"pan/zoom frame, {n:,} bars", ms, None if quick else 8.0))
+        rows.append(summarize(f"pan/zoom frame, {n:,} bars", ms, None if quick else 8.0))
         p99[n] = float(np.percentile(ms, 99))
         if n == sizes[0]:
             ms = live_ticks(chart)
-            rows.append(stats_of(f"live tick: forming candle + repaint, {n:,}", ms,
+            rows.append(summarize(f"live tick: forming candle + repaint, {n:,}", ms,
                                  None if quick else 2.0))  # fmt: skip
             p99["live"] = float(np.percentile(ms, 99))
             full = full_repaint_ticks(chart)
-            rows.append(stats_of("  slow: full repaint per tick", full, None))
+            rows.append(summarize("  slow: full repaint per tick", full, None))
         chart.close()
     for n in (10_000, 100_000) if not quick else (10_000,):
         bars = store.load("BIG", "1m", limit=n)
-        rows.append(stats_of(f"  slow: naive items, pan frame, {n:,}", naive_frames(bars), None))
+        rows.append(summarize(f"  slow: naive items, pan frame, {n:,}", naive_frames(bars), None))
     return p99
 
 
@@ -339,14 +333,10 @@ def bench_layered(rows: list[Stats], store: BarStore, quick: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("profiling/out"))
-    args = parser.parse_args(argv)
+    args = bench_args(__doc__, argv)
     app()
     big = 200_000 if args.quick else 10_000_000
     sizes = [10_000, 100_000] if args.quick else [10_000, 1_000_000, 10_000_000]
-    args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"bench_store_{big}.duckdb"
     if not path.exists():
         build_store(path, big, 20_000 if args.quick else 200_000)

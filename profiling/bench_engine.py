@@ -6,7 +6,6 @@ against the slow way it replaced, measured in the same run.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import tempfile
@@ -24,7 +23,7 @@ from engine.buckets import bucket_grid, rule_for
 from engine.live import MultiTimeframeBuilder
 from engine.open_cache import OpenPriceCache, PartialBar
 from engine.sessions import calendar
-from profiling.timing import Stats, measure, table
+from profiling.timing import Stats, bench_args, measure, summarize, table
 
 NS_PER_S = 1_000_000_000
 NS_PER_MIN = 60 * NS_PER_S
@@ -128,8 +127,7 @@ def bench_live(rows: list[Stats], n: int) -> None:
         durations[i - 1] = clock() - t0
     check_live(builder, ts, price, qty)
     us = durations / 1e3
-    rows.append(Stats("on_tick, 6 tfs (us per tick)", len(us), float(np.percentile(us, 50)),
-                      float(np.percentile(us, 95)), float(us.max()), 2.0))  # fmt: skip
+    rows.append(summarize("on_tick, 6 tfs (us per tick)", us, 2.0))
 
     def batches():
         b = MultiTimeframeBuilder(LIVE_TFS, "cme-globex")
@@ -232,9 +230,7 @@ def bench_open_cache(rows: list[Stats], quick: bool) -> dict:
         naive_s = time.perf_counter() - started
         store.close()
     lat = np.array(latencies)
-    rows.append(Stats("open-price cache: observe+4 lookups (us)", len(lat),
-                      float(np.percentile(lat, 50)), float(np.percentile(lat, 95)),
-                      float(lat.max()), None))  # fmt: skip
+    rows.append(summarize("open-price cache: observe+4 lookups (us)", lat))
     naive_us = naive_s / naive_ticks * 1e6
     rows.append(Stats("  naive: 4 store queries per tick (us)", naive_ticks, naive_us, naive_us,
                       naive_us, None))  # fmt: skip
@@ -290,10 +286,7 @@ def bench_align(rows: list[Stats], quick: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("profiling/out"))
-    args = parser.parse_args(argv)
+    args = bench_args(__doc__, argv)
     rows: list[Stats] = []
     bench_resample(rows, 300_000 if args.quick else 10_000_000, args.quick)
     bench_live(rows, 30_000 if args.quick else 300_000)
@@ -301,7 +294,6 @@ def main(argv: list[str] | None = None) -> int:
     bench_align(rows, args.quick)
     print(table(rows))
     print("open-price layer, store queries:", json.dumps(cache))
-    args.out.mkdir(parents=True, exist_ok=True)
     name = "bench_engine_quick.json" if args.quick else "bench_engine.json"
     report = {"benchmarks": [dataclasses.asdict(r) for r in rows], "open_cache": cache}
     (args.out / name).write_text(json.dumps(report, indent=2))

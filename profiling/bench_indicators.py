@@ -7,14 +7,12 @@ time while the worker computes, and the worker's restart after a kill.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import multiprocessing
 import os
 import signal
 import time
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -24,7 +22,7 @@ from engine.bars import COLUMNS, Bars
 from engine.indicators.registry import REGISTRY, spec
 from engine.shm import BarReader, BarSegment, ResultSegment
 from engine.worker import IndicatorRequest, IndicatorWorker
-from profiling.timing import Stats, measure, table
+from profiling.timing import Stats, bench_args, measure, summarize, table
 
 NS_PER_MIN = 60_000_000_000
 
@@ -124,9 +122,7 @@ def bench_incremental(rows) -> None:
                              np.zeros(len(bars), np.int64))  # fmt: skip
         got = state.peek(max(h, price), min(lo, price), price, v, 0)
         np.testing.assert_allclose(got, [want[o][-1] for o in spec(key).outputs], rtol=1e-8)
-    rows.append(Stats("incremental update of all 9 on a tick (us)", len(us),
-                      float(np.percentile(us, 50)), float(np.percentile(us, 95)), float(us.max()),
-                      20.0))  # fmt: skip
+    rows.append(summarize("incremental update of all 9 on a tick (us)", us, 20.0))
 
 
 def _sum_from_queue(queue, answers) -> None:
@@ -199,9 +195,7 @@ def bench_frames_while_busy(rows, worker, n: int) -> None:
     finally:
         published.close()
         chart.close()
-    rows.append(Stats(f"chart frame while the worker computes {n:,}", len(ms),
-                      float(np.percentile(ms, 50)), float(np.percentile(ms, 95)),
-                      float(ms.max()), 16.0))  # fmt: skip
+    rows.append(summarize(f"chart frame while the worker computes {n:,}", ms, 16.0))
     assert busy, "the worker finished before the frames: use more bars"
 
 
@@ -224,15 +218,11 @@ def bench_restart(rows, worker) -> None:
     finally:
         published.close()
     ms = np.array(times)
-    rows.append(Stats("result after the worker is killed", len(ms), float(np.percentile(ms, 50)),
-                      float(np.percentile(ms, 95)), float(ms.max()), 1000.0))  # fmt: skip
+    rows.append(summarize("result after the worker is killed", ms, 1000.0))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("profiling/out"))
-    args = parser.parse_args(argv)
+    args = bench_args(__doc__, argv)
     rows: list[Stats] = []
     worker = IndicatorWorker(timeout_s=120.0)
     worker.start()
@@ -247,7 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         worker.stop()
     print(table(rows))
-    args.out.mkdir(parents=True, exist_ok=True)
     name = "bench_indicators_quick.json" if args.quick else "bench_indicators.json"
     (args.out / name).write_text(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
     return 0

@@ -30,7 +30,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from profiling.timing import Stats, table
+from profiling.timing import Stats, bench_args, summarize, table
 
 SYMBOL = "BTCUSD"  # 24x7: the simulated feed trades whatever the weekday
 INDICATORS = ("sma", "ema", "bollinger", "rsi")
@@ -79,12 +79,6 @@ def run_loop(seconds: float, every_s: float | None = None, sample=None) -> None:
     app.processEvents()
 
 
-def stats_of(name: str, values, target: float | None = None, judged: str = "p99") -> Stats:
-    arr = np.asarray(values, float)
-    p50, p95, p99 = (float(np.percentile(arr, q)) for q in (50, 95, 99))
-    return Stats(name, len(arr), p50, p95, float(arr.max()), target, p99, judged)
-
-
 def check_consistent(running) -> None:
     """The charts show what the builder built: each model's last bars are the builder's."""
     session = running.controller.session
@@ -125,9 +119,9 @@ def steady(db: Path, seconds: float) -> tuple[list[Stats], dict]:
     finally:
         running.close()
     rows = [
-        stats_of("steady 10k ticks/s: frame", frames, FRAME_TARGET_MS),
-        stats_of("steady 10k ticks/s: tick-to-screen", latency, LATENCY_TARGET_MS["p99"]),
-        stats_of("steady 10k ticks/s: tick-to-screen", latency, LATENCY_TARGET_MS["p50"], "p50"),
+        summarize("steady 10k ticks/s: frame", frames, FRAME_TARGET_MS, "p99"),
+        summarize("steady 10k ticks/s: tick-to-screen", latency, LATENCY_TARGET_MS["p99"], "p99"),
+        summarize("steady 10k ticks/s: tick-to-screen", latency, LATENCY_TARGET_MS["p50"], "p50"),
     ]
     return rows, {"ticks_per_s": ticks / seconds, "frames": len(frames)}
 
@@ -157,7 +151,7 @@ def per_tick_baseline(db: Path, ticks: int) -> Stats:
             while len(painted) < len(running.controller.charts):
                 app.processEvents()
             times.append((time.perf_counter() - started) * 1000)
-        return stats_of("slow: repaint per tick (ms per tick)", times, judged="p50")
+        return summarize("slow: repaint per tick (ms per tick)", times, judged="p50")
     finally:
         running.close()
 
@@ -186,7 +180,7 @@ def burst(db: Path, seconds: float) -> tuple[list[Stats], dict]:
     finally:
         running.close()
     rows = [
-        stats_of("burst 100k ticks/s: frame", frames, 50.0, "max"),
+        summarize("burst 100k ticks/s: frame", frames, 50.0, "max"),
         Stats(
             "burst: caught up after",
             1,
@@ -251,15 +245,11 @@ def cold_start(db: Path, runs: int) -> Stats:
             assert child.wait(timeout=120) == 0, "the app failed"
         assert line.startswith("first live frame"), f"the app said {line!r}"
         times.append(shown_ms)
-    return stats_of("cold start to first live frame", times, 1500.0, "p50")
+    return summarize("cold start to first live frame", times, 1500.0, "p50")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("profiling/out"))
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = bench_args(__doc__, argv)
     QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     q = args.quick
     report: dict = {}

@@ -10,7 +10,6 @@ lists, and a CSV import that parses rows with Python's csv module.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import dataclasses
 import json
@@ -27,7 +26,7 @@ import pyarrow.csv as pcsv
 from data.importer import ImportOptions, import_file
 from data.store import BarStore
 from engine.bars import Bars
-from profiling.timing import Stats, measure, table
+from profiling.timing import Stats, bench_args, measure, table
 
 NS_PER_MIN = 60_000_000_000
 T0_NS = int(np.datetime64("2000-01-03T00:00", "ns").astype(np.int64))
@@ -134,15 +133,11 @@ def slow_csv_import(store: BarStore, path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--out", type=Path, default=Path("profiling/out"))
-    args = parser.parse_args(argv)
+    args = bench_args(__doc__, argv)
     big = 200_000 if args.quick else 10_000_000
     small = 20_000 if args.quick else 200_000
     sizes = [n for n in TARGETS_MS if n <= big]
     csv_rows = 50_000 if args.quick else 1_000_000
-    args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"bench_store_{big}.duckdb"
     if not path.exists():
         started = time.perf_counter()

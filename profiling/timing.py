@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import resource
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,15 +49,24 @@ def measure(
         times.append((time.perf_counter() - started) * 1e3)
         check(result)
         del result  # the next run must not find the previous result still in memory
-    arr = np.array(times)
-    return Stats(
-        name,
-        repeat,
-        float(np.percentile(arr, 50)),
-        float(np.percentile(arr, 95)),
-        float(arr.max()),
-        target_ms,
-    )
+    return summarize(name, times, target_ms)
+
+
+def summarize(name: str, times, target_ms: float | None = None, judged: str = "p50") -> Stats:
+    """p50/p95/p99/max of timings measured elsewhere (in the unit the name says)."""
+    arr = np.asarray(times, dtype=float)
+    p50, p95, p99 = (float(np.percentile(arr, q)) for q in (50, 95, 99))
+    return Stats(name, len(arr), p50, p95, float(arr.max()), target_ms, p99, judged)
+
+
+def bench_args(doc: str, argv: list[str] | None) -> argparse.Namespace:
+    """The options every benchmark takes: --quick (small sizes) and --out DIR."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--out", type=Path, default=Path("profiling/out"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
 
 
 def peak_rss_mb() -> float:

@@ -207,3 +207,8 @@ class LayeredChart(ChartWidget):
         super().set_theme(theme)
         for layer in self.layers.values():
             layer.set_theme(theme)
+
+    def close(self) -> bool:
+        for layer in self.layers.values():
+            layer.close()
+        return super().close()

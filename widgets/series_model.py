@@ -101,8 +101,13 @@ class SeriesModel(QtCore.QObject):
         if not np.array_equal(ts[np.minimum(ix, len(ts) - 1)], older.ts_ns):
             self._merge(bars)
             return
+        last = len(self) - 1
         for k, row_ix in enumerate(ix.tolist()):
-            self.correct(row_ix, tuple(getattr(older, c)[k] for c in COLUMNS))
+            row = tuple(getattr(older, c)[k] for c in COLUMNS)
+            if row_ix == last:
+                self.update_last(row)  # the forming bar sealed: not a correction of history
+            else:
+                self.correct(row_ix, row)
         self.append(bars[newer:])
 
     def _merge(self, bars: Bars) -> None:
