@@ -1,8 +1,9 @@
 """Exchange-local wall-clock time for whole arrays of UTC instants, DST included.
 
 zoneinfo answers one instant at a time. Here the UTC offsets of a time zone are found once
-per span of years (probing daily, then bisecting each change to the second) and kept as a
-table of transitions; converting an array is then one `searchsorted`.
+per decade (probing daily, then bisecting each change to the second) and kept as a table of
+transitions; converting an array is then one `searchsorted`. Decades are cached one by one,
+so zooming out over more years computes only the decades not seen yet.
 """
 
 from __future__ import annotations
@@ -21,10 +22,25 @@ def _offset_s(zone: ZoneInfo, epoch_s: int) -> int:
     return int(zone.utcoffset(moment.astimezone(zone)).total_seconds())
 
 
-@lru_cache(maxsize=64)
+DECADE = 10
+
+
+@lru_cache(maxsize=256)
+def _decade_transitions(tz: str, first_year: int) -> tuple[np.ndarray, np.ndarray]:
+    return _transitions(tz, first_year, first_year + DECADE - 1)
+
+
 def transitions(tz: str, first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
-    """(instants in ns where the offset starts, offset in ns from then on), sorted; the first
-    entry covers everything before the span."""
+    """(instants in ns where the offset starts, offset in ns from then on), sorted, covering
+    at least the years first_year..last_year; the first entry covers everything before."""
+    decades = range(first_year // DECADE * DECADE, last_year + 1, DECADE)
+    tables = [_decade_transitions(tz, year) for year in decades]
+    starts = np.concatenate([tables[0][0], *(t[0][1:] for t in tables[1:])])
+    offsets = np.concatenate([tables[0][1], *(t[1][1:] for t in tables[1:])])
+    return starts, offsets
+
+
+def _transitions(tz: str, first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
     zone = ZoneInfo(tz)
     start = int(datetime(first_year, 1, 1, tzinfo=UTC).timestamp())
     stop = int(datetime(last_year + 1, 1, 1, tzinfo=UTC).timestamp())

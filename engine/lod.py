@@ -141,6 +141,15 @@ class LodPyramid:
         return _hilo_nb(buf.raw("high"), buf.raw("low"), buf.origin + first_ix,
                         buf.origin + stop_ix, self._offsets, self._h, self._l)  # fmt: skip
 
+    def block_span(self, level: int, ix: int) -> tuple[int, int]:
+        """[first, stop) bar indices of the `level` block holding bar `ix` (loaded bars only)."""
+        buf = self._buffer
+        if not 0 <= ix < buf.n:
+            raise IndexError(f"bar {ix} is outside the {buf.n} loaded bars")
+        k = (buf.origin + ix) >> level
+        first = max(k << level, buf.origin) - buf.origin
+        return first, min((k + 1) << level, buf.end) - buf.origin
+
     def blocks(self, level: int, first_ix: int, stop_ix: int):
         """Aggregated candles of `level` over bars [first_ix, stop_ix) (whole blocks):
         (x0, x1, open, high, low, close, volume) with x0..x1 the first and last bar index of

@@ -3,12 +3,13 @@ check what the view prepared and what it painted."""
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from engine.aggregate import resample
 from engine.align import enclosing_index
 from engine.bars import Bars
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
+from widgets.axes import PriceAxisItem, compact, nice_step, step_decimals
 from widgets.chart import MIN_VISIBLE_BARS, ChartWidget
 from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
@@ -270,3 +271,38 @@ def test_indicators_overlay_and_own_panes(make_chart, qtbot):
         chart.add_indicator("trend", {"trend": np.zeros(3000)}, own_pane=True)
     with pytest.raises(ValueError, match="cannot be removed"):
         chart.remove_pane("price")
+
+
+def test_price_axis_steps_and_labels():
+    assert nice_step(100.0, 400.0) == 10.0  # 40 px apart at least
+    assert nice_step(1.0, 900.0) == 0.05
+    assert nice_step(7.0, 100.0) == 5.0
+    assert [step_decimals(s) for s in (50.0, 2.5, 0.25, 0.05, 2.5e-5)] == [0, 1, 2, 2, 6]
+    assert compact(1_234_567.0, 0) == "1.23M" and compact(25_000.0, 0) == "25k"
+    assert compact(120.0, 0) == "120"
+    axis = PriceAxisItem()
+    (spacing, values), *more = axis.tickValues(101.3, 202.7, 400.0)
+    assert not more and spacing == 20.0 and values == [float(v) for v in range(120, 201, 20)]
+    assert axis.tickStrings([0.25, 0.5], 1.0, 0.25) == ["0.25", "0.50"]
+    assert axis.tickValues(5.0, 5.0, 400.0) == []
+
+
+def draw_specs(axis):
+    picture = QtGui.QPicture()
+    painter = QtGui.QPainter(picture)
+    try:
+        return axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+
+
+def test_axes_lay_out_labels_inside_themselves(make_chart, qtbot):
+    chart = make_chart(alternating_bars(400))
+    chart.price.setXRange(100, 300, padding=0)
+    settle(qtbot, chart)
+    for axis in (chart.price.getAxis("right"), chart.panes["volume"].getAxis("bottom")):
+        _axis_line, ticks, texts = draw_specs(axis)
+        assert ticks and texts and all(axis.boundingRect().contains(r) for r, _, _ in texts)
+    price_labels = [float(text) for _, _, text in draw_specs(chart.price.getAxis("right"))[2]]
+    low, high = chart.price.getViewBox().viewRange()[1]
+    assert len(price_labels) >= 3 and all(low <= v <= high for v in price_labels)

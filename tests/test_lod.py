@@ -71,6 +71,8 @@ def test_pyramid_matches_plain_loops_through_prepends_appends_and_corrections(hi
         got = pyramid.blocks(level, 0, n)
         want = blocks_reference(bars, level, buffer.origin, 0, n)
         assert [list(row) for row in zip(*got, strict=True)] == want
+        assert pyramid.block_span(level, n - 1) == (want[-1][0], want[-1][1] + 1)
+        assert pyramid.block_span(level, 0) == (want[0][0], want[0][1] + 1)
 
 
 def test_buffer_reallocation_rebuilds_the_pyramid():

@@ -111,9 +111,7 @@ class _SeriesItem(pg.GraphicsObject):
 
     def _forming_block(self, level: int) -> tuple[int, int]:
         """First and stop bar index of the block holding the last bar."""
-        n = len(self._model)
-        x0, x1, *_ = self._model.pyramid.blocks(level, n - 1, n)
-        return int(x0[0]), int(x1[0]) + 1
+        return self._model.pyramid.block_span(level, len(self._model) - 1)
 
     def _span(self) -> tuple[int, int]:
         """Bars this item draws: [first, stop), before any clipping to the view."""

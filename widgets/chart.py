@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
+from widgets.axes import PriceAxisItem
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.crosshair import Crosshair
 from widgets.grid import GridItem
@@ -99,8 +100,9 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         viewbox = ChartViewBox()
         viewbox.reset_requested.connect(self.show_latest)
         axis = TimeAxisItem()
+        values = PriceAxisItem(compact=name == "volume")
         plot = self.addPlot(row=len(self.panes), col=0, viewBox=viewbox,
-                            axisItems={"bottom": axis})  # fmt: skip
+                            axisItems={"bottom": axis, "right": values})  # fmt: skip
         plot.hideAxis("left")
         plot.showAxis("right")
         plot.getAxis("right").setWidth(PRICE_AXIS_WIDTH_PX)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 
 from engine.localtime import local_ns
+from widgets.axes import LeanAxisItem
 
 MIN = 60 * 1_000_000_000
 HOUR = 60 * MIN
@@ -82,7 +82,7 @@ def time_ticks(
     return ticks
 
 
-class TimeAxisItem(pg.AxisItem):
+class TimeAxisItem(LeanAxisItem):
     """Axis whose values are bar indices; `set_series` gives the bars' open times."""
 
     def __init__(self, orientation: str = "bottom", **kwargs) -> None:
@@ -93,6 +93,8 @@ class TimeAxisItem(pg.AxisItem):
         self._cached: tuple | None = None  # (key, tick values): grids ask for them too
 
     def set_series(self, ts_ns: np.ndarray, tz: str) -> None:
+        if len(ts_ns):  # the time zone's table for the whole series, not mid-zoom
+            local_ns(ts_ns[[0, -1]], tz)
         self._ts_ns = ts_ns
         self._tz = tz
         self._cached = None
