@@ -67,6 +67,7 @@ class ChartController(QtCore.QObject):
         self.active_indicators: dict[str, dict] = _indicators(s.value("indicators", "{}"))
         self.symbol: str | None = None
         self.models: dict[str, SeriesModel] = {}
+        self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
         self.session: LiveSession | None = None
         self.charts: list[ChartWidget] = []
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
@@ -178,7 +179,16 @@ class ChartController(QtCore.QObject):
             self.session.close()
             self.session.deleteLater()
             self.session = None
+        self._stale_models.extend(self.models.values())
         self.models = {}
+
+    def _release_stale_models(self) -> None:
+        """Free the columns of the models of a closed session once no view shows them (the
+        closed views hold them in reference cycles, and the app freezes the collector's
+        generations after start-up)."""
+        for model in self._stale_models:
+            model.release()
+        self._stale_models = []
 
     def _on_stats(self, stats: LiveStats) -> None:
         worker = "no worker"
@@ -237,6 +247,7 @@ class ChartController(QtCore.QObject):
         self._window.set_view(view)
         self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
         self._window.set_paused(self.session is not None and self.session.paused)
+        self._release_stale_models()
         self._start_indicators()
         instrument = self._store.instrument(self.symbol)
         self._window.setWindowTitle(f"candleterm - {self.symbol}")
@@ -330,6 +341,7 @@ class ChartController(QtCore.QObject):
         self._settings.setValue("geometry", self._window.saveGeometry())
         self._close_session()
         self._close_view()
+        self._release_stale_models()
         self._settings.sync()
 
 

@@ -165,16 +165,8 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         """Show another series (symbol or timeframe)."""
         self._disconnect(self.model)
         self.model = model
-        for pair in (self.candles, self.volumes):
-            pair.set_model(model)
-        self.last_price.close()
-        self.price.removeItem(self.shading)
-        self.price.removeItem(self.last_price)
-        self.shading = DayShading(model, self.theme)
-        self.last_price = LastPriceLine(model, self.theme)
-        self.price.addItem(self.shading, ignoreBounds=True)
-        self.price.addItem(self.last_price, ignoreBounds=True)
-        self.crosshair.set_model(model)
+        for part in (self.candles, self.volumes, self.shading, self.last_price, self.crosshair):
+            part.set_model(model)
         self._connect(model)
         self._on_bars_reset()
 

@@ -28,9 +28,21 @@ class LastPriceLine(QuietLine):
         self._model = model
         self._theme = theme
         self.label = QuietLineLabel(self, position=0.98, anchors=[(1, 1), (1, 1)])
-        model.last_bar_changed.connect(self._on_bars_changed)
-        model.bars_appended.connect(self._on_bars_changed)
-        model.bars_reset.connect(self._on_bars_changed)
+        self._connect()
+        self._on_bars_changed()
+
+    def _signals(self):
+        m = self._model
+        return (m.last_bar_changed, m.bars_appended, m.bars_reset)
+
+    def _connect(self) -> None:
+        for signal in self._signals():
+            signal.connect(self._on_bars_changed)
+
+    def set_model(self, model: SeriesModel) -> None:
+        self.close()
+        self._model = model
+        self._connect()
         self._on_bars_changed()
 
     def set_theme(self, theme: Theme) -> None:
@@ -50,8 +62,7 @@ class LastPriceLine(QuietLine):
         self.setValue(close)
 
     def close(self) -> None:
-        for signal in (self._model.last_bar_changed, self._model.bars_appended,
-                       self._model.bars_reset):  # fmt: skip
+        for signal in self._signals():
             signal.disconnect(self._on_bars_changed)
 
 
@@ -66,6 +77,11 @@ class DayShading(pg.GraphicsObject):
         self._key = None
         self.setZValue(-100)
         self.set_theme(theme)
+
+    def set_model(self, model: SeriesModel) -> None:
+        self._model = model
+        self._key = None
+        self.update()
 
     def set_theme(self, theme: Theme) -> None:
         # Opaque (pre-blended): it is drawn first, and blending half the view costs a frame.

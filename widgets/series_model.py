@@ -58,6 +58,12 @@ class SeriesModel(QtCore.QObject):
         self.history_complete = False
         self.bars_reset.emit()
 
+    def release(self) -> None:
+        """Drop the bars of a model no view shows any more, so its columns are freed now
+        rather than whenever the garbage collector reaches the views that referenced it."""
+        self._buffer = SeriesBuffer()
+        self.pyramid = LodPyramid(self._buffer)
+
     def append(self, bars: Bars) -> None:
         if len(bars) == 0:
             return
