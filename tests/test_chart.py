@@ -306,3 +306,26 @@ def test_axes_lay_out_labels_inside_themselves(make_chart, qtbot):
     price_labels = [float(text) for _, _, text in draw_specs(chart.price.getAxis("right"))[2]]
     low, high = chart.price.getViewBox().viewRange()[1]
     assert len(price_labels) >= 3 and all(low <= v <= high for v in price_labels)
+
+
+def test_switching_series_frees_the_old_one_without_the_collector(make_chart, qtbot):
+    import gc
+    import weakref
+
+    chart = make_chart(make_bars(500))
+    old = weakref.ref(chart.model)
+    gc.disable()
+    try:
+        chart.set_model(SeriesModel("X", "1m", "UTC", make_bars(300)))
+        settle(qtbot, chart)
+        assert old() is None
+    finally:
+        gc.enable()
+    assert chart.last_price.value() == chart.model.column("close")[-1]
+
+
+def test_a_released_model_holds_no_bars():
+    model = SeriesModel("X", "1m", "UTC", make_bars(300_000))
+    before = model.pyramid.nbytes
+    model.release()
+    assert len(model) == 0 and model.pyramid.nbytes < before / 4
