@@ -59,6 +59,15 @@ def summarize(name: str, times, target_ms: float | None = None, judged: str = "p
     return Stats(name, len(arr), p50, p95, float(arr.max()), target_ms, p99, judged)
 
 
+def scaled(stats: Stats, factor: float, name: str | None = None) -> Stats:
+    """The same timings in another unit or per item (every statistic times `factor`)."""
+    return dataclasses.replace(
+        stats, name=name or stats.name, p50_ms=stats.p50_ms * factor,
+        p95_ms=stats.p95_ms * factor, max_ms=stats.max_ms * factor,
+        p99_ms=None if stats.p99_ms is None else stats.p99_ms * factor,
+    )  # fmt: skip
+
+
 def bench_args(doc: str, argv: list[str] | None) -> argparse.Namespace:
     """The options every benchmark takes: --quick (small sizes) and --out DIR."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
