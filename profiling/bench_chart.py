@@ -181,8 +181,9 @@ class NaiveCandles(pg.GraphicsObject):
     def __init__(self, bars: Bars) -> None:
         super().__init__()
         self.bars = bars
-        self._up = pg.mkBrush(DARK.up)
-        self._down = pg.mkBrush(DARK.down)
+        self._brushes = {True: pg.mkBrush(DARK.up), False: pg.mkBrush(DARK.down)}
+        self._pens = {True: pg.mkPen(DARK.up, cosmetic=True),
+                      False: pg.mkPen(DARK.down, cosmetic=True)}  # fmt: skip
 
     def boundingRect(self):
         b = self.bars
@@ -191,7 +192,9 @@ class NaiveCandles(pg.GraphicsObject):
     def paint(self, painter, *args):
         b = self.bars
         for i in range(len(b)):
-            painter.setBrush(self._up if b.close[i] >= b.open[i] else self._down)
+            up = bool(b.close[i] >= b.open[i])
+            painter.setPen(self._pens[up])
+            painter.setBrush(self._brushes[up])
             painter.drawLine(QtCore.QPointF(i, b.low[i]), QtCore.QPointF(i, b.high[i]))
             top, bottom = max(b.open[i], b.close[i]), min(b.open[i], b.close[i])
             painter.drawRect(QtCore.QRectF(i - 0.35, bottom, 0.7, top - bottom))
@@ -209,8 +212,9 @@ def naive_frames(bars: Bars, pans: int = 10) -> np.ndarray:
         (x0, x1), _ = widget.getViewBox().viewRange()
         started = time.perf_counter()
         widget.setXRange(x0 - (x1 - x0) * 0.1, x1 - (x1 - x0) * 0.1, padding=0)
-        frame(widget)
+        image = frame(widget)
         times.append(time.perf_counter() - started)
+    assert has_colour(image, DARK.up) and has_colour(image, DARK.down)  # it drew candles
     widget.close()
     return np.array(times) * 1e3
 

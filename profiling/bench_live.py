@@ -114,7 +114,7 @@ def steady(db: Path, seconds: float, rate: float = 10_000) -> tuple[list[Stats],
         ticks = session.pipeline.ticks - ticks0
         frames, latency = list(session.frame_log), list(session.latency_log)
         check_consistent(running)
-        assert ticks > 0.5 * rate * seconds, f"only {ticks} ticks in {seconds} s at {rate}/s"
+        assert ticks > 0.3 * rate * seconds, f"only {ticks} ticks in {seconds} s at {rate}/s"
         assert len(latency) > 10 * seconds, "too few frames reached the screen"
     finally:
         running.close()
