@@ -23,6 +23,7 @@ commands:
   export    write a symbol's bars to a Parquet or CSV file
   demo      fill a store with the synthetic demo history
   symbols   list the instruments in a store
+  bench     the profiling suite: scenarios, report, charts, regression check
 
 Run `candleterm COMMAND --help` for a command's options.
 """
@@ -210,6 +211,11 @@ _COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # its own options (`candleterm bench --help`)
+        from profiling.suite import main as bench
+
+        return bench(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     db = args.db or default_store_path()

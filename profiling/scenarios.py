@@ -79,13 +79,18 @@ def timed_stages(name: str, action: Callable[[StageTimer], object], check, repea
 # -- stores ----------------------------------------------------------------------------------
 
 
+STORE_DIR = Path(__file__).resolve().parent / "out"  # kept between runs (not committed)
+
+
 def chart_store(quick: bool, out: Path):
-    """The read-only benchmark store (one big 1m series), built on first use."""
+    """The read-only benchmark store (one big 1m series), built on first use and kept with
+    the other benchmarks' stores."""
     from data.store import BarStore
     from profiling.bench_store import build_store
 
     big = 200_000 if quick else 10_000_000
-    path = out / f"bench_store_{big}.duckdb"
+    STORE_DIR.mkdir(parents=True, exist_ok=True)
+    path = STORE_DIR / f"bench_store_{big}.duckdb"
     if not path.exists():
         build_store(path, big, 20_000 if quick else 200_000)
     return BarStore(path, read_only=True)

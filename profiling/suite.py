@@ -27,6 +27,10 @@ import sys
 import time
 from pathlib import Path
 
+DESCRIPTION = (
+    "Run the profiling scenarios, each in a fresh process, against the slow ways they "
+    "replaced; write a JSON report and PNG charts; optionally check for regressions."
+)
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "out" / "suite"
 BASELINES = {True: HERE / "baseline-quick.json", False: HERE / "baseline.json"}
@@ -40,7 +44,7 @@ TIMEOUT_S = {True: 600, False: 7200}
 def build_parser() -> argparse.ArgumentParser:
     from profiling.scenarios import SCENARIOS
 
-    parser = argparse.ArgumentParser(prog="candleterm bench", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="candleterm bench", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="scenarios: " + ", ".join(SCENARIOS))  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")
@@ -78,15 +82,13 @@ def result_json(result) -> dict:
 
 
 def run_child(name: str, quick: bool, out: Path, profile: bool) -> int:
+    from profiling import timing
     from profiling.scenarios import SCENARIOS
 
     started = time.perf_counter()
-    profiler = cProfile.Profile() if profile else None
-    if profiler is not None:
-        profiler.enable()
+    profiler = timing.PROFILER = cProfile.Profile() if profile else None
     result = SCENARIOS[name](quick, out)
-    if profiler is not None:
-        profiler.disable()
+    if profiler is not None:  # the timed runs of `measure` (not the set-up, not warm-ups)
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
         stats.sort_stats("cumulative").print_stats(30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import resource
 import time
@@ -31,6 +32,9 @@ class Stats:
         return getattr(self, f"{self.judged}_ms") <= self.target_ms
 
 
+PROFILER: cProfile.Profile | None = None  # `python -m profiling --profile`: the timed runs
+
+
 def measure(
     name: str,
     action: Callable[[], Any],
@@ -44,9 +48,13 @@ def measure(
         check(action())
     times = []
     for _ in range(repeat):
+        if PROFILER is not None:
+            PROFILER.enable()
         started = time.perf_counter()
         result = action()
         times.append((time.perf_counter() - started) * 1e3)
+        if PROFILER is not None:
+            PROFILER.disable()
         check(result)
         del result  # the next run must not find the previous result still in memory
     return summarize(name, times, target_ms)

@@ -1,6 +1,11 @@
-"""The benchmarks stay runnable: a quick run executes every timed action and its check."""
+"""The benchmarks stay runnable: a quick run executes every timed action and its check.
+
+The profiling suite (tests/test_suite.py) runs their scenarios in the default run; these
+whole-benchmark quick runs are left to `pytest -m slow`."""
 
 import json
+
+import pytest
 
 from profiling import bench_store
 
@@ -13,6 +18,7 @@ def test_store_benchmark_quick_run(tmp_path, capsys):
     assert {b["name"] for b in report["benchmarks"]} >= {"load latest 100,000"}
 
 
+@pytest.mark.slow
 def test_engine_benchmark_quick_run(tmp_path, capsys):
     from profiling import bench_engine
 
@@ -25,6 +31,7 @@ def test_engine_benchmark_quick_run(tmp_path, capsys):
     assert report["open_cache"]["cache_queries_per_minute_steady"] < 1
 
 
+@pytest.mark.slow
 def test_chart_benchmark_quick_run(tmp_path, capsys):
     from profiling import bench_chart
 
@@ -35,6 +42,7 @@ def test_chart_benchmark_quick_run(tmp_path, capsys):
         assert name in out
 
 
+@pytest.mark.slow
 def test_indicator_benchmark_quick_run(tmp_path, capsys):
     from profiling import bench_indicators
 
@@ -45,6 +53,7 @@ def test_indicator_benchmark_quick_run(tmp_path, capsys):
         assert name in out
 
 
+@pytest.mark.slow
 def test_live_benchmark_quick_run(tmp_path, capsys):
     from profiling import bench_live
 
