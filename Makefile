@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m profiling.bench_store
+	$(BIN)/candleterm bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

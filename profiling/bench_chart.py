@@ -282,7 +282,8 @@ def full_repaint_ticks(chart: ChartWidget, ticks: int = 100) -> np.ndarray:
 MEMORY_PROBE = """
 import json, os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from profiling.bench_chart import app, open_chart, frame
+import pyqtgraph as pg
+from profiling.bench_chart import PictureCandles, app, open_chart, frame
 from profiling.timing import peak_rss_mb
 from data.store import BarStore
 app()
@@ -292,18 +293,48 @@ def rss():
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 base = rss()
-chart, image, _ = open_chart(store, int(sys.argv[2]))
-chart.pan(-0.5)
+n = int(sys.argv[2])
+if sys.argv[3] == "ours":
+    chart, image, _ = open_chart(store, n)
+    chart.pan(-0.5)
+else:
+    bars = store.load("BIG", "1m", limit=n)
+    chart = pg.PlotWidget()
+    chart.addItem(PictureCandles(bars))
+    chart.resize(1600, 900)
+    chart.show()
+    app().processEvents()
 frame(chart)
 print(json.dumps({"baseline_mb": base, "rss_mb": rss(), "peak_mb": peak_rss_mb(),
-                  "data_mb": len(chart.model) * 48 / 2**20}))
+                  "data_mb": n * 48 / 2**20}))
 """
 
 
-def bench_memory(path: Path, sizes) -> dict:
+class PictureCandles(pg.GraphicsObject):
+    """The slow way for memory (pyqtgraph's candlestick example): every candle recorded once
+    into a QPicture, replayed whole on each paint; memory follows the history."""
+
+    def __init__(self, bars: Bars) -> None:
+        super().__init__()
+        self.picture = QtGui.QPicture()
+        painter = QtGui.QPainter(self.picture)
+        NaiveCandles(bars).paint(painter)
+        painter.end()
+        self._rect = QtCore.QRectF(self.picture.boundingRect())
+
+    def boundingRect(self):
+        return QtCore.QRectF(self._rect)
+
+    def paint(self, painter, *args):
+        painter.drawPicture(0, 0, self.picture)
+
+
+def bench_memory(path: Path, sizes, way: str = "ours") -> dict:
+    """RSS of a fresh process with a chart of each size open: our chart, or ("picture") the
+    whole history recorded in a QPicture."""
     out = {}
     for n in sizes:
-        result = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), str(n)],
+        result = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), str(n), way],
                                 capture_output=True, text=True, check=True)  # fmt: skip
         out[n] = json.loads(result.stdout)
     return out
