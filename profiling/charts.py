@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 WIDTH = 1200
 ROW_PX = 26
@@ -23,8 +23,8 @@ MS_PER = {"ms": 1.0, "us": 1e-3}
 
 
 def _gui() -> None:
-    if QtGui.QGuiApplication.instance() is None:
-        _gui.app = QtGui.QGuiApplication([])  # kept alive for the painters' fonts
+    if QtGui.QGuiApplication.instance() is None:  # a widgets application: tests share it
+        _gui.app = QtWidgets.QApplication([])  # kept alive for the painters' fonts
 
 
 def _canvas(rows: int, title: str) -> tuple[QtGui.QImage, QtGui.QPainter, float]:

@@ -164,21 +164,24 @@ def _fmt(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
 
 
+def _percentiles(stats: dict) -> str:
+    keys = ("p50_ms", "p95_ms", "p99_ms", "max_ms")
+    return " | ".join(_fmt(stats.get(k)) for k in keys)
+
+
 def markdown_table(report: dict) -> str:
-    lines = ["| scenario | measured | p50 | p95 | max | slow way p50 | speed-up |",
-             "|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| scenario | measured | p50 | p95 | p99 | max | slow way p50 | speed-up |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name, s in report["scenarios"].items():
         if "error" in s:
-            lines.append(f"| {name} | **failed**: {s['error'].splitlines()[-1]} | | | | | |")
+            lines.append(f"| {name} | **failed**: {s['error'].splitlines()[-1]} | | | | | | |")
             continue
         fast, slow = s["fast"], s["slow"]
         speedup = "-" if s["speedup"] is None else f"{s['speedup']:,.1f}x"
         slow_p50 = "-" if slow is None else f"{_fmt(slow['p50_ms'])} ({slow['name'].strip()})"
-        lines.append(f"| {name} | {fast['name']} | {_fmt(fast['p50_ms'])} | "
-                     f"{_fmt(fast['p95_ms'])} | {_fmt(fast['max_ms'])} | {slow_p50} | "
+        lines.append(f"| {name} | {fast['name']} | {_percentiles(fast)} | {slow_p50} | "
                      f"{speedup} |")  # fmt: skip
-        lines.extend(f"| | {row['name'].strip()} | {_fmt(row['p50_ms'])} | "
-                     f"{_fmt(row['p95_ms'])} | {_fmt(row['max_ms'])} | | |"
+        lines.extend(f"| | {row['name'].strip()} | {_percentiles(row)} | | |"
                      for row in s["rows"])  # fmt: skip
     return "\n".join(lines)
 

@@ -329,3 +329,10 @@ def test_a_released_model_holds_no_bars():
     before = model.pyramid.nbytes
     model.release()
     assert len(model) == 0 and model.pyramid.nbytes < before / 4
+
+
+def test_each_chart_names_its_series(make_chart):
+    chart = make_chart(make_bars(100))
+    assert chart.price.titleLabel.text == "X  1m"
+    chart.set_model(SeriesModel("Y", "1h", "UTC", make_bars(50)))
+    assert chart.price.titleLabel.text == "Y  1h"

@@ -56,7 +56,7 @@ def test_docs_section_is_replaced_between_its_markers(tmp_path, monkeypatch):
     chart.write_bytes(b"png")
     suite.write_docs(report(a=scenario(1.0, 100.0)), [chart])
     first = doc.read_text()
-    assert "hand-written notes" in first and "| a | fast way | 1 |" in first
+    assert "hand-written notes" in first and "| a | fast way | 1 | 1.2 | - | 1.5 |" in first
     assert "100.0x" in first and "![perf-waterfall.png](perf-waterfall.png)" in first
     suite.write_docs(report(a=scenario(2.0, 100.0)), [chart])
     second = doc.read_text()

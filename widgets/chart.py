@@ -141,9 +141,15 @@ class ChartWidget(pg.GraphicsLayoutWidget):
             axis.setTextPen(self.theme.foreground)
         plot.grid.set_theme(self.theme)
 
+    def _show_caption(self) -> None:
+        """The series above the price pane (in a grid, which chart is which)."""
+        self.price.setTitle(f"{self.model.symbol}  {self.model.timeframe}", size="9pt",
+                            color=self.theme.foreground, justify="left")  # fmt: skip
+
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setBackground(theme.background)
+        self._show_caption()
         for plot in self.panes.values():
             self._style(plot)
         for part in (self.candles, self.volumes, self.shading, self.last_price, self.crosshair):
@@ -167,6 +173,7 @@ class ChartWidget(pg.GraphicsLayoutWidget):
         self.model = model
         for part in (self.candles, self.volumes, self.shading, self.last_price, self.crosshair):
             part.set_model(model)
+        self._show_caption()
         self._connect(model)
         self._on_bars_reset()
 
