@@ -109,6 +109,21 @@ def tick_stream(n: int, start: str = "2026-10-05T14:00") -> tuple[np.ndarray, ..
     return ts, price, rng.integers(1, 10, len(ts)).astype(np.float64)
 
 
+def rescan_forming(ts, price, qty, starts: dict[str, np.ndarray]) -> list[tuple]:
+    """The slow way: after each tick, rescan every tick of each forming bucket (bucket
+    starts per timeframe in `starts`); the forming (open, high, low, close, volume) last."""
+    last = []
+    for i in range(len(ts)):
+        last = []
+        for tf in LIVE_TFS:
+            label = starts[tf][np.searchsorted(starts[tf], ts[i], side="right") - 1]
+            a = np.searchsorted(ts[: i + 1], label)
+            window = price[a : i + 1]
+            last.append((window[0], window.max(), window.min(), window[-1],
+                         qty[a : i + 1].sum()))  # fmt: skip
+    return last
+
+
 def check_live(builder, ts, price, qty):
     for tf in LIVE_TFS:
         assert builder.bars(tf).equals(resample_ticks(ts, price, qty, tf, "cme-globex").bars), tf
@@ -147,16 +162,7 @@ def bench_live(rows: list[Stats], n: int) -> None:
               for tf in LIVE_TFS}  # fmt: skip
 
     def rescan():
-        last = None
-        for i in range(m):
-            last = []
-            for tf in LIVE_TFS:
-                label = starts[tf][np.searchsorted(starts[tf], ts[i], side="right") - 1]
-                a = np.searchsorted(ts[: i + 1], label)
-                window = price[a : i + 1]
-                last.append((window[0], window.max(), window.min(), window[-1],
-                             qty[a : i + 1].sum()))  # fmt: skip
-        return last
+        return rescan_forming(ts[:m], price[:m], qty[:m], starts)
 
     def check_rescan(last):
         b = MultiTimeframeBuilder(LIVE_TFS, "cme-globex")

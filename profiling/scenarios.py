@@ -449,7 +449,7 @@ def forming_bar(quick: bool, out: Path) -> Result:
     """The forming 1m..1d bars on each tick: rescan each bucket vs the O(1) state machine."""
     from engine.aggregate import resample_ticks
     from engine.live import MultiTimeframeBuilder
-    from profiling.bench_engine import LIVE_TFS, tick_stream
+    from profiling.bench_engine import LIVE_TFS, rescan_forming, tick_stream
 
     m = 3_000 if quick else 20_000
     ts, price, qty = tick_stream(m)
@@ -463,16 +463,7 @@ def forming_bar(quick: bool, out: Path) -> Result:
         return [builder.forming(tf)[1:] for tf in LIVE_TFS]
 
     def rescan():
-        last = None
-        for i in range(m):
-            last = []
-            for tf in LIVE_TFS:
-                label = starts[tf][np.searchsorted(starts[tf], ts[i], side="right") - 1]
-                a = np.searchsorted(ts[: i + 1], label)
-                window = price[a : i + 1]
-                last.append((window[0], window.max(), window.min(), window[-1],
-                             qty[a : i + 1].sum()))  # fmt: skip
-        return last
+        return rescan_forming(ts, price, qty, starts)
 
     want = state_machine()
 
