@@ -30,6 +30,7 @@ def _decade_transitions(tz: str, first_year: int) -> tuple[np.ndarray, np.ndarra
     return _transitions(tz, first_year, first_year + DECADE - 1)
 
 
+@lru_cache(maxsize=64)
 def transitions(tz: str, first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
     """(instants in ns where the offset starts, offset in ns from then on), sorted, covering
     at least the years first_year..last_year; the first entry covers everything before."""

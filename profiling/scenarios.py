@@ -2,7 +2,7 @@
 way it replaced, in the same process and run, with a correctness check beside every timing,
 and splits the fast (and slow) action into stages for the latency-budget waterfall.
 
-A scenario is a function `(quick, out_dir) -> Result`; `profiling.suite` runs each one in a
+A scenario is a function `(quick) -> Result`; `profiling.suite` runs each one in a
 fresh process.
 """
 
@@ -82,10 +82,9 @@ def timed_stages(name: str, action: Callable[[StageTimer], object], check, repea
 STORE_DIR = Path(__file__).resolve().parent / "out"  # kept between runs (not committed)
 
 
-def chart_store(quick: bool, out: Path):
-    """The read-only benchmark store (one big 1m series), built on first use and kept with
-    the other benchmarks' stores."""
-    from data.store import BarStore
+def chart_store_path(quick: bool) -> Path:
+    """The benchmark store (one big 1m series), built on first use and kept with the other
+    benchmarks' stores."""
     from profiling.bench_store import build_store
 
     big = 200_000 if quick else 10_000_000
@@ -93,7 +92,13 @@ def chart_store(quick: bool, out: Path):
     path = STORE_DIR / f"bench_store_{big}.duckdb"
     if not path.exists():
         build_store(path, big, 20_000 if quick else 200_000)
-    return BarStore(path, read_only=True)
+    return path
+
+
+def chart_store(quick: bool):
+    from data.store import BarStore
+
+    return BarStore(chart_store_path(quick), read_only=True)
 
 
 # -- open a chart ----------------------------------------------------------------------------
@@ -120,7 +125,7 @@ def _batch_indicators(bars) -> dict[str, dict[str, np.ndarray]]:
     return {key: spec(key).run(bars, sessions) for key in INDICATORS}
 
 
-def open_chart(quick: bool, out: Path) -> Result:
+def open_chart(quick: bool) -> Result:
     """Open a chart with 10k bars and 4 indicators: store to pixels, stage by stage."""
     import pyqtgraph as pg
 
@@ -131,7 +136,7 @@ def open_chart(quick: bool, out: Path) -> Result:
     from widgets.theme import DARK
 
     app()
-    store = chart_store(quick, out)
+    store = chart_store(quick)
     n = 10_000
     want = store.load("BIG", "1m", limit=n)
 
@@ -207,7 +212,7 @@ def open_chart(quick: bool, out: Path) -> Result:
     )
 
 
-def layered(quick: bool, out: Path) -> Result:
+def layered(quick: bool) -> Result:
     """Six months of 1m bars with 5m/1h/4h/1d boxes: first frame; the boxes' alignment against
     a Python loop per base bar."""
     from engine.aggregate import resample
@@ -218,7 +223,7 @@ def layered(quick: bool, out: Path) -> Result:
     from widgets.theme import DARK
 
     app()
-    store = chart_store(quick, out)
+    store = chart_store(quick)
     n = 30_000 if quick else 262_000
     tfs = ("5m", "1h", "4h", "1d")
 
@@ -289,7 +294,7 @@ def layered(quick: bool, out: Path) -> Result:
 # -- chart frames ----------------------------------------------------------------------------
 
 
-def pan_zoom(quick: bool, out: Path) -> Result:
+def pan_zoom(quick: bool) -> Result:
     """Pan and zoom frames at growing history; a naive item (Python per candle) beside."""
     from profiling.bench_chart import (
         full_repaint_ticks,
@@ -301,7 +306,7 @@ def pan_zoom(quick: bool, out: Path) -> Result:
         open_chart as open_bench_chart,
     )
 
-    store = chart_store(quick, out)
+    store = chart_store(quick)
     sizes = [10_000, 100_000] if quick else [10_000, 1_000_000, 10_000_000]
     rows, p50 = [], {}
     for n in sizes:
@@ -339,10 +344,9 @@ def pan_zoom(quick: bool, out: Path) -> Result:
 # -- engine ----------------------------------------------------------------------------------
 
 
-def indicators(quick: bool, out: Path) -> Result:
+def indicators(quick: bool) -> Result:
     """A new bar's indicator values: all 9 recalculated over the history vs the incremental
     forms (O(1) each)."""
-    from engine.bars import Bars
     from engine.indicators.registry import REGISTRY, spec
     from profiling.bench_indicators import bench_incremental, random_bars
 
@@ -371,12 +375,11 @@ def indicators(quick: bool, out: Path) -> Result:
     slow = scaled(slow, 1e3)  # ms -> us, the unit of the incremental update
     rows: list[Stats] = []
     bench_incremental(rows)  # checks the incremental values against the batch itself
-    assert isinstance(bars, Bars)
     return Result("indicators", "Indicators on a new bar: incremental vs full recalculation",
                   rows[0], slow)  # fmt: skip
 
 
-def align(quick: bool, out: Path) -> Result:
+def align(quick: bool) -> Result:
     """Which daily bar holds each of 10k 1m bars: nested scan vs two pointers."""
     from engine.aggregate import resample
     from engine.align import enclosing_index, enclosing_index_reference
@@ -411,7 +414,7 @@ def align(quick: bool, out: Path) -> Result:
     return Result("align", "Layered timestamp alignment", fast, slow, rows=[reference])
 
 
-def rolling_high_low(quick: bool, out: Path) -> Result:
+def rolling_high_low(quick: bool) -> Result:
     """Highest high / lowest low over a 50-bar window: rescanning the window per bar vs the
     monotonic deque."""
     from numpy.lib.stride_tricks import sliding_window_view
@@ -445,7 +448,7 @@ def rolling_high_low(quick: bool, out: Path) -> Result:
     return Result("rolling-high-low", "Rolling highest high / lowest low", fast, slow)
 
 
-def forming_bar(quick: bool, out: Path) -> Result:
+def forming_bar(quick: bool) -> Result:
     """The forming 1m..1d bars on each tick: rescan each bucket vs the O(1) state machine."""
     from engine.aggregate import resample_ticks
     from engine.live import MultiTimeframeBuilder
@@ -477,7 +480,7 @@ def forming_bar(quick: bool, out: Path) -> Result:
     return Result("forming-bar", "Forming large-timeframe bars on a tick", fast, slow)
 
 
-def open_prices(quick: bool, out: Path) -> Result:
+def open_prices(quick: bool) -> Result:
     """The open of each forming 5m/1h/4h/1d bar: a store query per tick vs the cache."""
     from profiling.bench_engine import bench_open_cache
 
@@ -490,7 +493,7 @@ def open_prices(quick: bool, out: Path) -> Result:
 # -- worker and live -------------------------------------------------------------------------
 
 
-def worker(quick: bool, out: Path) -> Result:
+def worker(quick: bool) -> Result:
     """Bar columns to the indicator worker: pickled through a queue vs shared memory; chart
     frames while the worker computes."""
     from engine.worker import IndicatorWorker
@@ -511,7 +514,7 @@ def worker(quick: bool, out: Path) -> Result:
                   fast, slow, rows=more)  # fmt: skip
 
 
-def live(quick: bool, out: Path) -> Result:
+def live(quick: bool) -> Result:
     """The real window (2x2 grid, 4 indicators) fed at 1k, 10k and 100k ticks/s: frame time
     and tick-to-screen latency; the slow way repaints on every tick."""
     from PySide6 import QtCore, QtWidgets
@@ -521,18 +524,19 @@ def live(quick: bool, out: Path) -> Result:
     QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     rows: list[Stats] = []
     facts: dict[str, float] = {}
+    seconds = 2.0 if quick else 10.0
     with tempfile.TemporaryDirectory() as tmp:
         QtCore.QSettings.setPath(QtCore.QSettings.Format.NativeFormat,
                                  QtCore.QSettings.Scope.UserScope, tmp)  # fmt: skip
         db = Path(tmp) / "live.duckdb"
         bench_live.make_store(db, 0.05 if quick else 1.0)
         for rate in (1_000, 10_000, 100_000):
-            part, extra = bench_live.steady(db, 2.0 if quick else 10.0, rate)
+            part, extra = bench_live.steady(db, seconds, rate)
             rows += part
             facts[f"ticks/s at {rate:,}"] = extra["ticks_per_s"]
         per_tick = bench_live.per_tick_baseline(db, 20 if quick else 100)
     frame = next(r for r in rows if r.name == "steady 10k ticks/s: frame")
-    ticks_per_frame = facts["ticks/s at 10,000"] / max(1.0, frame.runs / (2.0 if quick else 10.0))
+    ticks_per_frame = facts["ticks/s at 10,000"] / max(1.0, frame.runs / seconds)
     slow = scaled(per_tick, ticks_per_frame,
                   f"  slow: a repaint per tick x {ticks_per_frame:.0f} ticks a frame")  # fmt: skip
     facts["ticks per frame at 10k/s"] = ticks_per_frame
@@ -546,14 +550,12 @@ def _distinct(rows) -> list[Stats]:
     return list({row.name: row for row in rows}.values())
 
 
-def memory(quick: bool, out: Path) -> Result:
+def memory(quick: bool) -> Result:
     """RSS with a chart open at growing history (each in a fresh process); the slow way
     records every candle into a QPicture (pyqtgraph's candlestick example)."""
     from profiling.bench_chart import bench_memory
 
-    store = chart_store(quick, out)
-    path = store.path
-    store.close()
+    path = chart_store_path(quick)
     sizes = [10_000, 100_000] if quick else [10_000, 1_000_000, 10_000_000]
     probes = bench_memory(path, sizes)
     above = {n: m["rss_mb"] - m["baseline_mb"] for n, m in probes.items()}
@@ -577,7 +579,7 @@ def memory(quick: bool, out: Path) -> Result:
     return Result("memory", "Memory: RSS with a chart open", fast, slow, rows=rows, facts=facts)
 
 
-SCENARIOS: dict[str, Callable[[bool, Path], Result]] = {
+SCENARIOS: dict[str, Callable[[bool], Result]] = {
     "open-chart": open_chart,
     "layered": layered,
     "pan-zoom": pan_zoom,

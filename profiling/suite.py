@@ -87,7 +87,7 @@ def run_child(name: str, quick: bool, out: Path, profile: bool) -> int:
 
     started = time.perf_counter()
     profiler = timing.PROFILER = cProfile.Profile() if profile else None
-    result = SCENARIOS[name](quick, out)
+    result = SCENARIOS[name](quick)
     if profiler is not None:  # the timed runs of `measure` (not the set-up, not warm-ups)
         text = io.StringIO()
         stats = pstats.Stats(profiler, stream=text)
