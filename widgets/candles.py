@@ -3,7 +3,10 @@
 Each series is two items: the history (every block but the last, redrawn only when bars are
 added or corrected) and the forming block (the last one, redrawn on every tick, so a tick
 repaints only its small rectangle). Both draw the visible blocks only, as batched native
-calls: all wicks of a colour in one `drawLines`, all bodies of a colour in one `drawRects`.
+calls: all wicks and bodies of a colour in one `drawRects`, filled without an outline. (Qt's
+raster engine strokes an outlined rectangle or a cosmetic line under the view's scaling
+transform through its path stroker, about 2.5 us each; a plain fill takes 0.4 us. Widths and
+heights are kept to at least a device pixel instead, so every wick and doji shows.)
 """
 
 from __future__ import annotations
@@ -172,21 +175,24 @@ class _SeriesItem(pg.GraphicsObject):
             self.prepareGeometryChange()
             self._bounds = self._compute_bounds()
         first, stop = self.visible_span()
-        key = (level, first, stop)
+        px = (self.pixelWidth(), self.pixelHeight())
+        key = (level, first, stop, px)
         if key != self._key:
             blocks = self._model.pyramid.blocks(level, first, stop)
             if not self.forming and len(blocks[0]):
                 keep = blocks[1] < stop  # whole blocks only: the last is the forming one
                 blocks = tuple(b[keep] for b in blocks)
             self.prepared_blocks = len(blocks[0])
-            self._prepare(*blocks)
+            self._prepare(px, *blocks)
             self._key = key
         self._draw(painter)
 
     def _y_span(self, first: int, stop: int) -> tuple[float, float]:
         raise NotImplementedError
 
-    def _prepare(self, x0, x1, o, h, lo, c, v) -> None:
+    def _prepare(self, px: tuple[float, float], x0, x1, o, h, lo, c, v) -> None:
+        """Fill the primitive arrays; `px` is a device pixel's width and height in data
+        units."""
         raise NotImplementedError
 
     def _draw(self, painter: QtGui.QPainter) -> None:
@@ -196,9 +202,9 @@ class _SeriesItem(pg.GraphicsObject):
         raise NotImplementedError
 
 
-def _rects(array: internals.PrimitiveArray, x, y, w, h) -> None:
-    array.resize(len(x))
-    memory = array.ndarray()
+def _rects(array: internals.PrimitiveArray, x, y, w, h, offset: int = 0) -> None:
+    """Rows offset.. of `array` (already sized) from left, bottom, width and height."""
+    memory = array.ndarray()[offset : offset + len(x)]
     memory[:, 0] = x
     memory[:, 1] = y
     memory[:, 2] = w
@@ -206,17 +212,14 @@ def _rects(array: internals.PrimitiveArray, x, y, w, h) -> None:
 
 
 class CandleItem(_SeriesItem):
-    """Candlesticks: one line array of wicks and one rect array of bodies per colour."""
+    """Candlesticks: one rect array per colour, the wicks (a device pixel wide) then the
+    bodies."""
 
     def __init__(self, model, lod, forming=False, theme: Theme = DARK):
-        self._wicks = {c: internals.PrimitiveArray(QtCore.QLineF, 4) for c in ("up", "down")}
-        self._bodies = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
+        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
         super().__init__(model, lod, forming, theme)
 
     def set_theme(self, theme: Theme) -> None:
-        self._pens = {
-            c: pg.mkPen(getattr(theme, c), width=1, cosmetic=True) for c in ("up", "down")
-        }
         self._brushes = {c: pg.mkBrush(getattr(theme, c)) for c in ("up", "down")}
         self.update()
 
@@ -224,29 +227,27 @@ class CandleItem(_SeriesItem):
         hi, lo = self._model.pyramid.hilo(first, stop)
         return lo, hi
 
-    def _prepare(self, x0, x1, o, h, lo, c, v) -> None:
+    def _prepare(self, px, x0, x1, o, h, lo, c, v) -> None:
+        px_w, px_h = px
         centre = (x0 + x1) / 2.0
-        width = (x1 - x0) + BODY_WIDTH
+        width = np.maximum((x1 - x0) + BODY_WIDTH, px_w)
         up = c >= o
         for colour, mask in (("up", up), ("down", ~up)):
             xs = centre[mask]
-            wicks = self._wicks[colour]
-            wicks.resize(len(xs))
-            lines = wicks.ndarray()
-            lines[:, 0] = xs
-            lines[:, 1] = lo[mask]
-            lines[:, 2] = xs
-            lines[:, 3] = h[mask]
-            top = np.maximum(o[mask], c[mask])
+            array = self._rects[colour]
+            array.resize(2 * len(xs))
+            low = lo[mask]
+            _rects(array, xs - px_w / 2, low, px_w, np.maximum(h[mask] - low, px_h))
             bottom = np.minimum(o[mask], c[mask])
-            _rects(self._bodies[colour], xs - width[mask] / 2, bottom, width[mask], top - bottom)
+            height = np.maximum(np.maximum(o[mask], c[mask]) - bottom, px_h)
+            w = width[mask]
+            _rects(array, xs - w / 2, bottom, w, height, offset=len(xs))
 
     def _draw(self, painter: QtGui.QPainter) -> None:
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
         for colour in ("up", "down"):
-            painter.setPen(self._pens[colour])
-            painter.drawLines(*self._wicks[colour].drawargs())
             painter.setBrush(self._brushes[colour])
-            painter.drawRects(*self._bodies[colour].drawargs())
+            painter.drawRects(*self._rects[colour].drawargs())
 
 
 class VolumeItem(_SeriesItem):
@@ -282,11 +283,12 @@ class VolumeItem(_SeriesItem):
             hi *= VOLUME_HEADROOM  # a growing forming bar rescales the pane now and then
         return lo, hi
 
-    def _prepare(self, x0, x1, o, h, lo, c, v) -> None:
-        width = (x1 - x0) + BODY_WIDTH
+    def _prepare(self, px, x0, x1, o, h, lo, c, v) -> None:
+        width = np.maximum((x1 - x0) + BODY_WIDTH, px[0])
         left = (x0 + x1) / 2.0 - width / 2
         up = c >= o
         for colour, mask in (("up", up), ("down", ~up)):
+            self._rects[colour].resize(int(np.count_nonzero(mask)))
             _rects(self._rects[colour], left[mask], 0.0, width[mask], v[mask])
 
     def _draw(self, painter: QtGui.QPainter) -> None:
