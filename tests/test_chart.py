@@ -3,7 +3,7 @@ check what the view prepared and what it painted."""
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.aggregate import resample
 from engine.align import enclosing_index
@@ -125,6 +125,25 @@ def test_a_tick_invalidates_only_the_forming_candle(make_chart, qtbot, monkeypat
     settle(qtbot, chart)
     assert chart.price.getViewBox().viewRange()[1][1] >= y1 + 5.0
     assert calls["history"] == 0
+
+
+def test_a_growing_bar_rescales_its_pane_once_not_on_every_tick(make_chart, qtbot):
+    bars = make_bars(500)
+    chart = make_chart(bars)
+    settle(qtbot, chart)
+    volume_view = chart.volume_plot.getViewBox()
+    changes = []
+    volume_view.sigYRangeChanged.connect(lambda *_: changes.append(1))
+    last = len(bars) - 1
+    top = volume_view.viewRange()[1][1]
+    row = [bars.ts_ns[last], bars.open[last], bars.high[last], bars.low[last], bars.close[last],
+           top * 1.01]  # fmt: skip
+    for _ in range(5):  # out of view once, then within the new range's headroom
+        chart.model.update_last(tuple(row))
+        QtWidgets.QApplication.processEvents()  # one paint per tick, as in a live frame
+        row[5] *= 1.01
+    assert len(changes) == 1
+    assert volume_view.viewRange()[1][1] >= row[5]
 
 
 def test_a_new_bar_is_followed(make_chart, qtbot):

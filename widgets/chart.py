@@ -51,6 +51,14 @@ class ChartViewBox(pg.ViewBox):
         self.reset_requested.emit()
         event.accept()
 
+    def itemBoundsChanged(self, item) -> None:
+        """Ignore our own child group, whose transform is this view's range. pyqtgraph 0.14
+        means to exempt it, but sets a misspelt flag, so every range change scheduled
+        another auto-range: a live bar growing out of view rescaled the pane on each tick
+        from then on, instead of once."""
+        if item is not self.childGroup:
+            super().itemBoundsChanged(item)
+
 
 class ChartWidget(pg.GraphicsLayoutWidget):
     """Linked panes over one SeriesModel.
