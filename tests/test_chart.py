@@ -2,6 +2,7 @@
 check what the view prepared and what it painted."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -10,10 +11,12 @@ from engine.align import enclosing_index
 from engine.bars import Bars
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
 from widgets.axes import PriceAxisItem, compact, nice_step, step_decimals
+from widgets.candles import BODY_WIDTH, CandleItem
 from widgets.chart import MIN_VISIBLE_BARS, ChartWidget
 from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, LIGHT
+from widgets.time_axis import TimeAxisItem
 
 
 def alternating_bars(n: int) -> Bars:
@@ -117,7 +120,8 @@ def test_a_tick_invalidates_only_the_forming_candle(make_chart, qtbot, monkeypat
     assert calls == {"history": 0, "forming": 1}
     rect = chart.candles.forming.boundingRect()
     assert rect == before  # no geometry change: Qt repaints just this rectangle
-    assert rect.left() == last - 0.5 and rect.width() == 1.0  # one candle wide
+    assert rect.left() == pytest.approx(last - BODY_WIDTH / 2)  # one body wide
+    assert rect.width() == pytest.approx(BODY_WIDTH)
     assert rect.top() <= bars.low[last] and rect.bottom() >= bars.high[last] + 0.01
     # A tick far above the visible prices refits the y range.
     (_, _), (_, y1) = chart.price.getViewBox().viewRange()
@@ -125,6 +129,26 @@ def test_a_tick_invalidates_only_the_forming_candle(make_chart, qtbot, monkeypat
     settle(qtbot, chart)
     assert chart.price.getViewBox().viewRange()[1][1] >= y1 + 5.0
     assert calls["history"] == 0
+
+
+def test_a_tick_repaints_neither_axis(make_chart, qtbot, monkeypatch):
+    painted = []
+    for cls in (PriceAxisItem, TimeAxisItem, CandleItem):
+        original = cls.paint
+        monkeypatch.setattr(cls, "paint", lambda self, *a, o=original: (painted.append(self),
+                                                                        o(self, *a)))  # fmt: skip
+    bars = make_bars(500)
+    chart = make_chart(bars)
+    settle(qtbot, chart)
+    last = len(bars) - 1
+    for step in (1, 2):  # the first tick also fits the forming bar's bounds to the view
+        painted.clear()
+        price = (bars.low[last] + bars.high[last]) / 2 + 0.001 * step
+        chart.model.update_last((bars.ts_ns[last], bars.open[last], bars.high[last],
+                                 bars.low[last], price, bars.volume[last]))  # fmt: skip
+        QtWidgets.QApplication.processEvents()
+    assert chart.candles.forming in painted
+    assert not [item for item in painted if isinstance(item, pg.AxisItem)]
 
 
 def test_a_growing_bar_rescales_its_pane_once_not_on_every_tick(make_chart, qtbot):

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 MIN_PRICE_LABEL_PX = 40
+OUTWARD_TICK_PX = 4
 NICE_MANTISSAS = (1.0, 2.0, 2.5, 5.0, 10.0)
 TEXT_HEIGHT_FRACTION = 0.8  # a font's line height has room above and below the glyphs
 _ALIGN = QtCore.Qt.AlignmentFlag
@@ -29,6 +30,9 @@ class LeanAxisItem(pg.AxisItem):
             raise ValueError(f"orientation must be 'right' or 'bottom', not {orientation!r}")
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)  # labels show the values themselves
+        # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
+        # every repaint there (a tick's last-price line) repainted the axis as well.
+        self.setStyle(tickLength=OUTWARD_TICK_PX)
 
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
         """Where `values` fall along the axis, in the item's coordinates."""

@@ -26,6 +26,7 @@ from widgets.theme import DARK, Theme
 BODY_WIDTH = 0.7
 MARGIN_BARS = 2
 VOLUME_HEADROOM = 1.15
+FORMING_VOLUME_HEADROOM = 1.5
 MAX_EXACT_BLOCKS = 4096
 
 
@@ -44,6 +45,8 @@ class _SeriesItem(pg.GraphicsObject):
     """Draws the blocks of a SeriesModel at the shared level: the history part or the
     forming part. Subclasses fill and draw their primitive arrays."""
 
+    GROWS_DOWN = True  # whether a tick can move the forming bar's low (not a volume's zero)
+
     def __init__(self, model: SeriesModel, lod: LodState, forming: bool, theme: Theme):
         super().__init__()
         self._model: SeriesModel | None = None
@@ -53,6 +56,7 @@ class _SeriesItem(pg.GraphicsObject):
         self._bounds = QtCore.QRectF()
         self._bounds_span = (0, 0)
         self.prepared_blocks = 0
+        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
         self.set_theme(theme)
         self.set_model(model)
 
@@ -136,8 +140,13 @@ class _SeriesItem(pg.GraphicsObject):
             room = max(hi - lo, abs(hi) * 1e-4, 1e-9)
             vb = self.getViewBox()
             y0, y1 = vb.viewRange()[1] if vb is not None else (lo - room, hi + room)
-            lo, hi = min(lo, max(lo - room, y0)), max(hi, min(hi + room, y1))
-        return QtCore.QRectF(first - 0.5, lo, stop - first, max(hi - lo, 1e-12))
+            if self.GROWS_DOWN:
+                lo = min(lo, max(lo - room, y0))
+            hi = max(hi, min(hi + room, y1))
+        # The bodies' extent, not the bars' cells: the forming item's repaints then stay off
+        # its neighbour, the history, whenever a bar is a few pixels wide or more.
+        left = first - BODY_WIDTH / 2
+        return QtCore.QRectF(left, lo, stop - 1 + BODY_WIDTH / 2 - left, max(hi - lo, 1e-12))
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._bounds)
@@ -170,12 +179,13 @@ class _SeriesItem(pg.GraphicsObject):
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         if len(self._model) == 0:
             return
-        level = self._lod.level_for(max(self.pixelWidth(), 1e-12))
+        transform = painter.transform()  # item to device: a scale and a translation
+        px = (1.0 / max(abs(transform.m11()), 1e-300), 1.0 / max(abs(transform.m22()), 1e-300))
+        level = self._lod.level_for(px[0])
         if self._span() != self._bounds_span:  # a new level moved the forming block's edge
             self.prepareGeometryChange()
             self._bounds = self._compute_bounds()
         first, stop = self.visible_span()
-        px = (self.pixelWidth(), self.pixelHeight())
         key = (level, first, stop, px)
         if key != self._key:
             blocks = self._model.pyramid.blocks(level, first, stop)
@@ -185,39 +195,37 @@ class _SeriesItem(pg.GraphicsObject):
             self.prepared_blocks = len(blocks[0])
             self._prepare(px, *blocks)
             self._key = key
-        self._draw(painter)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        for colour in ("up", "down"):
+            painter.setBrush(self._brushes[colour])
+            painter.drawRects(*self._rects[colour].drawargs())
+
+    def _prepare(self, px: tuple[float, float], x0, x1, o, h, lo, c, v) -> None:
+        """Fill each colour's rect array: every kind of rect (wicks, then bodies) of the up
+        blocks, then of the down ones."""
+        rows = self._rows(px, x0, x1, o, h, lo, c, v)
+        up = c >= o
+        for colour, mask in (("up", up), ("down", ~up)):
+            chosen = rows[:, mask].reshape(-1, 4)
+            array = self._rects[colour]
+            array.resize(len(chosen))
+            array.ndarray()[:] = chosen
 
     def _y_span(self, first: int, stop: int) -> tuple[float, float]:
         raise NotImplementedError
 
-    def _prepare(self, px: tuple[float, float], x0, x1, o, h, lo, c, v) -> None:
-        """Fill the primitive arrays; `px` is a device pixel's width and height in data
-        units."""
-        raise NotImplementedError
-
-    def _draw(self, painter: QtGui.QPainter) -> None:
+    def _rows(self, px: tuple[float, float], x0, x1, o, h, lo, c, v) -> np.ndarray:
+        """The rects of each block as (kinds, blocks, 4) rows of left, bottom, width, height
+        in data units; `px` is a device pixel's width and height in data units."""
         raise NotImplementedError
 
     def set_theme(self, theme: Theme) -> None:
         raise NotImplementedError
 
 
-def _rects(array: internals.PrimitiveArray, x, y, w, h, offset: int = 0) -> None:
-    """Rows offset.. of `array` (already sized) from left, bottom, width and height."""
-    memory = array.ndarray()[offset : offset + len(x)]
-    memory[:, 0] = x
-    memory[:, 1] = y
-    memory[:, 2] = w
-    memory[:, 3] = h
-
-
 class CandleItem(_SeriesItem):
     """Candlesticks: one rect array per colour, the wicks (a device pixel wide) then the
     bodies."""
-
-    def __init__(self, model, lod, forming=False, theme: Theme = DARK):
-        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
-        super().__init__(model, lod, forming, theme)
 
     def set_theme(self, theme: Theme) -> None:
         self._brushes = {c: pg.mkBrush(getattr(theme, c)) for c in ("up", "down")}
@@ -227,35 +235,27 @@ class CandleItem(_SeriesItem):
         hi, lo = self._model.pyramid.hilo(first, stop)
         return lo, hi
 
-    def _prepare(self, px, x0, x1, o, h, lo, c, v) -> None:
+    def _rows(self, px, x0, x1, o, h, lo, c, v) -> np.ndarray:
         px_w, px_h = px
         centre = (x0 + x1) / 2.0
         width = np.maximum((x1 - x0) + BODY_WIDTH, px_w)
-        up = c >= o
-        for colour, mask in (("up", up), ("down", ~up)):
-            xs = centre[mask]
-            array = self._rects[colour]
-            array.resize(2 * len(xs))
-            low = lo[mask]
-            _rects(array, xs - px_w / 2, low, px_w, np.maximum(h[mask] - low, px_h))
-            bottom = np.minimum(o[mask], c[mask])
-            height = np.maximum(np.maximum(o[mask], c[mask]) - bottom, px_h)
-            w = width[mask]
-            _rects(array, xs - w / 2, bottom, w, height, offset=len(xs))
-
-    def _draw(self, painter: QtGui.QPainter) -> None:
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        for colour in ("up", "down"):
-            painter.setBrush(self._brushes[colour])
-            painter.drawRects(*self._rects[colour].drawargs())
+        bottom = np.minimum(o, c)
+        rows = np.empty((2, len(o), 4))
+        rows[0, :, 0] = centre - px_w / 2  # wicks
+        rows[0, :, 1] = lo
+        rows[0, :, 2] = px_w
+        rows[0, :, 3] = np.maximum(h - lo, px_h)
+        rows[1, :, 0] = centre - width / 2  # bodies
+        rows[1, :, 1] = bottom
+        rows[1, :, 2] = width
+        rows[1, :, 3] = np.maximum(np.maximum(o, c) - bottom, px_h)
+        return rows
 
 
 class VolumeItem(_SeriesItem):
     """Volume bars from zero (summed per block), coloured by the candle's direction."""
 
-    def __init__(self, model, lod, forming=False, theme: Theme = DARK):
-        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
-        super().__init__(model, lod, forming, theme)
+    GROWS_DOWN = False
 
     def set_theme(self, theme: Theme) -> None:
         # Opaque, pre-blended with the background: zoomed out, the bars fill most of the
@@ -280,22 +280,19 @@ class VolumeItem(_SeriesItem):
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         lo, hi = super().dataBounds(ax, frac, orthoRange)
         if ax == 1 and hi is not None:
-            hi *= VOLUME_HEADROOM  # a growing forming bar rescales the pane now and then
+            # Room above the bars; more above a forming bar, which grows all through its
+            # period: when it is the tallest, the pane rescales every 50% of growth, not 15%.
+            hi *= FORMING_VOLUME_HEADROOM if self.forming else VOLUME_HEADROOM
         return lo, hi
 
-    def _prepare(self, px, x0, x1, o, h, lo, c, v) -> None:
+    def _rows(self, px, x0, x1, o, h, lo, c, v) -> np.ndarray:
         width = np.maximum((x1 - x0) + BODY_WIDTH, px[0])
-        left = (x0 + x1) / 2.0 - width / 2
-        up = c >= o
-        for colour, mask in (("up", up), ("down", ~up)):
-            self._rects[colour].resize(int(np.count_nonzero(mask)))
-            _rects(self._rects[colour], left[mask], 0.0, width[mask], v[mask])
-
-    def _draw(self, painter: QtGui.QPainter) -> None:
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        for colour in ("up", "down"):
-            painter.setBrush(self._brushes[colour])
-            painter.drawRects(*self._rects[colour].drawargs())
+        rows = np.empty((1, len(o), 4))
+        rows[0, :, 0] = (x0 + x1) / 2.0 - width / 2
+        rows[0, :, 1] = 0.0
+        rows[0, :, 2] = width
+        rows[0, :, 3] = v
+        return rows
 
 
 class SeriesPair:

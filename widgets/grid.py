@@ -1,9 +1,10 @@
-"""Grid lines at the axes' ticks: one drawLines call with a thin opaque pen, under the
+"""Grid lines at the axes' ticks: one drawRects call of pixel-thin opaque fills, under the
 candles. (pyqtgraph's axis grid, drawn by each axis over the whole view, cost most of a frame
 at 1600x900.)"""
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
@@ -36,7 +37,7 @@ class GridItem(pg.GraphicsObject):
         super().__init__()
         self._x_axis = x_axis
         self._y_axis = y_axis
-        self._lines = internals.PrimitiveArray(QtCore.QLineF, 4)
+        self._lines = internals.PrimitiveArray(QtCore.QRectF, 4)
         self._key = None
         self.setZValue(-90)
         self.set_theme(theme)
@@ -48,8 +49,7 @@ class GridItem(pg.GraphicsObject):
         self.update()
 
     def set_theme(self, theme: Theme) -> None:
-        self._pen = pg.mkPen(blend(theme.background, theme.foreground, theme.grid_alpha), width=1)
-        self._pen.setCosmetic(True)
+        self._brush = pg.mkBrush(blend(theme.background, theme.foreground, theme.grid_alpha))
         self.update()
 
     def boundingRect(self) -> QtCore.QRectF:
@@ -70,23 +70,29 @@ class GridItem(pg.GraphicsObject):
             return
         (x0, x1), (y0, y1) = vb.viewRange()
         rect = vb.boundingRect()
+        if rect.isEmpty():
+            return
         key = (x0, x1, y0, y1, rect.width(), rect.height())
         if key != self._key:  # a tick repaints parts of the view: reuse the lines
             self._key = key
             self._fill(x0, x1, y0, y1, rect)
-        painter.setPen(self._pen)
-        painter.drawLines(*self._lines.drawargs())
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(self._brush)
+        painter.drawRects(*self._lines.drawargs())
 
     def _fill(self, x0, x1, y0, y1, rect) -> None:
+        """Lines a device pixel thick, as filled rects (a fill costs a sixth of a cosmetic
+        line under the view's scaling)."""
         xs = self._ticks(self._x_axis, x0, x1, rect.width())
         ys = self._ticks(self._y_axis, y0, y1, rect.height())
+        px_w, px_h = (x1 - x0) / rect.width(), (y1 - y0) / rect.height()
         self._lines.resize(len(xs) + len(ys))
         rows = self._lines.ndarray()
-        rows[: len(xs), 0] = xs
+        rows[: len(xs), 0] = np.asarray(xs) - px_w / 2
         rows[: len(xs), 1] = y0
-        rows[: len(xs), 2] = xs
-        rows[: len(xs), 3] = y1
+        rows[: len(xs), 2] = px_w
+        rows[: len(xs), 3] = y1 - y0
         rows[len(xs) :, 0] = x0
-        rows[len(xs) :, 1] = ys
-        rows[len(xs) :, 2] = x1
-        rows[len(xs) :, 3] = ys
+        rows[len(xs) :, 1] = np.asarray(ys) - px_h / 2
+        rows[len(xs) :, 2] = x1 - x0
+        rows[len(xs) :, 3] = px_h
