@@ -12,6 +12,7 @@ owner's pid (`ct_<pid>_<id>`), so `remove_orphans` can delete what a crashed pro
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import secrets
 from multiprocessing import resource_tracker, shared_memory
@@ -22,6 +23,7 @@ import numpy as np
 from engine.bars import COLUMNS, DTYPES, Bars
 
 PREFIX = "ct_"
+SHM_DIR = "/dev/shm"
 _HEADER_WORDS = 8
 _MAGIC = 0x43544253  # "CTBS"
 # header words
@@ -125,6 +127,32 @@ def attach(name: str) -> shared_memory.SharedMemory:
         resource_tracker.register = original
 
 
+@contextlib.contextmanager
+def writable(name: str):
+    """A buffer over all of another process's segment, for a writer that fills it: mapped
+    with every page present up front (Linux's MAP_POPULATE, one call). Written page by page,
+    a fresh mapping takes a fault per 4 KB: 3.7 ms per 8 MB here, against 1 ms. Elsewhere an
+    ordinary attachment. Release every view of the buffer before the block ends."""
+    path = Path(SHM_DIR) / name
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if not (populate and path.exists()):
+        segment = attach(name)
+        try:
+            yield segment.buf
+        finally:
+            segment.close()
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        mapping = mmap.mmap(fd, os.fstat(fd).st_size, flags=mmap.MAP_SHARED | populate)
+    finally:
+        os.close(fd)
+    try:
+        yield mapping
+    finally:
+        mapping.close()
+
+
 class BarReader:
     """A reader's view of a BarSegment: zero-copy columns and a consistency check."""
 
@@ -158,7 +186,7 @@ class BarReader:
         self._shm.close()
 
 
-def remove_orphans(directory: str = "/dev/shm") -> list[str]:
+def remove_orphans(directory: str = SHM_DIR) -> list[str]:
     """Unlink segments whose owner process no longer exists; returns their names."""
     removed = []
     root = Path(directory)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.shm import BarReader, attach, remove_orphans
+from engine.shm import BarReader, remove_orphans, writable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,18 +67,15 @@ def _compute(request: IndicatorRequest, readers: dict[str, BarReader]) -> Indica
     outputs = indicator.run(bars, sessions, **dict(request.params))
     if not reader.still_valid(seq):
         return IndicatorReply(request.request_id, request.series_key, request.version, "stale")
-    shm = attach(request.result_segment)
-    try:
+    with writable(request.result_segment) as buffer:
         n = len(bars)
-        capacity = shm.size // 8 // len(indicator.outputs)
+        capacity = len(buffer) // 8 // len(indicator.outputs)
         if n > capacity:
             raise ValueError(f"result segment holds {capacity} rows, {n} needed")
-        block = np.ndarray((len(indicator.outputs), capacity), dtype=np.float64, buffer=shm.buf)
+        block = np.ndarray((len(indicator.outputs), capacity), dtype=np.float64, buffer=buffer)
         for k, name in enumerate(indicator.outputs):
             block[k, :n] = outputs[name]
         del block
-    finally:
-        shm.close()
     return IndicatorReply(request.request_id, request.series_key, request.version, "ok",
                           result_segment=request.result_segment, length=n,
                           compute_s=time.perf_counter() - started)  # fmt: skip

@@ -87,7 +87,8 @@ def test_trend_state_matches_plain_loop(seed):
     signals = batch.trend_signals(h, lo, c, 20)
     for confirm, expire in ((5, 30), (0, 1), (50, 200)):
         want = ref.trend_machine(*(list(s) for s in signals), confirm, expire)
-        same(ind.trend_state(h, lo, c, 20, confirm, expire), want)
+        same(ind.trend_state(h, lo, c, 20, confirm, expire), want)  # the fused pass
+        same(batch.trend_state_from_signals(*signals, confirm, expire), want)
     states = set(ind.trend_state(h, lo, c).tolist())
     assert states <= {1.0, -1.0, 0.5, -0.5, 0.0} and {1.0, -1.0} <= states
 

@@ -144,8 +144,23 @@ def trend_signals(high, low, close, period_: int = 20):
 
 
 def trend_state(high, low, close, period_: int = 20, confirm: int = 5, expire: int = 30):
-    """Per-bar trend state: +1 up, -1 down, 0.5 / -0.5 up / down trend over, 0 none."""
-    up, down, up_over, down_over = trend_signals(high, low, close, period_)
+    """Per-bar trend state: +1 up, -1 down, 0.5 / -0.5 up / down trend over, 0 none; driven
+    by `trend_signals` and the bars since each (one compiled pass)."""
+    h, lo, c = series(high, "high"), series(low, "low"), series(close, "close")
+    _same_length(high=h, low=lo, close=c)
+    n = period(period_)
+    confirm, expire = period(confirm, "confirm", 0), period(expire, "expire")
+    out = np.empty_like(c)
+    k._trend_1d_nb(h, lo, c, n, confirm, expire, np.empty_like(h), np.empty_like(lo), out)
+    return out
+
+
+def trend_state_from_signals(up, down, up_over, down_over, confirm: int = 5,
+                             expire: int = 30) -> np.ndarray:  # fmt: skip
+    """The trend state machine over given signals (as `trend_signals` returns)."""
+    up, down, up_over, down_over = (np.ascontiguousarray(s, dtype=np.bool_)
+                                    for s in (up, down, up_over, down_over))  # fmt: skip
+    _same_length(up=up, down=down, up_over=up_over, down_over=down_over)
     confirm, expire = period(confirm, "confirm", 0), period(expire, "expire")
     out = np.empty(len(up))
     k._trend_state_1d_nb(up, down, up_over, down_over, bars_since(up), bars_since(down),

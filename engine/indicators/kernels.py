@@ -204,25 +204,63 @@ def _bars_since_1d_nb(signal, out):
             last = i
 
 
-@numba.njit(cache=True, nogil=True)
-def _trend_state_1d_nb(up, down, up_over, down_over, since_up, since_down, since_over,
-                       confirm, expire, out):  # fmt: skip
-    """The trend state machine: +1 up, -1 down, +0.5 / -0.5 up/down trend over, 0 none.
+@numba.njit(cache=True, nogil=True, inline="always")
+def _trend_step(state, up, down, up_over, down_over, since_up, since_down, since_over,
+                confirm, expire):  # fmt: skip
+    """One bar of the trend state machine: +1 up, -1 down, +0.5 / -0.5 up/down trend over,
+    0 none.
 
     An up signal starts an up trend unless a down signal came within `confirm` bars (and
     the other way round); an up trend ends (+0.5) at an up-over signal, a down trend
     (-0.5) at a down-over; a trend that is over fades to 0 once `expire` bars have passed
     since its over signal. Otherwise the state carries over from the previous bar."""
+    if up and not (0 <= since_down <= confirm):
+        return 1.0
+    if down and not (0 <= since_up <= confirm):
+        return -1.0
+    if state == 1.0 and up_over:
+        return 0.5
+    if state == -1.0 and down_over:
+        return -0.5
+    if (state == 0.5 or state == -0.5) and since_over >= expire:
+        return 0.0
+    return state
+
+
+@numba.njit(cache=True, nogil=True)
+def _trend_state_1d_nb(up, down, up_over, down_over, since_up, since_down, since_over,
+                       confirm, expire, out):  # fmt: skip
+    """The trend state machine over given signals and bars-since counts."""
     state = 0.0
     for i in range(up.shape[0]):
-        if up[i] and not (0 <= since_down[i] <= confirm):
-            state = 1.0
-        elif down[i] and not (0 <= since_up[i] <= confirm):
-            state = -1.0
-        elif state == 1.0 and up_over[i]:
-            state = 0.5
-        elif state == -1.0 and down_over[i]:
-            state = -0.5
-        elif (state == 0.5 or state == -0.5) and since_over[i] >= expire:
-            state = 0.0
+        state = _trend_step(state, up[i], down[i], up_over[i], down_over[i], since_up[i],
+                            since_down[i], since_over[i], confirm, expire)  # fmt: skip
         out[i] = state
+
+
+@numba.njit(cache=True, nogil=True)
+def _trend_1d_nb(high, low, close, n, confirm, expire, highest, lowest, out):
+    """The trend state from prices in one pass: the signals of a Donchian channel of the
+    previous n bars (breakouts up / down; the close back across its middle) and the bars
+    since each, without the intermediate arrays. `highest` and `lowest` are scratch."""
+    _rolling_high_low_1d_nb(high, low, n, highest, lowest)
+    state = 0.0
+    last_up = last_down = last_over = -1
+    for i in range(close.shape[0]):
+        top = highest[i - 1] if i > 0 else NAN
+        bottom = lowest[i - 1] if i > 0 else NAN
+        mid = (top + bottom) / 2.0
+        c = close[i]
+        up, down = c > top, c < bottom  # False against NaN
+        up_over, down_over = c < mid, c > mid
+        state = _trend_step(state, up, down, up_over, down_over,
+                            i - last_up if last_up >= 0 else -1,
+                            i - last_down if last_down >= 0 else -1,
+                            i - last_over if last_over >= 0 else -1, confirm, expire)  # fmt: skip
+        out[i] = state
+        if up:
+            last_up = i
+        if down:
+            last_down = i
+        if up_over or down_over:
+            last_over = i
