@@ -56,8 +56,6 @@ class SimulatedMarket:
     ) -> None:
         if not (price > 0 and math.isfinite(price)):
             raise ValueError(f"start price {price!r} must be a positive number")
-        if not 1 <= rate <= 100_000:
-            raise ValueError(f"rate {rate!r} must be between 1 and 100000 ticks a second")
         if not 0 <= excitation < 1:
             raise ValueError(f"excitation {excitation!r} must lie in [0, 1)")
         self.calendar = calendar
@@ -66,16 +64,20 @@ class SimulatedMarket:
         self.rng = np.random.default_rng(seed)
         self.excitation = excitation
         self.decay_s = decay_s
+        self.rate = self.intensity = rate  # the long-run mean: the rate holds from the start
         self.set_rate(rate)
-        self.intensity = self.base_rate
         self.log_vol = 0.0
 
     def now_ns(self, wall_ns: int) -> int:
         return wall_ns
 
     def set_rate(self, rate: float) -> None:
-        """The average ticks a second (the base rate is scaled so that the bursts' extra
-        ticks bring the mean to `rate`)."""
+        """The average ticks a second, from now on (the base rate is scaled so that the
+        bursts' extra ticks bring the mean to `rate`, and the current intensity with it: left
+        to climb from the base rate, the first several seconds ran at about half the rate)."""
+        if not 1 <= rate <= 100_000:
+            raise ValueError(f"rate {rate!r} must be between 1 and 100000 ticks a second")
+        self.intensity *= rate / self.rate
         self.rate = rate
         self.base_rate = rate * (1 - self.excitation)
 

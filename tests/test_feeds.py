@@ -27,8 +27,19 @@ def test_rate_is_kept_on_average_and_arrivals_come_in_bursts():
     sim = market(rate=500.0, seed=3)
     ts, _, _ = sim.generate(MONDAY, MONDAY + 600 * NS_PER_S)
     assert 0.7 * 500 * 600 < len(ts) < 1.3 * 500 * 600
-    per_second = np.bincount((ts - MONDAY) // NS_PER_S)
-    assert per_second.var() > 2 * per_second.mean()  # far more spread than Poisson
+    # Counts over 10 s (the excitation's time scale) spread far more than Poisson counts
+    per_10s = np.bincount((ts - MONDAY) // (10 * NS_PER_S))
+    assert per_10s.var() > 2 * per_10s.mean()
+
+
+def test_the_rate_holds_from_the_start_and_after_a_change():
+    sim = market(rate=2000.0, seed=5)
+    ts, _, _ = sim.generate(MONDAY, MONDAY + 10 * NS_PER_S)
+    assert 0.8 * 2000 * 10 < len(ts) < 1.2 * 2000 * 10
+    sim.set_rate(20_000)
+    later = MONDAY + 10 * NS_PER_S
+    ts, _, _ = sim.generate(later, later + 10 * NS_PER_S)
+    assert 0.8 * 20_000 * 10 < len(ts) < 1.2 * 20_000 * 10
 
 
 def test_nothing_trades_outside_sessions():
