@@ -84,12 +84,13 @@ class SimulatedMarket:
     def generate(self, t0_ns: int, t1_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ticks in [t0, t1), in time order."""
         stamps = []
-        keep = math.exp(-STEP_NS / NS_PER_S / self.decay_s)
         for start in range(t0_ns, t1_ns, STEP_NS):
             stop = min(start + STEP_NS, t1_ns)
             dt = (stop - start) / NS_PER_S
             k = self.rng.poisson(self.intensity * dt)
-            # each tick excites future arrivals; the excitation fades with decay_s
+            # each tick excites future arrivals; the excitation fades with decay_s over the
+            # step's own length (a feed thread asks for steps shorter than STEP_NS)
+            keep = math.exp(-dt / self.decay_s)
             jump = self.excitation * k / self.decay_s
             self.intensity = self.base_rate + (self.intensity - self.base_rate) * keep + jump
             if k:

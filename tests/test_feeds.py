@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -40,6 +42,13 @@ def test_the_rate_holds_from_the_start_and_after_a_change():
     later = MONDAY + 10 * NS_PER_S
     ts, _, _ = sim.generate(later, later + 10 * NS_PER_S)
     assert 0.8 * 20_000 * 10 < len(ts) < 1.2 * 20_000 * 10
+
+
+def test_the_rate_holds_when_asked_in_short_slices():
+    sim = market(rate=5000.0, seed=2)  # as the feed thread asks: every few milliseconds
+    edges = MONDAY + np.arange(0, 20 * NS_PER_S + 1, 3_000_000)
+    count = sum(len(sim.generate(int(a), int(b))[0]) for a, b in itertools.pairwise(edges))
+    assert 0.8 * 5000 * 20 < count < 1.2 * 5000 * 20
 
 
 def test_nothing_trades_outside_sessions():
