@@ -68,14 +68,20 @@ def has_colour(image: QtGui.QImage, colour: str) -> bool:
     return False
 
 
-def open_chart(store: BarStore, n: int) -> tuple[ChartWidget, QtGui.QImage, dict]:
-    stages = {}
+def load_model(store: BarStore, n: int, stages: dict) -> SeriesModel:
+    """The latest `n` bars from the store as a chart's model, timing both stages."""
     t = time.perf_counter()
     buffer = store.load_series("BIG", "1m", limit=n)
     stages["load"] = time.perf_counter() - t
     t = time.perf_counter()
     model = SeriesModel("BIG", "1m", "UTC", buffer)
     stages["model + LOD pyramid"] = time.perf_counter() - t
+    return model
+
+
+def open_chart(store: BarStore, n: int) -> tuple[ChartWidget, QtGui.QImage, dict]:
+    stages = {}
+    model = load_model(store, n, stages)
     t = time.perf_counter()
     chart = ChartWidget(model, DARK)
     chart.resize(WIDTH, HEIGHT)
@@ -91,12 +97,7 @@ def open_chart(store: BarStore, n: int) -> tuple[ChartWidget, QtGui.QImage, dict
 def show_in_chart(chart: ChartWidget, store: BarStore, n: int) -> tuple[QtGui.QImage, dict]:
     """An open chart switches to a series: store to pixels."""
     stages = {}
-    t = time.perf_counter()
-    buffer = store.load_series("BIG", "1m", limit=n)
-    stages["load"] = time.perf_counter() - t
-    t = time.perf_counter()
-    model = SeriesModel("BIG", "1m", "UTC", buffer)
-    stages["model + LOD pyramid"] = time.perf_counter() - t
+    model = load_model(store, n, stages)
     t = time.perf_counter()
     chart.set_model(model)
     stages["set model"] = time.perf_counter() - t

@@ -379,3 +379,13 @@ def test_each_chart_names_its_series(make_chart):
     assert chart.price.titleLabel.text == "X  1m"
     chart.set_model(SeriesModel("Y", "1h", "UTC", make_bars(50)))
     assert chart.price.titleLabel.text == "Y  1h"
+
+
+def test_last_price_line_takes_the_colour_of_the_bar_direction(make_chart):
+    chart = make_chart(alternating_bars(40))  # the last bar is down: open 105, close 95
+    assert chart.last_price._pen.color().name() == DARK.down
+    ts = chart.model.column("ts_ns")[-1] + NS_PER_MIN
+    row = (np.array([ts]), *(np.array([v]) for v in (90.0, 96.0, 89.0, 95.0, 1.0)))
+    chart.model.append(Bars.from_arrays(*row))
+    assert chart.last_price.value() == 95.0  # the same close, now on an up bar
+    assert chart.last_price._pen.color().name() == DARK.up

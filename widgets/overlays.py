@@ -53,8 +53,12 @@ class LastPriceLine(pg.GraphicsObject):
         self._on_bars_changed()
 
     def set_theme(self, theme: Theme) -> None:
-        self._theme = theme
-        self._price = math.nan  # restyle on the next update
+        """The line's and the label's pens for an up and a down bar, made once."""
+        self._pens = {}
+        for up, colour in ((True, theme.up), (False, theme.down)):
+            line = pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
+            self._pens[up] = (line, QtGui.QPen(QtGui.QColor(colour)))
+        self._up = None  # restyle on the next update
         self._on_bars_changed()
 
     def value(self) -> float:
@@ -66,15 +70,14 @@ class LastPriceLine(pg.GraphicsObject):
         if n == 0:
             return
         close = float(self._model.column("close")[-1])
-        if close == self._price:
+        up = bool(close >= self._model.column("open")[-1])
+        if (close, up) == (self._price, self._up):
             return
-        up = close >= self._model.column("open")[-1]
-        colour = QtGui.QColor(self._theme.up if up else self._theme.down)
-        self._pen = pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
-        self._text_pen = QtGui.QPen(colour)
+        self._pen, self._text_pen = self._pens[up]
         self.prepareGeometryChange()
-        self._price = close
+        self._price, self._up = close, up
         self._text = f"{close:.10g}"
+        self._text_width = self._metrics.horizontalAdvance(self._text)
         self.update()
 
     def viewRangeChanged(self) -> None:
@@ -105,9 +108,9 @@ class LastPriceLine(pg.GraphicsObject):
         painter.resetTransform()
         painter.setFont(self._font)
         painter.setPen(self._text_pen)
-        width = self._metrics.horizontalAdvance(self._text)
         baseline = end.y() - self.PAD_PX - self._metrics.descent()
-        painter.drawText(QtCore.QPointF(end.x() - width - self.PAD_PX, baseline), self._text)
+        left = end.x() - self._text_width - self.PAD_PX
+        painter.drawText(QtCore.QPointF(left, baseline), self._text)
         painter.setTransform(transform)
 
     def close(self) -> None:
