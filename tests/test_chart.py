@@ -155,7 +155,7 @@ def test_a_growing_bar_rescales_its_pane_once_not_on_every_tick(make_chart, qtbo
     bars = make_bars(500)
     chart = make_chart(bars)
     settle(qtbot, chart)
-    volume_view = chart.volume_plot.getViewBox()
+    volume_view = chart.volume_pane.getViewBox()
     changes = []
     volume_view.sigYRangeChanged.connect(lambda *_: changes.append(1))
     last = len(bars) - 1
@@ -226,7 +226,7 @@ def test_time_axis_labels_local_time(make_chart, qtbot):
     chart = make_chart(make_bars(600), tz="America/Chicago")
     chart.price.setXRange(0, 300, padding=0)
     settle(qtbot, chart)
-    axis = chart.panes["volume"].getAxis("bottom")
+    axis = chart.time_axis
     values = axis.tickValues(0, 300, 700)[0][1]
     labels = axis.tickStrings(values, 1, 1)
     # 2024-01-02 00:00 UTC is Monday 18:00 in Chicago.
@@ -343,10 +343,10 @@ def test_axes_lay_out_labels_inside_themselves(make_chart, qtbot):
     chart = make_chart(alternating_bars(400))
     chart.price.setXRange(100, 300, padding=0)
     settle(qtbot, chart)
-    for axis in (chart.price.getAxis("right"), chart.panes["volume"].getAxis("bottom")):
+    for axis in (chart.price.value_axis, chart.time_axis):
         _axis_line, ticks, texts = draw_specs(axis)
         assert ticks and texts and all(axis.boundingRect().contains(r) for r, _, _ in texts)
-    price_labels = [float(text) for _, _, text in draw_specs(chart.price.getAxis("right"))[2]]
+    price_labels = [float(text) for _, _, text in draw_specs(chart.price.value_axis)[2]]
     low, high = chart.price.getViewBox().viewRange()[1]
     assert len(price_labels) >= 3 and all(low <= v <= high for v in price_labels)
 
@@ -376,9 +376,9 @@ def test_a_released_model_holds_no_bars():
 
 def test_each_chart_names_its_series(make_chart):
     chart = make_chart(make_bars(100))
-    assert chart.price.titleLabel.text == "X  1m"
+    assert chart.caption.text == "X  1m"
     chart.set_model(SeriesModel("Y", "1h", "UTC", make_bars(50)))
-    assert chart.price.titleLabel.text == "Y  1h"
+    assert chart.caption.text == "Y  1h"
 
 
 def test_last_price_line_takes_the_colour_of_the_bar_direction(make_chart):

@@ -34,6 +34,15 @@ class LeanAxisItem(pg.AxisItem):
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
 
+    def _updateLabel(self) -> None:
+        """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
+        on every pen, style or range change (a third of building an axis)."""
+        if self.label.isVisible():
+            super()._updateLabel()
+            return
+        self.picture = None
+        self.update()
+
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
         """Where `values` fall along the axis, in the item's coordinates."""
         values = np.asarray(values, dtype=float)

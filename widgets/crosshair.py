@@ -16,7 +16,8 @@ FRAME_HZ = 60
 
 class Crosshair(QtCore.QObject):
     """Vertical line in every pane, horizontal line in the pane under the mouse, and a
-    readout of the bar under the cursor (plus any extra values registered for panes).
+    readout of the bar under the cursor (plus any extra values registered for panes). The
+    lines and the readout are made when first shown: a new chart need not wait for them.
 
     Signals:
         time_changed(int ts_ns): the crosshair moved onto a bar (for linked charts).
@@ -29,19 +30,27 @@ class Crosshair(QtCore.QObject):
         self._plots = list(plots)
         self._model = model
         self.index: int | None = None
-        self._vlines = [QuietLine(angle=90, movable=False) for _ in self._plots]
-        self._hline = QuietLine(angle=0, movable=False)
-        for plot, line in zip(self._plots, self._vlines, strict=True):
-            plot.addItem(line, ignoreBounds=True)
+        self._vlines: list[QuietLine] = []  # one per plot, once shown
+        self._hline: QuietLine | None = None
         self._hline_plot = None
-        self.readout = QuietText(anchor=(0, 0))
-        self._plots[0].addItem(self.readout, ignoreBounds=True)
+        self.readout: QuietText | None = None
         self.extra_values: dict[str, object] = {}  # name -> callable(bar index) -> text
         self.set_theme(theme)
-        self.hide()
         self._proxy = pg.SignalProxy(
             scene.sigMouseMoved, rateLimit=FRAME_HZ, slot=self._on_mouse_moved
         )
+
+    def _make_items(self) -> None:
+        self._vlines = [self._vline(plot) for plot in self._plots]
+        self._hline = QuietLine(angle=0, movable=False, pen=self._pen)
+        self.readout = QuietText(anchor=(0, 0), color=self._colour)
+        self._plots[0].addItem(self.readout, ignoreBounds=True)
+
+    def _vline(self, plot) -> QuietLine:
+        line = QuietLine(angle=90, movable=False, pen=self._pen)
+        line.hide()
+        plot.addItem(line, ignoreBounds=True)
+        return line
 
     def set_model(self, model: SeriesModel) -> None:
         self._model = model
@@ -49,30 +58,32 @@ class Crosshair(QtCore.QObject):
 
     def add_plot(self, plot) -> None:
         """A pane added to the chart gets its vertical line too."""
-        line = QuietLine(angle=90, movable=False)
-        line.setPen(self._vlines[0].pen)
-        line.hide()
-        plot.addItem(line, ignoreBounds=True)
         self._plots.append(plot)
-        self._vlines.append(line)
+        if self.readout is not None:
+            self._vlines.append(self._vline(plot))
 
     def remove_plot(self, plot) -> None:
         k = self._plots.index(plot)
-        plot.removeItem(self._vlines.pop(k))
         self._plots.pop(k)
+        if self.readout is None:
+            return
+        plot.removeItem(self._vlines.pop(k))
         if self._hline_plot is plot:
             plot.removeItem(self._hline)
             self._hline_plot = None
 
     def set_theme(self, theme: Theme) -> None:
-        pen = pg.mkPen(theme.crosshair, width=1, style=QtCore.Qt.PenStyle.DotLine)
-        for line in [*self._vlines, self._hline]:
-            line.setPen(pen)
-        self.readout.setColor(theme.foreground)
+        self._pen = pg.mkPen(theme.crosshair, width=1, style=QtCore.Qt.PenStyle.DotLine)
+        self._colour = theme.foreground
+        if self.readout is not None:
+            for line in [*self._vlines, self._hline]:
+                line.setPen(self._pen)
+            self.readout.setColor(self._colour)
 
     def hide(self) -> None:
-        for item in [*self._vlines, self._hline, self.readout]:
-            item.hide()
+        if self.readout is not None:
+            for item in [*self._vlines, self._hline, self.readout]:
+                item.hide()
 
     def _on_mouse_moved(self, event) -> None:
         pos = event[0]
@@ -89,6 +100,8 @@ class Crosshair(QtCore.QObject):
         self.hide()
 
     def _move_hline(self, plot, y: float) -> None:
+        if self.readout is None:
+            self._make_items()
         if self._hline_plot is not plot:
             if self._hline_plot is not None:
                 self._hline_plot.removeItem(self._hline)
@@ -101,7 +114,8 @@ class Crosshair(QtCore.QObject):
         """Put the crosshair on the bar containing `ts_ns` (from a linked chart)."""
         ts = self._model.column("ts_ns")
         ix = int(np.searchsorted(ts, ts_ns, side="right")) - 1
-        self._hline.hide()
+        if self._hline is not None:
+            self._hline.hide()
         self.show_index(ix)
 
     def show_index(self, ix: int) -> None:
@@ -111,6 +125,8 @@ class Crosshair(QtCore.QObject):
             self.index = None
             return
         self.index = ix
+        if self.readout is None:
+            self._make_items()
         for line in self._vlines:
             line.setValue(ix)
             line.show()

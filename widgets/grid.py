@@ -42,12 +42,6 @@ class GridItem(pg.GraphicsObject):
         self.setZValue(-90)
         self.set_theme(theme)
 
-    def set_x_axis(self, axis: pg.AxisItem) -> None:
-        """Take the x ticks from this axis (the bottom pane's, shared by all panes)."""
-        self._x_axis = axis
-        self._key = None
-        self.update()
-
     def set_theme(self, theme: Theme) -> None:
         self._brush = pg.mkBrush(blend(theme.background, theme.foreground, theme.grid_alpha))
         self.update()
