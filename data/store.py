@@ -44,6 +44,10 @@ _READ_MEMORY_LIMIT = "32MB"
 _READ_HEADROOM_BYTES = 32 << 20
 _WRITE_MEMORY_LIMIT = "8GB"
 _BATCH_ROWS = 262_144
+# The latest n bars are fetched from a cutoff LATEST_GUESS times n bars of the series' mean
+# spacing back, into room for LATEST_CAPACITY times n (more means a second, exact try).
+LATEST_GUESS = 1.1
+LATEST_CAPACITY = 1.6
 _DUCKDB_MAGIC = b"DUCK"
 
 _SCHEMA = f"""
@@ -407,25 +411,16 @@ class BarStore:
             stats = self._series_stats().get((symbol, timeframe))
             lo = hi = 0
             if stats is not None and limit != 0:
-                n_all, first, last = stats
+                _, first, last = stats
                 lo = first if start_ns is None else max(first, int(start_ns))
                 hi = last if end_ns is None else min(last, int(end_ns) - 1)
             if stats is None or limit == 0 or hi < lo:
                 return self._allocate(0, room), room[0], 0
             self.queries += 1
+            whole = start_ns is None and end_ns is None
             self._con.execute("BEGIN")  # one snapshot for the counts and the rows
             try:
-                if limit is None:
-                    count = (
-                        n_all if start_ns is None and end_ns is None else self._count(where, params)
-                    )
-                else:
-                    bar_ns = (last - first) / max(n_all - 1, 1)
-                    cutoff, count = self._cutoff_for_latest(where, params, limit, lo, hi, bar_ns)
-                    if cutoff > lo:
-                        where += " AND ts_ns >= ?"
-                        params = [*params, cutoff]
-                columns = self._fetch(where, params, count, room)
+                columns, count = self._rows(where, params, limit, stats, lo, hi, whole, room)
             finally:
                 self._con.execute("COMMIT")
         origin = room[0]
@@ -517,35 +512,69 @@ class BarStore:
             keep_count = count_from(keep_ts)
         return keep_ts, keep_count
 
+    def _rows(self, where, params, limit, stats, lo, hi, whole, room):
+        """(full columns, rows) of the range [lo, hi], or of its latest `limit` rows."""
+        n_all, first, last = stats
+        if limit is None or (whole and limit >= n_all):
+            count = n_all if whole else self._count(where, params)
+            return self._fetch(where, params, count, room, exact=True)
+        bar_ns = (last - first) / max(n_all - 1, 1)
+        latest = self._fetch_latest(where, params, limit, lo, hi, bar_ns, room)
+        if latest is not None:
+            return latest
+        cutoff, count = self._cutoff_for_latest(where, params, limit, lo, hi, bar_ns)
+        if cutoff > lo:
+            where += " AND ts_ns >= ?"
+            params = [*params, cutoff]
+        return self._fetch(where, params, count, room, exact=True)
+
+    def _fetch_latest(self, where, params, n, lo, hi, bar_ns, room):
+        """The latest `n` rows of [lo, hi] in one query, from a cutoff guessed from the
+        series' bar density, into columns with room for LATEST_CAPACITY times `n`; None
+        when the guess missed (too few rows, or more than that room), for the exact search
+        with count queries."""
+        guess = hi + 1 - max(int(n * bar_ns * LATEST_GUESS), 1)
+        if guess > lo:
+            where += " AND ts_ns >= ?"
+            params = [*params, guess]
+        columns, count = self._fetch(where, params, int(n * LATEST_CAPACITY) + 1024, room)
+        if count is None or (count < n and guess > lo):
+            return None
+        return columns, count
+
     @staticmethod
     def _allocate(count: int, room: tuple[int, int]) -> dict[str, np.ndarray]:
         front, back = room
         return {c: np.empty(front + count + back, dtype=DTYPES[c]) for c in COLUMNS}
 
-    def _fetch(self, where: str, params: list, count: int, room) -> dict[str, np.ndarray]:
-        """Stream the rows into new columns, `room[0]` rows in; returns the full columns."""
-        full = self._allocate(count, room)
-        out = {name: col[room[0] : room[0] + count] for name, col in full.items()}
+    def _fetch(self, where: str, params: list, capacity: int, room, exact: bool = False):
+        """Stream the rows into new columns with room for `capacity` rows, `room[0]` rows
+        in: (full columns, rows), with rows None when more than `capacity` rows match. With
+        `exact`, exactly `capacity` rows must match."""
+        full = self._allocate(capacity, room)
+        out = {name: col[room[0] : room[0] + capacity] for name, col in full.items()}
         pos = 0
-        if count:
+        if capacity:
             reader = self._con.sql(
                 f"SELECT {', '.join(COLUMNS)} FROM bars WHERE {where}", params=params
             ).to_arrow_reader(_BATCH_ROWS)
             for batch in reader:
                 k = batch.num_rows
-                if pos + k > count:
-                    raise StoreError(f"{self.path}: rows changed while loading; try again")
+                if pos + k > capacity:
+                    if exact:
+                        raise StoreError(f"{self.path}: rows changed while loading; try again")
+                    return full, None
                 for i, name in enumerate(COLUMNS):
                     out[name][pos : pos + k] = batch.column(i).to_numpy()
                 pos += k
-        if pos != count:
-            raise StoreError(f"{self.path}: expected {count} rows, read {pos}; try again")
-        ts = out["ts_ns"]
-        if count > 1 and not np.all(ts[1:] > ts[:-1]):
+        if exact and pos != capacity:
+            raise StoreError(f"{self.path}: expected {capacity} rows, read {pos}; try again")
+        ts = out["ts_ns"][:pos]
+        if pos > 1 and not np.all(ts[1:] > ts[:-1]):
             order = np.argsort(ts, kind="stable")
             for col in out.values():
-                col[:] = col[order]
-        return full
+                col[:pos] = col[:pos][order]
+        return full, pos
 
 
 class _Closed:

@@ -102,6 +102,27 @@ def test_latest_n_matches_a_plain_slice_on_gappy_series(tmp_path_factory, gaps, 
     assert got.equals(inside[max(0, len(inside) - limit) :])
 
 
+def test_the_latest_bars_of_an_even_series_take_one_query(store):
+    bars = make_bars(5000)
+    store.write_bars("ES", "1m", bars)
+    before = store.queries
+    assert store.load_series("ES", "1m", limit=1000).bars().equals(bars[4000:])
+    assert store.queries - before == 1
+
+
+def test_the_latest_bars_of_a_series_sparse_at_its_end_are_still_exact(store):
+    """The density guess reaches back too little (a dense start, a sparse end): the load
+    falls back to the exact search and still gives the last bars."""
+    gaps = np.r_[np.ones(4000, dtype=np.int64), np.full(1000, 60, dtype=np.int64)]
+    ts = np.cumsum(gaps) * NS_PER_MIN
+    base = make_bars(len(ts))
+    bars = Bars.from_arrays(ts, base.open, base.high, base.low, base.close, base.volume)
+    store.write_bars("ES", "1m", bars)
+    before = store.queries
+    assert store.load("ES", "1m", limit=500).equals(bars[4500:])
+    assert store.queries - before > 1
+
+
 def test_invalid_bars_are_refused_and_store_is_unchanged(store):
     bars = make_bars(100)
     store.write_bars("ES", "1m", bars)

@@ -63,6 +63,7 @@ class ChartWidget(pg.GraphicsView):
         self.setCentralItem(central)
         self.caption = Caption()
         self.time_axis = TimeAxisItem()
+        style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
         self.indicators: dict[str, tuple[Pane, dict[str, object]]] = {}
         self.price = self.add_pane("price", stretch=4)
@@ -81,7 +82,7 @@ class ChartWidget(pg.GraphicsView):
         self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
         self.price.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self._connect(model)
-        self.set_theme(theme)
+        self._show_caption()  # every part was made in the theme
         self._on_bars_reset()
 
     # -- panes -------------------------------------------------------------------------------
