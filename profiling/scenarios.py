@@ -297,6 +297,7 @@ def layered(quick: bool) -> Result:
 def pan_zoom(quick: bool) -> Result:
     """Pan and zoom frames at growing history; a naive item (Python per candle) beside."""
     from profiling.bench_chart import (
+        app,
         full_repaint_ticks,
         live_ticks,
         naive_frames,
@@ -306,11 +307,12 @@ def pan_zoom(quick: bool) -> Result:
         open_chart as open_bench_chart,
     )
 
+    app()
     store = chart_store(quick)
     sizes = [10_000, 100_000] if quick else [10_000, 1_000_000, 10_000_000]
     rows, p50 = [], {}
     for n in sizes:
-        chart, _, _ = open_bench_chart(store, n)
+        chart, _ = open_bench_chart(store, n)
         gc.collect()
         gc.freeze()  # as the app does once its window is up
         try:

@@ -33,6 +33,7 @@ class LeanAxisItem(pg.AxisItem):
         # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
+        self._specs = None  # what paint draws: (axis, ticks, labels) from generateDrawSpecs
 
     def _updateLabel(self) -> None:
         """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
@@ -42,6 +43,19 @@ class LeanAxisItem(pg.AxisItem):
             return
         self.picture = None
         self.update()
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        """Draw straight onto the view's painter. (pyqtgraph records the axis into a QPicture
+        and plays it back: twice the drawing on every frame that changes the axis, which is
+        every pan and zoom frame.) The draw specs are kept until pyqtgraph marks the axis
+        changed by clearing `picture`."""
+        if self.picture is None:
+            self._specs = self.generateDrawSpecs(painter)
+            self.picture = self._specs
+        if self._specs is not None:
+            painter.save()
+            self.drawPicture(painter, *self._specs)
+            painter.restore()
 
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
         """Where `values` fall along the axis, in the item's coordinates."""

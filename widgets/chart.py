@@ -28,6 +28,7 @@ RIGHT_PAD_BARS = 8
 EDGE_MARGIN_BARS = 50
 PAN_FRACTION = 0.1
 ZOOM_STEP = 0.8
+DEFAULT_SIZE_PX = (960, 600)  # a chart shown on its own
 
 
 class ChartWidget(pg.GraphicsView):
@@ -60,6 +61,12 @@ class ChartWidget(pg.GraphicsView):
         self._layout.setSpacing(0)
         central = pg.GraphicsWidget()
         central.setLayout(self._layout)
+        # pyqtgraph sizes the central item to the view's size now, the 640x480 default of a
+        # new widget, and the panes would be laid out at that size and again at the real
+        # one. At 0x0 they are laid out once, when the chart is given its size. (Unmarking
+        # the resize keeps a chart shown on its own at its size hint.)
+        self.resize(0, 0)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_Resized, False)
         self.setCentralItem(central)
         self.caption = Caption()
         self.time_axis = TimeAxisItem()
@@ -306,6 +313,9 @@ class ChartWidget(pg.GraphicsView):
             return
         action()
         event.accept()
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(*DEFAULT_SIZE_PX)
 
     def paintEvent(self, event) -> None:
         started = time.perf_counter()
