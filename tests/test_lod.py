@@ -67,7 +67,7 @@ def test_pyramid_matches_plain_loops_through_prepends_appends_and_corrections(hi
         if j > n:
             i, j = n - 1, n
         assert pyramid.hilo(i, j) == hilo_reference(bars.high, bars.low, i, j)
-    for level in (0, 1, 2, 5, 9, LEVELS):
+    for level in (0, 1, 2, 3, 4, 5, 9, LEVELS):
         got = pyramid.blocks(level, 0, n)
         want = blocks_reference(bars, level, buffer.origin, 0, n)
         assert [list(row) for row in zip(*got, strict=True)] == want
