@@ -48,7 +48,14 @@ def test_window_and_controller_switch_symbols_and_load_history(store, window, se
         controller.start(None)
         assert [window.symbol_box.itemText(i) for i in range(2)] == ["AAA", "BBB"]
         assert len(controller.chart.model) == 300
+        old_model, load_series = controller.chart.model, store.load_series
+        old_lengths = []  # the old series is freed before the new one loads (its memory reused)
+        store.load_series = lambda *a, **k: (
+            old_lengths.append(len(old_model)) or load_series(*a, **k)
+        )
         window.symbol_box.textActivated.emit("BBB")
+        store.load_series = load_series
+        assert old_lengths == [0]
         assert controller.symbol == "BBB" and "BBB" in window.windowTitle()
         model = controller.chart.model
         assert len(model) == 50_000
