@@ -91,6 +91,12 @@ def first_paint(chart: ChartWidget, timeout_s: float = 30.0) -> None:
     chart.painted.disconnect(painted.append)
 
 
+def close_chart(chart: ChartWidget) -> None:
+    """Close a chart and free its series, as the app does with a closed session's views."""
+    chart.close()
+    chart.model.release()
+
+
 def open_chart(
     store: BarStore, n: int, host: QtWidgets.QMainWindow | None = None
 ) -> tuple[ChartWidget, dict]:
@@ -104,8 +110,7 @@ def open_chart(
         t = time.perf_counter()
         old = host.takeCentralWidget()
         if old is not None:
-            old.close()
-            old.model.release()
+            close_chart(old)
         stages["close the old chart"] = time.perf_counter() - t
     model = load_model(store, n, stages)
     t = time.perf_counter()
@@ -185,8 +190,7 @@ def bench_open(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict:
                 assert len(chart.model) == n
                 assert has_colour(image, DARK.up) and has_colour(image, DARK.down)
                 if host is None:
-                    chart.close()
-                    chart.model.release()
+                    close_chart(chart)
                     chart.deleteLater()
                     app().processEvents()
 

@@ -33,7 +33,6 @@ class LeanAxisItem(pg.AxisItem):
         # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
-        self._specs = None  # what paint draws: (axis, ticks, labels) from generateDrawSpecs
 
     def _updateLabel(self) -> None:
         """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
@@ -47,14 +46,13 @@ class LeanAxisItem(pg.AxisItem):
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         """Draw straight onto the view's painter. (pyqtgraph records the axis into a QPicture
         and plays it back: twice the drawing on every frame that changes the axis, which is
-        every pan and zoom frame.) The draw specs are kept until pyqtgraph marks the axis
-        changed by clearing `picture`."""
+        every pan and zoom frame.) `picture` holds the draw specs instead, kept until
+        pyqtgraph marks the axis changed by clearing it."""
         if self.picture is None:
-            self._specs = self.generateDrawSpecs(painter)
-            self.picture = self._specs
-        if self._specs is not None:
+            self.picture = self.generateDrawSpecs(painter)
+        if self.picture is not None:
             painter.save()
-            self.drawPicture(painter, *self._specs)
+            self.drawPicture(painter, *self.picture)
             painter.restore()
 
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:

@@ -30,7 +30,18 @@ def view_rect(item: pg.GraphicsObject) -> QtCore.QRectF:
     return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
 
 
-class GridItem(pg.GraphicsObject):
+class ViewBackdrop(pg.GraphicsObject):
+    """An item that covers its view's visible area (grid lines, shading) and takes no part
+    in the view's bounds."""
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return view_rect(self)
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        return None, None
+
+
+class GridItem(ViewBackdrop):
     """Vertical lines at the x axis' ticks, horizontal at the y axis' ticks."""
 
     def __init__(self, x_axis: pg.AxisItem, y_axis: pg.AxisItem, theme: Theme) -> None:
@@ -45,12 +56,6 @@ class GridItem(pg.GraphicsObject):
     def set_theme(self, theme: Theme) -> None:
         self._brush = pg.mkBrush(blend(theme.background, theme.foreground, theme.grid_alpha))
         self.update()
-
-    def boundingRect(self) -> QtCore.QRectF:
-        return view_rect(self)
-
-    def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        return None, None
 
     @staticmethod
     def _ticks(axis: pg.AxisItem, lo: float, hi: float, size: float) -> list[float]:

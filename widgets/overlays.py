@@ -11,7 +11,7 @@ from PySide6 import QtCore, QtGui
 
 from engine.localtime import local_ns
 from engine.timeframes import is_intraday
-from widgets.grid import blend, view_rect
+from widgets.grid import ViewBackdrop, blend, view_rect
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
@@ -118,7 +118,7 @@ class LastPriceLine(pg.GraphicsObject):
             signal.disconnect(self._on_bars_changed)
 
 
-class DayShading(pg.GraphicsObject):
+class DayShading(ViewBackdrop):
     """Every other trading day (exchange-local date) shaded, behind the candles, when zoomed
     in enough for days to be a useful guide. One drawRects call."""
 
@@ -139,12 +139,6 @@ class DayShading(pg.GraphicsObject):
         # Opaque (pre-blended): it is drawn first, and blending half the view costs a frame.
         self._brush = pg.mkBrush(blend(theme.background, theme.foreground, 0.05))
         self.update()
-
-    def boundingRect(self) -> QtCore.QRectF:
-        return view_rect(self)
-
-    def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        return None, None
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         vb = self.getViewBox()
