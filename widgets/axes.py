@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 MIN_PRICE_LABEL_PX = 40
+DRAG_SCALE_PER_PX = 0.01  # a drag of 70 px down on a value axis doubles its range
+WHEEL_SCALE_PER_STEP = 0.85
 OUTWARD_TICK_PX = 4
 NICE_MANTISSAS = (1.0, 2.0, 2.5, 5.0, 10.0)
 TEXT_HEIGHT_FRACTION = 0.8  # a font's line height has room above and below the glyphs
@@ -137,12 +139,44 @@ def compact(value: float, decimals: int) -> str:
 
 class PriceAxisItem(LeanAxisItem):
     """A value axis (price, volume, an indicator) with one level of nice steps; `compact`
-    writes large values as 1.5M / 250k."""
+    writes large values as 1.5M / 250k. Dragging on it stretches (up) or compresses (down)
+    the scale, the wheel zooms it around the value under the cursor, a double-click asks for
+    the fit to the visible values back; whoever owns the view does it.
+
+    Signals:
+        scale_requested(float factor, object anchor): scale the range by `factor` around
+            the value `anchor` (None: its middle).
+        fit_requested(): fit the range to the visible values again.
+    """
+
+    scale_requested = QtCore.Signal(float, object)
+    fit_requested = QtCore.Signal()
 
     def __init__(self, orientation: str = "right", compact: bool = False, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self._compact = compact
         self._cached: tuple | None = None  # (key, levels): the grid asks for them too
+
+    def mouseDragEvent(self, event) -> None:
+        if event.button() != QtCore.Qt.MouseButton.LeftButton:
+            event.ignore()
+            return
+        event.accept()
+        dy_px = event.pos().y() - event.lastPos().y()
+        if dy_px:
+            self.scale_requested.emit(math.exp(dy_px * DRAG_SCALE_PER_PX), None)
+
+    def wheelEvent(self, event) -> None:
+        event.accept()
+        view = self.linkedView()
+        if view is None or not event.delta():
+            return
+        anchor = view.mapSceneToView(event.scenePos()).y()
+        self.scale_requested.emit(WHEEL_SCALE_PER_STEP ** (event.delta() / 120), anchor)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        event.accept()
+        self.fit_requested.emit()
 
     def tickValues(self, minVal, maxVal, size):
         key = (minVal, maxVal, round(size))

@@ -25,8 +25,6 @@ from widgets.theme import DARK, Theme
 
 BODY_WIDTH = 0.7
 MARGIN_BARS = 2
-VOLUME_HEADROOM = 1.15
-FORMING_VOLUME_HEADROOM = 1.5
 MAX_EXACT_BLOCKS = 4096
 
 
@@ -87,8 +85,7 @@ class _SeriesItem(pg.GraphicsObject):
 
     def _on_last_bar_changed(self) -> None:
         """A tick: repaint this item's own rectangle only, unless the bar grew out of it
-        (then its geometry changes) or out of the visible price range (then the view must
-        refit y, which repaints everything anyway)."""
+        (then its geometry changes). Whether the pane must fit y again is its own call."""
         first, stop = self._span()
         lo, hi = self._y_span(first, stop)
         if self._bounds.top() <= lo and hi <= self._bounds.bottom():
@@ -96,11 +93,6 @@ class _SeriesItem(pg.GraphicsObject):
             self.update()
         else:
             self._invalidate()
-        vb = self.getViewBox()
-        if vb is not None:
-            (_, _), (y0, y1) = vb.viewRange()
-            if lo < y0 or hi > y1:
-                vb.itemBoundsChanged(self)
 
     def _invalidate(self) -> None:
         self.prepareGeometryChange()
@@ -168,11 +160,28 @@ class _SeriesItem(pg.GraphicsObject):
             return -0.5, n - 0.5
         first, stop = self._span()
         if orthoRange is not None:
-            first = max(first, math.ceil(orthoRange[0] - 0.5))
-            stop = min(stop, math.floor(orthoRange[1] + 0.5) + 1)
+            a = max(first, math.ceil(orthoRange[0] - 0.5))
+            b = min(stop, math.floor(orthoRange[1] + 0.5) + 1)
+            if b <= a:
+                return None, None
+            level = self._drawn_level()
+            if level:  # the whole blocks drawn over the visible bars
+                pyramid = self._model.pyramid
+                a = max(first, pyramid.block_span(level, a)[0])
+                b = min(stop, pyramid.block_span(level, b - 1)[1])
+            first, stop = a, b
         if stop <= first:
             return None, None
         return self._y_span(first, stop)
+
+    def _drawn_level(self) -> int:
+        """The level the next paint draws at: the view's bars a pixel, through the same
+        hysteresis (the shared level may still be the last frame's, before a zoom)."""
+        vb = self.getViewBox()
+        if vb is None or vb.width() <= 0:
+            return self._lod.level
+        (x0, x1), _ = vb.viewRange()
+        return choose_level((x1 - x0) / vb.width(), self._lod.level)
 
     # -- painting ----------------------------------------------------------------------------
 
@@ -268,22 +277,15 @@ class VolumeItem(_SeriesItem):
         self.update()
 
     def _y_span(self, first, stop):
-        # Exact over a few thousand blocks (the visible range); over more (the whole history,
-        # for the bounding rect) the sums of a coarser level bound it from above.
-        level = self._lod.level
+        # The tallest bar drawn: the summed volumes of the drawn level's blocks. Exact over a
+        # few thousand blocks (the visible range); over more (the whole history, for the
+        # bounding rect) the sums of a coarser level bound it from above.
+        level = self._drawn_level()
         excess = (stop - first) / (MAX_EXACT_BLOCKS << level)
         if excess > 1:
             level = min(LEVELS, level + math.ceil(math.log2(excess)))
         *_, v = self._model.pyramid.blocks(level, first, stop)
         return 0.0, float(v.max()) if len(v) else 1.0
-
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
-        lo, hi = super().dataBounds(ax, frac, orthoRange)
-        if ax == 1 and hi is not None:
-            # Room above the bars; more above a forming bar, which grows all through its
-            # period: when it is the tallest, the pane rescales every 50% of growth, not 15%.
-            hi *= FORMING_VOLUME_HEADROOM if self.forming else VOLUME_HEADROOM
-        return lo, hi
 
     def _rows(self, px, x0, x1, o, h, lo, c, v) -> np.ndarray:
         width = np.maximum((x1 - x0) + BODY_WIDTH, px[0])

@@ -17,7 +17,15 @@ from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.crosshair import Crosshair
 from widgets.indicator_items import LINE_COLOURS, HistogramItem, LineItem, StateBandItem
 from widgets.overlays import DayShading, LastPriceLine
-from widgets.pane import Caption, Pane, style_axis
+from widgets.pane import (
+    INDICATOR_MARGINS,
+    PRICE_MARGINS,
+    VOLUME_MARGINS,
+    Caption,
+    Margins,
+    Pane,
+    style_axis,
+)
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 from widgets.time_axis import TimeAxisItem
@@ -73,8 +81,8 @@ class ChartWidget(pg.GraphicsView):
         style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
         self.indicators: dict[str, tuple[Pane, dict[str, object]]] = {}
-        self.price = self.add_pane("price", stretch=4)
-        self.volume_pane = self.add_pane("volume", stretch=1)
+        self.price = self.add_pane("price", stretch=4, margins=PRICE_MARGINS)
+        self.volume_pane = self.add_pane("volume", stretch=1, margins=VOLUME_MARGINS)
         self.time_axis.linkToView(self.price.view)
         self.candles = SeriesPair(CandleItem, model, theme)
         self.volumes = SeriesPair(VolumeItem, model, theme)
@@ -94,12 +102,13 @@ class ChartWidget(pg.GraphicsView):
 
     # -- panes -------------------------------------------------------------------------------
 
-    def add_pane(self, name: str, stretch: int = 1) -> Pane:
+    def add_pane(self, name: str, stretch: int = 1, margins: Margins = INDICATOR_MARGINS) -> Pane:
         """A new pane below the others, x-linked to the price pane."""
         if name in self.panes:
             raise ValueError(f"there is already a pane {name!r}")
-        pane = Pane(self.time_axis, self.theme, stretch, compact=name == "volume")
-        pane.view.reset_requested.connect(self.show_latest)
+        pane = Pane(self.time_axis, self.theme, stretch, compact=name == "volume",
+                    margins=margins)  # fmt: skip
+        pane.view.reset_requested.connect(self.reset_view)
         if self.panes:
             pane.view.setXLink(self.price.view)
         self.panes[name] = pane
@@ -149,15 +158,20 @@ class ChartWidget(pg.GraphicsView):
 
     # -- the model ---------------------------------------------------------------------------
 
+    def _model_slots(self, model: SeriesModel) -> list[tuple]:
+        return [(model.bars_reset, self._on_bars_reset),
+                (model.bars_prepended, self._on_bars_prepended),
+                (model.bars_appended, self._on_bars_appended),
+                (model.bars_corrected, self._on_bars_corrected),
+                (model.last_bar_changed, self._on_last_bar_changed)]  # fmt: skip
+
     def _connect(self, model: SeriesModel) -> None:
-        model.bars_reset.connect(self._on_bars_reset)
-        model.bars_prepended.connect(self._on_bars_prepended)
-        model.bars_appended.connect(self._on_bars_appended)
+        for signal, slot in self._model_slots(model):
+            signal.connect(slot)
 
     def _disconnect(self, model: SeriesModel) -> None:
-        model.bars_reset.disconnect(self._on_bars_reset)
-        model.bars_prepended.disconnect(self._on_bars_prepended)
-        model.bars_appended.disconnect(self._on_bars_appended)
+        for signal, slot in self._model_slots(model):
+            signal.disconnect(slot)
 
     def set_model(self, model: SeriesModel) -> None:
         """Show another series (symbol or timeframe)."""
@@ -210,6 +224,27 @@ class ChartWidget(pg.GraphicsView):
             with self._arranging_view():
                 self.price.setXRange(x0 + added, x1 + added, padding=0)
 
+    def _on_bars_corrected(self, _ix: int) -> None:
+        self.fit_panes()
+
+    def _on_last_bar_changed(self) -> None:
+        """A tick: a pane fits again only when the forming bar is in view and outside it."""
+        ix = len(self.model) - 1
+        if not self.is_visible(ix):
+            return
+        m = self.model
+        self.price.contain(float(m.column("low")[ix]), float(m.column("high")[ix]))
+        self.volume_pane.contain(0.0, float(m.column("volume")[ix]))
+
+    def is_visible(self, ix: int) -> bool:
+        """Whether bar `ix` is (at least half) in view."""
+        x0, x1 = self.visible_range()
+        return x0 - 0.5 <= ix <= x1 + 0.5
+
+    def fit_panes(self) -> None:
+        for pane in self.panes.values():
+            pane.fit_y()
+
     def _on_x_range_changed(self, _viewbox, x_range) -> None:
         if self._arranging:
             return
@@ -255,14 +290,20 @@ class ChartWidget(pg.GraphicsView):
         return f"{key}  {values}"
 
     def set_indicator_values(self, key: str, outputs: dict[str, np.ndarray]) -> None:
+        pane, items = self.indicators[key]
         for name, values in outputs.items():
-            self.indicators[key][1][name].set_values(values)
+            items[name].set_values(values)
+        pane.fit_y()
 
     def update_indicator_last(self, key: str, values: dict[str, float], ix: int | None = None):
         """The forming bar's (bar `ix`, default the last) indicator values changed (from the
         incremental forms)."""
+        pane, items = self.indicators[key]
         for name, value in values.items():
-            self.indicators[key][1][name].set_last(value, ix)
+            items[name].set_last(value, ix)
+        shown = [v for v in values.values() if np.isfinite(v)]
+        if shown and self.is_visible(len(self.model) - 1 if ix is None else ix):
+            pane.contain(min(shown), max(shown))
 
     def remove_indicator(self, key: str) -> None:
         pane, items = self.indicators.pop(key)
@@ -277,6 +318,12 @@ class ChartWidget(pg.GraphicsView):
 
     def visible_range(self) -> tuple[float, float]:
         return tuple(self.price.view.viewRange()[0])
+
+    def reset_view(self) -> None:
+        """The latest bars, every pane fitted to them (a double-click)."""
+        for pane in self.panes.values():
+            pane.restore_fit()
+        self.show_latest()
 
     def show_latest(self, bars: int = INITIAL_VISIBLE_BARS) -> None:
         n = len(self.model)
@@ -327,4 +374,5 @@ class ChartWidget(pg.GraphicsView):
         self.candles.close()
         self.volumes.close()
         self.last_price.close()
+        self.crosshair.close()
         return super().close()

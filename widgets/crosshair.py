@@ -80,6 +80,11 @@ class Crosshair(QtCore.QObject):
                 line.setPen(self._pen)
             self.readout.setColor(self._colour)
 
+    def close(self) -> None:
+        """Take no more mouse moves (a delayed one would reach deleted views)."""
+        self._proxy.disconnect()
+        self._proxy.timer.stop()
+
     def hide(self) -> None:
         if self.readout is not None:
             for item in [*self._vlines, self._hline, self.readout]:

@@ -18,6 +18,12 @@ LINE_COLOURS = ("#f5a623", "#4a90e2", "#bd10e0", "#7ed321", "#e94e77")
 TREND_COLOURS = {1.0: "up", -1.0: "down", 0.5: "up", -0.5: "down"}
 
 
+def _stride(vb: pg.ViewBox) -> int:
+    """Every how many bars a value is drawn: about one a pixel."""
+    (x0, x1), _ = vb.viewRange()
+    return max(1, int((x1 - x0) / max(vb.width(), 1.0)))
+
+
 class _ArrayItem(pg.GraphicsObject):
     """Holds one values array; subclasses draw its visible part. The bounds are computed
     when the values are set (O(n) once) and widened by forming-bar updates (O(1))."""
@@ -76,8 +82,7 @@ class _ArrayItem(pg.GraphicsObject):
             return 0, n, 1
         (x0, x1), _ = vb.viewRange()
         first, stop = max(0, math.floor(x0) - 1), min(n, math.ceil(x1) + 2)
-        stride = max(1, int(self.pixelWidth()))
-        return first, max(first, stop), stride
+        return first, max(first, stop), _stride(vb)
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._bounds)
@@ -88,11 +93,13 @@ class _ArrayItem(pg.GraphicsObject):
             return None, None
         if ax == 0:
             return -0.5, n - 0.5
-        first, stop = 0, n
-        if orthoRange is not None:
+        first, stop, stride = 0, n, 1
+        if orthoRange is not None:  # the values drawn there
             first = max(0, math.ceil(orthoRange[0] - 0.5))
             stop = min(n, math.floor(orthoRange[1] + 0.5) + 1)
-        part = self._values[first:stop]
+            vb = self.getViewBox()
+            stride = 1 if vb is None else _stride(vb)
+        part = self._values[first:stop:stride]
         part = part[np.isfinite(part)]
         if len(part) == 0:
             return None, None

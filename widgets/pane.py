@@ -7,7 +7,9 @@ two-pane window's 15 ms budget."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import math
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -22,8 +24,10 @@ CAPTION_INDENT_PX = 6
 
 
 class ChartViewBox(pg.ViewBox):
-    """x-only zoom and pan, y following the visible items; a double-click asks for the
-    default view. No context menu (pyqtgraph's offers axis modes a chart does not have).
+    """x zoom and pan by the mouse; y is the pane's to set (fitted to the visible values, or
+    scaled by hand on the value axis, when a drag pans it too). pyqtgraph's own auto-range is
+    off: it re-fits y after an x change only through a side path (see `Pane.fit_y`). No
+    context menu (pyqtgraph's offers axis modes a chart does not have).
 
     Signals:
         reset_requested(): the user double-clicked.
@@ -34,43 +38,69 @@ class ChartViewBox(pg.ViewBox):
     def __init__(self) -> None:
         super().__init__(enableMenu=False)
         self.setMouseEnabled(x=True, y=False)
-        self.setAutoVisible(y=True)
-        self.enableAutoRange(x=False, y=True)
+        self.enableAutoRange(x=False, y=False)
 
     def mouseDoubleClickEvent(self, event) -> None:
         self.reset_requested.emit()
         event.accept()
 
-    def itemBoundsChanged(self, item) -> None:
-        """Ignore our own child group, whose transform is this view's range. pyqtgraph 0.14
-        means to exempt it, but sets a misspelt flag, so every range change scheduled
-        another auto-range: a live bar growing out of view rescaled the pane on each tick
-        from then on, instead of once."""
-        if item is not self.childGroup:
-            super().itemBoundsChanged(item)
+    def wheelEvent(self, event, axis=None) -> None:
+        """The wheel over the view zooms time only, whatever the drag does to y."""
+        super().wheelEvent(event, axis=0 if axis is None else axis)
+
+
+@dataclasses.dataclass(frozen=True)
+class Margins:
+    """Room around the visible values when a pane fits them, as fractions of their span."""
+
+    bottom: float
+    top: float
+
+
+PRICE_MARGINS = Margins(0.08, 0.12)  # the legend sits at the top
+VOLUME_MARGINS = Margins(0.04, 0.15)  # a few pixels: a tick's repaint stays off the time axis
+INDICATOR_MARGINS = Margins(0.08, 0.25)
 
 
 class Pane:
     """One of a chart's stacked panes: `view` (x = bar index) with `value_axis` on its right
     and `grid` lines at the value ticks and at the chart's time ticks. The chart places the
     view and the axis in its layout; the item methods mirror pyqtgraph's PlotItem so items
-    and the crosshair take either."""
+    and the crosshair take either.
 
-    def __init__(self, time_axis: LeanAxisItem, theme: Theme, stretch: int, compact: bool):
+    y follows the values in view (`fit_y`), from the items added without `ignoreBounds`
+    (each answers `dataBounds(1, orthoRange=x range)` over what it draws there), until the
+    user drags or wheels on the value axis; a double-click there fits again."""
+
+    def __init__(self, time_axis: LeanAxisItem, theme: Theme, stretch: int, compact: bool,
+                 margins: Margins = PRICE_MARGINS):  # fmt: skip
         self.stretch = stretch
+        self.margins = margins
+        self.auto_fit = True
+        self._fitted: tuple[float, float] | None = None  # the range fit_y last set
+        self._fit_items: list[QtWidgets.QGraphicsItem] = []
         self.view = ChartViewBox()
         self.value_axis = PriceAxisItem(compact=compact)
         self.value_axis.setWidth(PRICE_AXIS_WIDTH_PX)
         self.value_axis.linkToView(self.view)
+        self.value_axis.scale_requested.connect(self.scale_y)
+        self.value_axis.fit_requested.connect(self.restore_fit)
         self.grid = GridItem(time_axis, self.value_axis, theme)
         self.view.addItem(self.grid, ignoreBounds=True)
+        self.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self.set_theme(theme)
 
     def addItem(self, item: QtWidgets.QGraphicsItem, ignoreBounds: bool = False) -> None:
         self.view.addItem(item, ignoreBounds=ignoreBounds)
+        if not ignoreBounds:
+            self._fit_items.append(item)
+            self.fit_y()
 
     def removeItem(self, item: QtWidgets.QGraphicsItem) -> None:
         self.view.removeItem(item)
+        if item in self._fit_items:
+            self._fit_items.remove(item)
+            self.fit_y()
 
     def getViewBox(self) -> ChartViewBox:
         return self.view
@@ -81,6 +111,64 @@ class Pane:
     def set_theme(self, theme: Theme) -> None:
         style_axis(self.value_axis, theme)
         self.grid.set_theme(theme)
+
+    # -- the y range -------------------------------------------------------------------------
+
+    def _on_x_range_changed(self, *_args) -> None:
+        self.fit_y()
+
+    def visible_bounds(self) -> tuple[float, float] | None:
+        """Lowest and highest value the pane's items draw in the visible x range."""
+        (x0, x1), _ = self.view.viewRange()
+        lo, hi = math.inf, -math.inf
+        for item in self._fit_items:
+            if not item.isVisible():
+                continue
+            a, b = item.dataBounds(1, orthoRange=(x0, x1))
+            if a is not None and math.isfinite(a) and math.isfinite(b):
+                lo, hi = min(lo, a), max(hi, b)
+        return (lo, hi) if lo <= hi else None
+
+    def fit_y(self, force: bool = False) -> None:
+        """Fit y to the values in view, plus the margins; nothing is set when they have not
+        changed (a pan along a flat stretch repaints no axis) or the user scales by hand."""
+        if not self.auto_fit:
+            return
+        bounds = self.visible_bounds()
+        if bounds is None:
+            return
+        lo, hi = bounds
+        span = hi - lo
+        if span <= 0:
+            span = max(abs(hi) * 1e-3, 1e-9)
+        target = (lo - span * self.margins.bottom, hi + span * self.margins.top)
+        if force or target != self._fitted:
+            self._fitted = target
+            self.view.setYRange(*target, padding=0)
+
+    def contain(self, lo: float, hi: float) -> None:
+        """Values [lo, hi] now show in view (a tick's forming bar): fit again only if they
+        fall outside the range, so most ticks repaint just their bar."""
+        (_, _), (y0, y1) = self.view.viewRange()
+        if not (y0 <= lo and hi <= y1):
+            self.fit_y()
+
+    def scale_y(self, factor: float, anchor: float | None = None) -> None:
+        """Stretch (factor < 1) or compress the y range around `anchor` (its middle by
+        default), by hand: the pane stops fitting and a drag in it pans y too."""
+        (_, _), (y0, y1) = self.view.viewRange()
+        if anchor is None:
+            anchor = (y0 + y1) / 2
+        self.auto_fit = False
+        self.view.setMouseEnabled(x=True, y=True)
+        self.view.setYRange(anchor - (anchor - y0) * factor, anchor + (y1 - anchor) * factor,
+                            padding=0)  # fmt: skip
+
+    def restore_fit(self) -> None:
+        """Back to fitting y to the values in view."""
+        self.auto_fit = True
+        self.view.setMouseEnabled(x=True, y=False)
+        self.fit_y(force=True)
 
 
 def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
