@@ -64,7 +64,10 @@ class ChartController(QtCore.QObject):
         self.theme = THEMES[_choice(s.value("theme"), tuple(THEMES), "dark")]
         self.feed = FeedKind(_choice(s.value("feed"), [k.value for k in FeedKind], "simulated"))
         self.speed = float(s.value("speed", 60.0))
-        self.active_indicators: dict[str, dict] = _indicators(s.value("indicators", "{}"))
+        # Saved instances (Instance.saved()), shown on every chart of the view.
+        self.active_indicators: list[dict] = _indicators(s.value("indicators", "[]"))
+        self.grid_timeframes = _grid_timeframes(s.value("grid_timeframes"))
+        self.active_cell = 0  # the grid's chart the timeframe buttons change
         self.symbol: str | None = None
         self.models: dict[str, SeriesModel] = {}
         self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
@@ -121,6 +124,13 @@ class ChartController(QtCore.QObject):
         self._restart_session()
 
     def set_timeframe(self, timeframe: str) -> None:
+        """The single or layered chart's timeframe; in the grid, the active chart's."""
+        if self.layout == "grid" and self.charts:
+            self.grid_timeframes[self.active_cell] = timeframe
+            self._settings.setValue("grid_timeframes", json.dumps(self.grid_timeframes))
+            self.charts[self.active_cell].set_model(self.model(timeframe))
+            self._show_choices()
+            return
         self.timeframe = timeframe
         self._settings.setValue("timeframe", timeframe)
         self._build_view()
@@ -231,7 +241,9 @@ class ChartController(QtCore.QObject):
         self._release_stale_models()
         tf = self.timeframe
         if self.layout == "grid":
-            grid = TimeframeGrid([self.model(t) for t in GRID_TIMEFRAMES], self.theme)
+            grid = TimeframeGrid([self.model(t) for t in self.grid_timeframes], self.theme)
+            grid.set_active(self.active_cell)
+            grid.active_changed.connect(self._on_active_cell)
             view, self.charts = grid, grid.charts
         elif self.layout == "layered":
             chart = LayeredChart(self.model(tf), self.theme)
@@ -248,7 +260,7 @@ class ChartController(QtCore.QObject):
             if self.session is not None:
                 self.session.watch_paints(chart.painted)
         self._window.set_view(view)
-        self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
+        self._show_choices()
         self._window.set_paused(self.session is not None and self.session.paused)
         self._start_indicators()
         instrument = self._store.instrument(self.symbol)
@@ -257,6 +269,14 @@ class ChartController(QtCore.QObject):
             f"{self.symbol}  {instrument.description}  |  {instrument.calendar} "
             f"({instrument.tz})  |  {len(self.chart.model):,} bars of {self.chart.model.timeframe}"
         )
+
+    def _show_choices(self) -> None:
+        tf = self.grid_timeframes[self.active_cell] if self.layout == "grid" else self.timeframe
+        self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
+
+    def _on_active_cell(self, cell: int) -> None:
+        self.active_cell = cell
+        self._show_choices()
 
     def _close_view(self) -> None:
         if self.indicators is not None:
@@ -272,10 +292,10 @@ class ChartController(QtCore.QObject):
         if self._worker is None:
             return
         calendar = self._store.instrument(self.symbol).calendar
-        self.indicators = IndicatorController(self.chart, self._worker, calendar)
+        self.indicators = IndicatorController(self.charts, self._worker, calendar)
         self.indicators.indicators_changed.connect(self._on_indicators_changed)
-        for key, params in self.active_indicators.items():
-            self.indicators.add(key, **params)
+        for saved in self.active_indicators:
+            self.indicators.add(saved["key"], saved["colour"], saved["uid"], **saved["params"])
         self._on_indicators_changed()
 
     def _on_history_wanted(self, model: SeriesModel) -> None:
@@ -295,27 +315,29 @@ class ChartController(QtCore.QObject):
     def _on_indicator_chosen(self, key: str) -> None:
         if self.indicators is None:
             return
-        params = self._ask(spec(key), self.active_indicators.get(key))
+        params = self._ask(spec(key), None)
         if params is not None:
             self.add_indicator(key, **params)
 
-    def add_indicator(self, key: str, **params) -> None:
-        self.indicators.add(key, **params)
-        self.active_indicators[key] = self.indicators.active[key]
+    def add_indicator(self, key: str, **params) -> str:
+        """Another instance of indicator `key` on the charts; its uid ("sma-2")."""
+        instance = self.indicators.add(key, **params)
         self._save_indicators()
+        return instance.uid
 
-    def remove_indicator(self, key: str) -> None:
-        if self.indicators is not None and key in self.indicators.active:
-            self.indicators.remove(key)
-        self.active_indicators.pop(key, None)
-        self._save_indicators()
+    def remove_indicator(self, uid: str) -> None:
+        if self.indicators is not None and uid in self.indicators.active:
+            self.indicators.remove(uid)
+            self._save_indicators()
 
     def _save_indicators(self) -> None:
+        self.active_indicators = [i.saved() for i in self.indicators.active.values()]
         self._settings.setValue("indicators", json.dumps(self.active_indicators))
         self._on_indicators_changed()
 
     def _on_indicators_changed(self) -> None:
-        self._window.set_active_indicators(list(self.active_indicators))
+        shown = self.indicators.active.values() if self.indicators is not None else ()
+        self._window.set_active_indicators([(i.uid, i.title) for i in shown])
 
     # -- files -------------------------------------------------------------------------------
 
@@ -351,21 +373,41 @@ def _choice(value, allowed, default: str) -> str:
     return value if value in allowed else default
 
 
-def _indicators(text) -> dict[str, dict]:
-    """Remembered indicators; anything unreadable or no longer valid is left out."""
+def _indicators(text) -> list[dict]:
+    """Remembered indicator instances ({"uid", "key", "params", "colour"}; the older form, one
+    instance per key as {key: params}, is read too); anything unreadable or no longer valid
+    is left out."""
     try:
-        saved = json.loads(text) if isinstance(text, str) else {}
+        saved = json.loads(text) if isinstance(text, str) else []
     except ValueError:
-        return {}
-    if not isinstance(saved, dict):
-        return {}
-    active = {}
-    for key, params in saved.items():
+        return []
+    if isinstance(saved, dict):
+        saved = [{"key": key, "params": params} for key, params in saved.items()]
+    if not isinstance(saved, list):
+        return []
+    active = []
+    for entry in saved:
         try:
-            active[key] = REGISTRY[key].resolve(**params)
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("leaving out remembered indicator %r: %s", key, exc)
+            key = entry["key"]
+            params = REGISTRY[key].resolve(**entry.get("params", {}))
+            colour, uid = entry.get("colour"), entry.get("uid")
+            active.append({"uid": uid if isinstance(uid, str) else None, "key": key,
+                           "params": params,
+                           "colour": colour if isinstance(colour, str) else None})  # fmt: skip
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.warning("leaving out remembered indicator %r: %s", entry, exc)
     return active
+
+
+def _grid_timeframes(text) -> list[str]:
+    """The grid's timeframes, one per chart (the default for anything unreadable)."""
+    try:
+        saved = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        saved = None
+    ok = (isinstance(saved, list) and len(saved) == len(GRID_TIMEFRAMES)
+          and all(tf in TIMEFRAME_BUTTONS for tf in saved))  # fmt: skip
+    return list(saved) if ok else list(GRID_TIMEFRAMES)
 
 
 def _ask_with_dialog(indicator: IndicatorSpec, current: dict | None) -> dict | None:

@@ -1,51 +1,88 @@
-"""Indicators on the chart: computed by the worker process over the bars in shared memory,
-shown as overlays or panes, recomputed when the series changes; the forming bar's values
-follow every tick through the incremental forms (`LiveIndicator`)."""
+"""Indicators on the charts: any number of instances, each with its own parameters and
+colour, computed by the worker process over each chart's bars in shared memory, shown as
+overlays or panes with a legend row, recomputed when a chart's series changes; the forming
+bar's values follow every tick through the incremental forms (`LiveIndicator`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 from PySide6 import QtCore
 
 from engine.indicators.live import LiveIndicator
-from engine.indicators.registry import Placement, spec
+from engine.indicators.registry import IndicatorSpec, Placement, spec
 from engine.sessions import calendar as calendar_of
 from engine.shm import BarSegment, ResultSegment
 from engine.worker import IndicatorReply, IndicatorRequest, IndicatorWorker
 from widgets.chart import ChartWidget
+from widgets.indicator_items import PALETTE
 from widgets.series_model import SeriesModel
 
 POLL_MS = 30
 KINDS = {"macd": {"hist": "histogram"}, "trend": {"trend": "band"}}
 
 
-class IndicatorController(QtCore.QObject):
-    """Owns the shared segments of the shown series and its indicators (it unlinks them).
+@dataclasses.dataclass(frozen=True)
+class Instance:
+    """One indicator on the charts: which, with what parameters, in what colour. `uid` is
+    its key and a number no other instance of that indicator has ("sma-2")."""
 
-    Signals:
-        indicators_changed(): an indicator was added, removed or recomputed.
-    """
+    uid: str
+    key: str
+    params: dict
+    colour: str
 
-    indicators_changed = QtCore.Signal()
+    @property
+    def spec(self) -> IndicatorSpec:
+        return spec(self.key)
 
-    def __init__(self, chart: ChartWidget, worker: IndicatorWorker, calendar: str = "24x7"):
-        super().__init__(chart)
-        self._chart = chart
-        self._worker = worker
-        self._calendar = calendar
-        self._ids = itertools.count(1)
+    @property
+    def title(self) -> str:
+        return self.spec.label(self.params)
+
+    def line_colours(self) -> dict[str, str]:
+        """Over the price, every line in the instance's colour (a band's edges, a channel);
+        in a pane, each line its own, from the instance's colour on (MACD and its signal)."""
+        start = PALETTE.index(self.colour) if self.colour in PALETTE else 0
+        lines = [name for name in self.spec.outputs if name not in KINDS.get(self.key, {})]
+        if self.spec.placement is Placement.OVERLAY:
+            return dict.fromkeys(lines, self.colour)
+        return {name: self.colour if k == 0 else PALETTE[(start + k) % len(PALETTE)]
+                for k, name in enumerate(lines)}  # fmt: skip
+
+    def saved(self) -> dict:
+        return {"uid": self.uid, "key": self.key, "params": self.params, "colour": self.colour}
+
+
+def new_instance(key: str, params: dict, taken: list[Instance], colour: str | None = None,
+                 uid: str | None = None) -> Instance:  # fmt: skip
+    """An instance of `key` (parameters checked), numbered and coloured apart from `taken`
+    (the `uid` and `colour` it had before, when they are still free)."""
+    resolved = spec(key).resolve(**params)
+    numbers = {i.uid for i in taken}
+    if uid is None or uid in numbers or not uid.startswith(f"{key}-"):
+        uid = next(f"{key}-{n}" for n in itertools.count(1) if f"{key}-{n}" not in numbers)
+    if colour is None:
+        used = {i.colour for i in taken}
+        colour = next((c for c in PALETTE if c not in used), PALETTE[len(taken) % len(PALETTE)])
+    return Instance(uid, key, resolved, colour)
+
+
+class _ChartIndicators:
+    """The indicators of one chart: its bars published in a shared segment, a result segment
+    and an incremental form per instance. Owns its segments (it unlinks them)."""
+
+    def __init__(self, owner: IndicatorController, chart: ChartWidget) -> None:
+        self._owner = owner
+        self.chart = chart
         self._segment: BarSegment | None = None
-        self._version = 0
-        self._model: SeriesModel | None = None
-        self.active: dict[str, dict] = {}  # key -> params
-        self._results: dict[str, ResultSegment] = {}
+        self.version = 0
+        self.model: SeriesModel | None = None
+        self.results: dict[str, ResultSegment] = {}  # uid -> segment
         self._live: dict[str, LiveIndicator] = {}
-        self._timer = QtCore.QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._on_poll)
-        self._timer.start()
-        self.set_model(chart.model, calendar)
+        chart.model_changed.connect(self.set_model)
+        self.set_model(chart.model)
 
     def _signals(self, model: SeriesModel) -> list[tuple]:
         return [(model.bars_prepended, self._on_bars_changed),
@@ -56,23 +93,25 @@ class IndicatorController(QtCore.QObject):
                 (model.last_bar_changed, self._on_forming)]  # fmt: skip
 
     def _disconnect(self) -> None:
-        if self._model is not None:
-            for signal, slot in self._signals(self._model):
+        if self.model is not None:
+            for signal, slot in self._signals(self.model):
                 signal.disconnect(slot)
-            self._model = None
+            self.model = None
 
-    def set_model(self, model: SeriesModel, calendar: str) -> None:
+    def set_model(self, model: SeriesModel) -> None:
         """The chart shows another series: publish it and recompute every indicator."""
         self._disconnect()
-        self._model = model
-        self._calendar = calendar
+        self.model = model
         for signal, slot in self._signals(model):
             signal.connect(slot)
-        self._live = {key: self._live_form(key) for key in self.active}
+        self._live = {uid: self._live_form(i) for uid, i in self._owner.active.items()}
         self._on_bars_changed()
 
-    def _live_form(self, key: str) -> LiveIndicator:
-        return LiveIndicator(key, self.active[key], calendar_of(self._calendar))
+    def _live_form(self, instance: Instance) -> LiveIndicator:
+        return LiveIndicator(instance.key, instance.params, calendar_of(self._owner.calendar))
+
+    def series_key(self) -> str:
+        return f"{self.model.symbol} {self.model.timeframe}"
 
     def _on_bars_corrected(self, _ix: int) -> None:
         for live in self._live.values():
@@ -81,100 +120,145 @@ class IndicatorController(QtCore.QObject):
 
     def _on_forming(self, *_args) -> None:
         """A tick moved the forming bar (or a new one started): its values, O(1) each."""
-        bars = self._model.bars
-        for key, live in self._live.items():
-            if key in self._chart.indicators:
-                self._chart.update_indicator_last(key, live.update(bars), len(bars) - 1)
+        bars = self.model.bars
+        for uid, live in self._live.items():
+            if uid in self.chart.indicators:
+                self.chart.update_indicator_last(uid, live.update(bars), len(bars) - 1)
 
     def _on_bars_changed(self, *_args) -> None:
-        bars = self._model.bars
+        bars = self.model.bars
         if self._segment is None or not self._segment.fits(len(bars)):
             old = self._segment
             self._segment = BarSegment(max(1024, 2 * len(bars)))
-            for result in self._results.values():
+            for result in self.results.values():
                 result.close()
-            self._results = {}
+            self.results = {}
             if old is not None:
                 old.close()
-        self._version = self._segment.publish(bars)
-        for key in self.active:
-            self._request(key)
+        self.version = self._segment.publish(bars)
+        for instance in self._owner.active.values():
+            self.request(instance)
 
-    def _series_key(self) -> str:
-        return f"{self._model.symbol} {self._model.timeframe}"
-
-    def _request(self, key: str) -> None:
-        indicator = spec(key)
-        result = self._results.get(key)
+    def request(self, instance: Instance) -> None:
+        result = self.results.get(instance.uid)
         if result is None:
-            result = self._results[key] = ResultSegment(self._segment.capacity,
-                                                        len(indicator.outputs))  # fmt: skip
-        self._worker.submit(
-            IndicatorRequest(
-                next(self._ids),
-                self._series_key(),
-                self._segment.name,
-                self._version,
-                key,
-                tuple(sorted(self.active[key].items())),
-                result.name,
-                self._calendar,
+            result = self.results[instance.uid] = ResultSegment(
+                self._segment.capacity, len(instance.spec.outputs)
             )
-        )
+        self._owner.submit(IndicatorRequest(
+            self._owner.next_id(), self.series_key(), self._segment.name, self.version,
+            instance.key, tuple(sorted(instance.params.items())), result.name,
+            self._owner.calendar,
+        ))  # fmt: skip
 
-    def add(self, key: str, **params) -> None:
-        """Show an indicator (its parameters checked now; the values follow from the worker)."""
-        resolved = spec(key).resolve(**params)
-        if key in self.active:
-            self.remove(key)
-        self.active[key] = resolved
-        self._live[key] = self._live_form(key)
-        self._request(key)
+    def add(self, instance: Instance) -> None:
+        self._live[instance.uid] = self._live_form(instance)
+        self.request(instance)
 
-    def remove(self, key: str) -> None:
-        self.active.pop(key)
-        self._live.pop(key, None)
-        if key in self._chart.indicators:
-            self._chart.remove_indicator(key)
-        result = self._results.pop(key, None)
+    def remove(self, uid: str) -> None:
+        self._live.pop(uid, None)
+        if uid in self.chart.indicators:
+            self.chart.remove_indicator(uid)
+        result = self.results.pop(uid, None)
         if result is not None:
             result.close()
+
+    def show(self, reply: IndicatorReply, uid: str) -> bool:
+        """Draw a reply for this chart's current bars; False if it is outdated."""
+        instance = self._owner.active.get(uid)
+        if reply.status != "ok" or instance is None:
+            return False
+        if reply.series_key != self.series_key() or reply.version != self.version:
+            return False
+        block = self.results[uid].outputs(reply.length)
+        outputs = {name: block[k].copy() for k, name in enumerate(instance.spec.outputs)}
+        if uid in self.chart.indicators:
+            self.chart.set_indicator_values(uid, outputs)
+        else:
+            self.chart.add_indicator(uid, outputs, instance.spec.placement is Placement.PANE,
+                                     KINDS.get(instance.key), instance.title,
+                                     instance.line_colours())  # fmt: skip
+        return True
+
+    def close(self) -> None:
+        self.chart.model_changed.disconnect(self.set_model)
+        self._disconnect()
+        for result in self.results.values():
+            result.close()
+        self.results = {}
+        if self._segment is not None:
+            self._segment.close()
+            self._segment = None
+
+
+class IndicatorController(QtCore.QObject):
+    """The same indicator instances on every chart of a view (a single chart, each chart of
+    a grid), over one worker whose replies it routes to the chart that asked.
+
+    Signals:
+        indicators_changed(): an indicator was added, removed or recomputed.
+    """
+
+    indicators_changed = QtCore.Signal()
+
+    def __init__(self, charts: list[ChartWidget], worker: IndicatorWorker,
+                 calendar: str = "24x7") -> None:  # fmt: skip
+        super().__init__(charts[0])
+        self._worker = worker
+        self.calendar = calendar
+        self._ids = itertools.count(1)
+        self.active: dict[str, Instance] = {}  # uid -> instance
+        self._charts = [_ChartIndicators(self, chart) for chart in charts]
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._on_poll)
+        self._timer.start()
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def submit(self, request: IndicatorRequest) -> None:
+        self._worker.submit(request)
+
+    def add(self, key: str, colour: str | None = None, uid: str | None = None,
+            **params) -> Instance:  # fmt: skip
+        """Show another instance of an indicator on every chart (its parameters checked now;
+        the values follow from the worker)."""
+        instance = new_instance(key, params, list(self.active.values()), colour, uid)
+        self.active[instance.uid] = instance
+        for view in self._charts:
+            view.add(instance)
+        return instance
+
+    def remove(self, uid: str) -> None:
+        self.active.pop(uid)
+        for view in self._charts:
+            view.remove(uid)
         self.indicators_changed.emit()
 
     def _on_poll(self) -> None:
         for reply in self._worker.poll(0.0):
-            self._show(reply)
+            self._route(reply)
 
-    def _show(self, reply: IndicatorReply) -> None:
-        key = next((k for k, r in self._results.items() if r.name == reply.result_segment), None)
-        if reply.status != "ok" or key is None or key not in self.active:
-            return
-        if reply.series_key != self._series_key() or reply.version != self._version:
-            return
-        indicator = spec(key)
-        block = self._results[key].outputs(reply.length)
-        outputs = {name: block[k].copy() for k, name in enumerate(indicator.outputs)}
-        if key in self._chart.indicators:
-            self._chart.set_indicator_values(key, outputs)
-        else:
-            self._chart.add_indicator(key, outputs, indicator.placement is Placement.PANE,
-                                      KINDS.get(key))  # fmt: skip
-        self.indicators_changed.emit()
+    def _route(self, reply: IndicatorReply) -> None:
+        for view in self._charts:
+            uid = next((u for u, r in view.results.items() if r.name == reply.result_segment),
+                       None)  # fmt: skip
+            if uid is not None:
+                if view.show(reply, uid):
+                    self.indicators_changed.emit()
+                return
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
         """Process replies until nothing is pending (for tests and scripts)."""
         deadline = QtCore.QDeadlineTimer(int(timeout_s * 1000))
         while self._worker.pending and not deadline.hasExpired():
             for reply in self._worker.poll(0.05):
-                self._show(reply)
+                self._route(reply)
 
     def close(self) -> None:
         """Stop, and unlink every segment (a closed controller publishes nothing more)."""
-        self._disconnect()
         self._timer.stop()
-        for result in self._results.values():
-            result.close()
-        self._results = {}
-        if self._segment is not None:
-            self._segment.close()
-            self._segment = None
+        for view in self._charts:
+            view.close()
+        self._charts = []

@@ -18,7 +18,8 @@ class MainWindow(QtWidgets.QMainWindow):
     symbol_chosen(str), timeframe_chosen(str), layout_chosen(str), feed_chosen(str),
     speed_chosen(float), pause_toggled(bool paused), step_requested(), theme_chosen(str),
     screenshot_requested(), import_requested(),
-    indicator_chosen(str): add (or edit) an indicator; indicator_removed(str).
+    indicator_chosen(str key): add an instance of an indicator;
+    indicator_removed(str uid): remove one.
     """
 
     symbol_chosen = QtCore.Signal(str)
@@ -178,12 +179,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.pause_action.setChecked(paused)
         self.pause_action.setText("Resume" if paused else "Pause")
 
-    def set_active_indicators(self, keys: list[str]) -> None:
+    def set_active_indicators(self, shown: list[tuple[str, str]]) -> None:
+        """The indicators on the charts, as (uid, title), each removable."""
         self.remove_menu.clear()
-        for key in keys:
-            action = self.remove_menu.addAction(REGISTRY[key].title)
-            action.triggered.connect(lambda _=False, k=key: self.indicator_removed.emit(k))
-        self.remove_menu.setEnabled(bool(keys))
+        for uid, title in shown:
+            action = self.remove_menu.addAction(title)
+            action.triggered.connect(lambda _=False, u=uid: self.indicator_removed.emit(u))
+        self.remove_menu.setEnabled(bool(shown))
 
     def set_stats(self, texts: dict[str, str]) -> None:
         for key, text in texts.items():

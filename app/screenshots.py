@@ -56,8 +56,8 @@ def render(out_dir: Path) -> list[Path]:
             app.processEvents()
             controller.chart.crosshair.show_index(len(controller.chart.model) - 40)
             shot("window-indicators.png")
-            for key in ("rsi", "macd", "trend"):
-                window.indicator_removed.emit(key)
+            for uid in ("rsi-1", "macd-1", "trend-1"):
+                window.indicator_removed.emit(uid)
             window.layout_chosen.emit("grid")
             app.processEvents()
             controller.charts[0].crosshair.time_changed.emit(

@@ -235,13 +235,24 @@ def test_time_axis_labels_local_time(make_chart, qtbot):
     assert "19:00" in labels
 
 
-def test_crosshair_readout(make_chart, qtbot):
-    bars = make_bars(100)
+def ticked(bars: Bars, tick: float = 0.01) -> Bars:
+    """The bars with prices on a grid of `tick`, as traded prices are."""
+    cols = bars.columns()
+    for name in ("open", "high", "low", "close"):
+        cols[name] = np.round(cols[name] / tick) * tick
+    return Bars.from_arrays(*cols.values())
+
+
+def test_legend_shows_the_bar_under_the_crosshair_or_the_latest(make_chart, qtbot):
+    bars = ticked(make_bars(100))
     chart = make_chart(bars)
     chart.crosshair.show_index(42)
-    text = chart.crosshair.readout.toPlainText()
-    assert f"O {bars.open[42]:.10g}" in text and f"V {bars.volume[42]:.10g}" in text
+    text = chart.price.legend.text()
+    assert f"O {bars.open[42]:.2f}" in text and f"C {bars.close[42]:.2f}" in text
     assert "2024-01-02 00:42" in text
+    assert chart.volume_pane.legend.text() == f"Vol  {bars.volume[42]:.0f}"
+    chart.crosshair.hide()  # away: the latest bar
+    assert "2024-01-02 01:39" in chart.price.legend.text()
 
 
 def test_multi_timeframe_crosshair_maps_a_minute_to_its_hour(qtbot):
@@ -301,15 +312,16 @@ def test_indicators_overlay_and_own_panes(make_chart, qtbot):
     visible = hist[int(chart.visible_range()[0]) :]
     assert y0 <= np.nanmin(visible) and np.nanmax(visible) <= y1
     chart.crosshair.show_index(2500)
-    text = chart.crosshair.readout.toPlainText()
-    assert f"sma {ind.sma(bars.close, 20)[2500]:.6g}" in text and "macd" in text
+    text = chart.price.legend.text()
+    assert f"sma  {ind.sma(bars.close, 20)[2500]:,.4f}" in text  # six significant digits
+    assert chart.panes["macd"].legend.text().startswith("macd  ")
     chart.update_indicator_last("sma", {"sma": 123.0})
     assert chart.indicators["sma"][1]["sma"].values[-1] == 123.0
     chart.remove_indicator("macd")
     chart.remove_indicator("sma")
     assert list(chart.panes) == ["price", "volume", "trend"]
     chart.crosshair.show_index(2500)
-    assert "macd" not in chart.crosshair.readout.toPlainText()
+    assert "sma" not in chart.price.legend.text()
     with pytest.raises(ValueError, match="already shown"):
         chart.add_indicator("trend", {"trend": np.zeros(3000)}, own_pane=True)
     with pytest.raises(ValueError, match="cannot be removed"):
@@ -389,3 +401,33 @@ def test_last_price_line_takes_the_colour_of_the_bar_direction(make_chart):
     chart.model.append(Bars.from_arrays(*row))
     assert chart.last_price.value() == 95.0  # the same close, now on an up bar
     assert chart.last_price._pen.color().name() == DARK.up
+
+
+def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(make_chart,
+                                                                                qtbot):  # fmt: skip
+    from engine import indicators as ind
+    from widgets.legend import MISSING
+
+    bars = ticked(make_bars(3000))
+    chart = make_chart(bars, width=420)
+    chart.add_indicator("sma-1", {"sma": ind.sma(bars.close, 200)}, own_pane=False,
+                        title="SMA 200")  # fmt: skip
+    chart.add_indicator("rsi-1", {"rsi": ind.rsi(bars.close, 14)}, own_pane=True,
+                        title="RSI 14")  # fmt: skip
+    settle(qtbot, chart)
+    for pane in chart.panes.values():
+        legend = pane.legend
+        inside = pane.view.sceneBoundingRect()
+        assert inside.contains(legend.sceneBoundingRect()), pane  # never clipped
+    before = chart.price.legend.sceneBoundingRect().topLeft()
+    chart.zoom(4.0)
+    chart.pan(-0.5)
+    settle(qtbot, chart)
+    assert chart.price.legend.sceneBoundingRect().topLeft() == before  # not moved by a zoom
+    chart.crosshair.show_index(100)  # before the SMA's first value
+    assert chart.price.legend.text().splitlines()[1] == f"SMA 200  {MISSING}"
+    assert chart.panes["rsi-1"].legend.text().startswith("RSI 14  ")
+    # A narrow chart leaves out the values that do not fit whole, rather than clip them.
+    assert chart.price.legend.text().splitlines()[0].endswith(f"C {bars.close[100]:.2f}")
+    # The backing is semi-opaque: the grid and candles under it still show through.
+    assert 0 < chart.price.legend._backing.color().alphaF() < 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from app.controller import ChartController
 from app.gui import open_store_creating_demo
@@ -112,28 +112,87 @@ def test_indicators_from_the_menu_are_computed_by_the_worker(store, window, sett
 
     controller = offline(store, window, settings, worker, ask)
     controller.start(None)
+    window.show()  # legends lay out rows to the size their panes are given
     try:
         window.indicator_chosen.emit("rsi")
         window.indicator_chosen.emit("macd")
         controller.indicators.wait_idle()
         chart = controller.chart
-        assert asked == ["rsi", "macd"] and {"rsi", "macd"} <= set(chart.panes)
+        assert asked == ["rsi", "macd"] and {"rsi-1", "macd-1"} <= set(chart.panes)
         want = ind.rsi(chart.model.bars.close, 10)
-        np.testing.assert_array_equal(chart.indicators["rsi"][1]["rsi"].values, want)
-        assert len(window.remove_menu.actions()) == 2
+        np.testing.assert_array_equal(chart.indicators["rsi-1"][1]["rsi"].values, want)
+        assert [a.text() for a in window.remove_menu.actions()] == ["RSI 10", "MACD 12 26 9"]
+        QtWidgets.QApplication.processEvents()  # the new panes laid out
+        assert chart.panes["rsi-1"].legend.text().startswith("RSI 10  ")
         window.symbol_chosen.emit("BBB")
         controller.indicators.wait_idle()
         chart = controller.chart
-        np.testing.assert_array_equal(chart.indicators["rsi"][1]["rsi"].values,
+        np.testing.assert_array_equal(chart.indicators["rsi-1"][1]["rsi"].values,
                                       ind.rsi(store.load("BBB", "1m").close, 10))  # fmt: skip
-        window.indicator_removed.emit("rsi")
-        assert "rsi" not in chart.panes and len(window.remove_menu.actions()) == 1
-        assert json.loads(settings.value("indicators")) == {
-            "macd": {"fast": 12, "slow": 26, "signal": 9}}  # fmt: skip
+        window.indicator_removed.emit("rsi-1")
+        assert "rsi-1" not in chart.panes and len(window.remove_menu.actions()) == 1
+        assert json.loads(settings.value("indicators")) == [
+            {"uid": "macd-1", "key": "macd", "params": {"fast": 12, "slow": 26, "signal": 9},
+             "colour": controller.indicators.active["macd-1"].colour}]  # fmt: skip
     finally:
         controller.close()
         worker.stop()
     assert ours() <= before
+
+
+def test_several_instances_of_an_indicator_in_their_own_colours_on_every_layout(
+    store, window, settings
+):
+    from engine import indicators as ind
+    from engine.worker import IndicatorWorker
+
+    store.write_bars("AAA", "1m", make_bars(5000, seed=1))
+    worker = IndicatorWorker(timeout_s=30)
+    worker.start()
+    periods = iter([50, 5, 14])
+    controller = offline(store, window, settings, worker,
+                         lambda spec, current: {"period": next(periods)})  # fmt: skip
+    controller.start(None)
+    window.show()
+    try:
+        window.indicator_chosen.emit("sma")
+        window.indicator_chosen.emit("sma")  # a second SMA joins the first
+        window.indicator_chosen.emit("rsi")
+        controller.indicators.wait_idle()
+        chart = controller.chart
+        close = chart.model.bars.close
+        QtWidgets.QApplication.processEvents()
+        sma50, sma5 = (chart.indicators[u][1]["sma"] for u in ("sma-1", "sma-2"))
+        np.testing.assert_array_equal(sma50.values, ind.sma(close, 50))
+        np.testing.assert_array_equal(sma5.values, ind.sma(close, 5))
+        assert sma50.colour != sma5.colour
+        legend = chart.price.legend.text().splitlines()
+        assert legend[1].startswith("SMA 50  ") and legend[2].startswith("SMA 5  ")
+        window.indicator_removed.emit("sma-1")  # the legend drops it at once
+        assert "SMA 50" not in chart.price.legend.text()
+        assert "SMA 5  " in chart.price.legend.text()
+        window.layout_chosen.emit("grid")
+        controller.indicators.wait_idle()
+        for grid_chart in controller.charts:  # every chart of the grid draws them
+            assert set(grid_chart.indicators) == {"sma-2", "rsi-1"}, grid_chart.model.timeframe
+            np.testing.assert_array_equal(grid_chart.indicators["sma-2"][1]["sma"].values,
+                                          ind.sma(grid_chart.model.bars.close, 5))  # fmt: skip
+        # The timeframe buttons change the grid's active chart (a click makes one active).
+        assert window.timeframe_actions["1m"].isChecked()
+        controller.charts[2].setFocus()
+        controller.charts[2].focused.emit()
+        assert controller.active_cell == 2 and window.timeframe_actions["1h"].isChecked()
+        window.timeframe_chosen.emit("15m")
+        controller.indicators.wait_idle()
+        cell = controller.charts[2]
+        assert cell.model.timeframe == "15m" and cell.caption.text.endswith("AAA  15m")
+        np.testing.assert_array_equal(cell.indicators["rsi-1"][1]["rsi"].values,
+                                      ind.rsi(cell.model.bars.close, 14))  # fmt: skip
+        assert [c.model.timeframe for c in controller.charts] == ["1m", "5m", "15m", "1d"]
+        assert json.loads(settings.value("grid_timeframes")) == ["1m", "5m", "15m", "1d"]
+    finally:
+        controller.close()
+        worker.stop()
 
 
 def test_screenshot_and_import_dialog(store, window, settings, tmp_path):
@@ -222,7 +281,7 @@ def test_live_window_end_to_end(qtbot, store, window, settings):
         assert stats[-1].ticks_per_s > 0 and stats[-1].frame_ms_p50 > 0
         assert "simulated live" in stats[-1].feed
         controller.indicators.wait_idle()
-        assert "sma" in controller.chart.indicators
+        assert "sma-1" in controller.chart.indicators
     finally:
         controller.close()
         worker.stop()
@@ -285,7 +344,7 @@ def test_forming_bar_indicator_values_follow_ticks(store, window, settings):
         ts, o, h, lo, c, v = (model.column(x)[-1] for x in ("ts_ns", "open", "high", "low",
                                                             "close", "volume"))  # fmt: skip
         model.update_last((ts, o, max(h, c + 5), lo, c + 5, v + 1))  # a tick
-        line = chart.indicators["sma"][1]["sma"]
+        line = chart.indicators["sma-1"][1]["sma"]
         assert line.values[-1] == pytest.approx(ind.sma(model.bars.close, 10)[-1], rel=1e-12)
         model.update_last((ts + NS_PER_MIN, c, c + 1, c, c + 1, 1.0))  # the next minute
         assert len(line.values) == len(model)
@@ -332,3 +391,15 @@ def test_a_replayed_day_equals_the_stored_bars(qtbot, store):
         assert session.writer is None  # a replay writes nothing back
     finally:
         session.close()
+
+
+def test_remembered_indicators_old_and_new_forms():
+    from app.controller import _indicators
+
+    old = _indicators('{"sma": {"period": 5}, "bogus": {}}')
+    assert old == [{"uid": None, "key": "sma", "params": {"period": 5}, "colour": None}]
+    text = json.dumps([{"uid": "sma-3", "key": "sma", "params": {"period": 7}, "colour": "#2962ff"},
+                       {"key": "rsi", "params": {"period": -1}}])  # fmt: skip
+    new = _indicators(text)
+    assert new == [{"uid": "sma-3", "key": "sma", "params": {"period": 7}, "colour": "#2962ff"}]
+    assert _indicators("not json") == []

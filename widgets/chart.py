@@ -13,9 +13,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from engine.localtime import local_ns
+from widgets.axes import compact
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.crosshair import Crosshair
-from widgets.indicator_items import LINE_COLOURS, HistogramItem, LineItem, StateBandItem
+from widgets.indicator_items import PALETTE, HistogramItem, LineItem, StateBandItem
+from widgets.legend import LegendRow, format_value, price_decimals
 from widgets.overlays import DayShading, LastPriceLine
 from widgets.pane import (
     INDICATOR_MARGINS,
@@ -46,10 +49,15 @@ class ChartWidget(pg.GraphicsView):
     Signals:
         history_wanted(SeriesModel): the view is near the oldest loaded bar; prepend older bars
             to the model (or an empty Bars when there are no more).
+        model_changed(SeriesModel): `set_model` put another series on the chart.
+        focused(): the chart took the keyboard focus (a click, a tab).
+        painted(float): a frame reached the screen; the paint took this many ms.
     """
 
     history_wanted = QtCore.Signal(object)
-    painted = QtCore.Signal(float)  # a frame reached the screen; the paint took this many ms
+    model_changed = QtCore.Signal(object)
+    focused = QtCore.Signal()
+    painted = QtCore.Signal(float)
 
     def __init__(self, model: SeriesModel, theme: Theme = DARK, parent=None) -> None:
         super().__init__(parent=parent, background=theme.background)
@@ -77,6 +85,7 @@ class ChartWidget(pg.GraphicsView):
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_Resized, False)
         self.setCentralItem(central)
         self.caption = Caption()
+        self.marked: bool | None = None
         self.time_axis = TimeAxisItem()
         style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
@@ -95,6 +104,9 @@ class ChartWidget(pg.GraphicsView):
         self.last_price = LastPriceLine(model, theme)
         self.price.addItem(self.last_price, ignoreBounds=True)
         self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
+        self.crosshair.index_changed.connect(self._on_crosshair_index)
+        self._decimals = 2
+        self._add_series_rows()
         self.price.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self._connect(model)
         self._show_caption()  # every part was made in the theme
@@ -122,6 +134,7 @@ class ChartWidget(pg.GraphicsView):
             raise ValueError(f"the {name} pane cannot be removed")
         pane = self.panes.pop(name)
         self.crosshair.remove_plot(pane)
+        pane.legend.close()
         self._arrange()
         for item in (pane.view, pane.value_axis):
             self.scene().removeItem(item)
@@ -142,9 +155,21 @@ class ChartWidget(pg.GraphicsView):
         layout.setRowStretchFactor(row + 1, 0)
 
     def _show_caption(self) -> None:
-        """The series above the price pane (in a grid, which chart is which)."""
-        self.caption.set_text(f"{self.model.symbol}  {self.model.timeframe}",
-                              self.theme.foreground)  # fmt: skip
+        """The series above the price pane (in a grid, which chart is which, and the one
+        marked as the active)."""
+        marker = "\u25cf " if self.marked else ""
+        colour = self.theme.foreground if self.marked is not False else self.theme.crosshair
+        self.caption.set_text(f"{marker}{self.model.symbol}  {self.model.timeframe}", colour)
+
+    def set_marked(self, marked: bool | None) -> None:
+        """Mark the chart as the active one of several (True), one of the others (False),
+        or neither (None, a chart on its own)."""
+        self.marked = marked
+        self._show_caption()
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        self.focused.emit()
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -182,6 +207,7 @@ class ChartWidget(pg.GraphicsView):
         self._show_caption()
         self._connect(model)
         self._on_bars_reset()
+        self.model_changed.emit(model)
 
     def _update_axes_and_limits(self) -> None:
         n = len(self.model)
@@ -203,10 +229,12 @@ class ChartWidget(pg.GraphicsView):
             self._arranging = False
 
     def _on_bars_reset(self) -> None:
+        self._decimals = price_decimals(self.model.column("close"))
         with self._arranging_view():
             self._update_axes_and_limits()
             self.show_latest()
         self._history_pending = False
+        self._show_last_bar()
 
     def _on_bars_prepended(self, count: int) -> None:
         if count:
@@ -214,6 +242,8 @@ class ChartWidget(pg.GraphicsView):
             with self._arranging_view():
                 self._update_axes_and_limits()
                 self.price.setXRange(x0 + count, x1 + count, padding=0)
+            self.crosshair.hide()  # its bar moved
+            self._show_last_bar()
         self._history_pending = False
 
     def _on_bars_appended(self, first_ix: int) -> None:
@@ -223,13 +253,20 @@ class ChartWidget(pg.GraphicsView):
         if x1 >= first_ix - 1:  # following the latest bars: keep following
             with self._arranging_view():
                 self.price.setXRange(x0 + added, x1 + added, padding=0)
+        self._show_last_bar()
 
     def _on_bars_corrected(self, _ix: int) -> None:
         self.fit_panes()
+        for pane in self.panes.values():
+            pane.legend.refresh()
 
     def _on_last_bar_changed(self) -> None:
-        """A tick: a pane fits again only when the forming bar is in view and outside it."""
+        """A tick: a pane fits again only when the forming bar is in view and outside it;
+        the legends follow it while the crosshair is away."""
         ix = len(self.model) - 1
+        if self.crosshair.index in (None, ix):
+            self.price.legend.refresh()
+            self.volume_pane.legend.refresh()
         if not self.is_visible(ix):
             return
         m = self.model
@@ -262,38 +299,49 @@ class ChartWidget(pg.GraphicsView):
         outputs: dict[str, np.ndarray],
         own_pane: bool,
         kinds: dict[str, str] | None = None,
+        title: str | None = None,
+        colours: dict[str, str] | None = None,
     ) -> None:
         """Show an indicator's outputs (arrays aligned with the bars): over the price, or in
-        a pane of its own named `key`. `kinds` maps an output to "line" (default),
-        "histogram" or "band"."""
+        a pane of its own named `key`, with a legend row `title` (default `key`). `kinds` maps
+        an output to "line" (default), "histogram" or "band"; `colours` a line to its colour
+        (default: the palette, from the first colour no other indicator here uses)."""
         if key in self.indicators:
             raise ValueError(f"indicator {key!r} is already shown")
         pane = self.add_pane(key, stretch=1) if own_pane else self.price
+        free = iter(self._free_colours())
         items = {}
-        for k, (name, values) in enumerate(outputs.items()):
+        for name, values in outputs.items():
             kind = (kinds or {}).get(name, "line")
             if kind == "histogram":
                 item = HistogramItem(values, self.theme)
             elif kind == "band":
                 item = StateBandItem(values, self.theme)
             else:
-                item = LineItem(values, LINE_COLOURS[k % len(LINE_COLOURS)])
+                item = LineItem(values, (colours or {}).get(name) or next(free))
             pane.addItem(item)
             items[name] = item
         self.indicators[key] = (pane, items)
-        self.crosshair.extra_values[key] = lambda ix, key=key: self._readout(key, ix)
+        first = next(iter(items.values()))
+        colour = getattr(first, "colour", self.theme.foreground)
+        decimals = self._decimals if pane is self.price else None
+        pane.legend.add_row(LegendRow(key, title or key, colour,
+                                      lambda ix: [i.legend_part(ix, decimals)
+                                                  for i in items.values()]))  # fmt: skip
+        pane.legend.set_last_index(len(self.model) - 1)
 
-    def _readout(self, key: str, ix: int) -> str:
-        _, items = self.indicators[key]
-        values = "  ".join(f"{name} {item.values[ix]:.6g}" for name, item in items.items()
-                           if ix < len(item.values))  # fmt: skip
-        return f"{key}  {values}"
+    def _free_colours(self) -> list[str]:
+        """The palette, the colours no shown indicator uses first."""
+        used = {getattr(item, "colour", None) for _, items in self.indicators.values()
+                for item in items.values()}  # fmt: skip
+        return [c for c in PALETTE if c not in used] + list(PALETTE) * 2
 
     def set_indicator_values(self, key: str, outputs: dict[str, np.ndarray]) -> None:
         pane, items = self.indicators[key]
         for name, values in outputs.items():
             items[name].set_values(values)
         pane.fit_y()
+        pane.legend.refresh()
 
     def update_indicator_last(self, key: str, values: dict[str, float], ix: int | None = None):
         """The forming bar's (bar `ix`, default the last) indicator values changed (from the
@@ -301,18 +349,66 @@ class ChartWidget(pg.GraphicsView):
         pane, items = self.indicators[key]
         for name, value in values.items():
             items[name].set_last(value, ix)
+        ix = len(self.model) - 1 if ix is None else ix
         shown = [v for v in values.values() if np.isfinite(v)]
-        if shown and self.is_visible(len(self.model) - 1 if ix is None else ix):
+        if shown and self.is_visible(ix):
             pane.contain(min(shown), max(shown))
+        if pane.legend.index in (None, ix):
+            pane.legend.refresh()
 
     def remove_indicator(self, key: str) -> None:
         pane, items = self.indicators.pop(key)
-        self.crosshair.extra_values.pop(key, None)
         if pane is self.price:
             for item in items.values():
                 pane.removeItem(item)
+            pane.legend.remove_row(key)
         else:
             self.remove_pane(key)
+
+    # -- legends -----------------------------------------------------------------------------
+
+    def _add_series_rows(self) -> None:
+        self.price.legend.add_row(LegendRow("bar", "", self.theme.foreground, self._bar_values))
+        self.volume_pane.legend.add_row(LegendRow("volume", "Vol", self.theme.foreground,
+                                                  self._volume_values))  # fmt: skip
+
+    def _bar_values(self, ix: int) -> list[tuple[str, str]]:
+        """The time, OHLC and change from the previous close of bar `ix`, in its colour."""
+        m = self.model
+        if not 0 <= ix < len(m):
+            return []
+        local = local_ns(m.column("ts_ns")[ix : ix + 1], m.tz)[0]
+        when = str(np.datetime64(int(local), "ns").astype("datetime64[m]")).replace("T", " ")
+        o, h, lo, c = (float(m.column(k)[ix]) for k in ("open", "high", "low", "close"))
+        colour = self.theme.up if c >= o else self.theme.down
+        d = self._decimals
+        parts = [(when, self.theme.foreground)]
+        parts += [(f"{name} {format_value(v, d)}", colour)
+                  for name, v in (("O", o), ("H", h), ("L", lo), ("C", c))]  # fmt: skip
+        if ix > 0:
+            previous = float(m.column("close")[ix - 1])
+            if previous:
+                change = c - previous
+                parts.append((f"{change:+,.{d}f} ({change / previous:+.2%})", colour))
+        return parts
+
+    def _volume_values(self, ix: int) -> list[tuple[str, str]]:
+        m = self.model
+        if not 0 <= ix < len(m):
+            return []
+        up = m.column("close")[ix] >= m.column("open")[ix]
+        return [(compact(float(m.column("volume")[ix]), 0), self.theme.up if up else
+                 self.theme.down)]  # fmt: skip
+
+    def _on_crosshair_index(self, ix) -> None:
+        for pane in self.panes.values():
+            pane.legend.show_index(ix)
+
+    def _show_last_bar(self) -> None:
+        """The legends follow the latest bar while the crosshair is away."""
+        n = len(self.model)
+        for pane in self.panes.values():
+            pane.legend.set_last_index(n - 1)
 
     # -- navigation --------------------------------------------------------------------------
 

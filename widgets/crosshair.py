@@ -1,4 +1,4 @@
-"""Crosshair over a chart's panes with an OHLCV readout, at most once per frame."""
+"""Crosshair over a chart's panes: the bar under it goes to the legends."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from engine.localtime import local_ns
-from widgets.quiet import QuietLine, QuietText
+from widgets.quiet import QuietLine
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
@@ -15,15 +14,17 @@ FRAME_HZ = 60
 
 
 class Crosshair(QtCore.QObject):
-    """Vertical line in every pane, horizontal line in the pane under the mouse, and a
-    readout of the bar under the cursor (plus any extra values registered for panes). The
-    lines and the readout are made when first shown: a new chart need not wait for them.
+    """Vertical line in every pane, horizontal line in the pane under the mouse, at most
+    once per frame; the bar under it is announced for the legends. The lines are made when
+    first shown: a new chart need not wait for them.
 
     Signals:
         time_changed(int ts_ns): the crosshair moved onto a bar (for linked charts).
+        index_changed(object): the bar under the crosshair (an int), or None when it left.
     """
 
     time_changed = QtCore.Signal(object)
+    index_changed = QtCore.Signal(object)
 
     def __init__(self, scene, plots, model: SeriesModel, theme: Theme) -> None:
         super().__init__()
@@ -33,8 +34,6 @@ class Crosshair(QtCore.QObject):
         self._vlines: list[QuietLine] = []  # one per plot, once shown
         self._hline: QuietLine | None = None
         self._hline_plot = None
-        self.readout: QuietText | None = None
-        self.extra_values: dict[str, object] = {}  # name -> callable(bar index) -> text
         self.set_theme(theme)
         self._proxy = pg.SignalProxy(
             scene.sigMouseMoved, rateLimit=FRAME_HZ, slot=self._on_mouse_moved
@@ -43,8 +42,6 @@ class Crosshair(QtCore.QObject):
     def _make_items(self) -> None:
         self._vlines = [self._vline(plot) for plot in self._plots]
         self._hline = QuietLine(angle=0, movable=False, pen=self._pen)
-        self.readout = QuietText(anchor=(0, 0), color=self._colour)
-        self._plots[0].addItem(self.readout, ignoreBounds=True)
 
     def _vline(self, plot) -> QuietLine:
         line = QuietLine(angle=90, movable=False, pen=self._pen)
@@ -59,13 +56,13 @@ class Crosshair(QtCore.QObject):
     def add_plot(self, plot) -> None:
         """A pane added to the chart gets its vertical line too."""
         self._plots.append(plot)
-        if self.readout is not None:
+        if self._hline is not None:
             self._vlines.append(self._vline(plot))
 
     def remove_plot(self, plot) -> None:
         k = self._plots.index(plot)
         self._plots.pop(k)
-        if self.readout is None:
+        if self._hline is None:
             return
         plot.removeItem(self._vlines.pop(k))
         if self._hline_plot is plot:
@@ -74,11 +71,9 @@ class Crosshair(QtCore.QObject):
 
     def set_theme(self, theme: Theme) -> None:
         self._pen = pg.mkPen(theme.crosshair, width=1, style=QtCore.Qt.PenStyle.DotLine)
-        self._colour = theme.foreground
-        if self.readout is not None:
+        if self._hline is not None:
             for line in [*self._vlines, self._hline]:
                 line.setPen(self._pen)
-            self.readout.setColor(self._colour)
 
     def close(self) -> None:
         """Take no more mouse moves (a delayed one would reach deleted views)."""
@@ -86,9 +81,12 @@ class Crosshair(QtCore.QObject):
         self._proxy.timer.stop()
 
     def hide(self) -> None:
-        if self.readout is not None:
-            for item in [*self._vlines, self._hline, self.readout]:
+        if self._hline is not None:
+            for item in [*self._vlines, self._hline]:
                 item.hide()
+        if self.index is not None:
+            self.index = None
+            self.index_changed.emit(None)
 
     def _on_mouse_moved(self, event) -> None:
         pos = event[0]
@@ -105,7 +103,7 @@ class Crosshair(QtCore.QObject):
         self.hide()
 
     def _move_hline(self, plot, y: float) -> None:
-        if self.readout is None:
+        if self._hline is None:
             self._make_items()
         if self._hline_plot is not plot:
             if self._hline_plot is not None:
@@ -127,28 +125,12 @@ class Crosshair(QtCore.QObject):
         n = len(self._model)
         if n == 0 or not 0 <= ix < n:
             self.hide()
-            self.index = None
             return
-        self.index = ix
-        if self.readout is None:
+        if self._hline is None:
             self._make_items()
         for line in self._vlines:
             line.setValue(ix)
             line.show()
-        self.readout.setText(self.text(ix))
-        vb = self._plots[0].getViewBox()
-        (x0, _), (_, y1) = vb.viewRange()
-        self.readout.setPos(x0, y1)
-        self.readout.show()
-
-    def text(self, ix: int) -> str:
-        m = self._model
-        local = local_ns(m.column("ts_ns")[ix : ix + 1], m.tz)[0]
-        when = str(np.datetime64(int(local), "ns").astype("datetime64[m]")).replace("T", " ")
-        o, h, lo, c, v = (
-            float(m.column(k)[ix]) for k in ("open", "high", "low", "close", "volume")
-        )
-        parts = [f"{m.symbol} {m.timeframe}  {when}", f"O {o:.10g}  H {h:.10g}  L {lo:.10g}  "
-                 f"C {c:.10g}  V {v:.10g}"]  # fmt: skip
-        parts += [value(ix) for value in self.extra_values.values()]
-        return "\n".join(parts)
+        if ix != self.index:
+            self.index = ix
+            self.index_changed.emit(ix)

@@ -12,10 +12,14 @@ from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
 from widgets.grid import blend
+from widgets.legend import MISSING, format_value
 from widgets.theme import Theme
 
-LINE_COLOURS = ("#f5a623", "#4a90e2", "#bd10e0", "#7ed321", "#e94e77")
+# Distinct on the dark and the light background, and from the candles' teal and red.
+PALETTE = ("#f5a623", "#2962ff", "#e040fb", "#00acc1", "#8d6e63", "#7cb342", "#ff7043",
+           "#5c6bc0")  # fmt: skip
 TREND_COLOURS = {1.0: "up", -1.0: "down", 0.5: "up", -0.5: "down"}
+TREND_NAMES = {1.0: "up", -1.0: "down", 0.5: "up, fading", -0.5: "down, fading", 0.0: "none"}
 
 
 def _stride(vb: pg.ViewBox) -> int:
@@ -84,6 +88,13 @@ class _ArrayItem(pg.GraphicsObject):
         first, stop = max(0, math.floor(x0) - 1), min(n, math.ceil(x1) + 2)
         return first, max(first, stop), _stride(vb)
 
+    def value_at(self, ix: int) -> float:
+        return float(self._values[ix]) if 0 <= ix < len(self._values) else math.nan
+
+    def legend_part(self, ix: int, decimals: int | None) -> tuple[str, str]:
+        """The value at bar `ix` as a legend shows it, and its colour."""
+        return format_value(self.value_at(ix), decimals), self.colour
+
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._bounds)
 
@@ -111,6 +122,7 @@ class _ArrayItem(pg.GraphicsObject):
 
 class LineItem(_ArrayItem):
     def __init__(self, values: np.ndarray, colour: str, width: float = 1.5) -> None:
+        self.colour = colour
         self._pen = pg.mkPen(colour, width=width)
         self._path = QtGui.QPainterPath()
         super().__init__(values)
@@ -138,9 +150,14 @@ class HistogramItem(_ArrayItem):
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
-        self._brushes = {c: pg.mkBrush(blend(theme.background, getattr(theme, c), 0.7))
+        self._colours = {c: blend(theme.background, getattr(theme, c), 0.7).name()
                          for c in ("up", "down")}  # fmt: skip
+        self._brushes = {c: pg.mkBrush(colour) for c, colour in self._colours.items()}
         self.update()
+
+    def legend_part(self, ix: int, decimals: int | None) -> tuple[str, str]:
+        value = self.value_at(ix)
+        return format_value(value, decimals), self._colours["down" if value < 0 else "up"]
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         first, stop, stride = self._visible()
@@ -172,12 +189,19 @@ class StateBandItem(_ArrayItem):
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
-        self._brushes = {
-            state: pg.mkBrush(blend(theme.background, getattr(theme, colour),
-                                    0.9 if abs(state) == 1 else 0.35))
+        self._colours = {
+            state: blend(theme.background, getattr(theme, colour),
+                         0.9 if abs(state) == 1 else 0.35).name()
             for state, colour in TREND_COLOURS.items()
         }  # fmt: skip
+        self._brushes = {state: pg.mkBrush(colour) for state, colour in self._colours.items()}
+        self._foreground = theme.foreground
         self.update()
+
+    def legend_part(self, ix: int, decimals: int | None) -> tuple[str, str]:
+        state = self.value_at(ix)
+        name = TREND_NAMES.get(state, MISSING)
+        return name, self._colours.get(state, self._foreground)
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
         return (-0.5, len(self._values) - 0.5) if ax == 0 else (0.0, 1.0)

@@ -26,10 +26,18 @@ def index_of_time(model: SeriesModel, ts_ns: int) -> int:
 
 class TimeframeGrid(QtWidgets.QWidget):
     """Charts of several timeframes of one symbol in a grid. Moving the crosshair in one
-    shows the same instant in all; each can shade the time span the others show."""
+    shows the same instant in all; each can shade the time span the others show. One chart
+    is the active one (marked in its caption; a click makes another active).
+
+    Signals:
+        active_changed(int): the chart at this index became the active one.
+    """
+
+    active_changed = QtCore.Signal(int)
 
     def __init__(self, models: list[SeriesModel], theme: Theme = DARK, columns: int = 2):
         super().__init__()
+        self.active = 0
         layout = QtWidgets.QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -46,6 +54,22 @@ class TimeframeGrid(QtWidgets.QWidget):
             chart.price.getViewBox().sigXRangeChanged.connect(
                 lambda *_a, k=k: self._on_range_changed(k)
             )
+        for k, chart in enumerate(self.charts):
+            chart.focused.connect(lambda k=k: self.set_active(k))
+            chart.model_changed.connect(self._on_model_changed)
+            self._on_range_changed(k)
+        self.set_active(0)
+
+    def set_active(self, k: int) -> None:
+        changed = k != self.active
+        self.active = k
+        for j, chart in enumerate(self.charts):
+            chart.set_marked(j == k)
+        if changed:
+            self.active_changed.emit(k)
+
+    def _on_model_changed(self, _model: SeriesModel) -> None:
+        """A chart shows another timeframe: every span marked from or onto it moves."""
         for k in range(len(self.charts)):
             self._on_range_changed(k)
 

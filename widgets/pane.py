@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from widgets.axes import LeanAxisItem, PriceAxisItem
 from widgets.grid import GridItem
+from widgets.legend import PaneLegend
 from widgets.theme import Theme
 
 PRICE_AXIS_WIDTH_PX = 76
@@ -66,7 +67,7 @@ class Pane:
     """One of a chart's stacked panes: `view` (x = bar index) with `value_axis` on its right
     and `grid` lines at the value ticks and at the chart's time ticks. The chart places the
     view and the axis in its layout; the item methods mirror pyqtgraph's PlotItem so items
-    and the crosshair take either.
+    and the crosshair take either. Its `legend` names what it shows.
 
     y follows the values in view (`fit_y`), from the items added without `ignoreBounds`
     (each answers `dataBounds(1, orthoRange=x range)` over what it draws there), until the
@@ -87,6 +88,7 @@ class Pane:
         self.value_axis.fit_requested.connect(self.restore_fit)
         self.grid = GridItem(time_axis, self.value_axis, theme)
         self.view.addItem(self.grid, ignoreBounds=True)
+        self.legend = PaneLegend(self.view, theme)
         self.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self.set_theme(theme)
 
@@ -111,6 +113,7 @@ class Pane:
     def set_theme(self, theme: Theme) -> None:
         style_axis(self.value_axis, theme)
         self.grid.set_theme(theme)
+        self.legend.set_theme(theme)
 
     # -- the y range -------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Items that move often (the crosshair) without making the view refit.
+"""Items that move often (the crosshair's lines) without making the view refit.
 
 pyqtgraph tells a ViewBox whenever one of its items moves, and the ViewBox answers by
 scheduling an auto-range and repainting all of itself. These items take no part in the
@@ -15,8 +15,4 @@ class _Quiet:
 
 
 class QuietLine(_Quiet, pg.InfiniteLine):
-    pass
-
-
-class QuietText(_Quiet, pg.TextItem):
     pass

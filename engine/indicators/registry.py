@@ -50,6 +50,12 @@ class IndicatorSpec:
     placement: Placement
     compute: Compute
     incremental: Callable[..., inc.Incremental]
+    short: str = ""  # the name in a legend: "SMA", "BB"
+
+    def label(self, params: dict) -> str:
+        """The instance's name in a legend: short name and parameter values ("BB 20 2")."""
+        values = " ".join(f"{params[p.name]:g}" for p in self.params if p.name in params)
+        return f"{self.short or self.key.upper()} {values}".strip()
 
     def resolve(self, **given) -> dict[str, float | int]:
         """Parameters with defaults filled in, each checked; unknown names refused."""
@@ -81,47 +87,47 @@ P = Param
 SPECS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec("sma", "Simple moving average", (P("period", 20, 1, 5000),), ("sma",),
                   Placement.OVERLAY, lambda b, s, period: _one("sma", batch.sma(b.close, period)),
-                  inc.Sma),
+                  inc.Sma, "SMA"),
     IndicatorSpec("ema", "Exponential moving average", (P("period", 20, 1, 5000),), ("ema",),
                   Placement.OVERLAY, lambda b, s, period: _one("ema", batch.ema(b.close, period)),
-                  inc.Ema),
+                  inc.Ema, "EMA"),
     IndicatorSpec("bollinger", "Bollinger bands",
                   (P("period", 20, 2, 5000), P("k_std", 2.0, 0.1, 10.0, integer=False)),
                   ("middle", "upper", "lower"), Placement.OVERLAY,
                   lambda b, s, period, k_std: dict(zip(("middle", "upper", "lower"),
                                                        batch.bollinger(b.close, period, k_std),
                                                        strict=True)),
-                  inc.Bollinger),
+                  inc.Bollinger, "BB"),
     IndicatorSpec("vwap", "VWAP (session)", (), ("vwap",), Placement.OVERLAY,
                   lambda b, s: _one("vwap", batch.vwap(b.high, b.low, b.close, b.volume,
                                                        _sessions(b, s))),
-                  inc.Vwap),
+                  inc.Vwap, "VWAP"),
     IndicatorSpec("channel", "Highest high / lowest low", (P("period", 20, 1, 5000),),
                   ("highest", "lowest"), Placement.OVERLAY,
                   lambda b, s, period: dict(zip(("highest", "lowest"),
                                                 batch.rolling_high_low(b.high, b.low, period),
                                                 strict=True)),
-                  inc.HighLow),
+                  inc.HighLow, "HL"),
     IndicatorSpec("rsi", "Relative strength index (Wilder)", (P("period", 14, 1, 5000),),
                   ("rsi",), Placement.PANE,
-                  lambda b, s, period: _one("rsi", batch.rsi(b.close, period)), inc.Rsi),
+                  lambda b, s, period: _one("rsi", batch.rsi(b.close, period)), inc.Rsi, "RSI"),
     IndicatorSpec("macd", "MACD",
                   (P("fast", 12, 1, 1000), P("slow", 26, 1, 1000), P("signal", 9, 1, 1000)),
                   ("macd", "signal", "hist"), Placement.PANE,
                   lambda b, s, fast, slow, signal: dict(zip(("macd", "signal", "hist"),
                                                             batch.macd(b.close, fast, slow,
                                                                        signal), strict=True)),
-                  inc.Macd),
+                  inc.Macd, "MACD"),
     IndicatorSpec("atr", "Average true range (Wilder)", (P("period", 14, 1, 5000),), ("atr",),
                   Placement.PANE,
                   lambda b, s, period: _one("atr", batch.atr(b.high, b.low, b.close, period)),
-                  inc.Atr),
+                  inc.Atr, "ATR"),
     IndicatorSpec("trend", "Trend state",
                   (P("period", 20, 2, 5000), P("confirm", 5, 0, 1000), P("expire", 30, 1, 5000)),
                   ("trend",), Placement.PANE,
                   lambda b, s, period, confirm, expire: _one(
                       "trend", batch.trend_state(b.high, b.low, b.close, period, confirm, expire)),
-                  inc.TrendState),
+                  inc.TrendState, "Trend"),
 )  # fmt: skip
 REGISTRY: dict[str, IndicatorSpec] = {spec.key: spec for spec in SPECS}
 

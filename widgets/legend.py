@@ -1,0 +1,163 @@
+"""A pane's legend: what the pane shows, one row per series (the bar's OHLCV, each indicator
+with its parameters), with the values of the bar under the crosshair, or of the latest bar
+when the crosshair is away, each value in its series' colour.
+
+The legend is a child of the ViewBox itself, not of its data, so it stays in the view's
+top-left corner whatever the zoom; it is drawn on a semi-opaque backing, rows are elided to
+the view's width, and rows that do not fit its height are left out, never clipped."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from widgets.theme import Theme
+
+PAD_PX = 4
+GAP_PX = 8  # between a row's parts
+BACKING_ALPHA = 0.78
+POINT_SIZE = 8.5
+MISSING = "–"
+MAX_DECIMALS = 8
+
+# A row's values at a bar index: (text, colour) parts drawn after its title.
+Values = Callable[[int], list[tuple[str, str]]]
+
+
+@dataclasses.dataclass
+class LegendRow:
+    key: str
+    title: str
+    colour: str
+    values: Values
+
+
+def price_decimals(prices: np.ndarray) -> int:
+    """Decimals that write these prices exactly (0.25 ticks -> 2, 1.08345 -> 5), at least 2;
+    for prices on no decimal grid (computed, not traded), six significant digits."""
+    sample = prices[np.isfinite(prices)][-256:]
+    if len(sample) == 0:
+        return 2
+    for decimals in range(2, MAX_DECIMALS + 1):
+        scaled = sample * 10.0**decimals
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6):
+            return decimals
+    magnitude = math.floor(math.log10(max(float(np.median(np.abs(sample))), 1e-12)))
+    return min(max(2, 5 - magnitude), MAX_DECIMALS)
+
+
+def format_value(value: float, decimals: int | None = None) -> str:
+    """A value with `decimals`, or with at least 4 significant digits and 2 decimals."""
+    if not math.isfinite(value):
+        return MISSING
+    if decimals is None:
+        magnitude = math.floor(math.log10(abs(value))) if value else 0
+        decimals = min(max(2, 3 - magnitude), MAX_DECIMALS)
+    return f"{value:,.{decimals}f}"
+
+
+class PaneLegend(pg.GraphicsObject):
+    """The rows of one pane, in the top-left corner of its view (view pixels)."""
+
+    def __init__(self, view: pg.ViewBox, theme: Theme) -> None:
+        super().__init__()
+        self.setParentItem(view)
+        self.setZValue(1_000_000)  # over the view's data
+        self._view = view
+        self.rows: list[LegendRow] = []
+        self.index: int | None = None  # the crosshair's bar; None: the latest
+        self._last_ix = -1
+        self._font = QtGui.QFont()
+        self._font.setPointSizeF(POINT_SIZE)
+        self._metrics = QtGui.QFontMetricsF(self._font)
+        self._lines: list[list[tuple[float, str, QtGui.QColor]]] = []  # (x, text, colour)
+        self._rect = QtCore.QRectF()
+        self.setPos(PAD_PX, PAD_PX)
+        view.sigResized.connect(self.refresh)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        backing = QtGui.QColor(theme.background)
+        backing.setAlphaF(BACKING_ALPHA)
+        self._backing = QtGui.QBrush(backing)
+        self._foreground = theme.foreground
+        self.refresh()
+
+    def add_row(self, row: LegendRow) -> None:
+        self.rows.append(row)
+        self.refresh()
+
+    def remove_row(self, key: str) -> None:
+        self.rows = [row for row in self.rows if row.key != key]
+        self.refresh()
+
+    def set_last_index(self, ix: int) -> None:
+        """The latest bar (shown while the crosshair is away)."""
+        self._last_ix = ix
+        if self.index is None:
+            self.refresh()
+
+    def show_index(self, ix: int | None) -> None:
+        self.index = ix
+        self.refresh()
+
+    def text(self) -> str:
+        """What the legend shows, a line per row (for tests and accessibility)."""
+        return "\n".join("  ".join(part for _, part, _ in line) for line in self._lines)
+
+    def refresh(self) -> None:
+        """Lay the rows out for the bar shown and the view's size: each part's place and
+        colour, the parts that fit the view's width (a part is never cut, but a first one
+        too wide alone is elided), as many rows as fit its height."""
+        ix = self._last_ix if self.index is None else self.index
+        room_w = max(0.0, self._view.width() - 2 * PAD_PX)
+        line_h = self._metrics.height()
+        max_rows = int(max(0.0, self._view.height() - 2 * PAD_PX) // line_h)
+        lines, widest = [], 0.0
+        for row in self.rows[:max_rows]:
+            parts = [(row.title, row.colour)] if row.title else []
+            if ix >= 0:
+                parts += row.values(ix)
+            line, x = [], 0.0
+            for text, colour in parts:
+                width = self._metrics.horizontalAdvance(text)
+                if x + width > room_w:  # whole values or none; only a first part is elided
+                    if line:
+                        break
+                    text = self._metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight,
+                                                    room_w)  # fmt: skip
+                    width = self._metrics.horizontalAdvance(text)
+                line.append((x, text, QtGui.QColor(colour)))
+                x += width + GAP_PX
+            lines.append(line)
+            widest = max(widest, x - GAP_PX)
+        self.prepareGeometryChange()
+        self._lines = lines
+        height = len(lines) * line_h
+        self._rect = QtCore.QRectF(-2, 0, widest + 4, height) if lines else QtCore.QRectF()
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(self._rect)
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        if not self._lines:
+            return
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(self._backing)
+        painter.drawRect(self._rect)
+        painter.setFont(self._font)
+        ascent = self._metrics.ascent()
+        line_h = self._metrics.height()
+        for k, line in enumerate(self._lines):
+            for x, text, colour in line:
+                painter.setPen(colour)
+                painter.drawText(QtCore.QPointF(x, k * line_h + ascent), text)
+
+    def close(self) -> None:
+        self._view.sigResized.disconnect(self.refresh)
