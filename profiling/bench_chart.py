@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import math
 import os
 import subprocess
 import sys
@@ -202,8 +203,26 @@ def bench_open(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict:
     return waterfall
 
 
+def assert_y_fits(chart: ChartWidget) -> None:
+    """The frame showed the bars in view: the price pane's y range holds their low and high
+    and is at most twice as tall, and the volume pane holds the tallest volume drawn. (From
+    the columns themselves, not the pyramid the chart used, so a skipped fit fails.)"""
+    x0, x1 = chart.visible_range()
+    model = chart.model
+    first = max(0, math.ceil(x0 - 0.5))
+    stop = min(len(model), math.floor(x1 + 0.5) + 1)
+    lo, hi = model.column("low")[first:stop].min(), model.column("high")[first:stop].max()
+    (_, _), (y0, y1) = chart.price.view.viewRange()
+    assert y0 <= lo and hi <= y1 and y1 - y0 <= 2 * (hi - lo), (
+        f"price y {y0:g}..{y1:g} for the bars in view {lo:g}..{hi:g}"
+    )
+    (_, _), (_, v1) = chart.volume_pane.view.viewRange()
+    assert model.column("volume")[first:stop].max() <= v1
+
+
 def pan_zoom_frames(chart: ChartWidget) -> np.ndarray:
-    """30 pans of 10% then 6 zoom-outs to fully zoomed out; ms per full frame."""
+    """30 pans of 10% then 6 zoom-outs to fully zoomed out; ms per full frame, each frame
+    checked to show the bars in view, fitted."""
     n = len(chart.model)
     chart.show_latest()
     frame(chart)
@@ -215,6 +234,7 @@ def pan_zoom_frames(chart: ChartWidget) -> np.ndarray:
         times.append(time.perf_counter() - started)
         assert not image.isNull()
         assert chart.candles.history.prepared_blocks <= WIDTH  # O(width) primitives
+        assert_y_fits(chart)
     x0, x1 = chart.visible_range()
     factor = (n / (x1 - x0)) ** (1 / 6)
     for _ in range(6):
@@ -223,6 +243,7 @@ def pan_zoom_frames(chart: ChartWidget) -> np.ndarray:
         image = frame(chart)
         times.append(time.perf_counter() - started)
         assert chart.candles.history.prepared_blocks <= WIDTH
+        assert_y_fits(chart)
     assert has_colour(image, DARK.up)
     return np.array(times) * 1e3
 

@@ -8,7 +8,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.aggregate import resample
 from engine.align import enclosing_index
-from engine.bars import Bars
+from engine.bars import Bars, concat
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
 from widgets.axes import PriceAxisItem, compact, nice_step, step_decimals
 from widgets.candles import BODY_WIDTH, CandleItem
@@ -361,6 +361,12 @@ def test_axes_lay_out_labels_inside_themselves(make_chart, qtbot):
     price_labels = [float(text) for _, _, text in draw_specs(chart.price.value_axis)[2]]
     low, high = chart.price.getViewBox().viewRange()[1]
     assert len(price_labels) >= 3 and all(low <= v <= high for v in price_labels)
+    # No value label reaches past its own pane's axis (onto the volume's labels below).
+    for pane in chart.panes.values():
+        axis = pane.value_axis
+        own = axis.mapRectToScene(axis.mapRectFromParent(axis.geometry()))
+        for rect, _, text in draw_specs(axis)[2]:
+            assert own.contains(axis.mapRectToScene(rect)), text
 
 
 def test_switching_series_frees_the_old_one_without_the_collector(make_chart, qtbot):
@@ -431,3 +437,62 @@ def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(
     assert chart.price.legend.text().splitlines()[0].endswith(f"C {bars.close[100]:.2f}")
     # The backing is semi-opaque: the grid and candles under it still show through.
     assert 0 < chart.price.legend._backing.color().alphaF() < 1
+
+
+def test_daily_time_axis_names_the_year_without_a_year_boundary_in_view():
+    from widgets.time_axis import time_ticks
+
+    days = np.datetime64("2025-02-03", "ns").astype(np.int64) + np.arange(150) * 86_400 * 10**9
+    ticks = time_ticks(days, 0, 150, 1400.0, "UTC")
+    assert ticks[0][1] in ("Mar 2025", "Feb 2025") and "2025" not in ticks[1][1]
+    minutes = days[0] + np.arange(600, dtype=np.int64) * 60 * 10**9  # intraday: short labels
+    assert all("2025" not in label for _, label in time_ticks(minutes, 0, 600, 1400.0, "UTC"))
+
+
+def test_a_jump_of_months_between_adjacent_bars_is_marked(make_chart, qtbot):
+    from widgets.overlays import describe_gap, gap_threshold_ns, long_gaps
+
+    old = ticked(make_bars(300))
+    later = ticked(make_bars(300, start_ns=int(old.ts_ns[-1]) + 400 * 86_400 * 10**9))
+    chart = make_chart(concat([old, later]))
+    assert chart.gaps.gap_ix.tolist() == [300]
+    assert describe_gap(400 * 86_400 * 10**9) == "13 months"
+    # Weekends and overnight breaks are not gaps; a fortnight without bars is.
+    ts = np.array([0, 60, 2 * 86_400 + 60, 2 * 86_400 + 120, 17 * 86_400], dtype=np.int64) * 10**9
+    assert long_gaps(ts, gap_threshold_ns("1m")).tolist() == [4]
+    assert gap_threshold_ns("1w") == 70 * 86_400 * 10**9
+    chart.price.setXRange(250, 350, padding=0)
+    settle(qtbot, chart)
+    colour = QtGui.QColor(DARK.foreground).name()
+    image = chart.grab().toImage()
+    at = chart.mapFromScene(chart.price.view.mapViewToScene(QtCore.QPointF(299.5, 0)))
+    column = {image.pixelColor(at.x(), y).name() for y in range(40, 300)}
+    assert colour in column  # the dashed line is drawn there
+    chart.model.append(ticked(make_bars(5, start_ns=int(later.ts_ns[-1]) + 30 * 86_400 * 10**9)))
+    assert chart.gaps.gap_ix.tolist() == [300, 600]
+
+
+def test_last_price_tag_sits_on_the_price_axis_clear_of_the_candles(make_chart, qtbot):
+    bars = ticked(make_bars(500))
+    chart = make_chart(bars)
+    settle(qtbot, chart)
+    tag = chart.last_price.tag
+    axis = chart.price.value_axis
+    close = bars.close[-1]
+    rect = tag.sceneBoundingRect()
+    assert axis.sceneBoundingRect().contains(rect)  # on the axis...
+    assert not rect.intersects(chart.price.view.sceneBoundingRect())  # ...not over the bars
+    y = chart.price.view.mapViewToScene(QtCore.QPointF(0, close)).y()
+    assert rect.top() <= y <= rect.bottom()  # at the price's height
+    assert tag._text == f"{close:.2f}"
+    # A tick moves it without repainting the axis (drawn from its cache).
+    painted = []
+    original = type(axis).paint
+    axis.paint = lambda *a: (painted.append(1), original(axis, *a))
+    last = len(bars) - 1
+    chart.model.update_last((bars.ts_ns[last], bars.open[last], bars.high[last], bars.low[last],
+                             bars.low[last], bars.volume[last]))  # fmt: skip
+    QtWidgets.QApplication.processEvents()
+    y = chart.price.view.mapViewToScene(QtCore.QPointF(0, bars.low[last])).y()
+    assert tag.sceneBoundingRect().top() <= y <= tag.sceneBoundingRect().bottom()
+    assert painted == []

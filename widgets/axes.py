@@ -93,7 +93,9 @@ class LeanAxisItem(pg.AxisItem):
         axis_spec = (self.pen(), bounds.topLeft(), end)
         metrics = QtGui.QFontMetricsF(self.style["tickFont"] or p.font())
         text_h = metrics.height() * TEXT_HEIGHT_FRACTION
-        room = self.boundingRect()  # the axis plus the margin pyqtgraph lets labels flow into
+        # A time label may flow a little past the axis' ends (pyqtgraph's margin); a value
+        # label stays within its pane's axis, off the next pane's labels.
+        room = bounds if vertical else self.boundingRect()
         pen = self.tickPen()
         tick_specs, text_specs, widest = [], [], 0.0
         for level, (spacing, values) in enumerate(self.tickValues(lo, hi, length_px)):
@@ -106,6 +108,8 @@ class LeanAxisItem(pg.AxisItem):
             for x, text in zip(px[inside], self.tickStrings(shown, 1.0, spacing), strict=True):
                 width = metrics.horizontalAdvance(text)
                 rect = self._label_rect(edge, x, width, text_h)
+                if vertical:  # a label at the pane's edge slides in beside its tick
+                    rect.moveTop(min(max(rect.top(), room.top()), room.bottom() - text_h))
                 if text and room.contains(rect):
                     text_specs.append((rect, TEXT_FLAGS[self.orientation], text))
                     widest = max(widest, width if vertical else text_h)

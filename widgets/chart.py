@@ -19,7 +19,7 @@ from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.crosshair import Crosshair
 from widgets.indicator_items import PALETTE, HistogramItem, LineItem, StateBandItem
 from widgets.legend import LegendRow, format_value, price_decimals
-from widgets.overlays import DayShading, LastPriceLine
+from widgets.overlays import DayShading, GapMarkers, LastPriceLine
 from widgets.pane import (
     INDICATOR_MARGINS,
     PRICE_MARGINS,
@@ -101,8 +101,10 @@ class ChartWidget(pg.GraphicsView):
             self.volume_pane.addItem(item)
         self.shading = DayShading(model, theme)
         self.price.addItem(self.shading, ignoreBounds=True)
-        self.last_price = LastPriceLine(model, theme)
+        self.last_price = LastPriceLine(model, theme, self.price.value_axis)
         self.price.addItem(self.last_price, ignoreBounds=True)
+        self.gaps = GapMarkers(model, theme)
+        self.price.addItem(self.gaps, ignoreBounds=True)
         self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
         self.crosshair.index_changed.connect(self._on_crosshair_index)
         self._decimals = 2
@@ -171,6 +173,11 @@ class ChartWidget(pg.GraphicsView):
         super().focusInEvent(event)
         self.focused.emit()
 
+    def _parts(self) -> tuple:
+        """What draws the model, and follows its theme and series."""
+        return (self.candles, self.volumes, self.shading, self.last_price, self.gaps,
+                self.crosshair)  # fmt: skip
+
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setBackground(theme.background)
@@ -178,7 +185,7 @@ class ChartWidget(pg.GraphicsView):
         style_axis(self.time_axis, theme)
         for pane in self.panes.values():
             pane.set_theme(theme)
-        for part in (self.candles, self.volumes, self.shading, self.last_price, self.crosshair):
+        for part in self._parts():
             part.set_theme(theme)
 
     # -- the model ---------------------------------------------------------------------------
@@ -202,7 +209,7 @@ class ChartWidget(pg.GraphicsView):
         """Show another series (symbol or timeframe)."""
         self._disconnect(self.model)
         self.model = model
-        for part in (self.candles, self.volumes, self.shading, self.last_price, self.crosshair):
+        for part in self._parts():
             part.set_model(model)
         self._show_caption()
         self._connect(model)
@@ -230,6 +237,7 @@ class ChartWidget(pg.GraphicsView):
 
     def _on_bars_reset(self) -> None:
         self._decimals = price_decimals(self.model.column("close"))
+        self.last_price.set_decimals(self._decimals)
         with self._arranging_view():
             self._update_axes_and_limits()
             self.show_latest()
@@ -470,5 +478,6 @@ class ChartWidget(pg.GraphicsView):
         self.candles.close()
         self.volumes.close()
         self.last_price.close()
+        self.gaps.close()
         self.crosshair.close()
         return super().close()

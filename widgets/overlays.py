@@ -1,4 +1,5 @@
-"""Small items composed onto a chart: the last-price line and alternate-day shading."""
+"""Small items composed onto a chart: the last-price line, alternate-day shading and the marks
+of long gaps in time between adjacent bars."""
 
 from __future__ import annotations
 
@@ -7,33 +8,36 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.localtime import local_ns
-from engine.timeframes import is_intraday
+from engine.timeframes import is_intraday, period_ns
 from widgets.grid import ViewBackdrop, blend, view_rect
+from widgets.legend import format_value
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
 DAY_NS = 86_400 * 1_000_000_000
 MAX_SHADED_BARS = 200_000  # beyond this zoom the day bands are too thin to help
+MIN_GAP_NS = 14 * DAY_NS  # longer than any holiday closure of a calendar we know
+GAP_PERIODS = 10  # and than this many bars' periods (weekly bars)
 
 
 class LastPriceLine(pg.GraphicsObject):
-    """A dashed horizontal line across the view at the last close, labelled with the price at
-    the right, coloured by the bar's direction. A tick repaints the thin strips the line
-    leaves and enters. (pyqtgraph's InfiniteLine with a label took 0.25 ms a tick to move.)"""
+    """A dashed horizontal line across the view at the last close, coloured by the bar's
+    direction, with its price in a tag on the price axis (`tag`), clear of the candles. A
+    tick repaints the thin strips the line leaves and enters, and the tag's two places.
+    (pyqtgraph's InfiniteLine with a label took 0.25 ms a tick to move.)"""
 
-    PAD_PX = 3
+    PAD_PX = 2
 
-    def __init__(self, model: SeriesModel, theme: Theme) -> None:
+    def __init__(self, model: SeriesModel, theme: Theme, axis: pg.AxisItem) -> None:
         super().__init__()
         self._model = model
         self._price = math.nan
-        self._text = ""
-        self._font = QtGui.QFont()
-        self._font.setPointSizeF(8.5)
-        self._metrics = QtGui.QFontMetricsF(self._font)
+        self._up: bool | None = None
+        self.decimals = 2
+        self.tag = PriceTag(axis)
         self.setZValue(50)
         self._connect()
         self.set_theme(theme)
@@ -53,12 +57,16 @@ class LastPriceLine(pg.GraphicsObject):
         self._on_bars_changed()
 
     def set_theme(self, theme: Theme) -> None:
-        """The line's and the label's pens for an up and a down bar, made once."""
-        self._pens = {}
-        for up, colour in ((True, theme.up), (False, theme.down)):
-            line = pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
-            self._pens[up] = (line, QtGui.QPen(QtGui.QColor(colour)))
+        """The line's pen and the tag's colours for an up and a down bar, made once."""
+        self._pens = {up: pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
+                      for up, colour in ((True, theme.up), (False, theme.down))}  # fmt: skip
+        self.tag.set_theme(theme)
         self._up = None  # restyle on the next update
+        self._on_bars_changed()
+
+    def set_decimals(self, decimals: int) -> None:
+        self.decimals = decimals
+        self._up = None
         self._on_bars_changed()
 
     def value(self) -> float:
@@ -67,22 +75,22 @@ class LastPriceLine(pg.GraphicsObject):
     def _on_bars_changed(self, *_args) -> None:
         n = len(self._model)
         self.setVisible(n > 0)
+        self.tag.setVisible(n > 0)
         if n == 0:
             return
         close = float(self._model.column("close")[-1])
         up = bool(close >= self._model.column("open")[-1])
         if (close, up) == (self._price, self._up):
             return
-        self._pen, self._text_pen = self._pens[up]
+        self._pen = self._pens[up]
         self.prepareGeometryChange()
         self._price, self._up = close, up
-        self._text = f"{close:.10g}"
-        self._text_width = self._metrics.horizontalAdvance(self._text)
-        self.update()
+        self.tag.show_price(close, format_value(close, self.decimals), up)
 
     def viewRangeChanged(self) -> None:
-        """The strip spans the view and the label's height is in pixels."""
+        """The strip spans the view; the tag follows the price's place on the axis."""
         self.prepareGeometryChange()
+        self.tag.place()
 
     def boundingRect(self) -> QtCore.QRectF:
         view = view_rect(self)
@@ -90,11 +98,9 @@ class LastPriceLine(pg.GraphicsObject):
         if view.isEmpty() or not math.isfinite(self._price) or vb.height() <= 0 or vb.width() <= 0:
             return QtCore.QRectF()
         px_w, px_h = view.width() / vb.width(), view.height() / vb.height()
-        above = (self._metrics.height() + 2 * self.PAD_PX) * px_h
-        below = self.PAD_PX * px_h
         inset = self.PAD_PX * px_w  # off the view's edges, so a tick leaves the axes alone
-        return QtCore.QRectF(view.left() + inset, self._price - below,
-                             view.width() - 2 * inset, above + below)  # fmt: skip
+        return QtCore.QRectF(view.left() + inset, self._price - self.PAD_PX * px_h,
+                             view.width() - 2 * inset, 2 * self.PAD_PX * px_h)  # fmt: skip
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         bounds = self.boundingRect()
@@ -103,19 +109,77 @@ class LastPriceLine(pg.GraphicsObject):
         painter.setPen(self._pen)
         painter.drawLine(QtCore.QPointF(bounds.left(), self._price),
                          QtCore.QPointF(bounds.right(), self._price))  # fmt: skip
-        transform = painter.transform()  # the label is drawn in device pixels, unscaled
-        end = transform.map(QtCore.QPointF(bounds.right(), self._price))
-        painter.resetTransform()
-        painter.setFont(self._font)
-        painter.setPen(self._text_pen)
-        baseline = end.y() - self.PAD_PX - self._metrics.descent()
-        left = end.x() - self._text_width - self.PAD_PX
-        painter.drawText(QtCore.QPointF(left, baseline), self._text)
-        painter.setTransform(transform)
 
     def close(self) -> None:
         for signal in self._signals():
             signal.disconnect(self._on_bars_changed)
+
+
+class PriceTag(pg.GraphicsObject):
+    """The last price on the price axis: its text on a tag of the bar's colour, at the
+    price's height, drawn over the axis' labels. The axis keeps its picture in a pixmap
+    cache, so moving the tag repaints two small rects from it, not the axis."""
+
+    def __init__(self, axis: pg.AxisItem) -> None:
+        super().__init__()
+        self.setParentItem(axis)
+        self.setZValue(10)
+        self._axis = axis
+        axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        axis.geometryChanged.connect(self.place)
+        self._price = math.nan
+        self._text = ""
+        self._font = QtGui.QFont()
+        self._font.setPointSizeF(8.5)
+        self._metrics = QtGui.QFontMetricsF(self._font)
+        self._rect = QtCore.QRectF()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._brushes = {up: QtGui.QBrush(QtGui.QColor(colour))
+                         for up, colour in ((True, theme.up), (False, theme.down))}  # fmt: skip
+        self._text_pen = QtGui.QPen(QtGui.QColor("#ffffff"))
+        self._brush = self._brushes[True]
+        self.update()
+
+    def show_price(self, price: float, text: str, up: bool) -> None:
+        self._brush = self._brushes[up]
+        if text != self._text:
+            self.prepareGeometryChange()
+            self._text = text
+            width = self._metrics.horizontalAdvance(text) + 6
+            height = self._metrics.height() + 2
+            self._rect = QtCore.QRectF(0, -height / 2, width, height)
+        self._price = price
+        self.place()
+        self.update()
+
+    def place(self) -> None:
+        """At the price's height on the axis; hidden when the price is out of view."""
+        view = self._axis.linkedView()
+        if view is None or not math.isfinite(self._price):
+            return
+        (_, _), (y0, y1) = view.viewRange()
+        geometry = self._axis.mapRectFromParent(self._axis.geometry())
+        if not y0 <= self._price <= y1 or y1 <= y0:
+            self.setPos(geometry.left(), -1e6)  # off the axis, nothing repainted on ticks
+            return
+        y = geometry.bottom() - (self._price - y0) * geometry.height() / (y1 - y0)
+        top = geometry.top() - self._rect.top()
+        bottom = geometry.bottom() - self._rect.bottom()
+        self.setPos(geometry.left() + 1, min(max(y, top), bottom))  # right of the axis line
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(self._rect)
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        if not self._text:
+            return
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(self._brush)
+        painter.drawRect(self._rect)
+        painter.setFont(self._font)
+        painter.setPen(self._text_pen)
+        painter.drawText(self._rect, QtCore.Qt.AlignmentFlag.AlignCenter, self._text)
 
 
 class DayShading(ViewBackdrop):
@@ -170,3 +234,107 @@ class DayShading(ViewBackdrop):
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(self._brush)
         painter.drawRects(*self._rects.drawargs())
+
+
+def gap_threshold_ns(timeframe: str) -> int:
+    """A time between adjacent bars beyond which they are not one continuous series."""
+    nominal = period_ns(timeframe) if is_intraday(timeframe) else (
+        7 * DAY_NS if timeframe == "1w" else DAY_NS)  # fmt: skip
+    return max(MIN_GAP_NS, GAP_PERIODS * nominal)
+
+
+def long_gaps(ts_ns: np.ndarray, threshold_ns: int, first_ix: int = 1) -> np.ndarray:
+    """Indices i >= first_ix of bars that start more than `threshold_ns` after bar i - 1."""
+    first_ix = max(first_ix, 1)
+    if len(ts_ns) <= first_ix:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(np.diff(ts_ns[first_ix - 1 :]) > threshold_ns) + first_ix
+
+
+def describe_gap(gap_ns: int) -> str:
+    days = gap_ns / DAY_NS
+    if days >= 548:
+        return f"{days / 365.25:.1f} years"
+    if days >= 60:
+        return f"{round(days / 30.44)} months"
+    if days >= 14:
+        return f"{round(days / 7)} weeks"
+    return f"{round(days)} days"
+
+
+class GapMarkers(ViewBackdrop):
+    """A dashed line between two adjacent bars far apart in time (history imported, then
+    data from much later), labelled with how long the gap is: the x axis counts bars, so
+    without it months or years would pass unseen between two candles."""
+
+    PAD_PX = 4
+
+    def __init__(self, model: SeriesModel, theme: Theme) -> None:
+        super().__init__()
+        self._model = model
+        self.gap_ix = np.empty(0, dtype=np.int64)
+        self._font = QtGui.QFont()
+        self._font.setPointSizeF(8.5)
+        self.setZValue(40)
+        self._connect()
+        self.set_theme(theme)
+
+    def _slots(self):
+        m = self._model
+        return ((m.bars_reset, self._on_bars_reset), (m.bars_prepended, self._on_bars_reset),
+                (m.bars_corrected, self._on_bars_reset),
+                (m.bars_appended, self._on_bars_appended))  # fmt: skip
+
+    def _connect(self) -> None:
+        for signal, slot in self._slots():
+            signal.connect(slot)
+        self._on_bars_reset()
+
+    def close(self) -> None:
+        for signal, slot in self._slots():
+            signal.disconnect(slot)
+
+    def set_model(self, model: SeriesModel) -> None:
+        self.close()
+        self._model = model
+        self._connect()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._pen = pg.mkPen(theme.foreground, width=1, style=QtCore.Qt.PenStyle.DashLine)
+        self._text_pen = QtGui.QPen(QtGui.QColor(theme.foreground))
+        self.update()
+
+    def _on_bars_reset(self, *_args) -> None:
+        m = self._model
+        self._threshold_ns = gap_threshold_ns(m.timeframe)
+        self.gap_ix = long_gaps(m.column("ts_ns"), self._threshold_ns)
+        self.update()
+
+    def _on_bars_appended(self, first_ix: int) -> None:
+        new = long_gaps(self._model.column("ts_ns"), self._threshold_ns, first_ix)
+        if len(new):
+            self.gap_ix = np.concatenate((self.gap_ix, new))
+            self.update()
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        vb = self.getViewBox()
+        if vb is None or len(self.gap_ix) == 0:
+            return
+        (x0, x1), (y0, y1) = vb.viewRange()
+        shown = self.gap_ix[np.searchsorted(self.gap_ix, x0 + 0.5):
+                            np.searchsorted(self.gap_ix, x1 + 0.5)]  # fmt: skip
+        if len(shown) == 0:
+            return
+        ts = self._model.column("ts_ns")
+        painter.setPen(self._pen)
+        for ix in shown.tolist():
+            painter.drawLine(QtCore.QPointF(ix - 0.5, y0), QtCore.QPointF(ix - 0.5, y1))
+        transform = painter.transform()  # labels in device pixels, unscaled
+        painter.resetTransform()
+        painter.setFont(self._font)
+        painter.setPen(self._text_pen)
+        for ix in shown.tolist():
+            at = transform.map(QtCore.QPointF(ix - 0.5, y0))
+            text = f"gap {describe_gap(int(ts[ix]) - int(ts[ix - 1]))}"
+            painter.drawText(QtCore.QPointF(at.x() + self.PAD_PX, at.y() - self.PAD_PX), text)
+        painter.setTransform(transform)

@@ -75,9 +75,12 @@ def time_ticks(
         px = (index[k] - first) * px_per_bar
         if px - last_px < MIN_LABEL_PX * 0.75:  # two boundaries a few bars apart
             continue
+        # The first label of a view of days or more says the year, whether or not a year
+        # begins in view (the crosshair's legend dates intraday bars in full).
+        first_label = last_px == -math.inf
         last_px = px
         new_day = bool(days[k] != days[k - 1])
-        new_year = bool(years[k] != years[k - 1])
+        new_year = first_label or bool(years[k] != years[k - 1])
         ticks.append((int(index[k]), _label(int(local[k]), kind, new_day, new_year)))
     return ticks
 
