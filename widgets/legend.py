@@ -47,7 +47,7 @@ def price_decimals(prices: np.ndarray) -> int:
         scaled = sample * 10.0**decimals
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6):
             return decimals
-    magnitude = math.floor(math.log10(max(float(np.median(np.abs(sample))), 1e-12)))
+    magnitude = math.floor(math.log10(max(float(np.abs(sample).max()), 1e-12)))
     return min(max(2, 5 - magnitude), MAX_DECIMALS)
 
 
