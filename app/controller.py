@@ -11,7 +11,6 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.import_dialog import ImportDialog
 from app.indicator_dialog import IndicatorDialog
 from app.indicators import IndicatorController
 from app.live import LIVE_TIMEFRAMES, FeedKind, FeedSettings, LiveSession, LiveStats
@@ -32,6 +31,7 @@ log = logging.getLogger(__name__)
 FIRST_PAGE_BARS = 50_000
 HISTORY_PAGE_BARS = 100_000
 GRID_TIMEFRAMES = ("1m", "5m", "1h", "1d")
+START_AFTER_MS = 250  # a live session starts after its first paint, or after this long
 LAYER_TIMEFRAMES = ("5m", "1h", "4h", "1d")
 
 
@@ -69,6 +69,7 @@ class ChartController(QtCore.QObject):
         self.grid_timeframes = _grid_timeframes(s.value("grid_timeframes"))
         self.active_cell = 0  # the grid's chart the timeframe buttons change
         self.symbol: str | None = None
+        self._derived = False  # the shown symbol's derived timeframes are up to date
         self.models: dict[str, SeriesModel] = {}
         self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
         self.session: LiveSession | None = None
@@ -120,8 +121,16 @@ class ChartController(QtCore.QObject):
             return
         self.symbol = symbol
         self._settings.setValue("symbol", symbol)
-        derive_timeframes(self._store, symbol, LIVE_TIMEFRAMES)
+        self._derived = False
         self._restart_session()
+
+    def _derive(self) -> None:
+        """Bring the symbol's derived timeframes up to its 1m bars, once per symbol shown,
+        when a view first needs one, or as the session starts (1m alone can be shown
+        before: its chart is on screen sooner)."""
+        if not self._derived:
+            derive_timeframes(self._store, self.symbol, LIVE_TIMEFRAMES)
+            self._derived = True
 
     def set_timeframe(self, timeframe: str) -> None:
         """The single or layered chart's timeframe; in the grid, the active chart's."""
@@ -182,7 +191,29 @@ class ChartController(QtCore.QObject):
             self.session = LiveSession(self._store, self.symbol, FeedSettings(FeedKind.OFF), self)
         self.session.stats_changed.connect(self._on_stats)
         self._build_view()
-        self.session.start()
+        self._when_shown(self._go_live)
+
+    def _when_shown(self, action) -> None:
+        """Run `action` once the chart has painted (the history on screen first), or after
+        START_AFTER_MS if nothing paints (a hidden window)."""
+        chart, done = self.chart, []
+
+        def once(*_args) -> None:
+            if not done:
+                done.append(True)
+                QtCore.QTimer.singleShot(0, self, action)  # once the paint is on screen
+
+        if chart is not None:
+            chart.painted.connect(once)
+        QtCore.QTimer.singleShot(START_AFTER_MS, self, once)
+
+    def _go_live(self) -> None:
+        """Derive the other timeframes and start the session shown now (if still shown)."""
+        session = self.session
+        if session is None or session.started or session.symbol != self.symbol:
+            return
+        self._derive()
+        session.start()
 
     def _close_session(self) -> None:
         if self.session is not None:
@@ -223,6 +254,8 @@ class ChartController(QtCore.QObject):
         """The bars of a timeframe of the shown symbol (loaded once, then kept live)."""
         model = self.models.get(timeframe)
         if model is None:
+            if timeframe != "1m":
+                self._derive()
             end_ns = self.session.history_end_ns if self.session is not None else None
             bars = self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
                                            limit=FIRST_PAGE_BARS)  # fmt: skip
@@ -353,6 +386,8 @@ class ChartController(QtCore.QObject):
         return path
 
     def open_import_dialog(self) -> None:
+        from app.import_dialog import ImportDialog  # pyarrow's readers: not at launch
+
         dialog = ImportDialog(self._store, self._window)
         if dialog.exec() and dialog.report is not None:
             symbol = dialog.report.symbol

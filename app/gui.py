@@ -85,7 +85,6 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
     finally:
         dialog.close()
     worker = IndicatorWorker()
-    worker.start()
     window = MainWindow()
     controller = ChartController(
         store, window, worker, feed_rate=args.feed_rate, feed_port=args.feed_port
@@ -99,11 +98,33 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
         running.close()
         raise
     window.show()
-    # Everything built so far lives as long as the app: keep the cyclic collector off it, so
-    # its full passes stay short and frames do not stall on them.
+    _after_first_paint(controller, lambda: _settle(worker))
+    return running
+
+
+def _settle(worker: IndicatorWorker) -> None:
+    """What need not delay the first picture: the indicator worker (its kernels load on a
+    thread; requests made meanwhile wait for it), and freezing what was built so far, which
+    lives as long as the app, out of the cyclic collector's passes (they stay short, and
+    frames do not stall on them)."""
+    worker.start_in_background()
     gc.collect()
     gc.freeze()
-    return running
+
+
+def _after_first_paint(controller: ChartController, action) -> None:
+    from PySide6 import QtCore
+
+    chart = controller.chart
+    if chart is None:  # nothing to show (an empty store)
+        QtCore.QTimer.singleShot(0, action)
+        return
+
+    def once(_paint_ms: float) -> None:
+        chart.painted.disconnect(once)
+        QtCore.QTimer.singleShot(0, action)  # after this paint has reached the screen
+
+    chart.painted.connect(once)
 
 
 def run_gui(db: Path, args: argparse.Namespace) -> int:

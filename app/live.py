@@ -107,11 +107,11 @@ class LiveSession(QtCore.QObject):
         last = store.time_range(symbol, "1m")
         # a replay shows the history before its start; live feeds all of it
         self.history_end_ns = self._replay_start(settings, last)
-        history = None
-        if last is not None:
-            history = self._forming_history(self.history_end_ns or last[1] + 1)
-            self.pipeline.seed(history)
-        self.feed = self._make_feed(settings, instrument, history)
+        self._seed_end_ns = None if last is None else self.history_end_ns or last[1] + 1
+        latest = None if last is None else store.load(symbol, "1m", end_ns=self._seed_end_ns,
+                                                       limit=1)  # fmt: skip
+        self.feed = self._make_feed(settings, instrument, latest)
+        self.started = False
         live = settings.kind in (FeedKind.SIMULATED, FeedKind.SOCKET)
         self.writer = BarWriter(store, symbol) if live else None
         self._frame_ms: deque[float] = deque(maxlen=240)
@@ -148,7 +148,8 @@ class LiveSession(QtCore.QObject):
         return int(start)
 
     def _make_feed(self, settings: FeedSettings, instrument, history) -> Feed | None:
-        """The feed; `history` is the seed (None when nothing is stored)."""
+        """The feed; `history` ends with the last stored bar before it (None when nothing
+        is stored)."""
         if settings.kind is FeedKind.OFF:
             return None
         if settings.kind is FeedKind.SOCKET:
@@ -200,6 +201,14 @@ class LiveSession(QtCore.QObject):
     # -- running -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Seed the builders with the forming buckets' history (the first compiled code a
+        session runs, so a window can show its history before), bring the attached models
+        up to them, and start the feed."""
+        self.started = True
+        if self._seed_end_ns is not None:
+            self.pipeline.seed(self._forming_history(self._seed_end_ns))
+            for model in list(self.models.values()):
+                self.attach(model)
         if self.feed is not None:
             self.feed.start()
         self._timer.start()

@@ -12,6 +12,7 @@ import dataclasses
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 
@@ -137,6 +138,7 @@ class IndicatorWorker:
         self._pending: dict[int, tuple[IndicatorRequest, float]] = {}
         self._process = None
         self._conn = None
+        self._starting: threading.Thread | None = None
 
     @property
     def pending(self) -> int:
@@ -151,6 +153,24 @@ class IndicatorWorker:
         remove_orphans()
         warm_kernels()
         self._spawn()
+
+    def start_in_background(self) -> None:
+        """Start as `start` does, on a thread: loading the kernels takes a third of a second
+        a process need not wait for. Requests submitted meanwhile are sent once it runs."""
+        self._starting = threading.Thread(target=self.start, name="candleterm-worker-start",
+                                          daemon=True)  # fmt: skip
+        self._starting.start()
+
+    def _ready(self) -> bool:
+        """Whether the process runs (a background start may still be under way); the
+        requests submitted before are sent now."""
+        if self._starting is not None:
+            if self._starting.is_alive():
+                return False
+            self._starting = None
+            for request, _ in list(self._pending.values()):
+                self._send(request)
+        return self._conn is not None
 
     def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")
@@ -168,7 +188,8 @@ class IndicatorWorker:
         self.published(request.series_key, request.version)
         self._pending[request.request_id] = (request, time.monotonic())
         self.counters.submitted += 1
-        self._send(request)
+        if self._ready():
+            self._send(request)
 
     def _send(self, request: IndicatorRequest) -> None:
         try:
@@ -180,6 +201,10 @@ class IndicatorWorker:
         """Fresh replies received within `timeout_s`; checks the worker's health."""
         delivered = []
         deadline = time.monotonic() + timeout_s
+        while not self._ready():
+            if time.monotonic() >= deadline:
+                return delivered
+            time.sleep(min(0.005, timeout_s))
         while True:
             remaining = max(0.0, deadline - time.monotonic())
             try:
@@ -244,6 +269,9 @@ class IndicatorWorker:
         self._process = self._conn = None
 
     def stop(self) -> None:
+        if self._starting is not None:  # let a background start finish, then stop that
+            self._starting.join()
+            self._starting = None
         if self._process is None:
             return
         try:

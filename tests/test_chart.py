@@ -357,15 +357,15 @@ def test_axes_lay_out_labels_inside_themselves(make_chart, qtbot):
     settle(qtbot, chart)
     for axis in (chart.price.value_axis, chart.time_axis):
         _axis_line, ticks, texts = draw_specs(axis)
-        assert ticks and texts and all(axis.boundingRect().contains(r) for r, _, _ in texts)
-    price_labels = [float(text) for _, _, text in draw_specs(chart.price.value_axis)[2]]
+        assert ticks and texts and all(axis.boundingRect().contains(r) for r, _, _, _ in texts)
+    price_labels = [float(text) for _, _, text, _ in draw_specs(chart.price.value_axis)[2]]
     low, high = chart.price.getViewBox().viewRange()[1]
     assert len(price_labels) >= 3 and all(low <= v <= high for v in price_labels)
     # No value label reaches past its own pane's axis (onto the volume's labels below).
     for pane in chart.panes.values():
         axis = pane.value_axis
         own = axis.mapRectToScene(axis.mapRectFromParent(axis.geometry()))
-        for rect, _, text in draw_specs(axis)[2]:
+        for rect, _, text, _ in draw_specs(axis)[2]:
             assert own.contains(axis.mapRectToScene(rect)), text
 
 

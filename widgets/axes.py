@@ -57,6 +57,31 @@ class LeanAxisItem(pg.AxisItem):
             self.drawPicture(painter, *self.picture)
             painter.restore()
 
+    def drawPicture(self, p: QtGui.QPainter, axis_spec, tick_specs, text_specs) -> None:
+        """The axis line, every tick in one drawLines call (one pen for all), and the labels
+        at their baselines (text in a rect with alignment flags is laid out anew each time,
+        three times the cost)."""
+        pen, start, end = axis_spec
+        p.setPen(pen)
+        p.drawLine(start, end)
+        if tick_specs:
+            p.setPen(tick_specs[0][0])
+            p.drawLines([QtCore.QLineF(a, b) for _, a, b in tick_specs])
+        p.setFont(self._font(p))
+        p.setPen(self.textPen())
+        for _rect, _flags, text, baseline in text_specs:
+            p.drawText(baseline, text)
+
+    def _font(self, p: QtGui.QPainter) -> QtGui.QFont:
+        return self.style["tickFont"] or p.font()
+
+    def _baseline(self, rect: QtCore.QRectF, width: float, metrics) -> QtCore.QPointF:
+        """Where drawText puts a label that fills `rect` as the alignment flags say."""
+        if self.orientation == "right":  # left-aligned, centred vertically
+            return QtCore.QPointF(rect.left(), rect.center().y() + (metrics.ascent()
+                                  - metrics.descent()) / 2)  # fmt: skip
+        return QtCore.QPointF(rect.center().x() - width / 2, rect.top() + metrics.ascent())
+
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
         """Where `values` fall along the axis, in the item's coordinates."""
         values = np.asarray(values, dtype=float)
@@ -91,7 +116,7 @@ class LeanAxisItem(pg.AxisItem):
         )
         end = bounds.bottomLeft() if vertical else bounds.topRight()
         axis_spec = (self.pen(), bounds.topLeft(), end)
-        metrics = QtGui.QFontMetricsF(self.style["tickFont"] or p.font())
+        metrics = QtGui.QFontMetricsF(self._font(p))
         text_h = metrics.height() * TEXT_HEIGHT_FRACTION
         # A time label may flow a little past the axis' ends (pyqtgraph's margin); a value
         # label stays within its pane's axis, off the next pane's labels.
@@ -111,7 +136,8 @@ class LeanAxisItem(pg.AxisItem):
                 if vertical:  # a label at the pane's edge slides in beside its tick
                     rect.moveTop(min(max(rect.top(), room.top()), room.bottom() - text_h))
                 if text and room.contains(rect):
-                    text_specs.append((rect, TEXT_FLAGS[self.orientation], text))
+                    text_specs.append((rect, TEXT_FLAGS[self.orientation], text,
+                                       self._baseline(rect, width, metrics)))  # fmt: skip
                     widest = max(widest, width if vertical else text_h)
         self._updateMaxTextSize(math.ceil(widest))
         return axis_spec, tick_specs, text_specs

@@ -9,6 +9,7 @@ is examined, so the cost does not grow with the history.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -30,6 +31,10 @@ STEPS: tuple[tuple[str, int], ...] = (
 )  # fmt: skip
 
 
+def _months(local: np.ndarray) -> np.ndarray:
+    return local.astype("datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+
+
 def _period_ids(local: np.ndarray, months: np.ndarray, kind: str, size: int) -> np.ndarray:
     if kind in "mhd":
         return local // size
@@ -38,6 +43,7 @@ def _period_ids(local: np.ndarray, months: np.ndarray, kind: str, size: int) -> 
     return months // size
 
 
+@functools.lru_cache(maxsize=4096)  # a pan shows mostly the labels of the frame before
 def _label(local_value: int, kind: str, new_day: bool, new_year: bool) -> str:
     t = np.datetime64(int(local_value), "ns").astype("datetime64[s]").item()
     if kind in "mh":
@@ -60,14 +66,16 @@ def time_ticks(
     index = np.arange(first, stop, stride)
     local = local_ns(ts_ns[first:stop:stride], tz)
     max_ticks = max(2, int(width_px / MIN_LABEL_PX))
-    months = local.astype("datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    months = None  # calendar months, for the steps that need them
     for kind, size in STEPS:
+        if months is None and kind in "MY":
+            months = _months(local)
         ids = _period_ids(local, months, kind, size)
         change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
         if len(change) <= max_ticks:
             break
     days = local // DAY
-    years = months // 12
+    years = (_months(local) if months is None else months) // 12
     ticks = []
     px_per_bar = width_px / (stop - first)
     last_px = -math.inf
