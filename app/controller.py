@@ -191,11 +191,11 @@ class ChartController(QtCore.QObject):
             self.session = LiveSession(self._store, self.symbol, FeedSettings(FeedKind.OFF), self)
         self.session.stats_changed.connect(self._on_stats)
         self._build_view()
-        self._when_shown(self._go_live)
+        self.when_shown(self._go_live)
 
-    def _when_shown(self, action) -> None:
+    def when_shown(self, action) -> None:
         """Run `action` once the chart has painted (the history on screen first), or after
-        START_AFTER_MS if nothing paints (a hidden window)."""
+        START_AFTER_MS if it does not (a hidden window, a view replaced before it painted)."""
         chart, done = self.chart, []
 
         def once(*_args) -> None:

@@ -98,7 +98,7 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
         running.close()
         raise
     window.show()
-    _after_first_paint(controller, lambda: _settle(worker))
+    controller.when_shown(lambda: _settle(worker))
     return running
 
 
@@ -110,21 +110,6 @@ def _settle(worker: IndicatorWorker) -> None:
     worker.start_in_background()
     gc.collect()
     gc.freeze()
-
-
-def _after_first_paint(controller: ChartController, action) -> None:
-    from PySide6 import QtCore
-
-    chart = controller.chart
-    if chart is None:  # nothing to show (an empty store)
-        QtCore.QTimer.singleShot(0, action)
-        return
-
-    def once(_paint_ms: float) -> None:
-        chart.painted.disconnect(once)
-        QtCore.QTimer.singleShot(0, action)  # after this paint has reached the screen
-
-    chart.painted.connect(once)
 
 
 def run_gui(db: Path, args: argparse.Namespace) -> int:

@@ -250,9 +250,11 @@ class IndicatorController(QtCore.QObject):
                 return
 
     def wait_idle(self, timeout_s: float = 30.0) -> None:
-        """Process replies until nothing is pending (for tests and scripts)."""
+        """Process replies until nothing is pending (for tests and scripts), and events
+        meanwhile (a worker that starts after the first paint needs that paint)."""
         deadline = QtCore.QDeadlineTimer(int(timeout_s * 1000))
         while self._worker.pending and not deadline.hasExpired():
+            QtCore.QCoreApplication.processEvents()
             for reply in self._worker.poll(0.05):
                 self._route(reply)
 

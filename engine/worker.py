@@ -9,6 +9,7 @@ GUI process owns every segment; the worker only attaches to them."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import multiprocessing
 import os
 import signal
@@ -19,6 +20,8 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.shm import BarReader, remove_orphans, writable
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,6 +142,7 @@ class IndicatorWorker:
         self._process = None
         self._conn = None
         self._starting: threading.Thread | None = None
+        self.start_error: str | None = None
 
     @property
     def pending(self) -> int:
@@ -157,9 +161,16 @@ class IndicatorWorker:
     def start_in_background(self) -> None:
         """Start as `start` does, on a thread: loading the kernels takes a third of a second
         a process need not wait for. Requests submitted meanwhile are sent once it runs."""
-        self._starting = threading.Thread(target=self.start, name="candleterm-worker-start",
-                                          daemon=True)  # fmt: skip
+        self._starting = threading.Thread(target=self._start_or_record,
+                                          name="candleterm-worker-start", daemon=True)  # fmt: skip
         self._starting.start()
+
+    def _start_or_record(self) -> None:
+        try:
+            self.start()
+        except Exception as exc:  # the GUI shows the worker as down, with the reason
+            self.start_error = f"{type(exc).__name__}: {exc}"
+            log.error("the indicator worker did not start: %s", self.start_error)
 
     def _ready(self) -> bool:
         """Whether the process runs (a background start may still be under way); the
@@ -174,11 +185,12 @@ class IndicatorWorker:
 
     def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=serve, args=(child,), daemon=True,
-                                        name="candleterm-indicators")  # fmt: skip
-        self._process.start()
+        conn, child = context.Pipe()
+        process = context.Process(target=serve, args=(child,), daemon=True,
+                                  name="candleterm-indicators")  # fmt: skip
+        process.start()  # kept only once started: a failed start leaves no half a worker
         child.close()
+        self._conn, self._process = conn, process
 
     def published(self, series_key: str, version: int) -> None:
         """The GUI published `version` of a series: older results are now stale."""

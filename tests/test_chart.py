@@ -409,8 +409,9 @@ def test_last_price_line_takes_the_colour_of_the_bar_direction(make_chart):
     assert chart.last_price._pen.color().name() == DARK.up
 
 
-def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(make_chart,
-                                                                                qtbot):  # fmt: skip
+def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(
+    make_chart, qtbot
+):
     from engine import indicators as ind
     from widgets.legend import MISSING
 
@@ -496,3 +497,31 @@ def test_last_price_tag_sits_on_the_price_axis_clear_of_the_candles(make_chart, 
     y = chart.price.view.mapViewToScene(QtCore.QPointF(0, bars.low[last])).y()
     assert tag.sceneBoundingRect().top() <= y <= tag.sceneBoundingRect().bottom()
     assert painted == []
+
+
+def test_ticks_repainting_their_strips_leave_the_picture_of_a_full_paint(make_chart, qtbot):
+    """What a tick's partial repaints leave on screen (the window's backing store) equals a
+    full paint of the chart: no stale segment of a line, legend or candle stays behind."""
+    from engine import indicators as ind
+
+    bars = ticked(make_bars(400))
+    chart = make_chart(bars)
+    chart.add_indicator("sma-1", {"sma": ind.sma(bars.close, 5)}, own_pane=False, title="SMA 5")
+    chart.add_indicator("rsi-1", {"rsi": ind.rsi(bars.close, 14)}, own_pane=True, title="RSI")
+    settle(qtbot, chart)
+    last = len(bars) - 1
+    close = bars.close.copy()
+    for step in range(1, 6):
+        price = round(bars.close[last] + 0.03 * step, 2)
+        close[last] = price
+        chart.model.update_last((bars.ts_ns[last], bars.open[last], max(bars.high[last], price),
+                                 bars.low[last], price, bars.volume[last] + step))  # fmt: skip
+        chart.update_indicator_last("sma-1", {"sma": ind.sma(close, 5)[-1]}, last)
+        chart.update_indicator_last("rsi-1", {"rsi": ind.rsi(close, 14)[-1]}, last)
+        qtbot.wait(5)
+    qtbot.wait(50)
+    screen = QtGui.QGuiApplication.primaryScreen()
+    on_screen = screen.grabWindow(chart.winId()).toImage()
+    full = chart.grab().toImage().convertToFormat(on_screen.format())
+    assert on_screen.size() == full.size()
+    assert on_screen == full

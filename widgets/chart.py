@@ -273,8 +273,8 @@ class ChartWidget(pg.GraphicsView):
         the legends follow it while the crosshair is away."""
         ix = len(self.model) - 1
         if self.crosshair.index in (None, ix):
-            self.price.legend.refresh()
-            self.volume_pane.legend.refresh()
+            self.price.legend.request_refresh()
+            self.volume_pane.legend.request_refresh()
         if not self.is_visible(ix):
             return
         m = self.model
@@ -362,7 +362,7 @@ class ChartWidget(pg.GraphicsView):
         if shown and self.is_visible(ix):
             pane.contain(min(shown), max(shown))
         if pane.legend.index in (None, ix):
-            pane.legend.refresh()
+            pane.legend.request_refresh()
 
     def remove_indicator(self, key: str) -> None:
         pane, items = self.indicators.pop(key)

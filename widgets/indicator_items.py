@@ -36,6 +36,8 @@ class _ArrayItem(pg.GraphicsObject):
 
     def __init__(self, values: np.ndarray) -> None:
         super().__init__()
+        # paint() is told which part is to be repainted (a tick's strip, or all)
+        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self._key = None
         self._bounds = QtCore.QRectF()
         self.set_values(values)
@@ -69,14 +71,38 @@ class _ArrayItem(pg.GraphicsObject):
             self._bounds = QtCore.QRectF(-0.5, b.top(), n + 1, b.height())
         elif not n or (ix is not None and ix != n - 1):
             return
+        old = self._values[-1]
         self._values[-1] = value
-        self._key = None
+        self._on_last_changed()
         b = self._bounds
         if math.isfinite(value) and not (b.top() <= value <= b.bottom()):
             self.prepareGeometryChange()
             lo, hi = min(b.top(), value), max(b.bottom(), value)
             self._bounds = QtCore.QRectF(-0.5, lo, len(self._values), max(hi - lo, 1e-12))
-        self.update()
+        self._update_last(old)
+
+    def _on_last_changed(self) -> None:
+        """The last value changed: drop what was prepared from it."""
+        self._key = None
+
+    def _update_last(self, old: float) -> None:
+        """Repaint where the last value was drawn and is now: the last two bars' columns,
+        between the values there (a tick need not repaint the whole line, which spans the
+        view and would repaint all of it)."""
+        vb = self.getViewBox()
+        n = len(self._values)
+        if vb is None:
+            self.update()
+            return
+        around = self._values[max(0, n - 2) :]
+        ys = [v for v in (*around.tolist(), float(old)) if math.isfinite(v)]
+        if self.includes_zero:
+            ys.append(0.0)
+        if not ys:
+            return
+        px_w, px_h = vb.viewPixelSize()
+        lo, hi = min(ys) - 3 * px_h, max(ys) + 3 * px_h
+        self.update(QtCore.QRectF(n - 2.5 - px_w, lo, 2.0 + 2 * px_w, hi - lo))
 
     def _visible(self) -> tuple[int, int, int]:
         """First, stop and stride of the bars to draw."""
@@ -121,22 +147,47 @@ class _ArrayItem(pg.GraphicsObject):
 
 
 class LineItem(_ArrayItem):
+    """A line through the values, NaN breaking it. The path stops before the last value,
+    which a tick moves: the last segment is drawn on its own, so a tick neither rebuilds
+    the path nor repaints more than that segment."""
+
     def __init__(self, values: np.ndarray, colour: str, width: float = 1.5) -> None:
         self.colour = colour
         self._pen = pg.mkPen(colour, width=width)
         self._path = QtGui.QPainterPath()
+        self._path_end = -1  # the index of the path's last point
         super().__init__(values)
+
+    def _on_last_changed(self) -> None:
+        """Only the separate last segment moves: the path stays."""
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         first, stop, stride = self._visible()
-        key = (first, stop, stride)
+        n = len(self._values)
+        end = min(stop, n - 1)  # the path: up to the bar before the last
+        key = (first, end, stride)
         if key != self._key:
-            x = np.arange(first, stop, stride, dtype=np.float64)
-            y = self._values[first:stop:stride]
+            x = np.arange(first, end, stride, dtype=np.float64)
+            y = self._values[first:end:stride]
             self._path = pg.arrayToQPath(x, y, connect="finite") if len(x) else QtGui.QPainterPath()
+            self._path_end = int(x[-1]) if len(x) else -1
             self._key = key
         painter.setPen(self._pen)
-        painter.drawPath(self._path)
+        exposed = args[0].exposedRect if args else None
+        tail = math.floor(exposed.left()) - 1 if exposed is not None else first
+        if stride == 1 and first < tail < self._path_end:  # a tick's strip: the points in it
+            points = self._values[tail : self._path_end + 1]
+            if np.all(np.isfinite(points)):
+                painter.drawPolyline([QtCore.QPointF(tail + k, v)
+                                      for k, v in enumerate(points.tolist())])  # fmt: skip
+            else:
+                painter.drawPath(self._path)
+        else:
+            painter.drawPath(self._path)
+        if stop == n and self._path_end >= 0:
+            a, b = self._values[self._path_end], self._values[n - 1]
+            if math.isfinite(a) and math.isfinite(b):
+                painter.drawLine(QtCore.QPointF(self._path_end, a), QtCore.QPointF(n - 1, b))
 
 
 class HistogramItem(_ArrayItem):

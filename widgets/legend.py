@@ -24,6 +24,7 @@ BACKING_ALPHA = 0.78
 POINT_SIZE = 8.5
 MISSING = "–"
 MAX_DECIMALS = 8
+MAX_MEASURED = 4096
 
 # A row's values at a bar index: (text, colour) parts drawn after its title.
 Values = Callable[[int], list[tuple[str, str]]]
@@ -76,7 +77,10 @@ class PaneLegend(pg.GraphicsObject):
         self._font.setPointSizeF(POINT_SIZE)
         self._metrics = QtGui.QFontMetricsF(self._font)
         self._lines: list[list[tuple[float, str, QtGui.QColor]]] = []  # (x, text, colour)
+        self._shown: tuple | None = None  # what the lines were laid out from
+        self._widths: dict[str, float] = {}  # texts measured (a tick's are mostly known)
         self._rect = QtCore.QRectF()
+        self._pending = False
         self.setPos(PAD_PX, PAD_PX)
         view.sigResized.connect(self.refresh)
         self.set_theme(theme)
@@ -86,6 +90,7 @@ class PaneLegend(pg.GraphicsObject):
         backing.setAlphaF(BACKING_ALPHA)
         self._backing = QtGui.QBrush(backing)
         self._foreground = theme.foreground
+        self._shown = None
         self.refresh()
 
     def add_row(self, row: LegendRow) -> None:
@@ -101,6 +106,17 @@ class PaneLegend(pg.GraphicsObject):
         self._last_ix = ix
         if self.index is None:
             self.refresh()
+
+    def request_refresh(self) -> None:
+        """Refresh once the current event is done: the ticks of a frame change a pane's
+        series one by one, and its legend is laid out once for all of them."""
+        if not self._pending:
+            self._pending = True
+            QtCore.QTimer.singleShot(0, self, self._refresh_pending)
+
+    def _refresh_pending(self) -> None:
+        self._pending = False
+        self.refresh()
 
     def show_index(self, ix: int | None) -> None:
         self.index = ix
@@ -118,14 +134,24 @@ class PaneLegend(pg.GraphicsObject):
         room_w = max(0.0, self._view.width() - 2 * PAD_PX)
         line_h = self._metrics.height()
         max_rows = int(max(0.0, self._view.height() - 2 * PAD_PX) // line_h)
-        lines, widest = [], 0.0
+        content = []
         for row in self.rows[:max_rows]:
             parts = [(row.title, row.colour)] if row.title else []
             if ix >= 0:
                 parts += row.values(ix)
+            content.append(parts)
+        if (content, room_w) == self._shown:
+            return  # a tick that changed nothing shown here
+        self._shown = (content, room_w)
+        if len(self._widths) > MAX_MEASURED:
+            self._widths.clear()
+        lines, widest = [], 0.0
+        for parts in content:
             line, x = [], 0.0
             for text, colour in parts:
-                width = self._metrics.horizontalAdvance(text)
+                width = self._widths.get(text)
+                if width is None:
+                    width = self._widths[text] = self._metrics.horizontalAdvance(text)
                 if x + width > room_w:  # whole values or none; only a first part is elided
                     if line:
                         break
