@@ -409,9 +409,7 @@ def test_last_price_line_takes_the_colour_of_the_bar_direction(make_chart):
     assert chart.last_price._pen.color().name() == DARK.up
 
 
-def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(
-    make_chart, qtbot
-):
+def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(make_chart, qtbot):
     from engine import indicators as ind
     from widgets.legend import MISSING
 
