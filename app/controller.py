@@ -21,7 +21,7 @@ from data.socket_feed import DEFAULT_PORT
 from data.store import BarStore
 from engine.indicators.registry import REGISTRY, IndicatorSpec, spec
 from engine.worker import IndicatorWorker
-from widgets.chart import ChartWidget
+from widgets.chart import ChartWidget, PriceScale
 from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
 from widgets.theme import THEMES
@@ -62,6 +62,8 @@ class ChartController(QtCore.QObject):
         self.timeframe = _choice(s.value("timeframe"), TIMEFRAME_BUTTONS, "1m")
         self.layout = _choice(s.value("layout"), tuple(LAYOUTS), "single")
         self.theme = THEMES[_choice(s.value("theme"), tuple(THEMES), "dark")]
+        self.price_scale = PriceScale(_choice(s.value("price_scale"),
+                                              [p.value for p in PriceScale], "linear"))  # fmt: skip
         self.feed = FeedKind(_choice(s.value("feed"), [k.value for k in FeedKind], "simulated"))
         self.speed = float(s.value("speed", 60.0))
         # Saved instances (Instance.saved()), shown on every chart of the view.
@@ -85,6 +87,7 @@ class ChartController(QtCore.QObject):
         w.pause_toggled.connect(self.set_paused)
         w.step_requested.connect(self.step)
         w.theme_chosen.connect(self.set_theme)
+        w.price_scale_chosen.connect(self.set_price_scale)
         w.screenshot_requested.connect(self.save_screenshot)
         w.import_requested.connect(self.open_import_dialog)
         w.indicator_chosen.connect(self._on_indicator_chosen)
@@ -153,6 +156,13 @@ class ChartController(QtCore.QObject):
         self.theme = THEMES[name]
         self._settings.setValue("theme", name)
         self._build_view()
+
+    def set_price_scale(self, name: str) -> None:
+        self.price_scale = PriceScale(name)
+        self._settings.setValue("price_scale", name)
+        for chart in self.charts:
+            chart.set_price_scale(self.price_scale)
+        self._window.set_price_scale(name)
 
     def set_feed(self, kind: FeedKind) -> None:
         self.feed = kind
@@ -290,6 +300,7 @@ class ChartController(QtCore.QObject):
         self.chart = self.charts[0]
         for chart in self.charts:
             chart.history_wanted.connect(self._on_history_wanted)
+            chart.set_price_scale(self.price_scale)
             if self.session is not None:
                 self.session.watch_paints(chart.painted)
         self._window.set_view(view)
@@ -306,6 +317,7 @@ class ChartController(QtCore.QObject):
     def _show_choices(self) -> None:
         tf = self.grid_timeframes[self.active_cell] if self.layout == "grid" else self.timeframe
         self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
+        self._window.set_price_scale(self.price_scale.value)
 
     def _on_active_cell(self, cell: int) -> None:
         self.active_cell = cell

@@ -11,12 +11,14 @@ TIMEFRAME_BUTTONS = ("1m", "5m", "15m", "1h", "4h", "1d")
 LAYOUTS = {"single": "Single chart", "grid": "2x2 timeframes", "layered": "Layered"}
 FEEDS = {"simulated": "Simulated", "replay": "Replay", "socket": "Socket", "off": "Off"}
 SPEEDS = (1, 10, 60, 300, 1000)
+PRICE_SCALES = {"linear": "Price scale: prices", "percent": "Price scale: percent from first bar"}
 
 
 class MainWindow(QtWidgets.QMainWindow):
     """Signals:
     symbol_chosen(str), timeframe_chosen(str), layout_chosen(str), feed_chosen(str),
     speed_chosen(float), pause_toggled(bool paused), step_requested(), theme_chosen(str),
+    price_scale_chosen(str),
     screenshot_requested(), import_requested(),
     indicator_chosen(str key): add an instance of an indicator;
     indicator_removed(str uid): remove one.
@@ -30,6 +32,7 @@ class MainWindow(QtWidgets.QMainWindow):
     pause_toggled = QtCore.Signal(bool)
     step_requested = QtCore.Signal()
     theme_chosen = QtCore.Signal(str)
+    price_scale_chosen = QtCore.Signal(str)
     screenshot_requested = QtCore.Signal()
     import_requested = QtCore.Signal()
     indicator_chosen = QtCore.Signal(str)
@@ -121,6 +124,15 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.theme_chosen.emit(n))
             self.theme_group.addAction(action)
             self.theme_actions[name] = action
+        view_menu.addSeparator()
+        self.scale_group = QtGui.QActionGroup(self)
+        self.scale_actions: dict[str, QtGui.QAction] = {}
+        for name, text in PRICE_SCALES.items():
+            action = view_menu.addAction(text)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, n=name: self.price_scale_chosen.emit(n))
+            self.scale_group.addAction(action)
+            self.scale_actions[name] = action
         self.indicators_menu = self.menuBar().addMenu("&Indicators")
         for indicator in REGISTRY.values():
             action = self.indicators_menu.addAction(indicator.title)
@@ -173,6 +185,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.step_action.setEnabled(replay)
         self.speed_box.setEnabled(replay)
         self.pause_action.setEnabled(feed in ("simulated", "replay"))
+
+    def set_price_scale(self, scale: str) -> None:
+        self.scale_actions[scale].setChecked(True)
 
     def set_paused(self, paused: bool) -> None:
         with QtCore.QSignalBlocker(self.pause_action):

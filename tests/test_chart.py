@@ -1,6 +1,8 @@
 """Chart widgets: build a model and a chart without a main window, change the model, and
 check what the view prepared and what it painted."""
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -523,3 +525,28 @@ def test_ticks_repainting_their_strips_leave_the_picture_of_a_full_paint(make_ch
     full = chart.grab().toImage().convertToFormat(on_screen.format())
     assert on_screen.size() == full.size()
     assert on_screen == full
+
+
+def test_percent_scale_labels_change_from_the_first_bar_in_view(make_chart, qtbot):
+    from widgets.chart import PriceScale
+
+    bars = ticked(make_bars(2000))
+    chart = make_chart(bars)
+    chart.set_price_scale(PriceScale.PERCENT)
+    chart.price.setXRange(999.5, 1199.5, padding=0)
+    settle(qtbot, chart)
+    axis = chart.price.value_axis
+    base = bars.close[1000]
+    assert axis.percent_base == base
+    _, _, texts = draw_specs(axis)
+    labels = [text for _, _, text, _ in texts]
+    assert labels and all(label.endswith("%") for label in labels)
+    for rect, _, text, _ in texts:  # each label sits at the price it names
+        price = chart.price.view.mapSceneToView(axis.mapToScene(rect.center())).y()
+        percent = float(text[:-1])
+        assert (price / base - 1) * 100 == pytest.approx(percent, abs=0.02 * 100 / base + 0.05)
+    chart.pan(-0.5)  # a new first bar, a new base
+    assert axis.percent_base == bars.close[math.ceil(chart.visible_range()[0])]
+    chart.set_price_scale(PriceScale.LINEAR)
+    assert axis.percent_base is None
+    assert not any(text.endswith("%") for _, _, text, _ in draw_specs(axis)[2])

@@ -85,12 +85,18 @@ def test_layouts_timeframes_and_choices_are_remembered(store, window, settings):
     assert set(controller.chart.layers) == {"4h", "1d"}  # the ones above 1h
     window.theme_chosen.emit("light")
     assert controller.chart.theme.name == "light"
+    window.price_scale_chosen.emit("percent")
+    assert controller.chart.price_scale.value == "percent"
+    assert controller.chart.price.value_axis.percent_base is not None
     controller.close()
-    again = offline(store, MainWindow(), settings)
+    again_window = MainWindow()
+    again = offline(store, again_window, settings)
     again.start(None)
     try:
         assert (again.symbol, again.timeframe, again.layout, again.theme.name) == (
             "BBB", "1h", "layered", "light")  # fmt: skip
+        assert again.chart.price_scale.value == "percent"
+        assert again_window.scale_actions["percent"].isChecked()
     finally:
         again.close()
 

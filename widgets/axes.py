@@ -186,6 +186,8 @@ class PriceAxisItem(LeanAxisItem):
         super().__init__(orientation, **kwargs)
         self._compact = compact
         self._cached: tuple | None = None  # (key, levels): the grid asks for them too
+        self.percent_base: float | None = None
+        self._step_unit = 1.0
 
     def mouseDragEvent(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton:
@@ -208,19 +210,41 @@ class PriceAxisItem(LeanAxisItem):
         event.accept()
         self.fit_requested.emit()
 
+    def set_percent_base(self, base: float | None) -> None:
+        """Label values as their change from `base` in percent (TradingView's percent
+        scale: 0% at the first bar in view), or as themselves (None)."""
+        if base is not None and not (math.isfinite(base) and base != 0):
+            base = None
+        if base != self.percent_base:
+            self.percent_base = base
+            self._cached = None
+            self.picture = None
+            self.update()
+
     def tickValues(self, minVal, maxVal, size):
-        key = (minVal, maxVal, round(size))
+        key = (minVal, maxVal, round(size), self.percent_base)
         if self._cached is None or self._cached[0] != key:
             levels = []
             if maxVal > minVal and size > 0 and math.isfinite(maxVal - minVal):
-                step = nice_step(maxVal - minVal, size)
-                first = math.ceil(minVal / step)
-                values = (np.arange(first, math.floor(maxVal / step) + 1) * step).tolist()
-                levels = [(step, values)]
+                base = self.percent_base
+                # Nice steps of the labels' own unit: price, or percent of the base.
+                to_unit = 1.0 if base is None else 100.0 / abs(base)
+                lo, hi = (minVal, maxVal) if base is None else (
+                    (minVal - base) * to_unit, (maxVal - base) * to_unit)  # fmt: skip
+                step = nice_step(hi - lo, size)
+                units = np.arange(math.ceil(lo / step), math.floor(hi / step) + 1) * step
+                values = units if base is None else base + units / to_unit
+                self._step_unit = step
+                levels = [(step / to_unit, values.tolist())]
             self._cached = (key, levels)
         return self._cached[1]
 
     def tickStrings(self, values, scale, spacing):
+        if self.percent_base is not None:
+            decimals = step_decimals(self._step_unit)
+            base = self.percent_base
+            percents = [(v - base) * 100.0 / abs(base) for v in values]
+            return [f"{p + 0.0 if abs(p) > 1e-9 else 0.0:.{decimals}f}%" for p in percents]
         decimals = step_decimals(spacing)
         if self._compact:
             return [compact(v, decimals) for v in values]

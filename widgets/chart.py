@@ -7,6 +7,8 @@ to the model, and the view stays on the same bars."""
 from __future__ import annotations
 
 import contextlib
+import enum
+import math
 import time
 
 import numpy as np
@@ -40,6 +42,11 @@ EDGE_MARGIN_BARS = 50
 PAN_FRACTION = 0.1
 ZOOM_STEP = 0.8
 DEFAULT_SIZE_PX = (960, 600)  # a chart shown on its own
+
+
+class PriceScale(enum.Enum):
+    LINEAR = "linear"  # prices
+    PERCENT = "percent"  # change from the first bar in view (TradingView's percent scale)
 
 
 class ChartWidget(pg.GraphicsView):
@@ -86,6 +93,7 @@ class ChartWidget(pg.GraphicsView):
         self.setCentralItem(central)
         self.caption = Caption()
         self.marked: bool | None = None
+        self.price_scale = PriceScale.LINEAR
         self.time_axis = TimeAxisItem()
         style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
@@ -290,7 +298,22 @@ class ChartWidget(pg.GraphicsView):
         for pane in self.panes.values():
             pane.fit_y()
 
+    def set_price_scale(self, scale: PriceScale) -> None:
+        self.price_scale = PriceScale(scale)
+        self._show_percent_base()
+
+    def _show_percent_base(self) -> None:
+        """On the percent scale, 0% is the close of the first bar centred in view."""
+        base = None
+        n = len(self.model)
+        if self.price_scale is PriceScale.PERCENT and n:
+            x0, _ = self.visible_range()
+            base = float(self.model.column("close")[min(max(math.ceil(x0), 0), n - 1)])
+        self.price.value_axis.set_percent_base(base)
+
     def _on_x_range_changed(self, _viewbox, x_range) -> None:
+        if self.price_scale is PriceScale.PERCENT:
+            self._show_percent_base()
         if self._arranging:
             return
         x0, x1 = x_range
