@@ -1,6 +1,7 @@
 """Chart widgets: build a model and a chart without a main window, change the model, and
 check what the view prepared and what it painted."""
 
+import itertools
 import math
 
 import numpy as np
@@ -550,3 +551,29 @@ def test_percent_scale_labels_change_from_the_first_bar_in_view(make_chart, qtbo
     chart.set_price_scale(PriceScale.LINEAR)
     assert axis.percent_base is None
     assert not any(text.endswith("%") for _, _, text, _ in draw_specs(axis)[2])
+
+
+def test_time_labels_never_overlap(make_chart, qtbot):
+    """Hourly bars over days, daily over months: the labels drawn do not touch."""
+    hours = ticked(make_bars(24 * 30, step_ns=3600 * 10**9))  # from Tuesday 2024-01-02
+    weekday = (hours.ts_ns // (86_400 * 10**9) + 3) % 7  # Monday = 0
+    hour = hours.ts_ns // (3600 * 10**9) % 24
+    # Friday closes early and Sunday evening opens: two day labels only 18 bars apart.
+    trading = (weekday < 4) | ((weekday == 4) & (hour < 18)) | ((weekday == 6) & (hour >= 23))
+    hourly = Bars.from_arrays(*(c[trading] for c in hours.columns().values()))
+    for timeframe, bars in (("1h", hourly),
+                            ("1d", ticked(make_bars(400, step_ns=86_400 * 10**9)))):  # fmt: skip
+        model = SeriesModel("X", timeframe, "UTC", bars)
+        chart = ChartWidget(model, DARK)
+        chart.resize(760, 400)
+        qtbot.addWidget(chart)
+        chart.show()
+        qtbot.waitExposed(chart)
+        for x0 in range(0, len(bars) - 180, 11):
+            chart.price.setXRange(x0, x0 + 180, padding=0)
+            settle(qtbot, chart)
+            rects = sorted((r for r, _, _, _ in draw_specs(chart.time_axis)[2]),
+                           key=lambda r: r.left())  # fmt: skip
+            assert rects
+            for a, b in itertools.pairwise(rects):
+                assert a.right() + 5 < b.left(), (timeframe, x0)  # a gap between

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 MIN_PRICE_LABEL_PX = 40
+LABEL_GAP_PX = 6  # at least this between two labels of an axis
 DRAG_SCALE_PER_PX = 0.01  # a drag of 70 px down on a value axis doubles its range
 WHEEL_SCALE_PER_STEP = 0.85
 OUTWARD_TICK_PX = 4
@@ -135,9 +136,13 @@ class LeanAxisItem(pg.AxisItem):
                 rect = self._label_rect(edge, x, width, text_h)
                 if vertical:  # a label at the pane's edge slides in beside its tick
                     rect.moveTop(min(max(rect.top(), room.top()), room.bottom() - text_h))
-                if text and room.contains(rect):
-                    text_specs.append((rect, TEXT_FLAGS[self.orientation], text,
-                                       self._baseline(rect, width, metrics)))  # fmt: skip
+                # A label that would touch the one drawn before it is left out.
+                last = text_specs[-1][0] if text_specs else None
+                clear = last is None or not rect.intersects(
+                    last.adjusted(-LABEL_GAP_PX, -1, LABEL_GAP_PX, 1))  # fmt: skip
+                if text and room.contains(rect) and clear:
+                    baseline = self._baseline(rect, width, metrics)
+                    text_specs.append((rect, TEXT_FLAGS[self.orientation], text, baseline))
                     widest = max(widest, width if vertical else text_h)
         self._updateMaxTextSize(math.ceil(widest))
         return axis_spec, tick_specs, text_specs
