@@ -42,6 +42,7 @@ EDGE_MARGIN_BARS = 50
 PAN_FRACTION = 0.1
 ZOOM_STEP = 0.8
 DEFAULT_SIZE_PX = (960, 600)  # a chart shown on its own
+FORMING_VOLUME_HEADROOM = 0.5  # a forming bar's volume grows all through its period
 
 
 class PriceScale(enum.Enum):
@@ -287,7 +288,7 @@ class ChartWidget(pg.GraphicsView):
             return
         m = self.model
         self.price.contain(float(m.column("low")[ix]), float(m.column("high")[ix]))
-        self.volume_pane.contain(0.0, float(m.column("volume")[ix]))
+        self.volume_pane.contain(0.0, float(m.column("volume")[ix]), FORMING_VOLUME_HEADROOM)
 
     def is_visible(self, ix: int) -> bool:
         """Whether bar `ix` is (at least half) in view."""

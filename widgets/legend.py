@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -25,6 +26,7 @@ POINT_SIZE = 8.5
 MISSING = "–"
 MAX_DECIMALS = 8
 MAX_MEASURED = 4096
+LIVE_REFRESH_MS = 100
 
 # A row's values at a bar index: (text, colour) parts drawn after its title.
 Values = Callable[[int], list[tuple[str, str]]]
@@ -81,6 +83,7 @@ class PaneLegend(pg.GraphicsObject):
         self._widths: dict[str, float] = {}  # texts measured (a tick's are mostly known)
         self._rect = QtCore.QRectF()
         self._pending = False
+        self._refreshed_at = 0.0  # monotonic seconds: long ago
         self.setPos(PAD_PX, PAD_PX)
         view.sigResized.connect(self.refresh)
         self.set_theme(theme)
@@ -108,14 +111,18 @@ class PaneLegend(pg.GraphicsObject):
             self.refresh()
 
     def request_refresh(self) -> None:
-        """Refresh once the current event is done: the ticks of a frame change a pane's
-        series one by one, and its legend is laid out once for all of them."""
+        """Refresh soon: once the current event is done, and at most every LIVE_REFRESH_MS
+        (ticks change a pane's series one by one, many times a second; the legend follows
+        them ten times a second, which reads as live and costs a tenth)."""
         if not self._pending:
             self._pending = True
-            QtCore.QTimer.singleShot(0, self, self._refresh_pending)
+            wait_ms = LIVE_REFRESH_MS - (time.monotonic() - self._refreshed_at) * 1000.0
+            QtCore.QTimer.singleShot(max(0, min(LIVE_REFRESH_MS, round(wait_ms))), self,
+                                     self._refresh_pending)  # fmt: skip
 
     def _refresh_pending(self) -> None:
         self._pending = False
+        self._refreshed_at = time.monotonic()
         self.refresh()
 
     def show_index(self, ix: int | None) -> None:

@@ -132,15 +132,18 @@ class Pane:
                 lo, hi = min(lo, a), max(hi, b)
         return (lo, hi) if lo <= hi else None
 
-    def fit_y(self, force: bool = False) -> None:
-        """Fit y to the values in view, plus the margins; nothing is set when they have not
-        changed (a pan along a flat stretch repaints no axis) or the user scales by hand."""
+    def fit_y(self, force: bool = False, also: tuple[float, float] | None = None) -> None:
+        """Fit y to the values in view (and to `also`), plus the margins; nothing is set
+        when they have not changed (a pan along a flat stretch repaints no axis) or the user
+        scales by hand."""
         if not self.auto_fit:
             return
         bounds = self.visible_bounds()
         if bounds is None:
             return
         lo, hi = bounds
+        if also is not None:
+            lo, hi = min(lo, also[0]), max(hi, also[1])
         span = hi - lo
         if span <= 0:
             span = max(abs(hi) * 1e-3, 1e-9)
@@ -149,12 +152,14 @@ class Pane:
             self._fitted = target
             self.view.setYRange(*target, padding=0)
 
-    def contain(self, lo: float, hi: float) -> None:
+    def contain(self, lo: float, hi: float, headroom: float = 0.0) -> None:
         """Values [lo, hi] now show in view (a tick's forming bar): fit again only if they
-        fall outside the range, so most ticks repaint just their bar."""
+        fall outside the range, so most ticks repaint just their bar; then leave `headroom`
+        (a fraction of hi - lo) above them, for a value that keeps growing (a forming bar's
+        volume) to rescale the pane now and then, not on every tick."""
         (_, _), (y0, y1) = self.view.viewRange()
         if not (y0 <= lo and hi <= y1):
-            self.fit_y()
+            self.fit_y(also=(lo, hi + (hi - lo) * headroom))
 
     def scale_y(self, factor: float, anchor: float | None = None) -> None:
         """Stretch (factor < 1) or compress the y range around `anchor` (its middle by
