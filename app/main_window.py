@@ -164,6 +164,9 @@ class MainWindow(QtWidgets.QMainWindow):
         old = self.takeCentralWidget()
         self.view = view
         self.setCentralWidget(view)
+        # Qt shows a new central widget from the event loop; a view replaced again before
+        # that (two choices in one event) would stay hidden, so show it now.
+        view.show()
         if old is not None:
             old.deleteLater()
 

@@ -328,10 +328,16 @@ def test_screenshots_are_rendered(qtbot, tmp_path):
     from PySide6 import QtGui
 
     from app.screenshots import render
+    from widgets.theme import DARK, LIGHT
 
     for path in render(tmp_path):
         image = QtGui.QImage(str(path))
         assert image.width() >= 1600 and image.height() >= 900, path
+        theme = LIGHT if "light" in path.name else DARK
+        colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 3)
+                   for y in range(60, image.height() - 40, 3)}  # fmt: skip
+        # The chart is on screen: its background and both candle colours show.
+        assert {theme.background, theme.up, theme.down} <= colours, path.name
 
 
 def test_forming_bar_indicator_values_follow_ticks(store, window, settings):
