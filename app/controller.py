@@ -224,6 +224,7 @@ class ChartController(QtCore.QObject):
             return
         self._derive()
         session.start()
+        self._window.set_paused(session.paused)  # a feed not yet started read as paused
 
     def _close_session(self) -> None:
         if self.session is not None:

@@ -272,6 +272,8 @@ def test_live_window_end_to_end(qtbot, store, window, settings):
         moved = {c.model.timeframe: c.model.bars.close[-1] != first[c.model.timeframe]
                  for c in controller.charts}  # fmt: skip
         assert all(moved.values()), moved
+        # Ticks flow: the button offers to pause, not to resume.
+        assert window.pause_action.text() == "Pause" and not window.pause_action.isChecked()
         live_1m = controller.models["1m"].bars
         stored = store.load("AAA", "1m", start_ns=int(live_1m.ts_ns[-4]))
         assert np.array_equal(stored.ts_ns[:3], live_1m.ts_ns[-4:-1])
