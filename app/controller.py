@@ -160,9 +160,18 @@ class ChartController(QtCore.QObject):
     def set_price_scale(self, name: str) -> None:
         self.price_scale = PriceScale(name)
         self._settings.setValue("price_scale", name)
+        self._apply_price_scale()
+
+    def _apply_price_scale(self) -> None:
+        """The chosen price scale on every chart; a chart that cannot show it (log of a
+        price at or below zero) shows prices, and the status bar says why."""
         for chart in self.charts:
-            chart.set_price_scale(self.price_scale)
-        self._window.set_price_scale(name)
+            try:
+                chart.set_price_scale(self.price_scale)
+            except ValueError as exc:
+                chart.set_price_scale(PriceScale.LINEAR)
+                self._window.show_status(str(exc), 8000)
+        self._window.set_price_scale(self.price_scale.value)
 
     def set_feed(self, kind: FeedKind) -> None:
         self.feed = kind
@@ -299,9 +308,9 @@ class ChartController(QtCore.QObject):
             chart = ChartWidget(self.model(tf), self.theme)
             view, self.charts = chart, [chart]
         self.chart = self.charts[0]
+        self._apply_price_scale()
         for chart in self.charts:
             chart.history_wanted.connect(self._on_history_wanted)
-            chart.set_price_scale(self.price_scale)
             if self.session is not None:
                 self.session.watch_paints(chart.painted)
         self._window.set_view(view)
@@ -318,7 +327,6 @@ class ChartController(QtCore.QObject):
     def _show_choices(self) -> None:
         tf = self.grid_timeframes[self.active_cell] if self.layout == "grid" else self.timeframe
         self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
-        self._window.set_price_scale(self.price_scale.value)
 
     def _on_active_cell(self, cell: int) -> None:
         self.active_cell = cell

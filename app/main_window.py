@@ -11,7 +11,8 @@ TIMEFRAME_BUTTONS = ("1m", "5m", "15m", "1h", "4h", "1d")
 LAYOUTS = {"single": "Single chart", "grid": "2x2 timeframes", "layered": "Layered"}
 FEEDS = {"simulated": "Simulated", "replay": "Replay", "socket": "Socket", "off": "Off"}
 SPEEDS = (1, 10, 60, 300, 1000)
-PRICE_SCALES = {"linear": "Price scale: prices", "percent": "Price scale: percent from first bar"}
+PRICE_SCALES = {"linear": "Price scale: prices", "percent": "Price scale: percent from first bar",
+                "log": "Price scale: logarithmic"}  # fmt: skip
 
 
 class MainWindow(QtWidgets.QMainWindow):

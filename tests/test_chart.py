@@ -577,3 +577,59 @@ def test_time_labels_never_overlap(make_chart, qtbot):
             assert rects
             for a, b in itertools.pairwise(rects):
                 assert a.right() + 5 < b.left(), (timeframe, x0)  # a gap between
+
+
+def test_log_scale_draws_and_fits_the_logarithm_of_prices(make_chart, qtbot):
+    from engine import indicators as ind
+    from widgets.chart import PriceScale
+
+    n = 600  # prices growing 100-fold: on the log scale a straight rise
+    close = np.round(10.0 * 100.0 ** (np.arange(n) / (n - 1)), 2)
+    open_ = np.concatenate(([close[0]], close[:-1]))
+    ts = T0_NS + np.arange(n, dtype=np.int64) * NS_PER_MIN
+    bars = Bars.from_arrays(ts, open_, np.maximum(open_, close) * 1.001,
+                            np.minimum(open_, close) * 0.999, close, np.full(n, 5.0))  # fmt: skip
+    chart = make_chart(bars)
+    chart.add_indicator("sma-1", {"sma": ind.sma(bars.close, 10)}, own_pane=False)
+    chart.set_price_scale(PriceScale.LOG)
+    chart.price.setXRange(-0.5, n - 0.5, padding=0)
+    settle(qtbot, chart)
+    (_, _), (y0, y1) = chart.price.view.viewRange()
+    lo, hi = math.log10(bars.low.min()), math.log10(bars.high.max())
+    assert y0 <= lo and hi <= y1 and y1 - y0 <= 2 * (hi - lo)  # fitted in log units
+    _, _, texts = draw_specs(chart.price.value_axis)
+    assert len(texts) >= 3
+    for rect, _, text, _ in texts:  # each label at the log of the price it names
+        y = chart.price.view.mapSceneToView(chart.price.value_axis.mapToScene(rect.center())).y()
+        assert 10.0**y == pytest.approx(float(text), rel=0.03)
+    chart.price.setXRange(290, 310, padding=0)
+    settle(qtbot, chart)
+    ix = 300  # a body is drawn at the log of its prices
+    assert pixel(chart, ix, math.log10((bars.open[ix] + bars.close[ix]) / 2)) == DARK.up
+    chart.price.setXRange(-0.5, n - 0.5, padding=0)
+    line = chart.indicators["sma-1"][1]["sma"]
+    assert line.dataBounds(1, orthoRange=(400, 500))[1] == pytest.approx(
+        math.log10(np.nanmax(ind.sma(bars.close, 10)[400:501])))  # fmt: skip
+    # A tick far above in view refits in log units too.
+    last = n - 1
+    chart.model.update_last((int(ts[last]), bars.open[last], bars.high[last] * 3, bars.low[last],
+                             bars.high[last] * 3, 9.0))  # fmt: skip
+    assert chart.price.view.viewRange()[1][1] >= math.log10(bars.high[last] * 3)
+    assert chart.last_price.tag.sceneBoundingRect().center().y() == pytest.approx(
+        chart.price.view.mapViewToScene(QtCore.QPointF(0, math.log10(bars.high[last] * 3))).y(),
+        abs=2)  # fmt: skip
+    chart.set_price_scale(PriceScale.LINEAR)
+    settle(qtbot, chart)
+    assert chart.price.view.viewRange()[1][1] >= bars.high[last] * 3
+
+
+def test_log_scale_is_refused_for_prices_at_or_below_zero(make_chart):
+    from widgets.chart import PriceScale
+
+    bars = make_bars(100)
+    cols = bars.columns()
+    cols["low"] = cols["low"] - 200.0  # a spread series dips below zero
+    chart = make_chart(Bars.from_arrays(*cols.values()))
+    with pytest.raises(ValueError, match="log scale needs prices above zero"):
+        chart.set_price_scale(PriceScale.LOG)
+    assert chart.price_scale is PriceScale.LINEAR

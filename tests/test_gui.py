@@ -85,8 +85,12 @@ def test_layouts_timeframes_and_choices_are_remembered(store, window, settings):
     assert set(controller.chart.layers) == {"4h", "1d"}  # the ones above 1h
     window.theme_chosen.emit("light")
     assert controller.chart.theme.name == "light"
+    window.price_scale_chosen.emit("log")
+    assert controller.chart.price_scale.value == "log" and controller.chart.price.value_axis.log
+    assert all(layer.price_map.log for layer in controller.chart.layers.values())
     window.price_scale_chosen.emit("percent")
     assert controller.chart.price_scale.value == "percent"
+    assert not controller.chart.price.value_axis.log
     assert controller.chart.price.value_axis.percent_base is not None
     controller.close()
     again_window = MainWindow()

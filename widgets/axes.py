@@ -192,6 +192,7 @@ class PriceAxisItem(LeanAxisItem):
         self._compact = compact
         self._cached: tuple | None = None  # (key, levels): the grid asks for them too
         self.percent_base: float | None = None
+        self.log = False
         self._step_unit = 1.0
 
     def mouseDragEvent(self, event) -> None:
@@ -226,11 +227,38 @@ class PriceAxisItem(LeanAxisItem):
             self.picture = None
             self.update()
 
+    def set_log(self, log: bool) -> None:
+        """The view's values are log10 of prices: ticks at nice prices, labelled as prices."""
+        if log != self.log:
+            self.log = log
+            self._cached = None
+            self.picture = None
+            self.update()
+
+    def _log_levels(self, lo: float, hi: float, size: float) -> list:
+        """Nice prices between 10**lo and 10**hi at their log positions: linear steps when
+        they span less than a decade, 1-2-5 in each decade when more."""
+        p_lo, p_hi = 10.0**lo, 10.0**hi
+        if p_hi / p_lo < 10.0:
+            # the tightest spacing is at the top, where a price step is fewest pixels
+            px_per_price = size / (hi - lo) / (p_hi * math.log(10.0))
+            step = nice_step(1.0, px_per_price)
+            prices = np.arange(math.ceil(p_lo / step), math.floor(p_hi / step) + 1) * step
+        else:
+            decades = np.arange(math.floor(lo), math.ceil(hi) + 1)
+            prices = (np.array([1.0, 2.0, 5.0])[None, :] * 10.0 ** decades[:, None]).ravel()
+            prices = prices[(prices >= p_lo) & (prices <= p_hi)]
+            step = float(prices.min()) if len(prices) else 1.0
+        self._step_unit = step
+        return [(step, np.log10(prices).tolist())] if len(prices) else []
+
     def tickValues(self, minVal, maxVal, size):
-        key = (minVal, maxVal, round(size), self.percent_base)
+        key = (minVal, maxVal, round(size), self.percent_base, self.log)
         if self._cached is None or self._cached[0] != key:
             levels = []
-            if maxVal > minVal and size > 0 and math.isfinite(maxVal - minVal):
+            if self.log and maxVal > minVal and size > 0 and math.isfinite(maxVal - minVal):
+                levels = self._log_levels(minVal, maxVal, size)
+            elif maxVal > minVal and size > 0 and math.isfinite(maxVal - minVal):
                 base = self.percent_base
                 # Nice steps of the labels' own unit: price, or percent of the base.
                 to_unit = 1.0 if base is None else 100.0 / abs(base)
@@ -245,6 +273,9 @@ class PriceAxisItem(LeanAxisItem):
         return self._cached[1]
 
     def tickStrings(self, values, scale, spacing):
+        if self.log:
+            decimals = step_decimals(self._step_unit)
+            return [f"{10.0**v:.{decimals}f}" for v in values]
         if self.percent_base is not None:
             decimals = step_decimals(self._step_unit)
             base = self.percent_base

@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtGui
 
 from engine.lod import LEVELS, choose_level
 from widgets.grid import blend
+from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 
@@ -236,16 +237,24 @@ class CandleItem(_SeriesItem):
     """Candlesticks: one rect array per colour, the wicks (a device pixel wide) then the
     bodies."""
 
+    price_map = LINEAR
+
+    def set_price_map(self, price_map: PriceMap) -> None:
+        """Draw prices as they are or on the log scale."""
+        self.price_map = price_map
+        self._invalidate()
+
     def set_theme(self, theme: Theme) -> None:
         self._brushes = {c: pg.mkBrush(getattr(theme, c)) for c in ("up", "down")}
         self.update()
 
     def _y_span(self, first, stop):
         hi, lo = self._model.pyramid.hilo(first, stop)
-        return lo, hi
+        return self.price_map.value(lo), self.price_map.value(hi)
 
     def _rows(self, px, x0, x1, o, h, lo, c, v) -> np.ndarray:
         px_w, px_h = px
+        o, h, lo, c = (self.price_map.array(a) for a in (o, h, lo, c))
         centre = (x0 + x1) / 2.0
         width = np.maximum((x1 - x0) + BODY_WIDTH, px_w)
         bottom = np.minimum(o, c)

@@ -31,6 +31,7 @@ from widgets.pane import (
     Pane,
     style_axis,
 )
+from widgets.price_map import LINEAR, LOG
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 from widgets.time_axis import TimeAxisItem
@@ -48,6 +49,7 @@ FORMING_VOLUME_HEADROOM = 0.5  # a forming bar's volume grows all through its pe
 class PriceScale(enum.Enum):
     LINEAR = "linear"  # prices
     PERCENT = "percent"  # change from the first bar in view (TradingView's percent scale)
+    LOG = "log"  # logarithmic: equal percentage moves, equal heights
 
 
 class ChartWidget(pg.GraphicsView):
@@ -95,6 +97,7 @@ class ChartWidget(pg.GraphicsView):
         self.caption = Caption()
         self.marked: bool | None = None
         self.price_scale = PriceScale.LINEAR
+        self.price_map = LINEAR
         self.time_axis = TimeAxisItem()
         style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
@@ -287,7 +290,8 @@ class ChartWidget(pg.GraphicsView):
         if not self.is_visible(ix):
             return
         m = self.model
-        self.price.contain(float(m.column("low")[ix]), float(m.column("high")[ix]))
+        self.price.contain(self.price_map.value(float(m.column("low")[ix])),
+                           self.price_map.value(float(m.column("high")[ix])))  # fmt: skip
         self.volume_pane.contain(0.0, float(m.column("volume")[ix]), FORMING_VOLUME_HEADROOM)
 
     def is_visible(self, ix: int) -> bool:
@@ -300,8 +304,28 @@ class ChartWidget(pg.GraphicsView):
             pane.fit_y()
 
     def set_price_scale(self, scale: PriceScale) -> None:
-        self.price_scale = PriceScale(scale)
+        """Prices, percent from the first bar in view, or log (refused, with the reason, for
+        a series with a price at or below zero)."""
+        scale = PriceScale(scale)
+        n = len(self.model)
+        if scale is PriceScale.LOG and n and self.model.pyramid.hilo(0, n)[1] <= 0:
+            low = self.model.pyramid.hilo(0, n)[1]
+            raise ValueError(f"the log scale needs prices above zero; {self.model.symbol} "
+                             f"{self.model.timeframe} has a low of {low:g}: use prices or "
+                             "percent")  # fmt: skip
+        self.price_scale = scale
+        self.price_map = LOG if scale is PriceScale.LOG else LINEAR
+        for item in self._price_items():
+            item.set_price_map(self.price_map)
+        self.price.value_axis.set_log(self.price_map.log)
         self._show_percent_base()
+        self.price.fit_y(force=True)
+
+    def _price_items(self) -> list:
+        """The items that draw prices on the price pane (through its price map)."""
+        overlays = [item for pane, items in self.indicators.values() if pane is self.price
+                    for item in items.values()]  # fmt: skip
+        return [*self.candles.items, self.last_price, *overlays]
 
     def _show_percent_base(self) -> None:
         """On the percent scale, 0% is the close of the first bar centred in view."""
@@ -351,6 +375,8 @@ class ChartWidget(pg.GraphicsView):
                 item = StateBandItem(values, self.theme)
             else:
                 item = LineItem(values, (colours or {}).get(name) or next(free))
+                if pane is self.price:
+                    item.set_price_map(self.price_map)
             pane.addItem(item)
             items[name] = item
         self.indicators[key] = (pane, items)
@@ -382,6 +408,8 @@ class ChartWidget(pg.GraphicsView):
         for name, value in values.items():
             items[name].set_last(value, ix)
         ix = len(self.model) - 1 if ix is None else ix
+        if pane is self.price:
+            values = {name: self.price_map.value(v) for name, v in values.items()}
         shown = [v for v in values.values() if np.isfinite(v)]
         if shown and self.is_visible(ix):
             pane.contain(min(shown), max(shown))

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui
 
 from widgets.grid import blend
 from widgets.legend import MISSING, format_value
+from widgets.price_map import LINEAR, PriceMap
 from widgets.theme import Theme
 
 # Distinct on the dark and the light background, and from the candles' teal and red.
@@ -33,6 +34,11 @@ class _ArrayItem(pg.GraphicsObject):
     when the values are set (O(n) once) and widened by forming-bar updates (O(1))."""
 
     includes_zero = False
+    price_map = LINEAR  # an overlay on the price pane draws through the pane's map
+
+    def set_price_map(self, price_map: PriceMap) -> None:
+        self.price_map = price_map
+        self.set_values(self._values)
 
     def __init__(self, values: np.ndarray) -> None:
         super().__init__()
@@ -49,7 +55,8 @@ class _ArrayItem(pg.GraphicsObject):
     def set_values(self, values: np.ndarray) -> None:
         self.prepareGeometryChange()
         self._values = np.asarray(values, dtype=np.float64)
-        finite = self._values[np.isfinite(self._values)]
+        drawn = self.price_map.array(self._values)
+        finite = drawn[np.isfinite(drawn)]
         if len(finite):
             lo, hi = float(finite.min()), float(finite.max())
             if self.includes_zero:
@@ -75,6 +82,7 @@ class _ArrayItem(pg.GraphicsObject):
         self._values[-1] = value
         self._on_last_changed()
         b = self._bounds
+        value = self.price_map.value(value)
         if math.isfinite(value) and not (b.top() <= value <= b.bottom()):
             self.prepareGeometryChange()
             lo, hi = min(b.top(), value), max(b.bottom(), value)
@@ -94,8 +102,8 @@ class _ArrayItem(pg.GraphicsObject):
         if vb is None:
             self.update()
             return
-        around = self._values[max(0, n - 2) :]
-        ys = [v for v in (*around.tolist(), float(old)) if math.isfinite(v)]
+        around = self.price_map.array(self._values[max(0, n - 2) :])
+        ys = [v for v in (*around.tolist(), self.price_map.value(float(old))) if math.isfinite(v)]
         if self.includes_zero:
             ys.append(0.0)
         if not ys:
@@ -136,7 +144,7 @@ class _ArrayItem(pg.GraphicsObject):
             stop = min(n, math.floor(orthoRange[1] + 0.5) + 1)
             vb = self.getViewBox()
             stride = 1 if vb is None else _stride(vb)
-        part = self._values[first:stop:stride]
+        part = self.price_map.array(self._values[first:stop:stride])
         part = part[np.isfinite(part)]
         if len(part) == 0:
             return None, None
@@ -168,7 +176,7 @@ class LineItem(_ArrayItem):
         key = (first, end, stride)
         if key != self._key:
             x = np.arange(first, end, stride, dtype=np.float64)
-            y = self._values[first:end:stride]
+            y = self.price_map.array(self._values[first:end:stride])
             self._path = pg.arrayToQPath(x, y, connect="finite") if len(x) else QtGui.QPainterPath()
             self._path_end = int(x[-1]) if len(x) else -1
             self._key = key
@@ -176,7 +184,7 @@ class LineItem(_ArrayItem):
         exposed = args[0].exposedRect if args else None
         tail = math.floor(exposed.left()) - 1 if exposed is not None else first
         if stride == 1 and first < tail < self._path_end:  # a tick's strip: the points in it
-            points = self._values[tail : self._path_end + 1]
+            points = self.price_map.array(self._values[tail : self._path_end + 1])
             if np.all(np.isfinite(points)):
                 painter.drawPolyline([QtCore.QPointF(tail + k, v)
                                       for k, v in enumerate(points.tolist())])  # fmt: skip
@@ -185,7 +193,7 @@ class LineItem(_ArrayItem):
         else:
             painter.drawPath(self._path)
         if stop == n and self._path_end >= 0:
-            a, b = self._values[self._path_end], self._values[n - 1]
+            a, b = (self.price_map.value(float(self._values[k])) for k in (self._path_end, n - 1))
             if math.isfinite(a) and math.isfinite(b):
                 painter.drawLine(QtCore.QPointF(self._path_end, a), QtCore.QPointF(n - 1, b))
 

@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.align import span_of
 from widgets.chart import ChartWidget
+from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 
@@ -133,6 +134,7 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
         self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
         self._key = None
         self.prepared_boxes = 0
+        self.price_map = LINEAR
         self.setZValue(-10)
         self.set_theme(theme)
         for model in (base, higher):
@@ -161,8 +163,16 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
     def boundingRect(self) -> QtCore.QRectF:
         if len(self.higher) == 0 or len(self.base) == 0:
             return QtCore.QRectF()
-        hi, lo = self.higher.pyramid.hilo(0, len(self.higher))
+        hi, lo = (self.price_map.value(v) for v in self.higher.pyramid.hilo(0, len(self.higher)))
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return QtCore.QRectF()
         return QtCore.QRectF(-0.5, lo, len(self.base), max(hi - lo, 1e-12))
+
+    def set_price_map(self, price_map: PriceMap) -> None:
+        self.prepareGeometryChange()
+        self.price_map = price_map
+        self._key = None
+        self.update()
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
         return None, None  # the y range follows the base candles
@@ -180,7 +190,8 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
             first, last = self.first[sl], self.last[sl]
             keep = last >= first
             o, c = h.column("open")[sl][keep], h.column("close")[sl][keep]
-            hi, lo = h.column("high")[sl][keep], h.column("low")[sl][keep]
+            hi = self.price_map.array(h.column("high")[sl][keep])
+            lo = self.price_map.array(h.column("low")[sl][keep])
             left, width = first[keep] - 0.5, (last - first)[keep] + 1.0
             up = c >= o
             for colour, mask in (("up", up), ("down", ~up)):
@@ -220,9 +231,13 @@ class LayeredChart(ChartWidget):
         self.layers = {}
         for depth, (tf, model) in enumerate(higher.items()):  # from the smallest timeframe up
             layer = HigherTimeframeBoxes(self.model, model, self.theme, alpha=44 - 6 * depth)
+            layer.set_price_map(self.price_map)
             layer.setZValue(-10 - depth)  # larger timeframes further behind
             self.price.addItem(layer, ignoreBounds=True)
             self.layers[tf] = layer
+
+    def _price_items(self) -> list:
+        return [*super()._price_items(), *self.layers.values()]
 
     def set_layer_visible(self, timeframe: str, visible: bool) -> None:
         self.layers[timeframe].setVisible(visible)

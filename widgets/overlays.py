@@ -14,6 +14,7 @@ from engine.localtime import local_ns
 from engine.timeframes import is_intraday, period_ns
 from widgets.grid import ViewBackdrop, blend, view_rect
 from widgets.legend import format_value
+from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
@@ -35,8 +36,10 @@ class LastPriceLine(pg.GraphicsObject):
         super().__init__()
         self._model = model
         self._price = math.nan
+        self._y = math.nan  # the price's height in the view (its log on the log scale)
         self._up: bool | None = None
         self.decimals = 2
+        self.price_map = LINEAR
         self.tag = PriceTag(axis)
         self.setZValue(50)
         self._connect()
@@ -69,6 +72,11 @@ class LastPriceLine(pg.GraphicsObject):
         self._up = None
         self._on_bars_changed()
 
+    def set_price_map(self, price_map: PriceMap) -> None:
+        self.price_map = price_map
+        self._up = None
+        self._on_bars_changed()
+
     def value(self) -> float:
         return self._price
 
@@ -85,7 +93,8 @@ class LastPriceLine(pg.GraphicsObject):
         self._pen = self._pens[up]
         self.prepareGeometryChange()
         self._price, self._up = close, up
-        self.tag.show_price(close, format_value(close, self.decimals), up)
+        self._y = self.price_map.value(close)
+        self.tag.show_price(self._y, format_value(close, self.decimals), up)
 
     def viewRangeChanged(self) -> None:
         """The strip spans the view; the tag follows the price's place on the axis."""
@@ -95,11 +104,11 @@ class LastPriceLine(pg.GraphicsObject):
     def boundingRect(self) -> QtCore.QRectF:
         view = view_rect(self)
         vb = self.getViewBox()
-        if view.isEmpty() or not math.isfinite(self._price) or vb.height() <= 0 or vb.width() <= 0:
+        if view.isEmpty() or not math.isfinite(self._y) or vb.height() <= 0 or vb.width() <= 0:
             return QtCore.QRectF()
         px_w, px_h = view.width() / vb.width(), view.height() / vb.height()
         inset = self.PAD_PX * px_w  # off the view's edges, so a tick leaves the axes alone
-        return QtCore.QRectF(view.left() + inset, self._price - self.PAD_PX * px_h,
+        return QtCore.QRectF(view.left() + inset, self._y - self.PAD_PX * px_h,
                              view.width() - 2 * inset, 2 * self.PAD_PX * px_h)  # fmt: skip
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
@@ -107,8 +116,8 @@ class LastPriceLine(pg.GraphicsObject):
         if bounds.isEmpty():
             return
         painter.setPen(self._pen)
-        painter.drawLine(QtCore.QPointF(bounds.left(), self._price),
-                         QtCore.QPointF(bounds.right(), self._price))  # fmt: skip
+        painter.drawLine(QtCore.QPointF(bounds.left(), self._y),
+                         QtCore.QPointF(bounds.right(), self._y))  # fmt: skip
 
     def close(self) -> None:
         for signal in self._signals():
@@ -142,6 +151,7 @@ class PriceTag(pg.GraphicsObject):
         self.update()
 
     def show_price(self, price: float, text: str, up: bool) -> None:
+        """`price` is the height in the view (mapped), `text` the price itself."""
         self._brush = self._brushes[up]
         if text != self._text:
             self.prepareGeometryChange()
