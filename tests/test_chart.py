@@ -68,6 +68,7 @@ def test_candle_bodies_have_their_colours(make_chart, qtbot):
     settle(qtbot, chart)
     assert pixel(chart, 30.2, 101.7) == LIGHT.up
     assert pixel(chart, 30.5, 101.7) == LIGHT.background
+    assert chart.volume_pane.legend.rows[0].colour == LIGHT.foreground  # "Vol" in the theme
 
 
 def test_only_visible_candles_are_prepared(make_chart, qtbot):

@@ -44,6 +44,7 @@ PAN_FRACTION = 0.1
 ZOOM_STEP = 0.8
 DEFAULT_SIZE_PX = (960, 600)  # a chart shown on its own
 FORMING_VOLUME_HEADROOM = 0.5  # a forming bar's volume grows all through its period
+SERIES_ROWS = ("bar", "volume")  # the legend rows of the series itself (not indicators)
 
 
 class PriceScale(enum.Enum):
@@ -196,6 +197,9 @@ class ChartWidget(pg.GraphicsView):
         self._show_caption()
         style_axis(self.time_axis, theme)
         for pane in self.panes.values():
+            for row in pane.legend.rows:  # the series' rows are in the theme's colours
+                if row.key in SERIES_ROWS:
+                    row.colour = theme.foreground
             pane.set_theme(theme)
         for part in self._parts():
             part.set_theme(theme)
