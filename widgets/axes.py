@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 MIN_PRICE_LABEL_PX = 40
+MAX_MEASURED_LABELS = 2048
 LABEL_GAP_PX = 6  # at least this between two labels of an axis
 DRAG_SCALE_PER_PX = 0.01  # a drag of 70 px down on a value axis doubles its range
 WHEEL_SCALE_PER_STEP = 0.85
@@ -36,6 +37,8 @@ class LeanAxisItem(pg.AxisItem):
         # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
+        self._widths: dict[str, float] = {}
+        self._widths_font = ""
 
     def _updateLabel(self) -> None:
         """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
@@ -58,16 +61,16 @@ class LeanAxisItem(pg.AxisItem):
             self.drawPicture(painter, *self.picture)
             painter.restore()
 
-    def drawPicture(self, p: QtGui.QPainter, axis_spec, tick_specs, text_specs) -> None:
-        """The axis line, every tick in one drawLines call (one pen for all), and the labels
-        at their baselines (text in a rect with alignment flags is laid out anew each time,
-        three times the cost)."""
+    def drawPicture(self, p: QtGui.QPainter, axis_spec, tick_lines, text_specs) -> None:
+        """The axis line, every tick in one drawLines call, and the labels at their
+        baselines (text in a rect with alignment flags is laid out anew each time, three
+        times the cost)."""
         pen, start, end = axis_spec
         p.setPen(pen)
         p.drawLine(start, end)
-        if tick_specs:
-            p.setPen(tick_specs[0][0])
-            p.drawLines([QtCore.QLineF(a, b) for _, a, b in tick_specs])
+        if tick_lines:
+            p.setPen(self.tickPen())
+            p.drawLines(tick_lines)
         p.setFont(self._font(p))
         p.setPen(self.textPen())
         for _rect, _flags, text, baseline in text_specs:
@@ -76,12 +79,17 @@ class LeanAxisItem(pg.AxisItem):
     def _font(self, p: QtGui.QPainter) -> QtGui.QFont:
         return self.style["tickFont"] or p.font()
 
-    def _baseline(self, rect: QtCore.QRectF, width: float, metrics) -> QtCore.QPointF:
-        """Where drawText puts a label that fills `rect` as the alignment flags say."""
-        if self.orientation == "right":  # left-aligned, centred vertically
-            return QtCore.QPointF(rect.left(), rect.center().y() + (metrics.ascent()
-                                  - metrics.descent()) / 2)  # fmt: skip
-        return QtCore.QPointF(rect.center().x() - width / 2, rect.top() + metrics.ascent())
+    def _text_width(self, metrics: QtGui.QFontMetricsF, font: QtGui.QFont, text: str) -> float:
+        """A label's width, measured once per font (a pan shows mostly the same labels)."""
+        key = font.key()
+        if key != self._widths_font:
+            self._widths, self._widths_font = {}, key
+        width = self._widths.get(text)
+        if width is None:
+            if len(self._widths) > MAX_MEASURED_LABELS:
+                self._widths.clear()
+            width = self._widths[text] = metrics.horizontalAdvance(text)
+        return width
 
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
         """Where `values` fall along the axis, in the item's coordinates."""
@@ -90,21 +98,9 @@ class LeanAxisItem(pg.AxisItem):
             return bounds.bottom() - (values - lo) * (bounds.height() / (hi - lo))
         return bounds.left() + (values - lo) * (bounds.width() / (hi - lo))
 
-    def _tick(self, edge: float, x: float) -> tuple[QtCore.QPointF, QtCore.QPointF]:
-        length = self.style["tickLength"]
-        if self.orientation == "right":
-            return QtCore.QPointF(edge, x), QtCore.QPointF(edge + length, x)
-        return QtCore.QPointF(x, edge), QtCore.QPointF(x, edge + length)
-
-    def _label_rect(self, edge: float, x: float, width: float, height: float) -> QtCore.QRectF:
-        vertical = self.orientation == "right"
-        offset = self.style["tickTextOffset"][0 if vertical else 1]
-        along = edge + max(0, self.style["tickLength"]) + offset
-        if vertical:
-            return QtCore.QRectF(along, x - height / 2, width, height)
-        return QtCore.QRectF(x - width / 2, along, width, height)
-
     def generateDrawSpecs(self, p: QtGui.QPainter):
+        """(axis line, tick lines, labels as (rect, flags, text, baseline)): the geometry in
+        plain numbers, Qt objects made only for what is drawn."""
         bounds = self.mapRectFromParent(self.geometry())
         vertical = self.orientation == "right"
         length_px = bounds.height() if vertical else bounds.width()
@@ -117,35 +113,59 @@ class LeanAxisItem(pg.AxisItem):
         )
         end = bounds.bottomLeft() if vertical else bounds.topRight()
         axis_spec = (self.pen(), bounds.topLeft(), end)
-        metrics = QtGui.QFontMetricsF(self._font(p))
+        font = self._font(p)
+        metrics = QtGui.QFontMetricsF(font)
         text_h = metrics.height() * TEXT_HEIGHT_FRACTION
+        ascent, descent = metrics.ascent(), metrics.descent()
+        tick_len = self.style["tickLength"]
+        along = edge + max(0, tick_len) + self.style["tickTextOffset"][0 if vertical else 1]
         # A time label may flow a little past the axis' ends (pyqtgraph's margin); a value
         # label stays within its pane's axis, off the next pane's labels.
         room = bounds if vertical else self.boundingRect()
-        pen = self.tickPen()
-        tick_specs, text_specs, widest = [], [], 0.0
+        room_lo, room_hi = (room.top(), room.bottom()) if vertical else (room.left(),
+                                                                         room.right())  # fmt: skip
+        flags = TEXT_FLAGS[self.orientation]
+        tick_lines, text_specs, widest = [], [], 0.0
+        last_end = -math.inf  # where the last label drawn ends along the axis (+ the gap)
         for level, (spacing, values) in enumerate(self.tickValues(lo, hi, length_px)):
             px = self._pixels(bounds, values, lo, hi)
             inside = (px >= first_px - 0.5) & (px <= last_px + 0.5)
-            tick_specs.extend((pen, *self._tick(edge, x)) for x in px[inside])
+            xs = px[inside].tolist()
+            if vertical:
+                tick_lines += [QtCore.QLineF(edge, x, edge + tick_len, x) for x in xs]
+            else:
+                tick_lines += [QtCore.QLineF(x, edge, x, edge + tick_len) for x in xs]
             if level > 0 or not self.style["showValues"]:
                 continue
             shown = [v for v, keep in zip(values, inside, strict=True) if keep]
-            for x, text in zip(px[inside], self.tickStrings(shown, 1.0, spacing), strict=True):
-                width = metrics.horizontalAdvance(text)
-                rect = self._label_rect(edge, x, width, text_h)
+            texts = self.tickStrings(shown, 1.0, spacing)
+            # along the axis, each label after the last (a value axis' pixels run upwards)
+            order = sorted(range(len(xs)), key=xs.__getitem__) if vertical else range(len(xs))
+            for k in order:
+                text, x = texts[k], xs[k]
+                if not text:
+                    continue
+                width = self._text_width(metrics, font, text)
                 if vertical:  # a label at the pane's edge slides in beside its tick
-                    rect.moveTop(min(max(rect.top(), room.top()), room.bottom() - text_h))
-                # A label that would touch the one drawn before it is left out.
-                last = text_specs[-1][0] if text_specs else None
-                clear = last is None or not rect.intersects(
-                    last.adjusted(-LABEL_GAP_PX, -1, LABEL_GAP_PX, 1))  # fmt: skip
-                if text and room.contains(rect) and clear:
-                    baseline = self._baseline(rect, width, metrics)
-                    text_specs.append((rect, TEXT_FLAGS[self.orientation], text, baseline))
-                    widest = max(widest, width if vertical else text_h)
+                    start = min(max(x - text_h / 2, room_lo), room_hi - text_h)
+                    stop = start + text_h
+                    fits = along + width <= room.right()
+                else:
+                    start, stop = x - width / 2, x + width / 2
+                    fits = room.top() <= along and along + text_h <= room.bottom()
+                if not (fits and room_lo <= start and stop <= room_hi and start > last_end):
+                    continue  # out of room, or touching the label before it
+                last_end = stop + (1 if vertical else LABEL_GAP_PX)
+                if vertical:
+                    rect = QtCore.QRectF(along, start, width, text_h)
+                    baseline = QtCore.QPointF(along, start + text_h / 2 + (ascent - descent) / 2)
+                else:
+                    rect = QtCore.QRectF(start, along, width, text_h)
+                    baseline = QtCore.QPointF(start, along + ascent)
+                text_specs.append((rect, flags, text, baseline))
+                widest = max(widest, width if vertical else text_h)
         self._updateMaxTextSize(math.ceil(widest))
-        return axis_spec, tick_specs, text_specs
+        return axis_spec, tick_lines, text_specs
 
 
 def nice_step(span: float, length_px: float, min_px: float = MIN_PRICE_LABEL_PX) -> float:
