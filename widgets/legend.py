@@ -71,6 +71,9 @@ class PaneLegend(pg.GraphicsObject):
         super().__init__()
         self.setParentItem(view)
         self.setZValue(1_000_000)  # over the view's data
+        # Drawn once into a pixmap whenever its text changes, blitted on every other frame
+        # (a pan repaints the whole view, legend included).
+        self.setCacheMode(self.CacheMode.DeviceCoordinateCache)
         self._view = view
         self.rows: list[LegendRow] = []
         self.index: int | None = None  # the crosshair's bar; None: the latest

@@ -206,6 +206,7 @@ class Caption(pg.GraphicsWidget):
         self.setPreferredHeight(height)
         self.setMinimumHeight(height)
         self.setMaximumHeight(height)
+        self.setCacheMode(self.CacheMode.DeviceCoordinateCache)  # text drawn once, then blitted
 
     def set_text(self, text: str, colour: str) -> None:
         self.text = text
