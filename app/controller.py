@@ -4,6 +4,7 @@ worker's tasks; the choices are remembered between runs (QSettings)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -218,9 +219,13 @@ class ChartController(QtCore.QObject):
         chart, done = self.chart, []
 
         def once(*_args) -> None:
-            if not done:
-                done.append(True)
-                QtCore.QTimer.singleShot(0, self, action)  # once the paint is on screen
+            if done:
+                return
+            done.append(True)
+            if chart is not None:  # no Python call on each paint from now on
+                with contextlib.suppress(RuntimeError):  # a chart already deleted
+                    chart.painted.disconnect(once)
+            QtCore.QTimer.singleShot(0, self, action)  # once the paint is on screen
 
         if chart is not None:
             chart.painted.connect(once)
@@ -256,6 +261,8 @@ class ChartController(QtCore.QObject):
         if self._worker is not None:
             alive = self._worker.pid is not None
             worker = f"worker {'pid ' + str(self._worker.pid) if alive else 'down'}"
+            if self._worker.start_error is not None:
+                worker += f": {self._worker.start_error}"
             if self._worker.pending:
                 worker += f", {self._worker.pending} busy"
         rejected = f", {stats.rejected} rejected" if stats.rejected else ""

@@ -198,9 +198,10 @@ class IndicatorWorker:
 
     def submit(self, request: IndicatorRequest) -> None:
         self.published(request.series_key, request.version)
+        ready = self._ready()  # before the request joins the pending, which _ready sends
         self._pending[request.request_id] = (request, time.monotonic())
         self.counters.submitted += 1
-        if self._ready():
+        if ready:
             self._send(request)
 
     def _send(self, request: IndicatorRequest) -> None:

@@ -11,8 +11,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from widgets.text_widths import TextWidths
+
 MIN_PRICE_LABEL_PX = 40
-MAX_MEASURED_LABELS = 2048
 LABEL_GAP_PX = 6  # at least this between two labels of an axis
 DRAG_SCALE_PER_PX = 0.01  # a drag of 70 px down on a value axis doubles its range
 WHEEL_SCALE_PER_STEP = 0.85
@@ -37,8 +38,7 @@ class LeanAxisItem(pg.AxisItem):
         # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
-        self._widths: dict[str, float] = {}
-        self._widths_font = ""
+        self._widths = TextWidths()
 
     def _updateLabel(self) -> None:
         """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
@@ -78,18 +78,6 @@ class LeanAxisItem(pg.AxisItem):
 
     def _font(self, p: QtGui.QPainter) -> QtGui.QFont:
         return self.style["tickFont"] or p.font()
-
-    def _text_width(self, metrics: QtGui.QFontMetricsF, font: QtGui.QFont, text: str) -> float:
-        """A label's width, measured once per font (a pan shows mostly the same labels)."""
-        key = font.key()
-        if key != self._widths_font:
-            self._widths, self._widths_font = {}, key
-        width = self._widths.get(text)
-        if width is None:
-            if len(self._widths) > MAX_MEASURED_LABELS:
-                self._widths.clear()
-            width = self._widths[text] = metrics.horizontalAdvance(text)
-        return width
 
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
         """Where `values` fall along the axis, in the item's coordinates."""
@@ -145,7 +133,7 @@ class LeanAxisItem(pg.AxisItem):
                 text, x = texts[k], xs[k]
                 if not text:
                     continue
-                width = self._text_width(metrics, font, text)
+                width = self._widths.of(font, text)
                 if vertical:  # a label at the pane's edge slides in beside its tick
                     start = min(max(x - text_h / 2, room_lo), room_hi - text_h)
                     stop = start + text_h

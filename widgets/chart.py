@@ -31,7 +31,7 @@ from widgets.pane import (
     Pane,
     style_axis,
 )
-from widgets.price_map import LINEAR, LOG
+from widgets.price_map import LINEAR, LOG, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 from widgets.time_axis import TimeAxisItem
@@ -98,7 +98,6 @@ class ChartWidget(pg.GraphicsView):
         self.caption = Caption()
         self.marked: bool | None = None
         self.price_scale = PriceScale.LINEAR
-        self.price_map = LINEAR
         self.time_axis = TimeAxisItem()
         style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
@@ -312,18 +311,22 @@ class ChartWidget(pg.GraphicsView):
         a series with a price at or below zero)."""
         scale = PriceScale(scale)
         n = len(self.model)
-        if scale is PriceScale.LOG and n and self.model.pyramid.hilo(0, n)[1] <= 0:
-            low = self.model.pyramid.hilo(0, n)[1]
+        low = self.model.pyramid.hilo(0, n)[1] if scale is PriceScale.LOG and n else 1.0
+        if low <= 0:
             raise ValueError(f"the log scale needs prices above zero; {self.model.symbol} "
                              f"{self.model.timeframe} has a low of {low:g}: use prices or "
                              "percent")  # fmt: skip
         self.price_scale = scale
-        self.price_map = LOG if scale is PriceScale.LOG else LINEAR
         for item in self._price_items():
             item.set_price_map(self.price_map)
         self.price.value_axis.set_log(self.price_map.log)
         self._show_percent_base()
         self.price.fit_y(force=True)
+
+    @property
+    def price_map(self) -> PriceMap:
+        """How the price pane's items turn prices into y."""
+        return LOG if self.price_scale is PriceScale.LOG else LINEAR
 
     def _price_items(self) -> list:
         """The items that draw prices on the price pane (through its price map)."""

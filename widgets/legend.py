@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from widgets.text_widths import TextWidths
 from widgets.theme import Theme
 
 PAD_PX = 4
@@ -25,7 +26,6 @@ BACKING_ALPHA = 0.78
 POINT_SIZE = 8.5
 MISSING = "–"
 MAX_DECIMALS = 8
-MAX_MEASURED = 4096
 LIVE_REFRESH_MS = 100
 
 # A row's values at a bar index: (text, colour) parts drawn after its title.
@@ -83,7 +83,7 @@ class PaneLegend(pg.GraphicsObject):
         self._metrics = QtGui.QFontMetricsF(self._font)
         self._lines: list[list[tuple[float, str, QtGui.QColor]]] = []  # (x, text, colour)
         self._shown: tuple | None = None  # what the lines were laid out from
-        self._widths: dict[str, float] = {}  # texts measured (a tick's are mostly known)
+        self._widths = TextWidths()
         self._rect = QtCore.QRectF()
         self._pending = False
         self._refreshed_at = 0.0  # monotonic seconds: long ago
@@ -95,7 +95,6 @@ class PaneLegend(pg.GraphicsObject):
         backing = QtGui.QColor(theme.background)
         backing.setAlphaF(BACKING_ALPHA)
         self._backing = QtGui.QBrush(backing)
-        self._foreground = theme.foreground
         self._shown = None
         self.refresh()
 
@@ -153,15 +152,11 @@ class PaneLegend(pg.GraphicsObject):
         if (content, room_w) == self._shown:
             return  # a tick that changed nothing shown here
         self._shown = (content, room_w)
-        if len(self._widths) > MAX_MEASURED:
-            self._widths.clear()
         lines, widest = [], 0.0
         for parts in content:
             line, x = [], 0.0
             for text, colour in parts:
-                width = self._widths.get(text)
-                if width is None:
-                    width = self._widths[text] = self._metrics.horizontalAdvance(text)
+                width = self._widths.of(self._font, text)
                 if x + width > room_w:  # whole values or none; only a first part is elided
                     if line:
                         break

@@ -136,7 +136,7 @@ class PriceTag(pg.GraphicsObject):
         self._axis = axis
         axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.geometryChanged.connect(self.place)
-        self._price = math.nan
+        self._y = math.nan  # the price's height in the view
         self._text = ""
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
@@ -150,8 +150,8 @@ class PriceTag(pg.GraphicsObject):
         self._brush = self._brushes[True]
         self.update()
 
-    def show_price(self, price: float, text: str, up: bool) -> None:
-        """`price` is the height in the view (mapped), `text` the price itself."""
+    def show_price(self, y: float, text: str, up: bool) -> None:
+        """The price `text` at height `y` in the view (its log on the log scale)."""
         self._brush = self._brushes[up]
         if text != self._text:
             self.prepareGeometryChange()
@@ -159,21 +159,21 @@ class PriceTag(pg.GraphicsObject):
             width = self._metrics.horizontalAdvance(text) + 6
             height = self._metrics.height() + 2
             self._rect = QtCore.QRectF(0, -height / 2, width, height)
-        self._price = price
+        self._y = y
         self.place()
         self.update()
 
     def place(self) -> None:
         """At the price's height on the axis; hidden when the price is out of view."""
         view = self._axis.linkedView()
-        if view is None or not math.isfinite(self._price):
+        if view is None or not math.isfinite(self._y):
             return
         (_, _), (y0, y1) = view.viewRange()
         geometry = self._axis.mapRectFromParent(self._axis.geometry())
-        if not y0 <= self._price <= y1 or y1 <= y0:
+        if not y0 <= self._y <= y1 or y1 <= y0:
             self.setPos(geometry.left(), -1e6)  # off the axis, nothing repainted on ticks
             return
-        y = geometry.bottom() - (self._price - y0) * geometry.height() / (y1 - y0)
+        y = geometry.bottom() - (self._y - y0) * geometry.height() / (y1 - y0)
         top = geometry.top() - self._rect.top()
         bottom = geometry.bottom() - self._rect.bottom()
         self.setPos(geometry.left() + 1, min(max(y, top), bottom))  # right of the axis line
