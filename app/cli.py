@@ -22,7 +22,9 @@ commands:
   import    import bars or ticks from a CSV or Parquet file
   export    write a symbol's bars to a Parquet or CSV file
   demo      fill a store with the synthetic demo history
-  symbols   list the instruments in a store
+  symbols   list the instruments in a store, with the sources of their bars
+  simcopy   copy a real symbol's recent bars under SYMBOL.SIM for the simulated feed
+  delete    remove a symbol's bars from a store
   bench     the profiling suite: scenarios, report, charts, regression check
 
 Run `candleterm COMMAND --help` for a command's options.
@@ -136,8 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     _db_arg(demo)
 
-    sym = commands.add_parser("symbols", help="list instruments with their bar ranges")
+    sym = commands.add_parser(
+        "symbols", help="list instruments with their bar ranges and where the bars came from"
+    )
     _db_arg(sym)
+
+    cp = commands.add_parser(
+        "simcopy",
+        help="copy a real symbol's recent 1m bars under SYMBOL.SIM for the simulated feed",
+        description="The simulated feed never writes into a series of real bars. This copies "
+        "the last DAYS of a symbol's 1m bars into SYMBOL.SIM (recorded as a simulated copy), "
+        "where the simulated feed continues from its last bar.",
+    )
+    cp.add_argument("symbol")
+    cp.add_argument("--days", type=float, default=30.0, help="days of bars to copy (default 30)")
+    _db_arg(cp)
+
+    rm = commands.add_parser("delete", help="remove a symbol's bars (all timeframes)")
+    rm.add_argument("symbol")
+    rm.add_argument("--timeframe", choices=TIMEFRAMES, help="only this timeframe")
+    _db_arg(rm)
     return parser
 
 
@@ -199,6 +219,27 @@ def _cmd_symbols(args, store) -> int:
             else f"{np.datetime64(span[0], 'ns')} .. {np.datetime64(span[1], 'ns')} UTC"
         )
         print(f"{ins.symbol:<12} {ins.calendar:<11} {ins.tz:<18} tick {ins.tick_size:<8g} {when}")
+        for stretch in store.sources(ins.symbol):
+            print(f"{'':<14}source: {stretch.describe()} UTC")
+    return 0
+
+
+def _cmd_simcopy(args, store) -> int:
+    from data.simcopy import make_simulated_copy
+
+    name = make_simulated_copy(store, args.symbol, args.days)
+    print(f"{name}: {store.count(name, '1m'):,} 1m bars copied from {args.symbol}; run "
+          f"`candleterm --symbol {name} --feed simulated` to simulate it")  # fmt: skip
+    return 0
+
+
+def _cmd_delete(args, store) -> int:
+    if args.symbol not in store.symbols():
+        raise ValueError(f"no bars of {args.symbol!r} in {store.path}")
+    n = sum(store.count(args.symbol, tf) for tf in store.timeframes(args.symbol)
+            if args.timeframe in (None, tf))  # fmt: skip
+    store.delete_bars(args.symbol, args.timeframe)
+    print(f"deleted {n:,} bars of {args.symbol}")
     return 0
 
 
@@ -207,6 +248,8 @@ _COMMANDS = {
     "export": _cmd_export,
     "demo": _cmd_demo,
     "symbols": _cmd_symbols,
+    "simcopy": _cmd_simcopy,
+    "delete": _cmd_delete,
 }
 
 

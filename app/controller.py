@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -14,12 +15,20 @@ from PySide6 import QtCore
 
 from app.indicator_dialog import IndicatorDialog
 from app.indicators import IndicatorController
-from app.live import LIVE_TIMEFRAMES, FeedKind, FeedSettings, LiveSession, LiveStats
+from app.live import (
+    LIVE_TIMEFRAMES,
+    FeedKind,
+    FeedRefused,
+    FeedSettings,
+    LiveSession,
+    LiveStats,
+)
 from app.main_window import LAYOUTS, TIMEFRAME_BUTTONS, MainWindow
 from app.paths import screenshot_dir
 from data.derived import derive_timeframes
+from data.simcopy import make_simulated_copy
 from data.socket_feed import DEFAULT_PORT
-from data.store import BarStore
+from data.store import BarStore, StoreError
 from engine.indicators.registry import REGISTRY, IndicatorSpec, spec
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget, PriceScale
@@ -76,23 +85,28 @@ class ChartController(QtCore.QObject):
         self.models: dict[str, SeriesModel] = {}
         self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
         self.session: LiveSession | None = None
+        self.feed_problem = ""  # the chosen feed does not run on the symbol shown: in short
+        self._feed_reason = ""  # and in full
         self.charts: list[ChartWidget] = []
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
         w = window
-        w.symbol_chosen.connect(self.show_symbol)
-        w.timeframe_chosen.connect(self.set_timeframe)
-        w.layout_chosen.connect(self.set_layout)
-        w.feed_chosen.connect(lambda kind: self.set_feed(FeedKind(kind)))
-        w.speed_chosen.connect(self.set_speed)
-        w.pause_toggled.connect(self.set_paused)
-        w.step_requested.connect(self.step)
-        w.theme_chosen.connect(self.set_theme)
-        w.price_scale_chosen.connect(self.set_price_scale)
-        w.screenshot_requested.connect(self.save_screenshot)
-        w.import_requested.connect(self.open_import_dialog)
-        w.indicator_chosen.connect(self._on_indicator_chosen)
-        w.indicator_removed.connect(self.remove_indicator)
+        self._links = [  # undone on close: a late signal must not reach a closed store
+            w.symbol_chosen.connect(self.show_symbol),
+            w.timeframe_chosen.connect(self.set_timeframe),
+            w.layout_chosen.connect(self.set_layout),
+            w.feed_chosen.connect(lambda kind: self.set_feed(FeedKind(kind))),
+            w.speed_chosen.connect(self.set_speed),
+            w.pause_toggled.connect(self.set_paused),
+            w.step_requested.connect(self.step),
+            w.theme_chosen.connect(self.set_theme),
+            w.price_scale_chosen.connect(self.set_price_scale),
+            w.screenshot_requested.connect(self.save_screenshot),
+            w.import_requested.connect(self.open_import_dialog),
+            w.indicator_chosen.connect(self._on_indicator_chosen),
+            w.indicator_removed.connect(self.remove_indicator),
+            w.simcopy_requested.connect(self.simulate_copy),
+        ]
         geometry = s.value("geometry")
         if geometry is not None:
             window.restoreGeometry(geometry)
@@ -127,6 +141,18 @@ class ChartController(QtCore.QObject):
         self._settings.setValue("symbol", symbol)
         self._derived = False
         self._restart_session()
+
+    def simulate_copy(self) -> None:
+        """Show a simulated copy of the symbol (made if needed) with the simulated feed."""
+        try:
+            name = make_simulated_copy(self._store, self.symbol)
+        except (StoreError, ValueError) as exc:
+            self._window.show_status(f"no simulated copy: {exc}")
+            return
+        self._window.set_symbols(self._store.symbols(), name)
+        self.feed = FeedKind.SIMULATED
+        self._settings.setValue("feed", self.feed.value)
+        self.show_symbol(name)
 
     def _derive(self) -> None:
         """Bring the symbol's derived timeframes up to its 1m bars, once per symbol shown,
@@ -203,14 +229,25 @@ class ChartController(QtCore.QObject):
         self._close_session()
         settings = FeedSettings(self.feed, self._feed_rate, self.speed, port=self._feed_port,
                                 time_scale=self._feed_time_scale)  # fmt: skip
+        self.feed_problem = self._feed_reason = ""
         try:
             self.session = LiveSession(self._store, self.symbol, settings, self)
         except (OSError, ValueError) as exc:
-            self._window.show_status(f"{settings.kind.value} feed not started: {exc}")
-            self.feed = FeedKind.OFF
+            # the choice stays (another symbol may take it); this one shows history only,
+            # and says why for as long as it does
+            kind = settings.kind.value
+            if isinstance(exc, FeedRefused):
+                self.feed_problem = f"{kind} feed off on {self.symbol}"
+            else:
+                self.feed_problem = f"{kind} feed not started"
+                print(f"candleterm: {kind} feed not started: {exc}", file=sys.stderr)
+            self._feed_reason = f"{self.feed_problem}: {exc}"
             self.session = LiveSession(self._store, self.symbol, FeedSettings(FeedKind.OFF), self)
         self.session.stats_changed.connect(self._on_stats)
         self._build_view()
+        self._window.set_feed_problem(self.feed_problem, self._feed_reason)
+        if self.feed_problem:
+            self._window.show_status(self._feed_reason)  # over the series' description
         self.when_shown(self._go_live)
 
     def when_shown(self, action) -> None:
@@ -267,7 +304,7 @@ class ChartController(QtCore.QObject):
                 worker += f", {self._worker.pending} busy"
         rejected = f", {stats.rejected} rejected" if stats.rejected else ""
         self._window.set_stats({
-            "feed": stats.feed + rejected,
+            "feed": self.feed_problem or stats.feed + rejected,
             "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",
             "frame": f"frame {stats.frame_ms_p50:.1f}/{stats.frame_ms_max:.1f} ms",
             "latency": f"latency {stats.latency_ms_p50:.0f}/{stats.latency_ms_max:.0f} ms",
@@ -334,6 +371,7 @@ class ChartController(QtCore.QObject):
     def _show_choices(self) -> None:
         tf = self.grid_timeframes[self.active_cell] if self.layout == "grid" else self.timeframe
         self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
+        self._window.set_pausable(self.session is not None and self.session.pausable)
 
     def _on_active_cell(self, cell: int) -> None:
         self.active_cell = cell
@@ -426,6 +464,8 @@ class ChartController(QtCore.QObject):
     def close(self) -> None:
         """Write every sealed bar, stop the feed, remember the window."""
         self._settings.setValue("geometry", self._window.saveGeometry())
+        for link in self._links:
+            QtCore.QObject.disconnect(link)
         self._close_session()
         self._close_view()
         self._release_stale_models()

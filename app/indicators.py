@@ -10,6 +10,7 @@ import itertools
 
 from PySide6 import QtCore
 
+from engine.gaps import gap_threshold_ns
 from engine.indicators.live import LiveIndicator
 from engine.indicators.registry import IndicatorSpec, Placement, spec
 from engine.sessions import calendar as calendar_of
@@ -108,7 +109,8 @@ class _ChartIndicators:
         self._on_bars_changed()
 
     def _live_form(self, instance: Instance) -> LiveIndicator:
-        return LiveIndicator(instance.key, instance.params, calendar_of(self._owner.calendar))
+        return LiveIndicator(instance.key, instance.params, calendar_of(self._owner.calendar),
+                             gap_ns=gap_threshold_ns(self.model.timeframe))  # fmt: skip
 
     def series_key(self) -> str:
         return f"{self.model.symbol} {self.model.timeframe}"
@@ -148,7 +150,7 @@ class _ChartIndicators:
         self._owner.submit(IndicatorRequest(
             self._owner.next_id(), self.series_key(), self._segment.name, self.version,
             instance.key, tuple(sorted(instance.params.items())), result.name,
-            self._owner.calendar,
+            self._owner.calendar, gap_threshold_ns(self.model.timeframe),
         ))  # fmt: skip
 
     def add(self, instance: Instance) -> None:

@@ -17,8 +17,9 @@ from collections import deque
 import numpy as np
 from PySide6 import QtCore
 
-from data.feeds import FeedThread, SimulatedMarket
+from data.feeds import FeedThread, MarketProfile, SimulatedMarket
 from data.persist import BarWriter
+from data.provenance import SIMULATED, SOCKET
 from data.replay import ReplaySource
 from data.socket_feed import DEFAULT_PORT, SocketFeed
 from data.store import BarStore
@@ -37,6 +38,12 @@ RING_TICKS = 1 << 18
 SAMPLE_LOG = 1 << 16
 REPLAY_DAYS = 30
 NS_PER_DAY = 86_400 * 1_000_000_000
+NS_PER_MIN = 60_000_000_000
+PROFILE_BARS = 1440  # a simulation trades like the series' last day of 1m bars
+
+
+class FeedRefused(ValueError):
+    """The chosen feed does not run on this symbol (synthetic and real bars never mix)."""
 
 
 class FeedKind(enum.Enum):
@@ -69,11 +76,13 @@ class LiveStats:
     feed: str  # "live", "paused", "replay 2024-03-04 15:02", "listening on :7878"
 
 
-def _scaled_clock(scale: float):
-    if scale == 1.0:
+def _scaled_clock(scale: float, start_ns: int | None = None):
+    """The wall clock, running `scale` times as fast, from `start_ns` (default: now)."""
+    if scale == 1.0 and start_ns is None:
         return time.time_ns
-    start = time.time_ns()
-    return lambda: start + int((time.time_ns() - start) * scale)
+    wall0 = time.time_ns()
+    start = wall0 if start_ns is None else start_ns
+    return lambda: start + int((time.time_ns() - wall0) * scale)
 
 
 def _percentile(values, q: float) -> float:
@@ -105,6 +114,8 @@ class LiveSession(QtCore.QObject):
         self.builder = MultiTimeframeBuilder(LIVE_TIMEFRAMES, self.calendar)
         self.pipeline = LivePipeline(self.builder, self.ring)
         last = store.time_range(symbol, "1m")
+        self.stretches = store.sources(symbol)
+        self._check_fits(settings.kind)
         # a replay shows the history before its start; live feeds all of it
         self.history_end_ns = self._replay_start(settings, last)
         self._seed_end_ns = None if last is None else self.history_end_ns or last[1] + 1
@@ -112,8 +123,10 @@ class LiveSession(QtCore.QObject):
                                                        limit=1)  # fmt: skip
         self.feed = self._make_feed(settings, instrument, latest)
         self.started = False
-        live = settings.kind in (FeedKind.SIMULATED, FeedKind.SOCKET)
-        self.writer = BarWriter(store, symbol) if live else None
+        source = {FeedKind.SIMULATED: self._simulated_source(), FeedKind.SOCKET: SOCKET}
+        self.writer = (
+            BarWriter(store, symbol, source[settings.kind]) if settings.kind in source else None
+        )
         self._frame_ms: deque[float] = deque(maxlen=240)
         self._latency_ms: deque[float] = deque(maxlen=240)
         # every frame's time and every painted latency, bounded (for benchmarks and tests)
@@ -132,6 +145,29 @@ class LiveSession(QtCore.QObject):
         self._stats_timer.timeout.connect(self._report)
 
     # -- set-up ------------------------------------------------------------------------------
+
+    def _check_fits(self, kind: FeedKind) -> None:
+        """Synthetic bars never enter a series of real ones, nor real ones a synthetic one."""
+        if not self.stretches:
+            return
+        first = self.stretches[0]
+        synthetic = first.source.kind.synthetic
+        if kind is FeedKind.SIMULATED and not synthetic:
+            raise FeedRefused(
+                f"{self.symbol} holds real bars ({first.describe()}); the simulated feed runs "
+                f"on demo symbols and simulated copies only: choose File > Simulated copy of "
+                f"this symbol, or run `candleterm simcopy {self.symbol}`"
+            )
+        if kind is FeedKind.SOCKET and synthetic:
+            raise FeedRefused(
+                f"{self.symbol} holds synthetic bars ({first.describe()}); socket ticks are "
+                "real and are stored apart from them: send them under a symbol of their own "
+                "(`candleterm --feed socket --symbol NAME` creates it)"
+            )
+
+    def _simulated_source(self):
+        copied = self.stretches[-1].source.copied_from if self.stretches else None
+        return self.stretches[-1].source if copied else SIMULATED
 
     def _replay_start(self, settings: FeedSettings, last) -> int | None:
         if settings.kind is not FeedKind.REPLAY or last is None:
@@ -162,9 +198,16 @@ class LiveSession(QtCore.QObject):
                                    end_ns=start + REPLAY_DAYS * NS_PER_DAY)  # fmt: skip
             source = ReplaySource(bars, settings.speed, start_ns=start)
             return FeedThread(source, self.ring, clock=time.perf_counter_ns)
+        recent = self.store.load(self.symbol, "1m", limit=PROFILE_BARS)
+        profile = MarketProfile.of(recent.close, recent.volume)
         close = float(history.close[-1])  # the last stored close
-        market = SimulatedMarket(close, self.calendar, instrument.tick_size, rate=settings.rate)
-        return FeedThread(market, self.ring, clock=_scaled_clock(settings.time_scale))
+        market = SimulatedMarket(close, self.calendar, instrument.tick_size, rate=settings.rate,
+                                 profile=profile)  # fmt: skip
+        # a simulated copy goes on from its last bar; demo symbols trade on the clock
+        start = None
+        if self._simulated_source().copied_from:
+            start = int(history.ts_ns[-1]) + NS_PER_MIN
+        return FeedThread(market, self.ring, clock=_scaled_clock(settings.time_scale, start))
 
     def _forming_history(self, end_ns: int):
         """The stored 1m bars of the buckets forming at `end_ns` (from the start of the
@@ -217,6 +260,10 @@ class LiveSession(QtCore.QObject):
     @property
     def paused(self) -> bool:
         return self.feed is not None and self.feed.paused
+
+    @property
+    def pausable(self) -> bool:
+        return isinstance(self.feed, FeedThread)
 
     def pause(self) -> None:
         if isinstance(self.feed, FeedThread):

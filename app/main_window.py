@@ -20,7 +20,7 @@ class MainWindow(QtWidgets.QMainWindow):
     symbol_chosen(str), timeframe_chosen(str), layout_chosen(str), feed_chosen(str),
     speed_chosen(float), pause_toggled(bool paused), step_requested(), theme_chosen(str),
     price_scale_chosen(str),
-    screenshot_requested(), import_requested(),
+    screenshot_requested(), import_requested(), simcopy_requested(),
     indicator_chosen(str key): add an instance of an indicator;
     indicator_removed(str uid): remove one.
     """
@@ -36,6 +36,7 @@ class MainWindow(QtWidgets.QMainWindow):
     price_scale_chosen = QtCore.Signal(str)
     screenshot_requested = QtCore.Signal()
     import_requested = QtCore.Signal()
+    simcopy_requested = QtCore.Signal()
     indicator_chosen = QtCore.Signal(str)
     indicator_removed = QtCore.Signal(str)
 
@@ -109,6 +110,9 @@ class MainWindow(QtWidgets.QMainWindow):
         action = file_menu.addAction("&Import bars or ticks...")
         action.setShortcut(QtGui.QKeySequence("Ctrl+I"))
         action.triggered.connect(self.import_requested)
+        action = file_menu.addAction("Simulated &copy of this symbol")
+        action.setToolTip("Copy the last 30 days of 1m bars under SYMBOL.SIM and simulate it")
+        action.triggered.connect(self.simcopy_requested)
         action = file_menu.addAction("&Save screenshot")
         action.setShortcut(QtGui.QKeySequence("Ctrl+S"))
         action.triggered.connect(self.screenshot_requested)
@@ -188,7 +192,10 @@ class MainWindow(QtWidgets.QMainWindow):
         replay = feed == "replay"
         self.step_action.setEnabled(replay)
         self.speed_box.setEnabled(replay)
-        self.pause_action.setEnabled(feed in ("simulated", "replay"))
+
+    def set_pausable(self, pausable: bool) -> None:
+        """Pause is offered only while a feed that can pause (simulated, replay) runs."""
+        self.pause_action.setEnabled(pausable)
 
     def set_price_scale(self, scale: str) -> None:
         self.scale_actions[scale].setChecked(True)
@@ -209,6 +216,15 @@ class MainWindow(QtWidgets.QMainWindow):
     def set_stats(self, texts: dict[str, str]) -> None:
         for key, text in texts.items():
             self.stat_labels[key].setText(text)
+
+    def set_feed_problem(self, short: str, reason: str) -> None:
+        """The chosen feed does not run (empty: it does): the feed field says so until it
+        does, its tooltip and the status bar say why."""
+        label = self.stat_labels["feed"]
+        if short:
+            label.setText(short)
+        label.setToolTip(reason or "Feed state")
+        label.setStyleSheet("color: #e0a030;" if short else "")
 
     def show_status(self, text: str, timeout_ms: int = 0) -> None:
         self.statusBar().showMessage(text, timeout_ms)

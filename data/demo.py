@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from data.provenance import DEMO
 from data.store import BarStore, Instrument
 from engine.bars import Bars
 from engine.sessions import calendar
@@ -123,6 +124,7 @@ def create_demo_store(
             instrument=Instrument(
                 spec.symbol, spec.calendar, tick_size=spec.tick_size, description=spec.description
             ),
+            source=DEMO,
         )
         total += len(bars)
     if progress is not None:

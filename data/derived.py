@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from data.provenance import DERIVED
 from data.store import BarStore
 from engine.aggregate import resample
 from engine.sessions import calendar
@@ -69,4 +70,4 @@ def _write_changed(store: BarStore, symbol: str, tf: str, bars) -> int:
     if len(bars) == 0:
         return 0
     stored = store.load(symbol, tf, start_ns=int(bars.ts_ns[0]), end_ns=int(bars.ts_ns[-1]) + 1)
-    return 0 if stored.equals(bars) else store.write_bars(symbol, tf, bars)
+    return 0 if stored.equals(bars) else store.write_bars(symbol, tf, bars, source=DERIVED)

@@ -37,10 +37,45 @@ class TickSource(Protocol):
         """The market time at wall-clock time `wall_ns` (bars end by it)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class MarketProfile:
+    """How a series trades, per 1-minute bar: the typical volume and the typical spread of
+    log returns (a simulation of the series matches its own history, not a constant)."""
+
+    minute_volume: float = 60.0
+    minute_sigma: float = 2e-4
+
+    def __post_init__(self) -> None:
+        for name in ("minute_volume", "minute_sigma"):
+            value = getattr(self, name)
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{name} {value!r} must be a positive number")
+
+    @classmethod
+    def of(cls, close: np.ndarray, volume: np.ndarray) -> MarketProfile:
+        """The profile of recent 1-minute bars: the median volume of the bars that traded
+        and a robust (median absolute deviation) spread of the close-to-close log returns."""
+        traded = volume[volume > 0]
+        minute_volume = float(np.median(traded)) if len(traded) else cls.minute_volume
+        returns = np.diff(np.log(close[close > 0]))
+        mad = float(np.median(np.abs(returns - np.median(returns)))) if len(returns) > 1 else 0.0
+        minute_sigma = 1.4826 * mad if mad > 0 else cls.minute_sigma
+        return cls(minute_volume, minute_sigma)
+
+
+_T_DOF = 4  # tick returns are Student-t with this many degrees of freedom (fat tails)
+_QTY_SIGMA = 0.8  # spread of log trade sizes
+# log volatility: an AR(1) per 10 ms step; its stationary variance, taken out so that the
+# mean variance of returns is the profile's
+_VOL_KEEP, _VOL_SHOCK = 0.999, 0.02
+_VOL_VAR = _VOL_SHOCK**2 / (1 - _VOL_KEEP**2)
+
+
 class SimulatedMarket:
     """A market that continues from `price`: ticks arrive with a self-exciting (Hawkes-like)
     intensity, so activity comes in bursts; prices follow a random walk on the tick grid whose
-    volatility clusters; nothing trades outside the calendar's sessions.
+    volatility clusters; nothing trades outside the calendar's sessions. Per minute, volume
+    and the spread of returns follow `profile` on average, whatever the tick rate.
 
     `generate(t0, t1)` is a pure step of the simulation (same seed, same ticks)."""
 
@@ -53,6 +88,7 @@ class SimulatedMarket:
         seed: int | None = None,
         excitation: float = 0.6,
         decay_s: float = 2.0,
+        profile: MarketProfile = MarketProfile(),
     ) -> None:
         if not (price > 0 and math.isfinite(price)):
             raise ValueError(f"start price {price!r} must be a positive number")
@@ -61,6 +97,7 @@ class SimulatedMarket:
         self.calendar = calendar
         self.tick_size = tick_size
         self.price = price
+        self.profile = profile
         self.rng = np.random.default_rng(seed)
         self.excitation = excitation
         self.decay_s = decay_s
@@ -80,10 +117,18 @@ class SimulatedMarket:
         self.intensity *= rate / self.rate
         self.rate = rate
         self.base_rate = rate * (1 - self.excitation)
+        ticks_per_min = rate * 60.0
+        # per tick: variance adds up to the minute's; the t distribution's variance is
+        # dof / (dof - 2) times its scale squared
+        self.tick_sigma = self.profile.minute_sigma / math.sqrt(
+            ticks_per_min * _T_DOF / (_T_DOF - 2)
+        )
+        self.mean_qty = self.profile.minute_volume / ticks_per_min
+        self.qty_step = 10.0 ** (math.floor(math.log10(self.mean_qty)) - 1)
 
     def generate(self, t0_ns: int, t1_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ticks in [t0, t1), in time order."""
-        stamps = []
+        stamps, vols = [], []
         for start in range(t0_ns, t1_ns, STEP_NS):
             stop = min(start + STEP_NS, t1_ns)
             dt = (stop - start) / NS_PER_S
@@ -95,20 +140,26 @@ class SimulatedMarket:
             self.intensity = self.base_rate + (self.intensity - self.base_rate) * keep + jump
             if k:
                 stamps.append(np.sort(self.rng.integers(start, stop, k)))
-            self.log_vol = 0.999 * self.log_vol + self.rng.normal(0, 0.02)
+                vols.append(np.full(k, self.log_vol))
+            self.log_vol = _VOL_KEEP * self.log_vol + self.rng.normal(0, _VOL_SHOCK)
         if not stamps:
             empty = np.empty(0)
             return empty.astype(np.int64), empty, empty
         ts = np.concatenate(stamps).astype(np.int64)
-        ts = ts[self.calendar.is_in_session(ts)]
+        inside = self.calendar.is_in_session(ts)
+        ts = ts[inside]
         n = len(ts)
-        sigma = 2e-5 * math.exp(self.log_vol)
-        steps = self.rng.standard_t(4, n) * sigma
-        prices = self.price * np.exp(np.cumsum(steps))
-        prices = np.maximum(np.round(prices / self.tick_size) * self.tick_size, self.tick_size)
+        sigma = self.tick_sigma * np.exp(np.concatenate(vols)[inside] - _VOL_VAR)
+        steps = self.rng.standard_t(_T_DOF, n) * sigma
+        # the walk goes on off the grid (rounding each step back would pin a slow market
+        # to its price); the ticks are its prices rounded to the grid
+        walk = self.price * np.exp(np.cumsum(steps))
+        prices = np.maximum(np.round(walk / self.tick_size) * self.tick_size, self.tick_size)
         if n:
-            self.price = float(prices[-1])
-        sizes = np.maximum(np.round(self.rng.lognormal(0.0, 0.8, n)), 1.0)
+            self.price = float(walk[-1])
+        # log-normal sizes with mean `mean_qty`, on a step a tenth of its order of magnitude
+        raw = self.mean_qty * self.rng.lognormal(-(_QTY_SIGMA**2) / 2, _QTY_SIGMA, n)
+        sizes = np.maximum(np.round(raw / self.qty_step), 1.0) * self.qty_step
         return ts, prices, sizes
 
 

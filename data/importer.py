@@ -20,6 +20,7 @@ import numpy as np
 
 from data.columns import ColumnMap, Kind, infer_columns
 from data.numbers import to_float
+from data.provenance import Source, SourceKind
 from data.store import BarStore, Instrument, check_symbol
 from data.tables import Progress, RawTable, read_table
 from data.timestamps import ParsedTimes, parse_date_time, parse_timestamps
@@ -357,7 +358,13 @@ def import_file(
         report.outside_sessions = int((~cal.is_in_session(bars.ts_ns)).sum())
     if progress is not None:
         progress("writing", 0.0)
-    store.write_bars(opts.symbol, opts.timeframe, bars, instrument=instrument)
+    store.write_bars(
+        opts.symbol,
+        opts.timeframe,
+        bars,
+        instrument=instrument,
+        source=Source(SourceKind.IMPORT, Path(path).name),
+    )
     write_rejects()
     if progress is not None:
         progress("writing", 1.0)

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from data.provenance import Source
 from data.store import BarStore
 from engine.bars import COLUMNS, Bars
 
@@ -30,9 +31,12 @@ class WriterCounters:
 
 
 class BarWriter:
-    def __init__(self, store: BarStore, symbol: str, interval_s: float = 0.5) -> None:
+    def __init__(
+        self, store: BarStore, symbol: str, source: Source, interval_s: float = 0.5
+    ) -> None:
         self.store = store
         self.symbol = symbol
+        self.source = source
         self.interval_s = interval_s
         self.counters = WriterCounters()
         self._pending: dict[str, list[Bars]] = {}
@@ -64,7 +68,7 @@ class BarWriter:
             bars = _latest_per_time(parts)
             started = time.perf_counter()
             try:
-                self.store.write_bars(self.symbol, timeframe, bars)
+                self.store.write_bars(self.symbol, timeframe, bars, source=self.source)
             except Exception as exc:  # keep the bars, report, try again next round
                 self.counters.failures += 1
                 self.counters.last_error = f"writing {len(bars)} {timeframe} bars: {exc}"

@@ -33,6 +33,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from data.provenance import API, Source, SourceKind, Stretch, merged
 from engine.bars import COLUMNS, DTYPES, Bars
 from engine.open_cache import PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
@@ -79,6 +80,14 @@ CREATE TABLE series (
     first_ns BIGINT NOT NULL,
     last_ns BIGINT NOT NULL,
     PRIMARY KEY (symbol, timeframe)
+);
+CREATE TABLE sources (
+    symbol VARCHAR NOT NULL,
+    timeframe VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    detail VARCHAR NOT NULL,
+    first_ns BIGINT NOT NULL,
+    last_ns BIGINT NOT NULL
 );
 """
 
@@ -180,6 +189,8 @@ class BarStore:
             )
         if "series" not in tables:
             self._add_series_table(read_only)
+        if "sources" not in tables:
+            self._add_sources_table(read_only)
 
     def _add_series_table(self, read_only: bool) -> None:
         """Stores written before the series statistics existed get them, from the bars."""
@@ -189,10 +200,31 @@ class BarStore:
                 "read-only so it can add its series statistics"
             )
         with self._write():
-            self._con.execute(_SCHEMA[_SCHEMA.index("CREATE TABLE series") :])
+            series = _SCHEMA[_SCHEMA.index("CREATE TABLE series") :]
+            self._con.execute(series[: series.index("CREATE TABLE sources")])
             self._con.execute(
                 "INSERT INTO series SELECT symbol, timeframe, count(*), min(ts_ns), max(ts_ns) "
                 "FROM bars GROUP BY symbol, timeframe"
+            )
+
+    def _add_sources_table(self, read_only: bool) -> None:
+        """Stores written before sources were recorded: each series gets one stretch, demo
+        for the demo instruments (described as synthetic), unknown (so, real) otherwise."""
+        if read_only:
+            raise StoreError(
+                f"{self.path} was written by an older candleterm; open it once without "
+                "read-only so it can record the sources of its bars"
+            )
+        with self._write():
+            start = _SCHEMA.index("CREATE TABLE sources")
+            self._con.execute(_SCHEMA[start:])
+            self._con.execute(
+                """INSERT INTO sources
+                   SELECT s.symbol, s.timeframe,
+                          CASE WHEN i.description LIKE '%(synthetic)' THEN 'demo'
+                               ELSE 'unknown' END,
+                          '', s.first_ns, s.last_ns
+                   FROM series s LEFT JOIN instruments i USING (symbol)"""
             )
 
     # -- instruments -------------------------------------------------------------------------
@@ -258,12 +290,15 @@ class BarStore:
         bars: Bars,
         *,
         instrument: Instrument | None = None,
+        source: Source = API,
     ) -> int:
         """Upsert `bars` into (symbol, timeframe) in one transaction; returns rows written.
 
         Bars whose ts_ns is already stored replace the stored ones. A symbol not yet known is
-        registered with `instrument`, or as a 24x7 instrument if none is given. If anything
-        fails, the store is left exactly as it was.
+        registered with `instrument`, or as a 24x7 instrument if none is given. `source` is
+        recorded for the stretch written; synthetic bars (demo, simulated) are refused for a
+        symbol holding real bars and the other way round. If anything fails, the store is
+        left exactly as it was.
         """
         check_symbol(symbol)
         check_timeframe(timeframe)
@@ -285,7 +320,9 @@ class BarStore:
                             [symbol, "24x7", "UTC", 0.01, ""],
                         )
                     if len(bars):
+                        self._check_source(symbol, source)
                         self._write_series(symbol, timeframe, int(bars.ts_ns[0]))
+                        self._record_source(symbol, timeframe, source, bars)
             finally:
                 self._con.unregister("_incoming")
         return len(bars)
@@ -334,10 +371,67 @@ class BarStore:
             [symbol, timeframe, symbol, timeframe],
         )
 
+    def _check_source(self, symbol: str, source: Source) -> None:
+        if source.kind is SourceKind.DERIVED:
+            return
+        held = self._stretches(symbol, None)
+        other = next((s for s in held if s.source.kind.synthetic != source.kind.synthetic), None)
+        if other is None:
+            return
+        if source.kind.synthetic:
+            raise StoreError(
+                f"{symbol} holds real bars ({other.describe()}); {source} bars are never "
+                "written into it. Run the simulated feed on a demo symbol, or on a simulated "
+                f"copy of {symbol} (candleterm simcopy {symbol})"
+            )
+        raise StoreError(
+            f"{symbol} holds synthetic bars ({other.describe()}); real bars ({source}) are "
+            f"not mixed with them. Write them under another symbol, or delete {symbol} first "
+            f"(candleterm delete {symbol})"
+        )
+
+    def _record_source(self, symbol: str, timeframe: str, source: Source, bars: Bars) -> None:
+        if source.kind is SourceKind.DERIVED:
+            return
+        new = Stretch(source, int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
+        stretches = merged(self._stretches(symbol, timeframe), new)
+        self._con.execute(
+            "DELETE FROM sources WHERE symbol = ? AND timeframe = ?", [symbol, timeframe]
+        )
+        self._con.executemany(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                [symbol, timeframe, s.source.kind.value, s.source.detail, s.first_ns, s.last_ns]
+                for s in stretches
+            ],
+        )
+
+    def _stretches(self, symbol: str, timeframe: str | None) -> list[Stretch]:
+        where, params = "symbol = ?", [symbol]
+        if timeframe is not None:
+            where, params = where + " AND timeframe = ?", [symbol, timeframe]
+        rows = self._con.sql(
+            f"SELECT kind, detail, first_ns, last_ns FROM sources WHERE {where} "
+            "ORDER BY first_ns, last_ns",
+            params=params,
+        ).fetchall()
+        return [Stretch(Source(SourceKind(k), d), f, last) for k, d, f, last in rows]
+
+    def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
+        """The stretches of a series by source, in time order."""
+        with self._lock:
+            return self._stretches(symbol, check_timeframe(timeframe))
+
+    def is_synthetic(self, symbol: str) -> bool | None:
+        """Whether a symbol holds synthetic (demo or simulated) bars; None when it has none."""
+        with self._lock:
+            held = self._stretches(symbol, None)
+        return None if not held else held[0].source.kind.synthetic
+
     def delete_bars(self, symbol: str, timeframe: str | None = None) -> None:
         """Remove a symbol's bars (all timeframes unless one is named)."""
         with self._write():
-            for table in ("bars", "series"):
+            for table in ("bars", "series", "sources"):
                 if timeframe is None:
                     self._con.execute(f"DELETE FROM {table} WHERE symbol = ?", [symbol])
                 else:

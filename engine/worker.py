@@ -34,6 +34,7 @@ class IndicatorRequest:
     params: tuple[tuple[str, float], ...]
     result_segment: str
     calendar: str = "24x7"  # for session-anchored indicators (VWAP)
+    gap_ns: int | None = None  # indicators start again after a gap longer than this
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +69,7 @@ def _compute(request: IndicatorRequest, readers: dict[str, BarReader]) -> Indica
     sessions = None
     if request.indicator == "vwap" and len(bars):
         sessions = session_keys(calendar(request.calendar), bars.ts_ns)
-    outputs = indicator.run(bars, sessions, **dict(request.params))
+    outputs = indicator.run(bars, sessions, request.gap_ns, **dict(request.params))
     if not reader.still_valid(seq):
         return IndicatorReply(request.request_id, request.series_key, request.version, "stale")
     with writable(request.result_segment) as buffer:

@@ -453,7 +453,8 @@ def test_daily_time_axis_names_the_year_without_a_year_boundary_in_view():
 
 
 def test_a_jump_of_months_between_adjacent_bars_is_marked(make_chart, qtbot):
-    from widgets.overlays import describe_gap, gap_threshold_ns, long_gaps
+    from engine.gaps import gap_threshold_ns, long_gaps
+    from widgets.overlays import describe_gap
 
     old = ticked(make_bars(300))
     later = ticked(make_bars(300, start_ns=int(old.ts_ns[-1]) + 400 * 86_400 * 10**9))

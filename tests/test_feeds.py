@@ -3,7 +3,9 @@ import itertools
 import numpy as np
 import pytest
 
-from data.feeds import FeedThread, SimulatedMarket
+from data.demo import DEMO_INSTRUMENTS, generate
+from data.feeds import FeedThread, MarketProfile, SimulatedMarket
+from engine.aggregate import ticks_to_bars
 from engine.ring import TickRing
 from engine.sessions import calendar
 
@@ -20,9 +22,40 @@ def test_simulated_ticks_are_ordered_on_the_grid_and_deterministic():
     assert len(ts) > 1000 and np.all(np.diff(ts) >= 0)
     assert ts.min() >= MONDAY and ts.max() < MONDAY + 60 * NS_PER_S
     assert np.allclose(price / 0.25, np.round(price / 0.25)) and price.min() > 0
-    assert np.all(qty >= 1)
+    assert np.all(qty > 0) and np.allclose(qty / sim_step(), np.round(qty / sim_step()))
     again = market().generate(MONDAY, MONDAY + 60 * NS_PER_S)
     assert np.array_equal(ts, again[0]) and np.array_equal(price, again[1])
+
+
+def sim_step():
+    return market().qty_step
+
+
+@pytest.mark.parametrize("spec", DEMO_INSTRUMENTS, ids=lambda s: s.symbol)
+@pytest.mark.parametrize("rate", [5.0, 100.0])
+def test_a_simulation_trades_like_its_own_history(spec, rate):
+    """Per 1-minute bar, simulated volume and return spread match the history it continues
+    (the first simulated market traded 100-800x the history's volume a bar)."""
+    start = int(np.datetime64("2024-03-04T14:30", "ns").astype(np.int64))
+    history = generate(spec, start, start + 2 * 86_400 * NS_PER_S)
+    recent = history[-1440:]
+    profile = MarketProfile.of(recent.close, recent.volume)
+    sim = SimulatedMarket(float(recent.close[-1]), calendar("24x7"), spec.tick_size,
+                          rate=rate, seed=3, profile=profile)  # fmt: skip
+    t0 = int(recent.ts_ns[-1]) + 60 * NS_PER_S
+    ts, price, qty = sim.generate(t0, t0 + 60 * 60 * NS_PER_S)
+    bars = ticks_to_bars(ts, price, qty, 60 * NS_PER_S)
+    ratio = np.median(bars.volume) / np.median(recent.volume)
+    assert 0.5 < ratio < 2.0, ratio
+    simulated = MarketProfile.of(bars.close, bars.volume)
+    assert 0.5 < simulated.minute_sigma / profile.minute_sigma < 2.0
+
+
+def test_a_profile_of_no_trades_falls_back_to_defaults():
+    profile = MarketProfile.of(np.array([100.0, 100.0]), np.zeros(2))
+    assert profile == MarketProfile()
+    with pytest.raises(ValueError, match="minute_volume -1"):
+        MarketProfile(-1.0)
 
 
 def test_rate_is_kept_on_average_and_arrivals_come_in_bursts():

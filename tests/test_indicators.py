@@ -180,3 +180,40 @@ def test_live_indicator_on_the_forming_bar_equals_the_batch(key):
         for name, value in live.update(bars[:n]).items():
             np.testing.assert_allclose(value, full[name][n - 1], rtol=1e-9, atol=1e-12,
                                        err_msg=f"{key}.{name} at bar {n - 1}")  # fmt: skip
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_indicators_start_again_after_a_gap_batch_and_live(key):
+    """History of January 2024, then live bars of November 2026: no average runs across."""
+    from engine.bars import concat
+    from engine.gaps import gap_threshold_ns
+    from engine.indicators.live import LiveIndicator
+    from engine.sessions import calendar
+
+    old = make_bars(400)
+    new = make_bars(300, start_ns=int(np.datetime64("2026-11-29T10:00", "ns").astype(np.int64)),
+                    seed=3)  # fmt: skip
+    bars = concat([old, new])
+    gap_ns = gap_threshold_ns("1m")
+    spec_ = REGISTRY[key]
+    full = spec_.run(bars, None, gap_ns)
+    alone = spec_.run(new)
+    for name in spec_.outputs:  # after the gap: as if the history did not exist
+        np.testing.assert_allclose(full[name][400:], alone[name], rtol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(full[name][:400], spec_.run(old)[name], equal_nan=True)
+    if key == "sma":
+        assert np.isnan(full["sma"][400:419]).all() and not np.isnan(full["sma"][419])
+    live = LiveIndicator(key, {}, calendar("24x7"), gap_ns=gap_ns)
+    for n in (300, 399, 400, 401, 450, 700):  # across the gap, tick by tick and in jumps
+        for name, value in live.update(bars[:n]).items():
+            np.testing.assert_allclose(
+                value,
+                full[name][n - 1],
+                rtol=1e-9,
+                atol=1e-12,
+                equal_nan=True,
+                err_msg=f"{key}.{name} at bar {n - 1}",
+            )
+    fresh = LiveIndicator(key, {}, calendar("24x7"), gap_ns=gap_ns)  # warmed over the gap
+    for name, value in fresh.update(bars[:450]).items():
+        np.testing.assert_allclose(value, full[name][449], rtol=1e-9, atol=1e-12, equal_nan=True)

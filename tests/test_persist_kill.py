@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 
+from data.provenance import DEMO
 from data.store import BarStore
 from tests.conftest import NS_PER_MIN, make_bars
 
@@ -37,7 +38,8 @@ def test_sealed_bars_survive_a_kill(tmp_path):
     path = tmp_path / "store.duckdb"
     now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
     with BarStore(path) as store:
-        store.write_bars("AAA", "1m", make_bars(500, start_ns=now_min - 500 * NS_PER_MIN))
+        store.write_bars("AAA", "1m", make_bars(500, start_ns=now_min - 500 * NS_PER_MIN),
+                         source=DEMO)  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     with subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE,
                           text=True, env=env) as child:  # fmt: skip

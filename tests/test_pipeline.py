@@ -7,6 +7,7 @@ import pytest
 from data.derived import derive_timeframes
 from data.feeds import FeedThread
 from data.persist import BarWriter
+from data.provenance import SOCKET
 from data.replay import ReplaySource, bars_to_ticks
 from engine.aggregate import resample
 from engine.bars import COLUMNS, Bars
@@ -130,7 +131,7 @@ def test_replay_skips_long_breaks():
 
 def test_writer_writes_within_its_interval_and_everything_on_close(store):
     bars = make_bars(100)
-    writer = BarWriter(store, "X", interval_s=0.05)
+    writer = BarWriter(store, "X", SOCKET, interval_s=0.05)
     writer.put("1m", bars[:50])
     deadline = np.datetime64("now") + np.timedelta64(5, "s")
     while store.count("X", "1m") < 50 and np.datetime64("now") < deadline:

@@ -10,8 +10,9 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from engine.gaps import gap_threshold_ns, long_gaps
 from engine.localtime import local_ns
-from engine.timeframes import is_intraday, period_ns
+from engine.timeframes import is_intraday
 from widgets.grid import ViewBackdrop, blend, view_rect
 from widgets.legend import format_value
 from widgets.price_map import LINEAR, PriceMap
@@ -20,8 +21,6 @@ from widgets.theme import Theme
 
 DAY_NS = 86_400 * 1_000_000_000
 MAX_SHADED_BARS = 200_000  # beyond this zoom the day bands are too thin to help
-MIN_GAP_NS = 14 * DAY_NS  # longer than any holiday closure of a calendar we know
-GAP_PERIODS = 10  # and than this many bars' periods (weekly bars)
 
 
 class LastPriceLine(pg.GraphicsObject):
@@ -244,21 +243,6 @@ class DayShading(ViewBackdrop):
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(self._brush)
         painter.drawRects(*self._rects.drawargs())
-
-
-def gap_threshold_ns(timeframe: str) -> int:
-    """A time between adjacent bars beyond which they are not one continuous series."""
-    nominal = period_ns(timeframe) if is_intraday(timeframe) else (
-        7 * DAY_NS if timeframe == "1w" else DAY_NS)  # fmt: skip
-    return max(MIN_GAP_NS, GAP_PERIODS * nominal)
-
-
-def long_gaps(ts_ns: np.ndarray, threshold_ns: int, first_ix: int = 1) -> np.ndarray:
-    """Indices i >= first_ix of bars that start more than `threshold_ns` after bar i - 1."""
-    first_ix = max(first_ix, 1)
-    if len(ts_ns) <= first_ix:
-        return np.empty(0, dtype=np.int64)
-    return np.flatnonzero(np.diff(ts_ns[first_ix - 1 :]) > threshold_ns) + first_ix
 
 
 def describe_gap(gap_ns: int) -> str:

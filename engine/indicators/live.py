@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.bars import Bars
 from engine.buckets import session_keys
+from engine.gaps import long_gaps
 from engine.indicators.registry import spec
 from engine.sessions import SessionCalendar
 
@@ -21,12 +22,18 @@ WARM_BARS = 5000
 
 class LiveIndicator:
     def __init__(
-        self, key: str, params: dict, cal: SessionCalendar, warm_bars: int = WARM_BARS
+        self,
+        key: str,
+        params: dict,
+        cal: SessionCalendar,
+        warm_bars: int = WARM_BARS,
+        gap_ns: int | None = None,
     ) -> None:
         self.spec = spec(key)
         self.params = self.spec.resolve(**params)
         self.calendar = cal
         self.warm_bars = warm_bars
+        self.gap_ns = gap_ns  # the state starts again after a gap longer than this
         self._inc = None
         self._sealed_ts: int | None = None  # the last bar sealed into the state
         self._session: tuple[int, int] = (-1, 0)  # (forming bar ts, its session key)
@@ -56,9 +63,16 @@ class LiveIndicator:
         start = 0 if self._sealed_ts is None else int(np.searchsorted(ts, self._sealed_ts, "right"))
         known = self._sealed_ts is not None and start > 0 and ts[start - 1] == self._sealed_ts
         if self._inc is None or not known or start > n - 1:
+            self._inc = None
+            start = max(0, n - 1 - self.warm_bars)
+        if self.gap_ns is not None:  # the last gap among the new bars starts the state again
+            base = max(start - 1, 0)
+            gaps = long_gaps(ts[base:], self.gap_ns)
+            if len(gaps):
+                self._inc, start = None, base + int(gaps[-1])
+        if self._inc is None:
             self._inc = self.spec.start(**self.params)
             self._sealed_ts = None
-            start = max(0, n - 1 - self.warm_bars)
         self._seal(bars, start, n - 1)
         t = int(ts[-1])
         if self._session[0] != t:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 from collections.abc import Callable
 
 import numpy as np
 
 from engine.bars import Bars
+from engine.gaps import long_gaps
 from engine.indicators import batch
 from engine.indicators import incremental as inc
 
@@ -68,8 +70,21 @@ class IndicatorSpec:
             )
         return {p.name: p.check(given.get(p.name, p.default)) for p in self.params}
 
-    def run(self, bars: Bars, sessions: np.ndarray | None = None, **given):
-        return self.compute(bars, sessions, **self.resolve(**given))
+    def run(
+        self, bars: Bars, sessions: np.ndarray | None = None, gap_ns: int | None = None, **given
+    ):
+        """Outputs over `bars`; with `gap_ns`, each stretch between gaps longer than that is
+        computed on its own (no average runs across months without bars)."""
+        params = self.resolve(**given)
+        starts = [] if gap_ns is None else long_gaps(bars.ts_ns, gap_ns).tolist()
+        if not starts:
+            return self.compute(bars, sessions, **params)
+        out = {name: np.empty(len(bars)) for name in self.outputs}
+        for a, b in itertools.pairwise([0, *starts, len(bars)]):
+            part = self.compute(bars[a:b], None if sessions is None else sessions[a:b], **params)
+            for name in self.outputs:
+                out[name][a:b] = part[name]
+        return out
 
     def start(self, **given) -> inc.Incremental:
         return self.incremental(**self.resolve(**given))

@@ -1,0 +1,89 @@
+"""Where a series' bars came from: a source per stretch of bars.
+
+Every write names its source (demo history, an import of a file, the socket feed, an exchange,
+the simulated market). The store keeps, per series, stretches of time written by one source;
+a write that follows on from the same source extends its stretch, one from another source starts
+a new one. Synthetic sources (demo, simulated) and real ones are never mixed in one symbol.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+import numpy as np
+
+
+class SourceKind(enum.Enum):
+    DEMO = "demo"
+    SIMULATED = "simulated"
+    IMPORT = "import"
+    SOCKET = "socket"
+    EXCHANGE = "exchange"
+    API = "api"  # written by a program through BarStore.write_bars without naming a source
+    UNKNOWN = "unknown"  # written before candleterm recorded sources
+    DERIVED = "derived"  # higher timeframes resampled from the symbol's own 1m bars
+
+    @property
+    def synthetic(self) -> bool:
+        return self in (SourceKind.DEMO, SourceKind.SIMULATED)
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    kind: SourceKind
+    detail: str = ""  # the file, exchange or copied symbol
+
+    def __str__(self) -> str:
+        if not self.detail:
+            return self.kind.value
+        joiner = " of " if self.kind is SourceKind.IMPORT else " "
+        return f"{self.kind.value}{joiner}{self.detail}"
+
+    @property
+    def copied_from(self) -> str | None:
+        """The symbol a simulated copy was made of (None for any other source)."""
+        if self.kind is SourceKind.SIMULATED and self.detail.startswith(_COPY_PREFIX):
+            return self.detail[len(_COPY_PREFIX) :]
+        return None
+
+
+_COPY_PREFIX = "copy of "
+API = Source(SourceKind.API)
+DERIVED = Source(SourceKind.DERIVED)
+DEMO = Source(SourceKind.DEMO)
+SIMULATED = Source(SourceKind.SIMULATED)
+SOCKET = Source(SourceKind.SOCKET)
+
+
+def simulated_copy_of(symbol: str) -> Source:
+    return Source(SourceKind.SIMULATED, _COPY_PREFIX + symbol)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stretch:
+    """Bars of one series from one source, first_ns to last_ns (bar open times)."""
+
+    source: Source
+    first_ns: int
+    last_ns: int
+
+    def describe(self) -> str:
+        return f"{self.source} {_day(self.first_ns)} to {_day(self.last_ns)}"
+
+
+def merged(stretches: list[Stretch], new: Stretch) -> list[Stretch]:
+    """`stretches` with `new` added, in time order, where neighbours of one source join."""
+    ordered = sorted([*stretches, new], key=lambda s: (s.first_ns, s.last_ns))
+    out: list[Stretch] = []
+    for stretch in ordered:
+        if out and out[-1].source == stretch.source:
+            prev = out[-1]
+            out[-1] = Stretch(prev.source, prev.first_ns, max(prev.last_ns, stretch.last_ns))
+        else:
+            out.append(stretch)
+    return out
+
+
+def _day(ts_ns: int) -> str:
+    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
