@@ -11,7 +11,7 @@ import numpy as np
 
 from app.paths import default_store_path
 from app.progress import ConsoleProgress
-from data.socket_feed import DEFAULT_PORT
+from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import StoreError
 from engine.sessions import PRESETS
 from engine.timeframes import TIMEFRAMES
@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_PORT,
         help=f"local TCP port of the socket feed (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--outlier-band",
+        type=float,
+        default=DEFAULT_BAND * 100,
+        metavar="PERCENT",
+        help="socket ticks further than this from the last price are rejected as outliers "
+        f"(default {DEFAULT_BAND * 100:g})",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

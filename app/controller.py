@@ -27,8 +27,8 @@ from app.main_window import LAYOUTS, TIMEFRAME_BUTTONS, MainWindow
 from app.paths import screenshot_dir
 from data.derived import derive_timeframes
 from data.simcopy import make_simulated_copy
-from data.socket_feed import DEFAULT_PORT
-from data.store import BarStore, StoreError
+from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
+from data.store import BarStore, Instrument, StoreError
 from engine.indicators.registry import REGISTRY, IndicatorSpec, spec
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget, PriceScale
@@ -56,6 +56,7 @@ class ChartController(QtCore.QObject):
         feed_rate: float = 50.0,
         feed_port: int = DEFAULT_PORT,
         feed_time_scale: float = 1.0,
+        outlier_band: float = DEFAULT_BAND,
     ) -> None:
         """`ask_parameters(spec, current) -> dict | None` asks the user for an indicator's
         parameters (a dialog by default)."""
@@ -68,6 +69,7 @@ class ChartController(QtCore.QObject):
         self._feed_rate = feed_rate
         self._feed_port = feed_port
         self._feed_time_scale = feed_time_scale
+        self._outlier_band = outlier_band
         s = self._settings
         self.timeframe = _choice(s.value("timeframe"), TIMEFRAME_BUTTONS, "1m")
         self.layout = _choice(s.value("layout"), tuple(LAYOUTS), "single")
@@ -118,6 +120,9 @@ class ChartController(QtCore.QObject):
         if theme is not None:
             self.theme = THEMES[theme]
         symbols = self._store.symbols()
+        if symbol is not None and symbol not in symbols and self.feed is FeedKind.SOCKET:
+            self._add_socket_symbol(symbol)  # a new series of the ticks sent to it
+            symbols = sorted([*symbols, symbol])
         if not symbols:
             self._window.show_status(
                 f"{self._store.path} has no bars yet: import some (File > Import, or "
@@ -126,15 +131,22 @@ class ChartController(QtCore.QObject):
             return
         if symbol is not None and symbol not in symbols:
             raise ValueError(
-                f"no bars of {symbol!r} in {self._store.path}; stored symbols: {', '.join(symbols)}"
+                f"no bars of {symbol!r} in {self._store.path}; stored symbols: "
+                f"{', '.join(symbols)} (with --feed socket, a new symbol is made for its ticks)"
             )
         remembered = self._settings.value("symbol")
         current = symbol or (remembered if remembered in symbols else symbols[0])
         self._window.set_symbols(symbols, current)
         self.show_symbol(current)
 
+    def _add_socket_symbol(self, symbol: str) -> None:
+        try:
+            self._store.instrument(symbol)
+        except KeyError:
+            self._store.add_instrument(Instrument(symbol, description="ticks from the socket feed"))
+
     def show_symbol(self, symbol: str) -> None:
-        if symbol not in self._store.symbols():
+        if symbol not in {i.symbol for i in self._store.instruments()}:
             self._window.show_status(f"no bars of {symbol!r} in the store", 5000)
             return
         self.symbol = symbol
@@ -228,7 +240,8 @@ class ChartController(QtCore.QObject):
     def _restart_session(self) -> None:
         self._close_session()
         settings = FeedSettings(self.feed, self._feed_rate, self.speed, port=self._feed_port,
-                                time_scale=self._feed_time_scale)  # fmt: skip
+                                time_scale=self._feed_time_scale,
+                                band=self._outlier_band)  # fmt: skip
         self.feed_problem = self._feed_reason = ""
         try:
             self.session = LiveSession(self._store, self.symbol, settings, self)

@@ -75,6 +75,10 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
 
     if not 1 <= args.feed_rate <= 100_000:
         raise ValueError(f"--feed-rate {args.feed_rate:g} must be between 1 and 100000")
+    if not 0 < args.outlier_band <= 1000:
+        raise ValueError(
+            f"--outlier-band {args.outlier_band:g} must be a percentage above 0 (default 20)"
+        )
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("candleterm")
     app.setOrganizationName("candleterm")
@@ -86,9 +90,9 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
         dialog.close()
     worker = IndicatorWorker()
     window = MainWindow()
-    controller = ChartController(
-        store, window, worker, feed_rate=args.feed_rate, feed_port=args.feed_port
-    )
+    controller = ChartController(store, window, worker, feed_rate=args.feed_rate,
+                                 feed_port=args.feed_port,
+                                 outlier_band=args.outlier_band / 100)  # fmt: skip
     if args.feed is not None:
         controller.feed = FeedKind(args.feed)
     running = Running(app, store, worker, window, controller)

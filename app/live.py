@@ -21,7 +21,7 @@ from data.feeds import FeedThread, MarketProfile, SimulatedMarket
 from data.persist import BarWriter
 from data.provenance import SIMULATED, SOCKET
 from data.replay import ReplaySource
-from data.socket_feed import DEFAULT_PORT, SocketFeed
+from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT, SocketFeed
 from data.store import BarStore
 from engine.aggregate import resample
 from engine.live import MultiTimeframeBuilder
@@ -61,6 +61,7 @@ class FeedSettings:
     replay_start_ns: int | None = None  # default: a day before the last stored bar
     port: int = DEFAULT_PORT
     time_scale: float = 1.0  # a simulated market's clock runs this much faster (demos, tests)
+    band: float = DEFAULT_BAND  # socket ticks further than this from the last price are outliers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +75,7 @@ class LiveStats:
     queries_per_min: float
     rejected: int
     feed: str  # "live", "paused", "replay 2024-03-04 15:02", "listening on :7878"
+    last_rejection: str = ""  # why the feed's latest rejected tick was left out
 
 
 def _scaled_clock(scale: float, start_ns: int | None = None):
@@ -189,7 +191,9 @@ class LiveSession(QtCore.QObject):
         if settings.kind is FeedKind.OFF:
             return None
         if settings.kind is FeedKind.SOCKET:
-            return SocketFeed(self.symbol, self.ring, port=settings.port)
+            last = None if history is None or len(history) == 0 else float(history.close[-1])
+            return SocketFeed(self.symbol, self.ring, port=settings.port, last_price=last,
+                              band=settings.band)  # fmt: skip
         if history is None or len(history) == 0:
             raise ValueError(f"{self.symbol} has no stored bars to continue from or replay")
         if settings.kind is FeedKind.REPLAY:
@@ -315,6 +319,8 @@ class LiveSession(QtCore.QObject):
             self._unpainted_recv = 0
 
     def stats(self) -> LiveStats:
+        if isinstance(self.feed, SocketFeed) and self.started:
+            self.feed.ensure_running()
         now = time.monotonic()
         self._queries.append((now, self.store.queries))
         t0, q0 = next(((t, q) for t, q in self._queries if now - t <= 60.0), (now, 0))
@@ -330,6 +336,7 @@ class LiveSession(QtCore.QObject):
             queries_per_min=per_min,
             rejected=getattr(getattr(self.feed, "counters", None), "rejected", 0),
             feed=self._feed_state(),
+            last_rejection=getattr(self.feed, "last_rejection", ""),
         )
 
     def _feed_state(self) -> str:
@@ -337,7 +344,12 @@ class LiveSession(QtCore.QObject):
         if feed is None:
             return "feed off"
         if isinstance(feed, SocketFeed):
-            return f"socket :{feed.port}"
+            state = f"socket :{feed.port}"
+            if feed.counters.restarts:
+                state += f" (restarted {feed.counters.restarts}x after {feed.last_error})"
+            if feed.counters.refused:
+                state += f", {feed.counters.refused} connections refused"
+            return state
         state = "paused" if feed.paused else "live"
         if isinstance(feed.source, ReplaySource):
             position = np.datetime_as_string(np.datetime64(feed.source.position_ns, "s"))

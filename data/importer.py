@@ -27,7 +27,7 @@ from data.timestamps import ParsedTimes, parse_date_time, parse_timestamps
 from engine.aggregate import ticks_to_bars
 from engine.bars import Bars, describe_invalid_row, invalid_row_mask
 from engine.sessions import calendar
-from engine.timeframes import check_timeframe, is_intraday, period_ns
+from engine.timeframes import NS_PER_MIN, check_timeframe, is_intraday, period_ns
 
 MAX_LISTED = 20
 
@@ -200,6 +200,11 @@ def _bars_from(raw, cmap, opts, ts, bad, report) -> Bars:
     with np.errstate(invalid="ignore"):
         broken = invalid_row_mask(ts, o, h, lo, c, v)
     bad.mark(broken, lambda i: describe_invalid_row(i, o[i], h[i], lo[i], c[i], v[i]))
+    if is_intraday(opts.timeframe):  # every intraday bar opens and closes on a whole minute
+        bad.mark((ts % NS_PER_MIN) != 0, lambda i: (
+            f"time {fmt_ts(ts[i])} is not on a whole minute: {opts.timeframe} bars open and "
+            "close on the minute (or is the file ticks?)"
+        ))  # fmt: skip
     if opts.label is BarLabel.END:
         ts = ts - period_ns(opts.timeframe)
     _check_order(ts, raw, bad)
@@ -259,6 +264,16 @@ def _bars_from_ticks(raw, cmap, opts, ts, bad, report) -> Bars:
     return ticks_to_bars(ts[idx], price[idx], qty[idx], period_ns(opts.timeframe))
 
 
+def _columns(raw: RawTable, opts: ImportOptions) -> ColumnMap:
+    """The file's column mapping; an error says which columns were left out and why."""
+    try:
+        return infer_columns(raw, opts.columns)
+    except ValueError as exc:
+        if not raw.notes:
+            raise
+        raise ValueError(f"{exc} ({'; '.join(raw.notes)})") from None
+
+
 def _tick_size_guess(raw: RawTable, cmap: ColumnMap) -> float:
     role = next(r for r in ("close", "price", "bid") if r in cmap.roles)
     column = raw.names.index(cmap.roles[role])
@@ -280,7 +295,7 @@ def read_file(
     started = time.perf_counter()
     path = Path(path)
     raw = read_table(path, delimiter=opts.delimiter, header=opts.header, progress=progress)
-    cmap = infer_columns(raw, opts.columns)
+    cmap = _columns(raw, opts)
     report = ImportReport(path, opts.symbol, opts.timeframe, row_word=raw.row_word)
     report.kind = cmap.kind.value
     report.columns = cmap.describe()
@@ -343,15 +358,21 @@ def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1
     explains a file or mapping that cannot be read)."""
     raw = read_table(Path(path), delimiter=opts.delimiter, header=opts.header,
                      max_bytes=max_bytes)  # fmt: skip
-    cmap = infer_columns(raw, opts.columns)
+    cmap = _columns(raw, opts)
     return Preview(raw.names, raw.sample, cmap.describe(), cmap.kind.value, raw.notes)
 
 
 def import_file(
     store: BarStore, path: str | Path, opts: ImportOptions, progress: Progress | None = None
 ) -> ImportReport:
-    """Read, check and write a file's bars into `store` in one transaction."""
+    """Read, check and write a file's bars into `store` in one transaction (a file without
+    a good row changes nothing)."""
     bars, report, write_rejects = read_file(path, opts, progress)
+    if len(bars) == 0:
+        write_rejects()
+        rejected = (f"all {report.bad_rows} rows are bad (see {report.rejects_path})"
+                    if report.bad_rows else "the file has no rows of data")  # fmt: skip
+        raise ValueError(f"{report.path}: {rejected}; nothing was imported")
     instrument = _instrument_for(store, opts, report)
     cal = calendar(instrument.calendar)
     if len(bars):

@@ -8,17 +8,25 @@ One line per tick:
 told apart by size) or an ISO-8601 text with a UTC offset ("2024-11-21T10:00:00.5+00:00").
 `qty` may be left out (0). Lines for the symbol on screen go into its ring; every other line
 is counted under the reason it was left out: malformed (not a JSON object, a field missing or
-of the wrong type, a line over 64 KiB), bad price (NaN, infinite, zero or negative), bad
-quantity, future (more than `max_ahead_s` past the clock), too old (more than `max_age_s`
-before it) or other symbol. Nothing a client sends can stop the server or reach the bars
-unchecked. `last_rejection` tells the latest reason in words.
+of the wrong type, a line over 64 KiB, nesting too deep, a number too large), bad price (NaN,
+infinite, zero or negative), bad quantity, future (more than `max_ahead_s` past the clock),
+too old (more than `max_age_s` before it), outlier (further than `band` from the last price)
+or other symbol. `last_rejection` tells the latest reason in words.
+
+Nothing a client sends can stop the server or reach the bars unchecked: every line is handled
+in its own guard; at most `max_clients` connections are kept (more are closed at once, and
+running out of file descriptors closes the newest); a connection silent for `idle_s` is
+closed. Should the server loop fail all the same, it says why (`last_error`, `restarts`) and
+starts again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import json
+import logging
 import math
 import selectors
 import socket
@@ -33,6 +41,14 @@ from engine.ring import TickRing
 DEFAULT_PORT = 7878
 MAX_LINE_BYTES = 64 * 1024
 NS_PER_S = 1_000_000_000
+DEFAULT_BAND = 0.2  # a tick more than 20% from the last price is an outlier
+MAX_CLIENTS = 256
+IDLE_S = 300.0
+RESTART_PAUSE_S = 0.5
+# ts_ns must be a time numpy can hold: years 1678 to 2261
+_TS_LIMIT = 2**63 - 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -44,14 +60,22 @@ class SocketCounters:
     future: int = 0
     too_old: int = 0
     other_symbol: int = 0
+    outlier: int = 0
     dropped: int = 0  # accepted but found no room in the ring within the timeout
     clients: int = 0  # connections so far
+    refused: int = 0  # connections closed at once: over the limit, or no file descriptors
+    idle_closed: int = 0
     batches: int = 0
+    restarts: int = 0  # the server loop failed and started again
 
     @property
     def rejected(self) -> int:
         return (self.malformed + self.bad_price + self.bad_qty + self.future + self.too_old
-                + self.other_symbol)  # fmt: skip
+                + self.other_symbol + self.outlier)  # fmt: skip
+
+
+class PortUnavailable(OSError):
+    """The feed cannot listen on its port; the message says why and what to do."""
 
 
 class Rejected(ValueError):
@@ -78,9 +102,12 @@ def _timestamp_ns(value) -> int:
     if isinstance(value, bool):
         raise Rejected("malformed", f"ts {value!r} is not a time")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise Rejected("malformed", f"ts {value!r} is not a time")
-        return epoch_ns(value)
+        ts_ns = epoch_ns(value)
+        if abs(ts_ns) > _TS_LIMIT:
+            raise Rejected("malformed", f"ts {_short(value)} is out of range")
+        return ts_ns
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value)
@@ -93,10 +120,18 @@ def _timestamp_ns(value) -> int:
     raise Rejected("malformed", f"ts {value!r} is neither an epoch number nor ISO-8601 text")
 
 
+def _short(value) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _number(value, field: str, counter: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Rejected("malformed", f"{field} {value!r} is not a number")
-    number = float(value)
+        raise Rejected("malformed", f"{field} {_short(value)} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise Rejected(counter, f"{field} {_short(value)} is too large") from None
     if not math.isfinite(number):
         raise Rejected(counter, f"{field} {value!r} is not finite")
     return number
@@ -108,6 +143,8 @@ def parse_tick(line: bytes) -> tuple[str, int, float, float]:
         tick = json.loads(line)
     except (ValueError, UnicodeDecodeError):
         raise Rejected("malformed", f"not JSON: {line[:80]!r}") from None
+    except RecursionError:
+        raise Rejected("malformed", f"JSON nested too deep: {line[:40]!r}...") from None
     if not isinstance(tick, dict):
         raise Rejected("malformed", f"not a JSON object: {line[:80]!r}")
     missing = [k for k in ("symbol", "ts", "price") if k not in tick]
@@ -118,17 +155,19 @@ def parse_tick(line: bytes) -> tuple[str, int, float, float]:
         raise Rejected("malformed", f"symbol {symbol!r} is not text")
     price = _number(tick["price"], "price", "bad_price")
     if price <= 0:
-        raise Rejected("bad_price", f"price {tick['price']!r} is not positive")
+        raise Rejected("bad_price", f"price {_short(tick['price'])} is not positive")
     qty = _number(tick.get("qty", 0), "qty", "bad_qty")
     if qty < 0:
-        raise Rejected("bad_qty", f"qty {tick['qty']!r} is negative")
+        raise Rejected("bad_qty", f"qty {_short(tick['qty'])} is negative")
     return symbol, _timestamp_ns(tick["ts"]), price, qty
 
 
 class SocketFeed:
     """A TCP server on `host:port` (port 0: any free port, see `.port`) feeding one ring.
 
-    `route(symbol, ring)` chooses the symbol whose ticks go into `ring` (the one on screen)."""
+    `route(symbol, ring, price)` chooses the symbol whose ticks go into `ring` (the one on
+    screen) and its last known price (None: the first tick's), from which the `band` is
+    measured; every accepted tick moves it."""
 
     def __init__(
         self,
@@ -139,14 +178,25 @@ class SocketFeed:
         max_age_s: float = 3600.0,
         max_ahead_s: float = 5.0,
         clock: Callable[[], int] = time.time_ns,
+        last_price: float | None = None,
+        band: float = DEFAULT_BAND,
+        max_clients: int = MAX_CLIENTS,
+        idle_s: float = IDLE_S,
     ) -> None:
+        if not (band > 0 and math.isfinite(band)):
+            raise ValueError(f"outlier band {band!r} must be a positive fraction (0.2 is 20%)")
         self.symbol = symbol
         self.ring = ring
+        self.last_price = last_price
+        self.band = band
+        self.max_clients = max_clients
+        self.idle_ns = int(idle_s * NS_PER_S)
         self.max_age_ns = int(max_age_s * NS_PER_S)
         self.max_ahead_ns = int(max_ahead_s * NS_PER_S)
         self.clock = clock
         self.counters = SocketCounters()
         self.last_rejection = ""
+        self.last_error = ""  # why the server loop last failed (it started again)
         self._selector = selectors.DefaultSelector()
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -154,15 +204,13 @@ class SocketFeed:
             self._server.bind((host, port))
         except OSError as exc:
             self._server.close()
-            raise OSError(
-                f"cannot listen on {host}:{port} ({exc.strerror}): another program uses the "
-                "port; choose another with --feed-port"
-            ) from exc
+            raise PortUnavailable(_bind_problem(host, port, exc)) from exc
         self._server.listen()
         self._server.setblocking(False)
         self.host, self.port = self._server.getsockname()[:2]
         self._selector.register(self._server, selectors.EVENT_READ)
         self._buffers: dict[socket.socket, bytearray] = {}
+        self._heard_ns: dict[socket.socket, int] = {}  # when each client last sent something
         self._skipping: set[socket.socket] = set()
         self._route_lock = threading.Lock()
         self._stop = threading.Event()
@@ -172,10 +220,20 @@ class SocketFeed:
     def paused(self) -> bool:
         return False  # a live feed is never paused: its ticks keep building bars
 
-    def route(self, symbol: str, ring: TickRing) -> None:
+    def route(self, symbol: str, ring: TickRing, last_price: float | None = None) -> None:
         with self._route_lock:
             self.symbol = symbol
             self.ring = ring
+            self.last_price = last_price
+
+    def ensure_running(self) -> bool:
+        """Start the server thread again if it ended without being stopped; True if it had."""
+        if self._thread is None or self._thread.is_alive() or self._stop.is_set():
+            return False
+        self.counters.restarts += 1
+        self.last_error = self.last_error or "the server thread ended"
+        self.start()
+        return True
 
     def now_ns(self) -> int:
         """Bars that ended a second before the clock are sealed (a tick sent a little late
@@ -196,27 +254,64 @@ class SocketFeed:
         self._server.close()
 
     def _run(self) -> None:
+        """Serve until stopped; a failure of the loop itself is reported and it goes on."""
+        while not self._stop.is_set():
+            try:
+                self._serve()
+            except Exception as exc:  # the feed must outlive any one failure
+                self.counters.restarts += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("socket feed loop failed; starting it again")
+                self._stop.wait(RESTART_PAUSE_S)
+
+    def _serve(self) -> None:
+        next_idle_check = 0
         while not self._stop.is_set():
             for key, _ in self._selector.select(timeout=0.05):
                 sock = key.fileobj
                 if sock is self._server:
                     self._accept()
-                else:
+                elif sock in self._buffers:
                     self._receive(sock)
+            now = time.monotonic_ns()
+            if now >= next_idle_check:
+                self._close_idle(now)
+                next_idle_check = now + NS_PER_S
+
+    def _close_idle(self, now_ns: int) -> None:
+        for sock, heard in list(self._heard_ns.items()):
+            if now_ns - heard > self.idle_ns:
+                self.counters.idle_closed += 1
+                self._drop(sock)
 
     def _accept(self) -> None:
         try:
             client, _ = self._server.accept()
         except BlockingIOError:
             return
+        except OSError as exc:  # out of file descriptors: make room by closing the newest
+            if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                raise
+            self.counters.refused += 1
+            self.last_rejection = f"connection refused: {exc.strerror}"
+            if self._buffers:
+                self._drop(next(reversed(self._buffers)))
+            return
+        if len(self._buffers) >= self.max_clients:
+            self.counters.refused += 1
+            self.last_rejection = f"connection refused: {self.max_clients} clients already"
+            client.close()
+            return
         client.setblocking(False)
         self._buffers[client] = bytearray()
+        self._heard_ns[client] = time.monotonic_ns()
         self._selector.register(client, selectors.EVENT_READ)
         self.counters.clients += 1
 
     def _drop(self, sock: socket.socket) -> None:
         self._selector.unregister(sock)
         self._buffers.pop(sock, None)
+        self._heard_ns.pop(sock, None)
         self._skipping.discard(sock)
         sock.close()
 
@@ -227,6 +322,7 @@ class SocketFeed:
             return
         except OSError:
             data = b""
+        self._heard_ns[sock] = time.monotonic_ns()
         if sock in self._skipping:  # the tail of an overlong line: drop up to its end
             end = data.find(b"\n")
             if end < 0 and data:
@@ -254,31 +350,27 @@ class SocketFeed:
     def _take(self, lines: list[bytes]) -> None:
         now = self.clock()
         with self._route_lock:
-            symbol, ring = self.symbol, self.ring
+            symbol, ring, last_price = self.symbol, self.ring, self.last_price
         ts, price, qty = [], [], []
         for line in lines:
             if not line.strip():
                 continue
             try:
                 tick_symbol, tick_ns, tick_price, tick_qty = parse_tick(line)
-                if tick_ns > now + self.max_ahead_ns:
-                    raise Rejected(
-                        "future",
-                        f"ts {tick_ns} ns is more than "
-                        f"{self.max_ahead_ns / NS_PER_S:g} s in the future",
-                    )
-                if tick_ns < now - self.max_age_ns:
-                    raise Rejected("too_old", f"ts {tick_ns} ns is more than "
-                                   f"{self.max_age_ns / NS_PER_S:g} s old")  # fmt: skip
-                if tick_symbol != symbol:
-                    raise Rejected("other_symbol", f"symbol {tick_symbol!r} is not on screen "
-                                   f"({symbol!r})")  # fmt: skip
+                self._check(tick_symbol, tick_ns, tick_price, now, symbol, last_price)
             except Rejected as error:
                 self._reject(error)
+                continue
+            except Exception as exc:  # one line never stops the feed
+                self._reject(Rejected("malformed", f"unreadable line ({type(exc).__name__})"))
                 continue
             ts.append(tick_ns)
             price.append(tick_price)
             qty.append(tick_qty)
+            last_price = tick_price
+        with self._route_lock:
+            if self.symbol == symbol:
+                self.last_price = last_price
         if ts:
             order = np.argsort(np.array(ts, np.int64), kind="stable")
             batch = (np.array(ts, np.int64)[order], np.array(price)[order], np.array(qty)[order])
@@ -286,3 +378,31 @@ class SocketFeed:
             self.counters.ticks += done
             self.counters.dropped += len(ts) - done
             self.counters.batches += 1
+
+    def _check(self, tick_symbol, tick_ns, tick_price, now, symbol, last_price) -> None:
+        if tick_ns > now + self.max_ahead_ns:
+            raise Rejected(
+                "future",
+                f"ts {tick_ns} ns is more than {self.max_ahead_ns / NS_PER_S:g} s in the future",
+            )
+        if tick_ns < now - self.max_age_ns:
+            raise Rejected("too_old", f"ts {tick_ns} ns is more than "
+                           f"{self.max_age_ns / NS_PER_S:g} s old")  # fmt: skip
+        if tick_symbol != symbol:
+            raise Rejected("other_symbol", f"symbol {tick_symbol!r} is not on screen "
+                           f"({symbol!r})")  # fmt: skip
+        if last_price is not None and abs(tick_price / last_price - 1) > self.band:
+            raise Rejected(
+                "outlier",
+                f"price {tick_price:g} is {abs(tick_price / last_price - 1):.0%} from the last "
+                f"price {last_price:g} (band {self.band:.0%}: widen it with --outlier-band)",
+            )
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} is in use by another program; choose another with --feed-port "
+                "(or stop the program using it)")  # fmt: skip
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs special rights; choose one above 1023 with --feed-port"
+    return f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --feed-port"

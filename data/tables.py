@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 Progress = Callable[[str, float], None]
 
 _DELIMITERS = (",", ";", "\t", "|")
+_BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 64 * 1024
 _NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
@@ -53,12 +54,24 @@ class CsvLayout:
 
 
 def read_bytes(path: Path) -> bytes:
+    """The file's text as bytes: gunzipped, without a UTF-8 byte order mark (Excel writes
+    one), checked to be text."""
     data = path.read_bytes()
     if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise ValueError(f"{path}: not a readable gzip file ({exc})") from None
+    data = data.removeprefix(_BOM)
+    head = data[:_SNIFF_BYTES]
+    if b"\x00" in head or data[:4] == b"PAR1":
+        at = head.find(b"\x00")
+        what = "a Parquet file without a .parquet name" if data[:4] == b"PAR1" else (
+            f"binary data (a zero byte at offset {at})")  # fmt: skip
+        raise ValueError(
+            f"{path}: not a CSV text file, it holds {what}; candleterm imports CSV (plain or "
+            ".gz) and Parquet (.parquet) files"
+        )
     return data
 
 
@@ -134,9 +147,12 @@ def _line_fields(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray, n
     ends = ends - has_cr
     if b'"' in data:
         text = data.decode("utf-8", errors="replace")
-        counts = np.array(
-            [len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)], dtype=np.int64
-        )
+        try:
+            counts = np.array(
+                [len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)], np.int64
+            )
+        except csv.Error as exc:
+            raise ValueError(f"the file cannot be split into CSV rows ({exc})") from None
         if len(counts) != len(starts):
             raise ValueError("quoted fields span several lines; candleterm reads one row per line")
     else:
@@ -234,6 +250,11 @@ def read_parquet(path: Path, progress: Progress | None = None) -> RawTable:
         raise ValueError(f"{path}: not a readable Parquet file ({exc})") from None
     if progress is not None:
         progress("reading", 1.0)
+    notes = []
+    for name, column_type in zip(table.column_names, table.schema.types, strict=True):
+        if pa.types.is_nested(column_type) or pa.types.is_binary(column_type):
+            table = table.drop_columns([name])
+            notes.append(f"column {name!r} holds {column_type} values: ignored")
     names = list(table.column_names)
     n = table.num_rows
     sample = [[str(v) for v in row.values()] for row in table.slice(0, 20).to_pylist()]
@@ -247,7 +268,7 @@ def read_parquet(path: Path, progress: Progress | None = None) -> RawTable:
         line=np.arange(1, n + 1, dtype=np.int64),
         bad_rows=[],
         header_used=True,
-        notes=[],
+        notes=notes,
         row_word="row",
         sample=sample,
         text_of=text_of,
@@ -264,7 +285,10 @@ def read_table(
 ) -> RawTable:
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return read_parquet(path, progress)
-    return read_csv(path, delimiter=delimiter, header=header, progress=progress,
-                    max_bytes=max_bytes)  # fmt: skip
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return read_parquet(path, progress)
+        return read_csv(path, delimiter=delimiter, header=header, progress=progress,
+                        max_bytes=max_bytes)  # fmt: skip
+    except (pa.ArrowException, UnicodeError, OSError) as exc:
+        raise ValueError(f"{path}: cannot be read ({exc})") from None

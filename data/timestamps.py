@@ -14,11 +14,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data.numbers import INTEGER_RE, as_array, matches, to_float
+from data.numbers import as_array, matches, to_float
 
 _EPOCH_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 # An epoch below each limit is read in that unit: 1e11 s is the year 5138.
 _EPOCH_MAGNITUDES = (("s", 1e11), ("ms", 1e14), ("us", 1e17), ("ns", float("inf")))
+_TS_LIMIT = 2**63 - 1
+_INT64_RE = r"^[-+]?\d{1,18}$"
 _ISO_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
 _OFFSET_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
 _DATE_REWRITES = (
@@ -119,7 +121,7 @@ def _localize(naive: pa.Array, tz: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_epoch(text: pa.Array, unit: str | None, what: str) -> ParsedTimes:
-    is_int = matches(text, INTEGER_RE)
+    is_int = matches(text, _INT64_RE)  # longer integers are read as floats, found out of range
     ints = pc.cast(pc.if_else(pa.array(is_int), text, pa.nulls(len(text), pa.string())), pa.int64())
     int_values = pc.fill_null(ints, 0).to_numpy(zero_copy_only=False)
     floats, float_bad = to_float(pc.if_else(pa.array(is_int), "0", text))
@@ -129,12 +131,21 @@ def _parse_epoch(text: pa.Array, unit: str | None, what: str) -> ParsedTimes:
         magnitude = float(np.median(good)) if good.size else 0.0
         unit = next(u for u, limit in _EPOCH_MAGNITUDES if magnitude < limit)
     scale = _EPOCH_UNITS[unit]
+    limit = _TS_LIMIT // scale  # an epoch beyond it does not fit int64 nanoseconds
     with np.errstate(invalid="ignore"):
-        from_floats = np.round(np.nan_to_num(floats) * scale).astype(np.int64)
-    ts = np.where(is_int, int_values * scale, from_floats)
+        out_of_range = ~bad & np.where(is_int, np.abs(int_values) > limit,
+                                       ~(np.abs(floats) <= limit))  # fmt: skip
+        from_floats = np.round(np.nan_to_num(np.where(out_of_range, 0, floats)) * scale)
+    ts = np.where(is_int & ~out_of_range, int_values * scale, from_floats.astype(np.int64))
     reasons = {
         int(i): f"unparseable {what} {text[int(i)].as_py()!r}" for i in np.flatnonzero(bad)[:1000]
     }
+    for i in np.flatnonzero(out_of_range)[:1000]:
+        reasons[int(i)] = (
+            f"{what} {text[int(i)].as_py()!r} is out of range as epoch {unit} (times run from "
+            "1677 to 2262); check --epoch-unit"
+        )
+    bad = bad | out_of_range
     return ParsedTimes(np.where(bad, 0, ts), bad, reasons)
 
 

@@ -61,7 +61,7 @@ def make_store(path: Path, years: float) -> None:
 
 def args_for(rate: float) -> argparse.Namespace:
     return argparse.Namespace(symbol=SYMBOL, theme="dark", feed="simulated", feed_rate=rate,
-                              feed_port=0)  # fmt: skip
+                              feed_port=0, outlier_band=20.0)  # fmt: skip
 
 
 def run_loop(seconds: float, every_s: float | None = None, sample=None) -> None:

@@ -456,3 +456,58 @@ def test_a_real_series_gets_no_simulated_bars_and_its_copy_does(qtbot, store, wi
     finally:
         controller.close()
     assert (store.time_range("6E"), store.count("6E", "1m")) == before
+
+
+def test_a_socket_feed_on_a_taken_port_says_so_in_the_window_and_on_stderr(
+    qtbot, store, window, settings, capfd
+):
+    """It once switched quietly to Off; the sender only saw "connection refused"."""
+    import socket
+
+    store.write_bars("6E", "1m", make_bars(500), source=SOCKET)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        controller = ChartController(store, window, None, settings, feed_port=port)
+        controller.feed = FeedKind.SOCKET
+        try:
+            controller.start("6E")
+            expected = f"port {port} is in use by another program; choose another with --feed-port"
+            assert expected in window.statusBar().currentMessage()
+            assert expected in capfd.readouterr().err
+            assert window.stat_labels["feed"].text() == "socket feed not started"
+            assert expected in window.stat_labels["feed"].toolTip()
+            assert window.feed_box.currentData() == "socket"  # the choice is not changed
+        finally:
+            controller.close()
+
+
+def test_a_socket_feed_makes_a_new_symbol_for_its_ticks(qtbot, store, window, settings):
+    import json
+    import socket
+
+    store.write_bars("BTCUSD", "1m", make_bars(500), source=DEMO)
+    controller = ChartController(store, window, None, settings, feed_port=0)
+    controller.feed = FeedKind.SOCKET
+    try:
+        controller.start("MYFEED")
+        window.show()
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        assert controller.symbol == "MYFEED" and window.symbol_box.currentText() == "MYFEED"
+        assert controller.feed_problem == ""
+        port = controller.session.feed.port
+        now = time.time_ns()
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            for k, price in enumerate((100.0, 100.5, 500.0, 99.5)):  # 500: an outlier
+                tick = {"symbol": "MYFEED", "ts": now + k, "price": price, "qty": 1}
+                conn.sendall(json.dumps(tick).encode() + b"\n")
+        qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
+        qtbot.waitUntil(lambda: controller.session.feed.counters.ticks == 3, timeout=5000)
+        assert controller.session.feed.counters.outlier == 1
+        qtbot.waitUntil(lambda: controller.chart.model.bars.high[-1] == 100.5, timeout=5000)
+        window.symbol_chosen.emit("BTCUSD")  # a demo symbol: socket ticks are not stored there
+        assert controller.feed_problem == "socket feed off on BTCUSD"
+    finally:
+        controller.close()
+    assert store.instrument("MYFEED").description == "ticks from the socket feed"

@@ -6,7 +6,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from data.importer import BarLabel, ImportOptions, ImportRejected, import_file, read_file
-from tests.conftest import make_bars
+from data.timestamps import parse_timestamps
+from tests.conftest import NS_PER_MIN, make_bars
 
 HEADER = "timestamp,open,high,low,close,volume\n"
 GOOD = [
@@ -54,9 +55,13 @@ BAD_CASES = [
     ("2024-01-02 10:04:00,1,2,0.5,1.5,-3", r"line 6: volume -3.0 is negative"),
     ("2024-01-02 10:04:00,1,2,0.5", r"line 6: expected 6 fields, found 4"),
     (
-        "2024-01-02 10:01:30,1,2,0.5,1.5,1",
-        r"line 6: time 2024-01-02 10:01:30.000 is before "
+        "2024-01-02 10:01:00,1,2,0.5,1.5,1",
+        r"line 6: time 2024-01-02 10:01:00.000 is before "
         r"2024-01-02 10:03:00.000 on line 5: rows must be in time order",
+    ),
+    (
+        "2024-01-02 10:04:30,1,2,0.5,1.5,1",
+        r"line 6: time 2024-01-02 10:04:30.000 is not on a whole minute: 1m bars open",
     ),
     (
         "2024-01-02 10:03:00,1,2,0.5,1.5,1",
@@ -142,9 +147,11 @@ def test_headerless_date_and_time_columns_with_end_label_and_zone(tmp_path):
     ],
 )
 def test_timestamp_forms(tmp_path, stamp, unit, expected):
-    path = write(tmp_path, [f"{stamp},100,101,99,100.5,10"], header="ts,o,h,l,c,v\n")
+    path = write(tmp_path, [f"{stamp},100,10"], header="ts,price,qty\n")  # a trade: any time
     bars, _, _ = read_file(path, opts(epoch_unit=unit))
-    assert bars.ts_ns[0] == ns(expected)
+    assert bars.ts_ns[0] == ns(expected) // NS_PER_MIN * NS_PER_MIN
+    parsed = parse_timestamps(pa.chunked_array([[stamp]]), tz="UTC", epoch_unit=unit)
+    assert parsed.ts_ns[0] == ns(expected) and not parsed.bad.any()
 
 
 def test_dst_repeated_hour_is_resolved_by_order_and_missing_hour_is_bad(tmp_path):
@@ -306,3 +313,85 @@ def test_real_files_import(realdata, store, name, kwargs, rows, n_bars, first):
     assert bars.ts_ns[0] == ns(first)
     if kwargs.get("calendar") == "cme-globex":
         assert report.outside_sessions == 0
+
+
+def test_bars_off_the_minute_are_rejected_with_their_lines(tmp_path, store):
+    """00:00:30 and 00:01:10 were once stored as 1m bars."""
+    lines = ["2024-01-02 00:00:30,1,2,0.5,1.5,1", "2024-01-02 00:01:10,1,2,0.5,1.5,1",
+             "2024-01-02 00:03:00,1,2,0.5,1.5,1"]  # fmt: skip
+    with pytest.raises(ImportRejected, match=r"(?s)line 2: time 2024-01-02 00:00:30.000 is not "
+                       r"on a whole minute.*line 3: time 2024-01-02 00:01:10.000"):  # fmt: skip
+        import_file(store, write(tmp_path, lines), opts())
+    assert store.symbols() == []
+    report = import_file(store, write(tmp_path, lines), opts(skip_bad=True))
+    assert report.bars == 1 and report.bad_rows == 2
+    assert "2 bad rows skipped, written to" in report.summary()
+    assert store.load("ES", "1m").ts_ns.tolist() == [ns("2024-01-02T00:03")]
+    # a file labelled by bar close: 10:01:00 closes the 10:00 bar, 10:01:30 is off
+    rows = ["2024-01-02 10:01:00,1,2,0.5,1.5,1", "2024-01-02 10:01:30,1,2,0.5,1.5,1"]
+    end = write(tmp_path, rows, name="end.csv")
+    with pytest.raises(ImportRejected, match=r"line 3: time 2024-01-02 10:01:30.000 is not"):
+        import_file(store, end, opts(symbol="EE", label=BarLabel.END))
+
+
+@pytest.mark.parametrize(
+    ("stamp", "unit"),
+    [("99999999999999999", "s"), ("1" + "0" * 30, None), ("-9999999999999", "ms"), ("1e300", "s")],
+)
+def test_an_epoch_out_of_range_is_reported_with_its_line(tmp_path, store, stamp, unit):
+    """An epoch that overflowed int64 nanoseconds was once imported silently (wrapped)."""
+    lines = ["1704189600,1,2,0.5,1.5,1", f"{stamp},1,2,0.5,1.5,1"]
+    with pytest.raises(ImportRejected, match=rf"line 3: timestamp '{stamp}' is out of range "
+                       "as epoch"):  # fmt: skip
+        import_file(store, write(tmp_path, lines), opts(epoch_unit=unit))
+    assert store.symbols() == [] and store.instruments() == []
+
+
+def test_a_file_without_good_rows_changes_nothing(tmp_path, store):
+    """A header-only file once registered an instrument with no bars."""
+    with pytest.raises(ValueError, match="has no rows of data; nothing was imported"):
+        import_file(store, write(tmp_path, []), opts())
+    bad = write(tmp_path, ["2024-01-02 00:00:30,1,2,0.5,1.5,1"], name="bad.csv")
+    with pytest.raises(ValueError, match=r"all 1 rows are bad \(see .*bad.csv.rejects.csv\)"):
+        import_file(store, bad, opts(skip_bad=True))
+    assert store.instruments() == [] and store.symbols() == []
+
+
+def test_binary_garbage_is_one_clear_line(tmp_path, store):
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    with pytest.raises(ValueError, match=r"garbage.csv: not a CSV text file, it holds binary "
+                       r"data \(a zero byte at offset \d+\)"):  # fmt: skip
+        import_file(store, path, opts())
+    parquet = tmp_path / "bars.csv"
+    pq.write_table(pa.table({"a": [1]}), parquet)  # a Parquet file named .csv
+    with pytest.raises(ValueError, match="a Parquet file without a .parquet name"):
+        import_file(store, parquet, opts())
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1" + bytes(range(256)) * 10 + b"PAR1")
+    with pytest.raises(ValueError, match="broken.parquet: not a readable Parquet file"):
+        import_file(store, broken, opts())
+    assert store.instruments() == []
+
+
+def test_a_utf8_byte_order_mark_is_read(tmp_path, store):
+    """Every CSV file Excel writes starts with one: the time column was not recognised."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "\n".join(GOOD) + "\n").encode())
+    report = import_file(store, path, opts())
+    assert report.bars == 4 and report.columns.startswith("ts=timestamp")
+
+
+def test_parquet_columns_of_the_wrong_types_are_named(tmp_path, store):
+    path = tmp_path / "wrong.parquet"
+    table = pa.table({"time": ["2024-01-02 10:00"], "open": [1.0], "high": [2.0],
+                      "low": [[1, 2]], "close": [{"a": 1}], "volume": [1]})  # fmt: skip
+    pq.write_table(table, path)
+    ignored = r"column 'low' holds list<element: int64> values: ignored; column 'close' holds"
+    with pytest.raises(ValueError, match=rf"cannot tell the price columns.*{ignored} struct"):
+        import_file(store, path, opts())
+    typed = tmp_path / "typed.parquet"
+    pq.write_table(pa.table({"time": ["2024-01-02 10:00"], "open": [True], "high": [2.0],
+                             "low": [0.5], "close": [1.5], "volume": [1]}), typed)  # fmt: skip
+    with pytest.raises(ImportRejected, match=r"row 1: unparseable open True"):
+        import_file(store, typed, opts())

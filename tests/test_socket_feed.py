@@ -112,7 +112,8 @@ def test_a_port_in_use_is_explained():
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}.*--feed-port"):
+        with pytest.raises(OSError, match=f"^port {port} is in use by another program; "
+                           "choose another with --feed-port"):  # fmt: skip
             SocketFeed("ES", TickRing(16), port=port)
 
 
@@ -122,7 +123,7 @@ def test_the_example_sender_reaches_the_feed():
     from pathlib import Path
 
     ring = TickRing(1 << 10)
-    live = SocketFeed("BTCUSD", ring, port=0)
+    live = SocketFeed("MYFEED", ring, port=0, last_price=100.0)  # as in the README
     live.start()
     try:
         script = Path(__file__).resolve().parents[1] / "docs" / "examples" / "send_ticks.py"
@@ -135,3 +136,115 @@ def test_the_example_sender_reaches_the_feed():
         assert live.counters.rejected == 0
     finally:
         live.stop()
+
+
+def good(k=0) -> bytes:
+    return line(symbol="ES", ts=MINUTE_NS + k, price=5000.0 + k % 4, qty=1)
+
+
+@pytest.mark.parametrize(
+    ("payload", "counter", "message"),
+    [
+        (b"[" * 60_000 + b"]" * 60_000 + b"\n", "malformed", "nested too deep"),
+        (
+            b'{"symbol": "ES", "ts": 1, "price": 1' + b"0" * 400 + b"}\n",
+            "bad_price",
+            "price a huge integer is too large",
+        ),
+        (
+            b'{"symbol": "ES", "ts": 1709564430, "price": 5000, "qty": 9' + b"9" * 400 + b"}\n",
+            "bad_qty",
+            "qty a huge integer is too large",
+        ),
+        (
+            b'{"symbol": "ES", "ts": 1' + b"0" * 400 + b', "price": 5000}\n',
+            "malformed",
+            "out of range",
+        ),
+        (
+            b'{"symbol": "ES", "ts": -1' + b"0" * 30 + b', "price": 5000}\n',
+            "malformed",
+            "out of range",
+        ),
+    ],
+    ids=["nested", "huge-price", "huge-qty", "huge-ts", "negative-ts"],
+)
+def test_hostile_lines_are_counted_and_the_feed_goes_on(feed, payload, counter, message):
+    """Each of these killed the feed's thread: the app stayed up and never took a tick."""
+    send(feed.port, payload + good(1))
+    wait_for(lambda: feed.counters.ticks == 1)
+    assert getattr(feed.counters, counter) == 1 and message in feed.last_rejection
+    assert feed.counters.restarts == 0
+
+
+def test_a_tick_far_from_the_last_price_is_an_outlier():
+    """The README once sent 65,000 to a series near 11,000: one bar jumped and was stored."""
+    ring = TickRing(1 << 10)
+    f = SocketFeed("ES", ring, port=0, clock=lambda: NOW_NS, last_price=11_000.0)
+    f.start()
+    try:
+        ticks = [(65_000.0, "outlier"), (11_050.0, "ok"), (8_500.0, "outlier"),
+                 (12_500.0, "ok"), (14_900.0, "ok"), (18_000.0, "outlier")]  # fmt: skip
+        send(f.port, b"".join(line(symbol="ES", ts=MINUTE_NS + k, price=p)
+                              for k, (p, _) in enumerate(ticks)))  # fmt: skip
+        wait_for(lambda: f.counters.ticks + f.counters.outlier == len(ticks))
+        assert f.counters.outlier == 3 and f.counters.rejected == 3
+        assert "18000 is 21% from the last price 14900 (band 20%" in f.last_rejection
+        assert ring.read()[1].tolist() == [p for p, what in ticks if what == "ok"]
+        f.route("NQ", ring, None)  # another symbol, nothing known: its first tick is taken
+        send(f.port, line(symbol="NQ", ts=MINUTE_NS, price=18_000.0))
+        wait_for(lambda: f.counters.ticks == 4)
+    finally:
+        f.stop()
+    with pytest.raises(ValueError, match="outlier band 0 must be a positive fraction"):
+        SocketFeed("ES", TickRing(16), port=0, band=0)
+
+
+def test_connections_over_the_limit_are_closed_and_idle_ones_too():
+    ring = TickRing(1 << 10)
+    f = SocketFeed("ES", ring, port=0, clock=lambda: NOW_NS, max_clients=8, idle_s=0.5)
+    f.start()
+    conns = []
+    try:
+        conns = [socket.create_connection(("127.0.0.1", f.port)) for _ in range(12)]
+        wait_for(lambda: f.counters.clients == 8 and f.counters.refused == 4)
+        assert "8 clients already" in f.last_rejection
+        conns[0].sendall(good(1))
+        wait_for(lambda: f.counters.ticks == 1)
+        wait_for(lambda: f.counters.idle_closed == 8, timeout_s=5.0)  # all went quiet
+        conns[0].settimeout(2.0)
+        assert conns[0].recv(16) == b""  # closed by the server
+        send(f.port, good(2))  # room again
+        wait_for(lambda: f.counters.ticks == 2)
+    finally:
+        for conn in conns:
+            conn.close()
+        f.stop()
+
+
+def test_a_failing_server_loop_says_so_and_starts_again(feed, monkeypatch):
+    real = feed._receive
+    calls = []
+
+    def failing_once(sock):
+        calls.append(sock)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        real(sock)
+
+    monkeypatch.setattr(feed, "_receive", failing_once)
+    send(feed.port, good(1))
+    wait_for(lambda: feed.counters.restarts == 1)
+    assert feed.last_error == "RuntimeError: boom"
+    send(feed.port, good(2))
+    wait_for(lambda: feed.counters.ticks >= 1)
+    assert not feed.ensure_running()  # the thread never ended
+
+
+def test_a_server_thread_that_ended_is_started_again(feed):
+    feed._stop.set()
+    feed._thread.join(timeout=5)
+    feed._stop.clear()
+    assert feed.ensure_running() and feed.counters.restarts == 1
+    send(feed.port, good(1))
+    wait_for(lambda: feed.counters.ticks == 1)

@@ -1,9 +1,10 @@
 """Push ticks into a running candleterm over its socket feed (standard library only).
 
-    python docs/examples/send_ticks.py --symbol BTCUSD --price 65000 --rate 20
+    python docs/examples/send_ticks.py --symbol MYFEED --price 100 --rate 20
 
-candleterm must run with the socket feed (`candleterm --feed socket`, or Feed > Socket in the
-toolbar) and show the same symbol. Each line sent is one JSON tick:
+candleterm must run with the socket feed (`candleterm --feed socket --symbol MYFEED`, or Feed >
+Socket in the toolbar) and show the same symbol. Start near the symbol's last price: a tick
+more than 20% from it is rejected as an outlier. Each line sent is one JSON tick:
 {"symbol": ..., "ts": <epoch ns>, "price": ..., "qty": ...}.
 """
 
@@ -16,8 +17,10 @@ import time
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--symbol", default="BTCUSD")
-    parser.add_argument("--price", type=float, default=65000.0, help="first price")
+    parser.add_argument("--symbol", default="MYFEED")
+    parser.add_argument(
+        "--price", type=float, default=100.0, help="first price: the symbol's last price"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="ticks a second")
     parser.add_argument("--count", type=int, default=0, help="stop after this many (0: never)")
     parser.add_argument("--host", default="127.0.0.1")
