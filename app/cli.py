@@ -25,6 +25,8 @@ commands:
   symbols   list the instruments in a store, with the sources of their bars
   simcopy   copy a real symbol's recent bars under SYMBOL.SIM for the simulated feed
   delete    remove a symbol's bars from a store
+  check     read every bar of a store and report what is damaged
+  repair    copy everything readable from a damaged store into a new one
   bench     the profiling suite: scenarios, report, charts, regression check
 
 Run `candleterm COMMAND --help` for a command's options.
@@ -166,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("symbol")
     rm.add_argument("--timeframe", choices=TIMEFRAMES, help="only this timeframe")
     _db_arg(rm)
+
+    chk = commands.add_parser("check", help="read every bar of a store, report damage")
+    _db_arg(chk)
+    fix = commands.add_parser(
+        "repair",
+        help="copy everything readable from a damaged store into a new one",
+        description="Reads the store given with --db (never writes to it) and copies every "
+        "readable bar, with its instrument and sources, into the new store OUT.",
+    )
+    fix.add_argument("out", type=Path, help="the new store file")
+    _db_arg(fix)
     return parser
 
 
@@ -241,6 +254,28 @@ def _cmd_simcopy(args, store) -> int:
     return 0
 
 
+def _cmd_check(args, store) -> int:
+    problems = store.verify()
+    n = sum(store.count(s, tf) for s in store.symbols() for tf in store.timeframes(s))
+    if not problems and not store.damaged:
+        print(f"{store.path}: every bar readable ({n:,} bars)")
+        return 0
+    if store.damaged and not problems:
+        print(f"the store's own tables are damaged ({store.damaged}); every bar is readable")
+    for symbol, tf, why in problems:
+        print(f"{symbol} {tf}: damaged ({why})")
+    print(f"{store.path} is damaged; copy what is readable into a new store with "
+          f"`candleterm repair --db {store.path} NEW.duckdb`")  # fmt: skip
+    return 1
+
+
+def _cmd_repair(args, store) -> int:
+    from data.repair import repair
+
+    print(repair(store, args.out).summary(args.out))
+    return 0
+
+
 def _cmd_delete(args, store) -> int:
     if args.symbol not in store.symbols():
         raise ValueError(f"no bars of {args.symbol!r} in {store.path}")
@@ -258,7 +293,10 @@ _COMMANDS = {
     "symbols": _cmd_symbols,
     "simcopy": _cmd_simcopy,
     "delete": _cmd_delete,
+    "check": _cmd_check,
+    "repair": _cmd_repair,
 }
+READ_ONLY = ("export", "symbols", "check", "repair")  # commands that never write the store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -272,14 +310,21 @@ def main(argv: list[str] | None = None) -> int:
     db = args.db or default_store_path()
     try:
         if args.command is None:
+            from app.platform_check import window_system_problem
+
+            problem = window_system_problem()
+            if problem is not None:
+                print(f"candleterm: {problem}", file=sys.stderr)
+                return 2
             from app.gui import run_gui
 
             return run_gui(db, args)
         from data.store import BarStore
 
-        if args.command == "export" and not db.exists():
+        read_only = args.command in READ_ONLY
+        if read_only and not db.exists():
             raise StoreError(f"no bar store at {db}")
-        with BarStore(db) as store:
+        with BarStore(db, read_only=read_only) as store:
             return _COMMANDS[args.command](args, store)
     except (StoreError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)

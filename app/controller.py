@@ -5,6 +5,7 @@ worker's tasks; the choices are remembered between runs (QSettings)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sys
@@ -43,6 +44,22 @@ HISTORY_PAGE_BARS = 100_000
 GRID_TIMEFRAMES = ("1m", "5m", "1h", "1d")
 START_AFTER_MS = 250  # a live session starts after its first paint, or after this long
 LAYER_TIMEFRAMES = ("5m", "1h", "4h", "1d")
+
+
+def _store_failures_shown(method):
+    """A store that fails under a choice (damaged, gone, full) is said in the status bar and
+    on stderr; the window stays up with what it shows."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError as exc:
+            log.error("%s", exc)
+            self._window.show_status(str(exc))
+            return None
+
+    return guarded
 
 
 class ChartController(QtCore.QObject):
@@ -145,9 +162,18 @@ class ChartController(QtCore.QObject):
         except KeyError:
             self._store.add_instrument(Instrument(symbol, description="ticks from the socket feed"))
 
+    @_store_failures_shown
     def show_symbol(self, symbol: str) -> None:
+        if symbol == self.symbol and self.session is not None:
+            return  # shown already (an editable box activates again as it loses focus)
         if symbol not in {i.symbol for i in self._store.instruments()}:
-            self._window.show_status(f"no bars of {symbol!r} in the store", 5000)
+            stored = self._store.symbols()
+            self._window.show_status(
+                f"no symbol {symbol!r} in {self._store.path.name}; stored: {', '.join(stored)} "
+                "(File > Import adds one)"
+            )
+            if self.symbol is not None:  # the box shows what the chart shows
+                self._window.set_symbols(stored, self.symbol)
             return
         self.symbol = symbol
         self._settings.setValue("symbol", symbol)
@@ -174,6 +200,7 @@ class ChartController(QtCore.QObject):
             derive_timeframes(self._store, self.symbol, LIVE_TIMEFRAMES)
             self._derived = True
 
+    @_store_failures_shown
     def set_timeframe(self, timeframe: str) -> None:
         """The single or layered chart's timeframe; in the grid, the active chart's."""
         if self.layout == "grid" and self.charts:
@@ -186,11 +213,13 @@ class ChartController(QtCore.QObject):
         self._settings.setValue("timeframe", timeframe)
         self._build_view()
 
+    @_store_failures_shown
     def set_layout(self, layout: str) -> None:
         self.layout = layout
         self._settings.setValue("layout", layout)
         self._build_view()
 
+    @_store_failures_shown
     def set_theme(self, name: str) -> None:
         self.theme = THEMES[name]
         self._settings.setValue("theme", name)
@@ -212,6 +241,7 @@ class ChartController(QtCore.QObject):
                 self._window.show_status(str(exc), 8000)
         self._window.set_price_scale(self.price_scale.value)
 
+    @_store_failures_shown
     def set_feed(self, kind: FeedKind) -> None:
         self.feed = kind
         self._settings.setValue("feed", kind.value)
@@ -281,6 +311,7 @@ class ChartController(QtCore.QObject):
             chart.painted.connect(once)
         QtCore.QTimer.singleShot(START_AFTER_MS, self, once)
 
+    @_store_failures_shown
     def _go_live(self) -> None:
         """Derive the other timeframes and start the session shown now (if still shown)."""
         session = self.session
@@ -307,6 +338,8 @@ class ChartController(QtCore.QObject):
         self._stale_models = []
 
     def _on_stats(self, stats: LiveStats) -> None:
+        if stats.not_stored:
+            self._window.show_status(f"sealed bars are not stored: {stats.not_stored}")
         worker = "no worker"
         if self._worker is not None:
             alive = self._worker.pid is not None
@@ -317,7 +350,8 @@ class ChartController(QtCore.QObject):
                 worker += f", {self._worker.pending} busy"
         rejected = f", {stats.rejected} rejected" if stats.rejected else ""
         self._window.set_stats({
-            "feed": self.feed_problem or stats.feed + rejected,
+            "feed": self.feed_problem or stats.feed + rejected
+            + (", BARS NOT STORED" if stats.not_stored else ""),
             "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",
             "frame": f"frame {stats.frame_ms_p50:.1f}/{stats.frame_ms_max:.1f} ms",
             "latency": f"latency {stats.latency_ms_p50:.0f}/{stats.latency_ms_max:.0f} ms",
@@ -376,10 +410,12 @@ class ChartController(QtCore.QObject):
         self._start_indicators()
         instrument = self._store.instrument(self.symbol)
         self._window.setWindowTitle(f"candleterm - {self.symbol}")
-        self._window.show_status(
-            f"{self.symbol}  {instrument.description}  |  {instrument.calendar} "
-            f"({instrument.tz})  |  {len(self.chart.model):,} bars of {self.chart.model.timeframe}"
-        )
+        n = len(self.chart.model)
+        self._window.set_info("  |  ".join((
+            f"{self.symbol}  {instrument.description}".strip(),
+            f"{instrument.calendar} ({instrument.tz})",
+            f"{n:,} {'bar' if n == 1 else 'bars'} of {self.chart.model.timeframe}",
+        )))  # fmt: skip
 
     def _show_choices(self) -> None:
         tf = self.grid_timeframes[self.active_cell] if self.layout == "grid" else self.timeframe
@@ -414,6 +450,7 @@ class ChartController(QtCore.QObject):
         # Answer after the current event: the request comes from inside a range change.
         QtCore.QTimer.singleShot(0, lambda: self.load_older(model))
 
+    @_store_failures_shown
     def load_older(self, model: SeriesModel) -> None:
         if len(model) == 0:
             model.prepend(self._store.load(model.symbol, model.timeframe, limit=0))
@@ -467,7 +504,7 @@ class ChartController(QtCore.QObject):
     def open_import_dialog(self) -> None:
         from app.import_dialog import ImportDialog  # pyarrow's readers: not at launch
 
-        dialog = ImportDialog(self._store, self._window)
+        dialog = ImportDialog(self._store, self._window, self._settings)
         if dialog.exec() and dialog.report is not None:
             symbol = dialog.report.symbol
             derive_timeframes(self._store, symbol, LIVE_TIMEFRAMES, full=True)

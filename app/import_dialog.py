@@ -4,16 +4,26 @@ the user asks to skip them)."""
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from data.importer import BarLabel, ImportOptions, ImportReport, import_file, preview_file
+from data.importer import (
+    BarLabel,
+    ImportOptions,
+    ImportRejected,
+    ImportReport,
+    import_file,
+    preview_file,
+)
 from data.store import BarStore, StoreError
 from engine.sessions import PRESETS
 
 PREVIEW_ROWS = 12
+SKIP_BAD_TEXT = "import the good rows, write the bad ones aside"
+BAD_ROW_COLOUR = "#f4b8b8"
 
 
 class ImportDialog(QtWidgets.QDialog):
@@ -22,13 +32,15 @@ class ImportDialog(QtWidgets.QDialog):
     progressed = QtCore.Signal(str, float)
     finished_import = QtCore.Signal(object)  # an ImportReport, or the error text
 
-    def __init__(self, store: BarStore, parent=None) -> None:
+    def __init__(self, store: BarStore, parent=None, settings: QtCore.QSettings | None = None):
         super().__init__(parent)
         self.setWindowTitle("Import bars or ticks")
         self.resize(900, 600)
         self.store = store
         self.report: ImportReport | None = None
         self._thread: threading.Thread | None = None
+        self._settings = settings or QtCore.QSettings()
+        self._preview_lines: list[int] = []
         form = QtWidgets.QFormLayout()
         self.path_edit = QtWidgets.QLineEdit()
         browse = QtWidgets.QPushButton("Browse...")
@@ -52,7 +64,7 @@ class ImportDialog(QtWidgets.QDialog):
         self.columns_edit = QtWidgets.QLineEdit()
         self.columns_edit.setPlaceholderText("automatic, or e.g. ts=time,open=o,high=h,...")
         form.addRow("Columns", self.columns_edit)
-        self.skip_bad = QtWidgets.QCheckBox("import the good rows, write the bad ones aside")
+        self.skip_bad = QtWidgets.QCheckBox(SKIP_BAD_TEXT)
         form.addRow("Bad rows", self.skip_bad)
         self.mapping_label = QtWidgets.QLabel()
         self.mapping_label.setWordWrap(True)
@@ -80,6 +92,22 @@ class ImportDialog(QtWidgets.QDialog):
         self.columns_edit.editingFinished.connect(self.refresh_preview)
         self.progressed.connect(self._on_progress)
         self.finished_import.connect(self._on_finished)
+        self._restore_choices()
+
+    def _restore_choices(self) -> None:
+        """Calendar, time zone and bar label as last used (files of one vendor come alike)."""
+        s = self._settings
+        calendar = s.value("import/calendar")
+        if calendar in PRESETS:
+            self.calendar_box.setCurrentText(calendar)
+        self.tz_edit.setText(s.value("import/tz") or "UTC")
+        label = self.label_box.findText(f"bar time is its {s.value('import/label') or 'start'}")
+        self.label_box.setCurrentIndex(max(label, 0))
+
+    def _save_choices(self, opts: ImportOptions) -> None:
+        self._settings.setValue("import/calendar", opts.calendar)
+        self._settings.setValue("import/tz", opts.tz)
+        self._settings.setValue("import/label", opts.label.value)
 
     def _browse(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
@@ -102,7 +130,7 @@ class ImportDialog(QtWidgets.QDialog):
     def refresh_preview(self) -> None:
         path = Path(self.path_edit.text().strip())
         if not self.symbol_edit.text().strip() and path.name:
-            self.symbol_edit.setText(path.name.split(".")[0].split("_")[0].upper())
+            self.symbol_edit.setText(symbol_from_name(path.name))
         try:
             preview = preview_file(path, self.options())
         except (ValueError, OSError) as exc:
@@ -115,13 +143,28 @@ class ImportDialog(QtWidgets.QDialog):
             + ("<br>" + "<br>".join(preview.notes) if preview.notes else "")
         )
         rows = preview.rows[:PREVIEW_ROWS]
+        self._preview_lines = preview.lines[:PREVIEW_ROWS]
         self.table.setColumnCount(len(preview.names))
         self.table.setHorizontalHeaderLabels(preview.names)
         self.table.setRowCount(len(rows))
+        # rows numbered as the errors number them: by file line (CSV) or row (Parquet)
+        self.table.setVerticalHeaderLabels([f"{preview.row_word} {n}" for n in self._preview_lines])
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
                 self.table.setItem(r, c, QtWidgets.QTableWidgetItem(value))
         self.import_button.setEnabled(True)
+
+    def highlight(self, bad: dict[int, str]) -> None:
+        """Mark the previewed rows among the bad ones (line -> reason) in red, the reason as
+        their tooltip."""
+        for r, line in enumerate(self._preview_lines):
+            reason = bad.get(line)
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                if item is None:
+                    continue
+                item.setBackground(QtGui.QColor(BAD_ROW_COLOUR) if reason else QtGui.QBrush())
+                item.setToolTip(reason or "")
 
     def start_import(self) -> None:
         opts = self.options()
@@ -130,11 +173,15 @@ class ImportDialog(QtWidgets.QDialog):
             return
         path = Path(self.path_edit.text().strip())
         self.import_button.setEnabled(False)
+        self._save_choices(opts)
         self.messages.setPlainText(f"importing {path.name} as {opts.symbol}...")
 
         def run() -> None:
             try:
                 report = import_file(self.store, path, opts, self.progressed.emit)
+            except ImportRejected as exc:
+                self.finished_import.emit(exc)
+                return
             except (ValueError, OSError, StoreError) as exc:
                 self.finished_import.emit(str(exc))
                 return
@@ -155,10 +202,31 @@ class ImportDialog(QtWidgets.QDialog):
 
     def _on_finished(self, result) -> None:
         self.import_button.setEnabled(True)
+        if isinstance(result, ImportRejected):
+            hint = f"Fix these rows, or tick \u201c{SKIP_BAD_TEXT}\u201d and import again."
+            self.messages.setPlainText(str(ImportRejected(result.report, hint)))
+            self.highlight(dict(result.report.bad_listed))
+            self.progress.setFormat("nothing imported")
+            return
         if isinstance(result, str):
             self.messages.setPlainText(result)
             return
         self.report = result
         self.progress.setValue(1000)
+        self.progress.setFormat("imported")
         self.messages.setPlainText(result.summary())
-        self.accept()
+        if result.rejects_path is None:
+            self.accept()
+            return
+        # the user should see where the rejects went: stay open until closed
+        self.import_button.setEnabled(False)
+        self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel).setText("Close")
+        self.buttons.rejected.disconnect()
+        self.buttons.rejected.connect(self.accept)
+
+
+def symbol_from_name(name: str) -> str:
+    """A symbol from a file name: its leading letters and digits ("6EH4-cme-2024-01-1m.csv.gz"
+    is 6EH4, "eurusd-quotes-2020.csv" EURUSD)."""
+    match = re.match(r"[A-Za-z0-9]+", name)
+    return match.group(0).upper() if match else ""

@@ -76,6 +76,7 @@ class LiveStats:
     rejected: int
     feed: str  # "live", "paused", "replay 2024-03-04 15:02", "listening on :7878"
     last_rejection: str = ""  # why the feed's latest rejected tick was left out
+    not_stored: str = ""  # why sealed bars wait to be written (the store failed)
 
 
 def _scaled_clock(scale: float, start_ns: int | None = None):
@@ -337,7 +338,12 @@ class LiveSession(QtCore.QObject):
             rejected=getattr(getattr(self.feed, "counters", None), "rejected", 0),
             feed=self._feed_state(),
             last_rejection=getattr(self.feed, "last_rejection", ""),
+            not_stored=self._not_stored(),
         )
+
+    def _not_stored(self) -> str:
+        writer = self.writer
+        return writer.counters.last_error if writer is not None and writer.pending else ""
 
     def _feed_state(self) -> str:
         feed = self.feed
@@ -352,9 +358,11 @@ class LiveSession(QtCore.QObject):
             return state
         state = "paused" if feed.paused else "live"
         if isinstance(feed.source, ReplaySource):
-            position = np.datetime_as_string(np.datetime64(feed.source.position_ns, "s"))
+            position = np.datetime_as_string(
+                np.datetime64(feed.source.position_ns, "ns").astype("datetime64[s]")
+            ).replace("T", " ")
             ended = " (ended)" if feed.source.finished else ""
-            return f"replay x{feed.source.speed:g} {position}{ended} {state}"
+            return f"replay x{feed.source.speed:g} {position} UTC{ended} {state}"
         return f"simulated {state}"
 
     def _report(self) -> None:

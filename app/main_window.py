@@ -11,6 +11,8 @@ TIMEFRAME_BUTTONS = ("1m", "5m", "15m", "1h", "4h", "1d")
 LAYOUTS = {"single": "Single chart", "grid": "2x2 timeframes", "layered": "Layered"}
 FEEDS = {"simulated": "Simulated", "replay": "Replay", "socket": "Socket", "off": "Off"}
 SPEEDS = (1, 10, 60, 300, 1000)
+STAT_ORDER = ("feed", "ticks", "frame", "latency", "queries", "worker")  # most needed first
+MESSAGE_ROOM_PX = 160  # kept free in the status bar for messages
 PRICE_SCALES = {"linear": "Price scale: prices", "percent": "Price scale: percent from first bar",
                 "log": "Price scale: logarithmic"}  # fmt: skip
 
@@ -70,7 +72,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.symbol_box.completer().setFilterMode(QtCore.Qt.MatchFlag.MatchContains)
         self.symbol_box.setMinimumContentsLength(10)
         self.symbol_box.setToolTip("Symbol shown (type to search)")
-        self.symbol_box.textActivated.connect(self.symbol_chosen)
+        self.symbol_box.textActivated.connect(self._on_symbol_activated)
         bar.addWidget(self.symbol_box)
         bar.addSeparator()
         self.timeframe_group = QtGui.QActionGroup(self)
@@ -104,6 +106,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.speed_box.activated.connect(
             lambda i: self.speed_chosen.emit(float(self.speed_box.itemData(i)))
         )
+
+    def _on_symbol_activated(self, text: str) -> None:
+        """Hand the keyboard back to the chart (Space pauses, arrows pan), then say."""
+        if self.view is not None:
+            self.view.setFocus()
+        self.symbol_chosen.emit(text.strip())
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -146,6 +154,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.remove_menu.setEnabled(False)
 
     def _build_status(self) -> None:
+        self.info_label = QtWidgets.QLabel()
+        self.info_label.setToolTip("Symbol, calendar and bars shown")
+        self.info_label.setContentsMargins(6, 0, 6, 0)
+        self.statusBar().addPermanentWidget(self.info_label)
         self.stat_labels: dict[str, QtWidgets.QLabel] = {}
         tips = {
             "feed": "Feed state",
@@ -172,6 +184,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # Qt shows a new central widget from the event loop; a view replaced again before
         # that (two choices in one event) would stay hidden, so show it now.
         view.show()
+        view.setFocus()  # keys go to the chart, not to the symbol box
         if old is not None:
             old.deleteLater()
 
@@ -216,6 +229,24 @@ class MainWindow(QtWidgets.QMainWindow):
     def set_stats(self, texts: dict[str, str]) -> None:
         for key, text in texts.items():
             self.stat_labels[key].setText(text)
+        self._fit_status()
+
+    def set_info(self, text: str) -> None:
+        """What is shown: symbol, description, calendar, bars (kept in the status bar)."""
+        self.info_label.setText(text)
+        self._fit_status()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_status()
+
+    def _fit_status(self) -> None:
+        """In a narrow window the least needed figures give way, never the series shown."""
+        room = self.width() - MESSAGE_ROOM_PX - self.info_label.sizeHint().width()
+        for key in STAT_ORDER:
+            label = self.stat_labels[key]
+            room -= label.sizeHint().width()
+            label.setVisible(room >= 0 or key == "feed")
 
     def set_feed_problem(self, short: str, reason: str) -> None:
         """The chosen feed does not run (empty: it does): the feed field says so until it

@@ -183,13 +183,14 @@ class FeedThread:
         self.counters = FeedCounters()
         self._stop = threading.Event()
         self._running = threading.Event()
+        self._paused = False  # asked to pause (a feed not yet started is not paused)
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._market_ns = source.now_ns(clock())
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
+        return self._paused
 
     def now_ns(self) -> int:
         """The market time up to which every tick is in the ring (a replay's position,
@@ -197,14 +198,17 @@ class FeedThread:
         return self._market_ns
 
     def start(self) -> None:
-        self._running.set()
+        if not self._paused:
+            self._running.set()
         self._thread = threading.Thread(target=self._run, name="candleterm-feed", daemon=True)
         self._thread.start()
 
     def pause(self) -> None:
+        self._paused = True
         self._running.clear()
 
     def resume(self) -> None:
+        self._paused = False
         self._running.set()
 
     def step(self) -> int:

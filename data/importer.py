@@ -106,10 +106,17 @@ class ImportReport:
         return "\n".join(lines)
 
 
-class ImportRejected(ValueError):
-    """The file has bad rows and skip_bad was not given; nothing was imported."""
+SKIP_BAD_HINT = (
+    "Fix these rows, or pass --skip-bad to import the good rows and write the rejects to a "
+    "side file."
+)
 
-    def __init__(self, report: ImportReport) -> None:
+
+class ImportRejected(ValueError):
+    """The file has bad rows and skip_bad was not given; nothing was imported. `hint` says
+    how to import the good rows anyway (a command-line flag, or a dialog's checkbox)."""
+
+    def __init__(self, report: ImportReport, hint: str = SKIP_BAD_HINT) -> None:
         self.report = report
         listed = "\n".join(
             f"  {report.row_word} {line}: {reason}" for line, reason in report.bad_listed
@@ -118,8 +125,7 @@ class ImportRejected(ValueError):
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(
             f"{report.path}: {report.bad_rows} bad rows, nothing was imported:\n{listed}{tail}\n"
-            "Fix these rows, or pass --skip-bad to import the good rows and write the rejects "
-            "to a side file."
+            + hint
         )
 
 
@@ -308,10 +314,14 @@ def read_file(
     times = _times(raw, cmap, opts)
     bad.mark(times.bad, lambda i: times.reasons.get(i, "unparseable time"))
     ts = times.ts_ns
+    if progress is not None:
+        progress("checking", 0.4)  # the times are read; the prices and checks follow
     if cmap.kind is Kind.BARS:
         bars = _bars_from(raw, cmap, opts, ts, bad, report)
     else:
         bars = _bars_from_ticks(raw, cmap, opts, ts, bad, report)
+    if progress is not None:
+        progress("checking", 1.0)
     bad_positions = np.flatnonzero(bad.mask)
     all_bad = sorted(
         [*raw.bad_rows, *((int(raw.line[i]), bad.reasons[int(i)]) for i in bad_positions)]
@@ -348,9 +358,11 @@ class Preview:
 
     names: list[str]  # columns in file order
     rows: list[list[str]]  # the first rows as text
+    lines: list[int]  # the file line (CSV) or row (Parquet) of each
     columns: str  # how the columns are mapped, in words
     kind: str  # bars, trades or quotes
     notes: list[str]
+    row_word: str = "line"
 
 
 def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1024) -> Preview:
@@ -359,7 +371,9 @@ def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1
     raw = read_table(Path(path), delimiter=opts.delimiter, header=opts.header,
                      max_bytes=max_bytes)  # fmt: skip
     cmap = _columns(raw, opts)
-    return Preview(raw.names, raw.sample, cmap.describe(), cmap.kind.value, raw.notes)
+    lines = raw.line[: len(raw.sample)].tolist()
+    return Preview(raw.names, raw.sample, lines, cmap.describe(), cmap.kind.value, raw.notes,
+                   raw.row_word)  # fmt: skip
 
 
 def import_file(

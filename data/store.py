@@ -21,7 +21,9 @@ raises the limit for its transaction (the primary-key index needs room) and lowe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import os
 import re
 import threading
@@ -96,6 +98,22 @@ class StoreError(Exception):
     """A bar store could not be opened or used; the message says why and what to do."""
 
 
+def _store_errors(cls):
+    """Every public method of `cls` raises StoreError, never a DuckDB exception."""
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_") or not callable(method) or name == "close":
+            continue
+
+        def wrapped(self, *args, _method=method, **kwargs):
+            try:
+                return _method(self, *args, **kwargs)
+            except (duckdb.Error, pa.ArrowException, OSError) as exc:  # Arrow streams reads
+                raise self._problem(exc) from None
+
+        setattr(cls, name, functools.wraps(method)(wrapped))
+    return cls
+
+
 @dataclasses.dataclass(frozen=True)
 class Instrument:
     symbol: str
@@ -127,12 +145,18 @@ def check_symbol(symbol: str) -> str:
     return symbol
 
 
+@_store_errors
 class BarStore:
     """One DuckDB database file holding instruments and their bars.
 
     Opening a file that is not a DuckDB database, a DuckDB database that is not a candleterm
     store, or a store another process holds open raises `StoreError` and leaves the file as it
     was. The store may be used from several threads; calls are serialised.
+
+    Every failure is a `StoreError` naming the file and what to do. Once a read finds the file
+    damaged (a block whose checksum does not match), `damaged` says where and nothing more is
+    written to it: `verify` reads every series, `repair` (in `data.repair`) copies what is
+    readable into a new store.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
@@ -140,13 +164,21 @@ class BarStore:
         _check_is_duckdb_file(self.path)
         if read_only and not self.path.exists():
             raise StoreError(f"no bar store at {self.path}: nothing to open read-only")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _no_permission(self.path, exc.strerror or str(exc)) from None
         self._lock = threading.RLock()
         self._stats: dict[tuple[str, str], tuple[int, int, int]] | None = None
         self.queries = 0  # bar reads that reached DuckDB (loads, counts, bars so far)
+        self.damaged = ""  # why the file is damaged, once a read found out
+        self.read_only = read_only
         self._con = _connect(self.path, read_only)
         try:
             self._check_schema(read_only)
+        except duckdb.Error as exc:
+            self._con.close()
+            raise self._problem(exc) from None
         except BaseException:
             self._con.close()
             raise
@@ -179,9 +211,15 @@ class BarStore:
                 f"{self.path} is a DuckDB database but not a candleterm store "
                 f"(it has tables {', '.join(sorted(tables))}); pass another path with --db"
             )
-        (version,) = self._con.sql(
-            "SELECT value FROM candleterm_meta WHERE key = 'schema_version'"
-        ).fetchall()[0]
+        try:
+            (version,) = self._con.sql(
+                "SELECT value FROM candleterm_meta WHERE key = 'schema_version'"
+            ).fetchall()[0]
+        except duckdb.Error as exc:
+            error = self._problem(exc)
+            if read_only and self.damaged and {"bars", "instruments", "series"} <= tables:
+                return  # damaged, opened to be checked or repaired: read what can be read
+            raise error from None
         if int(version) != SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} has store schema version {version}, this candleterm reads "
@@ -191,6 +229,48 @@ class BarStore:
             self._add_series_table(read_only)
         if "sources" not in tables:
             self._add_sources_table(read_only)
+
+    def _problem(self, exc: BaseException) -> StoreError:
+        """A DuckDB failure in words: what happened to which file, and what to do."""
+        text = _first_line(exc)
+        lower = text.lower()
+        if "checksum" in lower or "corrupt" in lower:
+            self.damaged = self.damaged or text
+            return StoreError(
+                f"the bar store {self.path} is damaged ({text}); nothing more is written to it. "
+                f"See what is readable with `candleterm check --db {self.path}` and copy it into "
+                f"a new store with `candleterm repair --db {self.path} NEW.duckdb`"
+            )
+        if "no space left" in lower or "disk full" in lower or "file too large" in lower:
+            return StoreError(
+                f"the disk holding the bar store {self.path} is full ({text}); the change was "
+                "rolled back and nothing stored was lost: free some space and try again"
+            )
+        if "permission denied" in lower or "read-only" in lower:
+            return StoreError(
+                f"the bar store {self.path} cannot be written ({text}): check the permissions "
+                "of the file and its folder, or open another store with --db PATH"
+            )
+        return StoreError(f"the bar store {self.path} failed: {text}")
+
+    def verify(self) -> list[tuple[str, str, str]]:
+        """Read every bar of every series (each block's checksum is checked as it is read):
+        (symbol, timeframe, problem) for each series that cannot be read in full."""
+        problems = []
+        with self._lock:
+            stats = dict(self._series_stats())
+        for symbol, timeframe in sorted(stats):
+            try:
+                with self._lock:
+                    self._con.sql(
+                        f"SELECT count(*), {', '.join(f'sum({c})' for c in COLUMNS)} FROM bars "
+                        "WHERE symbol = ? AND timeframe = ?",
+                        params=[symbol, timeframe],
+                    ).fetchall()
+            except (duckdb.Error, pa.ArrowException, OSError) as exc:
+                self._problem(exc)  # marks the store damaged
+                problems.append((symbol, timeframe, _first_line(exc)))
+        return problems
 
     def _add_series_table(self, read_only: bool) -> None:
         """Stores written before the series statistics existed get them, from the bars."""
@@ -444,6 +524,12 @@ class BarStore:
     def _write(self) -> Iterator[None]:
         """One transaction with room for the primary-key index; rolled back on any error."""
         with self._lock:
+            if self.damaged:
+                raise StoreError(
+                    f"the bar store {self.path} is damaged ({self.damaged}); it is not written "
+                    f"to. Copy what is readable into a new store with `candleterm repair --db "
+                    f"{self.path} NEW.duckdb`"
+                )
             con = self._con
             con.execute(f"SET memory_limit = '{_WRITE_MEMORY_LIMIT}'")
             try:
@@ -452,7 +538,8 @@ class BarStore:
                     yield
                     con.execute("COMMIT")
                 except BaseException:
-                    con.execute("ROLLBACK")
+                    with contextlib.suppress(duckdb.Error):  # the failure is what to report
+                        con.execute("ROLLBACK")
                     raise
             finally:
                 self._stats = None
@@ -718,6 +805,24 @@ def _check_is_duckdb_file(path: Path) -> None:
         )
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _no_permission(path: Path, text: str) -> StoreError:
+    if path.exists():
+        return StoreError(
+            f"the bar store {path} cannot be opened for writing ({text}); `candleterm "
+            "symbols`, `export` and `check` read it as it is: to chart it, give yourself write "
+            "permission on the file and its folder, or copy it somewhere writable"
+        )
+    return StoreError(
+        f"cannot create the bar store {path}: no permission to write in {path.parent}; "
+        "choose another place with --db PATH"
+    )
+
+
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(
@@ -734,6 +839,8 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 f"the bar store {path} is open in {who}; close that program first, "
                 "or open another store with --db PATH"
             ) from None
+        if "permission denied" in text.lower() or "read-only" in text.lower():
+            raise _no_permission(path, _first_line(exc)) from None
         raise StoreError(f"cannot open the bar store {path}: {text}") from None
     except duckdb.Error as exc:
         raise StoreError(

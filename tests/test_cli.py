@@ -83,3 +83,33 @@ def test_unknown_symbol_for_the_window_is_explained(tmp_path, capsys, qapp):
         s.write_bars("ES", "1m", make_bars(10))
     assert main(["--db", str(db), "--symbol", "NQ"]) == 2
     assert "no bars of 'NQ'" in capsys.readouterr().err
+
+
+def test_missing_window_libraries_are_named_with_the_command_that_installs_them():
+    """Qt aborted with its plugin message on a bare Debian: check before Qt starts."""
+    from app.platform_check import XCB_LIBRARIES, window_system_problem
+
+    present = {"libxcb-cursor.so.0", "libEGL.so.1"}
+    env = {"DISPLAY": ":0"}
+    problem = window_system_problem(env, "linux", lambda so: so in present)
+    missing = [p for p, so in XCB_LIBRARIES.items() if so not in present]
+    assert len(missing) == 12 and "libxcb-icccm4" in missing and "libdbus-1-3" in missing
+    assert problem.endswith(f"sudo apt-get install -y {' '.join(missing)}")
+    assert "libxcb-cursor0" not in problem
+    everything = lambda so: True  # noqa: E731
+    assert window_system_problem(env, "linux", everything) is None
+    assert "DISPLAY is not set" in window_system_problem({}, "linux", everything)
+    assert (
+        window_system_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", lambda so: False) is None
+    )
+    assert window_system_problem({}, "darwin", lambda so: False) is None
+
+
+def test_the_app_stops_before_qt_when_the_window_system_cannot_start(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert main(["--db", str(tmp_path / "s.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("candleterm: ")
+    assert "DISPLAY is not set" in err or "sudo apt-get install -y" in err
+    assert not (tmp_path / "s.duckdb").exists()

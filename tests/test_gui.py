@@ -1,5 +1,6 @@
 """The application window and controller on a real store."""
 
+import itertools
 import json
 import os
 import time
@@ -511,3 +512,148 @@ def test_a_socket_feed_makes_a_new_symbol_for_its_ticks(qtbot, store, window, se
     finally:
         controller.close()
     assert store.instrument("MYFEED").description == "ticks from the socket feed"
+
+
+def test_pause_tells_the_feed_state_through_symbol_and_feed_changes(qtbot, store, window,
+                                                                   settings):  # fmt: skip
+    """'Resume' once showed while ticks flowed (first launch, after a symbol switch, after
+    choosing a feed), and the first click only flipped the label."""
+    for symbol in ("AAA", "BBB"):
+        store.write_bars(symbol, "1m", make_bars(500), source=DEMO)
+    controller = ChartController(store, window, None, settings, feed_rate=50.0)
+    try:
+        controller.start("AAA")
+        window.show()
+        for step in ("launch", "symbol", "feed"):
+            # before the session starts (its first paint) and after, the button offers Pause
+            assert window.pause_action.text() == "Pause" and not window.pause_action.isChecked()
+            qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+            assert window.pause_action.text() == "Pause" and window.pause_action.isEnabled()
+            window.pause_action.trigger()  # the first click pauses
+            assert controller.session.paused and window.pause_action.text() == "Resume"
+            window.pause_action.trigger()
+            assert not controller.session.paused and window.pause_action.text() == "Pause"
+            if step == "launch":
+                window.symbol_box.textActivated.emit("BBB")
+            elif step == "symbol":
+                window.feed_chosen.emit("simulated")
+        # the symbol box gives the keyboard back: Space reaches the pause action
+        assert not window.symbol_box.lineEdit().hasFocus()
+    finally:
+        controller.close()
+
+
+def test_an_unknown_symbol_is_named_and_the_box_shows_the_chart(qtbot, store, window, settings):
+    store.write_bars("AAA", "1m", make_bars(500))
+    controller = offline(store, window, settings)
+    try:
+        controller.start("AAA")
+        window.symbol_box.setEditText("NOPE")
+        window.symbol_box.textActivated.emit("NOPE")
+        assert "no symbol 'NOPE' in store.duckdb; stored: AAA" in (
+            window.statusBar().currentMessage())  # fmt: skip
+        assert window.symbol_box.currentText() == "AAA" and controller.symbol == "AAA"
+    finally:
+        controller.close()
+
+
+def test_a_narrow_window_keeps_the_series_in_the_status_bar(qtbot, store, window, settings):
+    """At 1000x700 the status bar dropped the symbol, calendar and bar count."""
+    store.write_bars("AAA", "1m", make_bars(5000))
+    controller = offline(store, window, settings)
+    try:
+        controller.start("AAA")
+        window.show()
+        window.set_stats({"feed": "simulated live, 12 rejected", "ticks": "1,234 ticks/s",
+                          "frame": "frame 1.2/3.4 ms", "latency": "latency 5/9 ms",
+                          "queries": "0 queries/min", "worker": "worker pid 12345"})  # fmt: skip
+        for width in (1000, 1400, 800):
+            window.resize(width, 700)
+            qtbot.waitUntil(lambda w=width: window.statusBar().width() <= w, timeout=2000)
+            QtWidgets.QApplication.processEvents()
+            info = window.info_label
+            assert info.isVisible() and "AAA" in info.text() and "24x7" in info.text()
+            assert "5,000 bars of 1m" in info.text()
+            assert info.width() >= info.sizeHint().width()  # not cut
+            shown = [info] + [lb for lb in window.stat_labels.values() if lb.isVisible()]
+            edges = sorted((lb.geometry().left(), lb.geometry().right()) for lb in shown)
+            assert all(a[1] < b[0] for a, b in itertools.pairwise(edges))
+            assert edges[-1][1] <= window.statusBar().width()
+            assert window.stat_labels["feed"].isVisible()
+        window.resize(1600, 700)
+        QtWidgets.QApplication.processEvents()
+        assert all(lb.isVisible() for lb in window.stat_labels.values())
+        window.timeframe_chosen.emit("1d")
+        assert "bar of 1d" in window.info_label.text() or "bars of 1d" in window.info_label.text()
+    finally:
+        controller.close()
+
+
+def test_one_bar_is_one_bar(qtbot, store, window, settings):
+    store.write_bars("AAA", "1m", make_bars(30))
+    controller = offline(store, window, settings)
+    try:
+        controller.start("AAA")
+        window.timeframe_chosen.emit("1h")
+        assert window.info_label.text() == "AAA  |  24x7 (UTC)  |  1 bar of 1h"
+    finally:
+        controller.close()
+
+
+def test_the_replay_status_shows_its_time(qtbot, store, settings):
+    from app.live import FeedSettings, LiveSession
+
+    bars = make_bars(3000)
+    store.write_bars("AAA", "1m", bars)
+    start_ns = int(bars.ts_ns[1500])
+    session = LiveSession(store, "AAA", FeedSettings(FeedKind.REPLAY, speed=60.0,
+                                                     replay_start_ns=start_ns))  # fmt: skip
+    try:
+        assert session.stats().feed == "replay x60 2024-01-03 01:00:00 UTC live"
+    finally:
+        session.close()
+
+
+def test_the_import_dialog_speaks_in_its_own_terms(qtbot, store, window, settings, tmp_path):
+    """It said "pass --skip-bad", stayed at "checking 0%", numbered rows unlike the preview,
+    closed without saying where rejects went, and forgot calendar and label."""
+    from app.import_dialog import SKIP_BAD_TEXT, ImportDialog
+
+    lines = [f"2024-01-02 00:0{k}:00,1,2,0.5,1.5,1" for k in range(6)]
+    lines[2] = "2024-01-02 00:02:00,1,2,0.5,1.5,-3"  # file line 4
+    path = tmp_path / "6EH4-cme-2024-01-1m.csv"
+    path.write_text("time,open,high,low,close,volume\n" + "\n".join(lines) + "\n")
+    dialog = ImportDialog(store, window, settings)
+    qtbot.addWidget(dialog)
+    dialog.path_edit.setText(str(path))
+    dialog.refresh_preview()
+    assert dialog.symbol_edit.text() == "6EH4"
+    header = [dialog.table.verticalHeaderItem(r).text() for r in range(dialog.table.rowCount())]
+    assert header[:3] == ["line 2", "line 3", "line 4"]
+    dialog.calendar_box.setCurrentText("cme-globex")
+    dialog.label_box.setCurrentIndex(dialog.label_box.findText("bar time is its end"))
+    stages = []
+    dialog.progressed.connect(lambda stage, f: stages.append((stage, f)))
+    dialog.start_import()
+    dialog.wait()
+    text = dialog.messages.toPlainText()
+    assert "line 4: volume -3.0 is negative" in text
+    assert "--skip-bad" not in text and SKIP_BAD_TEXT in text
+    assert ("checking", 1.0) in stages and ("checking", 0.4) in stages
+    red = dialog.table.item(2, 0)  # line 4, as the message says
+    assert red.background().color().name() == "#f4b8b8" and "negative" in red.toolTip()
+    assert dialog.table.item(1, 0).background().style() == QtCore.Qt.BrushStyle.NoBrush
+    dialog.skip_bad.setChecked(True)
+    dialog.start_import()
+    dialog.wait()
+    assert dialog.result() == 0 and dialog.report is not None  # imported, still open
+    text = dialog.messages.toPlainText()
+    assert f"1 bad rows skipped, written to {path}.rejects.csv" in text
+    assert dialog.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel).text() == "Close"
+    dialog.buttons.rejected.emit()
+    assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
+    assert store.count("6EH4", "1m") == 5
+    again = ImportDialog(store, window, settings)
+    qtbot.addWidget(again)
+    assert again.calendar_box.currentText() == "cme-globex"
+    assert again.label_box.currentText() == "bar time is its end"

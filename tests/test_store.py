@@ -147,7 +147,7 @@ def test_failure_mid_transaction_rolls_back(store, monkeypatch):
     columns = {k: v.copy() for k, v in bars[100:150].columns().items()}
     columns["volume"][-1] = -5.0  # refused by the table's CHECK, after the DELETE ran
     monkeypatch.setattr(Bars, "validate", lambda self: None)
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(StoreError, match="CHECK constraint failed"):
         store.write_bars("ES", "1m", Bars(*columns.values()))
     monkeypatch.undo()
     assert store.load("ES", "1m").equals(bars)
