@@ -90,8 +90,8 @@ class ImportReport:
 
     def summary(self) -> str:
         lines = [
-            f"{self.path.name}: {self.rows_read} {self.kind} rows ({self.columns}) -> "
-            f"{self.bars} {self.timeframe} bars of {self.symbol} in {self.seconds:.2f} s"
+            f"{self.path.name}: {self.rows_read:,} rows of {self.kind} ({self.columns}) -> "
+            f"{self.bars:,} {self.timeframe} bars of {self.symbol} in {self.seconds:.2f} s"
         ]
         if self.duplicates_merged:
             lines.append(f"{self.duplicates_merged} exact duplicate rows merged")
@@ -142,6 +142,14 @@ class _BadRows:
             self.reasons[int(i)] = reason(int(i))
         self.mask |= new
 
+    def mark_batch(self, offset: int, mask: np.ndarray, reason: Callable[[int], str]) -> None:
+        """`mark` for a batch of rows starting at `offset` (`reason` takes batch positions)."""
+        seen = self.mask[offset : offset + len(mask)]  # a view: marks land in self.mask
+        new = mask & ~seen
+        for i in np.flatnonzero(new):
+            self.reasons[offset + int(i)] = reason(int(i))
+        seen |= new
+
     def good(self) -> np.ndarray:
         return np.flatnonzero(~self.mask)
 
@@ -150,46 +158,75 @@ def fmt_ts(ts_ns: int) -> str:
     return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[ms]")).replace("T", " ")
 
 
-def _times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions) -> ParsedTimes:
+_VALUE_ROLES = {
+    Kind.BARS: ("open", "high", "low", "close", "volume"),
+    Kind.TRADES: ("price", "qty"),
+    Kind.QUOTES: ("bid", "ask"),
+}
+
+
+def _times(columns: dict, cmap: ColumnMap, opts: ImportOptions, unit: str | None) -> ParsedTimes:
     if "ts" in cmap.roles:
-        return parse_timestamps(
-            raw.columns[cmap.roles["ts"]], tz=opts.tz, epoch_unit=opts.epoch_unit
-        )
-    return parse_date_time(
-        raw.columns[cmap.roles["date"]], raw.columns[cmap.roles["time"]], tz=opts.tz
-    )
+        return parse_timestamps(columns[cmap.roles["ts"]], tz=opts.tz, epoch_unit=unit)
+    return parse_date_time(columns[cmap.roles["date"]], columns[cmap.roles["time"]], tz=opts.tz)
 
 
-def _floats(raw: RawTable, cmap: ColumnMap, roles: tuple[str, ...], bad: _BadRows) -> dict:
-    out = {}
-    for role in roles:
-        if role not in cmap.roles:
-            continue
-        column = raw.columns[cmap.roles[role]]
-        values, unparseable = to_float(column)
-        bad.mark(unparseable, lambda i, col=column, r=role: f"unparseable {r} {col[i].as_py()!r}")
-        out[role] = values
-    return out
+def _unparseable(role: str, column) -> Callable[[int], str]:
+    return lambda i: f"unparseable {role} {column[i].as_py()!r}"
+
+
+def _typed(raw: RawTable, cmap: ColumnMap, opts: ImportOptions, bad: _BadRows, progress):
+    """(ts_ns, {role: float64 values}) of every row, converted a batch at a time (the text
+    of a batch is dropped once converted); every value that does not convert is marked
+    bad with its reason."""
+    n = len(raw.line)
+    roles = [r for r in _VALUE_ROLES[cmap.kind] if r in cmap.roles]
+    time_roles = [r for r in ("ts", "date", "time") if r in cmap.roles]
+    wanted = list(dict.fromkeys(cmap.roles[r] for r in time_roles + roles))
+    ts = np.empty(n, dtype=np.int64)
+    values = {role: np.empty(n) for role in roles}
+    unit = opts.epoch_unit  # epochs: the unit the first batch shows holds for the rest
+    at = 0
+    for columns in raw.batches(wanted):
+        k = len(columns[wanted[0]])
+        times = _times(columns, cmap, opts, unit)
+        unit = times.unit or unit
+        ts[at : at + k] = times.ts_ns
+        bad.mark_batch(at, times.bad, lambda i, t=times: t.reasons.get(i, "unparseable time"))
+        for role in roles:
+            column = columns[cmap.roles[role]]
+            values[role][at : at + k], unparseable = to_float(column)
+            bad.mark_batch(at, unparseable, _unparseable(role, column))
+        at += k
+        if progress is not None:
+            progress("checking", 0.8 * at / max(n, 1))
+    if at != n:
+        raise ValueError(f"read {at} rows but found {n} well-formed lines; check the delimiter")
+    return ts, values
+
+
+def _good_rows(bad: _BadRows) -> np.ndarray | None:
+    """Positions of the rows not found bad so far; None when every row is good (the
+    columns themselves then serve, without a gathered copy)."""
+    return bad.good() if bad.mask.any() else None
 
 
 def _check_order(ts: np.ndarray, raw: RawTable, bad: _BadRows) -> None:
     """Mark rows earlier than the latest good row before them."""
-    idx = bad.good()
-    if len(idx) < 2:
-        return
-    t = ts[idx]
+    idx = _good_rows(bad)
+    t = ts if idx is None else ts[idx]
+    if len(t) < 2 or not np.any(t[1:] < t[:-1]):
+        return  # in order (the usual case: no running maximum needed)
+    idx = np.arange(len(ts)) if idx is None else idx
     run_max = np.maximum.accumulate(t)
     max_pos = np.maximum.accumulate(np.where(t == run_max, np.arange(len(t)), 0))
     back = np.zeros(len(t), dtype=bool)
     back[1:] = t[1:] < run_max[:-1]
-    if not back.any():
-        return
     where = np.zeros(len(ts), dtype=bool)
     where[idx[back]] = True
-    pos_in_idx = {int(p): k for k, p in enumerate(idx)}
 
     def reason(i: int) -> str:
-        k = pos_in_idx[i]
+        k = int(np.searchsorted(idx, i))
         j = idx[max_pos[k - 1]]
         return (
             f"time {fmt_ts(ts[i])} is before {fmt_ts(ts[j])} on {raw.row_word} "
@@ -199,51 +236,52 @@ def _check_order(ts: np.ndarray, raw: RawTable, bad: _BadRows) -> None:
     bad.mark(where, reason)
 
 
-def _bars_from(raw, cmap, opts, ts, bad, report) -> Bars:
-    values = _floats(raw, cmap, ("open", "high", "low", "close", "volume"), bad)
-    o, h, lo, c = (values[k] for k in ("open", "high", "low", "close"))
-    v = values.get("volume", np.zeros(len(ts)))
+def _check_bars(raw, values, opts, ts, bad, report) -> np.ndarray | None:
+    """Mark every bad bar; the rows to keep (None: all), exact duplicates merged. `ts` is
+    shifted in place to bar open times for end-labelled files."""
+    o, h, lo, c, v = (values[k] for k in ("open", "high", "low", "close", "volume"))
     with np.errstate(invalid="ignore"):
         broken = invalid_row_mask(ts, o, h, lo, c, v)
     bad.mark(broken, lambda i: describe_invalid_row(i, o[i], h[i], lo[i], c[i], v[i]))
+    del broken
     if is_intraday(opts.timeframe):  # every intraday bar opens and closes on a whole minute
         bad.mark((ts % NS_PER_MIN) != 0, lambda i: (
             f"time {fmt_ts(ts[i])} is not on a whole minute: {opts.timeframe} bars open and "
             "close on the minute (or is the file ticks?)"
         ))  # fmt: skip
     if opts.label is BarLabel.END:
-        ts = ts - period_ns(opts.timeframe)
+        ts -= period_ns(opts.timeframe)
     _check_order(ts, raw, bad)
-    idx = bad.good()
-    same = np.zeros(len(idx), dtype=bool)
-    if len(idx) > 1:
-        same[1:] = ts[idx[1:]] == ts[idx[:-1]]
-    if same.any():
-        prev = np.concatenate(([0], idx[:-1]))
-        cols = (o, h, lo, c, v)
-        identical = same & np.all([col[idx] == col[prev] for col in cols], axis=0)
-        report.duplicates_merged = int(identical.sum())
-        conflict = np.zeros(len(ts), dtype=bool)
-        conflict[idx[same & ~identical]] = True
-        prev_of = dict(zip(idx.tolist(), prev.tolist(), strict=True))
-        bad.mark(
-            conflict,
-            lambda i: (
-                f"duplicate time {fmt_ts(ts[i])} with other values than "
-                f"{raw.row_word} {raw.line[prev_of[i]]}"
-            ),
-        )
-        keep = np.ones(len(ts), dtype=bool)
-        keep[idx[identical]] = False
-        idx = np.flatnonzero(keep & ~bad.mask)
-    return Bars.from_arrays(ts[idx], o[idx], h[idx], lo[idx], c[idx], v[idx])
+    idx = _good_rows(bad)
+    t = ts if idx is None else ts[idx]
+    same = np.zeros(len(t), dtype=bool)
+    same[1:] = t[1:] == t[:-1]
+    del t
+    if not same.any():
+        return idx
+    idx = np.arange(len(ts)) if idx is None else idx
+    prev = np.concatenate(([0], idx[:-1]))
+    identical = same & np.all([col[idx] == col[prev] for col in (o, h, lo, c, v)], axis=0)
+    report.duplicates_merged = int(identical.sum())
+    conflict = np.zeros(len(ts), dtype=bool)
+    conflict[idx[same & ~identical]] = True
+    bad.mark(
+        conflict,
+        lambda i: (
+            f"duplicate time {fmt_ts(ts[i])} with other values than "
+            f"{raw.row_word} {raw.line[prev[np.searchsorted(idx, i)]]}"
+        ),
+    )
+    keep = np.ones(len(ts), dtype=bool)
+    keep[idx[identical]] = False
+    return np.flatnonzero(keep & ~bad.mask)
 
 
-def _bars_from_ticks(raw, cmap, opts, ts, bad, report) -> Bars:
+def _check_ticks(raw, values, cmap, opts, ts, bad) -> tuple[np.ndarray, np.ndarray]:
+    """Mark every bad tick; (price, qty) of every row (quotes: the mid, one per quote)."""
     if not is_intraday(opts.timeframe):
         raise ValueError(f"ticks are imported into an intraday timeframe, not {opts.timeframe!r}")
     if cmap.kind is Kind.QUOTES:
-        values = _floats(raw, cmap, ("bid", "ask"), bad)
         bid, ask = values["bid"], values["ask"]
         with np.errstate(invalid="ignore"):
             broken = ~(np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (bid <= ask))
@@ -254,7 +292,6 @@ def _bars_from_ticks(raw, cmap, opts, ts, bad, report) -> Bars:
         price = (bid + ask) / 2
         qty = np.ones(len(ts))  # tick volume: one per quote
     else:
-        values = _floats(raw, cmap, ("price", "qty"), bad)
         price = values["price"]
         qty = values.get("qty", np.zeros(len(ts)))
         with np.errstate(invalid="ignore"):
@@ -266,8 +303,19 @@ def _bars_from_ticks(raw, cmap, opts, ts, bad, report) -> Bars:
             ),
         )
     _check_order(ts, raw, bad)
-    idx = bad.good()
-    return ticks_to_bars(ts[idx], price[idx], qty[idx], period_ns(opts.timeframe))
+    return price, qty
+
+
+def _kept(columns: list[np.ndarray], idx: np.ndarray | None) -> list[np.ndarray]:
+    """The rows `idx` of each column, gathered into the column's own front (one column's
+    copy at a time), as views; all of them when `idx` is None."""
+    if idx is None:
+        return columns
+    out = []
+    for col in columns:
+        col[: len(idx)] = col[idx]
+        out.append(col[: len(idx)])
+    return out
 
 
 def _columns(raw: RawTable, opts: ImportOptions) -> ColumnMap:
@@ -311,15 +359,16 @@ def read_file(
     if progress is not None:
         progress("checking", 0.0)
     bad = _BadRows(n)
-    times = _times(raw, cmap, opts)
-    bad.mark(times.bad, lambda i: times.reasons.get(i, "unparseable time"))
-    ts = times.ts_ns
-    if progress is not None:
-        progress("checking", 0.4)  # the times are read; the prices and checks follow
+    ts, values = _typed(raw, cmap, opts, bad, progress)
     if cmap.kind is Kind.BARS:
-        bars = _bars_from(raw, cmap, opts, ts, bad, report)
+        values.setdefault("volume", np.zeros(n))
+        keep = _check_bars(raw, values, opts, ts, bad, report)
+        report.bars = n if keep is None else len(keep)
     else:
-        bars = _bars_from_ticks(raw, cmap, opts, ts, bad, report)
+        price, qty = _check_ticks(raw, values, cmap, opts, ts, bad)
+        kept = _kept([ts, price, qty], _good_rows(bad))
+        bars = ticks_to_bars(*kept, period_ns(opts.timeframe))
+        report.bars = len(bars)
     if progress is not None:
         progress("checking", 1.0)
     bad_positions = np.flatnonzero(bad.mask)
@@ -328,10 +377,12 @@ def read_file(
     )
     report.bad_rows = len(all_bad)
     report.bad_listed = all_bad[:MAX_LISTED]
-    report.bars = len(bars)
     report.seconds = time.perf_counter() - started
     if all_bad and not opts.skip_bad:
         raise ImportRejected(report)
+    if cmap.kind is Kind.BARS:  # the good rows, gathered in place only now
+        columns = [values[k] for k in ("open", "high", "low", "close", "volume")]
+        bars = Bars.from_arrays(*_kept([ts, *columns], keep))
     report.rejects_path = (
         (opts.rejects_path or path.with_name(path.name + ".rejects.csv")) if all_bad else None
     )

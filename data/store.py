@@ -289,23 +289,20 @@ class BarStore:
 
     def _add_sources_table(self, read_only: bool) -> None:
         """Stores written before sources were recorded: each series gets one stretch, demo
-        for the demo instruments (described as synthetic), unknown (so, real) otherwise."""
+        for the demo instruments (described as synthetic), unknown (so, real) otherwise. A
+        store opened read-only gets them as a view of its own, the file left as it is."""
+        derived = """SELECT s.symbol, s.timeframe,
+                            CASE WHEN i.description LIKE '%(synthetic)' THEN 'demo'
+                                 ELSE 'unknown' END AS kind,
+                            '' AS detail, s.first_ns, s.last_ns
+                     FROM series s LEFT JOIN instruments i USING (symbol)"""
         if read_only:
-            raise StoreError(
-                f"{self.path} was written by an older candleterm; open it once without "
-                "read-only so it can record the sources of its bars"
-            )
+            self._con.execute(f"CREATE TEMP VIEW sources AS {derived}")
+            return
         with self._write():
             start = _SCHEMA.index("CREATE TABLE sources")
             self._con.execute(_SCHEMA[start:])
-            self._con.execute(
-                """INSERT INTO sources
-                   SELECT s.symbol, s.timeframe,
-                          CASE WHEN i.description LIKE '%(synthetic)' THEN 'demo'
-                               ELSE 'unknown' END,
-                          '', s.first_ns, s.last_ns
-                   FROM series s LEFT JOIN instruments i USING (symbol)"""
-            )
+            self._con.execute(f"INSERT INTO sources {derived}")
 
     # -- instruments -------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""Read a CSV or Parquet file into raw columns, keeping the file line of every row.
+"""Read a CSV or Parquet file as raw columns, a batch of rows at a time, keeping the file
+line of every row.
 
 CSV files are parsed by pyarrow with every column read as text (conversion, and the reporting
-of values that do not convert, happens later per column). Rows with the wrong number of fields
+of values that do not convert, happens later per batch). Rows with the wrong number of fields
 are found first by a vectorized scan of the raw bytes, so each bad row is reported with its
-true line number and text.
+true line number and text. Memory stays bounded: the file is scanned and parsed in chunks,
+never held whole.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import dataclasses
 import gzip
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -26,14 +29,16 @@ Progress = Callable[[str, float], None]
 _DELIMITERS = (",", ";", "\t", "|")
 _BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 64 * 1024
+_CHUNK_BYTES = 4 << 20  # lines are found this much of the file at a time
+_BLOCK_BYTES = 1 << 20  # rows are parsed this much at a time (bigger: more memory held)
 _NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 @dataclasses.dataclass
 class RawTable:
-    """Columns of a file (text for CSV, typed for Parquet) and where each row came from."""
+    """A file's rows, read a batch at a time (text for CSV, typed for Parquet), and where
+    each row came from. Nothing holds the whole file: `batches` streams it again."""
 
-    columns: dict[str, pa.ChunkedArray]
     names: list[str]  # every column in file order
     line: np.ndarray  # 1-based CSV line (or Parquet row) of each row
     bad_rows: list[tuple[int, str]]  # rows that could not be split into fields
@@ -42,6 +47,7 @@ class RawTable:
     row_word: str  # "line" for CSV, "row" for Parquet
     sample: list[list[str]]  # the first data rows as text, for inferring columns
     text_of: Callable[[np.ndarray], list[str]]  # raw text of rows given by position
+    batches: Callable[[list[str]], Iterator[dict[str, pa.Array]]]  # columns, in row order
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,26 +59,51 @@ class CsvLayout:
     notes: list[str]
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's text as bytes: gunzipped, without a UTF-8 byte order mark (Excel writes
-    one), checked to be text."""
-    data = path.read_bytes()
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+class _Source:
+    """A CSV file's bytes, opened afresh for each pass: gunzipped, past any UTF-8 byte order
+    mark (Excel writes one), checked to be text; or the first whole lines of it (a preview)."""
+
+    def __init__(self, path: Path, max_bytes: int | None = None) -> None:
+        self.path = path
+        with path.open("rb") as fh:
+            self.gzipped = path.suffix == ".gz" or fh.read(2) == b"\x1f\x8b"
+        self._preview: bytes | None = None
+        with self.open() as stream:
+            head = stream.read(_SNIFF_BYTES)
+        if b"\x00" in head or head[:4] == b"PAR1":
+            at = head.find(b"\x00")
+            what = "a Parquet file without a .parquet name" if head[:4] == b"PAR1" else (
+                f"binary data (a zero byte at offset {at})")  # fmt: skip
+            raise ValueError(
+                f"{path}: not a CSV text file, it holds {what}; candleterm imports CSV (plain "
+                "or .gz) and Parquet (.parquet) files"
+            )
+        self.head = head
+        if max_bytes is not None:
+            with self.open() as stream:
+                data = stream.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                data = data[: data.rfind(b"\n", 0, max_bytes) + 1]
+            self._preview = data
+
+    def lines_hint(self) -> int:
+        """About how many lines the file has (from its size and its first lines)."""
+        if self._preview is not None:
+            return self._preview.count(b"\n") + 1
+        size = self.path.stat().st_size * (5 if self.gzipped else 1)
+        per_line = len(self.head) / max(self.head.count(b"\n"), 1)
+        return int(size / max(per_line, 1) * 1.05) + 16
+
+    def open(self) -> BinaryIO:
+        if self._preview is not None:
+            return io.BytesIO(self._preview)
         try:
-            data = gzip.decompress(data)
+            stream = gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")  # noqa: SIM115 - the caller closes it
+            if stream.read(len(_BOM)) != _BOM:
+                stream.seek(0)
         except (OSError, EOFError) as exc:
-            raise ValueError(f"{path}: not a readable gzip file ({exc})") from None
-    data = data.removeprefix(_BOM)
-    head = data[:_SNIFF_BYTES]
-    if b"\x00" in head or data[:4] == b"PAR1":
-        at = head.find(b"\x00")
-        what = "a Parquet file without a .parquet name" if data[:4] == b"PAR1" else (
-            f"binary data (a zero byte at offset {at})")  # fmt: skip
-        raise ValueError(
-            f"{path}: not a CSV text file, it holds {what}; candleterm imports CSV (plain or "
-            ".gz) and Parquet (.parquet) files"
-        )
-    return data
+            raise ValueError(f"{self.path}: not a readable gzip file ({exc})") from None
+        return stream
 
 
 def is_number(text: str) -> bool:
@@ -133,9 +164,10 @@ def _unique_names(raw: list[str]) -> list[str]:
     return names
 
 
-def _line_fields(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start offset, end offset (without the newline or CR) and field count of every line."""
-    buf = np.frombuffer(data, dtype=np.uint8)
+def _scan_chunk(buf: np.ndarray, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end (without the newline or CR) and field count of the lines of `buf`, which
+    ends with a whole line (a newline, or the file's end). Fields are counted by the
+    delimiters, or by the csv module where the chunk quotes some."""
     newlines = np.flatnonzero(buf == ord("\n"))
     if len(buf) and buf[-1] != ord("\n"):
         newlines = np.append(newlines, len(buf))
@@ -145,11 +177,11 @@ def _line_fields(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray, n
     ends = newlines.astype(np.int64)
     has_cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == ord("\r"))
     ends = ends - has_cr
-    if b'"' in data:
-        text = data.decode("utf-8", errors="replace")
+    if np.any(buf == ord('"')):
+        text = buf.tobytes().decode("utf-8", errors="replace")
         try:
             counts = np.array(
-                [len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)], np.int64
+                [len(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)], np.int32
             )
         except csv.Error as exc:
             raise ValueError(f"the file cannot be split into CSV rows ({exc})") from None
@@ -158,8 +190,39 @@ def _line_fields(data: bytes, delimiter: str) -> tuple[np.ndarray, np.ndarray, n
     else:
         delims = np.flatnonzero(buf == ord(delimiter))
         counts = np.searchsorted(delims, ends) - np.searchsorted(delims, starts) + 1
-    counts = np.where(ends > starts, counts, 0)  # blank line
-    return starts, ends, counts
+    return starts, ends, np.where(ends > starts, counts, 0).astype(np.int32)  # 0: blank
+
+
+def _line_fields(source: _Source, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start offset, end offset and field count of every line, read in bounded chunks into
+    columns sized from the file's length and its first lines (grown if that was short)."""
+    columns = [np.empty(source.lines_hint(), dtype) for dtype in (np.int64, np.int64, np.int32)]
+    n, base, carry = 0, 0, b""
+    with source.open() as stream:
+        while True:
+            chunk = stream.read(_CHUNK_BYTES)
+            data = carry + chunk
+            if chunk:
+                cut = data.rfind(b"\n") + 1
+                data, carry = data[:cut], data[cut:]
+            if data:
+                found = _scan_chunk(np.frombuffer(data, np.uint8), delimiter)
+                k = len(found[0])
+                if n + k > len(columns[0]):
+                    columns = [_grown(col, n, n + k) for col in columns]
+                for col, part, shift in zip(columns, found, (base, base, 0), strict=True):
+                    col[n : n + k] = part + shift if shift else part
+                n += k
+                base += len(data)
+            if not chunk:
+                break
+    return tuple(col[:n] for col in columns)
+
+
+def _grown(col: np.ndarray, used: int, need: int) -> np.ndarray:
+    grown = np.empty(max(need, len(col) * 3 // 2), col.dtype)
+    grown[:used] = col[:used]
+    return grown
 
 
 def read_csv(
@@ -170,68 +233,77 @@ def read_csv(
     progress: Progress | None = None,
     max_bytes: int | None = None,
 ) -> RawTable:
-    """A CSV file's fields as text columns (with `max_bytes`, only the whole lines in
-    its first `max_bytes`: a preview)."""
-    data = read_bytes(path)
-    if max_bytes is not None and len(data) > max_bytes:
-        data = data[: data.rfind(b"\n", 0, max_bytes) + 1]
+    """A CSV file's rows (with `max_bytes`, only the whole lines in its first `max_bytes`: a
+    preview). The file is read in bounded chunks: once to find every line and its fields,
+    then a batch of rows at a time by `batches`."""
+    source = _Source(path, max_bytes)
     try:
-        head = data[:_SNIFF_BYTES].decode("utf-8")
+        head = source.head.decode("utf-8")
     except UnicodeDecodeError:
-        head = data[:_SNIFF_BYTES].decode("latin-1")
+        head = source.head.decode("latin-1")
     layout = sniff_layout(head, delimiter, header)
-    starts, ends, counts = _line_fields(data, layout.delimiter)
+    starts, ends, counts = _line_fields(source, layout.delimiter)
+    if progress is not None:
+        progress("reading", 1.0)
     first_data = 1 if layout.header else 0
-    lines = np.arange(1, len(starts) + 1, dtype=np.int64)
-    body = slice(first_data, None)
-    blank = counts[body] == 0
-    wrong = ~blank & (counts[body] != layout.n_fields)
-    good_lines = lines[body][~blank & ~wrong]
-    bad_lines = lines[body][wrong]
+    body = counts[first_data:]
+    wrong = (body != 0) & (body != layout.n_fields)  # blank lines are skipped, not bad
+    good_lines = np.flatnonzero(body == layout.n_fields) + 1 + first_data
     bad_rows = [
         (int(ln), f"expected {layout.n_fields} fields, found {int(counts[ln - 1])}")
-        for ln in bad_lines
+        for ln in np.flatnonzero(wrong) + 1 + first_data
     ]
+    del counts, body, wrong
 
     def text_of_lines(line_numbers: np.ndarray) -> list[str]:
-        return [
-            data[starts[ln - 1] : ends[ln - 1]].decode("utf-8", errors="replace")
-            for ln in line_numbers
-        ]
+        wanted = sorted(set(int(n) for n in line_numbers))
+        found: dict[int, str] = {}
+        with source.open() as stream:
+            pos = 0
+            for n in wanted:  # in file order: a gzip stream only reads forward
+                stream.read(int(starts[n - 1]) - pos)
+                text = stream.read(int(ends[n - 1] - starts[n - 1]))
+                pos = int(ends[n - 1])
+                found[n] = text.decode("utf-8", errors="replace")
+        return [found[int(n)] for n in line_numbers]
 
-    batches = []
-    seen = 0
-    total = max(len(good_lines), 1)
-    reader = pcsv.open_csv(
-        pa.BufferReader(data),
-        read_options=pcsv.ReadOptions(
-            column_names=layout.names, skip_rows=first_data, block_size=4 << 20
-        ),
-        parse_options=pcsv.ParseOptions(
-            delimiter=layout.delimiter, invalid_row_handler=lambda row: "skip"
-        ),
-        convert_options=pcsv.ConvertOptions(
-            column_types={name: pa.string() for name in layout.names},
-            strings_can_be_null=False,
-        ),
-    )
-    for batch in reader:
-        batches.append(batch)
-        seen += batch.num_rows
-        if progress is not None:
-            progress("reading", min(seen / total, 1.0))
-    table = pa.Table.from_batches(batches, schema=reader.schema)
-    if table.num_rows != len(good_lines):
-        raise ValueError(
-            f"read {table.num_rows} rows but found {len(good_lines)} well-formed lines; "
-            "check the delimiter (--delimiter) and quoting"
-        )
+    def batches(names: list[str]) -> Iterator[dict[str, pa.Array]]:
+        with source.open() as stream:
+            reader = pcsv.open_csv(
+                pa.PythonFile(stream, mode="r"),
+                read_options=pcsv.ReadOptions(
+                    column_names=layout.names,
+                    skip_rows=first_data,
+                    block_size=_BLOCK_BYTES,
+                    use_threads=False,
+                ),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=layout.delimiter, invalid_row_handler=lambda row: "skip"
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={name: pa.string() for name in names},
+                    include_columns=names,
+                    strings_can_be_null=False,
+                ),
+            )
+            seen = 0
+            pool = pa.default_memory_pool()
+            for batch in reader:
+                seen += batch.num_rows
+                yield {name: batch.column(name) for name in names}
+                del batch
+                pool.release_unused()  # a batch's text is done with: give its memory back
+            if seen != len(good_lines):
+                raise ValueError(
+                    f"read {seen} rows but found {len(good_lines)} well-formed lines; "
+                    "check the delimiter (--delimiter) and quoting"
+                )
+
     sample_lines = good_lines[:20]
     sample = [
         next(csv.reader([t], delimiter=layout.delimiter)) for t in text_of_lines(sample_lines)
     ]
     return RawTable(
-        columns={name: table.column(name) for name in layout.names},
         names=layout.names,
         line=good_lines,
         bad_rows=bad_rows,
@@ -240,6 +312,7 @@ def read_csv(
         row_word="line",
         sample=sample,
         text_of=lambda positions: text_of_lines(good_lines[positions]),
+        batches=batches,
     )
 
 
@@ -262,8 +335,11 @@ def read_parquet(path: Path, progress: Progress | None = None) -> RawTable:
     def text_of(positions: np.ndarray) -> list[str]:
         return [str(table.slice(int(p), 1).to_pylist()[0]) for p in positions]
 
+    def batches(wanted: list[str]) -> Iterator[dict[str, pa.Array]]:
+        for batch in table.select(wanted).to_batches(max_chunksize=1 << 20):
+            yield {name: batch.column(name) for name in wanted}
+
     return RawTable(
-        columns={name: table.column(name) for name in names},
         names=names,
         line=np.arange(1, n + 1, dtype=np.int64),
         bad_rows=[],
@@ -272,6 +348,7 @@ def read_parquet(path: Path, progress: Progress | None = None) -> RawTable:
         row_word="row",
         sample=sample,
         text_of=text_of,
+        batches=batches,
     )
 
 

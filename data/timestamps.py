@@ -42,10 +42,13 @@ _DATETIME_REWRITES = (
 class ParsedTimes:
     """ts_ns of each row and, for rows that failed, why."""
 
-    def __init__(self, ts_ns: np.ndarray, bad: np.ndarray, reasons: dict[int, str]):
+    def __init__(
+        self, ts_ns: np.ndarray, bad: np.ndarray, reasons: dict[int, str], unit: str | None = None
+    ):
         self.ts_ns = ts_ns
         self.bad = bad
         self.reasons = reasons
+        self.unit = unit  # the epoch unit read (None: not epochs), for the next batch
 
 
 def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -146,7 +149,7 @@ def _parse_epoch(text: pa.Array, unit: str | None, what: str) -> ParsedTimes:
             "1677 to 2262); check --epoch-unit"
         )
     bad = bad | out_of_range
-    return ParsedTimes(np.where(bad, 0, ts), bad, reasons)
+    return ParsedTimes(np.where(bad, 0, ts), bad, reasons, unit)
 
 
 def looks_like_epoch(value: str) -> bool:

@@ -1,5 +1,7 @@
 """Bar store benchmark: load the latest N 1-minute bars from a 10-million-bar store, peak
-memory of a 10M load, and importing a 1-million-row CSV; each against the slow way.
+memory of a 10M load, importing a 1-million-row CSV, and the peak memory of checking a large
+CSV with one bad row near its end (target: under 3x the file's size); each against the slow
+way where there is one.
 
     python -m profiling.bench_store [--quick] [--out DIR]
 
@@ -99,6 +101,30 @@ base = peak_rss_mb()
 bars = store.load("BIG", "1m", limit={n})
 assert len(bars) == {n} and bool(np.all(bars.ts_ns[1:] > bars.ts_ns[:-1]))
 print(json.dumps({{"baseline_mb": base, "peak_mb": peak_rss_mb(), "data_mb": bars.nbytes / 2**20}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def import_memory_probe(path: Path, bad_line: int) -> dict:
+    """In a fresh process: peak RSS of importing a CSV whose line `bad_line` is bad (the
+    import must name it and store nothing)."""
+    code = f"""
+import json, tempfile
+from pathlib import Path
+from data.importer import ImportOptions, ImportRejected, import_file
+from data.store import BarStore
+from profiling.timing import peak_rss_mb
+with tempfile.TemporaryDirectory() as tmp:
+    store = BarStore(Path(tmp) / "s.duckdb")
+    base = peak_rss_mb()
+    try:
+        import_file(store, Path({str(path)!r}), ImportOptions(symbol="CSV", calendar="24x7"))
+        named = False
+    except ImportRejected as exc:
+        named = exc.report.bad_listed[0][0] == {bad_line} and exc.report.bad_rows == 1
+    assert named and store.symbols() == [], "the bad line was not reported, or bars were stored"
+    print(json.dumps({{"baseline_mb": base, "peak_mb": peak_rss_mb()}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
@@ -211,6 +237,13 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             measure("  slow: csv module row by row", slow_import, check_import, repeat=1, warmup=0)
         )
+        big_csv = Path(tmp) / "big.csv"
+        write_csv(big_csv, 400_000 if args.quick else 4_000_000)
+        with big_csv.open("a") as fh:  # one bad row at the very end
+            fh.write("2100-01-01 00:00:00,1,2,3,4,5\n")
+        n_lines = (400_000 if args.quick else 4_000_000) + 2
+        file_mb = big_csv.stat().st_size / 2**20
+        checked = import_memory_probe(big_csv, n_lines)
 
     print(table(rows))
     print(f"cold first load of {sizes[0]:,}: {cold_ms:.1f} ms")
@@ -218,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"peak memory loading {big:,} bars: {extra:.0f} MB above the baseline "
         f"({memory['data_mb']:.0f} MB of columns; target <= 600 MB)"
+    )
+    print(
+        f"peak memory checking a {file_mb:.0f} MB CSV (bad row at its end): "
+        f"{checked['peak_mb']:.0f} MB, {checked['peak_mb'] / file_mb:.1f}x the file "
+        f"({checked['baseline_mb']:.0f} MB before it; target < 3x)"
     )
     for n in sizes:
         fast = next(r for r in rows if r.name == f"load latest {n:,}")
@@ -228,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmarks": [dataclasses.asdict(r) for r in rows],
         "cold_first_load_ms": cold_ms,
         "memory": memory,
+        "import_check_memory": {**checked, "file_mb": file_mb},
     }
     (args.out / ("bench_store_quick.json" if args.quick else "bench_store.json")).write_text(
         json.dumps(report, indent=2)
@@ -235,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r.name for r in rows if r.ok is False]
     if not args.quick and extra > 600:
         failed.append("peak memory")
+    if not args.quick and checked["peak_mb"] > 3 * file_mb:
+        failed.append("import check memory")
     if failed:
         print("over target: " + ", ".join(failed))
     return 0

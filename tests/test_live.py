@@ -200,9 +200,14 @@ def test_bad_input_is_explained():
 
 def test_eurusd_quotes_live_equal_batch(realdata):
     raw = read_table(realdata / "eurusd-quotes-2020-01-01.csv")
-    ts = parse_timestamps(raw.columns["field1"], tz="UTC").ts_ns
+    columns = {f: [] for f in ("field1", "field2", "field3")}
+    for batch in raw.batches(list(columns)):
+        for f, values in batch.items():
+            columns[f].append(values)
+    ts = np.concatenate([parse_timestamps(c, tz="UTC").ts_ns for c in columns["field1"]])
     bid, ask = (
-        raw.columns[f].to_numpy(zero_copy_only=False).astype(float) for f in ("field2", "field3")
+        np.concatenate([c.to_numpy(zero_copy_only=False) for c in columns[f]]).astype(float)
+        for f in ("field2", "field3")
     )
     mid = (bid + ask) / 2
     qty = np.ones(len(ts))

@@ -149,3 +149,17 @@ def test_symbols_lists_the_sources_and_delete_removes_a_symbol(tmp_path, capsys)
     assert "no bars of 'NOPE'" in capsys.readouterr().err
     with BarStore(db) as store:
         assert store.symbols() == ["6E"] and store.sources("6E.SIM") == []
+
+
+def test_an_older_store_opened_read_only_shows_its_sources_and_stays_as_it_is(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with BarStore(path) as store:
+        create_demo_store(store, T0_NS, years=0.01, instruments=DEMO_INSTRUMENTS[:1])
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE sources")
+    con.execute("CHECKPOINT")
+    con.close()
+    before = path.read_bytes()
+    with BarStore(path, read_only=True) as store:
+        assert store.sources("BTCUSD")[0].source.kind is SourceKind.DEMO
+    assert path.read_bytes() == before
