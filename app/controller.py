@@ -338,6 +338,7 @@ class ChartController(QtCore.QObject):
         self._stale_models = []
 
     def _on_stats(self, stats: LiveStats) -> None:
+        self._show_info()
         if stats.not_stored:
             self._window.show_status(f"sealed bars are not stored: {stats.not_stored}")
         worker = "no worker"
@@ -408,12 +409,18 @@ class ChartController(QtCore.QObject):
         self._show_choices()
         self._window.set_paused(self.session is not None and self.session.paused)
         self._start_indicators()
-        instrument = self._store.instrument(self.symbol)
         self._window.setWindowTitle(f"candleterm - {self.symbol}")
-        n = len(self.chart.model)
+        self._instrument = self._store.instrument(self.symbol)
+        self._show_info()
+
+    def _show_info(self) -> None:
+        """Symbol, description, calendar and the bars of the chart (live ones counted)."""
+        if self.chart is None:
+            return
+        ins, n = self._instrument, len(self.chart.model)
         self._window.set_info("  |  ".join((
-            f"{self.symbol}  {instrument.description}".strip(),
-            f"{instrument.calendar} ({instrument.tz})",
+            f"{self.symbol}  {ins.description}".strip(),
+            f"{ins.calendar} ({ins.tz})",
             f"{n:,} {'bar' if n == 1 else 'bars'} of {self.chart.model.timeframe}",
         )))  # fmt: skip
 

@@ -206,6 +206,7 @@ class ImportDialog(QtWidgets.QDialog):
             hint = f"Fix these rows, or tick \u201c{SKIP_BAD_TEXT}\u201d and import again."
             self.messages.setPlainText(str(ImportRejected(result.report, hint)))
             self.highlight(dict(result.report.bad_listed))
+            self.progress.setValue(0)
             self.progress.setFormat("nothing imported")
             return
         if isinstance(result, str):

@@ -658,3 +658,30 @@ def test_the_import_dialog_speaks_in_its_own_terms(qtbot, store, window, setting
     qtbot.addWidget(again)
     assert again.calendar_box.currentText() == "cme-globex"
     assert again.label_box.currentText() == "bar time is its end"
+
+
+def test_an_indicator_starts_again_after_a_gap_on_the_chart(qtbot, store, window, settings):
+    """History of January 2024, then bars of November 2026: the SMA does not bridge them,
+    in the worker's values and in the forming bar's."""
+    from engine.worker import IndicatorWorker
+
+    old = make_bars(300)
+    late = int(np.datetime64("2026-11-29T10:00", "ns").astype(np.int64))
+    store.write_bars("AAA", "1m", old, source=SOCKET)
+    store.write_bars("AAA", "1m", make_bars(100, start_ns=late, seed=2), source=SOCKET)
+    worker = IndicatorWorker(timeout_s=30)
+    worker.start()
+    controller = offline(store, window, settings, worker, lambda spec, current: {"period": 20})
+    try:
+        controller.start("AAA")
+        window.show()
+        window.indicator_chosen.emit("sma")
+        controller.indicators.wait_idle()
+        chart = controller.chart
+        sma = chart.indicators["sma-1"][1]["sma"].values
+        assert not np.isnan(sma[299]) and np.isnan(sma[300:319]).all()
+        assert not np.isnan(sma[319])
+        assert list(chart.gaps.gap_ix) == [300]  # and the chart marks the gap
+    finally:
+        controller.close()
+        worker.stop()
