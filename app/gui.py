@@ -102,16 +102,18 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
         running.close()
         raise
     window.show()
-    controller.when_shown(lambda: _settle(worker))
+    controller.when_shown(lambda: _settle(worker, store))
     return running
 
 
-def _settle(worker: IndicatorWorker) -> None:
+def _settle(worker: IndicatorWorker, store: BarStore) -> None:
     """What need not delay the first picture: the indicator worker (its kernels load on a
-    thread; requests made meanwhile wait for it), and freezing what was built so far, which
-    lives as long as the app, out of the cyclic collector's passes (they stay short, and
-    frames do not stall on them)."""
+    thread; requests made meanwhile wait for it), the check of every block of the store
+    (writes wait for it: a damaged store is never written to), and freezing what was built
+    so far, which lives as long as the app, out of the cyclic collector's passes (they stay
+    short, and frames do not stall on them)."""
     worker.start_in_background()
+    store.verify_in_background()
     gc.collect()
     gc.freeze()
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 import os
 import re
 import threading
@@ -41,6 +42,8 @@ from engine.open_cache import PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
 from engine.sessions import PRESETS, calendar
 from engine.timeframes import TIMEFRAMES, check_timeframe
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _READ_MEMORY_LIMIT = "32MB"
@@ -173,6 +176,9 @@ class BarStore:
         self.queries = 0  # bar reads that reached DuckDB (loads, counts, bars so far)
         self.damaged = ""  # why the file is damaged, once a read found out
         self.read_only = read_only
+        self._verified = threading.Event()  # no check of every block is under way
+        self._verified.set()
+        self._closing = False
         self._con = _connect(self.path, read_only)
         try:
             self._check_schema(read_only)
@@ -186,7 +192,9 @@ class BarStore:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the database; the store cannot be used afterwards."""
+        """Close the database (after a check under way stops); it cannot be used afterwards."""
+        self._closing = True
+        self._verified.wait()
         with self._lock:
             self._con.close()
             self._con = _Closed(self.path)
@@ -255,22 +263,45 @@ class BarStore:
 
     def verify(self) -> list[tuple[str, str, str]]:
         """Read every bar of every series (each block's checksum is checked as it is read):
-        (symbol, timeframe, problem) for each series that cannot be read in full."""
-        problems = []
+        (symbol, timeframe, problem) for each series that cannot be read in full. Runs on a
+        connection of its own: other calls go on meanwhile."""
         with self._lock:
             stats = dict(self._series_stats())
-        for symbol, timeframe in sorted(stats):
-            try:
-                with self._lock:
-                    self._con.sql(
+            con = self._con.cursor()
+        problems = []
+        try:
+            for symbol, timeframe in sorted(stats):
+                if self._closing:
+                    break
+                try:
+                    con.sql(
                         f"SELECT count(*), {', '.join(f'sum({c})' for c in COLUMNS)} FROM bars "
                         "WHERE symbol = ? AND timeframe = ?",
                         params=[symbol, timeframe],
                     ).fetchall()
-            except (duckdb.Error, pa.ArrowException, OSError) as exc:
-                self._problem(exc)  # marks the store damaged
-                problems.append((symbol, timeframe, _first_line(exc)))
+                except (duckdb.Error, pa.ArrowException, OSError) as exc:
+                    self._problem(exc)  # marks the store damaged
+                    problems.append((symbol, timeframe, _first_line(exc)))
+        finally:
+            con.close()
         return problems
+
+    def verify_in_background(self) -> threading.Thread:
+        """`verify` on a thread; until it is done, writes wait (a damaged store is never
+        written to, even where the damage lies in bars nobody has read yet)."""
+        self._verified.clear()
+
+        def run() -> None:
+            try:
+                self.verify()
+            except StoreError as exc:  # the store closed meanwhile: nothing to protect
+                log.info("store check stopped: %s", exc)
+            finally:
+                self._verified.set()
+
+        thread = threading.Thread(target=run, name="candleterm-verify", daemon=True)
+        thread.start()
+        return thread
 
     def _add_series_table(self, read_only: bool) -> None:
         """Stores written before the series statistics existed get them, from the bars."""
@@ -520,6 +551,7 @@ class BarStore:
     @contextmanager
     def _write(self) -> Iterator[None]:
         """One transaction with room for the primary-key index; rolled back on any error."""
+        self._verified.wait()
         with self._lock:
             if self.damaged:
                 raise StoreError(

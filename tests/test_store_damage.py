@@ -207,3 +207,30 @@ def test_read_only_and_forbidden_places_are_explained(healthy, public_dir):
         created.stderr)  # fmt: skip
     nested = run_as_nobody(["demo", "--db", str(shelf / "sub" / "new.duckdb")], tmp_path)
     assert nested.returncode == 2 and "no permission to write in" in nested.stderr
+
+
+def test_the_app_checks_every_block_before_it_writes(healthy, tmp_path):
+    """Damage in bars nobody has read yet: the background check finds it, and the first
+    write (a healthy series' live bars) waits for it and is refused."""
+    original, bars = healthy
+    path = tmp_path / "store.duckdb"
+    shutil.copy(original, path)
+    offset, hit = a_block_of(path, "close", 0)
+    damage(path, offset)
+    before = digest(path)
+    healthy_symbol = sorted(set(bars) - hit)[0]
+    with BarStore(path) as store:
+        assert store.damaged == ""
+        store.verify_in_background()
+        late = make_bars(5, start_ns=int(bars[healthy_symbol].ts_ns[-1]) + NS_PER_MIN)
+        with pytest.raises(StoreError, match="is damaged .*it is not written to"):
+            store.write_bars(healthy_symbol, "1m", late, source=SOCKET)
+        assert store.load(healthy_symbol, "1m", limit=3).equals(bars[healthy_symbol][-3:])
+    assert digest(path) == before
+    fine = tmp_path / "fine.duckdb"  # a healthy store: the check passes, writes go on
+    shutil.copy(original, fine)
+    with BarStore(fine) as store:
+        store.verify_in_background()
+        late = make_bars(5, start_ns=int(bars["AAA"].ts_ns[-1]) + NS_PER_MIN)
+        store.write_bars("AAA", "1m", late, source=SOCKET)
+        assert store.count("AAA", "1m") == 150_005 and store.damaged == ""
