@@ -11,6 +11,7 @@ import numpy as np
 
 from app.paths import default_store_path
 from app.progress import ConsoleProgress
+from data.feed_kinds import FEED_SPECS
 from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import StoreError
 from engine.sessions import PRESETS
@@ -67,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", choices=("dark", "light"), help="default: the last one used")
     parser.add_argument(
         "--feed",
-        choices=("simulated", "replay", "socket", "off"),
-        help="where live ticks come from (default: the last one used, at first simulated)",
+        choices=list(FEED_SPECS),
+        help="where live ticks come from (default: the last one used, at first simulated): "
+        + "; ".join(f"{key}: {spec.help}" for key, spec in FEED_SPECS.items()),
     )
     parser.add_argument(
         "--feed-rate", type=float, default=50.0, help="simulated ticks a second (1 to 100000)"

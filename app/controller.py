@@ -16,17 +16,12 @@ from PySide6 import QtCore
 
 from app.indicator_dialog import IndicatorDialog
 from app.indicators import IndicatorController
-from app.live import (
-    LIVE_TIMEFRAMES,
-    FeedKind,
-    FeedRefused,
-    FeedSettings,
-    LiveSession,
-    LiveStats,
-)
+from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
 from app.main_window import LAYOUTS, TIMEFRAME_BUTTONS, MainWindow
 from app.paths import screenshot_dir
 from data.derived import derive_timeframes
+from data.feed_kinds import FeedKind
+from data.feed_port import FeedRefused, FeedSettings
 from data.simcopy import make_simulated_copy
 from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, Instrument, StoreError

@@ -10,18 +10,15 @@ gathered here and reported once a second.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import time
 from collections import deque
 
 import numpy as np
 from PySide6 import QtCore
 
-from data.feeds import FeedThread, MarketProfile, SimulatedMarket
+from data.feed_kinds import FEED_SPECS
+from data.feed_port import Feed, FeedContext, FeedRefused, FeedSettings
 from data.persist import BarWriter
-from data.provenance import SIMULATED, SOCKET
-from data.replay import ReplaySource
-from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT, SocketFeed
 from data.store import BarStore
 from engine.aggregate import resample
 from engine.live import MultiTimeframeBuilder
@@ -32,36 +29,9 @@ from widgets.series_model import SeriesModel
 
 LIVE_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 FRAME_MS = 16
-Feed = FeedThread | SocketFeed
 STATS_MS = 1000
 RING_TICKS = 1 << 18
 SAMPLE_LOG = 1 << 16
-REPLAY_DAYS = 30
-NS_PER_DAY = 86_400 * 1_000_000_000
-NS_PER_MIN = 60_000_000_000
-PROFILE_BARS = 1440  # a simulation trades like the series' last day of 1m bars
-
-
-class FeedRefused(ValueError):
-    """The chosen feed does not run on this symbol (synthetic and real bars never mix)."""
-
-
-class FeedKind(enum.Enum):
-    SIMULATED = "simulated"
-    REPLAY = "replay"
-    SOCKET = "socket"
-    OFF = "off"
-
-
-@dataclasses.dataclass(frozen=True)
-class FeedSettings:
-    kind: FeedKind = FeedKind.SIMULATED
-    rate: float = 50.0  # simulated ticks a second
-    speed: float = 60.0  # replay speed
-    replay_start_ns: int | None = None  # default: a day before the last stored bar
-    port: int = DEFAULT_PORT
-    time_scale: float = 1.0  # a simulated market's clock runs this much faster (demos, tests)
-    band: float = DEFAULT_BAND  # socket ticks further than this from the last price are outliers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,15 +47,6 @@ class LiveStats:
     feed: str  # "live", "paused", "replay 2024-03-04 15:02", "listening on :7878"
     last_rejection: str = ""  # why the feed's latest rejected tick was left out
     not_stored: str = ""  # why sealed bars wait to be written (the store failed)
-
-
-def _scaled_clock(scale: float, start_ns: int | None = None):
-    """The wall clock, running `scale` times as fast, from `start_ns` (default: now)."""
-    if scale == 1.0 and start_ns is None:
-        return time.time_ns
-    wall0 = time.time_ns()
-    start = wall0 if start_ns is None else start_ns
-    return lambda: start + int((time.time_ns() - wall0) * scale)
 
 
 def _percentile(values, q: float) -> float:
@@ -117,19 +78,19 @@ class LiveSession(QtCore.QObject):
         self.builder = MultiTimeframeBuilder(LIVE_TIMEFRAMES, self.calendar)
         self.pipeline = LivePipeline(self.builder, self.ring)
         last = store.time_range(symbol, "1m")
-        self.stretches = store.sources(symbol)
-        self._check_fits(settings.kind)
+        spec = FEED_SPECS[settings.key]
+        context = FeedContext(store, symbol, self.ring, instrument, self.calendar, settings,
+                              store.sources(symbol), last)  # fmt: skip
+        refusal = spec.refuse(context)
+        if refusal is not None:
+            raise FeedRefused(refusal)
         # a replay shows the history before its start; live feeds all of it
-        self.history_end_ns = self._replay_start(settings, last)
+        self.history_end_ns = spec.history_end(context)
         self._seed_end_ns = None if last is None else self.history_end_ns or last[1] + 1
-        latest = None if last is None else store.load(symbol, "1m", end_ns=self._seed_end_ns,
-                                                       limit=1)  # fmt: skip
-        self.feed = self._make_feed(settings, instrument, latest)
+        self.feed: Feed | None = spec.make(context)
         self.started = False
-        source = {FeedKind.SIMULATED: self._simulated_source(), FeedKind.SOCKET: SOCKET}
-        self.writer = (
-            BarWriter(store, symbol, source[settings.kind]) if settings.kind in source else None
-        )
+        source = spec.source(context)
+        self.writer = BarWriter(store, symbol, source) if source is not None else None
         self._frame_ms: deque[float] = deque(maxlen=240)
         self._latency_ms: deque[float] = deque(maxlen=240)
         # every frame's time and every painted latency, bounded (for benchmarks and tests)
@@ -148,71 +109,6 @@ class LiveSession(QtCore.QObject):
         self._stats_timer.timeout.connect(self._report)
 
     # -- set-up ------------------------------------------------------------------------------
-
-    def _check_fits(self, kind: FeedKind) -> None:
-        """Synthetic bars never enter a series of real ones, nor real ones a synthetic one."""
-        if not self.stretches:
-            return
-        first = self.stretches[0]
-        synthetic = first.source.kind.synthetic
-        if kind is FeedKind.SIMULATED and not synthetic:
-            raise FeedRefused(
-                f"{self.symbol} holds real bars ({first.describe()}); the simulated feed runs "
-                f"on demo symbols and simulated copies only: choose File > Simulated copy of "
-                f"this symbol, or run `candleterm simcopy {self.symbol}`"
-            )
-        if kind is FeedKind.SOCKET and synthetic:
-            raise FeedRefused(
-                f"{self.symbol} holds synthetic bars ({first.describe()}); socket ticks are "
-                "real and are stored apart from them: send them under a symbol of their own "
-                "(`candleterm --feed socket --symbol NAME` creates it)"
-            )
-
-    def _simulated_source(self):
-        copied = self.stretches[-1].source.copied_from if self.stretches else None
-        return self.stretches[-1].source if copied else SIMULATED
-
-    def _replay_start(self, settings: FeedSettings, last) -> int | None:
-        if settings.kind is not FeedKind.REPLAY or last is None:
-            return None
-        start = settings.replay_start_ns
-        if start is None:
-            start = last[1] - NS_PER_DAY
-        if not last[0] <= start <= last[1]:
-            raise ValueError(
-                f"replay start {np.datetime64(int(start), 'ns')} lies outside the stored "
-                f"bars of {self.symbol} ({np.datetime64(last[0], 'ns')} to "
-                f"{np.datetime64(last[1], 'ns')}): choose a time in between"
-            )
-        return int(start)
-
-    def _make_feed(self, settings: FeedSettings, instrument, history) -> Feed | None:
-        """The feed; `history` ends with the last stored bar before it (None when nothing
-        is stored)."""
-        if settings.kind is FeedKind.OFF:
-            return None
-        if settings.kind is FeedKind.SOCKET:
-            last = None if history is None or len(history) == 0 else float(history.close[-1])
-            return SocketFeed(self.symbol, self.ring, port=settings.port, last_price=last,
-                              band=settings.band)  # fmt: skip
-        if history is None or len(history) == 0:
-            raise ValueError(f"{self.symbol} has no stored bars to continue from or replay")
-        if settings.kind is FeedKind.REPLAY:
-            start = self.history_end_ns
-            bars = self.store.load(self.symbol, "1m", start_ns=start,
-                                   end_ns=start + REPLAY_DAYS * NS_PER_DAY)  # fmt: skip
-            source = ReplaySource(bars, settings.speed, start_ns=start)
-            return FeedThread(source, self.ring, clock=time.perf_counter_ns)
-        recent = self.store.load(self.symbol, "1m", limit=PROFILE_BARS)
-        profile = MarketProfile.of(recent.close, recent.volume)
-        close = float(history.close[-1])  # the last stored close
-        market = SimulatedMarket(close, self.calendar, instrument.tick_size, rate=settings.rate,
-                                 profile=profile)  # fmt: skip
-        # a simulated copy goes on from its last bar; demo symbols trade on the clock
-        start = None
-        if self._simulated_source().copied_from:
-            start = int(history.ts_ns[-1]) + NS_PER_MIN
-        return FeedThread(market, self.ring, clock=_scaled_clock(settings.time_scale, start))
 
     def _forming_history(self, end_ns: int):
         """The stored 1m bars of the buckets forming at `end_ns` (from the start of the
@@ -268,25 +164,25 @@ class LiveSession(QtCore.QObject):
 
     @property
     def pausable(self) -> bool:
-        return isinstance(self.feed, FeedThread)
+        return self.feed is not None and self.feed.pausable
 
     def pause(self) -> None:
-        if isinstance(self.feed, FeedThread):
+        if self.pausable:
             self.feed.pause()
 
     def resume(self) -> None:
-        if isinstance(self.feed, FeedThread):
+        if self.pausable:
             self.feed.resume()
 
     def step(self) -> None:
-        """Replay: play the next bar now."""
-        if isinstance(self.feed, FeedThread) and isinstance(self.feed.source, ReplaySource):
+        """A feed that steps (a replay): play the next bar now."""
+        if self.feed is not None and self.feed.steps:
             self.feed.step()
             self.frame()
 
     def set_speed(self, speed: float) -> None:
-        if isinstance(self.feed, FeedThread) and isinstance(self.feed.source, ReplaySource):
-            self.feed.source.set_speed(speed)
+        if self.feed is not None and self.feed.steps:
+            self.feed.set_speed(speed)
 
     def frame(self) -> None:
         """Drain the ring, build, update every model once."""
@@ -320,7 +216,7 @@ class LiveSession(QtCore.QObject):
             self._unpainted_recv = 0
 
     def stats(self) -> LiveStats:
-        if isinstance(self.feed, SocketFeed) and self.started:
+        if self.feed is not None and self.started:
             self.feed.ensure_running()
         now = time.monotonic()
         self._queries.append((now, self.store.queries))
@@ -335,35 +231,15 @@ class LiveSession(QtCore.QObject):
             latency_ms_max=max(latency, default=0.0),
             backlog=len(self.ring),
             queries_per_min=per_min,
-            rejected=getattr(getattr(self.feed, "counters", None), "rejected", 0),
-            feed=self._feed_state(),
-            last_rejection=getattr(self.feed, "last_rejection", ""),
+            rejected=0 if self.feed is None else self.feed.rejected,
+            feed="feed off" if self.feed is None else self.feed.state(),
+            last_rejection="" if self.feed is None else self.feed.last_rejection,
             not_stored=self._not_stored(),
         )
 
     def _not_stored(self) -> str:
         writer = self.writer
         return writer.counters.last_error if writer is not None and writer.pending else ""
-
-    def _feed_state(self) -> str:
-        feed = self.feed
-        if feed is None:
-            return "feed off"
-        if isinstance(feed, SocketFeed):
-            state = f"socket :{feed.port}"
-            if feed.counters.restarts:
-                state += f" (restarted {feed.counters.restarts}x after {feed.last_error})"
-            if feed.counters.refused:
-                state += f", {feed.counters.refused} connections refused"
-            return state
-        state = "paused" if feed.paused else "live"
-        if isinstance(feed.source, ReplaySource):
-            position = np.datetime_as_string(
-                np.datetime64(feed.source.position_ns, "ns").astype("datetime64[s]")
-            ).replace("T", " ")
-            ended = " (ended)" if feed.source.finished else ""
-            return f"replay x{feed.source.speed:g} {position} UTC{ended} {state}"
-        return f"simulated {state}"
 
     def _report(self) -> None:
         stats = self.stats()

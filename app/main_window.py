@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from data.feed_kinds import FEED_SPECS
 from engine.indicators.registry import REGISTRY
 
 TIMEFRAME_BUTTONS = ("1m", "5m", "15m", "1h", "4h", "1d")
 LAYOUTS = {"single": "Single chart", "grid": "2x2 timeframes", "layered": "Layered"}
-FEEDS = {"simulated": "Simulated", "replay": "Replay", "socket": "Socket", "off": "Off"}
+FEEDS = {key: spec.title for key, spec in FEED_SPECS.items()}
 SPEEDS = (1, 10, 60, 300, 1000)
 STAT_ORDER = ("feed", "ticks", "frame", "latency", "queries", "worker")  # most needed first
 MESSAGE_ROOM_PX = 160  # kept free in the status bar for messages

@@ -18,10 +18,11 @@ def render(out_dir: Path) -> list[Path]:
     from PySide6 import QtCore, QtWidgets
 
     from app.controller import ChartController
-    from app.live import LIVE_TIMEFRAMES, FeedKind
+    from app.live import LIVE_TIMEFRAMES
     from app.main_window import MainWindow
     from data.demo import DEMO_INSTRUMENTS, create_demo_store
     from data.derived import derive_timeframes
+    from data.feed_kinds import FeedKind
     from data.store import BarStore
     from engine.worker import IndicatorWorker
 

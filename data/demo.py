@@ -18,7 +18,7 @@ from data.provenance import DEMO
 from data.store import BarStore, Instrument
 from engine.bars import Bars
 from engine.sessions import calendar
-from engine.timeframes import NS_PER_MIN
+from engine.units import NS_PER_MIN
 from engine.volatility import ar1
 
 YEAR_NS = 365 * 24 * 60 * NS_PER_MIN

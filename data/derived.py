@@ -15,7 +15,7 @@ from data.provenance import DERIVED
 from data.store import BarStore
 from engine.aggregate import resample
 from engine.sessions import calendar
-from engine.timeframes import NS_PER_MIN
+from engine.units import NS_PER_MIN
 
 CHUNK_BARS = 1_000_000
 

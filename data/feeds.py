@@ -16,9 +16,9 @@ import numpy as np
 
 from engine.ring import TickRing
 from engine.sessions import SessionCalendar
+from engine.units import NS_PER_S
 
 STEP_NS = 10_000_000  # the simulation advances in 10 ms steps
-NS_PER_S = 1_000_000_000
 
 
 @dataclasses.dataclass
@@ -35,6 +35,9 @@ class TickSource(Protocol):
 
     def now_ns(self, wall_ns: int) -> int:
         """The market time at wall-clock time `wall_ns` (bars end by it)."""
+
+    def state(self, paused: bool) -> str:
+        """Its state in a few words for the status bar."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +111,9 @@ class SimulatedMarket:
     def now_ns(self, wall_ns: int) -> int:
         return wall_ns
 
+    def state(self, paused: bool) -> str:
+        return f"simulated {'paused' if paused else 'live'}"
+
     def set_rate(self, rate: float) -> None:
         """The average ticks a second, from now on (the base rate is scaled so that the
         bursts' extra ticks bring the mean to `rate`, and the current intensity with it: left
@@ -164,10 +170,13 @@ class SimulatedMarket:
 
 
 class FeedThread:
-    """Runs a tick source on the wall clock, writing its ticks into a ring.
+    """Runs a tick source on the wall clock, writing its ticks into a ring (a `Feed`).
 
     `pause` stops the source's time (a simulation or a replay waits); `step()` runs a
     source's own step (a replay's next bar) from the caller's thread while paused."""
+
+    pausable = True
+    last_rejection = ""  # a source's ticks are its own: none is rejected
 
     def __init__(
         self,
@@ -192,6 +201,24 @@ class FeedThread:
     def paused(self) -> bool:
         return self._paused
 
+    @property
+    def steps(self) -> bool:
+        return hasattr(self.source, "step")
+
+    @property
+    def rejected(self) -> int:
+        return 0
+
+    def state(self) -> str:
+        return self.source.state(self.paused)
+
+    def set_speed(self, speed: float) -> None:
+        if self.steps:
+            self.source.set_speed(speed)
+
+    def ensure_running(self) -> bool:
+        return False  # a source's errors are raised where it is stepped
+
     def now_ns(self) -> int:
         """The market time up to which every tick is in the ring (a replay's position,
         otherwise the clock at the last write): bars that ended by then can be sealed."""
@@ -213,6 +240,8 @@ class FeedThread:
 
     def step(self) -> int:
         """Write the source's next step (see `ReplaySource.step`); returns the ticks written."""
+        if not self.steps:
+            return 0
         with self._write_lock:
             done = self._write(*self.source.step())
             self._market_ns = self.source.now_ns(self.clock())

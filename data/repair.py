@@ -14,8 +14,7 @@ import numpy as np
 
 from data.provenance import API, DERIVED, Source
 from data.store import BarStore, StoreError
-
-DAY_NS = 86_400 * 1_000_000_000
+from engine.units import NS_PER_DAY
 
 
 @dataclasses.dataclass
@@ -66,7 +65,7 @@ def _copy_range(src, dest, symbol, tf, source: Source, first: int, last: int, re
     try:
         bars = src.load(symbol, tf, start_ns=first, end_ns=last + 1)
     except StoreError:
-        if last - first <= DAY_NS:
+        if last - first <= NS_PER_DAY:
             report.lost.append((symbol, tf, first, last))
             return
         middle = first + (last - first) // 2

@@ -18,10 +18,10 @@ import threading
 import numpy as np
 
 from engine.bars import Bars
-from engine.timeframes import NS_PER_MIN
+from engine.units import NS_PER_MIN, NS_PER_S
 
 MIN_SPEED, MAX_SPEED = 1.0, 1000.0
-TICK_OFFSETS_NS = np.array([0, 15, 30, 45], np.int64) * 1_000_000_000
+TICK_OFFSETS_NS = np.array([0, 15, 30, 45], np.int64) * NS_PER_S
 
 
 def bars_to_ticks(bars: Bars) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,6 +71,13 @@ class ReplaySource:
 
     def now_ns(self, wall_ns: int) -> int:
         return self.position_ns
+
+    def state(self, paused: bool) -> str:
+        position = np.datetime_as_string(
+            np.datetime64(self.position_ns, "ns").astype("datetime64[s]")
+        ).replace("T", " ")
+        ended = " (ended)" if self.finished else ""
+        return f"replay x{self.speed:g} {position} UTC{ended} {'paused' if paused else 'live'}"
 
     def _play_to(self, position_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ticks in [position, position_ns); the position moves there."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from data.provenance import simulated_copy_of
 from data.store import BarStore, Instrument, StoreError, check_symbol
+from engine.units import NS_PER_DAY
 
 COPY_SUFFIX = ".SIM"
-NS_PER_DAY = 86_400 * 1_000_000_000
 
 
 def copy_name(symbol: str) -> str:

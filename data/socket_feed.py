@@ -23,9 +23,7 @@ starts again.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import errno
-import json
 import logging
 import math
 import selectors
@@ -36,17 +34,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from data.tick_lines import Rejected, parse_tick
 from engine.ring import TickRing
+from engine.units import NS_PER_S
 
 DEFAULT_PORT = 7878
 MAX_LINE_BYTES = 64 * 1024
-NS_PER_S = 1_000_000_000
 DEFAULT_BAND = 0.2  # a tick more than 20% from the last price is an outlier
 MAX_CLIENTS = 256
 IDLE_S = 300.0
 RESTART_PAUSE_S = 0.5
-# ts_ns must be a time numpy can hold: years 1678 to 2261
-_TS_LIMIT = 2**63 - 1
 
 log = logging.getLogger(__name__)
 
@@ -76,90 +73,6 @@ class SocketCounters:
 
 class PortUnavailable(OSError):
     """The feed cannot listen on its port; the message says why and what to do."""
-
-
-class Rejected(ValueError):
-    def __init__(self, counter: str, message: str) -> None:
-        super().__init__(message)
-        self.counter = counter
-
-
-def epoch_ns(value: float | int) -> int:
-    """An epoch in s, ms, us or ns (told apart by magnitude) as nanoseconds."""
-    magnitude = abs(value)
-    if magnitude >= 1e17:
-        scale = 1
-    elif magnitude >= 1e14:
-        scale = 1_000
-    elif magnitude >= 1e11:
-        scale = 1_000_000
-    else:
-        scale = NS_PER_S
-    return int(value) * scale if isinstance(value, int) else round(value * scale)
-
-
-def _timestamp_ns(value) -> int:
-    if isinstance(value, bool):
-        raise Rejected("malformed", f"ts {value!r} is not a time")
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise Rejected("malformed", f"ts {value!r} is not a time")
-        ts_ns = epoch_ns(value)
-        if abs(ts_ns) > _TS_LIMIT:
-            raise Rejected("malformed", f"ts {_short(value)} is out of range")
-        return ts_ns
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise Rejected("malformed", f"ts {value!r} is not an ISO-8601 time") from None
-        if parsed.tzinfo is None:
-            raise Rejected("malformed", f"ts {value!r} has no UTC offset: add one, e.g. +00:00")
-        delta = parsed - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000
-    raise Rejected("malformed", f"ts {value!r} is neither an epoch number nor ISO-8601 text")
-
-
-def _short(value) -> str:
-    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _number(value, field: str, counter: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Rejected("malformed", f"{field} {_short(value)} is not a number")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise Rejected(counter, f"{field} {_short(value)} is too large") from None
-    if not math.isfinite(number):
-        raise Rejected(counter, f"{field} {value!r} is not finite")
-    return number
-
-
-def parse_tick(line: bytes) -> tuple[str, int, float, float]:
-    """(symbol, ts_ns, price, qty) of one line, or `Rejected` saying what is wrong."""
-    try:
-        tick = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected("malformed", f"not JSON: {line[:80]!r}") from None
-    except RecursionError:
-        raise Rejected("malformed", f"JSON nested too deep: {line[:40]!r}...") from None
-    if not isinstance(tick, dict):
-        raise Rejected("malformed", f"not a JSON object: {line[:80]!r}")
-    missing = [k for k in ("symbol", "ts", "price") if k not in tick]
-    if missing:
-        raise Rejected("malformed", f"missing {', '.join(missing)} in {line[:80]!r}")
-    symbol = tick["symbol"]
-    if not isinstance(symbol, str):
-        raise Rejected("malformed", f"symbol {symbol!r} is not text")
-    price = _number(tick["price"], "price", "bad_price")
-    if price <= 0:
-        raise Rejected("bad_price", f"price {_short(tick['price'])} is not positive")
-    qty = _number(tick.get("qty", 0), "qty", "bad_qty")
-    if qty < 0:
-        raise Rejected("bad_qty", f"qty {_short(tick['qty'])} is negative")
-    return symbol, _timestamp_ns(tick["ts"]), price, qty
 
 
 class SocketFeed:
@@ -216,9 +129,36 @@ class SocketFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    pausable = False  # a live feed is never paused: its ticks keep building bars
+    steps = False
+
     @property
     def paused(self) -> bool:
-        return False  # a live feed is never paused: its ticks keep building bars
+        return False
+
+    @property
+    def rejected(self) -> int:
+        return self.counters.rejected
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        pass
+
+    def step(self) -> int:
+        return 0
+
+    def set_speed(self, speed: float) -> None:
+        pass
+
+    def state(self) -> str:
+        state = f"socket :{self.port}"
+        if self.counters.restarts:
+            state += f" (restarted {self.counters.restarts}x after {self.last_error})"
+        if self.counters.refused:
+            state += f", {self.counters.refused} connections refused"
+        return state
 
     def route(self, symbol: str, ring: TickRing, last_price: float | None = None) -> None:
         with self._route_lock:

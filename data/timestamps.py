@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data.numbers import as_array, matches, to_float
+from engine.units import NS_PER_S
 
-_EPOCH_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_EPOCH_UNITS = {"s": NS_PER_S, "ms": 1_000_000, "us": 1_000, "ns": 1}
 # An epoch below each limit is read in that unit: 1e11 s is the year 5138.
 _EPOCH_MAGNITUDES = (("s", 1e11), ("ms", 1e14), ("us", 1e17), ("ns", float("inf")))
 _TS_LIMIT = 2**63 - 1
@@ -113,8 +114,8 @@ def _localize(naive: pa.Array, tz: str) -> tuple[np.ndarray, np.ndarray]:
     early_ns = early.cast(pa.int64()).to_numpy()
     late_ns = late.cast(pa.int64()).to_numpy()
     differ = late_ns - early_ns
-    missing = (differ > 0) & (differ < 1_000_000_000)
-    ambiguous = differ >= 1_000_000_000
+    missing = (differ > 0) & (differ < NS_PER_S)
+    ambiguous = differ >= NS_PER_S
     # In a repeated hour, a row whose local time does not move past all earlier rows is the
     # second pass through that hour.
     seen_max = np.maximum.accumulate(local)

@@ -2,7 +2,7 @@
 which lower bars each higher bar spans (for drawing higher-timeframe boxes over base candles).
 
 Both are one two-pointer pass over the two sorted label columns (compiled), never nested scans;
-`np.searchsorted` gives the same answer and serves as the reference.
+`np.searchsorted` gives the same answer and serves as the reference (tests/reference.py).
 """
 
 from __future__ import annotations
@@ -55,10 +55,6 @@ def enclosing_index(lower_ts: np.ndarray, higher_ts: np.ndarray) -> np.ndarray:
     return out
 
 
-def enclosing_index_reference(lower_ts: np.ndarray, higher_ts: np.ndarray) -> np.ndarray:
-    return np.searchsorted(higher_ts, lower_ts, side="right") - 1
-
-
 def span_of(lower_ts: np.ndarray, higher_ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each higher bar, the first and last index of the lower bars from its start up to
     the next higher bar's start (last < first when there are none)."""
@@ -67,12 +63,6 @@ def span_of(lower_ts: np.ndarray, higher_ts: np.ndarray) -> tuple[np.ndarray, np
     first = np.empty(len(higher), dtype=np.int64)
     last = np.empty(len(higher), dtype=np.int64)
     _span_1d_nb(lower, higher, first, last)
-    return first, last
-
-
-def span_of_reference(lower_ts: np.ndarray, higher_ts: np.ndarray):
-    first = np.searchsorted(lower_ts, higher_ts, side="left")
-    last = np.append(first[1:], len(lower_ts))[: len(first)] - 1
     return first, last
 
 

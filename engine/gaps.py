@@ -7,16 +7,16 @@ from __future__ import annotations
 import numpy as np
 
 from engine.timeframes import is_intraday, period_ns
+from engine.units import NS_PER_DAY
 
-DAY_NS = 86_400 * 1_000_000_000
-MIN_GAP_NS = 14 * DAY_NS  # longer than any holiday closure of a calendar we know
+MIN_GAP_NS = 14 * NS_PER_DAY  # longer than any holiday closure of a calendar we know
 GAP_PERIODS = 10  # and than this many bars' periods (weekly bars)
 
 
 def gap_threshold_ns(timeframe: str) -> int:
     """A time between adjacent bars beyond which they are not one continuous series."""
     nominal = period_ns(timeframe) if is_intraday(timeframe) else (
-        7 * DAY_NS if timeframe == "1w" else DAY_NS)  # fmt: skip
+        7 * NS_PER_DAY if timeframe == "1w" else NS_PER_DAY)  # fmt: skip
     return max(MIN_GAP_NS, GAP_PERIODS * nominal)
 
 

@@ -26,6 +26,7 @@ from engine.buckets import BucketGrid, bucket_grid, rule_for
 from engine.column_store import ColumnStore
 from engine.sessions import SessionCalendar, calendar
 from engine.timeframes import TIMEFRAMES, check_timeframe
+from engine.units import NS_PER_HOUR
 
 # istate columns (int64), fstate columns (float64), globals, statuses.
 LABEL, END, FIRST, LAST, FORMING, SEALED_LABEL = range(6)
@@ -33,7 +34,7 @@ F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME = range(5)
 G_SESSION, G_WM_END, G_EVENTS, G_OUTSIDE, G_ROWS, G_LATEST = range(6)
 OK, SEALED, LATE, GRID_END, EVENTS_FULL = range(5)
 _NO_TIME = np.iinfo(np.int64).min
-DEFAULT_HORIZON_NS = 3600 * 1_000_000_000
+DEFAULT_HORIZON_NS = NS_PER_HOUR
 
 
 @numba.njit(cache=True, nogil=True)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-NS_PER_S = 1_000_000_000
+from engine.units import NS_PER_S
 
 
 def _offset_s(zone: ZoneInfo, epoch_s: int) -> int:

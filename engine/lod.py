@@ -186,28 +186,6 @@ class LodPyramid:
                 buf.raw("close")[last], volume)  # fmt: skip
 
 
-def hilo_reference(high: np.ndarray, low: np.ndarray, first: int, stop: int):
-    return float(high[first:stop].max()), float(low[first:stop].min())
-
-
-def blocks_reference(bars, level: int, origin: int, first_ix: int, stop_ix: int):
-    """Plain loop: group bars by absolute block (origin + i) >> level."""
-    out = {}
-    for i in range(first_ix, stop_ix):
-        k = (origin + i) >> level
-        if k not in out:
-            out[k] = [i, i, bars.open[i], bars.high[i], bars.low[i], bars.close[i],
-                      bars.volume[i]]  # fmt: skip
-        else:
-            row = out[k]
-            row[1] = i
-            row[3] = max(row[3], bars.high[i])
-            row[4] = min(row[4], bars.low[i])
-            row[5] = bars.close[i]
-            row[6] += bars.volume[i]
-    return [out[k] for k in sorted(out)]
-
-
 def choose_level(bars_per_px: float, current: int, *, min_px: float = 2.0,
                  hysteresis: float = 0.3) -> int:  # fmt: skip
     """The pyramid level to draw at: the smallest whose candles are at least `min_px` pixels

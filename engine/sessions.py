@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-NS_PER_DAY = 86_400 * 1_000_000_000
+from engine.units import NS_PER_S
+
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
@@ -143,7 +144,7 @@ class SessionCalendar:
 
 def _local_ns(day: date, at: time, zone: ZoneInfo) -> int:
     moment = datetime.combine(day, at, tzinfo=zone)
-    return int(moment.timestamp()) * 1_000_000_000
+    return int(moment.timestamp()) * NS_PER_S
 
 
 def _trading_days(cal: SessionCalendar, first: date, last: date) -> list[date]:

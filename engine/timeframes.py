@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-NS_PER_S = 1_000_000_000
-NS_PER_MIN = 60 * NS_PER_S
+from engine.units import NS_PER_S
 
 # Intraday timeframes have a fixed period; 1d is a trading day and 1w a trading week.
 _PERIOD_S = {

@@ -24,13 +24,3 @@ def ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
     out = np.empty_like(shocks)
     _ar1_1d_nb(shocks, float(phi), out)
     return out
-
-
-def ar1_reference(shocks: np.ndarray, phi: float) -> np.ndarray:
-    """Plain-Python reference for `ar1`."""
-    out = []
-    level = 0.0
-    for s in shocks:
-        level = phi * level + float(s)
-        out.append(level)
-    return np.array(out, dtype=np.float64)

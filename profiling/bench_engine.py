@@ -17,16 +17,16 @@ import numpy as np
 from data.demo import session_minutes
 from data.store import BarStore, Instrument
 from engine.aggregate import resample, resample_ticks
-from engine.align import enclosing_index, enclosing_index_reference
+from engine.align import enclosing_index
 from engine.bars import Bars
 from engine.buckets import bucket_grid, rule_for
 from engine.live import MultiTimeframeBuilder
 from engine.open_cache import OpenPriceCache, PartialBar
 from engine.sessions import calendar
+from engine.units import NS_PER_MIN, NS_PER_S
 from profiling.timing import Stats, bench_args, measure, summarize, table
+from tests.reference import enclosing_index_reference
 
-NS_PER_S = 1_000_000_000
-NS_PER_MIN = 60 * NS_PER_S
 LIVE_TFS = ["1m", "5m", "15m", "1h", "4h", "1d"]
 
 

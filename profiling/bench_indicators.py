@@ -21,10 +21,9 @@ import numpy as np
 from engine.bars import COLUMNS, Bars
 from engine.indicators.registry import REGISTRY, spec
 from engine.shm import BarReader, BarSegment, ResultSegment
+from engine.units import NS_PER_MIN
 from engine.worker import IndicatorRequest, IndicatorWorker
 from profiling.timing import Stats, bench_args, measure, summarize, table
-
-NS_PER_MIN = 60_000_000_000
 
 
 def random_bars(n: int, seed: int = 3) -> Bars:

@@ -28,9 +28,9 @@ import pyarrow.csv as pcsv
 from data.importer import ImportOptions, import_file
 from data.store import BarStore
 from engine.bars import Bars
+from engine.units import NS_PER_MIN
 from profiling.timing import Stats, bench_args, measure, table
 
-NS_PER_MIN = 60_000_000_000
 T0_NS = int(np.datetime64("2000-01-03T00:00", "ns").astype(np.int64))
 TARGETS_MS = {10_000: 5, 100_000: 15, 1_000_000: 80, 10_000_000: 800}
 

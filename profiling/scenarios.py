@@ -384,8 +384,9 @@ def indicators(quick: bool) -> Result:
 def align(quick: bool) -> Result:
     """Which daily bar holds each of 10k 1m bars: nested scan vs two pointers."""
     from engine.aggregate import resample
-    from engine.align import enclosing_index, enclosing_index_reference
+    from engine.align import enclosing_index
     from profiling.bench_engine import cme_minutes
+    from tests.reference import enclosing_index_reference
 
     bars = cme_minutes(100_000 if quick else 1_000_000)
     day = resample(bars, "1d", "cme-globex").ts_ns

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from engine.bars import Bars
+from engine.units import NS_PER_MIN
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-NS_PER_MIN = 60_000_000_000
 T0_NS = int(np.datetime64("2024-01-02T00:00", "ns").astype(np.int64))
 
 

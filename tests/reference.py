@@ -96,3 +96,48 @@ def resample(cal, timeframe, ts_ns, open_, high, low, close, volume):
             bar[4] += v
     labels = sorted(bars)
     return np.array(labels, dtype=np.int64), np.array([bars[k] for k in labels]).reshape(-1, 5)
+
+
+# -- kernels' plain references (align, lod, volatility) ----------------------------------
+
+
+def enclosing_index_reference(lower_ts: np.ndarray, higher_ts: np.ndarray) -> np.ndarray:
+    return np.searchsorted(higher_ts, lower_ts, side="right") - 1
+
+
+def span_of_reference(lower_ts: np.ndarray, higher_ts: np.ndarray):
+    first = np.searchsorted(lower_ts, higher_ts, side="left")
+    last = np.append(first[1:], len(lower_ts))[: len(first)] - 1
+    return first, last
+
+
+def hilo_reference(high: np.ndarray, low: np.ndarray, first: int, stop: int):
+    return float(high[first:stop].max()), float(low[first:stop].min())
+
+
+def blocks_reference(bars, level: int, origin: int, first_ix: int, stop_ix: int):
+    """Plain loop: group bars by absolute block (origin + i) >> level."""
+    out = {}
+    for i in range(first_ix, stop_ix):
+        k = (origin + i) >> level
+        if k not in out:
+            out[k] = [i, i, bars.open[i], bars.high[i], bars.low[i], bars.close[i],
+                      bars.volume[i]]  # fmt: skip
+        else:
+            row = out[k]
+            row[1] = i
+            row[3] = max(row[3], bars.high[i])
+            row[4] = min(row[4], bars.low[i])
+            row[5] = bars.close[i]
+            row[6] += bars.volume[i]
+    return [out[k] for k in sorted(out)]
+
+
+def ar1_reference(shocks: np.ndarray, phi: float) -> np.ndarray:
+    """Plain-Python reference for `ar1`."""
+    out = []
+    level = 0.0
+    for s in shocks:
+        level = phi * level + float(s)
+        out.append(level)
+    return np.array(out, dtype=np.float64)

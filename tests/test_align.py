@@ -4,16 +4,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.aggregate import resample
-from engine.align import (
-    align,
-    enclosing_index,
-    enclosing_index_reference,
-    span_of,
-    span_of_reference,
-)
+from engine.align import align, enclosing_index, span_of
 from engine.buckets import bucket_grid, rule_for
 from engine.sessions import calendar
 from tests.conftest import make_bars
+from tests.reference import enclosing_index_reference, span_of_reference
 
 sorted_unique = st.lists(st.integers(-1000, 1000), max_size=200, unique=True).map(
     lambda v: np.array(sorted(v), dtype=np.int64)

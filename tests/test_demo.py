@@ -3,7 +3,8 @@ import pytest
 
 from data.demo import DEMO_INSTRUMENTS, YEAR_NS, create_demo_store, generate, session_minutes
 from engine.sessions import calendar
-from engine.volatility import ar1, ar1_reference
+from engine.volatility import ar1
+from tests.reference import ar1_reference
 
 END_NS = int(np.datetime64("2025-06-02T00:00", "ns").astype(np.int64))
 MONTH_NS = YEAR_NS // 12

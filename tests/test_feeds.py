@@ -8,8 +8,8 @@ from data.feeds import FeedThread, MarketProfile, SimulatedMarket
 from engine.aggregate import ticks_to_bars
 from engine.ring import TickRing
 from engine.sessions import calendar
+from engine.units import NS_PER_S
 
-NS_PER_S = 1_000_000_000
 MONDAY = int(np.datetime64("2024-03-04T15:00", "ns").astype(np.int64))  # 09:00 in Chicago
 
 

@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from data.store import BarStore
 from engine.bars import Bars, concat
 from engine.localtime import local_ns
-from engine.lod import LEVELS, LodPyramid, blocks_reference, choose_level, hilo_reference
+from engine.lod import LEVELS, LodPyramid, choose_level
 from engine.series_buffer import ALIGN, SeriesBuffer
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
+from tests.reference import blocks_reference, hilo_reference
 from widgets.time_axis import MIN_LABEL_PX, time_ticks
 
 ALL = make_bars(5000, start_ns=T0_NS - 2500 * NS_PER_MIN)

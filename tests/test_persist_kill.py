@@ -17,7 +17,9 @@ CHILD = """
 import json, os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6 import QtCore
-from app.live import FeedKind, FeedSettings, LiveSession
+from app.live import LiveSession
+from data.feed_kinds import FeedKind
+from data.feed_port import FeedSettings
 from data.store import BarStore
 app = QtCore.QCoreApplication([])
 store = BarStore(sys.argv[1])

@@ -6,11 +6,12 @@ import time
 import duckdb
 import numpy as np
 import pytest
-from PySide6 import QtCore
 
 from app.cli import main as cli
-from app.live import FeedKind, FeedRefused, FeedSettings, LiveSession
+from app.live import LiveSession
 from data.demo import DEMO_INSTRUMENTS, create_demo_store
+from data.feed_kinds import FeedKind
+from data.feed_port import FeedRefused, FeedSettings
 from data.importer import ImportOptions, import_file
 from data.provenance import DEMO, SIMULATED, SOCKET, Source, SourceKind, simulated_copy_of
 from data.simcopy import make_simulated_copy
@@ -83,11 +84,6 @@ def test_a_store_from_before_sources_gets_them_from_its_descriptions(tmp_path):
         assert store.sources("BTCUSD")[0].source.kind is SourceKind.DEMO
         assert store.sources("6E")[0].source.kind is SourceKind.UNKNOWN
         assert store.is_synthetic("6E") is False  # unknown counts as real
-
-
-@pytest.fixture
-def qapp():
-    return QtCore.QCoreApplication.instance() or QtCore.QCoreApplication([])
 
 
 def test_the_simulated_feed_does_not_run_on_a_real_series(imported, qapp):

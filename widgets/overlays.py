@@ -13,13 +13,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from engine.gaps import gap_threshold_ns, long_gaps
 from engine.localtime import local_ns
 from engine.timeframes import is_intraday
+from engine.units import NS_PER_DAY
 from widgets.grid import ViewBackdrop, blend, view_rect
 from widgets.legend import format_value
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
-DAY_NS = 86_400 * 1_000_000_000
 MAX_SHADED_BARS = 200_000  # beyond this zoom the day bands are too thin to help
 
 
@@ -228,7 +228,7 @@ class DayShading(ViewBackdrop):
             return  # days are a guide for intraday bars only
         key = (first, stop, y0, y1, n)
         if key != self._key:
-            days = local_ns(self._model.column("ts_ns")[first:stop], self._model.tz) // DAY_NS
+            days = local_ns(self._model.column("ts_ns")[first:stop], self._model.tz) // NS_PER_DAY
             starts = np.concatenate(([0], np.flatnonzero(days[1:] != days[:-1]) + 1))
             ends = np.append(starts[1:], stop - first)
             shaded = (days[starts] % 2) == 1
@@ -246,7 +246,7 @@ class DayShading(ViewBackdrop):
 
 
 def describe_gap(gap_ns: int) -> str:
-    days = gap_ns / DAY_NS
+    days = gap_ns / NS_PER_DAY
     if days >= 548:
         return f"{days / 365.25:.1f} years"
     if days >= 60:

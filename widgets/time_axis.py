@@ -15,10 +15,10 @@ import math
 import numpy as np
 
 from engine.localtime import local_ns
+from engine.units import NS_PER_HOUR, NS_PER_MIN
 from widgets.axes import LeanAxisItem
 
-MIN = 60 * 1_000_000_000
-HOUR = 60 * MIN
+MIN, HOUR = NS_PER_MIN, NS_PER_HOUR
 DAY = 24 * HOUR
 MIN_LABEL_PX = 90
 MAX_SAMPLES = 2048

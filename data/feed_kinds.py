@@ -1,0 +1,131 @@
+"""Every kind of feed, listed once: the command line, the Feed menu, the settings and the
+live session all read `FEED_SPECS`. A new kind is a module with its feed and one entry here.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+
+import numpy as np
+
+from data.feed_port import FeedContext, FeedSpec
+from data.feeds import FeedThread, MarketProfile, SimulatedMarket
+from data.provenance import SIMULATED, SOCKET, Source
+from data.replay import ReplaySource
+from data.socket_feed import SocketFeed
+from engine.units import NS_PER_DAY, NS_PER_MIN
+
+PROFILE_BARS = 1440  # a simulation trades like the series' last day of 1m bars
+REPLAY_DAYS = 30
+
+
+def _scaled_clock(scale: float, start_ns: int | None = None):
+    """The wall clock, running `scale` times as fast, from `start_ns` (default: now)."""
+    if scale == 1.0 and start_ns is None:
+        return time.time_ns
+    wall0 = time.time_ns()
+    start = wall0 if start_ns is None else start_ns
+    return lambda: start + int((time.time_ns() - wall0) * scale)
+
+
+def _last_bar(ctx: FeedContext, end_ns: int | None = None):
+    bars = ctx.store.load(ctx.symbol, "1m", end_ns=end_ns, limit=1)
+    if len(bars) == 0:
+        raise ValueError(f"{ctx.symbol} has no stored bars to continue from or replay")
+    return bars
+
+
+# -- simulated ---------------------------------------------------------------------------------
+
+
+def _simulated_source(ctx: FeedContext) -> Source:
+    """A simulated copy goes on under its own source; a demo symbol takes simulated bars."""
+    last = ctx.stretches[-1].source if ctx.stretches else None
+    return last if last is not None and last.copied_from else SIMULATED
+
+
+def _refuse_simulated(ctx: FeedContext) -> str | None:
+    if ctx.synthetic is False:
+        return (
+            f"{ctx.symbol} holds real bars ({ctx.stretches[0].describe()}); the simulated feed "
+            "runs on demo symbols and simulated copies only: choose File > Simulated copy of "
+            f"this symbol, or run `candleterm simcopy {ctx.symbol}`"
+        )
+    return None
+
+
+def _make_simulated(ctx: FeedContext) -> FeedThread:
+    last = _last_bar(ctx)
+    recent = ctx.store.load(ctx.symbol, "1m", limit=PROFILE_BARS)
+    market = SimulatedMarket(float(last.close[-1]), ctx.calendar, ctx.instrument.tick_size,
+                             rate=ctx.settings.rate,
+                             profile=MarketProfile.of(recent.close, recent.volume))  # fmt: skip
+    # a simulated copy goes on from its last bar; demo symbols trade on the clock
+    start = int(last.ts_ns[-1]) + NS_PER_MIN if _simulated_source(ctx).copied_from else None
+    return FeedThread(market, ctx.ring, clock=_scaled_clock(ctx.settings.time_scale, start))
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+
+def _replay_start(ctx: FeedContext) -> int | None:
+    if ctx.stored is None:
+        return None
+    first, last = ctx.stored
+    start = ctx.settings.replay_start_ns
+    start = last - NS_PER_DAY if start is None else start
+    if not first <= start <= last:
+        raise ValueError(
+            f"replay start {np.datetime64(int(start), 'ns')} lies outside the stored bars of "
+            f"{ctx.symbol} ({np.datetime64(first, 'ns')} to {np.datetime64(last, 'ns')}): "
+            "choose a time in between"
+        )
+    return int(start)
+
+
+def _make_replay(ctx: FeedContext) -> FeedThread:
+    start = _replay_start(ctx)
+    _last_bar(ctx, start)
+    bars = ctx.store.load(ctx.symbol, "1m", start_ns=start,
+                          end_ns=start + REPLAY_DAYS * NS_PER_DAY)  # fmt: skip
+    source = ReplaySource(bars, ctx.settings.speed, start_ns=start)
+    return FeedThread(source, ctx.ring, clock=time.perf_counter_ns)
+
+
+# -- socket ------------------------------------------------------------------------------------
+
+
+def _refuse_socket(ctx: FeedContext) -> str | None:
+    if ctx.synthetic:
+        return (
+            f"{ctx.symbol} holds synthetic bars ({ctx.stretches[0].describe()}); socket ticks "
+            "are real and are stored apart from them: send them under a symbol of their own "
+            "(`candleterm --feed socket --symbol NAME` creates it)"
+        )
+    return None
+
+
+def _make_socket(ctx: FeedContext) -> SocketFeed:
+    last = ctx.store.load(ctx.symbol, "1m", limit=1)
+    return SocketFeed(ctx.symbol, ctx.ring, port=ctx.settings.port,
+                      last_price=float(last.close[-1]) if len(last) else None,
+                      band=ctx.settings.band)  # fmt: skip
+
+
+FEED_SPECS: dict[str, FeedSpec] = {
+    spec.key: spec
+    for spec in (
+        FeedSpec("simulated", "Simulated",
+                 "a market continuing a demo symbol (or a simulated copy) from its last bar",
+                 _make_simulated, _simulated_source, _refuse_simulated),
+        FeedSpec("replay", "Replay", "the stored bars played back as ticks, x1 to x1000",
+                 _make_replay, history_end=_replay_start),
+        FeedSpec("socket", "Socket", "ticks pushed by any program as JSON lines over TCP",
+                 _make_socket, lambda ctx: SOCKET, _refuse_socket),
+        FeedSpec("off", "Off", "history only", lambda ctx: None),
+    )
+}  # fmt: skip
+
+# The kinds as an enum (FeedKind.SIMULATED, FeedKind("socket")) for settings and the window.
+FeedKind = enum.Enum("FeedKind", {key.upper(): key for key in FEED_SPECS})
