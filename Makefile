@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/candleterm bench
+	$(BIN)/python -m profiling
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

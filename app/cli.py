@@ -28,7 +28,6 @@ commands:
   delete    remove a symbol's bars from a store
   check     read every bar of a store and report what is damaged
   repair    copy everything readable from a damaged store into a new one
-  bench     the profiling suite: scenarios, report, charts, regression check
 
 Run `candleterm COMMAND --help` for a command's options.
 """
@@ -303,10 +302,13 @@ READ_ONLY = ("export", "symbols", "check", "repair")  # commands that never writ
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["bench"]:  # its own options (`candleterm bench --help`)
-        from profiling.suite import main as bench
-
-        return bench(argv[1:])
+    if argv[:1] == ["bench"]:
+        print(
+            "candleterm: the profiling suite comes with a source checkout, not the app: run "
+            "`python -m profiling` there (`make bench`; see the README)",
+            file=sys.stderr,
+        )
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     db = args.db or default_store_path()

@@ -21,7 +21,6 @@ from widgets.indicator_items import PALETTE
 from widgets.series_model import SeriesModel
 
 POLL_MS = 30
-KINDS = {"macd": {"hist": "histogram"}, "trend": {"trend": "band"}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Instance:
         """Over the price, every line in the instance's colour (a band's edges, a channel);
         in a pane, each line its own, from the instance's colour on (MACD and its signal)."""
         start = PALETTE.index(self.colour) if self.colour in PALETTE else 0
-        lines = [name for name in self.spec.outputs if name not in KINDS.get(self.key, {})]
+        lines = [name for name in self.spec.outputs if self.spec.style(name) == "line"]
         if self.spec.placement is Placement.OVERLAY:
             return dict.fromkeys(lines, self.colour)
         return {name: self.colour if k == 0 else PALETTE[(start + k) % len(PALETTE)]
@@ -177,9 +176,9 @@ class _ChartIndicators:
         if uid in self.chart.indicators:
             self.chart.set_indicator_values(uid, outputs)
         else:
+            styles = {name: instance.spec.style(name) for name in instance.spec.outputs}
             self.chart.add_indicator(uid, outputs, instance.spec.placement is Placement.PANE,
-                                     KINDS.get(instance.key), instance.title,
-                                     instance.line_colours())  # fmt: skip
+                                     styles, instance.title, instance.line_colours())  # fmt: skip
         return True
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from data.provenance import Source
 from data.store import BarStore
-from engine.bars import COLUMNS, Bars
+from engine.bars import COLUMNS, Bars, latest_per_time
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class BarWriter:
         with self._lock:
             pending, self._pending = self._pending, {}
         for timeframe, parts in pending.items():
-            bars = _latest_per_time(parts)
+            bars = latest_per_time(parts)
             started = time.perf_counter()
             try:
                 self.store.write_bars(self.symbol, timeframe, bars, source=self.source)
@@ -85,15 +85,3 @@ class BarWriter:
         self._stop.set()
         self._thread.join(timeout=10)
         self.write_pending()
-
-
-def _latest_per_time(parts: list[Bars]) -> Bars:
-    """The parts joined in time order; for a bar time given twice, the later version."""
-    cols = {c: np.concatenate([getattr(p, c) for p in parts]) for c in COLUMNS}
-    ts = cols["ts_ns"]
-    order = np.argsort(ts, kind="stable")
-    ts_sorted = ts[order]
-    last = np.ones(len(ts), bool)
-    last[:-1] = ts_sorted[1:] != ts_sorted[:-1]  # keep the last of equal times (stable sort)
-    keep = order[last]
-    return Bars(*(cols[c][keep] for c in COLUMNS))

@@ -1,7 +1,7 @@
 """`BarStore`: bars of every symbol and timeframe in one embedded DuckDB database file.
 
 Bars move in and out as Arrow/numpy columns, never row by row. Every DuckDB call in candleterm
-lives in this module.
+lives in this module and `data/store_files.py` (opening the file, failures in words).
 
 Layout. `bars` has a primary key on (symbol, timeframe, ts_ns). The rows of each series are
 kept in time order physically: appends go at the end, and a write that lands inside or before
@@ -22,11 +22,9 @@ raises the limit for its transaction (the primary-key index needs room) and lowe
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import os
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,17 +34,25 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from data.instruments import Instrument, check_symbol
 from data.provenance import API, Source, SourceKind, Stretch, merged
+from data.store_files import (
+    Closed,
+    StoreError,
+    check_is_duckdb_file,
+    connect,
+    describe_failure,
+    first_line,
+    no_permission,
+)
 from engine.bars import COLUMNS, DTYPES, Bars
 from engine.open_cache import PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
-from engine.sessions import PRESETS, calendar
 from engine.timeframes import TIMEFRAMES, check_timeframe
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-_READ_MEMORY_LIMIT = "32MB"
 _READ_HEADROOM_BYTES = 32 << 20
 _WRITE_MEMORY_LIMIT = "8GB"
 _BATCH_ROWS = 262_144
@@ -54,7 +60,6 @@ _BATCH_ROWS = 262_144
 # spacing back, into room for LATEST_CAPACITY times n (more means a second, exact try).
 LATEST_GUESS = 1.1
 LATEST_CAPACITY = 1.6
-_DUCKDB_MAGIC = b"DUCK"
 
 _SCHEMA = f"""
 CREATE TABLE candleterm_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -97,10 +102,6 @@ CREATE TABLE sources (
 """
 
 
-class StoreError(Exception):
-    """A bar store could not be opened or used; the message says why and what to do."""
-
-
 def _store_errors(cls):
     """Every public method of `cls` raises StoreError, never a DuckDB exception."""
     for name, method in list(vars(cls).items()):
@@ -115,37 +116,6 @@ def _store_errors(cls):
 
         setattr(cls, name, functools.wraps(method)(wrapped))
     return cls
-
-
-@dataclasses.dataclass(frozen=True)
-class Instrument:
-    symbol: str
-    calendar: str = "24x7"
-    tz: str = ""
-    tick_size: float = 0.01
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        check_symbol(self.symbol)
-        calendar(self.calendar)
-        if not self.tz:
-            object.__setattr__(self, "tz", PRESETS[self.calendar].tz)
-        if not (self.tick_size > 0 and np.isfinite(self.tick_size)):
-            raise ValueError(
-                f"{self.symbol}: tick size {self.tick_size!r} must be a positive number"
-            )
-
-
-_SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
-
-
-def check_symbol(symbol: str) -> str:
-    if not isinstance(symbol, str) or not _SYMBOL_RE.match(symbol):
-        raise ValueError(
-            f"bad symbol {symbol!r}: use 1-64 letters, digits or . _ : / - "
-            "(starting with a letter or digit)"
-        )
-    return symbol
 
 
 @_store_errors
@@ -164,13 +134,13 @@ class BarStore:
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = Path(path)
-        _check_is_duckdb_file(self.path)
+        check_is_duckdb_file(self.path)
         if read_only and not self.path.exists():
             raise StoreError(f"no bar store at {self.path}: nothing to open read-only")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _no_permission(self.path, exc.strerror or str(exc)) from None
+            raise no_permission(self.path, exc.strerror or str(exc)) from None
         self._lock = threading.RLock()
         self._stats: dict[tuple[str, str], tuple[int, int, int]] | None = None
         self.queries = 0  # bar reads that reached DuckDB (loads, counts, bars so far)
@@ -179,7 +149,7 @@ class BarStore:
         self._verified = threading.Event()  # no check of every block is under way
         self._verified.set()
         self._closing = False
-        self._con = _connect(self.path, read_only)
+        self._con = connect(self.path, read_only)
         try:
             self._check_schema(read_only)
         except duckdb.Error as exc:
@@ -197,7 +167,7 @@ class BarStore:
         self._verified.wait()
         with self._lock:
             self._con.close()
-            self._con = _Closed(self.path)
+            self._con = Closed(self.path)
 
     def __enter__(self) -> BarStore:
         return self
@@ -239,27 +209,10 @@ class BarStore:
             self._add_sources_table(read_only)
 
     def _problem(self, exc: BaseException) -> StoreError:
-        """A DuckDB failure in words: what happened to which file, and what to do."""
-        text = _first_line(exc)
-        lower = text.lower()
-        if "checksum" in lower or "corrupt" in lower:
-            self.damaged = self.damaged or text
-            return StoreError(
-                f"the bar store {self.path} is damaged ({text}); nothing more is written to it. "
-                f"See what is readable with `candleterm check --db {self.path}` and copy it into "
-                f"a new store with `candleterm repair --db {self.path} NEW.duckdb`"
-            )
-        if "no space left" in lower or "disk full" in lower or "file too large" in lower:
-            return StoreError(
-                f"the disk holding the bar store {self.path} is full ({text}); the change was "
-                "rolled back and nothing stored was lost: free some space and try again"
-            )
-        if "permission denied" in lower or "read-only" in lower:
-            return StoreError(
-                f"the bar store {self.path} cannot be written ({text}): check the permissions "
-                "of the file and its folder, or open another store with --db PATH"
-            )
-        return StoreError(f"the bar store {self.path} failed: {text}")
+        error, damaged = describe_failure(self.path, exc)
+        if damaged:
+            self.damaged = self.damaged or first_line(exc)
+        return error
 
     def verify(self) -> list[tuple[str, str, str]]:
         """Read every bar of every series (each block's checksum is checked as it is read):
@@ -281,7 +234,7 @@ class BarStore:
                     ).fetchall()
                 except (duckdb.Error, pa.ArrowException, OSError) as exc:
                     self._problem(exc)  # marks the store damaged
-                    problems.append((symbol, timeframe, _first_line(exc)))
+                    problems.append((symbol, timeframe, first_line(exc)))
         finally:
             con.close()
         return problems
@@ -787,19 +740,6 @@ class BarStore:
         return full, pos
 
 
-class _Closed:
-    """Stands in for the connection of a closed store."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def __getattr__(self, name: str):
-        raise StoreError(f"the bar store {self._path} is closed")
-
-    def close(self) -> None:
-        pass
-
-
 def _series_filter(
     symbol: str, timeframe: str, start_ns: int | None, end_ns: int | None
 ) -> tuple[str, list]:
@@ -816,63 +756,3 @@ def _series_filter(
 
 def _timeframe_order(timeframe: str) -> int:
     return TIMEFRAMES.index(timeframe) if timeframe in TIMEFRAMES else len(TIMEFRAMES)
-
-
-def _check_is_duckdb_file(path: Path) -> None:
-    if not path.exists():
-        return
-    if path.is_dir():
-        raise StoreError(f"{path} is a directory; give the path of a .duckdb file")
-    with path.open("rb") as fh:
-        head = fh.read(12)
-    if len(head) == 0:
-        return  # an empty file holds nothing to lose; DuckDB initialises it
-    if head[8:12] != _DUCKDB_MAGIC:
-        raise StoreError(
-            f"{path} is not a DuckDB database (it does not start with a DuckDB header); "
-            "it was left untouched: pass another path with --db"
-        )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _no_permission(path: Path, text: str) -> StoreError:
-    if path.exists():
-        return StoreError(
-            f"the bar store {path} cannot be opened for writing ({text}); `candleterm "
-            "symbols`, `export` and `check` read it as it is: to chart it, give yourself write "
-            "permission on the file and its folder, or copy it somewhere writable"
-        )
-    return StoreError(
-        f"cannot create the bar store {path}: no permission to write in {path.parent}; "
-        "choose another place with --db PATH"
-    )
-
-
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(
-            str(path),
-            read_only=read_only,
-            config={"threads": min(4, os.cpu_count() or 1), "memory_limit": _READ_MEMORY_LIMIT},
-        )
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            pid = re.search(r"PID (\d+)", text)
-            who = f"process {pid.group(1)}" if pid else "another process"
-            raise StoreError(
-                f"the bar store {path} is open in {who}; close that program first, "
-                "or open another store with --db PATH"
-            ) from None
-        if "permission denied" in text.lower() or "read-only" in text.lower():
-            raise _no_permission(path, _first_line(exc)) from None
-        raise StoreError(f"cannot open the bar store {path}: {text}") from None
-    except duckdb.Error as exc:
-        raise StoreError(
-            f"{path} could not be opened as a DuckDB database ({exc}); it was left "
-            "untouched: pass another path with --db"
-        ) from None

@@ -137,6 +137,28 @@ def concat(parts: list[Bars]) -> Bars:
     return Bars(*(np.concatenate([getattr(p, n) for p in parts]) for n in COLUMNS))
 
 
+def merge_ohlcv(a: tuple, b: tuple) -> tuple:
+    """Two parts of one bar, each (open, high, low, close, volume, first_ns, last_ns), as one:
+    the open of the earlier data, the close of the later, the extremes and the summed volume.
+    The rule every bar merge follows (live corrections, recomputed buckets, the open-price
+    layer); `engine.live._merge_nb` is its compiled form over the builders' state."""
+    o, first = (b[0], b[5]) if b[5] < a[5] else (a[0], a[5])
+    c, last = (b[3], b[6]) if b[6] >= a[6] else (a[3], a[6])
+    return (o, max(a[1], b[1]), min(a[2], b[2]), c, a[4] + b[4], first, last)
+
+
+def latest_per_time(parts: list[Bars]) -> Bars:
+    """The parts joined in time order; for a bar time given more than once, the version from
+    the latest part (a correction, a later write) wins."""
+    joined = concat(parts)
+    order = np.argsort(joined.ts_ns, kind="stable")  # equal times keep their part order
+    ts = joined.ts_ns[order]
+    last = np.ones(len(ts), dtype=bool)
+    last[:-1] = ts[1:] != ts[:-1]
+    keep = order[last]
+    return Bars(*(getattr(joined, n)[keep] for n in COLUMNS))
+
+
 def invalid_row_mask(
     ts_ns: np.ndarray,
     open: np.ndarray,

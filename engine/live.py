@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections.abc import Callable, Sequence
 
 import numba
 import numpy as np
 
-from engine.bars import Bars
+from engine.bars import Bars, merge_ohlcv
 from engine.buckets import BucketGrid, bucket_grid, rule_for
 from engine.column_store import ColumnStore
 from engine.sessions import SessionCalendar, calendar
@@ -419,12 +420,7 @@ class MultiTimeframeBuilder:
         t, o, h, lo, c, v = row
         if replace:
             return (bar[0], o, h, lo, c, v, t, t)
-        label, bo, bh, bl, bc, bv, first, last = bar
-        if t < first:
-            bo, first = o, t
-        if t >= last:
-            bc, last = c, t
-        return (label, bo, max(bh, h), min(bl, lo), bc, bv + v, first, last)
+        return (bar[0], *merge_ohlcv(bar[1:], (o, h, lo, c, v, t, t)))
 
     def _forming_row(self, k: int) -> tuple:
         ist, fst = self._ist[k], self._fst[k]
@@ -449,9 +445,7 @@ class MultiTimeframeBuilder:
         if self._ist[0, FORMING] and label <= self._ist[0, LABEL] < end:
             f = self._forming_row(0)
             parts.append((f[1], f[2], f[3], f[4], f[5], f[6], f[7]))
-        o, h, lo, c, v, first, last = parts[0]
-        for _, ph, pl, pc, pv, _, plast in parts[1:]:
-            h, lo, c, v, last = max(h, ph), min(lo, pl), pc, v + pv, plast
+        o, h, lo, c, v, first, last = functools.reduce(merge_ohlcv, parts)
         return (label, float(o), float(h), float(lo), float(c), float(v), int(first), int(last))
 
     # -- output ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.bars import merge_ohlcv
 from engine.buckets import BucketGrid, BucketRule, bucket_grid, rule_for
 from engine.sessions import SessionCalendar
 
@@ -33,19 +34,19 @@ class PartialBar:
     first_ns: int
     last_ns: int
 
+    def parts(self) -> tuple:
+        return (self.open, self.high, self.low, self.close, self.volume, self.first_ns,
+                self.last_ns)  # fmt: skip
+
     def then(self, later: PartialBar | None) -> PartialBar:
         """This bar followed by `later` data (all of it after this one)."""
         if later is None:
             return self
-        return PartialBar(self.open, max(self.high, later.high), min(self.low, later.low),
-                          later.close, self.volume + later.volume, self.first_ns,
-                          later.last_ns)  # fmt: skip
+        return PartialBar(*merge_ohlcv(self.parts(), later.parts()))
 
     def with_tick(self, ts_ns: int, price: float, qty: float) -> PartialBar:
-        first, open_ = (ts_ns, price) if ts_ns < self.first_ns else (self.first_ns, self.open)
-        last, close = (ts_ns, price) if ts_ns >= self.last_ns else (self.last_ns, self.close)
-        return PartialBar(open_, max(self.high, price), min(self.low, price), close,
-                          self.volume + qty, first, last)  # fmt: skip
+        tick = (price, price, price, price, qty, ts_ns, ts_ns)
+        return PartialBar(*merge_ohlcv(self.parts(), tick))
 
     @staticmethod
     def of_tick(ts_ns: int, price: float, qty: float) -> PartialBar:

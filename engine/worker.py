@@ -67,7 +67,7 @@ def _compute(request: IndicatorRequest, readers: dict[str, BarReader]) -> Indica
     bars = reader.bars()
     indicator = spec(request.indicator)
     sessions = None
-    if request.indicator == "vwap" and len(bars):
+    if indicator.sessions and len(bars):
         sessions = session_keys(calendar(request.calendar), bars.ts_ns)
     outputs = indicator.run(bars, sessions, request.gap_ns, **dict(request.params))
     if not reader.still_valid(seq):

@@ -215,9 +215,10 @@ def bench_open_cache(rows: list[Stats], quick: bool) -> dict:
             start = results[tf].first_ns
             label, _ = bucket_grid(cal, since, since).buckets(rule_for(tf), np.array([live_ts[-1]]))
             stored = store.bar_so_far("ES", int(label[0]), since)
-            live_p = np.array(price)[live_ts >= max(label[0], since)]
+            in_bucket = live_ts >= max(label[0], since)
+            live_p, live_t = np.array(price)[in_bucket], live_ts[in_bucket]
             live = PartialBar(live_p[0], live_p.max(), live_p.min(), live_p[-1],
-                              float(len(live_p)), 0, 0)  # fmt: skip
+                              float(len(live_p)), int(live_t[0]), int(live_t[-1]))  # fmt: skip
             want = live if stored is None else stored.then(live)
             got = results[tf]
             assert (got.open, got.high, got.low, got.close, got.volume) == (

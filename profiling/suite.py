@@ -4,7 +4,6 @@ bars) and a regression check against the committed baseline.
 
     python -m profiling [--quick] [--scenario NAME]... [--out DIR] [--check]
                         [--update-baseline] [--profile] [--docs]
-    candleterm bench ...   (the same)
 
 The check compares speed-ups (the fast way against the slow way measured in the same run,
 which a noisy shared machine slows alike) and fails when one falls below the baseline's
@@ -44,7 +43,7 @@ TIMEOUT_S = {True: 600, False: 7200}
 def build_parser() -> argparse.ArgumentParser:
     from profiling.scenarios import SCENARIOS
 
-    parser = argparse.ArgumentParser(prog="candleterm bench", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="python -m profiling", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="scenarios: " + ", ".join(SCENARIOS))  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes")

@@ -75,3 +75,38 @@ def test_concat_and_equals():
     assert concat([bars[:20], bars[20:]]).equals(bars)
     assert not bars.equals(bars[1:])
     assert len(concat([])) == 0
+
+
+def test_latest_per_time_keeps_the_last_version_of_each_time():
+    from engine.bars import latest_per_time
+
+    a = make_bars(5)
+    b = make_bars(3, start_ns=int(a.ts_ns[3]), seed=9)  # times 3, 4 again and one later
+    got = latest_per_time([a, b])
+    want = {int(t): i for i, t in enumerate(a.ts_ns)}
+    rows = {int(t): ("a", i) for t, i in want.items()}
+    rows.update({int(t): ("b", i) for i, t in enumerate(b.ts_ns)})
+    assert got.ts_ns.tolist() == sorted(rows)
+    for k, t in enumerate(got.ts_ns.tolist()):
+        part, i = rows[t]
+        assert got.close[k] == (a if part == "a" else b).close[i]
+
+
+def test_the_compiled_bar_merge_follows_the_one_rule():
+    """`merge_ohlcv` is the rule; the live builders' compiled `_merge_nb` must agree."""
+    from engine.bars import merge_ohlcv
+    from engine.live import FIRST, LAST, _merge_nb
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        first, last = sorted(rng.integers(0, 100, 2).tolist())
+        o, c = rng.uniform(90, 110, 2).tolist()
+        bar = (o, max(o, c) + 1.0, min(o, c) - 1.0, c, 5.0, first, last)
+        t = int(rng.integers(-10, 110))
+        p, q = float(rng.uniform(80, 120)), float(rng.uniform(0, 3))
+        ist = np.zeros((1, 6), np.int64)
+        ist[0, FIRST], ist[0, LAST] = first, last
+        fst = np.array([bar[:5]], np.float64)
+        _merge_nb(0, t, p, p, p, p, q, ist, fst)
+        want = merge_ohlcv(bar, (p, p, p, p, q, t, t))
+        assert (*fst[0].tolist(), int(ist[0, FIRST]), int(ist[0, LAST])) == want

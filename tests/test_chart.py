@@ -635,3 +635,33 @@ def test_log_scale_is_refused_for_prices_at_or_below_zero(make_chart):
     with pytest.raises(ValueError, match="log scale needs prices above zero"):
         chart.set_price_scale(PriceScale.LOG)
     assert chart.price_scale is PriceScale.LINEAR
+
+
+def test_layered_boxes_follow_live_bars_without_redoing_every_span(make_chart, qtbot, monkeypatch):
+    """A tick moved only the last box, yet every span was computed again over both series."""
+    import widgets.multi as multi
+    from engine.align import span_of
+
+    base = make_bars(3000)
+    chart = make_chart(base[:2000], cls=LayeredChart)
+    hourly = resample(base, "1h", "24x7")
+    shown = int(np.searchsorted(hourly.ts_ns, base.ts_ns[1999], side="right"))
+    model = SeriesModel("X", "1h", "UTC", hourly[:shown])
+    chart.set_layers({"1h": model})
+    settle(qtbot, chart)
+    layer = chart.layers["1h"]
+    calls = []
+    monkeypatch.setattr(multi, "span_of", lambda *a: calls.append(len(a[0])) or span_of(*a))
+    for i in range(2000, 2300):  # a minute at a time, the hour bar forming alongside
+        chart.model.append(base[i : i + 1])
+        now = resample(base[: i + 1], "1h", "24x7")
+        if len(now) > len(model):
+            model.append(now[len(model) :])
+        else:
+            model.update_last(tuple(c[-1] for c in now.columns().values()))
+    want_first, want_last = span_of(chart.model.column("ts_ns"), model.column("ts_ns"))
+    assert np.array_equal(layer.first, want_first) and np.array_equal(layer.last, want_last)
+    assert max(calls) <= 61  # each append looked at the last hour only, never all 2,300 bars
+    ticks = len(calls)
+    model.update_last(tuple(c[-1] for c in hourly[: len(model)].columns().values()))
+    assert len(calls) == ticks  # a tick: no span computed

@@ -67,13 +67,19 @@ def damage(path, offset: int, n: int = 4096) -> None:
         fh.write(np.random.default_rng(7).integers(0, 256, n, np.uint8).tobytes())
 
 
-def test_a_store_damaged_in_a_block_of_bars(healthy, tmp_path, capsys):
-    original, bars = healthy
+def damaged_copy(healthy, tmp_path):
+    """A copy of the healthy store with one block of `close` values damaged: (path, the
+    symbols whose rows the block holds, the file's digest)."""
     path = tmp_path / "store.duckdb"
-    shutil.copy(original, path)
+    shutil.copy(healthy[0], path)
     offset, hit = a_block_of(path, "close", 0)
     damage(path, offset)
-    before = digest(path)
+    return path, hit, digest(path)
+
+
+def test_a_store_damaged_in_a_block_of_bars(healthy, tmp_path, capsys):
+    bars = healthy[1]
+    path, hit, before = damaged_copy(healthy, tmp_path)
     db = ["--db", str(path)]
     assert cli(["check", *db]) == 1
     out = capsys.readouterr().out
@@ -213,11 +219,7 @@ def test_the_app_checks_every_block_before_it_writes(healthy, tmp_path):
     """Damage in bars nobody has read yet: the background check finds it, and the first
     write (a healthy series' live bars) waits for it and is refused."""
     original, bars = healthy
-    path = tmp_path / "store.duckdb"
-    shutil.copy(original, path)
-    offset, hit = a_block_of(path, "close", 0)
-    damage(path, offset)
-    before = digest(path)
+    path, hit, before = damaged_copy(healthy, tmp_path)
     healthy_symbol = sorted(set(bars) - hit)[0]
     with BarStore(path) as store:
         assert store.damaged == ""

@@ -15,11 +15,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
 from engine.lod import LEVELS, choose_level
 from widgets.grid import blend
+from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
@@ -55,7 +55,7 @@ class _SeriesItem(pg.GraphicsObject):
         self._bounds = QtCore.QRectF()
         self._bounds_span = (0, 0)
         self.prepared_blocks = 0
-        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
+        self._rects = {c: rect_array() for c in ("up", "down")}
         self.set_theme(theme)
         self.set_model(model)
 

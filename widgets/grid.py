@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
+from widgets.pg_compat import rect_array
 from widgets.theme import Theme
 
 
@@ -48,7 +48,7 @@ class GridItem(ViewBackdrop):
         super().__init__()
         self._x_axis = x_axis
         self._y_axis = y_axis
-        self._lines = internals.PrimitiveArray(QtCore.QRectF, 4)
+        self._lines = rect_array()
         self._key = None
         self.setZValue(-90)
         self.set_theme(theme)

@@ -8,11 +8,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
 from widgets.grid import blend
 from widgets.legend import MISSING, format_value
+from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.theme import Theme
 
@@ -204,7 +204,7 @@ class HistogramItem(_ArrayItem):
     includes_zero = True
 
     def __init__(self, values: np.ndarray, theme: Theme) -> None:
-        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
+        self._rects = {c: rect_array() for c in ("up", "down")}
         super().__init__(values)
         self.set_theme(theme)
 
@@ -243,7 +243,7 @@ class StateBandItem(_ArrayItem):
     """A band coloured by a state per bar (the trend state: strong and faded colours)."""
 
     def __init__(self, values: np.ndarray, theme: Theme) -> None:
-        self._rects = {s: internals.PrimitiveArray(QtCore.QRectF, 4) for s in TREND_COLOURS}
+        self._rects = {s: rect_array() for s in TREND_COLOURS}
         super().__init__(values)
         self.set_theme(theme)
 

@@ -7,11 +7,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.align import span_of
 from widgets.chart import ChartWidget
+from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
@@ -131,17 +131,27 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
         self.base = base
         self.higher = higher
         self._alpha = alpha
-        self._rects = {c: internals.PrimitiveArray(QtCore.QRectF, 4) for c in ("up", "down")}
+        self._rects = {c: rect_array() for c in ("up", "down")}
         self._key = None
         self.prepared_boxes = 0
         self.price_map = LINEAR
         self.setZValue(-10)
         self.set_theme(theme)
-        for model in (base, higher):
-            for signal in (model.bars_reset, model.bars_prepended, model.bars_appended,
-                           model.bars_corrected, model.last_bar_changed):  # fmt: skip
-                signal.connect(self._on_bars_changed)
+        for signal, slot in self._slots():
+            signal.connect(slot)
         self._on_bars_changed()
+
+    def _slots(self) -> list[tuple]:
+        """History reset, prepended or corrected: every span again; bars appended: the spans
+        from the last higher bar on; a tick: no span changes, only the last box's prices."""
+        slots = []
+        for model in (self.base, self.higher):
+            slots += [(model.bars_reset, self._on_bars_changed),
+                      (model.bars_prepended, self._on_bars_changed),
+                      (model.bars_corrected, self._on_bars_changed),
+                      (model.bars_appended, self._on_bars_appended),
+                      (model.last_bar_changed, self._on_last_bar_changed)]  # fmt: skip
+        return slots
 
     def set_theme(self, theme: Theme) -> None:
         self._brushes, self._pens = {}, {}
@@ -159,6 +169,28 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
         self.first, self.last = span_of(self.base.column("ts_ns"), self.higher.column("ts_ns"))
         self._key = None
         self.update()
+
+    def _on_bars_appended(self, *_args) -> None:
+        """The last span may have grown and new ones follow it: O(bars appended)."""
+        base_ts, higher_ts = self.base.column("ts_ns"), self.higher.column("ts_ns")
+        k = len(self.first) - 1
+        if k < 0 or k >= len(higher_ts):
+            self._on_bars_changed()
+            return
+        b0 = int(np.searchsorted(base_ts, higher_ts[k]))
+        first, last = span_of(base_ts[b0:], higher_ts[k:])
+        self.prepareGeometryChange()
+        self.first = np.concatenate((self.first[:k], first + b0))
+        self.last = np.concatenate((self.last[:k], last + b0))
+        self._key = None
+        self.update()
+
+    def _on_last_bar_changed(self, *_args) -> None:
+        """A tick moved a forming bar: the spans stand; the last box is prepared again if it
+        is among those in view."""
+        if self._key is not None and self._key[1] >= len(self.first):
+            self._key = None
+            self.update()
 
     def boundingRect(self) -> QtCore.QRectF:
         if len(self.higher) == 0 or len(self.base) == 0:
@@ -210,10 +242,8 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
             painter.drawRects(*self._rects[colour].drawargs())
 
     def close(self) -> None:
-        for model in (self.base, self.higher):
-            for signal in (model.bars_reset, model.bars_prepended, model.bars_appended,
-                           model.bars_corrected, model.last_bar_changed):  # fmt: skip
-                signal.disconnect(self._on_bars_changed)
+        for signal, slot in self._slots():
+            signal.disconnect(slot)
 
 
 class LayeredChart(ChartWidget):

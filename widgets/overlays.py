@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.gaps import gap_threshold_ns, long_gaps
@@ -16,6 +15,7 @@ from engine.timeframes import is_intraday
 from engine.units import NS_PER_DAY
 from widgets.grid import ViewBackdrop, blend, view_rect
 from widgets.legend import format_value
+from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
@@ -198,7 +198,7 @@ class DayShading(ViewBackdrop):
     def __init__(self, model: SeriesModel, theme: Theme) -> None:
         super().__init__()
         self._model = model
-        self._rects = internals.PrimitiveArray(QtCore.QRectF, 4)
+        self._rects = rect_array()
         self._key = None
         self.setZValue(-100)
         self.set_theme(theme)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore
 
-from engine.bars import COLUMNS, Bars
+from engine.bars import COLUMNS, Bars, latest_per_time
 from engine.lod import LodPyramid
 from engine.series_buffer import SeriesBuffer
 
@@ -117,12 +117,8 @@ class SeriesModel(QtCore.QObject):
         self.append(bars[newer:])
 
     def _merge(self, bars: Bars) -> None:
-        mine = self.bars
-        cols = {c: np.concatenate((getattr(mine, c), getattr(bars, c))) for c in COLUMNS}
-        _, first = np.unique(cols["ts_ns"][::-1], return_index=True)  # the new one wins
-        keep = len(cols["ts_ns"]) - 1 - first
         complete = self.history_complete
-        self.set_bars(Bars(*(cols[c][keep] for c in COLUMNS)))
+        self.set_bars(latest_per_time([self.bars, bars]))  # the new one wins
         self.history_complete = complete
 
     def correct(self, ix: int, row: tuple) -> None:

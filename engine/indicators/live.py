@@ -43,6 +43,8 @@ class LiveIndicator:
         self._inc = None
 
     def _sessions(self, ts: np.ndarray) -> np.ndarray:
+        if not self.spec.sessions:  # only session-anchored indicators read them
+            return np.zeros(len(ts), np.int64)
         return session_keys(self.calendar, ts)
 
     def _seal(self, bars: Bars, a: int, b: int) -> None:

@@ -53,6 +53,12 @@ class IndicatorSpec:
     compute: Compute
     incremental: Callable[..., inc.Incremental]
     short: str = ""  # the name in a legend: "SMA", "BB"
+    styles: tuple[tuple[str, str], ...] = ()  # outputs not drawn as lines: "histogram", "band"
+    sessions: bool = False  # computed per trading session: needs each bar's session key
+
+    def style(self, output: str) -> str:
+        """How an output is drawn: "line" (default), "histogram" or "band"."""
+        return dict(self.styles).get(output, "line")
 
     def label(self, params: dict) -> str:
         """The instance's name in a legend: short name and parameter values ("BB 20 2")."""
@@ -116,7 +122,7 @@ SPECS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec("vwap", "VWAP (session)", (), ("vwap",), Placement.OVERLAY,
                   lambda b, s: _one("vwap", batch.vwap(b.high, b.low, b.close, b.volume,
                                                        _sessions(b, s))),
-                  inc.Vwap, "VWAP"),
+                  inc.Vwap, "VWAP", sessions=True),
     IndicatorSpec("channel", "Highest high / lowest low", (P("period", 20, 1, 5000),),
                   ("highest", "lowest"), Placement.OVERLAY,
                   lambda b, s, period: dict(zip(("highest", "lowest"),
@@ -132,7 +138,7 @@ SPECS: tuple[IndicatorSpec, ...] = (
                   lambda b, s, fast, slow, signal: dict(zip(("macd", "signal", "hist"),
                                                             batch.macd(b.close, fast, slow,
                                                                        signal), strict=True)),
-                  inc.Macd, "MACD"),
+                  inc.Macd, "MACD", (("hist", "histogram"),)),
     IndicatorSpec("atr", "Average true range (Wilder)", (P("period", 14, 1, 5000),), ("atr",),
                   Placement.PANE,
                   lambda b, s, period: _one("atr", batch.atr(b.high, b.low, b.close, period)),
@@ -142,7 +148,7 @@ SPECS: tuple[IndicatorSpec, ...] = (
                   ("trend",), Placement.PANE,
                   lambda b, s, period, confirm, expire: _one(
                       "trend", batch.trend_state(b.high, b.low, b.close, period, confirm, expire)),
-                  inc.TrendState, "Trend"),
+                  inc.TrendState, "Trend", (("trend", "band"),)),
 )  # fmt: skip
 REGISTRY: dict[str, IndicatorSpec] = {spec.key: spec for spec in SPECS}
 

@@ -1,0 +1,41 @@
+"""An instrument: a symbol and how it trades (calendar, time zone, tick size)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+
+from engine.sessions import PRESETS, calendar
+
+
+@dataclasses.dataclass(frozen=True)
+class Instrument:
+    symbol: str
+    calendar: str = "24x7"
+    tz: str = ""
+    tick_size: float = 0.01
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        check_symbol(self.symbol)
+        calendar(self.calendar)
+        if not self.tz:
+            object.__setattr__(self, "tz", PRESETS[self.calendar].tz)
+        if not (self.tick_size > 0 and np.isfinite(self.tick_size)):
+            raise ValueError(
+                f"{self.symbol}: tick size {self.tick_size!r} must be a positive number"
+            )
+
+
+_SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+
+
+def check_symbol(symbol: str) -> str:
+    if not isinstance(symbol, str) or not _SYMBOL_RE.match(symbol):
+        raise ValueError(
+            f"bad symbol {symbol!r}: use 1-64 letters, digits or . _ : / - "
+            "(starting with a letter or digit)"
+        )
+    return symbol
