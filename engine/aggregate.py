@@ -19,10 +19,12 @@ class Resampled:
 
 
 @numba.njit(cache=True, nogil=True)
-def _resample_1d_nb(ts, o, h, lo, c, v, rows, period, label_row, out_ts, out_o, out_h, out_l,
-                    out_c, out_v):  # fmt: skip
-    """One pass over time-ordered rows and the sessions (two pointers). Returns
-    (bars written, rows outside every session)."""
+def _resample_1d_nb(columns, rows, period, label_row, out):
+    """One pass over time-ordered rows (`columns`: ts, open, high, low, close, volume) and
+    the sessions (two pointers), into `out` (the same six columns). Returns (bars written,
+    rows outside every session)."""
+    ts, o, h, lo, c, v = columns
+    out_ts, out_o, out_h, out_l, out_c, out_v = out
     n_sessions = rows.shape[1]
     j = 0
     k = -1
@@ -68,7 +70,7 @@ def _run(ts, o, h, lo, c, v, timeframe: str, cal: SessionCalendar) -> Resampled:
     n = len(ts)
     out = [np.empty(n, np.int64)] + [np.empty(n, np.float64) for _ in range(5)]
     written, outside = _resample_1d_nb(
-        ts, o, h, lo, c, v, grid.rows, rule.period_ns, rule.label_row, *out
+        (ts, o, h, lo, c, v), grid.rows, rule.period_ns, rule.label_row, tuple(out)
     )
     return Resampled(Bars(*(col[:written].copy() for col in out)), int(outside))
 

@@ -151,7 +151,7 @@ def trend_state(high, low, close, period_: int = 20, confirm: int = 5, expire: i
     n = period(period_)
     confirm, expire = period(confirm, "confirm", 0), period(expire, "expire")
     out = np.empty_like(c)
-    k._trend_1d_nb(h, lo, c, n, confirm, expire, np.empty_like(h), np.empty_like(lo), out)
+    k._trend_1d_nb(h, lo, c, n, confirm, expire, np.empty((2, len(h))), out)
     return out
 
 
@@ -163,6 +163,7 @@ def trend_state_from_signals(up, down, up_over, down_over, confirm: int = 5,
     _same_length(up=up, down=down, up_over=up_over, down_over=down_over)
     confirm, expire = period(confirm, "confirm", 0), period(expire, "expire")
     out = np.empty(len(up))
-    k._trend_state_1d_nb(up, down, up_over, down_over, bars_since(up), bars_since(down),
-                         bars_since(up_over | down_over), confirm, expire, out)  # fmt: skip
+    signals = np.stack((up, down, up_over, down_over))
+    since = np.stack((bars_since(up), bars_since(down), bars_since(up_over | down_over)))
+    k._trend_state_1d_nb(signals, since, confirm, expire, out)
     return out

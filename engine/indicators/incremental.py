@@ -9,6 +9,10 @@ from __future__ import annotations
 import math
 from collections import deque
 
+from engine.indicators.kernels import _trend_step
+
+_step_py = _trend_step.py_func
+
 NAN = math.nan
 
 
@@ -310,7 +314,7 @@ class Vwap(Incremental):
 
 
 class TrendState(Incremental):
-    """The trend state machine (see kernels._trend_state_1d_nb), one bar at a time."""
+    """The trend state machine (the compiled `kernels._trend_step`), one bar at a time."""
 
     outputs = ("trend",)
 
@@ -319,41 +323,27 @@ class TrendState(Incremental):
         self.confirm = confirm
         self.expire = expire
         self._i = 0
-        self._last = {"up": -1, "down": -1, "over": -1}
+        self._last = [-1, -1, -1]  # the bar of the last up, down and over signal
         self._state = 0.0
 
-    def _since(self, kind: str) -> int:
-        last = self._last[kind]
-        return self._i - last if last >= 0 else -1
-
-    def _step(self, close: float) -> tuple[float, dict[str, bool]]:
+    def _step(self, close: float) -> tuple[float, tuple[bool, bool, bool, bool]]:
         top, bottom = self._channel.window()
         mid = (top + bottom) / 2
-        sig = {"up": close > top, "down": close < bottom, "up_over": close < mid,
-               "down_over": close > mid}  # fmt: skip
-        state = self._state
-        if sig["up"] and not (0 <= self._since("down") <= self.confirm):
-            state = 1.0
-        elif sig["down"] and not (0 <= self._since("up") <= self.confirm):
-            state = -1.0
-        elif state == 1.0 and sig["up_over"]:
-            state = 0.5
-        elif state == -1.0 and sig["down_over"]:
-            state = -0.5
-        elif state in (0.5, -0.5) and self._since("over") >= self.expire:
-            state = 0.0
-        return state, sig
+        signals = (close > top, close < bottom, close < mid, close > mid)
+        i, (up, down, over) = self._i, self._last
+        since = (i - up if up >= 0 else -1, i - down if down >= 0 else -1,
+                 i - over if over >= 0 else -1)  # fmt: skip
+        # the kernel's own code, run as Python: one rule, no compiled-call overhead a tick
+        return float(_step_py(self._state, signals, since, self.confirm, self.expire)), signals
 
     def peek(self, high, low, close, volume=0.0, session=0):
         return (self._step(close)[0],)
 
     def seal(self, high, low, close, volume=0.0, session=0):
-        self._state, sig = self._step(close)
-        for kind in ("up", "down"):
-            if sig[kind]:
-                self._last[kind] = self._i
-        if sig["up_over"] or sig["down_over"]:
-            self._last["over"] = self._i
+        self._state, (up, down, up_over, down_over) = self._step(close)
+        for k, fired in enumerate((up, down, up_over or down_over)):
+            if fired:
+                self._last[k] = self._i
         self._channel.seal(high, low)
         self._i += 1
         return (self._state,)

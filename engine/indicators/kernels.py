@@ -205,15 +205,18 @@ def _bars_since_1d_nb(signal, out):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _trend_step(state, up, down, up_over, down_over, since_up, since_down, since_over,
-                confirm, expire):  # fmt: skip
+def _trend_step(state, signals, since, confirm, expire):
     """One bar of the trend state machine: +1 up, -1 down, +0.5 / -0.5 up/down trend over,
-    0 none.
+    0 none. `signals` is (up, down, up_over, down_over) of this bar, `since` the bars since
+    the last (up, down, over) signal before it (-1: none). The batch kernels and the
+    incremental form (`incremental.TrendState`) all step through this one function.
 
     An up signal starts an up trend unless a down signal came within `confirm` bars (and
     the other way round); an up trend ends (+0.5) at an up-over signal, a down trend
     (-0.5) at a down-over; a trend that is over fades to 0 once `expire` bars have passed
     since its over signal. Otherwise the state carries over from the previous bar."""
+    up, down, up_over, down_over = signals
+    since_up, since_down, since_over = since
     if up and not (0 <= since_down <= confirm):
         return 1.0
     if down and not (0 <= since_up <= confirm):
@@ -228,21 +231,22 @@ def _trend_step(state, up, down, up_over, down_over, since_up, since_down, since
 
 
 @numba.njit(cache=True, nogil=True)
-def _trend_state_1d_nb(up, down, up_over, down_over, since_up, since_down, since_over,
-                       confirm, expire, out):  # fmt: skip
-    """The trend state machine over given signals and bars-since counts."""
+def _trend_state_1d_nb(signals, since, confirm, expire, out):
+    """The trend state machine over given signals (4 rows: up, down, up_over, down_over)
+    and bars-since counts (3 rows: since up, down, over)."""
     state = 0.0
-    for i in range(up.shape[0]):
-        state = _trend_step(state, up[i], down[i], up_over[i], down_over[i], since_up[i],
-                            since_down[i], since_over[i], confirm, expire)  # fmt: skip
+    for i in range(signals.shape[1]):
+        state = _trend_step(state, (signals[0, i], signals[1, i], signals[2, i], signals[3, i]),
+                            (since[0, i], since[1, i], since[2, i]), confirm, expire)  # fmt: skip
         out[i] = state
 
 
 @numba.njit(cache=True, nogil=True)
-def _trend_1d_nb(high, low, close, n, confirm, expire, highest, lowest, out):
+def _trend_1d_nb(high, low, close, n, confirm, expire, channel, out):
     """The trend state from prices in one pass: the signals of a Donchian channel of the
     previous n bars (breakouts up / down; the close back across its middle) and the bars
-    since each, without the intermediate arrays. `highest` and `lowest` are scratch."""
+    since each, without the intermediate arrays. `channel` (2 rows) is scratch."""
+    highest, lowest = channel[0], channel[1]
     _rolling_high_low_1d_nb(high, low, n, highest, lowest)
     state = 0.0
     last_up = last_down = last_over = -1
@@ -253,10 +257,9 @@ def _trend_1d_nb(high, low, close, n, confirm, expire, highest, lowest, out):
         c = close[i]
         up, down = c > top, c < bottom  # False against NaN
         up_over, down_over = c < mid, c > mid
-        state = _trend_step(state, up, down, up_over, down_over,
-                            i - last_up if last_up >= 0 else -1,
-                            i - last_down if last_down >= 0 else -1,
-                            i - last_over if last_over >= 0 else -1, confirm, expire)  # fmt: skip
+        since = (i - last_up if last_up >= 0 else -1, i - last_down if last_down >= 0 else -1,
+                 i - last_over if last_over >= 0 else -1)  # fmt: skip
+        state = _trend_step(state, (up, down, up_over, down_over), since, confirm, expire)
         out[i] = state
         if up:
             last_up = i
