@@ -489,17 +489,35 @@ def test_last_price_tag_sits_on_the_price_axis_clear_of_the_candles(make_chart, 
     y = chart.price.view.mapViewToScene(QtCore.QPointF(0, close)).y()
     assert rect.top() <= y <= rect.bottom()  # at the price's height
     assert tag._text == f"{close:.2f}"
-    # A tick moves it without repainting the axis (drawn from its cache).
+    # A tick moves it; the axis repaints (from its specs) only when the labels the tag
+    # covers change: a label under the tag is not drawn, one clear of it is.
     painted = []
     original = type(axis).paint
     axis.paint = lambda *a: (painted.append(1), original(axis, *a))
     last = len(bars) - 1
-    chart.model.update_last((bars.ts_ns[last], bars.open[last], bars.high[last], bars.low[last],
-                             bars.low[last], bars.volume[last]))  # fmt: skip
-    QtWidgets.QApplication.processEvents()
+    for price in (bars.low[last], bars.low[last] + 1e-9):  # a move, then one of a hair
+        chart.model.update_last((bars.ts_ns[last], bars.open[last], bars.high[last],
+                                 bars.low[last], price, bars.volume[last]))  # fmt: skip
+        QtWidgets.QApplication.processEvents()
     y = chart.price.view.mapViewToScene(QtCore.QPointF(0, bars.low[last])).y()
-    assert tag.sceneBoundingRect().top() <= y <= tag.sceneBoundingRect().bottom()
-    assert painted == []
+    band = tag.sceneBoundingRect()
+    assert band.top() <= y <= band.bottom()
+    assert len(painted) <= 1  # the hair's move repainted nothing
+    # a price right on a label's value: that label is covered, and it alone
+    specs = axis.picture[2]
+    _, _, text, _ = specs[len(specs) // 2]
+    price = float(text.replace(",", ""))
+    chart.model.update_last((bars.ts_ns[last], bars.open[last], max(bars.high[last], price),
+                             min(bars.low[last], price), price, bars.volume[last]))  # fmt: skip
+    QtWidgets.QApplication.processEvents()
+    band = tag.sceneBoundingRect()
+    covered = []
+    for rect, _, label, _ in axis.picture[2]:
+        on_scene = axis.mapRectToScene(rect)
+        under = on_scene.bottom() > band.top() and on_scene.top() < band.bottom()
+        assert axis._hidden(rect) == under
+        covered += [label] * under
+    assert covered == [text]
 
 
 def test_ticks_repainting_their_strips_leave_the_picture_of_a_full_paint(make_chart, qtbot):

@@ -73,8 +73,13 @@ class LeanAxisItem(pg.AxisItem):
             p.drawLines(tick_lines)
         p.setFont(self._font(p))
         p.setPen(self.textPen())
-        for _rect, _flags, text, baseline in text_specs:
-            p.drawText(baseline, text)
+        for rect, _flags, text, baseline in text_specs:
+            if not self._hidden(rect):
+                p.drawText(baseline, text)
+
+    def _hidden(self, rect: QtCore.QRectF) -> bool:
+        """Whether a label lies under something drawn over the axis (see `reserve`)."""
+        return False
 
     def _font(self, p: QtGui.QPainter) -> QtGui.QFont:
         return self.style["tickFont"] or p.font()
@@ -197,11 +202,36 @@ class PriceAxisItem(LeanAxisItem):
 
     def __init__(self, orientation: str = "right", compact: bool = False, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
+        self._reserved: tuple[float, float] | None = None  # (top, bottom) of the price tag
+        self._covered: frozenset[int] = frozenset()  # the labels under it now
         self._compact = compact
         self._cached: tuple | None = None  # (key, levels): the grid asks for them too
         self.percent_base: float | None = None
         self.log = False
         self._step_unit = 1.0
+
+    def reserve(self, band: tuple[float, float] | None) -> None:
+        """Labels within `band` (top, bottom in the axis' coordinates; the last-price tag)
+        are not drawn, as TradingView hides them under its tag. The axis repaints only when
+        the set of hidden labels changes, not on every move of the tag."""
+        self._reserved = band
+        covered = frozenset(self._covered_labels())
+        if covered != self._covered:
+            self._covered = covered
+            self.update()
+
+    def _covered_labels(self) -> list[int]:
+        if self._reserved is None or self.picture is None:
+            return []
+        top, bottom = self._reserved
+        return [k for k, (rect, *_rest) in enumerate(self.picture[2])
+                if rect.bottom() > top and rect.top() < bottom]  # fmt: skip
+
+    def _hidden(self, rect: QtCore.QRectF) -> bool:
+        if self._reserved is None:
+            return False
+        top, bottom = self._reserved
+        return rect.bottom() > top and rect.top() < bottom
 
     def mouseDragEvent(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton:

@@ -171,11 +171,20 @@ class PriceTag(pg.GraphicsObject):
         geometry = self._axis.mapRectFromParent(self._axis.geometry())
         if not y0 <= self._y <= y1 or y1 <= y0:
             self.setPos(geometry.left(), -1e6)  # off the axis, nothing repainted on ticks
+            self._reserve(None)
             return
         y = geometry.bottom() - (self._y - y0) * geometry.height() / (y1 - y0)
         top = geometry.top() - self._rect.top()
         bottom = geometry.bottom() - self._rect.bottom()
-        self.setPos(geometry.left() + 1, min(max(y, top), bottom))  # right of the axis line
+        y = min(max(y, top), bottom)
+        self.setPos(geometry.left() + 1, y)  # right of the axis line
+        self._reserve((y + self._rect.top(), y + self._rect.bottom()))
+
+    def _reserve(self, band) -> None:
+        """Labels under the tag are hidden (an axis that can)."""
+        reserve = getattr(self._axis, "reserve", None)
+        if reserve is not None:
+            reserve(band)
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._rect)
