@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 from engine.bars import Bars
-from engine.buckets import BucketGrid, bucket_grid, rule_for
+from engine.buckets import CLOSE, OPEN, BucketGrid, bucket_grid, bucket_label_nb, rule_for
 from engine.sessions import SessionCalendar, calendar
 
 
@@ -19,7 +19,7 @@ class Resampled:
 
 
 @numba.njit(cache=True, nogil=True)
-def _resample_1d_nb(columns, rows, period, label_row, out):
+def _resample_1d_nb(columns, rows, rule, out):
     """One pass over time-ordered rows (`columns`: ts, open, high, low, close, volume) and
     the sessions (two pointers), into `out` (the same six columns). Returns (bars written,
     rows outside every session)."""
@@ -31,15 +31,12 @@ def _resample_1d_nb(columns, rows, period, label_row, out):
     outside = 0
     for i in range(ts.shape[0]):
         t = ts[i]
-        while j < n_sessions and rows[1, j] <= t:
+        while j < n_sessions and rows[CLOSE, j] <= t:
             j += 1
-        if j == n_sessions or t < rows[0, j]:
+        if j == n_sessions or t < rows[OPEN, j]:
             outside += 1
             continue
-        if period > 0:
-            label = rows[0, j] + (t - rows[0, j]) // period * period
-        else:
-            label = rows[label_row, j]
+        label = bucket_label_nb(t, j, rows, rule)
         if k < 0 or label != out_ts[k]:
             k += 1
             out_ts[k] = label
@@ -69,9 +66,7 @@ def _run(ts, o, h, lo, c, v, timeframe: str, cal: SessionCalendar) -> Resampled:
     grid: BucketGrid = bucket_grid(cal, int(ts[0]), int(ts[-1]))
     n = len(ts)
     out = [np.empty(n, np.int64)] + [np.empty(n, np.float64) for _ in range(5)]
-    written, outside = _resample_1d_nb(
-        (ts, o, h, lo, c, v), grid.rows, rule.period_ns, rule.label_row, tuple(out)
-    )
+    written, outside = _resample_1d_nb((ts, o, h, lo, c, v), grid.rows, rule.as_array(), tuple(out))
     return Resampled(Bars(*(col[:written].copy() for col in out)), int(outside))
 
 

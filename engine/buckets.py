@@ -24,6 +24,8 @@ from engine.timeframes import check_timeframe, is_intraday, period_ns
 OPEN, CLOSE, DAY_LABEL, DAY_END, WEEK_LABEL, WEEK_END = range(6)
 # Group of a rule: 0 intraday (fixed period), else the grid rows holding label and end.
 INTRADAY = 0
+# Columns of BucketRule.as_array() (the compiled kernels take rules as rows of these).
+RULE_PERIOD, RULE_LABEL_ROW, RULE_END_ROW = range(3)
 _GROUP_ROWS = {"1d": (DAY_LABEL, DAY_END), "1w": (WEEK_LABEL, WEEK_END)}
 
 
@@ -37,7 +39,44 @@ class BucketRule:
     end_row: int
 
     def as_array(self) -> np.ndarray:
+        """[RULE_PERIOD, RULE_LABEL_ROW, RULE_END_ROW]."""
         return np.array([self.period_ns, self.label_row, self.end_row], dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def bucket_label_nb(t, j, rows, rule):
+    """The label of the bucket of `rule` (a BucketRule array) holding instant `t` of
+    session `j`: whole periods from the session's open, or the session's day/week label.
+    The one rule batch resampling, the live builders and `BucketGrid.buckets` follow."""
+    period = rule[RULE_PERIOD]
+    if period > 0:
+        return rows[OPEN, j] + (t - rows[OPEN, j]) // period * period
+    return rows[rule[RULE_LABEL_ROW], j]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def bucket_end_nb(label, j, rows, rule):
+    """The end of that bucket: a period on, cut at the session's close; or the group's end."""
+    period = rule[RULE_PERIOD]
+    if period > 0:
+        return min(label + period, rows[CLOSE, j])
+    return rows[rule[RULE_END_ROW], j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _buckets_nb(ts, rows, rule, label_out, end_out):
+    """Label and end of each instant's bucket (any order of instants); -1 outside sessions."""
+    opens = rows[OPEN]
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        j = np.searchsorted(opens, t, side="right") - 1
+        if j < 0 or t >= rows[CLOSE, j]:
+            label_out[i] = -1
+            end_out[i] = -1
+            continue
+        label = bucket_label_nb(t, j, rows, rule)
+        label_out[i] = label
+        end_out[i] = bucket_end_nb(label, j, rows, rule)
 
 
 def rule_for(timeframe: str) -> BucketRule:
@@ -70,18 +109,10 @@ class BucketGrid:
     def buckets(self, rule: BucketRule, ts_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Label and end of each instant's bucket (vectorized); -1 for instants outside
         every session."""
-        ts = np.asarray(ts_ns, dtype=np.int64)
-        before = np.searchsorted(self.open_ns, ts, side="right") - 1
-        s = np.maximum(before, 0)
-        inside = (before >= 0) & (ts < self.close_ns[s])
-        if rule.period_ns:
-            opens = self.open_ns[s]
-            label = opens + (ts - opens) // rule.period_ns * rule.period_ns
-            end = np.minimum(label + rule.period_ns, self.close_ns[s])
-        else:
-            label = self.rows[rule.label_row, s]
-            end = self.rows[rule.end_row, s]
-        return np.where(inside, label, -1), np.where(inside, end, -1)
+        ts = np.ascontiguousarray(ts_ns, dtype=np.int64).reshape(-1)
+        label, end = np.empty_like(ts), np.empty_like(ts)
+        _buckets_nb(ts, self.rows, rule.as_array(), label, end)
+        return label, end
 
 
 def _group_bounds(keys: np.ndarray, opens: np.ndarray, closes: np.ndarray):

@@ -23,7 +23,15 @@ import numba
 import numpy as np
 
 from engine.bars import Bars, merge_ohlcv
-from engine.buckets import BucketGrid, bucket_grid, rule_for
+from engine.buckets import (
+    CLOSE,
+    OPEN,
+    BucketGrid,
+    bucket_end_nb,
+    bucket_grid,
+    bucket_label_nb,
+    rule_for,
+)
 from engine.column_store import ColumnStore
 from engine.sessions import SessionCalendar, calendar
 from engine.timeframes import TIMEFRAMES, check_timeframe
@@ -70,10 +78,7 @@ def _seal_nb(k, ist, fst, g, ev_i, ev_f):
 @numba.njit(cache=True, nogil=True)
 def _label_nb(k, t, j, rows, rules):
     """Label of timeframe k's bucket holding instant t of session j."""
-    period = rules[k, 0]
-    if period > 0:
-        return rows[0, j] + (t - rows[0, j]) // period * period
-    return rows[rules[k, 1], j]
+    return bucket_label_nb(t, j, rows, rules[k])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -93,11 +98,11 @@ def _feed_row_nb(t, o, h, lo, c, v, rows, rules, ist, fst, g, ev_i, ev_f, touche
         return LATE
     j = g[G_SESSION]
     n_sessions = rows.shape[1]
-    while j < n_sessions and rows[1, j] <= t:
+    while j < n_sessions and rows[CLOSE, j] <= t:
         j += 1
     if j == n_sessions:
         return GRID_END
-    if t < rows[0, j]:
+    if t < rows[OPEN, j]:
         g[G_OUTSIDE] += 1  # between sessions: counted, and it changes nothing else
         return OK
     for k in range(n_tf):
@@ -115,8 +120,7 @@ def _feed_row_nb(t, o, h, lo, c, v, rows, rules, ist, fst, g, ev_i, ev_f, touche
             _merge_nb(k, t, o, h, lo, c, v, ist, fst)
         else:
             label = _label_nb(k, t, j, rows, rules)
-            period = rules[k, 0]
-            end = min(label + period, rows[1, j]) if period > 0 else rows[rules[k, 2], j]
+            end = bucket_end_nb(label, j, rows, rules[k])
             ist[k, LABEL] = label
             ist[k, END] = end
             ist[k, FIRST] = t
