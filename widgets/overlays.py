@@ -121,6 +121,7 @@ class LastPriceLine(pg.GraphicsObject):
     def close(self) -> None:
         for signal in self._signals():
             signal.disconnect(self._on_bars_changed)
+        self.tag.close()
 
 
 class PriceTag(pg.GraphicsObject):
@@ -141,6 +142,14 @@ class PriceTag(pg.GraphicsObject):
         self._font.setPointSizeF(8.5)
         self._metrics = QtGui.QFontMetricsF(self._font)
         self._rect = QtCore.QRectF()
+        self._closed = False
+
+    def close(self) -> None:
+        """The chart closes: follow the axis no more (its teardown moves its geometry, and
+        the axis must not be asked to repaint while its scene is cleared)."""
+        if not self._closed:
+            self._closed = True
+            self._axis.geometryChanged.disconnect(self.place)
 
     def set_theme(self, theme: Theme) -> None:
         self._brushes = {up: QtGui.QBrush(QtGui.QColor(colour))
@@ -164,6 +173,8 @@ class PriceTag(pg.GraphicsObject):
 
     def place(self) -> None:
         """At the price's height on the axis; hidden when the price is out of view."""
+        if self._closed:
+            return
         view = self._axis.linkedView()
         if view is None or not math.isfinite(self._y):
             return
