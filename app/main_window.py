@@ -234,8 +234,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def set_info(self, text: str) -> None:
         """What is shown: symbol, description, calendar, bars (kept in the status bar)."""
-        self.info_label.setText(text)
-        self._fit_status()
+        if text != self.info_label.text():
+            self.info_label.setText(text)
+            self._fit_status()
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)

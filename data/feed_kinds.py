@@ -29,8 +29,9 @@ def _scaled_clock(scale: float, start_ns: int | None = None):
     return lambda: start + int((time.time_ns() - wall0) * scale)
 
 
-def _last_bar(ctx: FeedContext, end_ns: int | None = None):
-    bars = ctx.store.load(ctx.symbol, "1m", end_ns=end_ns, limit=1)
+def _recent(ctx: FeedContext, n: int, end_ns: int | None = None):
+    """The last `n` stored 1m bars before `end_ns`; an error when there are none."""
+    bars = ctx.store.load(ctx.symbol, "1m", end_ns=end_ns, limit=n)
     if len(bars) == 0:
         raise ValueError(f"{ctx.symbol} has no stored bars to continue from or replay")
     return bars
@@ -56,8 +57,8 @@ def _refuse_simulated(ctx: FeedContext) -> str | None:
 
 
 def _make_simulated(ctx: FeedContext) -> FeedThread:
-    last = _last_bar(ctx)
-    recent = ctx.store.load(ctx.symbol, "1m", limit=PROFILE_BARS)
+    recent = _recent(ctx, PROFILE_BARS)
+    last = recent[-1:]
     market = SimulatedMarket(float(last.close[-1]), ctx.calendar, ctx.instrument.tick_size,
                              rate=ctx.settings.rate,
                              profile=MarketProfile.of(recent.close, recent.volume))  # fmt: skip
@@ -86,7 +87,7 @@ def _replay_start(ctx: FeedContext) -> int | None:
 
 def _make_replay(ctx: FeedContext) -> FeedThread:
     start = _replay_start(ctx)
-    _last_bar(ctx, start)
+    _recent(ctx, 1, start)
     bars = ctx.store.load(ctx.symbol, "1m", start_ns=start,
                           end_ns=start + REPLAY_DAYS * NS_PER_DAY)  # fmt: skip
     source = ReplaySource(bars, ctx.settings.speed, start_ns=start)

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Protocol
 
-from data.provenance import Source, Stretch
+from data.provenance import Source, Stretch, holds_synthetic
 from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, Instrument
 from engine.ring import TickRing
@@ -89,7 +89,7 @@ class FeedContext:
 
     @property
     def synthetic(self) -> bool | None:
-        return self.stretches[0].source.kind.synthetic if self.stretches else None
+        return holds_synthetic(self.stretches)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -72,6 +72,11 @@ class Stretch:
         return f"{self.source} {_day(self.first_ns)} to {_day(self.last_ns)}"
 
 
+def holds_synthetic(stretches: list[Stretch]) -> bool | None:
+    """Whether bars of these stretches are synthetic (they never mix); None when none."""
+    return stretches[0].source.kind.synthetic if stretches else None
+
+
 def merged(stretches: list[Stretch], new: Stretch) -> list[Stretch]:
     """`stretches` with `new` added, in time order, where neighbours of one source join."""
     ordered = sorted([*stretches, new], key=lambda s: (s.first_ns, s.last_ns))

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from data.instruments import Instrument, check_symbol
-from data.provenance import API, Source, SourceKind, Stretch, merged
+from data.provenance import API, Source, SourceKind, Stretch, holds_synthetic, merged
 from data.store_files import (
     Closed,
     StoreError,
@@ -381,9 +381,11 @@ class BarStore:
                             [symbol, "24x7", "UTC", 0.01, ""],
                         )
                     if len(bars):
-                        self._check_source(symbol, source)
+                        held = self._checked_sources(symbol, timeframe, source)
                         self._write_series(symbol, timeframe, int(bars.ts_ns[0]))
-                        self._record_source(symbol, timeframe, source, bars)
+                        if held is not None:
+                            new = Stretch(source, int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
+                            self._record_sources(symbol, timeframe, merged(held, new))
             finally:
                 self._con.unregister("_incoming")
         return len(bars)
@@ -432,13 +434,17 @@ class BarStore:
             [symbol, timeframe, symbol, timeframe],
         )
 
-    def _check_source(self, symbol: str, source: Source) -> None:
+    def _checked_sources(self, symbol: str, timeframe: str, source: Source):
+        """The series' stretches before this write (None for derived bars, which keep no
+        stretches); a StoreError if the write would mix synthetic and real bars in a symbol.
+        One read serves both."""
         if source.kind is SourceKind.DERIVED:
-            return
-        held = self._stretches(symbol, None)
-        other = next((s for s in held if s.source.kind.synthetic != source.kind.synthetic), None)
+            return None
+        held = self._stretches(symbol)
+        other = next((s for _, s in held if s.source.kind.synthetic != source.kind.synthetic),
+                     None)  # fmt: skip
         if other is None:
-            return
+            return [s for tf, s in held if tf == timeframe]
         if source.kind.synthetic:
             raise StoreError(
                 f"{symbol} holds real bars ({other.describe()}); {source} bars are never "
@@ -451,11 +457,7 @@ class BarStore:
             f"(candleterm delete {symbol})"
         )
 
-    def _record_source(self, symbol: str, timeframe: str, source: Source, bars: Bars) -> None:
-        if source.kind is SourceKind.DERIVED:
-            return
-        new = Stretch(source, int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
-        stretches = merged(self._stretches(symbol, timeframe), new)
+    def _record_sources(self, symbol: str, timeframe: str, stretches: list[Stretch]) -> None:
         self._con.execute(
             "DELETE FROM sources WHERE symbol = ? AND timeframe = ?", [symbol, timeframe]
         )
@@ -467,27 +469,26 @@ class BarStore:
             ],
         )
 
-    def _stretches(self, symbol: str, timeframe: str | None) -> list[Stretch]:
-        where, params = "symbol = ?", [symbol]
-        if timeframe is not None:
-            where, params = where + " AND timeframe = ?", [symbol, timeframe]
+    def _stretches(self, symbol: str) -> list[tuple[str, Stretch]]:
+        """(timeframe, stretch) of every series of a symbol, in time order."""
         rows = self._con.sql(
-            f"SELECT kind, detail, first_ns, last_ns FROM sources WHERE {where} "
+            "SELECT timeframe, kind, detail, first_ns, last_ns FROM sources WHERE symbol = ? "
             "ORDER BY first_ns, last_ns",
-            params=params,
+            params=[symbol],
         ).fetchall()
-        return [Stretch(Source(SourceKind(k), d), f, last) for k, d, f, last in rows]
+        return [(tf, Stretch(Source(SourceKind(k), d), f, last)) for tf, k, d, f, last in rows]
 
     def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
         """The stretches of a series by source, in time order."""
+        check_timeframe(timeframe)
         with self._lock:
-            return self._stretches(symbol, check_timeframe(timeframe))
+            return [s for tf, s in self._stretches(symbol) if tf == timeframe]
 
     def is_synthetic(self, symbol: str) -> bool | None:
         """Whether a symbol holds synthetic (demo or simulated) bars; None when it has none."""
         with self._lock:
-            held = self._stretches(symbol, None)
-        return None if not held else held[0].source.kind.synthetic
+            held = self._stretches(symbol)
+        return holds_synthetic([s for _, s in held])
 
     def delete_bars(self, symbol: str, timeframe: str | None = None) -> None:
         """Remove a symbol's bars (all timeframes unless one is named)."""

@@ -214,6 +214,8 @@ class PriceAxisItem(LeanAxisItem):
         """Labels within `band` (top, bottom in the axis' coordinates; the last-price tag)
         are not drawn, as TradingView hides them under its tag. The axis repaints only when
         the set of hidden labels changes, not on every move of the tag."""
+        if band == self._reserved:
+            return  # a tick within the same pixel row
         self._reserved = band
         covered = frozenset(self._covered_labels())
         if covered != self._covered:

@@ -143,14 +143,14 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
 
     def _slots(self) -> list[tuple]:
         """History reset, prepended or corrected: every span again; bars appended: the spans
-        from the last higher bar on; a tick: no span changes, only the last box's prices."""
-        slots = []
+        from the last higher bar on; a tick of the higher bar: only the last box's prices (a
+        base tick changes no box)."""
+        slots = [(self.higher.last_bar_changed, self._on_last_bar_changed)]
         for model in (self.base, self.higher):
             slots += [(model.bars_reset, self._on_bars_changed),
                       (model.bars_prepended, self._on_bars_changed),
                       (model.bars_corrected, self._on_bars_changed),
-                      (model.bars_appended, self._on_bars_appended),
-                      (model.last_bar_changed, self._on_last_bar_changed)]  # fmt: skip
+                      (model.bars_appended, self._on_bars_appended)]  # fmt: skip
         return slots
 
     def set_theme(self, theme: Theme) -> None:

@@ -13,6 +13,7 @@ from engine.gaps import gap_threshold_ns, long_gaps
 from engine.localtime import local_ns
 from engine.timeframes import is_intraday
 from engine.units import NS_PER_DAY
+from widgets.axes import PriceAxisItem
 from widgets.grid import ViewBackdrop, blend, view_rect
 from widgets.legend import format_value
 from widgets.pg_compat import rect_array
@@ -129,7 +130,7 @@ class PriceTag(pg.GraphicsObject):
     price's height, drawn over the axis' labels. The axis keeps its picture in a pixmap
     cache, so moving the tag repaints two small rects from it, not the axis."""
 
-    def __init__(self, axis: pg.AxisItem) -> None:
+    def __init__(self, axis: PriceAxisItem) -> None:
         super().__init__()
         self.setParentItem(axis)
         self.setZValue(10)
@@ -182,20 +183,14 @@ class PriceTag(pg.GraphicsObject):
         geometry = self._axis.mapRectFromParent(self._axis.geometry())
         if not y0 <= self._y <= y1 or y1 <= y0:
             self.setPos(geometry.left(), -1e6)  # off the axis, nothing repainted on ticks
-            self._reserve(None)
+            self._axis.reserve(None)
             return
         y = geometry.bottom() - (self._y - y0) * geometry.height() / (y1 - y0)
         top = geometry.top() - self._rect.top()
         bottom = geometry.bottom() - self._rect.bottom()
         y = min(max(y, top), bottom)
         self.setPos(geometry.left() + 1, y)  # right of the axis line
-        self._reserve((y + self._rect.top(), y + self._rect.bottom()))
-
-    def _reserve(self, band) -> None:
-        """Labels under the tag are hidden (an axis that can)."""
-        reserve = getattr(self._axis, "reserve", None)
-        if reserve is not None:
-            reserve(band)
+        self._axis.reserve((y + self._rect.top(), y + self._rect.bottom()))  # labels under it
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._rect)
