@@ -18,8 +18,9 @@ from widgets.candles import BODY_WIDTH, CandleItem
 from widgets.chart import MIN_VISIBLE_BARS, ChartWidget
 from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
+from widgets.text_sprites import TextSprites
 from widgets.theme import DARK, LIGHT
-from widgets.time_axis import TimeAxisItem
+from widgets.time_axis import TimeAxisItem, time_ticks
 
 
 def alternating_bars(n: int) -> Bars:
@@ -71,14 +72,24 @@ def test_candle_bodies_have_their_colours(make_chart, qtbot):
     assert chart.volume_pane.legend.rows[0].colour == LIGHT.foreground  # "Vol" in the theme
 
 
-def test_only_visible_candles_are_prepared(make_chart, qtbot):
+def test_only_visible_candles_are_drawn_and_a_pan_reuses_those_prepared(make_chart, qtbot):
     chart = make_chart(make_bars(10_000))
     chart.price.setXRange(5000, 5100, padding=0)
     settle(qtbot, chart)
     history = chart.candles.history
     assert history.visible_span()[0] >= 4990 and history.visible_span()[1] <= 5110
-    assert 100 <= history.prepared_blocks <= 110
+    assert 100 <= history.drawn_blocks <= 110
+    assert history.prepared_blocks <= 3 * 110  # the view and a view either side
     assert chart.candles.lod.level == 0
+    prepared = history._rects["up"].ndarray().copy()
+    chart.price.setXRange(5050, 5150, padding=0)  # half a view: inside the window
+    settle(qtbot, chart)
+    assert 100 <= history.drawn_blocks <= 110
+    assert np.array_equal(history._rects["up"].ndarray()[:, :3], prepared[:, :3])
+    chart.price.setXRange(8000, 8100, padding=0)  # far out of it: prepared again
+    settle(qtbot, chart)
+    assert 100 <= history.drawn_blocks <= 110
+    assert history._rects["up"].ndarray()[:, 0].min() > 7800
 
 
 def test_zoomed_out_draws_aggregated_candles_from_the_pyramid(make_chart, qtbot):
@@ -239,6 +250,21 @@ def test_time_axis_labels_local_time(make_chart, qtbot):
     assert "19:00" in labels
 
 
+def test_a_pan_keeps_the_time_labels_put_and_dates_the_first(make_chart, qtbot):
+    days = make_bars(400, step_ns=24 * 60 * NS_PER_MIN)
+    chart = make_chart(days, tz="UTC")
+    axis = chart.time_axis
+    before_values = axis.tickValues(100, 200, 1400)[0][1]
+    before = dict(zip(before_values, axis.tickStrings(before_values, 1, 1), strict=True))
+    after_values = axis.tickValues(130, 230, 1400)[0][1]
+    after = dict(zip(after_values, axis.tickStrings(after_values, 1, 1), strict=True))
+    shared = sorted(set(before) & set(after))
+    assert len(shared) >= 3  # the same ticks where the views overlap ...
+    assert [after[v] for v in shared[1:]] == [before[v] for v in shared[1:]]  # ... and labels
+    assert time_ticks(days.ts_ns, 130, 231, 1400, "UTC")[0][1] == after[after_values[0]]
+    assert any(c.isdigit() for c in after[after_values[0]][-4:])  # the first says the year
+
+
 def ticked(bars: Bars, tick: float = 0.01) -> Bars:
     """The bars with prices on a grid of `tick`, as traded prices are."""
     cols = bars.columns()
@@ -330,6 +356,39 @@ def test_indicators_overlay_and_own_panes(make_chart, qtbot):
         chart.add_indicator("trend", {"trend": np.zeros(3000)}, own_pane=True)
     with pytest.raises(ValueError, match="cannot be removed"):
         chart.remove_pane("price")
+
+
+def render_texts(texts, sprites: TextSprites | None, scale: float = 1.0) -> np.ndarray:
+    """`texts` drawn as text (sprites None) or from pixmaps, as the ink over the background."""
+    font, colour = QtGui.QFont(), QtGui.QColor(DARK.foreground)
+    image = QtGui.QImage(200, 60, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QtGui.QColor(DARK.background))
+    painter = QtGui.QPainter(image)
+    painter.scale(scale, scale)
+    if sprites is None:
+        painter.setFont(font)
+        painter.setPen(colour)
+        for at, text in texts:
+            painter.drawText(at, text)
+    else:
+        sprites.draw(painter, texts, colour)
+    painter.end()
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(60, 200, 4).astype(int)
+    return np.abs(pixels - pixels[0, 0]).sum(axis=2)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_texts_from_pixmaps_look_as_drawn_text(qtbot, scale):
+    whole = [(QtCore.QPointF(3, 20), "103.25"), (QtCore.QPointF(60, 40), "Mon 01 18:00")]
+    drawn, blitted = render_texts(whole, None, scale), render_texts(whole, TextSprites(), scale)
+    assert drawn.sum() > 1000  # the texts were drawn ...
+    assert np.abs(drawn - blitted).max() <= 24  # ... and look the same from pixmaps
+    # Off the pixel grid, a label moves by at most half a pixel.
+    off = [(QtCore.QPointF(3.4, 20.3), "103.25")]
+    drawn, blitted = render_texts(off, None), render_texts(off, TextSprites())
+    centre = [(np.indices(ink.shape) * ink).sum(axis=(1, 2)) / ink.sum()
+              for ink in (drawn, blitted)]  # fmt: skip
+    assert np.abs(centre[0] - centre[1]).max() <= 0.75
 
 
 def test_price_axis_steps_and_labels():

@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from widgets.text_widths import TextWidths
+from widgets.text_sprites import TextSprites
 
 MIN_PRICE_LABEL_PX = 40
 LABEL_GAP_PX = 6  # at least this between two labels of an axis
@@ -38,7 +38,7 @@ class LeanAxisItem(pg.AxisItem):
         # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
-        self._widths = TextWidths()
+        self._texts = TextSprites()
 
     def _updateLabel(self) -> None:
         """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
@@ -71,11 +71,10 @@ class LeanAxisItem(pg.AxisItem):
         if tick_lines:
             p.setPen(self.tickPen())
             p.drawLines(tick_lines)
-        p.setFont(self._font(p))
-        p.setPen(self.textPen())
-        for rect, _flags, text, baseline in text_specs:
-            if not self._hidden(rect):
-                p.drawText(baseline, text)
+        shown = [
+            (baseline, text) for rect, _, text, baseline in text_specs if not self._hidden(rect)
+        ]
+        self._texts.draw(p, shown, self.textPen().color())
 
     def _hidden(self, rect: QtCore.QRectF) -> bool:
         """Whether a label lies under something drawn over the axis (see `reserve`)."""
@@ -107,6 +106,7 @@ class LeanAxisItem(pg.AxisItem):
         end = bounds.bottomLeft() if vertical else bounds.topRight()
         axis_spec = (self.pen(), bounds.topLeft(), end)
         font = self._font(p)
+        self._texts.set_font(font)
         metrics = QtGui.QFontMetricsF(font)
         text_h = metrics.height() * TEXT_HEIGHT_FRACTION
         ascent, descent = metrics.ascent(), metrics.descent()
@@ -138,7 +138,7 @@ class LeanAxisItem(pg.AxisItem):
                 text, x = texts[k], xs[k]
                 if not text:
                     continue
-                width = self._widths.of(font, text)
+                width = self._texts.width(text)
                 if vertical:  # a label at the pane's edge slides in beside its tick
                     start = min(max(x - text_h / 2, room_lo), room_hi - text_h)
                     stop = start + text_h

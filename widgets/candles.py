@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtGui
 
 from engine.lod import LEVELS, choose_level
 from widgets.grid import blend
-from widgets.pg_compat import rect_array
+from widgets.pg_compat import draw_rect_rows, rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
@@ -51,10 +51,16 @@ class _SeriesItem(pg.GraphicsObject):
         self._model: SeriesModel | None = None
         self._lod = lod
         self.forming = forming
-        self._key = None  # what the prepared primitives show
+        self._key = None  # the level and pixel width the prepared primitives are for
+        self._window = (0, 0)  # the bars they cover
+        self._px_h = None  # the pixel height their heights are for
+        self._heights: dict[str, np.ndarray] = {}
+        self._blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # first, last bar of each
+        self._kinds = 1  # rects a block
         self._bounds = QtCore.QRectF()
         self._bounds_span = (0, 0)
-        self.prepared_blocks = 0
+        self.prepared_blocks = 0  # blocks ready to draw (the view and a view either side)
+        self.drawn_blocks = 0  # of them, drawn by the last paint (those in view)
         self._rects = {c: rect_array() for c in ("up", "down")}
         self.set_theme(theme)
         self.set_model(model)
@@ -196,37 +202,59 @@ class _SeriesItem(pg.GraphicsObject):
             self.prepareGeometryChange()
             self._bounds = self._compute_bounds()
         first, stop = self.visible_span()
-        key = (level, first, stop, px)
-        if key != self._key:
-            blocks = self._model.pyramid.blocks(level, first, stop)
-            if not self.forming and len(blocks[0]):
-                keep = blocks[1] < stop  # whole blocks only: the last is the forming one
-                blocks = tuple(b[keep] for b in blocks)
-            self.prepared_blocks = len(blocks[0])
-            self._prepare(px, *blocks)
-            self._key = key
+        if self._key != (level, px[0]) or not (
+            self._window[0] <= first and stop <= self._window[1]
+        ):
+            self._prepare_window(level, px[0], first, stop)
+        if px[1] != self._px_h:
+            self._px_h = px[1]
+            for colour, array in self._rects.items():
+                self._set_heights(array.ndarray(), self._heights[colour], px[1])
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        for colour in ("up", "down"):
+        self.drawn_blocks = 0
+        for colour, array in self._rects.items():  # the blocks in view of those prepared
+            starts, lasts = self._blocks[colour]
+            a, b = np.searchsorted(lasts, first), np.searchsorted(starts, stop)
             painter.setBrush(self._brushes[colour])
-            painter.drawRects(*self._rects[colour].drawargs())
+            draw_rect_rows(painter, array, a * self._kinds, b * self._kinds)
+            self.drawn_blocks += b - a
 
-    def _prepare(self, px: tuple[float, float], x0, x1, o, h, lo, c, v) -> None:
-        """Fill each colour's rect array: every kind of rect (wicks, then bodies) of the up
-        blocks, then of the down ones."""
-        rows = self._rows(px, x0, x1, o, h, lo, c, v)
-        up = c >= o
+    def _prepare_window(self, level: int, px_w: float, first: int, stop: int) -> None:
+        """Prepare the blocks of the visible bars and of a view more on either side, so the
+        frames of a pan reuse them until the view leaves that window (each frame draws the
+        blocks in view of them: the rects of a block are adjacent, the blocks in time order)."""
+        extra = stop - first
+        span_first, span_stop = self._span()
+        first, stop = max(span_first, first - extra), min(span_stop, stop + extra)
+        blocks = self._model.pyramid.blocks(level, first, stop)
+        if not self.forming and len(blocks[0]):
+            keep = blocks[1] < stop  # whole blocks only: the last is the forming one
+            blocks = tuple(b[keep] for b in blocks)
+        self.prepared_blocks = len(blocks[0])
+        rows = self._rows(px_w, *blocks)
+        self._kinds = len(rows)
+        up = blocks[5] >= blocks[2]  # close >= open
         for colour, mask in (("up", up), ("down", ~up)):
-            chosen = rows[:, mask].reshape(-1, 4)
+            chosen = rows[:, mask].transpose(1, 0, 2).reshape(-1, 4)
+            self._blocks[colour] = (blocks[0][mask], blocks[1][mask])
             array = self._rects[colour]
             array.resize(len(chosen))
             array.ndarray()[:] = chosen
+            self._heights[colour] = chosen[:, 3].copy()
+        self._key, self._window, self._px_h = (level, px_w), (first, stop), None
+
+    @staticmethod
+    def _set_heights(rows: np.ndarray, heights: np.ndarray, px_h: float) -> None:
+        """Heights of the prepared rects at a device pixel's height `px_h` (a fit of the
+        pane changes only that)."""
+        rows[:, 3] = heights
 
     def _y_span(self, first: int, stop: int) -> tuple[float, float]:
         raise NotImplementedError
 
-    def _rows(self, px: tuple[float, float], x0, x1, o, h, lo, c, v) -> np.ndarray:
+    def _rows(self, px_w: float, x0, x1, o, h, lo, c, v) -> np.ndarray:
         """The rects of each block as (kinds, blocks, 4) rows of left, bottom, width, height
-        in data units; `px` is a device pixel's width and height in data units."""
+        in data units; `px_w` is a device pixel's width in data units."""
         raise NotImplementedError
 
     def set_theme(self, theme: Theme) -> None:
@@ -252,8 +280,11 @@ class CandleItem(_SeriesItem):
         hi, lo = self._model.pyramid.hilo(first, stop)
         return self.price_map.value(lo), self.price_map.value(hi)
 
-    def _rows(self, px, x0, x1, o, h, lo, c, v) -> np.ndarray:
-        px_w, px_h = px
+    @staticmethod
+    def _set_heights(rows: np.ndarray, heights: np.ndarray, px_h: float) -> None:
+        np.maximum(heights, px_h, out=rows[:, 3])  # every wick and doji at least a pixel
+
+    def _rows(self, px_w, x0, x1, o, h, lo, c, v) -> np.ndarray:
         o, h, lo, c = (self.price_map.array(a) for a in (o, h, lo, c))
         centre = (x0 + x1) / 2.0
         width = np.maximum((x1 - x0) + BODY_WIDTH, px_w)
@@ -262,11 +293,11 @@ class CandleItem(_SeriesItem):
         rows[0, :, 0] = centre - px_w / 2  # wicks
         rows[0, :, 1] = lo
         rows[0, :, 2] = px_w
-        rows[0, :, 3] = np.maximum(h - lo, px_h)
+        rows[0, :, 3] = h - lo
         rows[1, :, 0] = centre - width / 2  # bodies
         rows[1, :, 1] = bottom
         rows[1, :, 2] = width
-        rows[1, :, 3] = np.maximum(np.maximum(o, c) - bottom, px_h)
+        rows[1, :, 3] = np.maximum(o, c) - bottom
         return rows
 
 
@@ -296,8 +327,8 @@ class VolumeItem(_SeriesItem):
         *_, v = self._model.pyramid.blocks(level, first, stop)
         return 0.0, float(v.max()) if len(v) else 1.0
 
-    def _rows(self, px, x0, x1, o, h, lo, c, v) -> np.ndarray:
-        width = np.maximum((x1 - x0) + BODY_WIDTH, px[0])
+    def _rows(self, px_w, x0, x1, o, h, lo, c, v) -> np.ndarray:
+        width = np.maximum((x1 - x0) + BODY_WIDTH, px_w)
         rows = np.empty((1, len(o), 4))
         rows[0, :, 0] = (x0 + x1) / 2.0 - width / 2
         rows[0, :, 1] = 0.0

@@ -79,6 +79,10 @@ class ChartWidget(pg.GraphicsView):
         # The background is one colour: filling it is as cheap as copying a cached pixmap of
         # it, and a new chart need not make that pixmap (3 ms of its first frame at 1600x900).
         self.setCacheMode(self.CacheModeFlag.CacheNone)
+        # ... and it covers the viewport: Qt need not fill the viewport first (a second
+        # 1600x900 fill a frame).
+        self.viewport().setAutoFillBackground(False)
+        self.viewport().setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.model = model
         self.theme = theme
         self._history_pending = False

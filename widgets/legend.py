@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from widgets.text_widths import TextWidths
+from widgets.text_sprites import TextSprites
 from widgets.theme import Theme
 
 PAD_PX = 4
@@ -83,7 +83,7 @@ class PaneLegend(pg.GraphicsObject):
         self._metrics = QtGui.QFontMetricsF(self._font)
         self._lines: list[list[tuple[float, str, QtGui.QColor]]] = []  # (x, text, colour)
         self._shown: tuple | None = None  # what the lines were laid out from
-        self._widths = TextWidths()
+        self._texts = TextSprites(self._font)
         self._rect = QtCore.QRectF()
         self._pending = False
         self._refreshed_at = 0.0  # monotonic seconds: long ago
@@ -156,7 +156,7 @@ class PaneLegend(pg.GraphicsObject):
         for parts in content:
             line, x = [], 0.0
             for text, colour in parts:
-                width = self._widths.of(self._font, text)
+                width = self._texts.width(text)
                 if x + width > room_w:  # whole values or none; only a first part is elided
                     if line:
                         break
@@ -182,13 +182,11 @@ class PaneLegend(pg.GraphicsObject):
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(self._backing)
         painter.drawRect(self._rect)
-        painter.setFont(self._font)
         ascent = self._metrics.ascent()
         line_h = self._metrics.height()
         for k, line in enumerate(self._lines):
             for x, text, colour in line:
-                painter.setPen(colour)
-                painter.drawText(QtCore.QPointF(x, k * line_h + ascent), text)
+                self._texts.draw(painter, [(QtCore.QPointF(x, k * line_h + ascent), text)], colour)
 
     def close(self) -> None:
         self._view.sigResized.disconnect(self.refresh)

@@ -214,13 +214,15 @@ class DayShading(ViewBackdrop):
         super().__init__()
         self._model = model
         self._rects = rect_array()
-        self._key = None
+        self._window = (0, 0)  # the bars the rects are prepared for
+        self._n = 0  # the series' length then
+        self._y = None  # the view's y range they span
         self.setZValue(-100)
         self.set_theme(theme)
 
     def set_model(self, model: SeriesModel) -> None:
         self._model = model
-        self._key = None
+        self._n = -1
         self.update()
 
     def set_theme(self, theme: Theme) -> None:
@@ -241,23 +243,33 @@ class DayShading(ViewBackdrop):
             or not is_intraday(self._model.timeframe)
         ):
             return  # days are a guide for intraday bars only
-        key = (first, stop, y0, y1, n)
-        if key != self._key:
-            days = local_ns(self._model.column("ts_ns")[first:stop], self._model.tz) // NS_PER_DAY
-            starts = np.concatenate(([0], np.flatnonzero(days[1:] != days[:-1]) + 1))
-            ends = np.append(starts[1:], stop - first)
-            shaded = (days[starts] % 2) == 1
-            s, e = starts[shaded] + first, ends[shaded] + first
-            self._rects.resize(len(s))
+        window = self._window
+        if self._n != n or not (window[0] <= first and stop <= window[1]):
+            self._prepare_window(first, stop, n)  # the view and a view either side
+        if (y0, y1) != self._y:
+            self._y = (y0, y1)
             rows = self._rects.ndarray()
-            rows[:, 0] = s - 0.5
             rows[:, 1] = y0
-            rows[:, 2] = e - s
             rows[:, 3] = y1 - y0
-            self._key = key
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(self._brush)
         painter.drawRects(*self._rects.drawargs())
+
+    def _prepare_window(self, first: int, stop: int, n: int) -> None:
+        """The shaded days over the visible bars and a view more on either side: the frames
+        of a pan reuse them until the view leaves that window."""
+        extra = stop - first
+        first, stop = max(0, first - extra), min(n, stop + extra)
+        days = local_ns(self._model.column("ts_ns")[first:stop], self._model.tz) // NS_PER_DAY
+        starts = np.concatenate(([0], np.flatnonzero(days[1:] != days[:-1]) + 1))
+        ends = np.append(starts[1:], stop - first)
+        shaded = (days[starts] % 2) == 1
+        s, e = starts[shaded] + first, ends[shaded] + first
+        self._rects.resize(len(s))
+        rows = self._rects.ndarray()
+        rows[:, 0] = s - 0.5
+        rows[:, 2] = e - s
+        self._window, self._n, self._y = (first, stop), n, None
 
 
 def describe_gap(gap_ns: int) -> str:

@@ -55,13 +55,9 @@ def _label(local_value: int, kind: str, new_day: bool, new_year: bool) -> str:
     return t.strftime("%Y")
 
 
-def time_ticks(
-    ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str
-) -> list[tuple[int, str]]:
-    """(bar index, label) ticks for bars [first, stop) of `ts_ns` drawn `width_px` wide."""
-    first, stop = max(first, 0), min(stop, len(ts_ns))
-    if stop - first < 2 or width_px <= 0:
-        return []
+def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str):
+    """The ticks of bars [first, stop) drawn `width_px` wide, unlabelled: (step kind, bar
+    indices, local times, whether each starts a day, whether each starts a year)."""
     stride = max(1, 2 ** math.ceil(math.log2(max((stop - first) / MAX_SAMPLES, 1))))
     index = np.arange(first, stop, stride)
     local = local_ns(ts_ns[first:stop:stride], tz)
@@ -74,23 +70,40 @@ def time_ticks(
         change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
         if len(change) <= max_ticks:
             break
+    # Two boundaries a few bars apart: keep the first.
+    px = (index[change] - first) * (width_px / (stop - first))
+    keep = np.zeros(len(change), dtype=bool)
+    last_px = -math.inf
+    for k, x in enumerate(px.tolist()):  # a few dozen boundaries at most
+        if x - last_px >= MIN_LABEL_PX * 0.75:
+            keep[k], last_px = True, x
+    change = change[keep]
     days = local // DAY
     years = (_months(local) if months is None else months) // 12
-    ticks = []
-    px_per_bar = width_px / (stop - first)
-    last_px = -math.inf
-    for k in change:
-        px = (index[k] - first) * px_per_bar
-        if px - last_px < MIN_LABEL_PX * 0.75:  # two boundaries a few bars apart
-            continue
-        # The first label of a view of days or more says the year, whether or not a year
-        # begins in view (the crosshair's legend dates intraday bars in full).
-        first_label = last_px == -math.inf
-        last_px = px
-        new_day = bool(days[k] != days[k - 1])
-        new_year = first_label or bool(years[k] != years[k - 1])
-        ticks.append((int(index[k]), _label(int(local[k]), kind, new_day, new_year)))
-    return ticks
+    return (kind, index[change], local[change], days[change] != days[change - 1],
+            years[change] != years[change - 1])  # fmt: skip
+
+
+def _labelled(kind, index, local, new_day, new_year) -> list[tuple[int, str]]:
+    """(bar index, label) of each tick. The first label of a view of days or more says the
+    year, whether or not a year begins in view (the crosshair's legend dates intraday bars in
+    full)."""
+    return [
+        (ix, _label(t, kind, bool(d), bool(y) or k == 0))
+        for k, (ix, t, d, y) in enumerate(
+            zip(index.tolist(), local.tolist(), new_day, new_year, strict=True)
+        )
+    ]
+
+
+def time_ticks(
+    ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str
+) -> list[tuple[int, str]]:
+    """(bar index, label) ticks for bars [first, stop) of `ts_ns` drawn `width_px` wide."""
+    first, stop = max(first, 0), min(stop, len(ts_ns))
+    if stop - first < 2 or width_px <= 0:
+        return []
+    return _labelled(*_boundaries(ts_ns, first, stop, width_px, tz))
 
 
 class TimeAxisItem(LeanAxisItem):
@@ -102,23 +115,41 @@ class TimeAxisItem(LeanAxisItem):
         self._tz = "UTC"
         self._labels: dict[int, str] = {}
         self._cached: tuple | None = None  # (key, tick values): grids ask for them too
+        self._window: tuple | None = None  # (zoom key, first, stop, ticks) of a wider span
 
     def set_series(self, ts_ns: np.ndarray, tz: str) -> None:
         if len(ts_ns):  # the time zone's table for the whole series, not mid-zoom
             local_ns(ts_ns[[0, -1]], tz)
         self._ts_ns = ts_ns
         self._tz = tz
-        self._cached = None
+        self._cached = self._window = None
         self.picture = None
         self.update()
 
     def tickValues(self, minVal, maxVal, size):
         key = (math.floor(minVal), math.ceil(maxVal) + 1, round(size), len(self._ts_ns))
         if self._cached is None or self._cached[0] != key:
-            ticks = time_ticks(self._ts_ns, key[0], key[1], size, self._tz)
+            ticks = self._ticks(*key)
             self._labels = dict(ticks)
             self._cached = (key, [(1.0, [float(ix) for ix, _ in ticks]), (0.5, [])])
         return self._cached[1]
+
+    def _ticks(self, first: int, stop: int, size_px: int, n: int) -> list[tuple[int, str]]:
+        """The ticks in view, taken from those of the view and a view either side at the
+        same scale: a pan reuses them (and its labels stay put) until it leaves that span."""
+        first, stop = max(first, 0), min(stop, n)
+        if stop - first < 2 or size_px <= 0:
+            return []
+        zoom = (stop - first, size_px, n)
+        window = self._window
+        if window is None or window[0] != zoom or not (window[1] <= first and stop <= window[2]):
+            w_first, w_stop = max(0, 2 * first - stop), min(n, 2 * stop - first)
+            width_px = size_px * (w_stop - w_first) / (stop - first)
+            ticks = _boundaries(self._ts_ns, w_first, w_stop, width_px, self._tz)
+            self._window = window = (zoom, w_first, w_stop, ticks)
+        kind, index, *rest = window[3]
+        a, b = np.searchsorted(index, first), np.searchsorted(index, stop)
+        return _labelled(kind, index[a:b], *(x[a:b] for x in rest))
 
     def tickStrings(self, values, scale, spacing):
         return [self._labels.get(round(v), "") for v in values]
