@@ -371,7 +371,9 @@ def render_texts(texts, sprites: TextSprites | None, scale: float = 1.0) -> np.n
         for at, text in texts:
             painter.drawText(at, text)
     else:
-        sprites.draw(painter, texts, colour)
+        sprites.draw(painter, texts, colour)  # as text, the first time ...
+        painter.fillRect(QtCore.QRectF(0, 0, 200, 60), QtGui.QColor(DARK.background))
+        sprites.draw(painter, texts, colour)  # ... from pixmaps after
     painter.end()
     pixels = np.frombuffer(image.constBits(), np.uint8).reshape(60, 200, 4).astype(int)
     return np.abs(pixels - pixels[0, 0]).sum(axis=2)

@@ -8,6 +8,7 @@ from PySide6 import QtCore, QtGui
 
 MAX_TEXTS = 1024  # then start again: labels of a long session are not all kept (~2.5 MB)
 OVERHANG_PX = 1  # a glyph may reach a little past its advance on either side
+FIRST_SEEN = object()  # a text not drawn before
 _TRANSLATE_ONLY = QtGui.QTransform.TransformationType.TxTranslate.value
 
 
@@ -25,7 +26,7 @@ class TextSprites:
             self._font_key, self._font = key, QtGui.QFont(font)
             self._metrics = QtGui.QFontMetricsF(font)
             self._widths: dict[str, float] = {}
-            self._pixmaps: dict[tuple[int, float], dict[str, QtGui.QPixmap]] = {}
+            self._pixmaps: dict[tuple[int, float], dict[str, QtGui.QPixmap | None]] = {}
 
     def width(self, text: str) -> float:
         width = self._widths.get(text)
@@ -42,25 +43,37 @@ class TextSprites:
         colour: QtGui.QColor,
     ) -> None:
         """Each (baseline, text) of `texts` in `colour`, starting at its baseline point (as
-        drawText). Under a scaling transform the texts are laid out as usual (a pixmap would
+        drawText). A text is drawn as text the first time and from its pixmap once it shows
+        again (making a pixmap costs several drawings: a zoom's new labels are mostly not seen
+        twice). Under a scaling transform the texts are laid out as usual (a pixmap would
         blur)."""
         if painter.transform().type().value > _TRANSLATE_ONLY:
-            painter.setFont(self._font)
-            painter.setPen(colour)
-            for baseline, text in texts:
-                painter.drawText(baseline, text)
+            self._draw_texts(painter, texts, colour)
             return
         key = (colour.rgba(), painter.device().devicePixelRatioF())
         pixmaps = self._pixmaps.setdefault(key, {})
         if len(pixmaps) >= MAX_TEXTS:
             pixmaps.clear()
         up = self._metrics.ascent()
+        first_seen = []
         for baseline, text in texts:
-            pixmap = pixmaps.get(text)
+            pixmap = pixmaps.get(text, FIRST_SEEN)
+            if pixmap is FIRST_SEEN:
+                pixmaps[text] = None
+                first_seen.append((baseline, text))
+                continue
             if pixmap is None:
                 pixmap = pixmaps[text] = self._render(text, colour, key[1])
             painter.drawPixmap(QtCore.QPointF(baseline.x() - OVERHANG_PX, baseline.y() - up),
                                pixmap)  # fmt: skip
+        if first_seen:
+            self._draw_texts(painter, first_seen, colour)
+
+    def _draw_texts(self, painter: QtGui.QPainter, texts, colour: QtGui.QColor) -> None:
+        painter.setFont(self._font)
+        painter.setPen(colour)
+        for baseline, text in texts:
+            painter.drawText(baseline, text)
 
     def _render(self, text: str, colour: QtGui.QColor, ratio: float) -> QtGui.QPixmap:
         width = self.width(text) + 2 * OVERHANG_PX
