@@ -141,7 +141,7 @@ def merge_ohlcv(a: tuple, b: tuple) -> tuple:
     """Two parts of one bar, each (open, high, low, close, volume, first_ns, last_ns), as one:
     the open of the earlier data, the close of the later, the extremes and the summed volume.
     The rule every bar merge follows (live corrections, recomputed buckets, the open-price
-    layer); `engine.live._merge_nb` is its compiled form over the builders' state."""
+    layer); `engine.live_kernels.merge_nb` is its compiled form over the builders' state."""
     o, first = (b[0], b[5]) if b[5] < a[5] else (a[0], a[5])
     c, last = (b[3], b[6]) if b[6] >= a[6] else (a[3], a[6])
     return (o, max(a[1], b[1]), min(a[2], b[2]), c, a[4] + b[4], first, last)

@@ -19,142 +19,39 @@ import enum
 import functools
 from collections.abc import Callable, Sequence
 
-import numba
 import numpy as np
 
 from engine.bars import Bars, merge_ohlcv
-from engine.buckets import (
-    CLOSE,
-    OPEN,
-    BucketGrid,
-    bucket_end_nb,
-    bucket_grid,
-    bucket_label_nb,
-    rule_for,
-)
+from engine.buckets import BucketGrid, bucket_grid, rule_for
 from engine.column_store import ColumnStore
+from engine.live_kernels import (
+    FIRST,
+    FORMING,
+    G_EVENTS,
+    G_LATEST,
+    G_OUTSIDE,
+    G_ROWS,
+    G_SESSION,
+    G_WM_END,
+    GRID_END,
+    LABEL,
+    LAST,
+    LATE,
+    NO_TIME,
+    OK,
+    SEALED,
+    SEALED_LABEL,
+    LiveState,
+    feed_nb,
+    feed_row_nb,
+    flush_nb,
+    live_state,
+)
 from engine.sessions import SessionCalendar, calendar
 from engine.timeframes import TIMEFRAMES, check_timeframe
 from engine.units import NS_PER_HOUR
 
-# istate columns (int64), fstate columns (float64), globals, statuses.
-LABEL, END, FIRST, LAST, FORMING, SEALED_LABEL = range(6)
-F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME = range(5)
-G_SESSION, G_WM_END, G_EVENTS, G_OUTSIDE, G_ROWS, G_LATEST = range(6)
-OK, SEALED, LATE, GRID_END, EVENTS_FULL = range(5)
-_NO_TIME = np.iinfo(np.int64).min
 DEFAULT_HORIZON_NS = NS_PER_HOUR
-
-
-@numba.njit(cache=True, nogil=True)
-def _merge_nb(k, t, o, h, lo, c, v, ist, fst):
-    if h > fst[k, F_HIGH]:
-        fst[k, F_HIGH] = h
-    if lo < fst[k, F_LOW]:
-        fst[k, F_LOW] = lo
-    if t < ist[k, FIRST]:
-        ist[k, FIRST] = t
-        fst[k, F_OPEN] = o
-    if t >= ist[k, LAST]:
-        ist[k, LAST] = t
-        fst[k, F_CLOSE] = c
-    fst[k, F_VOLUME] += v
-
-
-@numba.njit(cache=True, nogil=True)
-def _seal_nb(k, ist, fst, g, ev_i, ev_f):
-    e = g[G_EVENTS]
-    ev_i[e, 0] = k
-    ev_i[e, 1] = ist[k, LABEL]
-    ev_i[e, 2] = ist[k, FIRST]
-    ev_i[e, 3] = ist[k, LAST]
-    for f in range(5):
-        ev_f[e, f] = fst[k, f]
-    g[G_EVENTS] = e + 1
-    ist[k, FORMING] = 0
-    ist[k, SEALED_LABEL] = ist[k, LABEL]
-
-
-@numba.njit(cache=True, nogil=True)
-def _label_nb(k, t, j, rows, rules):
-    """Label of timeframe k's bucket holding instant t of session j."""
-    return bucket_label_nb(t, j, rows, rules[k])
-
-
-@numba.njit(cache=True, nogil=True)
-def _feed_row_nb(t, o, h, lo, c, v, rows, rules, ist, fst, g, ev_i, ev_f, touched):
-    """Feed one row. Returns OK, SEALED (OK and bars were sealed), LATE (before the forming
-    base bucket: the caller's slow path), GRID_END or EVENTS_FULL (caller retries)."""
-    n_tf = ist.shape[0]
-    if ist[0, FORMING] == 1 and ist[0, LABEL] <= t < ist[0, END]:
-        for k in range(n_tf):
-            _merge_nb(k, t, o, h, lo, c, v, ist, fst)
-            touched[k] = 1
-        g[G_ROWS] += 1
-        if t > g[G_LATEST]:
-            g[G_LATEST] = t
-        return OK
-    if t < g[G_WM_END]:
-        return LATE
-    j = g[G_SESSION]
-    n_sessions = rows.shape[1]
-    while j < n_sessions and rows[CLOSE, j] <= t:
-        j += 1
-    if j == n_sessions:
-        return GRID_END
-    if t < rows[OPEN, j]:
-        g[G_OUTSIDE] += 1  # between sessions: counted, and it changes nothing else
-        return OK
-    for k in range(n_tf):
-        if ist[k, FORMING] == 0 and _label_nb(k, t, j, rows, rules) <= ist[k, SEALED_LABEL]:
-            return LATE  # its bucket was sealed already (by flush): the exact late path
-    if g[G_EVENTS] + n_tf > ev_i.shape[0]:
-        return EVENTS_FULL
-    g[G_SESSION] = j
-    before = g[G_EVENTS]
-    for k in range(n_tf):
-        if ist[k, FORMING] == 1 and t >= ist[k, END]:
-            _seal_nb(k, ist, fst, g, ev_i, ev_f)
-    for k in range(n_tf):
-        if ist[k, FORMING] == 1:
-            _merge_nb(k, t, o, h, lo, c, v, ist, fst)
-        else:
-            label = _label_nb(k, t, j, rows, rules)
-            end = bucket_end_nb(label, j, rows, rules[k])
-            ist[k, LABEL] = label
-            ist[k, END] = end
-            ist[k, FIRST] = t
-            ist[k, LAST] = t
-            ist[k, FORMING] = 1
-            fst[k, F_OPEN] = o
-            fst[k, F_HIGH] = h
-            fst[k, F_LOW] = lo
-            fst[k, F_CLOSE] = c
-            fst[k, F_VOLUME] = v
-        touched[k] = 1
-    g[G_WM_END] = ist[0, END]
-    g[G_LATEST] = t
-    g[G_ROWS] += 1
-    return SEALED if g[G_EVENTS] > before else OK
-
-
-@numba.njit(cache=True, nogil=True)
-def _feed_nb(ts, o, h, lo, c, v, start, rows, rules, ist, fst, g, ev_i, ev_f, touched):
-    """Feed rows from `start` until one needs the caller. Returns (next row, status)."""
-    for i in range(start, ts.shape[0]):
-        status = _feed_row_nb(
-            ts[i], o[i], h[i], lo[i], c[i], v[i], rows, rules, ist, fst, g, ev_i, ev_f, touched
-        )
-        if status > SEALED:
-            return i, status
-    return ts.shape[0], OK
-
-
-@numba.njit(cache=True, nogil=True)
-def _flush_nb(now, ist, fst, g, ev_i, ev_f):
-    for k in range(ist.shape[0]):
-        if ist[k, FORMING] == 1 and ist[k, END] <= now:
-            _seal_nb(k, ist, fst, g, ev_i, ev_f)
 
 
 class EventKind(enum.Enum):
@@ -212,16 +109,16 @@ class MultiTimeframeBuilder:
         n_tf = len(self._tfs)
         self._stores = {tf: ColumnStore() for tf in self._tfs}
         self._ist = np.zeros((n_tf, 6), np.int64)
-        self._ist[:, SEALED_LABEL] = _NO_TIME
+        self._ist[:, SEALED_LABEL] = NO_TIME
         self._fst = np.zeros((n_tf, 5), np.float64)
         self._g = np.zeros(6, np.int64)
-        self._g[G_WM_END] = _NO_TIME
-        self._g[G_LATEST] = _NO_TIME
+        self._g[G_WM_END] = NO_TIME
+        self._g[G_LATEST] = NO_TIME
         self._ev_i = np.zeros((max(event_capacity, 2 * n_tf), 4), np.int64)
         self._ev_f = np.zeros((len(self._ev_i), 5), np.float64)
         self._touched = np.zeros(n_tf, np.int8)
         self._grid: BucketGrid | None = None
-        self._rows = np.zeros((6, 0), np.int64)
+        self._state: LiveState | None = None  # the kernels' view of the arrays above
         self._rule_objs = [rule_for(tf) for tf in self._tfs]
         self._listeners: list[Callable[[BarEvent], None]] = []
         self._late_rejected = 0
@@ -266,7 +163,8 @@ class MultiTimeframeBuilder:
         lo = t if grid is None else min(t, grid.start_ns)
         hi = t if grid is None else max(t, grid.end_ns - 1)
         self._grid = bucket_grid(self.calendar, lo, hi)
-        self._rows = self._grid.rows
+        self._state = live_state(self._grid.rows, self._rules, self._ist, self._fst, self._g,
+                                 self._ev_i, self._ev_f, self._touched)  # fmt: skip
         self._g[G_SESSION] = 0
 
     # -- input -------------------------------------------------------------------------------
@@ -275,9 +173,7 @@ class MultiTimeframeBuilder:
         """One tick: O(1) per timeframe."""
         if self._grid is None:
             self._cover(ts_ns)
-        status = _feed_row_nb(ts_ns, price, price, price, price, qty, self._rows, self._rules,
-                              self._ist, self._fst, self._g, self._ev_i, self._ev_f,
-                              self._touched)  # fmt: skip
+        status = feed_row_nb(self._state, ts_ns, price, price, price, price, qty)
         if status != OK:
             self._after(status, ts_ns, price, price, price, price, qty)
         if self._listeners:
@@ -294,9 +190,7 @@ class MultiTimeframeBuilder:
                 return
             if status == GRID_END:
                 self._cover(t)
-            status = _feed_row_nb(t, o, h, lo, c, v, self._rows, self._rules, self._ist,
-                                  self._fst, self._g, self._ev_i, self._ev_f,
-                                  self._touched)  # fmt: skip
+            status = feed_row_nb(self._state, t, o, h, lo, c, v)
             if status == OK:
                 return
 
@@ -315,9 +209,7 @@ class MultiTimeframeBuilder:
         if n and self._grid is None:
             self._cover(int(ts[0]))
         while i < n:
-            i, status = _feed_nb(ts, o, h, lo, c, v, i, self._rows, self._rules, self._ist,
-                                 self._fst, self._g, self._ev_i, self._ev_f,
-                                 self._touched)  # fmt: skip
+            i, status = feed_nb(self._state, ts, o, h, lo, c, v, i)
             if status in (OK, SEALED):
                 self._drain()
                 continue
@@ -342,9 +234,7 @@ class MultiTimeframeBuilder:
         if ts_ns < self._g[G_WM_END]:
             self._late(ts_ns, open, high, low, close, volume, replace=True)
         else:
-            status = _feed_row_nb(ts_ns, open, high, low, close, volume, self._rows,
-                                  self._rules, self._ist, self._fst, self._g, self._ev_i,
-                                  self._ev_f, self._touched)  # fmt: skip
+            status = feed_row_nb(self._state, ts_ns, open, high, low, close, volume)
             if status != OK:
                 self._after(status, ts_ns, open, high, low, close, volume)
         if self._listeners:
@@ -375,8 +265,9 @@ class MultiTimeframeBuilder:
     def flush(self, now_ns: int) -> None:
         """Seal forming bars whose bucket has ended by `now_ns` (call it from a timer, so
         the last bar before a break closes without waiting for the next tick)."""
-        _flush_nb(now_ns, self._ist, self._fst, self._g, self._ev_i, self._ev_f)
-        self._drain()
+        if self._state is not None:
+            flush_nb(self._state, now_ns)
+            self._drain()
 
     # -- the late path -----------------------------------------------------------------------
 

@@ -93,9 +93,9 @@ def test_latest_per_time_keeps_the_last_version_of_each_time():
 
 
 def test_the_compiled_bar_merge_follows_the_one_rule():
-    """`merge_ohlcv` is the rule; the live builders' compiled `_merge_nb` must agree."""
+    """`merge_ohlcv` is the rule; the live builders' compiled `merge_nb` must agree."""
     from engine.bars import merge_ohlcv
-    from engine.live import FIRST, LAST, _merge_nb
+    from engine.live_kernels import FIRST, LAST, merge_nb
 
     rng = np.random.default_rng(5)
     for _ in range(200):
@@ -107,6 +107,6 @@ def test_the_compiled_bar_merge_follows_the_one_rule():
         ist = np.zeros((1, 6), np.int64)
         ist[0, FIRST], ist[0, LAST] = first, last
         fst = np.array([bar[:5]], np.float64)
-        _merge_nb(0, t, p, p, p, p, q, ist, fst)
+        merge_nb(ist, fst, 0, (t, p, p, p, p, q))
         want = merge_ohlcv(bar, (p, p, p, p, q, t, t))
         assert (*fst[0].tolist(), int(ist[0, FIRST]), int(ist[0, LAST])) == want
