@@ -21,9 +21,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from engine.bars import Bars, merge_ohlcv
+from engine.bars import DTYPES, Bars, merge_ohlcv
 from engine.buckets import BucketGrid, bucket_grid, rule_for
-from engine.column_store import ColumnStore
 from engine.live_kernels import (
     FIRST,
     FORMING,
@@ -47,11 +46,14 @@ from engine.live_kernels import (
     flush_nb,
     live_state,
 )
+from engine.series_buffer import SeriesBuffer
 from engine.sessions import SessionCalendar, calendar
 from engine.timeframes import TIMEFRAMES, check_timeframe
 from engine.units import NS_PER_HOUR
 
 DEFAULT_HORIZON_NS = NS_PER_HOUR
+# A sealed bar, and the first and last tick times inside it (for exact late merges).
+SEALED_DTYPES = {**DTYPES, "first_ns": np.dtype(np.int64), "last_ns": np.dtype(np.int64)}
 
 
 class EventKind(enum.Enum):
@@ -107,7 +109,7 @@ class MultiTimeframeBuilder:
         self._rules = np.stack([rule_for(tf).as_array() for tf in self._tfs])
         self._base_rule = rule_for("1m")
         n_tf = len(self._tfs)
-        self._stores = {tf: ColumnStore() for tf in self._tfs}
+        self._stores = {tf: SeriesBuffer(front_room=0, dtypes=SEALED_DTYPES) for tf in self._tfs}
         self._ist = np.zeros((n_tf, 6), np.int64)
         self._ist[:, SEALED_LABEL] = NO_TIME
         self._fst = np.zeros((n_tf, 5), np.float64)
@@ -150,7 +152,7 @@ class MultiTimeframeBuilder:
         for e in range(int(self._g[G_EVENTS])):
             k, label, first, last = (int(x) for x in self._ev_i[e])
             tf = self._tfs[k]
-            ix = self._stores[tf].append((label, *self._ev_f[e].tolist(), first, last))
+            ix = self._stores[tf].append_row((label, *self._ev_f[e].tolist(), first, last))
             self._emit(EventKind.SEALED, tf, ix)
         self._g[G_EVENTS] = 0
 
@@ -302,10 +304,10 @@ class MultiTimeframeBuilder:
             else:
                 new = self._recompute(label, end)
             if exists:
-                store.set(ix, new)
+                store.set_row(ix, new)
                 self._emit(EventKind.CORRECTED, tf, ix)
             else:
-                store.insert(ix, new)
+                store.insert_row(ix, new)
                 self._emit(EventKind.INSERTED, tf, ix)
             ist[SEALED_LABEL] = max(ist[SEALED_LABEL], label)
 
