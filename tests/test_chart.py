@@ -105,6 +105,24 @@ def test_zoomed_out_draws_aggregated_candles_from_the_pyramid(make_chart, qtbot)
     assert y0 <= bars.low.min() and bars.high.max() <= y1
 
 
+def test_the_level_of_detail_follows_the_view_not_the_paint(make_chart, qtbot, monkeypatch):
+    chart = make_chart(make_bars(100_000), width=1000)
+    settle(qtbot, chart)
+    assert chart.candles.lod.level == 0
+    chart.price.setXRange(0, 100_000, padding=0)  # no paint in between
+    level = chart.candles.lod.level
+    assert level >= 6 and chart.volumes.lod.level == level
+    history = chart.candles.history
+    assert history.boundingRect().right() < history.lod.items[1].boundingRect().left()
+    chart.resize(250, chart.height())  # a narrower view: coarser blocks
+    qtbot.waitUntil(lambda: chart.candles.lod.level > level)
+    painted = chart.candles.lod.level
+    chosen_in_paint = lambda view: pytest.fail("the level was chosen while painting")  # noqa: E731
+    monkeypatch.setattr(chart.candles.lod, "follow", chosen_in_paint)
+    settle(qtbot, chart)
+    assert chart.candles.lod.level == painted
+
+
 def test_y_follows_the_visible_bars_fast(make_chart, qtbot):
     bars = make_bars(200_000)
     chart = make_chart(bars)

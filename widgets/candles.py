@@ -30,14 +30,23 @@ MAX_EXACT_BLOCKS = 4096
 
 
 class LodState:
-    """The level both items of a series draw at, with hysteresis (shared by the pair)."""
+    """The level both items of a series draw at, with hysteresis (shared by the pair). It is
+    chosen when the view's range or size changes (`follow`, called by the pane), never while
+    painting; the items hear of a new level before the pane fits y or anything repaints."""
 
     def __init__(self) -> None:
         self.level = 0
+        self.items: list[_SeriesItem] = []
 
-    def level_for(self, bars_per_px: float) -> int:
-        self.level = choose_level(bars_per_px, self.level)
-        return self.level
+    def follow(self, view: pg.ViewBox) -> None:
+        if view.width() <= 0:
+            return
+        (x0, x1), _ = view.viewRange()
+        level = choose_level((x1 - x0) / view.width(), self.level)
+        if level != self.level:
+            self.level = level
+            for item in self.items:
+                item.level_changed()
 
 
 class _SeriesItem(pg.GraphicsObject):
@@ -49,7 +58,8 @@ class _SeriesItem(pg.GraphicsObject):
     def __init__(self, model: SeriesModel, lod: LodState, forming: bool, theme: Theme):
         super().__init__()
         self._model: SeriesModel | None = None
-        self._lod = lod
+        self.lod = lod
+        lod.items.append(self)
         self.forming = forming
         self._key = None  # the level and pixel width the prepared primitives are for
         self._window = (0, 0)  # the bars they cover
@@ -58,7 +68,6 @@ class _SeriesItem(pg.GraphicsObject):
         self._blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # first, last bar of each
         self._kinds = 1  # rects a block
         self._bounds = QtCore.QRectF()
-        self._bounds_span = (0, 0)
         self.prepared_blocks = 0  # blocks ready to draw (the view and a view either side)
         self.drawn_blocks = 0  # of them, drawn by the last paint (those in view)
         self._rects = {c: rect_array() for c in ("up", "down")}
@@ -101,6 +110,10 @@ class _SeriesItem(pg.GraphicsObject):
         else:
             self._invalidate()
 
+    def level_changed(self) -> None:
+        """A new level moves the forming block's edge, and with it both items' bounds."""
+        self._invalidate()
+
     def _invalidate(self) -> None:
         self.prepareGeometryChange()
         self._key = None
@@ -124,12 +137,11 @@ class _SeriesItem(pg.GraphicsObject):
         n = len(self._model)
         if n == 0:
             return 0, 0
-        start, stop = self._forming_block(self._lod.level)
+        start, stop = self._forming_block(self.lod.level)
         return (start, stop) if self.forming else (0, start)
 
     def _compute_bounds(self) -> QtCore.QRectF:
         first, stop = self._span()
-        self._bounds_span = (first, stop)
         if stop <= first:
             return QtCore.QRectF()
         lo, hi = self._y_span(first, stop)
@@ -171,7 +183,7 @@ class _SeriesItem(pg.GraphicsObject):
             b = min(stop, math.floor(orthoRange[1] + 0.5) + 1)
             if b <= a:
                 return None, None
-            level = self._drawn_level()
+            level = self.lod.level
             if level:  # the whole blocks drawn over the visible bars
                 pyramid = self._model.pyramid
                 a = max(first, pyramid.block_span(level, a)[0])
@@ -181,15 +193,6 @@ class _SeriesItem(pg.GraphicsObject):
             return None, None
         return self._y_span(first, stop)
 
-    def _drawn_level(self) -> int:
-        """The level the next paint draws at: the view's bars a pixel, through the same
-        hysteresis (the shared level may still be the last frame's, before a zoom)."""
-        vb = self.getViewBox()
-        if vb is None or vb.width() <= 0:
-            return self._lod.level
-        (x0, x1), _ = vb.viewRange()
-        return choose_level((x1 - x0) / vb.width(), self._lod.level)
-
     # -- painting ----------------------------------------------------------------------------
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
@@ -197,10 +200,7 @@ class _SeriesItem(pg.GraphicsObject):
             return
         transform = painter.transform()  # item to device: a scale and a translation
         px = (1.0 / max(abs(transform.m11()), 1e-300), 1.0 / max(abs(transform.m22()), 1e-300))
-        level = self._lod.level_for(px[0])
-        if self._span() != self._bounds_span:  # a new level moved the forming block's edge
-            self.prepareGeometryChange()
-            self._bounds = self._compute_bounds()
+        level = self.lod.level
         first, stop = self.visible_span()
         if self._key != (level, px[0]) or not (
             self._window[0] <= first and stop <= self._window[1]
@@ -320,7 +320,7 @@ class VolumeItem(_SeriesItem):
         # The tallest bar drawn: the summed volumes of the drawn level's blocks. Exact over a
         # few thousand blocks (the visible range); over more (the whole history, for the
         # bounding rect) the sums of a coarser level bound it from above.
-        level = self._drawn_level()
+        level = self.lod.level
         excess = (stop - first) / (MAX_EXACT_BLOCKS << level)
         if excess > 1:
             level = min(LEVELS, level + math.ceil(math.log2(excess)))

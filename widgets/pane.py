@@ -89,17 +89,26 @@ class Pane:
         self.grid = GridItem(time_axis, self.value_axis, theme)
         self.view.addItem(self.grid, ignoreBounds=True)
         self.legend = PaneLegend(self.view, theme)
+        self._lods: list = []  # the levels of detail of the series drawn here (LodState)
         self.view.sigXRangeChanged.connect(self._on_x_range_changed)
+        self.view.sigResized.connect(self._follow_lods)
         self.set_theme(theme)
 
     def addItem(self, item: QtWidgets.QGraphicsItem, ignoreBounds: bool = False) -> None:
         self.view.addItem(item, ignoreBounds=ignoreBounds)
+        lod = getattr(item, "lod", None)  # a series drawn from the level-of-detail pyramid
+        if lod is not None and lod not in self._lods:
+            self._lods.append(lod)
+            lod.follow(self.view)
         if not ignoreBounds:
             self._fit_items.append(item)
             self.fit_y()
 
     def removeItem(self, item: QtWidgets.QGraphicsItem) -> None:
         self.view.removeItem(item)
+        lod = getattr(item, "lod", None)
+        if lod in self._lods and not any(i.getViewBox() is self.view for i in lod.items):
+            self._lods.remove(lod)
         if item in self._fit_items:
             self._fit_items.remove(item)
             self.fit_y()
@@ -118,7 +127,14 @@ class Pane:
     # -- the y range -------------------------------------------------------------------------
 
     def _on_x_range_changed(self, *_args) -> None:
+        self._follow_lods()
         self.fit_y()
+
+    def _follow_lods(self, *_args) -> None:
+        """The level each series draws at, for the view's new range or size (before y fits
+        what those levels draw)."""
+        for lod in self._lods:
+            lod.follow(self.view)
 
     def visible_bounds(self) -> tuple[float, float] | None:
         """Lowest and highest value the pane's items draw in the visible x range."""
