@@ -6,7 +6,6 @@ to the model, and the view stays on the same bars."""
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import math
 import time
@@ -15,12 +14,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from engine.localtime import local_ns
-from widgets.axes import compact
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
+from widgets.chart_indicators import ChartIndicators
 from widgets.crosshair import Crosshair
-from widgets.indicator_items import PALETTE, HistogramItem, LineItem, StateBandItem
-from widgets.legend import LegendRow, format_value, price_decimals
+from widgets.legend import LegendRow, price_decimals
+from widgets.navigation import INITIAL_VISIBLE_BARS, MIN_VISIBLE_BARS, RangePolicy
 from widgets.overlays import DayShading, GapMarkers, LastPriceLine
 from widgets.pane import (
     INDICATOR_MARGINS,
@@ -32,16 +30,12 @@ from widgets.pane import (
     style_axis,
 )
 from widgets.price_map import LINEAR, LOG, PriceMap
+from widgets.series_legend import bar_parts, volume_parts
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
 from widgets.time_axis import TimeAxisItem
 
-MIN_VISIBLE_BARS = 10
-INITIAL_VISIBLE_BARS = 150
-RIGHT_PAD_BARS = 8
-EDGE_MARGIN_BARS = 50
-PAN_FRACTION = 0.1
-ZOOM_STEP = 0.8
+__all__ = ["MIN_VISIBLE_BARS", "ChartWidget", "PriceScale"]
 DEFAULT_SIZE_PX = (960, 600)  # a chart shown on its own
 FORMING_VOLUME_HEADROOM = 0.5  # a forming bar's volume grows all through its period
 SERIES_ROWS = ("bar", "volume")  # the legend rows of the series itself (not indicators)
@@ -85,8 +79,7 @@ class ChartWidget(pg.GraphicsView):
         self.viewport().setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.model = model
         self.theme = theme
-        self._history_pending = False
-        self._arranging = False  # our own range changes are not the user scrolling
+        self.navigation = RangePolicy(self)
         self._layout = QtWidgets.QGraphicsGridLayout()
         self._layout.setContentsMargins(1, 1, 1, 1)
         self._layout.setSpacing(0)
@@ -105,7 +98,7 @@ class ChartWidget(pg.GraphicsView):
         self.time_axis = TimeAxisItem()
         style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
-        self.indicators: dict[str, tuple[Pane, dict[str, object]]] = {}
+        self._indicators = ChartIndicators(self)
         self.price = self.add_pane("price", stretch=4, margins=PRICE_MARGINS)
         self.volume_pane = self.add_pane("volume", stretch=1, margins=VOLUME_MARGINS)
         self.time_axis.linkToView(self.price.view)
@@ -123,7 +116,7 @@ class ChartWidget(pg.GraphicsView):
         self.price.addItem(self.gaps, ignoreBounds=True)
         self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
         self.crosshair.index_changed.connect(self._on_crosshair_index)
-        self._decimals = 2
+        self.decimals = 2
         self._add_series_rows()
         self.price.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self._connect(model)
@@ -235,51 +228,20 @@ class ChartWidget(pg.GraphicsView):
         self._on_bars_reset()
         self.model_changed.emit(model)
 
-    def _update_axes_and_limits(self) -> None:
-        n = len(self.model)
-        self.time_axis.set_series(self.model.column("ts_ns"), self.model.tz)
-        for pane in self.panes.values():
-            pane.view.setLimits(
-                xMin=-EDGE_MARGIN_BARS,
-                xMax=n + EDGE_MARGIN_BARS,
-                minXRange=MIN_VISIBLE_BARS,
-                maxXRange=n + 2 * EDGE_MARGIN_BARS,
-            )
-
-    @contextlib.contextmanager
-    def _arranging_view(self):
-        self._arranging = True
-        try:
-            yield
-        finally:
-            self._arranging = False
-
     def _on_bars_reset(self) -> None:
-        self._decimals = price_decimals(self.model.column("close"))
-        self.last_price.set_decimals(self._decimals)
-        with self._arranging_view():
-            self._update_axes_and_limits()
-            self.show_latest()
-        self._history_pending = False
+        self.decimals = price_decimals(self.model.column("close"))
+        self.last_price.set_decimals(self.decimals)
+        self.navigation.on_reset()
         self._show_last_bar()
 
     def _on_bars_prepended(self, count: int) -> None:
+        self.navigation.on_prepended(count)
         if count:
-            (x0, x1), _ = self.price.view.viewRange()
-            with self._arranging_view():
-                self._update_axes_and_limits()
-                self.price.setXRange(x0 + count, x1 + count, padding=0)
             self.crosshair.hide()  # its bar moved
             self._show_last_bar()
-        self._history_pending = False
 
     def _on_bars_appended(self, first_ix: int) -> None:
-        (x0, x1), _ = self.price.view.viewRange()
-        self._update_axes_and_limits()
-        added = len(self.model) - first_ix
-        if x1 >= first_ix - 1:  # following the latest bars: keep following
-            with self._arranging_view():
-                self.price.setXRange(x0 + added, x1 + added, padding=0)
+        self.navigation.on_appended(first_ix)
         self._show_last_bar()
 
     def _on_bars_corrected(self, _ix: int) -> None:
@@ -300,11 +262,6 @@ class ChartWidget(pg.GraphicsView):
         self.price.contain(self.price_map.value(float(m.column("low")[ix])),
                            self.price_map.value(float(m.column("high")[ix])))  # fmt: skip
         self.volume_pane.contain(0.0, float(m.column("volume")[ix]), FORMING_VOLUME_HEADROOM)
-
-    def is_visible(self, ix: int) -> bool:
-        """Whether bar `ix` is (at least half) in view."""
-        x0, x1 = self.visible_range()
-        return x0 - 0.5 <= ix <= x1 + 0.5
 
     def fit_panes(self) -> None:
         for pane in self.panes.values():
@@ -334,9 +291,7 @@ class ChartWidget(pg.GraphicsView):
 
     def _price_items(self) -> list:
         """The items that draw prices on the price pane (through its price map)."""
-        overlays = [item for pane, items in self.indicators.values() if pane is self.price
-                    for item in items.values()]  # fmt: skip
-        return [*self.candles.items, self.last_price, *overlays]
+        return [*self.candles.items, self.last_price, *self._indicators.price_items()]
 
     def _show_percent_base(self) -> None:
         """On the percent scale, 0% is the close of the first bar centred in view."""
@@ -350,15 +305,15 @@ class ChartWidget(pg.GraphicsView):
     def _on_x_range_changed(self, _viewbox, x_range) -> None:
         if self.price_scale is PriceScale.PERCENT:
             self._show_percent_base()
-        if self._arranging:
-            return
-        x0, x1 = x_range
-        near_start = x0 < x1 - x0  # within a screen width of the oldest loaded bar
-        if near_start and not self.model.history_complete and not self._history_pending:
-            self._history_pending = True
+        if self.navigation.on_x_range_changed(*x_range):
             self.history_wanted.emit(self.model)
 
     # -- indicators --------------------------------------------------------------------------
+
+    @property
+    def indicators(self) -> dict[str, tuple[Pane, dict[str, object]]]:
+        """The indicators shown, by key: (pane, {output: item})."""
+        return self._indicators.shown
 
     def add_indicator(
         self,
@@ -373,103 +328,28 @@ class ChartWidget(pg.GraphicsView):
         a pane of its own named `key`, with a legend row `title` (default `key`). `kinds` maps
         an output to "line" (default), "histogram" or "band"; `colours` a line to its colour
         (default: the palette, from the first colour no other indicator here uses)."""
-        if key in self.indicators:
-            raise ValueError(f"indicator {key!r} is already shown")
-        pane = self.add_pane(key, stretch=1) if own_pane else self.price
-        free = iter(self._free_colours())
-        items = {}
-        for name, values in outputs.items():
-            kind = (kinds or {}).get(name, "line")
-            if kind == "histogram":
-                item = HistogramItem(values, self.theme)
-            elif kind == "band":
-                item = StateBandItem(values, self.theme)
-            else:
-                item = LineItem(values, (colours or {}).get(name) or next(free))
-                if pane is self.price:
-                    item.set_price_map(self.price_map)
-            pane.addItem(item)
-            items[name] = item
-        self.indicators[key] = (pane, items)
-        first = next(iter(items.values()))
-        colour = getattr(first, "colour", self.theme.foreground)
-        decimals = self._decimals if pane is self.price else None
-        pane.legend.add_row(LegendRow(key, title or key, colour,
-                                      lambda ix: [i.legend_part(ix, decimals)
-                                                  for i in items.values()]))  # fmt: skip
-        pane.legend.set_last_index(len(self.model) - 1)
-
-    def _free_colours(self) -> list[str]:
-        """The palette, the colours no shown indicator uses first."""
-        used = {getattr(item, "colour", None) for _, items in self.indicators.values()
-                for item in items.values()}  # fmt: skip
-        return [c for c in PALETTE if c not in used] + list(PALETTE) * 2
+        self._indicators.add(key, outputs, own_pane, kinds, title, colours)
 
     def set_indicator_values(self, key: str, outputs: dict[str, np.ndarray]) -> None:
-        pane, items = self.indicators[key]
-        for name, values in outputs.items():
-            items[name].set_values(values)
-        pane.fit_y()
-        pane.legend.refresh()
+        self._indicators.set_values(key, outputs)
 
     def update_indicator_last(self, key: str, values: dict[str, float], ix: int | None = None):
         """The forming bar's (bar `ix`, default the last) indicator values changed (from the
         incremental forms)."""
-        pane, items = self.indicators[key]
-        for name, value in values.items():
-            items[name].set_last(value, ix)
-        ix = len(self.model) - 1 if ix is None else ix
-        if pane is self.price:
-            values = {name: self.price_map.value(v) for name, v in values.items()}
-        shown = [v for v in values.values() if np.isfinite(v)]
-        if shown and self.is_visible(ix):
-            pane.contain(min(shown), max(shown))
-        if pane.legend.index in (None, ix):
-            pane.legend.request_refresh()
+        self._indicators.update_last(key, values, ix)
 
     def remove_indicator(self, key: str) -> None:
-        pane, items = self.indicators.pop(key)
-        if pane is self.price:
-            for item in items.values():
-                pane.removeItem(item)
-            pane.legend.remove_row(key)
-        else:
-            self.remove_pane(key)
+        self._indicators.remove(key)
 
     # -- legends -----------------------------------------------------------------------------
 
     def _add_series_rows(self) -> None:
-        self.price.legend.add_row(LegendRow("bar", "", self.theme.foreground, self._bar_values))
-        self.volume_pane.legend.add_row(LegendRow("volume", "Vol", self.theme.foreground,
-                                                  self._volume_values))  # fmt: skip
-
-    def _bar_values(self, ix: int) -> list[tuple[str, str]]:
-        """The time, OHLC and change from the previous close of bar `ix`, in its colour."""
-        m = self.model
-        if not 0 <= ix < len(m):
-            return []
-        local = local_ns(m.column("ts_ns")[ix : ix + 1], m.tz)[0]
-        when = str(np.datetime64(int(local), "ns").astype("datetime64[m]")).replace("T", " ")
-        o, h, lo, c = (float(m.column(k)[ix]) for k in ("open", "high", "low", "close"))
-        colour = self.theme.up if c >= o else self.theme.down
-        d = self._decimals
-        parts = [(when, self.theme.foreground)]
-        parts += [(f"{name} {format_value(v, d)}", colour)
-                  for name, v in (("O", o), ("H", h), ("L", lo), ("C", c))]  # fmt: skip
-        if ix > 0:
-            previous = float(m.column("close")[ix - 1])
-            if previous:
-                change = c - previous
-                parts.append((f"{change:+,.{d}f} ({change / previous:+.2%})", colour))
-        return parts
-
-    def _volume_values(self, ix: int) -> list[tuple[str, str]]:
-        m = self.model
-        if not 0 <= ix < len(m):
-            return []
-        up = m.column("close")[ix] >= m.column("open")[ix]
-        return [(compact(float(m.column("volume")[ix]), 0), self.theme.up if up else
-                 self.theme.down)]  # fmt: skip
+        self.price.legend.add_row(LegendRow(
+            "bar", "", self.theme.foreground,
+            lambda ix: bar_parts(self.model, self.theme, self.decimals, ix)))  # fmt: skip
+        self.volume_pane.legend.add_row(LegendRow(
+            "volume", "Vol", self.theme.foreground,
+            lambda ix: volume_parts(self.model, self.theme, ix)))  # fmt: skip
 
     def _on_crosshair_index(self, ix) -> None:
         for pane in self.panes.values():
@@ -484,44 +364,31 @@ class ChartWidget(pg.GraphicsView):
     # -- navigation --------------------------------------------------------------------------
 
     def visible_range(self) -> tuple[float, float]:
-        return tuple(self.price.view.viewRange()[0])
+        return self.navigation.visible_range()
+
+    def is_visible(self, ix: int) -> bool:
+        return self.navigation.is_visible(ix)
 
     def reset_view(self) -> None:
         """The latest bars, every pane fitted to them (a double-click)."""
         for pane in self.panes.values():
             pane.restore_fit()
-        self.show_latest()
+        self.navigation.show_latest()
 
     def show_latest(self, bars: int = INITIAL_VISIBLE_BARS) -> None:
-        n = len(self.model)
-        self.price.setXRange(max(n - bars, -1), n + RIGHT_PAD_BARS, padding=0)
+        self.navigation.show_latest(bars)
 
     def show_oldest(self) -> None:
-        x0, x1 = self.visible_range()
-        self.price.setXRange(-1, x1 - x0 - 1, padding=0)
+        self.navigation.show_oldest()
 
     def pan(self, fraction: float) -> None:
-        x0, x1 = self.visible_range()
-        shift = (x1 - x0) * fraction
-        self.price.setXRange(x0 + shift, x1 + shift, padding=0)
+        self.navigation.pan(fraction)
 
     def zoom(self, factor: float) -> None:
-        """Scale the visible width by `factor`, keeping the right edge in place."""
-        x0, x1 = self.visible_range()
-        self.price.setXRange(x1 - (x1 - x0) * factor, x1, padding=0)
+        self.navigation.zoom(factor)
 
     def keyPressEvent(self, event) -> None:
-        key = event.key()
-        keys = QtCore.Qt.Key
-        actions = {
-            keys.Key_Left: lambda: self.pan(-PAN_FRACTION),
-            keys.Key_Right: lambda: self.pan(PAN_FRACTION),
-            keys.Key_Up: lambda: self.zoom(ZOOM_STEP),
-            keys.Key_Down: lambda: self.zoom(1 / ZOOM_STEP),
-            keys.Key_Home: self.show_oldest,
-            keys.Key_End: self.show_latest,
-        }
-        action = actions.get(key)
+        action = self.navigation.key_action(event.key())
         if action is None:
             super().keyPressEvent(event)
             return

@@ -1,0 +1,126 @@
+"""Where a chart's x range goes: the latest bars at first and while they are followed, the
+same bars when older history is prepended, keys and Home/End, the pan and zoom limits, and
+the request for more history near the oldest loaded bar."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from PySide6 import QtCore
+
+if TYPE_CHECKING:
+    from widgets.chart import ChartWidget
+
+MIN_VISIBLE_BARS = 10
+INITIAL_VISIBLE_BARS = 150
+RIGHT_PAD_BARS = 8
+EDGE_MARGIN_BARS = 50
+PAN_FRACTION = 0.1
+ZOOM_STEP = 0.8
+
+
+class RangePolicy:
+    """The x range of one chart (its price pane's; the other panes are linked to it)."""
+
+    def __init__(self, chart: ChartWidget) -> None:
+        self._chart = chart
+        self.history_pending = False
+        self._arranging = False  # our own range changes are not the user scrolling
+
+    @contextlib.contextmanager
+    def _arranging_view(self):
+        self._arranging = True
+        try:
+            yield
+        finally:
+            self._arranging = False
+
+    def _set(self, x0: float, x1: float) -> None:
+        self._chart.price.setXRange(x0, x1, padding=0)
+
+    def visible_range(self) -> tuple[float, float]:
+        return tuple(self._chart.price.view.viewRange()[0])
+
+    def is_visible(self, ix: int) -> bool:
+        """Whether bar `ix` is (at least half) in view."""
+        x0, x1 = self.visible_range()
+        return x0 - 0.5 <= ix <= x1 + 0.5
+
+    def show_latest(self, bars: int = INITIAL_VISIBLE_BARS) -> None:
+        n = len(self._chart.model)
+        self._set(max(n - bars, -1), n + RIGHT_PAD_BARS)
+
+    def show_oldest(self) -> None:
+        x0, x1 = self.visible_range()
+        self._set(-1, x1 - x0 - 1)
+
+    def pan(self, fraction: float) -> None:
+        x0, x1 = self.visible_range()
+        shift = (x1 - x0) * fraction
+        self._set(x0 + shift, x1 + shift)
+
+    def zoom(self, factor: float) -> None:
+        """Scale the visible width by `factor`, keeping the right edge in place."""
+        x0, x1 = self.visible_range()
+        self._set(x1 - (x1 - x0) * factor, x1)
+
+    def key_action(self, key):
+        """What a key does to the view (None: nothing)."""
+        keys = QtCore.Qt.Key
+        return {
+            keys.Key_Left: lambda: self.pan(-PAN_FRACTION),
+            keys.Key_Right: lambda: self.pan(PAN_FRACTION),
+            keys.Key_Up: lambda: self.zoom(ZOOM_STEP),
+            keys.Key_Down: lambda: self.zoom(1 / ZOOM_STEP),
+            keys.Key_Home: self.show_oldest,
+            keys.Key_End: self.show_latest,
+        }.get(key)
+
+    def _update_limits(self) -> None:
+        chart = self._chart
+        n = len(chart.model)
+        chart.time_axis.set_series(chart.model.column("ts_ns"), chart.model.tz)
+        for pane in chart.panes.values():
+            pane.view.setLimits(
+                xMin=-EDGE_MARGIN_BARS,
+                xMax=n + EDGE_MARGIN_BARS,
+                minXRange=MIN_VISIBLE_BARS,
+                maxXRange=n + 2 * EDGE_MARGIN_BARS,
+            )
+
+    # -- the model's changes -----------------------------------------------------------------
+
+    def on_reset(self) -> None:
+        with self._arranging_view():
+            self._update_limits()
+            self.show_latest()
+        self.history_pending = False
+
+    def on_prepended(self, count: int) -> None:
+        """Older bars came in front: the view stays on the same bars."""
+        if count:
+            x0, x1 = self.visible_range()
+            with self._arranging_view():
+                self._update_limits()
+                self._set(x0 + count, x1 + count)
+        self.history_pending = False
+
+    def on_appended(self, first_ix: int) -> None:
+        """New bars: a view following the latest bars keeps following."""
+        x0, x1 = self.visible_range()
+        self._update_limits()
+        added = len(self._chart.model) - first_ix
+        if x1 >= first_ix - 1:
+            with self._arranging_view():
+                self._set(x0 + added, x1 + added)
+
+    def on_x_range_changed(self, x0: float, x1: float) -> bool:
+        """Whether to ask for older history: the user came within a screen width of the
+        oldest loaded bar and more may exist (asked once until it comes)."""
+        if self._arranging or self.history_pending or self._chart.model.history_complete:
+            return False
+        if x0 < x1 - x0:
+            self.history_pending = True
+            return True
+        return False

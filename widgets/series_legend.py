@@ -1,0 +1,37 @@
+"""What a chart's legend says about its series' bar `ix`: the time, OHLC and change from the
+previous close in the bar's colour, and its volume."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.localtime import local_ns
+from widgets.axes import compact
+from widgets.legend import format_value
+from widgets.series_model import SeriesModel
+from widgets.theme import Theme
+
+
+def bar_parts(model: SeriesModel, theme: Theme, decimals: int, ix: int) -> list[tuple[str, str]]:
+    if not 0 <= ix < len(model):
+        return []
+    local = local_ns(model.column("ts_ns")[ix : ix + 1], model.tz)[0]
+    when = str(np.datetime64(int(local), "ns").astype("datetime64[m]")).replace("T", " ")
+    o, h, lo, c = (float(model.column(k)[ix]) for k in ("open", "high", "low", "close"))
+    colour = theme.up if c >= o else theme.down
+    parts = [(when, theme.foreground)]
+    parts += [(f"{name} {format_value(v, decimals)}", colour)
+              for name, v in (("O", o), ("H", h), ("L", lo), ("C", c))]  # fmt: skip
+    if ix > 0:
+        previous = float(model.column("close")[ix - 1])
+        if previous:
+            change = c - previous
+            parts.append((f"{change:+,.{decimals}f} ({change / previous:+.2%})", colour))
+    return parts
+
+
+def volume_parts(model: SeriesModel, theme: Theme, ix: int) -> list[tuple[str, str]]:
+    if not 0 <= ix < len(model):
+        return []
+    up = model.column("close")[ix] >= model.column("open")[ix]
+    return [(compact(float(model.column("volume")[ix]), 0), theme.up if up else theme.down)]
