@@ -4,7 +4,6 @@ worker's tasks; the choices are remembered between runs (QSettings)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
@@ -14,31 +13,29 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.indicator_dialog import IndicatorDialog
+from app.indicator_choices import IndicatorChoices
 from app.indicators import IndicatorController
 from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
-from app.main_window import LAYOUTS, TIMEFRAME_BUTTONS, MainWindow
+from app.main_window import MainWindow
 from app.paths import screenshot_dir
+from app.remembered import Remembered
+from app.status import stats_texts
+from app.symbol_models import SymbolModels
+from app.views import make_view, when_painted
 from data.derived import derive_timeframes
 from data.feed_kinds import FeedKind
 from data.feed_port import FeedRefused, FeedSettings
 from data.simcopy import make_simulated_copy
 from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, Instrument, StoreError
-from engine.indicators.registry import REGISTRY, IndicatorSpec, spec
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget, PriceScale
-from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
 from widgets.theme import THEMES
 
 log = logging.getLogger(__name__)
 
-FIRST_PAGE_BARS = 50_000
-HISTORY_PAGE_BARS = 100_000
-GRID_TIMEFRAMES = ("1m", "5m", "1h", "1d")
 START_AFTER_MS = 250  # a live session starts after its first paint, or after this long
-LAYER_TIMEFRAMES = ("5m", "1h", "4h", "1d")
 
 
 def _store_failures_shown(method):
@@ -77,26 +74,18 @@ class ChartController(QtCore.QObject):
         self._window = window
         self._worker = worker
         self._settings = settings or QtCore.QSettings()
-        self._ask = ask_parameters or _ask_with_dialog
         self._feed_rate = feed_rate
         self._feed_port = feed_port
         self._feed_time_scale = feed_time_scale
         self._outlier_band = outlier_band
-        s = self._settings
-        self.timeframe = _choice(s.value("timeframe"), TIMEFRAME_BUTTONS, "1m")
-        self.layout = _choice(s.value("layout"), tuple(LAYOUTS), "single")
-        self.theme = THEMES[_choice(s.value("theme"), tuple(THEMES), "dark")]
-        self.price_scale = PriceScale(_choice(s.value("price_scale"),
-                                              [p.value for p in PriceScale], "linear"))  # fmt: skip
-        self.feed = FeedKind(_choice(s.value("feed"), [k.value for k in FeedKind], "simulated"))
-        self.speed = float(s.value("speed", 60.0))
-        # Saved instances (Instance.saved()), shown on every chart of the view.
-        self.active_indicators: list[dict] = _indicators(s.value("indicators", "[]"))
-        self.grid_timeframes = _grid_timeframes(s.value("grid_timeframes"))
+        r = Remembered(self._settings)
+        self.timeframe, self.layout, self.theme, self.price_scale = (
+            r.timeframe, r.layout, r.theme, r.price_scale)  # fmt: skip
+        self.feed, self.speed, self.grid_timeframes = r.feed, r.speed, r.grid_timeframes
+        self._choices = IndicatorChoices(window, self._settings, r.indicators, ask_parameters)
         self.active_cell = 0  # the grid's chart the timeframe buttons change
         self.symbol: str | None = None
-        self._derived = False  # the shown symbol's derived timeframes are up to date
-        self.models: dict[str, SeriesModel] = {}
+        self._series: SymbolModels | None = None  # the shown symbol's loaded series
         self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
         self.session: LiveSession | None = None
         self.feed_problem = ""  # the chosen feed does not run on the symbol shown: in short
@@ -117,11 +106,11 @@ class ChartController(QtCore.QObject):
             w.price_scale_chosen.connect(self.set_price_scale),
             w.screenshot_requested.connect(self.save_screenshot),
             w.import_requested.connect(self.open_import_dialog),
-            w.indicator_chosen.connect(self._on_indicator_chosen),
+            w.indicator_chosen.connect(self._choices.choose),
             w.indicator_removed.connect(self.remove_indicator),
             w.simcopy_requested.connect(self.simulate_copy),
         ]
-        geometry = s.value("geometry")
+        geometry = self._settings.value("geometry")
         if geometry is not None:
             window.restoreGeometry(geometry)
 
@@ -172,7 +161,6 @@ class ChartController(QtCore.QObject):
             return
         self.symbol = symbol
         self._settings.setValue("symbol", symbol)
-        self._derived = False
         self._restart_session()
 
     def simulate_copy(self) -> None:
@@ -186,14 +174,6 @@ class ChartController(QtCore.QObject):
         self.feed = FeedKind.SIMULATED
         self._settings.setValue("feed", self.feed.value)
         self.show_symbol(name)
-
-    def _derive(self) -> None:
-        """Bring the symbol's derived timeframes up to its 1m bars, once per symbol shown,
-        when a view first needs one, or as the session starts (1m alone can be shown
-        before: its chart is on screen sooner)."""
-        if not self._derived:
-            derive_timeframes(self._store, self.symbol, LIVE_TIMEFRAMES)
-            self._derived = True
 
     @_store_failures_shown
     def set_timeframe(self, timeframe: str) -> None:
@@ -282,6 +262,7 @@ class ChartController(QtCore.QObject):
             self._feed_reason = f"{self.feed_problem}: {exc}"
             self.session = LiveSession(self._store, self.symbol, FeedSettings(FeedKind.OFF), self)
         self.session.stats_changed.connect(self._on_stats)
+        self._series = SymbolModels(self._store, self.symbol, self.session)
         self._build_view()
         self._window.set_feed_problem(self.feed_problem, self._feed_reason)
         if self.feed_problem:
@@ -290,21 +271,8 @@ class ChartController(QtCore.QObject):
 
     def when_shown(self, action) -> None:
         """Run `action` once the chart has painted (the history on screen first), or after
-        START_AFTER_MS if it does not (a hidden window, a view replaced before it painted)."""
-        chart, done = self.chart, []
-
-        def once(*_args) -> None:
-            if done:
-                return
-            done.append(True)
-            if chart is not None:  # no Python call on each paint from now on
-                with contextlib.suppress(RuntimeError):  # a chart already deleted
-                    chart.painted.disconnect(once)
-            QtCore.QTimer.singleShot(0, self, action)  # once the paint is on screen
-
-        if chart is not None:
-            chart.painted.connect(once)
-        QtCore.QTimer.singleShot(START_AFTER_MS, self, once)
+        START_AFTER_MS if it does not."""
+        when_painted(self.chart, self, action, START_AFTER_MS)
 
     @_store_failures_shown
     def _go_live(self) -> None:
@@ -312,7 +280,7 @@ class ChartController(QtCore.QObject):
         session = self.session
         if session is None or session.started or session.symbol != self.symbol:
             return
-        self._derive()
+        self._series.derive()
         session.start()
         self._window.set_paused(session.paused)  # a feed not yet started read as paused
 
@@ -322,7 +290,7 @@ class ChartController(QtCore.QObject):
             self.session.deleteLater()
             self.session = None
         self._stale_models.extend(self.models.values())
-        self.models = {}
+        self._series = None
 
     def _release_stale_models(self) -> None:
         """Free the columns of the models of a closed session once no view shows them (the
@@ -336,41 +304,18 @@ class ChartController(QtCore.QObject):
         self._show_info()
         if stats.not_stored:
             self._window.show_status(f"sealed bars are not stored: {stats.not_stored}")
-        worker = "no worker"
-        if self._worker is not None:
-            alive = self._worker.pid is not None
-            worker = f"worker {'pid ' + str(self._worker.pid) if alive else 'down'}"
-            if self._worker.start_error is not None:
-                worker += f": {self._worker.start_error}"
-            if self._worker.pending:
-                worker += f", {self._worker.pending} busy"
-        rejected = f", {stats.rejected} rejected" if stats.rejected else ""
-        self._window.set_stats({
-            "feed": self.feed_problem or stats.feed + rejected
-            + (", BARS NOT STORED" if stats.not_stored else ""),
-            "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",
-            "frame": f"frame {stats.frame_ms_p50:.1f}/{stats.frame_ms_max:.1f} ms",
-            "latency": f"latency {stats.latency_ms_p50:.0f}/{stats.latency_ms_max:.0f} ms",
-            "queries": f"{stats.queries_per_min:.0f} queries/min",
-            "worker": worker,
-        })  # fmt: skip
+        self._window.set_stats(stats_texts(stats, self.feed_problem, self._worker))
 
     # -- models and views --------------------------------------------------------------------
 
+    @property
+    def models(self) -> dict[str, SeriesModel]:
+        """The shown symbol's series loaded so far, by timeframe."""
+        return self._series.models if self._series is not None else {}
+
     def model(self, timeframe: str) -> SeriesModel:
         """The bars of a timeframe of the shown symbol (loaded once, then kept live)."""
-        model = self.models.get(timeframe)
-        if model is None:
-            if timeframe != "1m":
-                self._derive()
-            end_ns = self.session.history_end_ns if self.session is not None else None
-            bars = self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
-                                           limit=FIRST_PAGE_BARS)  # fmt: skip
-            tz = self._store.instrument(self.symbol).tz
-            model = self.models[timeframe] = SeriesModel(self.symbol, timeframe, tz, bars)
-            if self.session is not None:
-                self.session.attach(model)
-        return model
+        return self._series.model(timeframe)
 
     def _build_view(self) -> None:
         if self.symbol is None:
@@ -379,21 +324,11 @@ class ChartController(QtCore.QObject):
         # The closed views no longer paint: free the old series before loading the new, so
         # the new columns reuse its memory (fresh pages cost 2 ms a MB to fault in here).
         self._release_stale_models()
-        tf = self.timeframe
+        timeframes = self.grid_timeframes if self.layout == "grid" else [self.timeframe]
+        view, self.charts = make_view(self.layout, timeframes, self.model, self.theme)
         if self.layout == "grid":
-            grid = TimeframeGrid([self.model(t) for t in self.grid_timeframes], self.theme)
-            grid.set_active(self.active_cell)
-            grid.active_changed.connect(self._on_active_cell)
-            view, self.charts = grid, grid.charts
-        elif self.layout == "layered":
-            chart = LayeredChart(self.model(tf), self.theme)
-            higher = [t for t in LAYER_TIMEFRAMES if LIVE_TIMEFRAMES.index(t) >
-                      LIVE_TIMEFRAMES.index(tf)]  # fmt: skip
-            chart.set_layers({t: self.model(t) for t in higher})
-            view, self.charts = chart, [chart]
-        else:
-            chart = ChartWidget(self.model(tf), self.theme)
-            view, self.charts = chart, [chart]
+            view.set_active(self.active_cell)
+            view.active_changed.connect(self._on_active_cell)
         self.chart = self.charts[0]
         self._apply_price_scale()
         for chart in self.charts:
@@ -443,10 +378,7 @@ class ChartController(QtCore.QObject):
             return
         calendar = self._store.instrument(self.symbol).calendar
         self.indicators = IndicatorController(self.charts, self._worker, calendar)
-        self.indicators.indicators_changed.connect(self._on_indicators_changed)
-        for saved in self.active_indicators:
-            self.indicators.add(saved["key"], saved["colour"], saved["uid"], **saved["params"])
-        self._on_indicators_changed()
+        self._choices.show_on(self.indicators)
 
     def _on_history_wanted(self, model: SeriesModel) -> None:
         # Answer after the current event: the request comes from inside a range change.
@@ -454,41 +386,17 @@ class ChartController(QtCore.QObject):
 
     @_store_failures_shown
     def load_older(self, model: SeriesModel) -> None:
-        if len(model) == 0:
-            model.prepend(self._store.load(model.symbol, model.timeframe, limit=0))
-            return
-        oldest = int(model.column("ts_ns")[0])
-        older = self._store.load_before(model.symbol, model.timeframe, oldest, HISTORY_PAGE_BARS)
-        model.prepend(older)  # an empty page marks the history complete
+        if self._series is not None:
+            self._series.load_older(model)
 
     # -- indicators --------------------------------------------------------------------------
 
-    def _on_indicator_chosen(self, key: str) -> None:
-        if self.indicators is None:
-            return
-        params = self._ask(spec(key), None)
-        if params is not None:
-            self.add_indicator(key, **params)
-
     def add_indicator(self, key: str, **params) -> str:
         """Another instance of indicator `key` on the charts; its uid ("sma-2")."""
-        instance = self.indicators.add(key, **params)
-        self._save_indicators()
-        return instance.uid
+        return self._choices.add(key, **params)
 
     def remove_indicator(self, uid: str) -> None:
-        if self.indicators is not None and uid in self.indicators.active:
-            self.indicators.remove(uid)
-            self._save_indicators()
-
-    def _save_indicators(self) -> None:
-        self.active_indicators = [i.saved() for i in self.indicators.active.values()]
-        self._settings.setValue("indicators", json.dumps(self.active_indicators))
-        self._on_indicators_changed()
-
-    def _on_indicators_changed(self) -> None:
-        shown = self.indicators.active.values() if self.indicators is not None else ()
-        self._window.set_active_indicators([(i.uid, i.title) for i in shown])
+        self._choices.remove(uid)
 
     # -- files -------------------------------------------------------------------------------
 
@@ -497,10 +405,9 @@ class ChartController(QtCore.QObject):
             stamp = time.strftime("%Y%m%d-%H%M%S")
             path = screenshot_dir() / f"candleterm-{self.symbol}-{stamp}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not self._window.grab().save(str(path)):
-            self._window.show_status(f"could not write the screenshot to {path}", 8000)
-        else:
-            self._window.show_status(f"screenshot saved to {path}", 8000)
+        saved = self._window.grab().save(str(path))
+        said = "screenshot saved to" if saved else "could not write the screenshot to"
+        self._window.show_status(f"{said} {path}", 8000)
         return path
 
     def open_import_dialog(self) -> None:
@@ -522,49 +429,3 @@ class ChartController(QtCore.QObject):
         self._close_view()
         self._release_stale_models()
         self._settings.sync()
-
-
-def _choice(value, allowed, default: str) -> str:
-    return value if value in allowed else default
-
-
-def _indicators(text) -> list[dict]:
-    """Remembered indicator instances ({"uid", "key", "params", "colour"}; the older form, one
-    instance per key as {key: params}, is read too); anything unreadable or no longer valid
-    is left out."""
-    try:
-        saved = json.loads(text) if isinstance(text, str) else []
-    except ValueError:
-        return []
-    if isinstance(saved, dict):
-        saved = [{"key": key, "params": params} for key, params in saved.items()]
-    if not isinstance(saved, list):
-        return []
-    active = []
-    for entry in saved:
-        try:
-            key = entry["key"]
-            params = REGISTRY[key].resolve(**entry.get("params", {}))
-            colour, uid = entry.get("colour"), entry.get("uid")
-            active.append({"uid": uid if isinstance(uid, str) else None, "key": key,
-                           "params": params,
-                           "colour": colour if isinstance(colour, str) else None})  # fmt: skip
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            log.warning("leaving out remembered indicator %r: %s", entry, exc)
-    return active
-
-
-def _grid_timeframes(text) -> list[str]:
-    """The grid's timeframes, one per chart (the default for anything unreadable)."""
-    try:
-        saved = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        saved = None
-    ok = (isinstance(saved, list) and len(saved) == len(GRID_TIMEFRAMES)
-          and all(tf in TIMEFRAME_BUTTONS for tf in saved))  # fmt: skip
-    return list(saved) if ok else list(GRID_TIMEFRAMES)
-
-
-def _ask_with_dialog(indicator: IndicatorSpec, current: dict | None) -> dict | None:
-    dialog = IndicatorDialog(indicator, current)
-    return dialog.values() if dialog.exec() else None

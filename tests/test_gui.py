@@ -419,7 +419,7 @@ def test_a_replayed_day_equals_the_stored_bars(qtbot, store):
 
 
 def test_remembered_indicators_old_and_new_forms():
-    from app.controller import _indicators
+    from app.remembered import saved_indicators as _indicators
 
     old = _indicators('{"sma": {"period": 5}, "bogus": {}}')
     assert old == [{"uid": None, "key": "sma", "params": {"period": 5}, "colour": None}]

@@ -1,0 +1,58 @@
+"""The loaded series of the symbol shown: one SeriesModel per timeframe, loaded from the store
+when a view first needs it (the latest page, then older pages as the chart scrolls back), and
+kept live by the session."""
+
+from __future__ import annotations
+
+from app.live import LIVE_TIMEFRAMES, LiveSession
+from data.derived import derive_timeframes
+from data.store import BarStore
+from widgets.series_model import SeriesModel
+
+FIRST_PAGE_BARS = 50_000
+HISTORY_PAGE_BARS = 100_000
+
+
+class SymbolModels:
+    """The models of `symbol`; `close` hands them to `release_stale` for when no view shows
+    them any more."""
+
+    def __init__(self, store: BarStore, symbol: str, session: LiveSession | None) -> None:
+        self._store = store
+        self.symbol = symbol
+        self.session = session
+        self.models: dict[str, SeriesModel] = {}
+        self._derived = False  # the symbol's derived timeframes are up to date
+
+    def derive(self) -> None:
+        """Bring the symbol's derived timeframes up to its 1m bars, once, when a view first
+        needs one or as the session starts (1m alone can be shown before: its chart is on
+        screen sooner)."""
+        if not self._derived:
+            derive_timeframes(self._store, self.symbol, LIVE_TIMEFRAMES)
+            self._derived = True
+
+    def model(self, timeframe: str) -> SeriesModel:
+        """The bars of a timeframe (loaded once, then kept live)."""
+        model = self.models.get(timeframe)
+        if model is None:
+            if timeframe != "1m":
+                self.derive()
+            end_ns = self.session.history_end_ns if self.session is not None else None
+            bars = self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
+                                           limit=FIRST_PAGE_BARS)  # fmt: skip
+            tz = self._store.instrument(self.symbol).tz
+            model = self.models[timeframe] = SeriesModel(self.symbol, timeframe, tz, bars)
+            if self.session is not None:
+                self.session.attach(model)
+        return model
+
+    def load_older(self, model: SeriesModel) -> None:
+        """Prepend the page of bars before the model's oldest (an empty page marks its
+        history complete)."""
+        if len(model) == 0:
+            model.prepend(self._store.load(model.symbol, model.timeframe, limit=0))
+            return
+        oldest = int(model.column("ts_ns")[0])
+        older = self._store.load_before(model.symbol, model.timeframe, oldest, HISTORY_PAGE_BARS)
+        model.prepend(older)
