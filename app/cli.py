@@ -11,8 +11,8 @@ import numpy as np
 
 from app.paths import default_store_path
 from app.progress import ConsoleProgress
-from data.feed_kinds import FEED_SPECS
-from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
+from data.feeds.kinds import FEED_SPECS
+from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import StoreError
 from engine.sessions import PRESETS
 from engine.timeframes import TIMEFRAMES
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_import(args, store) -> int:
-    from data.importer import BarLabel, ImportOptions, import_file
+    from data.files.importer import BarLabel, ImportOptions, import_file
 
     opts = ImportOptions(
         symbol=args.symbol,
@@ -211,7 +211,7 @@ def _cmd_import(args, store) -> int:
 
 
 def _cmd_export(args, store) -> int:
-    from data.export import export_bars
+    from data.files.export import export_bars
 
     n = export_bars(store, args.symbol, args.timeframe, args.out, args.start, args.end)
     print(f"wrote {n} {args.timeframe} bars of {args.symbol} to {args.out}")
@@ -247,7 +247,7 @@ def _cmd_symbols(args, store) -> int:
 
 
 def _cmd_simcopy(args, store) -> int:
-    from data.simcopy import make_simulated_copy
+    from data.feeds.simcopy import make_simulated_copy
 
     name = make_simulated_copy(store, args.symbol, args.days)
     print(f"{name}: {store.count(name, '1m'):,} 1m bars copied from {args.symbol}; run "
@@ -271,7 +271,7 @@ def _cmd_check(args, store) -> int:
 
 
 def _cmd_repair(args, store) -> int:
-    from data.repair import repair
+    from data.store.repair import repair
 
     print(repair(store, args.out).summary(args.out))
     return 0

@@ -22,12 +22,12 @@ from app.remembered import Remembered
 from app.status import stats_texts
 from app.symbol_models import SymbolModels
 from app.views import make_view, when_painted
-from data.derived import derive_timeframes
-from data.feed_kinds import FeedKind
-from data.feed_port import FeedRefused, FeedSettings
-from data.simcopy import make_simulated_copy
-from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
+from data.feeds.kinds import FeedKind
+from data.feeds.port import FeedRefused, FeedSettings
+from data.feeds.simcopy import make_simulated_copy
+from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, Instrument, StoreError
+from data.store.derived import derive_timeframes
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget, PriceScale
 from widgets.series_model import SeriesModel

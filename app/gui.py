@@ -13,9 +13,9 @@ from app.controller import ChartController
 from app.live import LIVE_TIMEFRAMES
 from app.main_window import MainWindow
 from data.demo import create_demo_store
-from data.derived import derive_timeframes
-from data.feed_kinds import FeedKind
+from data.feeds.kinds import FeedKind
 from data.store import BarStore
+from data.store.derived import derive_timeframes
 from engine.worker import IndicatorWorker
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from data.importer import (
+from data.files.importer import (
     BarLabel,
     ImportOptions,
     ImportRejected,

@@ -16,10 +16,10 @@ from collections import deque
 import numpy as np
 from PySide6 import QtCore
 
-from data.feed_kinds import FEED_SPECS
-from data.feed_port import Feed, FeedContext, FeedRefused, FeedSettings
-from data.persist import BarWriter
+from data.feeds.kinds import FEED_SPECS
+from data.feeds.port import Feed, FeedContext, FeedRefused, FeedSettings
 from data.store import BarStore
+from data.store.persist import BarWriter
 from engine.aggregate import resample
 from engine.live import MultiTimeframeBuilder
 from engine.pipeline import LivePipeline

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from data.feed_kinds import FEED_SPECS
+from data.feeds.kinds import FEED_SPECS
 from engine.indicators.registry import REGISTRY
 
 TIMEFRAME_BUTTONS = ("1m", "5m", "15m", "1h", "4h", "1d")

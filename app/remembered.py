@@ -9,7 +9,7 @@ import logging
 from PySide6 import QtCore
 
 from app.main_window import LAYOUTS, TIMEFRAME_BUTTONS
-from data.feed_kinds import FeedKind
+from data.feeds.kinds import FeedKind
 from engine.indicators.registry import REGISTRY
 from widgets.chart import PriceScale
 from widgets.theme import THEMES

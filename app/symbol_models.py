@@ -5,8 +5,8 @@ kept live by the session."""
 from __future__ import annotations
 
 from app.live import LIVE_TIMEFRAMES, LiveSession
-from data.derived import derive_timeframes
 from data.store import BarStore
+from data.store.derived import derive_timeframes
 from widgets.series_model import SeriesModel
 
 FIRST_PAGE_BARS = 50_000

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data.provenance import DEMO
 from data.store import BarStore, Instrument
+from data.store.provenance import DEMO
 from engine.bars import Bars
 from engine.sessions import calendar
 from engine.units import NS_PER_MIN

@@ -50,8 +50,8 @@ def rss_mb() -> float:
 def make_store(path: Path, years: float) -> None:
     from app.live import LIVE_TIMEFRAMES
     from data.demo import DEMO_INSTRUMENTS, create_demo_store
-    from data.derived import derive_timeframes
     from data.store import BarStore
+    from data.store.derived import derive_timeframes
 
     with BarStore(path) as store:
         btc = [d for d in DEMO_INSTRUMENTS if d.symbol == SYMBOL]

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from data.importer import ImportOptions, import_file
+from data.files.importer import ImportOptions, import_file
 from data.store import BarStore
 from engine.bars import Bars
 from engine.units import NS_PER_MIN
@@ -112,7 +112,7 @@ def import_memory_probe(path: Path, bad_line: int) -> dict:
     code = f"""
 import json, tempfile
 from pathlib import Path
-from data.importer import ImportOptions, ImportRejected, import_file
+from data.files.importer import ImportOptions, ImportRejected, import_file
 from data.store import BarStore
 from profiling.timing import peak_rss_mb
 with tempfile.TemporaryDirectory() as tmp:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.importer import BarLabel, ImportOptions, read_file
+from data.files.importer import BarLabel, ImportOptions, read_file
 from engine.aggregate import resample, resample_detailed, resample_ticks
 from engine.align import span_of
 from engine.bars import Bars

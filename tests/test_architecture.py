@@ -15,7 +15,7 @@ def test_import_contracts_hold():
 def test_engine_and_data_load_without_qt():
     code = (
         "import sys, engine.bars, engine.sessions, engine.aggregate, engine.volatility, "
-        "data.store, data.importer, data.export, data.demo; "
+        "data.store, data.files.importer, data.files.export, data.demo; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')]; "
         "assert not bad, bad"
     )

@@ -1,8 +1,8 @@
 import pyarrow.parquet as pq
 import pytest
 
-from data.export import export_bars
-from data.importer import ImportOptions, import_file
+from data.files.export import export_bars
+from data.files.importer import ImportOptions, import_file
 from tests.conftest import make_bars
 
 

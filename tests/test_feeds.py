@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from data.demo import DEMO_INSTRUMENTS, generate
-from data.feeds import FeedThread, MarketProfile, SimulatedMarket
+from data.feeds.simulated import MarketProfile, SimulatedMarket
+from data.feeds.thread import FeedThread
 from engine.aggregate import ticks_to_bars
 from engine.ring import TickRing
 from engine.sessions import calendar

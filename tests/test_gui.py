@@ -13,8 +13,8 @@ from PySide6 import QtCore, QtWidgets
 from app.controller import ChartController
 from app.gui import open_store_creating_demo
 from app.main_window import MainWindow
-from data.feed_kinds import FeedKind
-from data.provenance import DEMO, SOCKET
+from data.feeds.kinds import FeedKind
+from data.store.provenance import DEMO, SOCKET
 from engine.aggregate import resample
 from tests.conftest import NS_PER_MIN, make_bars
 from widgets.series_model import SeriesModel
@@ -382,8 +382,8 @@ def test_a_replayed_day_equals_the_stored_bars(qtbot, store):
     """Replay through the app's live session (stepping bar by bar, then at full speed):
     the chart's bars after the start equal the stored ones exactly, in every timeframe."""
     from app.live import LiveSession
-    from data.derived import derive_timeframes
-    from data.feed_port import FeedSettings
+    from data.feeds.port import FeedSettings
+    from data.store.derived import derive_timeframes
 
     bars = make_bars(2000, seed=4)
     store.write_bars("AAA", "1m", bars)
@@ -603,7 +603,7 @@ def test_one_bar_is_one_bar(qtbot, store, window, settings):
 
 def test_the_replay_status_shows_its_time(qtbot, store, settings):
     from app.live import LiveSession
-    from data.feed_port import FeedSettings
+    from data.feeds.port import FeedSettings
 
     bars = make_bars(3000)
     store.write_bars("AAA", "1m", bars)

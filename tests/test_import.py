@@ -5,8 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data.importer import BarLabel, ImportOptions, ImportRejected, import_file, read_file
-from data.timestamps import parse_timestamps
+from data.files.importer import BarLabel, ImportOptions, ImportRejected, import_file, read_file
+from data.files.timestamps import parse_timestamps
 from tests.conftest import NS_PER_MIN, make_bars
 
 HEADER = "timestamp,open,high,low,close,volume\n"

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data.importer import ImportOptions, read_file
-from data.tables import read_table
-from data.timestamps import parse_timestamps
+from data.files.importer import ImportOptions, read_file
+from data.files.tables import read_table
+from data.files.timestamps import parse_timestamps
 from engine.aggregate import resample, resample_ticks
 from engine.bars import Bars
 from engine.live import EventKind, MultiTimeframeBuilder

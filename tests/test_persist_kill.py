@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from data.provenance import DEMO
 from data.store import BarStore
+from data.store.provenance import DEMO
 from tests.conftest import NS_PER_MIN, make_bars
 
 CHILD = """
@@ -18,8 +18,8 @@ import json, os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6 import QtCore
 from app.live import LiveSession
-from data.feed_kinds import FeedKind
-from data.feed_port import FeedSettings
+from data.feeds.kinds import FeedKind
+from data.feeds.port import FeedSettings
 from data.store import BarStore
 app = QtCore.QCoreApplication([])
 store = BarStore(sys.argv[1])

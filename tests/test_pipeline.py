@@ -4,11 +4,11 @@ timeframes."""
 import numpy as np
 import pytest
 
-from data.derived import derive_timeframes
-from data.feeds import FeedThread
-from data.persist import BarWriter
-from data.provenance import SOCKET
-from data.replay import ReplaySource, bars_to_ticks
+from data.feeds.replay import ReplaySource, bars_to_ticks
+from data.feeds.thread import FeedThread
+from data.store.derived import derive_timeframes
+from data.store.persist import BarWriter
+from data.store.provenance import SOCKET
 from engine.aggregate import resample
 from engine.bars import COLUMNS, Bars
 from engine.live import MultiTimeframeBuilder
@@ -162,9 +162,9 @@ def test_derived_timeframes_follow_the_1m_bars(store):
 
 
 def test_derived_timeframes_in_chunks_equal_one_pass(store, monkeypatch):
-    import data.derived
+    import data.store.derived
 
-    monkeypatch.setattr(data.derived, "CHUNK_BARS", 700)
+    monkeypatch.setattr(data.store.derived, "CHUNK_BARS", 700)
     bars = make_bars(5000)
     store.write_bars("X", "1m", bars)
     derive_timeframes(store, "X", TFS)

@@ -10,12 +10,12 @@ import pytest
 from app.cli import main as cli
 from app.live import LiveSession
 from data.demo import DEMO_INSTRUMENTS, create_demo_store
-from data.feed_kinds import FeedKind
-from data.feed_port import FeedRefused, FeedSettings
-from data.importer import ImportOptions, import_file
-from data.provenance import DEMO, SIMULATED, SOCKET, Source, SourceKind, simulated_copy_of
-from data.simcopy import make_simulated_copy
+from data.feeds.kinds import FeedKind
+from data.feeds.port import FeedRefused, FeedSettings
+from data.feeds.simcopy import make_simulated_copy
+from data.files.importer import ImportOptions, import_file
 from data.store import BarStore, StoreError
+from data.store.provenance import DEMO, SIMULATED, SOCKET, Source, SourceKind, simulated_copy_of
 from engine.bars import Bars
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
 

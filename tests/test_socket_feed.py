@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from data.socket_feed import SocketFeed
-from data.tick_lines import epoch_ns, parse_tick
+from data.feeds.socket_feed import SocketFeed
+from data.feeds.tick_lines import epoch_ns, parse_tick
 from engine.live import MultiTimeframeBuilder
 from engine.pipeline import LivePipeline
 from engine.ring import TickRing

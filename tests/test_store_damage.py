@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from app.cli import main as cli
-from data.provenance import DEMO, SOCKET
 from data.store import BarStore, StoreError
+from data.store.provenance import DEMO, SOCKET
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
 
 

@@ -4,8 +4,8 @@ where a chunk or a batch ends."""
 import numpy as np
 import pytest
 
-import data.tables as tables
-from data.importer import ImportOptions, ImportRejected, read_file
+import data.files.tables as tables
+from data.files.importer import ImportOptions, ImportRejected, read_file
 
 
 @pytest.fixture(params=[(37, 64), (1 << 22, 1 << 20)], ids=["tiny-chunks", "default"])

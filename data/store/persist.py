@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from data.provenance import Source
 from data.store import BarStore
+from data.store.provenance import Source
 from engine.bars import COLUMNS, Bars, latest_per_time
 
 log = logging.getLogger(__name__)

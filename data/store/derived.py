@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from data.provenance import DERIVED
 from data.store import BarStore
+from data.store.provenance import DERIVED
 from engine.aggregate import resample
 from engine.sessions import calendar
 from engine.units import NS_PER_MIN

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data.numbers import as_array, matches, to_float
+from data.files.numbers import as_array, matches, to_float
 from engine.units import NS_PER_S
 
 _EPOCH_UNITS = {"s": NS_PER_S, "ms": 1_000_000, "us": 1_000, "ns": 1}

@@ -3,7 +3,7 @@
 A feed writes ticks of one symbol into a tick ring from its own thread. The session starts
 and stops it, pauses and steps it where it can, reads its state and counters for the status
 bar, and stores its sealed bars under the source the feed's kind names. The kinds themselves
-are listed once, in `data.feed_kinds`.
+are listed once, in `data.feeds.kinds`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import dataclasses
 from collections.abc import Callable
 from typing import Protocol
 
-from data.provenance import Source, Stretch, holds_synthetic
-from data.socket_feed import DEFAULT_BAND, DEFAULT_PORT
+from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, Instrument
+from data.store.provenance import Source, Stretch, holds_synthetic
 from engine.ring import TickRing
 from engine.sessions import SessionCalendar
 

@@ -9,11 +9,12 @@ import time
 
 import numpy as np
 
-from data.feed_port import FeedContext, FeedSpec
-from data.feeds import FeedThread, MarketProfile, SimulatedMarket
-from data.provenance import SIMULATED, SOCKET, Source
-from data.replay import ReplaySource
-from data.socket_feed import SocketFeed
+from data.feeds.port import FeedContext, FeedSpec
+from data.feeds.replay import ReplaySource
+from data.feeds.simulated import MarketProfile, SimulatedMarket
+from data.feeds.socket_feed import SocketFeed
+from data.feeds.thread import FeedThread
+from data.store.provenance import SIMULATED, SOCKET, Source
 from engine.units import NS_PER_DAY, NS_PER_MIN
 
 PROFILE_BARS = 1440  # a simulation trades like the series' last day of 1m bars

@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data.tick_lines import Rejected, parse_tick
+from data.feeds.tick_lines import Rejected, parse_tick
 from engine.ring import TickRing
 from engine.units import NS_PER_S
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from data.provenance import API, DERIVED, Source
 from data.store import BarStore, StoreError
+from data.store.provenance import API, DERIVED, Source
 from engine.units import NS_PER_DAY
 
 

@@ -13,8 +13,8 @@ import re
 
 import pyarrow as pa
 
-from data.tables import RawTable, is_number
-from data.timestamps import parse_timestamps
+from data.files.tables import RawTable, is_number
+from data.files.timestamps import parse_timestamps
 
 ROLES = (
     "ts",

@@ -1,7 +1,7 @@
 """`BarStore`: bars of every symbol and timeframe in one embedded DuckDB database file.
 
 Bars move in and out as Arrow/numpy columns, never row by row. Every DuckDB call in candleterm
-lives in this module and `data/store_files.py` (opening the file, failures in words).
+lives in this module and `data/store/files.py` (opening the file, failures in words).
 
 Layout. `bars` has a primary key on (symbol, timeframe, ts_ns). The rows of each series are
 kept in time order physically: appends go at the end, and a write that lands inside or before
@@ -31,12 +31,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
-from data.instruments import Instrument, check_symbol
-from data.provenance import API, Source, SourceKind, Stretch, holds_synthetic, merged
-from data.store_files import (
+from data.store.files import (
     Closed,
     StoreError,
     check_is_duckdb_file,
@@ -45,61 +42,19 @@ from data.store_files import (
     first_line,
     no_permission,
 )
-from engine.bars import COLUMNS, DTYPES, Bars
+from data.store.instruments import Instrument, check_symbol
+from data.store.provenance import API, Source, SourceKind, Stretch, holds_synthetic, merged
+from data.store.reader import WindowReader, allocate, series_filter
+from data.store.schema import check_schema
+from engine.bars import COLUMNS, Bars
 from engine.open_cache import PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
 from engine.timeframes import TIMEFRAMES, check_timeframe
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 _READ_HEADROOM_BYTES = 32 << 20
 _WRITE_MEMORY_LIMIT = "8GB"
-_BATCH_ROWS = 262_144
-# The latest n bars are fetched from a cutoff LATEST_GUESS times n bars of the series' mean
-# spacing back, into room for LATEST_CAPACITY times n (more means a second, exact try).
-LATEST_GUESS = 1.1
-LATEST_CAPACITY = 1.6
-
-_SCHEMA = f"""
-CREATE TABLE candleterm_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
-INSERT INTO candleterm_meta VALUES ('schema_version', '{SCHEMA_VERSION}');
-CREATE TABLE instruments (
-    symbol VARCHAR PRIMARY KEY,
-    calendar VARCHAR NOT NULL,
-    tz VARCHAR NOT NULL,
-    tick_size DOUBLE NOT NULL CHECK (tick_size > 0),
-    description VARCHAR NOT NULL DEFAULT ''
-);
-CREATE TABLE bars (
-    symbol VARCHAR NOT NULL,
-    timeframe VARCHAR NOT NULL,
-    ts_ns BIGINT NOT NULL,
-    open DOUBLE NOT NULL,
-    high DOUBLE NOT NULL,
-    low DOUBLE NOT NULL,
-    close DOUBLE NOT NULL,
-    volume DOUBLE NOT NULL CHECK (volume >= 0),
-    CHECK (low <= least(open, close) AND high >= greatest(open, close)),
-    PRIMARY KEY (symbol, timeframe, ts_ns)
-);
-CREATE TABLE series (
-    symbol VARCHAR NOT NULL,
-    timeframe VARCHAR NOT NULL,
-    n_bars BIGINT NOT NULL,
-    first_ns BIGINT NOT NULL,
-    last_ns BIGINT NOT NULL,
-    PRIMARY KEY (symbol, timeframe)
-);
-CREATE TABLE sources (
-    symbol VARCHAR NOT NULL,
-    timeframe VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL,
-    detail VARCHAR NOT NULL,
-    first_ns BIGINT NOT NULL,
-    last_ns BIGINT NOT NULL
-);
-"""
 
 
 def _store_errors(cls):
@@ -128,7 +83,7 @@ class BarStore:
 
     Every failure is a `StoreError` naming the file and what to do. Once a read finds the file
     damaged (a block whose checksum does not match), `damaged` says where and nothing more is
-    written to it: `verify` reads every series, `repair` (in `data.repair`) copies what is
+    written to it: `verify` reads every series, `repair` (in `data.store.repair`) copies what is
     readable into a new store.
     """
 
@@ -151,7 +106,7 @@ class BarStore:
         self._closing = False
         self._con = connect(self.path, read_only)
         try:
-            self._check_schema(read_only)
+            check_schema(self, read_only)
         except duckdb.Error as exc:
             self._con.close()
             raise self._problem(exc) from None
@@ -174,39 +129,6 @@ class BarStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _check_schema(self, read_only: bool) -> None:
-        tables = {row[0] for row in self._con.sql("SHOW TABLES").fetchall()}
-        if not tables:
-            if read_only:
-                raise StoreError(f"{self.path} is an empty database, not a candleterm store")
-            self._con.execute("BEGIN")
-            self._con.execute(_SCHEMA)
-            self._con.execute("COMMIT")
-            return
-        if "candleterm_meta" not in tables:
-            raise StoreError(
-                f"{self.path} is a DuckDB database but not a candleterm store "
-                f"(it has tables {', '.join(sorted(tables))}); pass another path with --db"
-            )
-        try:
-            (version,) = self._con.sql(
-                "SELECT value FROM candleterm_meta WHERE key = 'schema_version'"
-            ).fetchall()[0]
-        except duckdb.Error as exc:
-            error = self._problem(exc)
-            if read_only and self.damaged and {"bars", "instruments", "series"} <= tables:
-                return  # damaged, opened to be checked or repaired: read what can be read
-            raise error from None
-        if int(version) != SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has store schema version {version}, this candleterm reads "
-                f"version {SCHEMA_VERSION}; use the candleterm that wrote it"
-            )
-        if "series" not in tables:
-            self._add_series_table(read_only)
-        if "sources" not in tables:
-            self._add_sources_table(read_only)
 
     def _problem(self, exc: BaseException) -> StoreError:
         error, damaged = describe_failure(self.path, exc)
@@ -255,38 +177,6 @@ class BarStore:
         thread = threading.Thread(target=run, name="candleterm-verify", daemon=True)
         thread.start()
         return thread
-
-    def _add_series_table(self, read_only: bool) -> None:
-        """Stores written before the series statistics existed get them, from the bars."""
-        if read_only:
-            raise StoreError(
-                f"{self.path} was written by an older candleterm; open it once without "
-                "read-only so it can add its series statistics"
-            )
-        with self._write():
-            series = _SCHEMA[_SCHEMA.index("CREATE TABLE series") :]
-            self._con.execute(series[: series.index("CREATE TABLE sources")])
-            self._con.execute(
-                "INSERT INTO series SELECT symbol, timeframe, count(*), min(ts_ns), max(ts_ns) "
-                "FROM bars GROUP BY symbol, timeframe"
-            )
-
-    def _add_sources_table(self, read_only: bool) -> None:
-        """Stores written before sources were recorded: each series gets one stretch, demo
-        for the demo instruments (described as synthetic), unknown (so, real) otherwise. A
-        store opened read-only gets them as a view of its own, the file left as it is."""
-        derived = """SELECT s.symbol, s.timeframe,
-                            CASE WHEN i.description LIKE '%(synthetic)' THEN 'demo'
-                                 ELSE 'unknown' END AS kind,
-                            '' AS detail, s.first_ns, s.last_ns
-                     FROM series s LEFT JOIN instruments i USING (symbol)"""
-        if read_only:
-            self._con.execute(f"CREATE TEMP VIEW sources AS {derived}")
-            return
-        with self._write():
-            start = _SCHEMA.index("CREATE TABLE sources")
-            self._con.execute(_SCHEMA[start:])
-            self._con.execute(f"INSERT INTO sources {derived}")
 
     # -- instruments -------------------------------------------------------------------------
 
@@ -570,7 +460,7 @@ class BarStore:
         check_timeframe(timeframe)
         if limit is not None and limit < 0:
             raise ValueError(f"limit {limit} must be >= 0")
-        where, params = _series_filter(symbol, timeframe, start_ns, end_ns)
+        where, params = series_filter(symbol, timeframe, start_ns, end_ns)
         with self._lock:
             stats = self._series_stats().get((symbol, timeframe))
             lo = hi = 0
@@ -579,12 +469,13 @@ class BarStore:
                 lo = first if start_ns is None else max(first, int(start_ns))
                 hi = last if end_ns is None else min(last, int(end_ns) - 1)
             if stats is None or limit == 0 or hi < lo:
-                return self._allocate(0, room), room[0], 0
+                return allocate(0, room), room[0], 0
             self.queries += 1
             whole = start_ns is None and end_ns is None
             self._con.execute("BEGIN")  # one snapshot for the counts and the rows
             try:
-                columns, count = self._rows(where, params, limit, stats, lo, hi, whole, room)
+                reader = WindowReader(self._con, self.path, self._count)
+                columns, count = reader.rows(where, params, limit, stats, lo, hi, whole, room)
             finally:
                 self._con.execute("COMMIT")
         origin = room[0]
@@ -604,7 +495,7 @@ class BarStore:
         start_ns: int | None = None,
         end_ns: int | None = None,
     ) -> int:
-        where, params = _series_filter(symbol, check_timeframe(timeframe), start_ns, end_ns)
+        where, params = series_filter(symbol, check_timeframe(timeframe), start_ns, end_ns)
         with self._lock:
             if start_ns is None and end_ns is None:
                 return self._series_stats().get((symbol, timeframe), (0, 0, 0))[0]
@@ -638,121 +529,6 @@ class BarStore:
         if row[7] == 0:
             return None
         return PartialBar(*(float(x) for x in row[:5]), int(row[5]), int(row[6]))
-
-    def _cutoff_for_latest(
-        self, where: str, params: list, n: int, lo: int, hi: int, bar_ns: float
-    ) -> tuple[int, int]:
-        """(cutoff, rows at or after it) such that at least n rows of the range [lo, hi] lie
-        at or after the cutoff (all rows when the range holds fewer) and at most about 1.05 n.
-
-        The first guess comes from the series' bar density; each correction interpolates on
-        the time axis between a cutoff known to keep enough rows and one known to keep too
-        few. Each count touches only the row groups after its guess."""
-
-        def count_from(ts: int) -> int:
-            return self._count(f"{where} AND ts_ns >= ?", [*params, ts])
-
-        keep_ts, keep_count = lo, None  # count_from(keep_ts) >= n, or keep_ts == lo
-        past_ts, past_count = hi + 1, 0  # count_from(past_ts) < n
-        guess = past_ts - max(int(n * bar_ns * 1.05), 1)
-        for _ in range(40):
-            guess = min(max(guess, keep_ts), past_ts - 1)
-            if guess == keep_ts:
-                break
-            c = count_from(guess)
-            if c >= n:
-                keep_ts, keep_count = guess, c
-                if c <= n * 1.05 + 64:
-                    break
-            else:
-                past_ts, past_count = guess, c
-            if keep_count is None:  # still looking for enough rows: reach back further
-                span = hi + 1 - past_ts
-                guess = past_ts - max(int(span * ((n - c) / max(c, 1)) * 1.1), span)
-            else:
-                share = (n - past_count) / (keep_count - past_count) * 1.02
-                guess = past_ts - max(int((past_ts - keep_ts) * min(share, 1.0)), 1)
-        if keep_count is None:
-            keep_count = count_from(keep_ts)
-        return keep_ts, keep_count
-
-    def _rows(self, where, params, limit, stats, lo, hi, whole, room):
-        """(full columns, rows) of the range [lo, hi], or of its latest `limit` rows."""
-        n_all, first, last = stats
-        if limit is None or (whole and limit >= n_all):
-            count = n_all if whole else self._count(where, params)
-            return self._fetch(where, params, count, room, exact=True)
-        bar_ns = (last - first) / max(n_all - 1, 1)
-        latest = self._fetch_latest(where, params, limit, lo, hi, bar_ns, room)
-        if latest is not None:
-            return latest
-        cutoff, count = self._cutoff_for_latest(where, params, limit, lo, hi, bar_ns)
-        if cutoff > lo:
-            where += " AND ts_ns >= ?"
-            params = [*params, cutoff]
-        return self._fetch(where, params, count, room, exact=True)
-
-    def _fetch_latest(self, where, params, n, lo, hi, bar_ns, room):
-        """The latest `n` rows of [lo, hi] in one query, from a cutoff guessed from the
-        series' bar density, into columns with room for LATEST_CAPACITY times `n`; None
-        when the guess missed (too few rows, or more than that room), for the exact search
-        with count queries."""
-        guess = hi + 1 - max(int(n * bar_ns * LATEST_GUESS), 1)
-        if guess > lo:
-            where += " AND ts_ns >= ?"
-            params = [*params, guess]
-        columns, count = self._fetch(where, params, int(n * LATEST_CAPACITY) + 1024, room)
-        if count is None or (count < n and guess > lo):
-            return None
-        return columns, count
-
-    @staticmethod
-    def _allocate(count: int, room: tuple[int, int]) -> dict[str, np.ndarray]:
-        front, back = room
-        return {c: np.empty(front + count + back, dtype=DTYPES[c]) for c in COLUMNS}
-
-    def _fetch(self, where: str, params: list, capacity: int, room, exact: bool = False):
-        """Stream the rows into new columns with room for `capacity` rows, `room[0]` rows
-        in: (full columns, rows), with rows None when more than `capacity` rows match. With
-        `exact`, exactly `capacity` rows must match."""
-        full = self._allocate(capacity, room)
-        out = {name: col[room[0] : room[0] + capacity] for name, col in full.items()}
-        pos = 0
-        if capacity:
-            reader = self._con.sql(
-                f"SELECT {', '.join(COLUMNS)} FROM bars WHERE {where}", params=params
-            ).to_arrow_reader(_BATCH_ROWS)
-            for batch in reader:
-                k = batch.num_rows
-                if pos + k > capacity:
-                    if exact:
-                        raise StoreError(f"{self.path}: rows changed while loading; try again")
-                    return full, None
-                for i, name in enumerate(COLUMNS):
-                    out[name][pos : pos + k] = batch.column(i).to_numpy()
-                pos += k
-        if exact and pos != capacity:
-            raise StoreError(f"{self.path}: expected {capacity} rows, read {pos}; try again")
-        ts = out["ts_ns"][:pos]
-        if pos > 1 and not np.all(ts[1:] > ts[:-1]):
-            order = np.argsort(ts, kind="stable")
-            for col in out.values():
-                col[:pos] = col[:pos][order]
-        return full, pos
-
-
-def _series_filter(
-    symbol: str, timeframe: str, start_ns: int | None, end_ns: int | None
-) -> tuple[str, list]:
-    where = "symbol = ? AND timeframe = ?"
-    params: list = [symbol, timeframe]
-    if start_ns is not None:
-        where += " AND ts_ns >= ?"
-        params.append(int(start_ns))
-    if end_ns is not None:
-        where += " AND ts_ns < ?"
-        params.append(int(end_ns))
-    return where, params
 
 
 def _timeframe_order(timeframe: str) -> int:

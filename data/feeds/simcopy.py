@@ -3,8 +3,8 @@ such, for the simulated feed to continue (the real series is never written to)."
 
 from __future__ import annotations
 
-from data.provenance import simulated_copy_of
 from data.store import BarStore, Instrument, StoreError, check_symbol
+from data.store.provenance import simulated_copy_of
 from engine.units import NS_PER_DAY
 
 COPY_SUFFIX = ".SIM"

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data.columns import Kind
-from data.tables import RawTable
+from data.files.columns import Kind
+from data.files.tables import RawTable
 from engine.bars import describe_invalid_row, invalid_row_mask
 from engine.timeframes import is_intraday, period_ns
 from engine.units import NS_PER_MIN

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data.columns import ColumnMap, Kind, infer_columns
-from data.import_checks import (
+from data.files.checks import (
     BadRows,
     BarLabel,
     check_bars,
@@ -26,11 +25,12 @@ from data.import_checks import (
     good_rows,
     kept,
 )
-from data.numbers import to_float
-from data.provenance import Source, SourceKind
+from data.files.columns import ColumnMap, Kind, infer_columns
+from data.files.numbers import to_float
+from data.files.tables import Progress, RawTable, read_table
+from data.files.timestamps import ParsedTimes, parse_date_time, parse_timestamps
 from data.store import BarStore, Instrument, check_symbol
-from data.tables import Progress, RawTable, read_table
-from data.timestamps import ParsedTimes, parse_date_time, parse_timestamps
+from data.store.provenance import Source, SourceKind
 from engine.aggregate import ticks_to_bars
 from engine.bars import Bars
 from engine.sessions import calendar
