@@ -1,7 +1,8 @@
 """`BarStore`: bars of every symbol and timeframe in one embedded DuckDB database file.
 
 Bars move in and out as Arrow/numpy columns, never row by row. Every DuckDB call in candleterm
-lives in this module and `data/store/files.py` (opening the file, failures in words).
+lives in `data/store/` (this module; `files`: opening the file, failures in words; `schema`,
+`writes`, `source_records`, `reader`).
 
 Layout. `bars` has a primary key on (symbol, timeframe, ts_ns). The rows of each series are
 kept in time order physically: appends go at the end, and a write that lands inside or before
@@ -43,9 +44,11 @@ from data.store.files import (
     no_permission,
 )
 from data.store.instruments import Instrument, check_symbol
-from data.store.provenance import API, Source, SourceKind, Stretch, holds_synthetic, merged
+from data.store.provenance import API, Source, Stretch, holds_synthetic, merged
 from data.store.reader import WindowReader, allocate, series_filter
 from data.store.schema import check_schema
+from data.store.source_records import checked_sources, record_sources, stretches
+from data.store.writes import write_series
 from engine.bars import COLUMNS, Bars
 from engine.open_cache import PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
@@ -271,113 +274,25 @@ class BarStore:
                             [symbol, "24x7", "UTC", 0.01, ""],
                         )
                     if len(bars):
-                        held = self._checked_sources(symbol, timeframe, source)
-                        self._write_series(symbol, timeframe, int(bars.ts_ns[0]))
+                        held = checked_sources(self._con, symbol, timeframe, source)
+                        write_series(self._con, symbol, timeframe, int(bars.ts_ns[0]))
                         if held is not None:
                             new = Stretch(source, int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
-                            self._record_sources(symbol, timeframe, merged(held, new))
+                            record_sources(self._con, symbol, timeframe, merged(held, new))
             finally:
                 self._con.unregister("_incoming")
         return len(bars)
-
-    def _write_series(self, symbol: str, timeframe: str, first_ns: int) -> None:
-        """Insert the registered `_incoming` rows (inside the caller's transaction)."""
-        con = self._con
-        (last_ns,) = con.sql(
-            "SELECT max(ts_ns) FROM bars WHERE symbol = ? AND timeframe = ?",
-            params=[symbol, timeframe],
-        ).fetchall()[0]
-        cols = ", ".join(COLUMNS)
-        if last_ns is None or first_ns > last_ns:
-            con.execute(f"INSERT INTO bars SELECT ?, ?, {cols} FROM _incoming", [symbol, timeframe])
-            con.execute(
-                """INSERT INTO series SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM _incoming
-                   ON CONFLICT DO UPDATE SET n_bars = series.n_bars + excluded.n_bars,
-                                             last_ns = excluded.last_ns""",
-                [symbol, timeframe],
-            )
-            return
-        # The new rows land inside or before the stored ones: rewrite the tail from the first
-        # new bar so the series stays in time order on disk. (A rollback drops the temp table.)
-        con.execute(
-            f"""CREATE TEMP TABLE _tail AS
-                SELECT {cols} FROM bars
-                WHERE symbol = ? AND timeframe = ? AND ts_ns >= ?
-                  AND ts_ns NOT IN (SELECT ts_ns FROM _incoming)
-                UNION ALL SELECT {cols} FROM _incoming""",
-            [symbol, timeframe, first_ns],
-        )
-        con.execute(
-            "DELETE FROM bars WHERE symbol = ? AND timeframe = ? AND ts_ns >= ?",
-            [symbol, timeframe, first_ns],
-        )
-        con.execute(
-            f"INSERT INTO bars SELECT ?, ?, {cols} FROM _tail ORDER BY ts_ns", [symbol, timeframe]
-        )
-        con.execute("DROP TABLE _tail")
-        con.execute(
-            """INSERT INTO series
-               SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM bars
-               WHERE symbol = ? AND timeframe = ?
-               ON CONFLICT DO UPDATE SET n_bars = excluded.n_bars, first_ns = excluded.first_ns,
-                                         last_ns = excluded.last_ns""",
-            [symbol, timeframe, symbol, timeframe],
-        )
-
-    def _checked_sources(self, symbol: str, timeframe: str, source: Source):
-        """The series' stretches before this write (None for derived bars, which keep no
-        stretches); a StoreError if the write would mix synthetic and real bars in a symbol.
-        One read serves both."""
-        if source.kind is SourceKind.DERIVED:
-            return None
-        held = self._stretches(symbol)
-        other = next((s for _, s in held if s.source.kind.synthetic != source.kind.synthetic),
-                     None)  # fmt: skip
-        if other is None:
-            return [s for tf, s in held if tf == timeframe]
-        if source.kind.synthetic:
-            raise StoreError(
-                f"{symbol} holds real bars ({other.describe()}); {source} bars are never "
-                "written into it. Run the simulated feed on a demo symbol, or on a simulated "
-                f"copy of {symbol} (candleterm simcopy {symbol})"
-            )
-        raise StoreError(
-            f"{symbol} holds synthetic bars ({other.describe()}); real bars ({source}) are "
-            f"not mixed with them. Write them under another symbol, or delete {symbol} first "
-            f"(candleterm delete {symbol})"
-        )
-
-    def _record_sources(self, symbol: str, timeframe: str, stretches: list[Stretch]) -> None:
-        self._con.execute(
-            "DELETE FROM sources WHERE symbol = ? AND timeframe = ?", [symbol, timeframe]
-        )
-        self._con.executemany(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                [symbol, timeframe, s.source.kind.value, s.source.detail, s.first_ns, s.last_ns]
-                for s in stretches
-            ],
-        )
-
-    def _stretches(self, symbol: str) -> list[tuple[str, Stretch]]:
-        """(timeframe, stretch) of every series of a symbol, in time order."""
-        rows = self._con.sql(
-            "SELECT timeframe, kind, detail, first_ns, last_ns FROM sources WHERE symbol = ? "
-            "ORDER BY first_ns, last_ns",
-            params=[symbol],
-        ).fetchall()
-        return [(tf, Stretch(Source(SourceKind(k), d), f, last)) for tf, k, d, f, last in rows]
 
     def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
         """The stretches of a series by source, in time order."""
         check_timeframe(timeframe)
         with self._lock:
-            return [s for tf, s in self._stretches(symbol) if tf == timeframe]
+            return [s for tf, s in stretches(self._con, symbol) if tf == timeframe]
 
     def is_synthetic(self, symbol: str) -> bool | None:
         """Whether a symbol holds synthetic (demo or simulated) bars; None when it has none."""
         with self._lock:
-            held = self._stretches(symbol)
+            held = stretches(self._con, symbol)
         return holds_synthetic([s for _, s in held])
 
     def delete_bars(self, symbol: str, timeframe: str | None = None) -> None:
