@@ -583,7 +583,7 @@ def test_last_price_tag_sits_on_the_price_axis_clear_of_the_candles(make_chart, 
     assert band.top() <= y <= band.bottom()
     assert len(painted) <= 1  # the hair's move repainted nothing
     # a price right on a label's value: that label is covered, and it alone
-    specs = axis.picture[2]
+    specs = axis.specs[2]
     _, _, text, _ = specs[len(specs) // 2]
     price = float(text.replace(",", ""))
     chart.model.update_last((bars.ts_ns[last], bars.open[last], max(bars.high[last], price),
@@ -591,7 +591,7 @@ def test_last_price_tag_sits_on_the_price_axis_clear_of_the_candles(make_chart, 
     QtWidgets.QApplication.processEvents()
     band = tag.sceneBoundingRect()
     covered = []
-    for rect, _, label, _ in axis.picture[2]:
+    for rect, _, label, _ in axis.specs[2]:
         on_scene = axis.mapRectToScene(rect)
         under = on_scene.bottom() > band.top() and on_scene.top() < band.bottom()
         assert axis._hidden(rect) == under

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from widgets.pg_compat import AxisBase
 from widgets.text_sprites import TextSprites
 
 MIN_PRICE_LABEL_PX = 40
@@ -27,7 +27,7 @@ TEXT_FLAGS = {
 }
 
 
-class LeanAxisItem(pg.AxisItem):
+class LeanAxisItem(AxisBase):
     """A right or bottom axis: ticks at every level `tickValues` returns, labels at the first."""
 
     def __init__(self, orientation: str, **kwargs) -> None:
@@ -40,25 +40,15 @@ class LeanAxisItem(pg.AxisItem):
         self.setStyle(tickLength=OUTWARD_TICK_PX)
         self._texts = TextSprites()
 
-    def _updateLabel(self) -> None:
-        """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
-        on every pen, style or range change (a third of building an axis)."""
-        if self.label.isVisible():
-            super()._updateLabel()
-            return
-        self.picture = None
-        self.update()
-
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         """Draw straight onto the view's painter. (pyqtgraph records the axis into a QPicture
         and plays it back: twice the drawing on every frame that changes the axis, which is
-        every pan and zoom frame.) `picture` holds the draw specs instead, kept until
-        pyqtgraph marks the axis changed by clearing it."""
-        if self.picture is None:
-            self.picture = self.generateDrawSpecs(painter)
-        if self.picture is not None:
+        every pan and zoom frame.) The draw specs are kept instead, until the axis changes."""
+        if self.specs is None:
+            self.specs = self.generateDrawSpecs(painter)
+        if self.specs is not None:
             painter.save()
-            self.drawPicture(painter, *self.picture)
+            self.drawPicture(painter, *self.specs)
             painter.restore()
 
     def drawPicture(self, p: QtGui.QPainter, axis_spec, tick_lines, text_specs) -> None:
@@ -157,7 +147,7 @@ class LeanAxisItem(pg.AxisItem):
                     baseline = QtCore.QPointF(start, along + ascent)
                 text_specs.append((rect, flags, text, baseline))
                 widest = max(widest, width if vertical else text_h)
-        self._updateMaxTextSize(math.ceil(widest))
+        self.reserve_text_size(math.ceil(widest))
         return axis_spec, tick_lines, text_specs
 
 
@@ -223,10 +213,10 @@ class PriceAxisItem(LeanAxisItem):
             self.update()
 
     def _covered_labels(self) -> list[int]:
-        if self._reserved is None or self.picture is None:
+        if self._reserved is None or self.specs is None:
             return []
         top, bottom = self._reserved
-        return [k for k, (rect, *_rest) in enumerate(self.picture[2])
+        return [k for k, (rect, *_rest) in enumerate(self.specs[2])
                 if rect.bottom() > top and rect.top() < bottom]  # fmt: skip
 
     def _hidden(self, rect: QtCore.QRectF) -> bool:
@@ -264,16 +254,14 @@ class PriceAxisItem(LeanAxisItem):
         if base != self.percent_base:
             self.percent_base = base
             self._cached = None
-            self.picture = None
-            self.update()
+            self.invalidate_specs()
 
     def set_log(self, log: bool) -> None:
         """The view's values are log10 of prices: ticks at nice prices, labelled as prices."""
         if log != self.log:
             self.log = log
             self._cached = None
-            self.picture = None
-            self.update()
+            self.invalidate_specs()
 
     def _log_levels(self, lo: float, hi: float, size: float) -> list:
         """Nice prices between 10**lo and 10**hi at their log positions: linear steps when

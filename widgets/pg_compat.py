@@ -3,6 +3,7 @@ range the tests prove). Items elsewhere use only its public API and these names.
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import shiboken6
 from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
@@ -23,3 +24,35 @@ def draw_rect_rows(
         rows = array.ndarray()
         at = rows.ctypes.data + start * rows.strides[0]
         painter.drawRects(shiboken6.wrapInstance(at, QtCore.QRectF), stop - start)
+
+
+class AxisBase(pg.AxisItem):
+    """pyqtgraph's AxisItem with the parts of it our axes build on named here: the draw
+    specs cached in its `picture` slot (pyqtgraph clears the slot whenever the axis
+    changes: range, size, pen, style), the room it reserves for its labels, and its title
+    label skipped when hidden."""
+
+    @property
+    def specs(self):
+        """The axis' draw specs, None once pyqtgraph or we mark the axis changed."""
+        return self.picture
+
+    @specs.setter
+    def specs(self, specs) -> None:
+        self.picture = specs
+
+    def invalidate_specs(self) -> None:
+        self.picture = None
+        self.update()
+
+    def reserve_text_size(self, px: int) -> None:
+        """Room for labels `px` wide (a value axis) or high (a time axis)."""
+        self._updateMaxTextSize(px)
+
+    def _updateLabel(self) -> None:
+        """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does
+        on every pen, style or range change (a third of building an axis)."""
+        if self.label.isVisible():
+            super()._updateLabel()
+            return
+        self.invalidate_specs()

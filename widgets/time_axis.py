@@ -123,8 +123,7 @@ class TimeAxisItem(LeanAxisItem):
         self._ts_ns = ts_ns
         self._tz = tz
         self._cached = self._window = None
-        self.picture = None
-        self.update()
+        self.invalidate_specs()
 
     def tickValues(self, minVal, maxVal, size):
         key = (math.floor(minVal), math.ceil(maxVal) + 1, round(size), len(self._ts_ns))
