@@ -159,15 +159,8 @@ def latest_per_time(parts: list[Bars]) -> Bars:
     return Bars(*(getattr(joined, n)[keep] for n in COLUMNS))
 
 
-def invalid_row_mask(
-    ts_ns: np.ndarray,
-    open: np.ndarray,
-    high: np.ndarray,
-    low: np.ndarray,
-    close: np.ndarray,
-    volume: np.ndarray,
-) -> np.ndarray:
-    """Boolean mask of rows that break a value invariant (not the ordering of ts_ns)."""
+def invalid_row_mask(open, high, low, close, volume) -> np.ndarray:
+    """Boolean mask of the rows (of these arrays) that break a value invariant."""
     finite = (
         np.isfinite(open)
         & np.isfinite(high)
@@ -206,7 +199,7 @@ def describe_invalid_row(
 def first_invalid_row(bars: Bars) -> tuple[int, str] | None:
     """(row, reason) of the first row breaking an invariant, or None when all hold."""
     ts = bars.ts_ns
-    bad_values = invalid_row_mask(ts, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    bad_values = invalid_row_mask(bars.open, bars.high, bars.low, bars.close, bars.volume)
     bad_order = np.zeros(len(ts), dtype=bool)
     bad_order[1:] = ts[1:] <= ts[:-1]
     bad = np.flatnonzero(bad_values | bad_order)

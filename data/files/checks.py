@@ -87,7 +87,7 @@ def check_bars(raw, values, opts, ts, bad, report) -> np.ndarray | None:
     shifted in place to bar open times for end-labelled files."""
     o, h, lo, c, v = (values[k] for k in ("open", "high", "low", "close", "volume"))
     with np.errstate(invalid="ignore"):
-        broken = invalid_row_mask(ts, o, h, lo, c, v)
+        broken = invalid_row_mask(o, h, lo, c, v)
     bad.mark(broken, lambda i: describe_invalid_row(i, o[i], h[i], lo[i], c[i], v[i]))
     del broken
     if is_intraday(opts.timeframe):  # every intraday bar opens and closes on a whole minute

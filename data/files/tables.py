@@ -352,20 +352,13 @@ def read_parquet(path: Path, progress: Progress | None = None) -> RawTable:
     )
 
 
-def read_table(
-    path: Path,
-    *,
-    delimiter: str | None = None,
-    header: bool | None = None,
-    progress: Progress | None = None,
-    max_bytes: int | None = None,
-) -> RawTable:
+def read_table(path: Path, *, progress: Progress | None = None, **csv_options) -> RawTable:
+    """A Parquet file's rows, or a CSV file's (`csv_options` as `read_csv` takes them)."""
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             return read_parquet(path, progress)
-        return read_csv(path, delimiter=delimiter, header=header, progress=progress,
-                        max_bytes=max_bytes)  # fmt: skip
+        return read_csv(path, progress=progress, **csv_options)
     except (pa.ArrowException, UnicodeError, OSError) as exc:
         raise ValueError(f"{path}: cannot be read ({exc})") from None

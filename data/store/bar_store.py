@@ -354,19 +354,13 @@ class BarStore:
         columns, origin, n = self._load(symbol, timeframe, start_ns, end_ns, limit, (0, 0))
         return Bars(*(columns[c][origin : origin + n] for c in COLUMNS))
 
-    def load_series(
-        self,
-        symbol: str,
-        timeframe: str,
-        start_ns: int | None = None,
-        end_ns: int | None = None,
-        limit: int | None = None,
-    ) -> SeriesBuffer:
-        """Like `load`, into a growable SeriesBuffer: the rows stream straight into arrays
-        with room at both ends, so a chart can prepend history and append live bars without
-        copying what was loaded."""
+    def load_series(self, symbol: str, timeframe: str, **window) -> SeriesBuffer:
+        """Like `load` (the same start_ns, end_ns and limit), into a growable SeriesBuffer:
+        the rows stream straight into arrays with room at both ends, so a chart can prepend
+        history and append live bars without copying what was loaded."""
+        window = {"start_ns": None, "end_ns": None, "limit": None, **window}
         columns, origin, n = self._load(
-            symbol, timeframe, start_ns, end_ns, limit, (ALIGN, max(1024, ALIGN // 16))
+            symbol, timeframe, **window, room=(ALIGN, max(1024, ALIGN // 16))
         )
         return SeriesBuffer.wrap(columns, origin, n)
 

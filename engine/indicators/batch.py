@@ -32,20 +32,20 @@ def _same_length(**arrays: np.ndarray) -> None:
         raise ValueError(f"inputs differ in length: {lengths}")
 
 
-def sma(values, period_: int = 20) -> np.ndarray:
+def _over_period(kernel, values, period_: int) -> np.ndarray:
+    """`kernel(x, period, out)` over the checked values and period, into a new array."""
     x = series(values)
-    n = period(period_)
     out = np.empty_like(x)
-    k._sma_1d_nb(x, n, out)
+    kernel(x, period(period_), out)
     return out
+
+
+def sma(values, period_: int = 20) -> np.ndarray:
+    return _over_period(k._sma_1d_nb, values, period_)
 
 
 def ema(values, period_: int = 20) -> np.ndarray:
-    x = series(values)
-    n = period(period_)
-    out = np.empty_like(x)
-    k._ema_1d_nb(x, n, out)
-    return out
+    return _over_period(k._ema_1d_nb, values, period_)
 
 
 def rsi(close, period_: int = 14) -> np.ndarray:

@@ -96,30 +96,31 @@ class Incremental:
         raise NotImplementedError
 
 
-class Sma(Incremental):
+class _OfClose(Incremental):
+    """An average of the close alone, kept by one state (a window or an EMA)."""
+
+    def __init__(self, state) -> None:
+        self._state = state
+
+    def peek(self, high, low, close, volume=0.0, session=0):
+        return (self._state.peek(close),)
+
+    def seal(self, high, low, close, volume=0.0, session=0):
+        return (self._state.seal(close),)
+
+
+class Sma(_OfClose):
     outputs = ("sma",)
 
     def __init__(self, period: int = 20) -> None:
-        self._w = _Window(period)
-
-    def peek(self, high, low, close, volume=0.0, session=0):
-        return (self._w.peek(close),)
-
-    def seal(self, high, low, close, volume=0.0, session=0):
-        return (self._w.seal(close),)
+        super().__init__(_Window(period))
 
 
-class Ema(Incremental):
+class Ema(_OfClose):
     outputs = ("ema",)
 
     def __init__(self, period: int = 20) -> None:
-        self._e = _Ema(period)
-
-    def peek(self, high, low, close, volume=0.0, session=0):
-        return (self._e.peek(close),)
-
-    def seal(self, high, low, close, volume=0.0, session=0):
-        return (self._e.seal(close),)
+        super().__init__(_Ema(period))
 
 
 class Rsi(Incremental):
