@@ -12,61 +12,26 @@ import gc
 import json
 import math
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from data.store import BarStore
 from engine.aggregate import resample
-from engine.bars import Bars
 from profiling.bench_store import build_store
+from profiling.chart_memory import bench_memory
+from profiling.chart_slow_ways import naive_frames
+from profiling.qt_frames import HEIGHT, WIDTH, app, frame, has_colour
 from profiling.timing import Stats, bench_args, measure, summarize, table
 from widgets.chart import ChartWidget
 from widgets.multi import LayeredChart
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK
 
-WIDTH, HEIGHT = 1600, 900
 OPEN_TARGET_MS = {10_000: 15, 1_000_000: 150, 10_000_000: 1500}
-
-
-def app() -> QtWidgets.QApplication:
-    return QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-
-
-_IMAGES: dict[tuple[int, int], QtGui.QImage] = {}
-
-
-def frame(widget) -> QtGui.QImage:
-    """Paint the whole view into an image, reused from frame to frame like a window's
-    backing store (the views first apply their new ranges, as the window would)."""
-    widget.scene().prepareForPaint()
-    size = (widget.width(), widget.height())
-    image = _IMAGES.get(size)
-    if image is None:
-        image = QtGui.QImage(*size, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-        _IMAGES[size] = image
-    painter = QtGui.QPainter(image)
-    widget.render(painter)
-    painter.end()
-    return image
-
-
-def has_colour(image: QtGui.QImage, colour: str) -> bool:
-    """Whether any pixel of a sparse grid has `colour` (a cheap 'candles were drawn')."""
-    target = QtGui.QColor(colour)
-    for y in range(0, image.height(), 3):
-        for x in range(0, image.width(), 3):
-            if image.pixelColor(x, y) == target:
-                return True
-    return False
 
 
 def load_model(store: BarStore, n: int, stages: dict) -> SeriesModel:
@@ -256,50 +221,6 @@ def assert_o_width(chart: ChartWidget) -> None:
     assert history.prepared_blocks <= 3 * WIDTH
 
 
-class NaiveCandles(pg.GraphicsObject):
-    """The slow way: every bar drawn with its own calls, every frame, whatever is in view."""
-
-    def __init__(self, bars: Bars) -> None:
-        super().__init__()
-        self.bars = bars
-        self._brushes = {True: pg.mkBrush(DARK.up), False: pg.mkBrush(DARK.down)}
-        self._pens = {True: pg.mkPen(DARK.up, cosmetic=True),
-                      False: pg.mkPen(DARK.down, cosmetic=True)}  # fmt: skip
-
-    def boundingRect(self):
-        b = self.bars
-        return QtCore.QRectF(-0.5, b.low.min(), len(b), b.high.max() - b.low.min())
-
-    def paint(self, painter, *args):
-        b = self.bars
-        for i in range(len(b)):
-            up = bool(b.close[i] >= b.open[i])
-            painter.setPen(self._pens[up])
-            painter.setBrush(self._brushes[up])
-            painter.drawLine(QtCore.QPointF(i, b.low[i]), QtCore.QPointF(i, b.high[i]))
-            top, bottom = max(b.open[i], b.close[i]), min(b.open[i], b.close[i])
-            painter.drawRect(QtCore.QRectF(i - 0.35, bottom, 0.7, top - bottom))
-
-
-def naive_frames(bars: Bars, pans: int = 10) -> np.ndarray:
-    widget = pg.PlotWidget()
-    widget.resize(WIDTH, HEIGHT)
-    widget.addItem(NaiveCandles(bars))
-    widget.show()
-    widget.setXRange(len(bars) - 150, len(bars))
-    frame(widget)
-    times = []
-    for _ in range(pans):
-        (x0, x1), _ = widget.getViewBox().viewRange()
-        started = time.perf_counter()
-        widget.setXRange(x0 - (x1 - x0) * 0.1, x1 - (x1 - x0) * 0.1, padding=0)
-        image = frame(widget)
-        times.append(time.perf_counter() - started)
-    assert has_colour(image, DARK.up) and has_colour(image, DARK.down)  # it drew candles
-    widget.close()
-    return np.array(times) * 1e3
-
-
 def bench_frames(rows: list[Stats], store: BarStore, sizes, quick: bool) -> dict:
     p99 = {}
     for n in sizes:
@@ -358,71 +279,6 @@ def full_repaint_ticks(chart: ChartWidget, ticks: int = 100) -> np.ndarray:
         chart.grab()
         times.append(time.perf_counter() - started)
     return np.array(times) * 1e3
-
-
-MEMORY_PROBE = """
-import json, os, sys, time
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-import pyqtgraph as pg
-from profiling.bench_chart import PictureCandles, app, open_chart, frame
-from profiling.timing import peak_rss_mb
-from data.store import BarStore
-app()
-store = BarStore(sys.argv[1], read_only=True)
-store.count("BIG", "1m")
-def rss():
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-base = rss()
-n = int(sys.argv[2])
-started = time.perf_counter()
-if sys.argv[3] == "ours":
-    chart, _ = open_chart(store, n)
-    opened_ms = (time.perf_counter() - started) * 1e3
-    chart.pan(-0.5)
-else:
-    bars = store.load("BIG", "1m", limit=n)
-    chart = pg.PlotWidget()
-    chart.addItem(PictureCandles(bars))
-    chart.resize(1600, 900)
-    chart.show()
-    app().processEvents()
-    opened_ms = (time.perf_counter() - started) * 1e3
-frame(chart)
-print(json.dumps({"baseline_mb": base, "rss_mb": rss(), "peak_mb": peak_rss_mb(),
-                  "data_mb": n * 48 / 2**20, "first_open_ms": opened_ms}))
-"""
-
-
-class PictureCandles(pg.GraphicsObject):
-    """The slow way for memory (pyqtgraph's candlestick example): every candle recorded once
-    into a QPicture, replayed whole on each paint; memory follows the history."""
-
-    def __init__(self, bars: Bars) -> None:
-        super().__init__()
-        self.picture = QtGui.QPicture()
-        painter = QtGui.QPainter(self.picture)
-        NaiveCandles(bars).paint(painter)
-        painter.end()
-        self._rect = QtCore.QRectF(self.picture.boundingRect())
-
-    def boundingRect(self):
-        return QtCore.QRectF(self._rect)
-
-    def paint(self, painter, *args):
-        painter.drawPicture(0, 0, self.picture)
-
-
-def bench_memory(path: Path, sizes, way: str = "ours") -> dict:
-    """RSS of a fresh process with a chart of each size open: our chart, or ("picture") the
-    whole history recorded in a QPicture. Also how long that first chart took to open (one
-    run: no memory of an earlier series to reuse, the first paint of the process)."""
-    out = {}
-    for n in sizes:
-        result = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), str(n), way],
-                                capture_output=True, text=True, check=True)  # fmt: skip
-        out[n] = json.loads(result.stdout)
-    return out
 
 
 def bench_layered(rows: list[Stats], store: BarStore, quick: bool) -> None:

@@ -46,8 +46,9 @@ def open_chart(quick: bool) -> Result:
     """Open a chart with 10k bars and 4 indicators: store to pixels, stage by stage."""
     import pyqtgraph as pg
 
-    from profiling.bench_chart import HEIGHT, WIDTH, NaiveCandles, app, frame, has_colour
     from profiling.bench_store import slow_rows
+    from profiling.chart_slow_ways import NaiveCandles
+    from profiling.qt_frames import HEIGHT, WIDTH, app, frame, has_colour
     from widgets.chart import ChartWidget
     from widgets.series_model import SeriesModel
     from widgets.theme import DARK
@@ -213,16 +214,12 @@ def layered(quick: bool) -> Result:
 
 def pan_zoom(quick: bool) -> Result:
     """Pan and zoom frames at growing history; a naive item (Python per candle) beside."""
-    from profiling.bench_chart import (
-        app,
-        full_repaint_ticks,
-        live_ticks,
-        naive_frames,
-        pan_zoom_frames,
-    )
+    from profiling.bench_chart import full_repaint_ticks, live_ticks, pan_zoom_frames
     from profiling.bench_chart import (
         open_chart as open_bench_chart,
     )
+    from profiling.chart_slow_ways import naive_frames
+    from profiling.qt_frames import app
 
     app()
     store = chart_store(quick)
@@ -266,7 +263,7 @@ def pan_zoom(quick: bool) -> Result:
 def memory(quick: bool) -> Result:
     """RSS with a chart open at growing history (each in a fresh process); the slow way
     records every candle into a QPicture (pyqtgraph's candlestick example)."""
-    from profiling.bench_chart import bench_memory
+    from profiling.chart_memory import bench_memory
 
     path = chart_store_path(quick)
     sizes = [10_000, 100_000] if quick else [10_000, 1_000_000, 10_000_000]
