@@ -74,6 +74,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.symbol_box.setMinimumContentsLength(10)
         self.symbol_box.setToolTip("Symbol shown (type to search)")
         self.symbol_box.textActivated.connect(self._on_symbol_activated)
+        # Return on typed text (a combo box that inserts nothing ignores it otherwise, unless
+        # a completion was picked first).
+        self.symbol_box.lineEdit().returnPressed.connect(self._on_symbol_typed)
         bar.addWidget(self.symbol_box)
         bar.addSeparator()
         self.timeframe_group = QtGui.QActionGroup(self)
@@ -107,6 +110,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.speed_box.activated.connect(
             lambda i: self.speed_chosen.emit(float(self.speed_box.itemData(i)))
         )
+
+    def _on_symbol_typed(self) -> None:
+        """A typed symbol, matched to a listed one whatever its case ("es" opens ES)."""
+        text = self.symbol_box.currentText().strip()
+        listed = self.symbol_box.findText(text, QtCore.Qt.MatchFlag.MatchFixedString)
+        self._on_symbol_activated(self.symbol_box.itemText(listed) if listed >= 0 else text)
 
     def _on_symbol_activated(self, text: str) -> None:
         """Hand the keyboard back to the chart (Space pauses, arrows pan), then say."""

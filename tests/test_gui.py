@@ -544,6 +544,23 @@ def test_pause_tells_the_feed_state_through_symbol_and_feed_changes(qtbot, store
         controller.close()
 
 
+def test_a_symbol_typed_and_entered_opens_whatever_its_case(qtbot, store, window, settings):
+    for symbol in ("AAA", "BBB"):
+        store.write_bars(symbol, "1m", make_bars(500))
+    controller = offline(store, window, settings)
+    try:
+        controller.start("AAA")
+        window.show()
+        edit = window.symbol_box.lineEdit()
+        edit.setFocus()
+        edit.selectAll()
+        qtbot.keyClicks(edit, "bbb")
+        qtbot.keyClick(edit, QtCore.Qt.Key.Key_Return)
+        assert controller.symbol == "BBB" and controller.chart.model.symbol == "BBB"
+    finally:
+        controller.close()
+
+
 def test_an_unknown_symbol_is_named_and_the_box_shows_the_chart(qtbot, store, window, settings):
     store.write_bars("AAA", "1m", make_bars(500))
     controller = offline(store, window, settings)
