@@ -545,18 +545,20 @@ def test_pause_tells_the_feed_state_through_symbol_and_feed_changes(qtbot, store
 
 
 def test_a_symbol_typed_and_entered_opens_whatever_its_case(qtbot, store, window, settings):
-    for symbol in ("AAA", "BBB"):
+    """Also when it begins another's name (6E and 6E.SIM: the box completes the longer)."""
+    for symbol in ("6E", "6E.SIM", "ES"):
         store.write_bars(symbol, "1m", make_bars(500))
     controller = offline(store, window, settings)
     try:
-        controller.start("AAA")
+        controller.start("ES")
         window.show()
         edit = window.symbol_box.lineEdit()
-        edit.setFocus()
-        edit.selectAll()
-        qtbot.keyClicks(edit, "bbb")
-        qtbot.keyClick(edit, QtCore.Qt.Key.Key_Return)
-        assert controller.symbol == "BBB" and controller.chart.model.symbol == "BBB"
+        for typed, symbol in (("6E", "6E"), ("es", "ES")):
+            edit.setFocus()
+            edit.selectAll()
+            qtbot.keyClicks(edit, typed)
+            qtbot.keyClick(edit, QtCore.Qt.Key.Key_Return)
+            assert controller.symbol == symbol and controller.chart.model.symbol == symbol
     finally:
         controller.close()
 
