@@ -12,10 +12,8 @@ from pathlib import Path
 from app.controller import ChartController
 from app.live import LIVE_TIMEFRAMES
 from app.main_window import MainWindow
-from data.demo import create_demo_store
 from data.feeds.kinds import FeedKind
 from data.store import BarStore
-from data.store.derived import derive_timeframes
 from engine.worker import IndicatorWorker
 
 
@@ -38,6 +36,9 @@ def open_store_creating_demo(path: Path, progress) -> BarStore:
     first_run = not path.exists()
     store = BarStore(path)
     if first_run:
+        from data.demo import create_demo_store  # the first run only
+        from data.store.derived import derive_timeframes
+
         try:
             create_demo_store(store, end_ns=time.time_ns(), progress=progress)
             for symbol in store.symbols():

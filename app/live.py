@@ -20,9 +20,6 @@ from data.feeds.kinds import FEED_SPECS
 from data.feeds.port import Feed, FeedContext, FeedRefused, FeedSettings
 from data.store import BarStore
 from data.store.persist import BarWriter
-from engine.aggregate import resample
-from engine.live import MultiTimeframeBuilder
-from engine.pipeline import LivePipeline
 from engine.ring import TickRing
 from engine.sessions import calendar
 from widgets.series_model import SeriesModel
@@ -75,8 +72,8 @@ class LiveSession(QtCore.QObject):
         self.calendar = calendar(instrument.calendar)
         self.models: dict[str, SeriesModel] = {}
         self.ring = TickRing(RING_TICKS)
-        self.builder = MultiTimeframeBuilder(LIVE_TIMEFRAMES, self.calendar)
-        self.pipeline = LivePipeline(self.builder, self.ring)
+        self.builder = None  # the timeframes' state machines, once the session starts
+        self.pipeline = None
         last = store.time_range(symbol, "1m")
         spec = FEED_SPECS[settings.key]
         context = FeedContext(store, symbol, self.ring, instrument, self.calendar, settings,
@@ -113,6 +110,8 @@ class LiveSession(QtCore.QObject):
     def _forming_history(self, end_ns: int):
         """The stored 1m bars of the buckets forming at `end_ns` (from the start of the
         longest one): two small reads."""
+        from engine.aggregate import resample
+
         before = self.store.load(self.symbol, "1m", end_ns=end_ns, limit=1)
         if len(before) == 0:
             return before
@@ -126,6 +125,8 @@ class LiveSession(QtCore.QObject):
         if tf not in LIVE_TIMEFRAMES:
             return
         self.models[tf] = model
+        if self.builder is None:
+            return  # nothing built yet: `start` brings it up to the builders
         sealed = self.builder.sealed(tf)
         if len(model) and len(sealed):
             sealed = sealed[int(np.searchsorted(sealed.ts_ns, model.column("ts_ns")[-1])) :]
@@ -146,8 +147,14 @@ class LiveSession(QtCore.QObject):
 
     def start(self) -> None:
         """Seed the builders with the forming buckets' history (the first compiled code a
-        session runs, so a window can show its history before), bring the attached models
-        up to them, and start the feed."""
+        session runs, so a window can show its history before: the engine's compiled parts
+        are loaded here, not at launch), bring the attached models up to them, and start the
+        feed."""
+        from engine.live import MultiTimeframeBuilder
+        from engine.pipeline import LivePipeline
+
+        self.builder = MultiTimeframeBuilder(LIVE_TIMEFRAMES, self.calendar)
+        self.pipeline = LivePipeline(self.builder, self.ring)
         self.started = True
         if self._seed_end_ns is not None:
             self.pipeline.seed(self._forming_history(self._seed_end_ns))
@@ -186,6 +193,8 @@ class LiveSession(QtCore.QObject):
 
     def frame(self) -> None:
         """Drain the ring, build, update every model once."""
+        if self.pipeline is None:
+            return  # not started
         started = time.perf_counter()
         now_ns = self.feed.now_ns() if self.feed is not None else None
         frame = self.pipeline.step(now_ns)
@@ -257,4 +266,5 @@ class LiveSession(QtCore.QObject):
         self.frame()
         if self.writer is not None:
             self.writer.close()
-        self.pipeline.close()
+        if self.pipeline is not None:
+            self.pipeline.close()

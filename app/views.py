@@ -10,7 +10,6 @@ from PySide6 import QtCore
 
 from app.live import LIVE_TIMEFRAMES
 from widgets.chart import ChartWidget
-from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
@@ -22,6 +21,9 @@ def make_view(
 ) -> tuple[object, list[ChartWidget]]:
     """(the view, its charts) of `layout` ("single", "layered" or "grid") over the models of
     `timeframes` (one, or one per grid chart) that `model(timeframe)` gives."""
+    if layout in ("grid", "layered"):  # their alignment of timeframes is compiled code:
+        from widgets.multi import LayeredChart, TimeframeGrid  # loaded when first shown
+
     if layout == "grid":
         grid = TimeframeGrid([model(tf) for tf in timeframes], theme)
         return grid, grid.charts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import numpy as np
@@ -216,3 +217,34 @@ def first_invalid_row(bars: Bars) -> tuple[int, str] | None:
         float(bars.close[i]),
         float(bars.volume[i]),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class PartialBar:
+    """A bar so far: OHLCV and the times of the first and last data in it."""
+
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    first_ns: int
+    last_ns: int
+
+    def parts(self) -> tuple:
+        return (self.open, self.high, self.low, self.close, self.volume, self.first_ns,
+                self.last_ns)  # fmt: skip
+
+    def then(self, later: PartialBar | None) -> PartialBar:
+        """This bar followed by `later` data (all of it after this one)."""
+        if later is None:
+            return self
+        return PartialBar(*merge_ohlcv(self.parts(), later.parts()))
+
+    def with_tick(self, ts_ns: int, price: float, qty: float) -> PartialBar:
+        tick = (price, price, price, price, qty, ts_ns, ts_ns)
+        return PartialBar(*merge_ohlcv(self.parts(), tick))
+
+    @staticmethod
+    def of_tick(ts_ns: int, price: float, qty: float) -> PartialBar:
+        return PartialBar(price, price, price, price, qty, ts_ns, ts_ns)

@@ -17,41 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.bars import merge_ohlcv
+from engine.bars import PartialBar
 from engine.buckets import BucketGrid, BucketRule, bucket_grid, rule_for
 from engine.sessions import SessionCalendar
-
-
-@dataclasses.dataclass(frozen=True)
-class PartialBar:
-    """A bar so far: OHLCV and the times of the first and last data in it."""
-
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-    first_ns: int
-    last_ns: int
-
-    def parts(self) -> tuple:
-        return (self.open, self.high, self.low, self.close, self.volume, self.first_ns,
-                self.last_ns)  # fmt: skip
-
-    def then(self, later: PartialBar | None) -> PartialBar:
-        """This bar followed by `later` data (all of it after this one)."""
-        if later is None:
-            return self
-        return PartialBar(*merge_ohlcv(self.parts(), later.parts()))
-
-    def with_tick(self, ts_ns: int, price: float, qty: float) -> PartialBar:
-        tick = (price, price, price, price, qty, ts_ns, ts_ns)
-        return PartialBar(*merge_ohlcv(self.parts(), tick))
-
-    @staticmethod
-    def of_tick(ts_ns: int, price: float, qty: float) -> PartialBar:
-        return PartialBar(price, price, price, price, qty, ts_ns, ts_ns)
-
 
 # symbol, start_ns, end_ns -> the stored base bars of [start, end) aggregated, or None.
 HistoryQuery = Callable[[str, int, int], PartialBar | None]

@@ -20,3 +20,14 @@ def test_engine_and_data_load_without_qt():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_the_window_loads_no_compiled_code_before_its_first_paint():
+    """numba takes a fifth of a second to import: the modules a window needs to show a chart
+    leave it (and the compiled engine) to what runs after the first paint."""
+    code = (
+        "import sys, app.cli, app.gui, app.controller, app.live, data.store, data.feeds.kinds; "
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')]; "
+        "assert not loaded, loaded[:5]"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -49,8 +49,7 @@ from data.store.reader import WindowReader, allocate, series_filter
 from data.store.schema import check_schema
 from data.store.source_records import checked_sources, record_sources, stretches
 from data.store.writes import write_series
-from engine.bars import COLUMNS, Bars
-from engine.open_cache import PartialBar
+from engine.bars import COLUMNS, Bars, PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
 from engine.timeframes import TIMEFRAMES, check_timeframe
 

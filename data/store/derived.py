@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from data.store import BarStore
 from data.store.provenance import DERIVED
-from engine.aggregate import resample
 from engine.sessions import calendar
 from engine.units import NS_PER_MIN
 
@@ -25,6 +24,8 @@ def derive_timeframes(
 ) -> dict[str, int]:
     """Bring each timeframe of `symbol` up to date with its 1m bars; returns the bars
     written per timeframe. `full` derives everything again (after a backfill)."""
+    from engine.aggregate import resample  # compiled: loaded by the first derivation
+
     base = store.time_range(symbol, "1m")
     written: dict[str, int] = {}
     if base is None:
@@ -49,6 +50,8 @@ def derive_timeframes(
 def _derive_from(store: BarStore, symbol: str, tf: str, cal, start_ns: int, last_ns: int) -> int:
     """Resample the 1m bars from `start_ns` on, a time chunk at a time (a chunk's last bucket
     may go on in the next chunk, so it is written with that one)."""
+    from engine.aggregate import resample
+
     total = 0
     span_ns = CHUNK_BARS * NS_PER_MIN  # 1m bars are a minute apart at least
     while start_ns <= last_ns:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from engine.indicators.kernels import _trend_step
-
-_step_py = _trend_step.py_func
+from engine.indicators.trend_rule import trend_step
 
 NAN = math.nan
 
@@ -315,7 +313,8 @@ class Vwap(Incremental):
 
 
 class TrendState(Incremental):
-    """The trend state machine (the compiled `kernels._trend_step`), one bar at a time."""
+    """The trend state machine (`trend_rule.trend_step`, as in the batch kernels), a bar at a
+    time."""
 
     outputs = ("trend",)
 
@@ -335,7 +334,7 @@ class TrendState(Incremental):
         since = (i - up if up >= 0 else -1, i - down if down >= 0 else -1,
                  i - over if over >= 0 else -1)  # fmt: skip
         # the kernel's own code, run as Python: one rule, no compiled-call overhead a tick
-        return float(_step_py(self._state, signals, since, self.confirm, self.expire)), signals
+        return float(trend_step(self._state, signals, since, self.confirm, self.expire)), signals
 
     def peek(self, high, low, close, volume=0.0, session=0):
         return (self._step(close)[0],)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from engine.indicators.trend_rule import trend_step
+
 NAN = np.nan
 
 
@@ -204,30 +206,9 @@ def _bars_since_1d_nb(signal, out):
             last = i
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _trend_step(state, signals, since, confirm, expire):
-    """One bar of the trend state machine: +1 up, -1 down, +0.5 / -0.5 up/down trend over,
-    0 none. `signals` is (up, down, up_over, down_over) of this bar, `since` the bars since
-    the last (up, down, over) signal before it (-1: none). The batch kernels and the
-    incremental form (`incremental.TrendState`) all step through this one function.
-
-    An up signal starts an up trend unless a down signal came within `confirm` bars (and
-    the other way round); an up trend ends (+0.5) at an up-over signal, a down trend
-    (-0.5) at a down-over; a trend that is over fades to 0 once `expire` bars have passed
-    since its over signal. Otherwise the state carries over from the previous bar."""
-    up, down, up_over, down_over = signals
-    since_up, since_down, since_over = since
-    if up and not (0 <= since_down <= confirm):
-        return 1.0
-    if down and not (0 <= since_up <= confirm):
-        return -1.0
-    if state == 1.0 and up_over:
-        return 0.5
-    if state == -1.0 and down_over:
-        return -0.5
-    if (state == 0.5 or state == -0.5) and since_over >= expire:
-        return 0.0
-    return state
+# The one rule of the trend state machine, compiled for the batch kernels (the incremental
+# form steps through the plain function).
+_trend_step = numba.njit(cache=True, nogil=True, inline="always")(trend_step)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from engine.bars import Bars
-from engine.buckets import session_keys
 from engine.gaps import long_gaps
 from engine.indicators.registry import spec
 from engine.sessions import SessionCalendar
@@ -45,6 +44,8 @@ class LiveIndicator:
     def _sessions(self, ts: np.ndarray) -> np.ndarray:
         if not self.spec.sessions:  # only session-anchored indicators read them
             return np.zeros(len(ts), np.int64)
+        from engine.buckets import session_keys  # compiled: loaded by the first that needs it
+
         return session_keys(self.calendar, ts)
 
     def _seal(self, bars: Bars, a: int, b: int) -> None:

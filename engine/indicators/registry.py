@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine import indicators as batch  # its batch functions load on first use
 from engine.bars import Bars
 from engine.gaps import long_gaps
-from engine.indicators import batch
 from engine.indicators import incremental as inc
 
 
