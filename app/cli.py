@@ -22,6 +22,7 @@ commands:
   (none)    open the chart window on the store (created with demo data on first launch)
   import    import bars or ticks from a CSV or Parquet file
   export    write a symbol's bars to a Parquet or CSV file
+  fetch     fetch an exchange's bar history through ccxt (e.g. binance BTC/USDT)
   demo      fill a store with the synthetic demo history
   symbols   list the instruments in a store, with the sources of their bars
   simcopy   copy a real symbol's recent bars under SYMBOL.SIM for the simulated feed
@@ -144,6 +145,41 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--end", type=_time_arg, help="end time, exclusive (UTC, ISO)")
     _db_arg(exp)
 
+    fetch = commands.add_parser(
+        "fetch",
+        help="fetch an exchange's bar history through ccxt",
+        description="Store an exchange's closed bars of SYMBOL as EXCHANGE:SYMBOL "
+        "(BINANCE:BTC/USDT). A rerun continues after the last stored bar.",
+    )
+    fetch.add_argument("exchange", help="a ccxt exchange id: binance, bybit, okx, kraken, ...")
+    fetch.add_argument("symbol", help="the market in ccxt's unified form, e.g. BTC/USDT")
+    fetch.add_argument(
+        "--since",
+        type=_time_arg,
+        required=True,
+        metavar="T",
+        help="the first bar (UTC, e.g. 2024-01-31 or 2024-01-31T14:30)",
+    )
+    fetch.add_argument(
+        "--until",
+        type=_time_arg,
+        default=None,
+        metavar="T",
+        help="stop before this time (default: now)",
+    )
+    fetch.add_argument(
+        "--timeframe",
+        default="1m",
+        choices=TIMEFRAMES[:-2],
+        help="bar size (default 1m; higher ones are derived from it)",
+    )
+    fetch.add_argument(
+        "--exchange-url",
+        default=None,
+        metavar="URL",
+        help="the exchange's API at another base URL (a testnet, a proxy)",
+    )
+    _db_arg(fetch)
     demo = commands.add_parser("demo", help="fill a store with synthetic demo history")
     demo.add_argument("--years", type=float, default=2.0)
     demo.add_argument("--seed", type=int, default=7)
@@ -204,6 +240,21 @@ def _cmd_import(args, store) -> int:
     progress = ConsoleProgress()
     try:
         report = import_file(store, args.file, opts, progress)
+    finally:
+        progress.finish()
+    print(report.summary())
+    return 0
+
+
+def _cmd_fetch(args, store) -> int:
+    from data.exchange.client import open_exchange
+    from data.exchange.history import fetch_history
+
+    exchange = open_exchange(args.exchange, args.exchange_url)
+    progress = ConsoleProgress()
+    try:
+        report = fetch_history(store, exchange, args.symbol, args.since, args.until,
+                               args.timeframe, progress)  # fmt: skip
     finally:
         progress.finish()
     print(report.summary())
@@ -290,6 +341,7 @@ def _cmd_delete(args, store) -> int:
 _COMMANDS = {
     "import": _cmd_import,
     "export": _cmd_export,
+    "fetch": _cmd_fetch,
     "demo": _cmd_demo,
     "symbols": _cmd_symbols,
     "simcopy": _cmd_simcopy,

@@ -113,3 +113,15 @@ def test_the_app_stops_before_qt_when_the_window_system_cannot_start(monkeypatch
     assert err.startswith("candleterm: ")
     assert "DISPLAY is not set" in err or "sudo apt-get install -y" in err
     assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_the_progress_bar_says_the_time_left():
+    import io
+
+    from app.progress import ConsoleProgress
+
+    out = io.StringIO()
+    progress = ConsoleProgress(out, delay_s=0)
+    progress._started -= 10.0  # ten seconds in, a quarter done: thirty to go
+    progress("fetch BINANCE:BTC/USDT", 0.25)
+    assert out.getvalue().rstrip().endswith("25%  ETA 0:30")

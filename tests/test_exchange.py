@@ -1,0 +1,192 @@
+"""Exchange history through ccxt, against a local fake of Binance's REST API (ccxt makes real
+HTTP requests to it): paging, resuming, rate limits, failures, bad data, clear errors."""
+
+import numpy as np
+import pytest
+
+from app.cli import main as cli
+from data.exchange.client import open_exchange
+from data.exchange.history import Retrying, fetch_history
+from data.store.provenance import SourceKind
+from engine.bars import Bars
+from tests.conftest import make_bars
+from tests.fake_exchange import FakeBinance
+
+T0_NS = int(np.datetime64("2022-01-03T00:00", "ns").astype(np.int64))
+SERIES = "BINANCE:BTC/USDT"
+
+
+def cents(bars: Bars) -> Bars:
+    """Bars at the precision the fake sends (Binance quotes BTCUSDT in cents)."""
+    o, h, lo, c = (np.round(x * 100) / 100 for x in (bars.open, bars.high, bars.low, bars.close))
+    return Bars.from_arrays(bars.ts_ns, o, np.maximum.reduce([o, h, c]),
+                            np.minimum.reduce([o, lo, c]), c, bars.volume)  # fmt: skip
+
+
+@pytest.fixture
+def served():
+    return cents(make_bars(3500, start_ns=T0_NS))
+
+
+@pytest.fixture
+def fake(served):
+    exchange = FakeBinance(served)
+    yield exchange
+    exchange.stop()
+
+
+class Clock:
+    """Waits recorded instead of slept."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def fetch(store, fake, clock=None, **kw):
+    exchange = open_exchange("binance", fake.url)
+    clock = clock or Clock()
+    retrying = Retrying(exchange, sleep=clock.sleep)
+    return fetch_history(store, exchange, "BTC/USDT", T0_NS, retrying=retrying, **kw)
+
+
+def test_history_is_fetched_in_pages_and_stored_with_its_source(store, fake, served):
+    report = fetch(store, fake)
+    assert report.pages >= 4 and report.written == len(served)
+    assert store.load(SERIES, "1m").equals(served)
+    (stretch,) = store.sources(SERIES)
+    assert stretch.source.kind is SourceKind.EXCHANGE and stretch.source.detail == "binance"
+    ins = store.instrument(SERIES)
+    assert (ins.calendar, ins.tz, ins.tick_size) == ("24x7", "UTC", 0.01)
+    assert "BTC/USDT on binance" in ins.description
+
+
+def test_a_rerun_continues_after_the_last_bar_and_adds_nothing(store, fake, served):
+    first = fetch(store, fake, until_ns=int(served.ts_ns[1999]) + 60 * 10**9)
+    assert first.written == 2000
+    second = fetch(store, fake)
+    assert second.resumed_after_ns == served.ts_ns[1999] and second.written == 1500
+    last_start = int(fake.requests[-1].split("startTime=")[1].split("&")[0])
+    assert last_start > served.ts_ns[-1] // 10**6  # asked only past the last stored bar
+    third = fetch(store, fake)
+    assert third.written == 0 and "up to date" in third.summary()
+    assert store.count(SERIES, "1m") == len(served)
+    assert store.load(SERIES, "1m").equals(served)
+
+
+def test_a_429_waits_as_long_as_retry_after_says(store, fake, served):
+    fake.retry_after_s = 7
+    fake.faults["klines"] = ["429", "429"]
+    clock = Clock()
+    report = fetch(store, fake, clock)
+    assert clock.waits == [7.0, 7.0] and report.retries == 2
+    assert store.load(SERIES, "1m").equals(served)
+
+
+@pytest.mark.parametrize("fault", ["500", "garbled"])
+def test_server_errors_and_garbled_replies_are_retried_with_backoff(store, fake, served, fault):
+    fake.faults["klines"] = [fault] * 3
+    clock = Clock()
+    report = fetch(store, fake, clock)
+    assert report.retries == 3 and len(clock.waits) == 3
+    assert clock.waits[0] <= 1.0 < clock.waits[2] <= 4.0  # exponential, with jitter
+    assert store.load(SERIES, "1m").equals(served)
+
+
+def test_a_fetch_that_gives_up_keeps_what_it_stored_and_a_rerun_completes(store, fake, served):
+    exchange = open_exchange("binance", fake.url)
+    clock = Clock()
+    pages = []
+
+    def progress(stage, fraction):
+        pages.append(fraction)
+        if len(pages) == 2:  # after two pages the exchange goes down for good
+            fake.faults["klines"] = ["500"] * 100
+
+    with pytest.raises(ValueError, match=r"binance failed 6 times on fetch_ohlcv BTC/USDT"):
+        fetch_history(store, exchange, "BTC/USDT", T0_NS, progress=progress,
+                      retrying=Retrying(exchange, sleep=clock.sleep))  # fmt: skip
+    assert store.count(SERIES, "1m") == 2000
+    assert store.load(SERIES, "1m").equals(served[:2000])
+    fake.faults["klines"] = []
+    report = fetch(store, fake)
+    assert report.resumed_after_ns == served.ts_ns[1999]
+    assert store.load(SERIES, "1m").equals(served)
+
+
+def test_a_bad_bar_stores_nothing_of_its_page_and_says_which(store, served):
+    broken = Bars.from_arrays(served.ts_ns, served.open, served.high, served.low, served.close,
+                              served.volume)  # fmt: skip
+    broken.low[1500] = broken.high[1500] + 5.0  # low above high
+    fake = FakeBinance(broken)
+    try:
+        invalid = r"at 2022-01-04T01:00 is invalid \(high 97.88 < low 102.88\); nothing of"
+        with pytest.raises(ValueError, match=invalid):
+            fetch(store, fake)
+        assert store.count(SERIES, "1m") == 1000  # the pages before it
+    finally:
+        fake.stop()
+
+
+def test_unknown_exchange_symbol_and_timeframe_are_named(store, fake):
+    with pytest.raises(ValueError, match=r"unknown exchange 'binanse': did you mean binance"):
+        open_exchange("binanse")
+    exchange = open_exchange("binance", fake.url)
+    with pytest.raises(
+        ValueError,
+        match=r"binance has no market 'BTC/USDX' \(2 markets; close "
+        r"ones: BTC/USDT",
+    ):
+        fetch_history(store, exchange, "BTC/USDX", T0_NS)
+    with pytest.raises(ValueError, match="fetch intraday bars"):
+        fetch_history(store, exchange, "BTC/USDT", T0_NS, timeframe="1w")
+    with pytest.raises(ValueError, match=r"--exchange-url 'localhost:1': give a base URL"):
+        open_exchange("binance", "localhost:1")
+
+
+def test_an_exchange_without_ohlcv_history_is_refused(store):
+    import ccxt
+
+    without = next(name for name in ccxt.exchanges
+                   if not getattr(ccxt, name)().has.get("fetchOHLCV"))  # fmt: skip
+    with pytest.raises(ValueError, match=f"{without} serves no OHLCV history"):
+        exchange = open_exchange(without)
+        exchange.markets = {"BTC/USDT": {"precision": {"price": 0.01}}}  # no network needed
+        exchange.load_markets = lambda: exchange.markets
+        fetch_history(store, exchange, "BTC/USDT", T0_NS)
+
+
+def test_the_fetch_command(tmp_path, fake, served, capsys):
+    db = tmp_path / "cli.duckdb"
+    args = ["fetch", "binance", "BTC/USDT", "--since", "2022-01-03", "--until", "2022-01-04",
+            "--db", str(db), "--exchange-url", fake.url]  # fmt: skip
+    assert cli(args) == 0
+    assert "BINANCE:BTC/USDT 1m: 1,440 bars 2022-01-03T00:00 .. 2022-01-03T23:59" in (
+        capsys.readouterr().out)  # fmt: skip
+    assert cli(args) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert cli(["fetch", "nosuch", "BTC/USDT", "--since", "2022-01-03", "--db", str(db)]) == 2
+    assert "unknown exchange 'nosuch'" in capsys.readouterr().err
+
+
+def test_fetched_history_equals_the_real_file_it_was_served_from(store, realdata):
+    from data.files.importer import BarLabel, ImportOptions, import_file
+
+    import_file(store, realdata / "btc-perp-2022-01-1m.csv",
+                ImportOptions(symbol="FILE", calendar="24x7", label=BarLabel.END))  # fmt: skip
+    bars = store.load("FILE", "1m")
+    fake = FakeBinance(bars)
+    try:
+        exchange = open_exchange("binance", fake.url)
+        report = fetch_history(store, exchange, "BTC/USDT", int(bars.ts_ns[0]),
+                               retrying=Retrying(exchange, sleep=Clock().sleep))  # fmt: skip
+    finally:
+        fake.stop()
+    assert report.written == len(bars) == 45031
+    got = store.load(SERIES, "1m")
+    assert np.array_equal(got.ts_ns, bars.ts_ns)
+    for name in ("open", "high", "low", "close"):
+        assert np.array_equal(getattr(got, name), getattr(bars, name)), name
+    assert np.allclose(got.volume, bars.volume, rtol=0, atol=1e-8)
