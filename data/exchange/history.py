@@ -18,11 +18,13 @@ import numpy as np
 from data.exchange.client import Market, _first_line, checked, market, ohlcv_timeframe
 from data.store import BarStore, Instrument
 from data.store.provenance import Source, SourceKind
-from engine.bars import Bars, describe_invalid_row, invalid_row_mask
+from engine.bars import Bars, concat, describe_invalid_row, invalid_row_mask
 from engine.timeframes import is_intraday, period_ns
 
 NS_PER_MS = 1_000_000
 PAGE_BARS = 1000
+WRITE_BARS = 50_000  # pages are written to the store in batches of about this many bars
+WRITE_EVERY_S = 2.0  # ... or this often, whichever comes first
 MAX_ATTEMPTS = 6
 BACKOFF_S = (1.0, 30.0)  # the first wait after a failure, and the longest
 
@@ -148,7 +150,6 @@ def fetch_history(
     if not is_intraday(timeframe):
         raise ValueError(f"fetch intraday bars (1m to 4h); {timeframe} bars are derived from them")
     period = period_ns(timeframe)
-    retrying = retrying or Retrying(exchange)
     now_ns = int(exchange.milliseconds()) * NS_PER_MS
     until_ns = now_ns if until_ns is None else min(int(until_ns), now_ns)
     report = FetchReport(market_.series, timeframe)
@@ -157,34 +158,85 @@ def fetch_history(
     if stored is not None and stored[0] <= cursor <= stored[1]:
         report.resumed_after_ns = stored[1]
         cursor = stored[1] + period
-    start = cursor
     instrument = Instrument(market_.series, "24x7", "UTC", market_.tick_size,
                             f"{symbol} on {exchange.id}")  # fmt: skip
-    source = Source(SourceKind.EXCHANGE, exchange.id)
-    while cursor + period <= until_ns:  # a closed bar is left to fetch
-        rows = retrying(
-            f"fetch_ohlcv {symbol} {timeframe} from {_when(cursor)}",
-            lambda c=cursor: checked(exchange, lambda: exchange.fetch_ohlcv(
-                symbol, timeframe, since=c // NS_PER_MS, limit=page_bars,
-                params={"until": until_ns // NS_PER_MS})),
-        )  # fmt: skip
-        report.pages += 1
-        bars = checked_page(rows, period, market_, timeframe) if rows else None
-        if bars is None or len(bars) == 0:
-            break  # nothing more on the exchange
-        closed = (bars.ts_ns >= cursor) & (bars.ts_ns + period <= until_ns)
-        bars = Bars(*(column[closed] for column in bars.columns().values()))
-        if len(bars) == 0:
-            break
-        store.write_bars(market_.series, timeframe, bars, instrument=instrument, source=source)
-        report.written += len(bars)
-        report.first_ns = report.first_ns if report.first_ns is not None else int(bars.ts_ns[0])
-        report.last_ns = int(bars.ts_ns[-1])
-        cursor = report.last_ns + period
-        if progress is not None:
-            progress(f"{market_.series} {timeframe}", (cursor - start) / max(until_ns - start, 1))
-    report.retries = retrying.retries
+    batch = _Batch(store, market_.series, timeframe, instrument,
+                   Source(SourceKind.EXCHANGE, exchange.id))  # fmt: skip
+    pages = _Pages(exchange, market_, timeframe, retrying or Retrying(exchange), page_bars)
+    try:
+        for bars in pages.closed(cursor, until_ns):
+            batch.add(bars)
+            report.pages = pages.fetched
+            report.first_ns = int(bars.ts_ns[0]) if report.first_ns is None else report.first_ns
+            report.last_ns = int(bars.ts_ns[-1])
+            if progress is not None:
+                done = (report.last_ns + period - cursor) / max(until_ns - cursor, 1)
+                progress(f"{market_.series} {timeframe}", done)
+    finally:
+        batch.write()  # what was fetched is stored, whatever stopped the fetch
+    report.pages = pages.fetched
+    report.written = batch.written
+    report.retries = pages.retrying.retries
     return report
+
+
+class _Pages:
+    """The exchange's pages of bars of one market and timeframe."""
+
+    def __init__(self, exchange, market_: Market, timeframe: str, retrying: Retrying,
+                 page_bars: int) -> None:  # fmt: skip
+        self.exchange, self.market, self.timeframe = exchange, market_, timeframe
+        self.retrying, self.page_bars = retrying, page_bars
+        self.fetched = 0
+
+    def closed(self, cursor: int, until_ns: int):
+        """The checked closed bars from `cursor` to `until_ns`, a page at a time, until the
+        exchange has no more."""
+        period, symbol, tf = period_ns(self.timeframe), self.market.symbol, self.timeframe
+        while cursor + period <= until_ns:  # a closed bar is left to fetch
+            rows = self.retrying(
+                f"fetch_ohlcv {symbol} {tf} from {_when(cursor)}",
+                lambda c=cursor: checked(self.exchange, lambda: self.exchange.fetch_ohlcv(
+                    symbol, tf, since=c // NS_PER_MS, limit=self.page_bars,
+                    params={"until": until_ns // NS_PER_MS})),
+            )  # fmt: skip
+            self.fetched += 1
+            if not rows:
+                return  # nothing more on the exchange
+            bars = checked_page(rows, period, self.market, tf)
+            closed = (bars.ts_ns >= cursor) & (bars.ts_ns + period <= until_ns)
+            bars = Bars(*(column[closed] for column in bars.columns().values()))
+            if len(bars) == 0:
+                return
+            yield bars
+            cursor = int(bars.ts_ns[-1]) + period
+
+
+class _Batch:
+    """Fetched pages on their way to the store, written together (a transaction costs about
+    what fetching a page does) every WRITE_BARS bars or WRITE_EVERY_S seconds."""
+
+    def __init__(self, store, series, timeframe, instrument, source) -> None:
+        self._write = lambda bars: store.write_bars(
+            series, timeframe, bars, instrument=instrument, source=source
+        )
+        self._pages: list[Bars] = []
+        self._bars = 0
+        self._since = time.monotonic()
+        self.written = 0
+
+    def add(self, bars: Bars) -> None:
+        self._pages.append(bars)
+        self._bars += len(bars)
+        if self._bars >= WRITE_BARS or time.monotonic() - self._since >= WRITE_EVERY_S:
+            self.write()
+
+    def write(self) -> None:
+        if self._pages:
+            bars = concat(self._pages)
+            self._write(bars)
+            self.written += len(bars)
+        self._pages, self._bars, self._since = [], 0, time.monotonic()
 
 
 def _stored_range(store: BarStore, series: str, timeframe: str) -> tuple[int, int] | None:
