@@ -89,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="socket ticks further than this from the last price are rejected as outliers "
         f"(default {DEFAULT_BAND * 100:g})",
     )
+    parser.add_argument(
+        "--exchange",
+        default="binance",
+        help="the exchange feed's exchange, a ccxt id (default binance); --symbol names its "
+        "market in the unified form (BTC/USDT) and the series is stored as BINANCE:BTC/USDT",
+    )
+    parser.add_argument(
+        "--exchange-url",
+        default=None,
+        metavar="URL",
+        help="the exchange's API (REST, and websockets on the same host) at another base URL",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     imp = commands.add_parser(

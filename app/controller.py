@@ -22,7 +22,7 @@ from app.remembered import Remembered
 from app.status import stats_texts
 from app.symbol_models import SymbolModels
 from app.views import make_view, when_painted
-from data.feeds.kinds import FeedKind
+from data.feeds.kinds import FeedKind, exchange_series
 from data.feeds.port import FeedRefused, FeedSettings
 from data.feeds.simcopy import make_simulated_copy
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
@@ -66,6 +66,8 @@ class ChartController(QtCore.QObject):
         feed_port: int = DEFAULT_PORT,
         feed_time_scale: float = 1.0,
         outlier_band: float = DEFAULT_BAND,
+        exchange: str = "binance",
+        exchange_url: str | None = None,
     ) -> None:
         """`ask_parameters(spec, current) -> dict | None` asks the user for an indicator's
         parameters (a dialog by default)."""
@@ -78,6 +80,7 @@ class ChartController(QtCore.QObject):
         self._feed_port = feed_port
         self._feed_time_scale = feed_time_scale
         self._outlier_band = outlier_band
+        self._exchange, self._exchange_url = exchange, exchange_url
         r = Remembered(self._settings)
         self.timeframe, self.layout, self.theme, self.price_scale = (
             r.timeframe, r.layout, r.theme, r.price_scale)  # fmt: skip
@@ -121,8 +124,14 @@ class ChartController(QtCore.QObject):
         if theme is not None:
             self.theme = THEMES[theme]
         symbols = self._store.symbols()
-        if symbol is not None and symbol not in symbols and self.feed is FeedKind.SOCKET:
-            self._add_socket_symbol(symbol)  # a new series of the ticks sent to it
+        if symbol is not None and self.feed is FeedKind.EXCHANGE:
+            symbol = exchange_series(symbol, self._exchange)  # BTC/USDT: BINANCE:BTC/USDT
+        if (
+            symbol is not None
+            and symbol not in symbols
+            and self.feed in (FeedKind.SOCKET, FeedKind.EXCHANGE)
+        ):
+            self._add_live_symbol(symbol)  # a new series of the ticks sent to it
             symbols = sorted([*symbols, symbol])
         if not symbols:
             self._window.show_status(
@@ -140,11 +149,13 @@ class ChartController(QtCore.QObject):
         self._window.set_symbols(symbols, current)
         self.show_symbol(current)
 
-    def _add_socket_symbol(self, symbol: str) -> None:
+    def _add_live_symbol(self, symbol: str) -> None:
         try:
             self._store.instrument(symbol)
         except KeyError:
-            self._store.add_instrument(Instrument(symbol, description="ticks from the socket feed"))
+            said = ("trades from the exchange feed" if self.feed is FeedKind.EXCHANGE
+                    else "ticks from the socket feed")  # fmt: skip
+            self._store.add_instrument(Instrument(symbol, description=said))
 
     @_store_failures_shown
     def show_symbol(self, symbol: str) -> None:
@@ -245,8 +256,9 @@ class ChartController(QtCore.QObject):
     def _restart_session(self) -> None:
         self._close_session()
         settings = FeedSettings(self.feed, self._feed_rate, self.speed, port=self._feed_port,
-                                time_scale=self._feed_time_scale,
-                                band=self._outlier_band)  # fmt: skip
+                                time_scale=self._feed_time_scale, band=self._outlier_band,
+                                exchange=self._exchange,
+                                exchange_url=self._exchange_url)  # fmt: skip
         self.feed_problem = self._feed_reason = ""
         try:
             self.session = LiveSession(self._store, self.symbol, settings, self)

@@ -94,7 +94,9 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
     window = MainWindow()
     controller = ChartController(store, window, worker, feed_rate=args.feed_rate,
                                  feed_port=args.feed_port,
-                                 outlier_band=args.outlier_band / 100)  # fmt: skip
+                                 outlier_band=args.outlier_band / 100,
+                                 exchange=args.exchange,
+                                 exchange_url=args.exchange_url)  # fmt: skip
     if args.feed is not None:
         controller.feed = FeedKind(args.feed)
     running = Running(app, store, worker, window, controller)

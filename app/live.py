@@ -77,7 +77,7 @@ class LiveSession(QtCore.QObject):
         last = store.time_range(symbol, "1m")
         spec = FEED_SPECS[settings.key]
         context = FeedContext(store, symbol, self.ring, instrument, self.calendar, settings,
-                              store.sources(symbol), last)  # fmt: skip
+                              store.sources(symbol), last, self._take_bars)  # fmt: skip
         refusal = spec.refuse(context)
         if refusal is not None:
             raise FeedRefused(refusal)
@@ -106,6 +106,11 @@ class LiveSession(QtCore.QObject):
         self._stats_timer.timeout.connect(self._report)
 
     # -- set-up ------------------------------------------------------------------------------
+
+    def _take_bars(self, base_bars) -> None:
+        """1m bars the feed fetched itself (from its thread): into the next frame."""
+        if self.pipeline is not None:
+            self.pipeline.put_bars(base_bars)
 
     def _forming_history(self, end_ns: int):
         """The stored 1m bars of the buckets forming at `end_ns` (from the start of the

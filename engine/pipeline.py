@@ -9,6 +9,7 @@ instead of queueing, and the ring bounds the memory.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 
 import numpy as np
@@ -52,6 +53,7 @@ class LivePipeline:
         self._synced = {tf: 0 for tf in builder.timeframes}
         self._dirty_from = dict(self._synced)
         builder.subscribe(self._on_event)
+        self._bars_in: collections.deque[Bars] = collections.deque()  # from any thread
         self.ticks = 0
         self.frames = 0
 
@@ -62,6 +64,12 @@ class LivePipeline:
         self.builder.on_bars(base_bars)
         for tf in self.builder.timeframes:
             self._synced[tf] = self._dirty_from[tf] = len(self.builder.sealed(tf))
+
+    def put_bars(self, base_bars: Bars) -> None:
+        """1m bars from the feed's thread (an exchange's own bars for minutes its stream
+        missed): the next frame takes them after the ticks in the ring (written before them);
+        a bar for a minute already built replaces it (see `MultiTimeframeBuilder.on_bars`)."""
+        self._bars_in.append(base_bars)
 
     def _on_event(self, event: BarEvent) -> None:
         if event.kind in (EventKind.CORRECTED, EventKind.INSERTED):
@@ -74,6 +82,8 @@ class LivePipeline:
         ts, price, qty, recv = self.ring.read_stamped(self.max_ticks_per_frame)
         if len(ts):
             self.builder.on_ticks(ts, price, qty)
+        while self._bars_in:  # after the ticks: they were written before (a bar replaces them)
+            self.builder.on_bars(self._bars_in.popleft())
         if now_ns is not None:
             self.builder.flush(now_ns)
         updates = {}

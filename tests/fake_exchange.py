@@ -40,11 +40,24 @@ def _market(symbol: str, base: str, quote: str, tick: str) -> dict:
 class FakeBinance:
     """Serves `klines` (1m bars of BTCUSDT) until `stop()`. `faults` maps an endpoint
     ("klines", "exchangeInfo") to the replies to give instead of the next requests, in
-    order: "429" (Retry-After: `retry_after_s`), "500", "garbled"."""
+    order: "429" (Retry-After: `retry_after_s`), "500", "garbled".
 
-    def __init__(self, klines: Bars, retry_after_s: float = 1.0) -> None:
+    A live market instead (`klines` None): trades `trade()` puts on its tape go out on the
+    trade stream (`/ws`, Binance's SUBSCRIBE protocol) to whoever is connected, and klines
+    are the tape's minutes up to the market's clock, `clock_ns()`: from `start_ns`, `scale`
+    times as fast as the wall clock. `disconnect()` drops every stream."""
+
+    def __init__(self, klines: Bars | None = None, retry_after_s: float = 1.0,
+                 start_ns: int | None = None, scale: float = 1.0) -> None:  # fmt: skip
+        self.tape: list[tuple[int, int, float, float]] = []  # id, ms, price, qty
+        self._ids: set[int] = set()
+        self._streams: list = []
+        self._wall0 = time.time_ns()
+        self._start_ns = self._wall0 if start_ns is None else start_ns
+        self.scale = scale
+        self.subscriptions = 0
         self.klines = klines
-        self._open_ms = klines.ts_ns // 1_000_000
+        self._open_ms = None if klines is None else klines.ts_ns // 1_000_000
         self.faults: dict[str, list[str]] = {}
         self.retry_after_s = retry_after_s
         self.requests: list[str] = []
@@ -68,6 +81,8 @@ class FakeBinance:
         app.router.add_get("/api/v3/exchangeInfo", self._exchange_info)
         app.router.add_get("/api/v3/klines", self._klines)
         app.router.add_get("/api/v3/time", self._time)
+        app.router.add_get("/ws", self._stream)
+        app.router.add_get("/ws/{tail:.*}", self._stream)
         self._runner = web.AppRunner(app)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -117,26 +132,91 @@ class FakeBinance:
 
     async def _time(self, request: web.Request) -> web.Response:
         self.requests.append(request.path_qs)
-        return web.json_response({"serverTime": int(time.time() * 1000)})
+        return web.json_response({"serverTime": self.clock_ns() // 1_000_000})
+
+    # -- the live market ---------------------------------------------------------------------
+
+    def clock_ns(self) -> int:
+        return self._start_ns + int((time.time_ns() - self._wall0) * self.scale)
+
+    def trade(self, trade_id: int, ts_ms: int, price: float, qty: float,
+              stream: bool = True) -> None:  # fmt: skip
+        """A trade on the tape, sent to the connected streams (unless `stream` is False: a
+        trade the stream misses). The same trade again is sent again (a duplicate on the
+        wire), not traded twice."""
+        if trade_id not in self._ids:
+            self._ids.add(trade_id)
+            self.tape.append((trade_id, ts_ms, price, qty))
+        if stream:
+            self.send({"e": "trade", "E": ts_ms, "s": "BTCUSDT", "t": trade_id,
+                       "p": f"{price:.8f}", "q": f"{qty:.8f}", "T": ts_ms, "m": False,
+                       "M": True})  # fmt: skip
+
+    def send(self, message: dict) -> None:
+        text = json.dumps(message)
+        for ws in list(self._streams):
+            asyncio.run_coroutine_threadsafe(ws.send_str(text), self._loop).result(5)
+
+    def disconnect(self) -> None:
+        for ws in list(self._streams):
+            asyncio.run_coroutine_threadsafe(ws.close(), self._loop).result(5)
+
+    def connected(self) -> int:
+        return len(self._streams)
+
+    async def _stream(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:
+            data = json.loads(message.data)
+            if data.get("method") == "SUBSCRIBE":
+                self.subscriptions += 1
+                await ws.send_str(json.dumps({"result": None, "id": data["id"]}))
+                self._streams.append(ws)
+        if ws in self._streams:
+            self._streams.remove(ws)
+        return ws
+
+    def _tape_klines(self) -> Bars:
+        """The tape's 1m bars up to the market's clock (the last one still forming)."""
+        rows = sorted(self.tape, key=lambda r: (r[1], r[0]))
+        rows = [r for r in rows if r[1] * 1_000_000 <= self.clock_ns()]
+        if not rows:
+            return Bars.from_arrays(*([] for _ in range(6)))
+        ms = np.array([r[1] for r in rows], dtype=np.int64)
+        price = np.array([r[2] for r in rows])
+        qty = np.array([r[3] for r in rows])
+        minute = ms // 60_000
+        starts = np.flatnonzero(np.r_[True, minute[1:] != minute[:-1]])
+        ends = np.r_[starts[1:], len(ms)]
+        return Bars.from_arrays(minute[starts] * 60_000 * 1_000_000, price[starts],
+                                np.maximum.reduceat(price, starts),
+                                np.minimum.reduceat(price, starts), price[ends - 1],
+                                np.add.reduceat(qty, starts))  # fmt: skip
 
     async def _klines(self, request: web.Request) -> web.Response:
         fault = self._fault("klines", request)
         if fault is not None:
             return fault
         started = time.perf_counter()
+        if self.klines is None:  # a live market: its tape's minutes so far
+            self.klines_now = self._tape_klines()
+            k_open = self.klines_now.ts_ns // 1_000_000
+        else:
+            self.klines_now, k_open = self.klines, self._open_ms
         q = request.query
         if q.get("symbol") != "BTCUSDT" or q.get("interval") != "1m":
             return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
         limit = min(int(q.get("limit", DEFAULT_LIMIT)), MAX_LIMIT)
-        a = int(np.searchsorted(self._open_ms, int(q.get("startTime", 0))))
-        b = len(self._open_ms)
+        a = int(np.searchsorted(k_open, int(q.get("startTime", 0))))
+        b = len(k_open)
         if "endTime" in q:
-            b = int(np.searchsorted(self._open_ms, int(q["endTime"]), side="right"))
+            b = int(np.searchsorted(k_open, int(q["endTime"]), side="right"))
         b = min(b, a + limit)
-        k = self.klines
+        k = self.klines_now
         rows = [[int(t), f"{o:.8f}", f"{h:.8f}", f"{lo:.8f}", f"{c:.8f}", f"{v:.8f}",
                  int(t) + 59_999, "0", 1, "0", "0", "0"]
-                for t, o, h, lo, c, v in zip(self._open_ms[a:b].tolist(), k.open[a:b].tolist(),
+                for t, o, h, lo, c, v in zip(k_open[a:b].tolist(), k.open[a:b].tolist(),
                                              k.high[a:b].tolist(), k.low[a:b].tolist(),
                                              k.close[a:b].tolist(), k.volume[a:b].tolist(),
                                              strict=True)]  # fmt: skip

@@ -10,7 +10,7 @@ import re
 
 from engine.timeframes import TIMEFRAMES
 
-_HOST = re.compile(r"^https?://[^/]+")
+_HOST = re.compile(r"^(https?|wss?)://[^/]+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,18 +28,25 @@ class Market:
 
 
 def _rewrite(urls, base: str):
-    """Every URL in ccxt's `urls["api"]` (a string or a nested dict of them) on `base`."""
+    """Every URL in ccxt's `urls["api"]` (a string or a nested dict of them) on `base`:
+    REST on it, websockets on the same host with the ws scheme."""
     if isinstance(urls, dict):
         return {key: _rewrite(value, base) for key, value in urls.items()}
     if isinstance(urls, str):
-        return _HOST.sub(base.rstrip("/"), urls)
+        host = base.rstrip("/")
+        if urls.startswith("ws"):
+            host = re.sub(r"^http", "ws", host)
+        return _HOST.sub(host, urls)
     return urls
 
 
-def open_exchange(name: str, url: str | None = None, *, rate_limit_ms: float | None = None):
-    """The ccxt exchange `name` (binance, kraken, ...), its REST calls on `url` instead of the
-    exchange's own host when given. Spot markets only."""
+def open_exchange(name: str, url: str | None = None, *, rate_limit_ms: float | None = None,
+                  streaming: bool = False):  # fmt: skip
+    """The ccxt exchange `name` (binance, kraken, ...), its calls on `url` instead of the
+    exchange's own host when given. Spot markets only. `streaming`: ccxt.pro's asyncio
+    exchange, with websocket streams as well as the REST calls."""
     import ccxt
+    import ccxt.pro
 
     exchange_id = name.lower()
     if exchange_id not in ccxt.exchanges:
@@ -51,7 +58,10 @@ def open_exchange(name: str, url: str | None = None, *, rate_limit_ms: float | N
         )
     options = {"enableRateLimit": True, "options": {"fetchMarkets": {"types": ["spot"]},
                                                     "defaultType": "spot"}}  # fmt: skip
-    exchange = getattr(ccxt, exchange_id)(options)
+    if streaming and exchange_id not in ccxt.pro.exchanges:
+        raise ValueError(f"{exchange_id} has no live stream through ccxt; those that do include "
+                         f"{', '.join(ccxt.pro.exchanges[:12])}, ...")  # fmt: skip
+    exchange = getattr(ccxt.pro if streaming else ccxt, exchange_id)(options)
     exchange.enableLastJsonResponse = True  # a reply that is not JSON is told apart (`checked`)
     if rate_limit_ms is not None:
         exchange.rateLimit = rate_limit_ms

@@ -14,7 +14,7 @@ from data.feeds.replay import ReplaySource
 from data.feeds.simulated import MarketProfile, SimulatedMarket
 from data.feeds.socket_feed import SocketFeed
 from data.feeds.thread import FeedThread
-from data.store.provenance import SIMULATED, SOCKET, Source
+from data.store.provenance import SIMULATED, SOCKET, Source, SourceKind
 from engine.units import NS_PER_DAY, NS_PER_MIN
 
 PROFILE_BARS = 1440  # a simulation trades like the series' last day of 1m bars
@@ -115,6 +115,50 @@ def _make_socket(ctx: FeedContext) -> SocketFeed:
                       band=ctx.settings.band)  # fmt: skip
 
 
+# -- exchange ----------------------------------------------------------------------------------
+
+
+def exchange_market(series: str, exchange: str) -> tuple[str, str]:
+    """(exchange, unified symbol) of a stored series: BINANCE:BTC/USDT is binance's BTC/USDT;
+    a name without the prefix is a market of `exchange`."""
+    prefix, colon, symbol = series.partition(":")
+    return (prefix.lower(), symbol) if colon else (exchange.lower(), series)
+
+
+def exchange_series(symbol: str, exchange: str) -> str:
+    """The series the exchange feed stores `symbol` (BTC/USDT, or BINANCE:BTC/USDT) under."""
+    name, market = exchange_market(symbol, exchange)
+    return f"{name.upper()}:{market}"
+
+
+def _refuse_exchange(ctx: FeedContext) -> str | None:
+    if ":" not in ctx.symbol:
+        return (
+            f"{ctx.symbol} is not an exchange's market: the exchange feed runs on series named "
+            "EXCHANGE:SYMBOL (`candleterm --feed exchange --exchange binance --symbol BTC/USDT` "
+            "shows BINANCE:BTC/USDT, `candleterm fetch` fills its history)"
+        )
+    if ctx.synthetic:
+        return (
+            f"{ctx.symbol} holds synthetic bars ({ctx.stretches[0].describe()}); an exchange's "
+            "trades are real: show its market's own series (`candleterm --feed exchange "
+            "--exchange binance --symbol BTC/USDT` makes BINANCE:BTC/USDT)"
+        )
+    return None
+
+
+def _make_exchange(ctx: FeedContext):
+    from data.feeds.exchange_feed import ExchangeFeed  # ccxt: imported when first used
+
+    exchange, market = exchange_market(ctx.symbol, ctx.settings.exchange)
+    return ExchangeFeed(exchange, market, ctx.ring, ctx.bars_out, url=ctx.settings.exchange_url,
+                        resume_after_ns=None if ctx.stored is None else ctx.stored[1])  # fmt: skip
+
+
+def _exchange_source(ctx: FeedContext) -> Source:
+    return Source(SourceKind.EXCHANGE, exchange_market(ctx.symbol, ctx.settings.exchange)[0])
+
+
 FEED_SPECS: dict[str, FeedSpec] = {
     spec.key: spec
     for spec in (
@@ -125,6 +169,9 @@ FEED_SPECS: dict[str, FeedSpec] = {
                  _make_replay, history_end=_replay_start),
         FeedSpec("socket", "Socket", "ticks pushed by any program as JSON lines over TCP",
                  _make_socket, lambda ctx: SOCKET, _refuse_socket),
+        FeedSpec("exchange", "Exchange",
+                 "an exchange's live trades through ccxt (--exchange binance --symbol BTC/USDT)",
+                 _make_exchange, _exchange_source, _refuse_exchange),
         FeedSpec("off", "Off", "history only", lambda ctx: None),
     )
 }  # fmt: skip

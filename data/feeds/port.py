@@ -32,6 +32,8 @@ class FeedSettings:
     port: int = DEFAULT_PORT
     time_scale: float = 1.0  # a simulated market's clock runs this much faster (demos, tests)
     band: float = DEFAULT_BAND  # socket ticks further than this from the last price: outliers
+    exchange: str = "binance"  # the exchange feed's exchange (a ccxt id)
+    exchange_url: str | None = None  # its API at another base URL (a testnet, a proxy, tests)
 
     @property
     def key(self) -> str:
@@ -86,6 +88,7 @@ class FeedContext:
     settings: FeedSettings
     stretches: list[Stretch]  # the symbol's 1m bars by source, in time order
     stored: tuple[int, int] | None  # first and last stored 1m bar, None when there are none
+    bars_out: Callable[[object], None] = lambda bars: None  # 1m Bars the feed fetched itself
 
     @property
     def synthetic(self) -> bool | None:

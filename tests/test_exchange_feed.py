@@ -1,0 +1,175 @@
+"""The exchange feed: live trades through ccxt.pro's websocket from a local fake of Binance
+(stream and REST), gaps filled with the exchange's own bars; the bars built live equal the
+batch aggregation of every trade on the exchange's tape."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from data.feeds.exchange_feed import ExchangeFeed
+from engine.bars import Bars
+from engine.live import MultiTimeframeBuilder
+from engine.pipeline import LivePipeline
+from engine.ring import TickRing
+from engine.units import NS_PER_MIN, NS_PER_S
+from tests.fake_exchange import FakeBinance
+
+T0_NS = int(np.datetime64("2022-01-03T00:00", "ns").astype(np.int64))
+SCALE = 60.0  # the fake market's clock: a minute a second
+
+
+def tape(minutes: int, every_s: float = 2.0, seed: int = 1):
+    """Trades (id, ms, price, qty) every `every_s` of market time from T0: prices in quarter
+    ticks and sizes in eighths, so every sum is exact whatever its order."""
+    rng = np.random.default_rng(seed)
+    n = int(minutes * 60 / every_s)
+    ms = T0_NS // 1_000_000 + (np.arange(n) * every_s * 1000).astype(np.int64)
+    price = 40_000 + np.cumsum(rng.integers(-4, 5, n)) * 0.25
+    qty = rng.integers(1, 16, n) / 8
+    return [(1000 + i, int(ms[i]), float(price[i]), float(qty[i])) for i in range(n)]
+
+
+def bars_of(trades, first_ns: int, stop_ns: int):
+    """The 1m bars of `trades` over [first, stop): (ts, o, h, l, c, v) rows."""
+    rows = sorted(t for t in trades if first_ns <= t[1] * 1_000_000 < stop_ns)
+    rows.sort(key=lambda t: (t[1], t[0]))
+    out = {}
+    for _, ms, price, qty in rows:
+        minute = ms * 1_000_000 // NS_PER_MIN * NS_PER_MIN
+        o, h, lo, _, v = out.get(minute, (price, price, price, price, 0.0))
+        out[minute] = (o, max(h, price), min(lo, price), price, v + qty)
+    return [(m, *out[m]) for m in sorted(out)]
+
+
+class Market(threading.Thread):
+    """The exchange's tape as time goes by: each trade when the market's clock reaches it,
+    streamed to whoever is connected; from `drop_ns` the streams are dropped once, and the
+    trades made while nobody is connected are missed by the stream (but on the tape)."""
+
+    def __init__(self, fake: FakeBinance, trades, drop_ns: int) -> None:
+        super().__init__(daemon=True)
+        self.fake, self.trades, self.drop_ns = fake, trades, drop_ns
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        dropped = False
+        for k, trade in enumerate(self.trades):
+            while self.fake.clock_ns() < trade[1] * 1_000_000 and not self.stop.is_set():
+                time.sleep(0.002)
+            if self.stop.is_set():
+                return
+            if not dropped and trade[1] * 1_000_000 >= self.drop_ns:
+                self.fake.disconnect()  # mid-stream
+                dropped = True
+            self.fake.trade(*trade)
+            if k % 50 == 10 and self.fake.connected():
+                self.fake.trade(*trade)  # the same trade again: dropped
+
+
+@pytest.mark.timeout(120)
+def test_live_trades_and_backfills_build_the_exchange_bars():
+    trades = tape(24)
+    start_ns = T0_NS + 8 * NS_PER_MIN + 20 * NS_PER_S  # the market's clock as we start
+    fake = FakeBinance(start_ns=start_ns, scale=SCALE)
+    for trade in trades:
+        if trade[1] * 1_000_000 <= start_ns:
+            fake.trade(*trade, stream=False)  # the past: on the tape
+    builder = MultiTimeframeBuilder(["1m", "5m"], "24x7")
+    ring = TickRing(1 << 14)
+    pipeline = LivePipeline(builder, ring)
+    stored = bars_of(trades, T0_NS, T0_NS + 5 * NS_PER_MIN)  # the store's bars, to 00:04
+    pipeline.seed(Bars.from_arrays(*(np.array(col) for col in zip(*stored, strict=True))))
+    feed = ExchangeFeed("binance", "BTC/USDT", ring, pipeline.put_bars, url=fake.url,
+                        resume_after_ns=stored[-1][0], clock=fake.clock_ns,
+                        backoff_s=(0.2, 0.5))  # fmt: skip
+    market = Market(fake, [t for t in trades if t[1] * 1_000_000 > start_ns],
+                    drop_ns=T0_NS + 13 * NS_PER_MIN)  # fmt: skip
+    stop = threading.Event()
+
+    def frames() -> None:  # the UI's frame timer
+        while not stop.is_set():
+            pipeline.step(feed.now_ns())
+            time.sleep(0.01)
+
+    driver = threading.Thread(target=frames, daemon=True)
+    try:
+        market.start()
+        feed.start()
+        driver.start()
+        end_ns = trades[-1][1] * 1_000_000
+        while fake.clock_ns() < end_ns + 3 * NS_PER_MIN:  # the last minutes close and settle
+            time.sleep(0.01)
+    finally:
+        market.stop.set()
+        stop.set()
+        feed.stop()
+        driver.join(5)
+        market.join(5)
+        fake.stop()
+    pipeline.step(feed.now_ns())
+    assert fake.subscriptions == 2 and feed.reconnects >= 1, feed.state()  # came back itself
+    assert feed.duplicates >= 1 and feed.backfilled_bars >= 3
+    last_closed = trades[-1][1] * 1_000_000 // NS_PER_MIN * NS_PER_MIN
+    want = bars_of(trades, T0_NS + 5 * NS_PER_MIN, last_closed)
+    built = builder.sealed("1m")
+    got = [row for row in zip(built.ts_ns.tolist(), built.open.tolist(), built.high.tolist(),
+                              built.low.tolist(), built.close.tolist(), built.volume.tolist(),
+                              strict=True)
+           if T0_NS + 5 * NS_PER_MIN <= row[0] < last_closed]  # fmt: skip
+    assert got == want
+
+
+@pytest.mark.timeout(120)
+def test_the_window_charts_an_exchange_market_live_and_stores_its_bars(qtbot, store, tmp_path):
+    """`candleterm --feed exchange --exchange binance --symbol BTC/USDT`: the series
+    BINANCE:BTC/USDT, its gap since the last stored bar filled, live trades sealed into bars
+    stored with the exchange as their source."""
+    from PySide6 import QtCore
+
+    from app.controller import ChartController
+    from app.main_window import MainWindow
+    from data.feeds.kinds import FeedKind
+    from data.store.provenance import SourceKind
+
+    trades = tape(14)
+    start_ns = T0_NS + 8 * NS_PER_MIN
+    fake = FakeBinance(start_ns=start_ns, scale=SCALE)
+    for trade in trades:
+        if trade[1] * 1_000_000 <= start_ns:
+            fake.trade(*trade, stream=False)
+    stored = bars_of(trades, T0_NS, T0_NS + 3 * NS_PER_MIN)
+    store.write_bars(
+        "BINANCE:BTC/USDT",
+        "1m",
+        Bars.from_arrays(*(np.array(col) for col in zip(*stored, strict=True))),
+    )
+    window = MainWindow()
+    qtbot.addWidget(window)
+    settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
+    controller = ChartController(store, window, None, settings, exchange="binance",
+                                 exchange_url=fake.url)  # fmt: skip
+    controller.feed = FeedKind.EXCHANGE
+    market = Market(fake, [t for t in trades if t[1] * 1_000_000 > start_ns], drop_ns=2**62)
+    try:
+        market.start()
+        controller.start("BTC/USDT")
+        assert controller.symbol == "BINANCE:BTC/USDT" and controller.feed_problem == ""
+        session = controller.session
+        session.feed._clock = fake.clock_ns  # the market's clock (it runs a minute a second)
+        qtbot.waitUntil(lambda: "live" in session.feed.state(), timeout=20_000)
+        last_closed = trades[-1][1] * 1_000_000 // NS_PER_MIN * NS_PER_MIN
+        qtbot.waitUntil(lambda: fake.clock_ns() > last_closed + 2 * NS_PER_MIN, timeout=30_000)
+    finally:
+        market.stop.set()
+        controller.close()  # writes every sealed bar
+        market.join(5)
+        fake.stop()
+    got = store.load("BINANCE:BTC/USDT", "1m")
+    want = bars_of(trades, T0_NS, last_closed)
+    rows = list(zip(got.ts_ns.tolist(), got.open.tolist(), got.high.tolist(), got.low.tolist(),
+                    got.close.tolist(), got.volume.tolist(), strict=True))  # fmt: skip
+    assert [r for r in rows if r[0] < last_closed] == want
+    kinds = {s.source.kind for s in store.sources("BINANCE:BTC/USDT")}
+    assert SourceKind.EXCHANGE in kinds
