@@ -56,6 +56,7 @@ class FakeBinance:
         self._start_ns = self._wall0 if start_ns is None else start_ns
         self.scale = scale
         self.subscriptions = 0
+        self.down = False  # an outage: every request refused (503), streams too
         self.klines = klines
         self._open_ms = None if klines is None else klines.ts_ns // 1_000_000
         self.faults: dict[str, list[str]] = {}
@@ -102,6 +103,8 @@ class FakeBinance:
 
     def _fault(self, endpoint: str, request: web.Request) -> web.Response | None:
         self.requests.append(request.path_qs)
+        if self.down:
+            return web.Response(status=503, text="Service Unavailable")
         pending = self.faults.get(endpoint)
         if not pending:
             return None
@@ -131,7 +134,9 @@ class FakeBinance:
         })  # fmt: skip
 
     async def _time(self, request: web.Request) -> web.Response:
-        self.requests.append(request.path_qs)
+        fault = self._fault("time", request)
+        if fault is not None:
+            return fault
         return web.json_response({"serverTime": self.clock_ns() // 1_000_000})
 
     # -- the live market ---------------------------------------------------------------------
@@ -164,7 +169,9 @@ class FakeBinance:
     def connected(self) -> int:
         return len(self._streams)
 
-    async def _stream(self, request: web.Request) -> web.WebSocketResponse:
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        if self.down:  # an outage
+            return web.Response(status=503, text="Service Unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         async for message in ws:

@@ -54,7 +54,7 @@ class Market(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        dropped = False
+        dropped, held = False, None
         for k, trade in enumerate(self.trades):
             while self.fake.clock_ns() < trade[1] * 1_000_000 and not self.stop.is_set():
                 time.sleep(0.002)
@@ -63,7 +63,13 @@ class Market(threading.Thread):
             if not dropped and trade[1] * 1_000_000 >= self.drop_ns:
                 self.fake.disconnect()  # mid-stream
                 dropped = True
+            if k % 50 == 20:
+                held = trade  # sent after the next one: out of order
+                continue
             self.fake.trade(*trade)
+            if held is not None:
+                self.fake.trade(*held)
+                held = None
             if k % 50 == 10 and self.fake.connected():
                 self.fake.trade(*trade)  # the same trade again: dropped
 
@@ -173,3 +179,27 @@ def test_the_window_charts_an_exchange_market_live_and_stores_its_bars(qtbot, st
     assert [r for r in rows if r[0] < last_closed] == want
     kinds = {s.source.kind for s in store.sources("BINANCE:BTC/USDT")}
     assert SourceKind.EXCHANGE in kinds
+
+
+def test_the_exchange_feed_runs_on_exchange_series_only(store):
+    from data.feeds.kinds import FEED_SPECS, exchange_market, exchange_series
+    from data.feeds.port import FeedContext, FeedSettings
+    from data.store.provenance import DEMO
+    from engine.sessions import calendar
+    from tests.conftest import make_bars
+
+    assert exchange_series("BTC/USDT", "Binance") == "BINANCE:BTC/USDT"
+    assert exchange_series("KRAKEN:ETH/EUR", "binance") == "KRAKEN:ETH/EUR"
+    assert exchange_market("BINANCE:BTC/USDT", "kraken") == ("binance", "BTC/USDT")
+    spec = FEED_SPECS["exchange"]
+
+    def context(symbol, source=None):
+        store.write_bars(symbol, "1m", make_bars(10), **({"source": source} if source else {}))
+        return FeedContext(store, symbol, TickRing(16), store.instrument(symbol),
+                           calendar("24x7"), FeedSettings("exchange"), store.sources(symbol),
+                           store.time_range(symbol))  # fmt: skip
+
+    assert "not an exchange's market" in spec.refuse(context("ES"))
+    assert "holds synthetic bars" in spec.refuse(context("DEMO:BTC/USDT", DEMO))
+    assert spec.refuse(context("BINANCE:BTC/USDT")) is None
+    assert spec.source(context("BINANCE:ETH/USDT")).detail == "binance"

@@ -74,6 +74,7 @@ class ExchangeFeed:
         self._recheck_from: int | None = None
         self._recheck_until: int | None = None
         self._fresh = True  # no trade taken since the (re)connection
+        self._filled_to: int | None = None  # the last minute filled from the exchange's bars
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
@@ -144,13 +145,15 @@ class ExchangeFeed:
         import ccxt
 
         exchange = open_exchange(self.exchange_id, self._url, streaming=True)
+        fill_after = self._resume_after_ns  # the last minute known whole: fill from the next
+        attempt = 0
         try:
-            await self._sync_clock(exchange)
-            self._state = "backfilling"
-            self._recheck_from = await self._backfill(exchange, self._resume_after_ns)
-            attempt = 0
             while not self._stopping:
                 try:
+                    if fill_after is not None:  # on start, and after each disconnect
+                        await self._sync_clock(exchange)
+                        self._recheck_from = await self._backfill(exchange, fill_after)
+                        fill_after = None
                     trades = await exchange.watch_trades(self.symbol)
                 except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
                     delay = min(self._backoff_s[1], self._backoff_s[0] * 2**attempt)
@@ -159,13 +162,9 @@ class ExchangeFeed:
                     self.reconnects += 1
                     self.last_rejection = _first_line(exc)
                     self._state = f"reconnecting in {delay:.0f} s"
-                    await asyncio.sleep(delay)
-                    await self._sync_clock(exchange)
-                    self._state = "backfilling"
                     self._fresh = True
-                    last = self._last_trade_ns
-                    after = None if last is None else last // NS_PER_MIN * NS_PER_MIN - NS_PER_MIN
-                    self._recheck_from = await self._backfill(exchange, after)
+                    fill_after = self._whole_until(fill_after)
+                    await asyncio.sleep(delay)
                     continue
                 attempt = 0
                 self._state = "live"
@@ -173,6 +172,18 @@ class ExchangeFeed:
                 await self._recheck(exchange)
         finally:
             await exchange.close()
+
+    def _whole_until(self, pending: int | None) -> int | None:
+        """The last minute known whole after a disconnect: the one before the last trade's
+        (the stream may have caught only part of it), else the last one filled, or what was
+        still to fill."""
+        known = self._filled_to
+        if self._last_trade_ns is not None:
+            before_last = self._last_trade_ns // NS_PER_MIN * NS_PER_MIN - NS_PER_MIN
+            known = before_last if known is None else max(known, before_last)
+        if known is None:
+            return pending
+        return known if pending is None else min(pending, known)
 
     async def _sync_clock(self, exchange) -> None:
         """The offset of the exchange's clock from ours (`fetch_time`, halfway through)."""
@@ -232,6 +243,8 @@ class ExchangeFeed:
             return None
         cursor = after_ns + NS_PER_MIN
         until_ns = self.now_ns() - SETTLE_NS if until_ns is None else until_ns
+        if self._state != "live":
+            self._state = f"backfilling {_span(until_ns - cursor)}"
         while cursor + NS_PER_MIN <= until_ns:
             rows = await exchange.fetch_ohlcv(self.symbol, "1m", since=cursor // NS_PER_MS,
                                               limit=PAGE_BARS,
@@ -246,7 +259,15 @@ class ExchangeFeed:
             self._bars_out(bars)
             self.backfilled_bars += len(bars)
             cursor = int(bars.ts_ns[-1]) + NS_PER_MIN
+            self._filled_to = max(self._filled_to or 0, cursor - NS_PER_MIN)
         return cursor
+
+
+def _span(ns: int) -> str:
+    minutes = max(ns, 0) / NS_PER_MIN
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.0f} h" if minutes < 2880 else f"{minutes / 1440:.0f} days"
 
 
 class _MarketName:
