@@ -60,8 +60,12 @@ def make_store(path: Path, years: float) -> None:
 
 
 def args_for(rate: float) -> argparse.Namespace:
-    return argparse.Namespace(symbol=SYMBOL, theme="dark", feed="simulated", feed_rate=rate,
-                              feed_port=0, outlier_band=20.0)  # fmt: skip
+    """The command line's options (every one, from its own parser) for a simulated feed."""
+    from app.cli import build_parser
+
+    return build_parser().parse_args(["--symbol", SYMBOL, "--theme", "dark", "--feed",
+                                      "simulated", "--feed-rate", f"{rate:g}",
+                                      "--feed-port", "0"])  # fmt: skip
 
 
 def run_loop(seconds: float, every_s: float | None = None, sample=None) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from data.feeds.exchange_feed import ExchangeFeed
+from engine.aggregate import resample_ticks
 from engine.bars import Bars
 from engine.live import MultiTimeframeBuilder
 from engine.pipeline import LivePipeline
@@ -32,15 +33,24 @@ def tape(minutes: int, every_s: float = 2.0, seed: int = 1):
 
 
 def bars_of(trades, first_ns: int, stop_ns: int):
-    """The 1m bars of `trades` over [first, stop): (ts, o, h, l, c, v) rows."""
-    rows = sorted(t for t in trades if first_ns <= t[1] * 1_000_000 < stop_ns)
-    rows.sort(key=lambda t: (t[1], t[0]))
-    out = {}
-    for _, ms, price, qty in rows:
-        minute = ms * 1_000_000 // NS_PER_MIN * NS_PER_MIN
-        o, h, lo, _, v = out.get(minute, (price, price, price, price, 0.0))
-        out[minute] = (o, max(h, price), min(lo, price), price, v + qty)
-    return [(m, *out[m]) for m in sorted(out)]
+    """The engine's batch aggregation of `trades` over [first, stop) into 1m bars, as
+    (ts, o, h, l, c, v) rows."""
+    rows = sorted((t for t in trades if first_ns <= t[1] * 1_000_000 < stop_ns),
+                  key=lambda t: (t[1], t[0]))  # fmt: skip
+    ts = np.array([t[1] for t in rows], dtype=np.int64) * 1_000_000
+    bars = resample_ticks(ts, np.array([t[2] for t in rows]), np.array([t[3] for t in rows]),
+                          "1m", "24x7").bars  # fmt: skip
+    return list(
+        zip(
+            bars.ts_ns.tolist(),
+            bars.open.tolist(),
+            bars.high.tolist(),
+            bars.low.tolist(),
+            bars.close.tolist(),
+            bars.volume.tolist(),
+            strict=True,
+        )
+    )
 
 
 class Market(threading.Thread):
