@@ -213,3 +213,47 @@ def test_the_exchange_feed_runs_on_exchange_series_only(store):
     assert "holds synthetic bars" in spec.refuse(context("DEMO:BTC/USDT", DEMO))
     assert spec.refuse(context("BINANCE:BTC/USDT")) is None
     assert spec.source(context("BINANCE:ETH/USDT")).detail == "binance"
+
+
+@pytest.mark.timeout(120)
+def test_real_trades_streamed_build_the_bar_of_their_aggregation(realdata):
+    """The real BTC/USDT trades (2,001 in 46 s) on the fake's tape, streamed at ten times
+    their pace to a feed that connects after they began: the minute equals the engine's
+    aggregation of all of them (the trades before the subscription come from the
+    exchange's bar)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(realdata / "btcusdt-trades.parquet")
+    ms = table.column("timestamp").cast("int64").to_numpy()
+    trades = list(zip(table.column("trade_id").to_pylist(), ms.tolist(),
+                      table.column("price").to_pylist(), table.column("quantity").to_pylist(),
+                      strict=True))  # fmt: skip
+    first_ns = int(ms[0]) * 1_000_000
+    fake = FakeBinance(start_ns=first_ns - NS_PER_S, scale=10.0)
+    builder = MultiTimeframeBuilder(["1m"], "24x7")
+    ring = TickRing(1 << 14)
+    pipeline = LivePipeline(builder, ring)
+    feed = ExchangeFeed("binance", "BTC/USDT", ring, pipeline.put_bars, url=fake.url,
+                        clock=fake.clock_ns)  # fmt: skip
+    market = Market(fake, trades, drop_ns=2**62)
+    minute = first_ns // NS_PER_MIN * NS_PER_MIN
+    try:
+        market.start()
+        feed.start()
+        while fake.clock_ns() < minute + NS_PER_MIN + 8 * NS_PER_S:  # closed and settled
+            pipeline.step(feed.now_ns())
+            time.sleep(0.01)
+        pipeline.step(feed.now_ns())
+    finally:
+        market.stop.set()
+        feed.stop()
+        market.join(5)
+        fake.stop()
+    ts = ms.astype(np.int64) * 1_000_000
+    want = resample_ticks(ts, table.column("price").to_numpy(),
+                          table.column("quantity").to_numpy(), "1m", "24x7").bars  # fmt: skip
+    got = builder.sealed("1m")
+    assert len(want) == 1 and len(got) == 1 and got.ts_ns[0] == want.ts_ns[0]
+    for name in ("open", "high", "low", "close"):
+        assert getattr(got, name)[0] == getattr(want, name)[0], name
+    assert got.volume[0] == pytest.approx(want.volume[0], rel=1e-12)

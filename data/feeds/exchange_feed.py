@@ -31,6 +31,7 @@ from engine.units import NS_PER_MIN
 
 BACKOFF_S = (1.0, 30.0)  # the first wait before reconnecting, and the longest
 SETTLE_NS = 5 * 1_000_000_000  # a minute is the exchange's to finish this long after its end
+RECHECK_S = 1.0
 SEEN_IDS = 100_000  # trade ids remembered to drop duplicates
 PAGE_BARS = 1000
 
@@ -147,6 +148,7 @@ class ExchangeFeed:
         exchange = open_exchange(self.exchange_id, self._url, streaming=True)
         fill_after = self._resume_after_ns  # the last minute known whole: fill from the next
         attempt = 0
+        checker = asyncio.get_running_loop().create_task(self._keep_rechecking(exchange))
         try:
             while not self._stopping:
                 try:
@@ -169,9 +171,20 @@ class ExchangeFeed:
                 attempt = 0
                 self._state = "live"
                 self._take(trades)
-                await self._recheck(exchange)
         finally:
+            checker.cancel()
             await exchange.close()
+
+    async def _keep_rechecking(self, exchange) -> None:
+        """`_recheck` once a second, trades or none (a quiet market still closes minutes)."""
+        import ccxt
+
+        while True:
+            await asyncio.sleep(RECHECK_S)
+            try:
+                await self._recheck(exchange)
+            except ccxt.BaseError:  # the exchange is away: the reconnection fills it
+                continue
 
     def _whole_until(self, pending: int | None) -> int | None:
         """The last minute known whole after a disconnect: the one before the last trade's
@@ -232,8 +245,9 @@ class ExchangeFeed:
         first, stop = self._recheck_from, self._recheck_until
         if first is None or stop is None or self.now_ns() < stop + SETTLE_NS:
             return
-        self._recheck_from = self._recheck_until = None
         await self._backfill(exchange, first - NS_PER_MIN, until_ns=stop)
+        if (self._recheck_from, self._recheck_until) == (first, stop):  # no reconnect since
+            self._recheck_from = self._recheck_until = None
 
     async def _backfill(self, exchange, after_ns: int | None,
                         until_ns: int | None = None) -> int | None:  # fmt: skip
