@@ -48,6 +48,7 @@ from data.store.provenance import API, Source, Stretch, holds_synthetic, merged
 from data.store.reader import WindowReader, allocate, series_filter
 from data.store.schema import check_schema
 from data.store.source_records import checked_sources, record_sources, stretches
+from data.store.verify import read_every_series
 from data.store.writes import write_series
 from engine.bars import COLUMNS, Bars, PartialBar
 from engine.series_buffer import ALIGN, SeriesBuffer
@@ -143,25 +144,12 @@ class BarStore:
         (symbol, timeframe, problem) for each series that cannot be read in full. Runs on a
         connection of its own: other calls go on meanwhile."""
         with self._lock:
-            stats = dict(self._series_stats())
+            series = sorted(self._series_stats())
             con = self._con.cursor()
-        problems = []
         try:
-            for symbol, timeframe in sorted(stats):
-                if self._closing:
-                    break
-                try:
-                    con.sql(
-                        f"SELECT count(*), {', '.join(f'sum({c})' for c in COLUMNS)} FROM bars "
-                        "WHERE symbol = ? AND timeframe = ?",
-                        params=[symbol, timeframe],
-                    ).fetchall()
-                except (duckdb.Error, pa.ArrowException, OSError) as exc:
-                    self._problem(exc)  # marks the store damaged
-                    problems.append((symbol, timeframe, first_line(exc)))
+            return read_every_series(con, series, lambda: self._closing, self._problem)
         finally:
             con.close()
-        return problems
 
     def verify_in_background(self) -> threading.Thread:
         """`verify` on a thread; until it is done, writes wait (a damaged store is never
