@@ -20,13 +20,13 @@ from app.main_window import MainWindow
 from app.paths import screenshot_dir
 from app.remembered import Remembered
 from app.status import stats_texts
-from app.symbol_models import SymbolModels
+from app.symbol_models import SymbolModels, live_symbol
 from app.views import make_view, when_painted
-from data.feeds.kinds import FeedKind, exchange_series
+from data.feeds.kinds import FeedKind
 from data.feeds.port import FeedRefused, FeedSettings
 from data.feeds.simcopy import make_simulated_copy
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
-from data.store import BarStore, Instrument, StoreError
+from data.store import BarStore, StoreError
 from data.store.derived import derive_timeframes
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget, PriceScale
@@ -124,15 +124,10 @@ class ChartController(QtCore.QObject):
         if theme is not None:
             self.theme = THEMES[theme]
         symbols = self._store.symbols()
-        if symbol is not None and self.feed is FeedKind.EXCHANGE:
-            symbol = exchange_series(symbol, self._exchange)  # BTC/USDT: BINANCE:BTC/USDT
-        if (
-            symbol is not None
-            and symbol not in symbols
-            and self.feed in (FeedKind.SOCKET, FeedKind.EXCHANGE)
-        ):
-            self._add_live_symbol(symbol)  # a new series of the ticks sent to it
-            symbols = sorted([*symbols, symbol])
+        if symbol is not None:
+            symbol = live_symbol(self._store, symbol, self.feed.value, self._exchange)
+            if self.feed.value in ("socket", "exchange"):  # its series may have no bars yet
+                symbols = sorted({*symbols, symbol})
         if not symbols:
             self._window.show_status(
                 f"{self._store.path} has no bars yet: import some (File > Import, or "
@@ -148,14 +143,6 @@ class ChartController(QtCore.QObject):
         current = symbol or (remembered if remembered in symbols else symbols[0])
         self._window.set_symbols(symbols, current)
         self.show_symbol(current)
-
-    def _add_live_symbol(self, symbol: str) -> None:
-        try:
-            self._store.instrument(symbol)
-        except KeyError:
-            said = ("trades from the exchange feed" if self.feed is FeedKind.EXCHANGE
-                    else "ticks from the socket feed")  # fmt: skip
-            self._store.add_instrument(Instrument(symbol, description=said))
 
     @_store_failures_shown
     def show_symbol(self, symbol: str) -> None:

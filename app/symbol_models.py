@@ -5,7 +5,8 @@ kept live by the session."""
 from __future__ import annotations
 
 from app.live import LIVE_TIMEFRAMES, LiveSession
-from data.store import BarStore
+from data.feeds.kinds import exchange_series
+from data.store import BarStore, Instrument
 from data.store.derived import derive_timeframes
 from widgets.series_model import SeriesModel
 
@@ -56,3 +57,19 @@ class SymbolModels:
         oldest = int(model.column("ts_ns")[0])
         older = self._store.load_before(model.symbol, model.timeframe, oldest, HISTORY_PAGE_BARS)
         model.prepend(older)
+
+
+def live_symbol(store: BarStore, symbol: str, feed: str, exchange: str) -> str:
+    """The series to show for `symbol` asked for on the command line: an exchange feed's
+    market is the series EXCHANGE:SYMBOL (BTC/USDT: BINANCE:BTC/USDT); a feed that brings its
+    own ticks (socket, exchange) starts a series that is not stored yet."""
+    if feed == "exchange":
+        symbol = exchange_series(symbol, exchange)
+    if feed in ("socket", "exchange") and symbol not in store.symbols():
+        try:
+            store.instrument(symbol)
+        except KeyError:
+            said = ("trades from the exchange feed" if feed == "exchange"
+                    else "ticks from the socket feed")  # fmt: skip
+            store.add_instrument(Instrument(symbol, description=said))
+    return symbol
