@@ -303,6 +303,24 @@ def test_legend_shows_the_bar_under_the_crosshair_or_the_latest(make_chart, qtbo
     assert "2024-01-02 01:39" in chart.price.legend.text()
 
 
+def test_a_view_moved_by_keys_moves_the_crosshair_to_the_bar_under_the_mouse(make_chart,
+                                                                             qtbot):  # fmt: skip
+    chart = make_chart(make_bars(1000))
+    chart.price.setXRange(800, 900, padding=0)
+    settle(qtbot, chart)
+    vb = chart.price.getViewBox()
+    (_, _), (y0, y1) = vb.viewRange()
+    mouse = vb.mapViewToScene(QtCore.QPointF(850, (y0 + y1) / 2))
+    chart.crosshair._on_mouse_moved((mouse,))
+    assert chart.crosshair.index == 850
+    qtbot.keyClick(chart, QtCore.Qt.Key.Key_Home)  # the mouse stays, the bars move under it
+    x0, x1 = chart.visible_range()
+    assert x0 <= chart.crosshair.index <= x1
+    assert chart.crosshair.index == round(vb.mapSceneToView(mouse).x())
+    when = str(np.datetime64(int(chart.model.column("ts_ns")[chart.crosshair.index]), "ns"))
+    assert when[:16].replace("T", " ") in chart.price.legend.text()
+
+
 def test_multi_timeframe_crosshair_maps_a_minute_to_its_hour(qtbot):
     base = make_bars(3000)
     hourly = resample(base, "1h", "24x7")

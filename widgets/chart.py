@@ -303,6 +303,7 @@ class ChartWidget(pg.GraphicsView):
         self.price.value_axis.set_percent_base(base)
 
     def _on_x_range_changed(self, _viewbox, x_range) -> None:
+        self.crosshair.follow_view()
         if self.price_scale is PriceScale.PERCENT:
             self._show_percent_base()
         if self.navigation.on_x_range_changed(*x_range):

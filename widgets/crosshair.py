@@ -34,6 +34,7 @@ class Crosshair(QtCore.QObject):
         self._vlines: list[QuietLine] = []  # one per plot, once shown
         self._hline: QuietLine | None = None
         self._hline_plot = None
+        self._mouse = None  # the scene position it follows, while it follows the mouse
         self.set_theme(theme)
         self._proxy = pg.SignalProxy(
             scene.sigMouseMoved, rateLimit=FRAME_HZ, slot=self._on_mouse_moved
@@ -81,6 +82,7 @@ class Crosshair(QtCore.QObject):
         self._proxy.timer.stop()
 
     def hide(self) -> None:
+        self._mouse = None
         if self._hline is not None:
             for item in [*self._vlines, self._hline]:
                 item.hide()
@@ -96,11 +98,18 @@ class Crosshair(QtCore.QObject):
                 point = vb.mapSceneToView(pos)
                 self._move_hline(plot, point.y())
                 self.show_index(round(point.x()))
+                self._mouse = pos
                 ix = self.index
                 if ix is not None:
                     self.time_changed.emit(int(self._model.column("ts_ns")[ix]))
                 return
         self.hide()
+
+    def follow_view(self) -> None:
+        """The view moved under a still mouse (keys, Home/End, the wheel): the crosshair and
+        the legends go to the bar now under it."""
+        if self._mouse is not None:
+            self._on_mouse_moved((self._mouse,))
 
     def _move_hline(self, plot, y: float) -> None:
         if self._hline is None:
