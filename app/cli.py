@@ -91,15 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--exchange",
-        default="binance",
-        help="the exchange feed's exchange, a ccxt id (default binance); --symbol names its "
-        "market in the unified form (BTC/USDT) and the series is stored as BINANCE:BTC/USDT",
+        default=None,
+        help="the exchange feed's exchange, a ccxt id (default: the last one given, at first "
+        "binance); --symbol names its market in the unified form (BTC/USDT) and the series is "
+        "stored as BINANCE:BTC/USDT",
     )
     parser.add_argument(
         "--exchange-url",
         default=None,
         metavar="URL",
-        help="the exchange's API (REST, and websockets on the same host) at another base URL",
+        help="the exchange's API (REST, and websockets on the same host) at another base URL "
+        "(a testnet, a proxy); kept for the next runs, an empty URL forgets it",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -18,7 +18,7 @@ from app.indicators import IndicatorController
 from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
 from app.main_window import MainWindow
 from app.paths import screenshot_dir
-from app.remembered import Remembered
+from app.remembered import Remembered, remembered_exchange
 from app.status import stats_texts
 from app.symbol_models import SymbolModels, live_symbol
 from app.views import make_view, when_painted
@@ -66,7 +66,7 @@ class ChartController(QtCore.QObject):
         feed_port: int = DEFAULT_PORT,
         feed_time_scale: float = 1.0,
         outlier_band: float = DEFAULT_BAND,
-        exchange: str = "binance",
+        exchange: str | None = None,
         exchange_url: str | None = None,
     ) -> None:
         """`ask_parameters(spec, current) -> dict | None` asks the user for an indicator's
@@ -80,7 +80,8 @@ class ChartController(QtCore.QObject):
         self._feed_port = feed_port
         self._feed_time_scale = feed_time_scale
         self._outlier_band = outlier_band
-        self._exchange, self._exchange_url = exchange, exchange_url
+        self._exchange, self._exchange_url = remembered_exchange(self._settings, exchange,
+                                                                 exchange_url)  # fmt: skip
         r = Remembered(self._settings)
         self.timeframe, self.layout, self.theme, self.price_scale = (
             r.timeframe, r.layout, r.theme, r.price_scale)  # fmt: skip

@@ -75,3 +75,15 @@ def grid_timeframes(text) -> list[str]:
     ok = (isinstance(saved, list) and len(saved) == len(GRID_TIMEFRAMES)
           and all(tf in TIMEFRAME_BUTTONS for tf in saved))  # fmt: skip
     return list(saved) if ok else list(GRID_TIMEFRAMES)
+
+
+def remembered_exchange(settings: QtCore.QSettings, exchange: str | None,
+                        url: str | None) -> tuple[str, str | None]:  # fmt: skip
+    """The exchange feed's exchange and base URL: those given (kept for the next runs; an
+    empty URL forgets it), else those kept, else binance at its own address."""
+    if exchange:
+        settings.setValue("exchange", exchange)
+    if url is not None:
+        settings.setValue("exchange_url", url)
+    kept = settings.value("exchange_url") or None
+    return str(settings.value("exchange") or "binance"), kept

@@ -257,3 +257,16 @@ def test_real_trades_streamed_build_the_bar_of_their_aggregation(realdata):
     for name in ("open", "high", "low", "close"):
         assert getattr(got, name)[0] == getattr(want, name)[0], name
     assert got.volume[0] == pytest.approx(want.volume[0], rel=1e-12)
+
+
+def test_the_exchange_and_its_url_are_kept_for_the_next_runs(tmp_path):
+    from PySide6 import QtCore
+
+    from app.remembered import remembered_exchange
+
+    settings = QtCore.QSettings(str(tmp_path / "s.ini"), QtCore.QSettings.Format.IniFormat)
+    assert remembered_exchange(settings, None, None) == ("binance", None)
+    url = "http://127.0.0.1:9"
+    assert remembered_exchange(settings, "kraken", url) == ("kraken", url)
+    assert remembered_exchange(settings, None, None) == ("kraken", url)  # the next run
+    assert remembered_exchange(settings, None, "") == ("kraken", None)  # forgotten
