@@ -63,3 +63,16 @@ def test_live_benchmark_quick_run(tmp_path, capsys):
         assert name in out
     report = json.loads((tmp_path / "bench_live_quick.json").read_text())
     assert report["steady"]["ticks_per_s"] > 5000
+
+
+@pytest.mark.slow
+def test_exchange_benchmark_quick_run(tmp_path, capsys):
+    from profiling import bench_exchange
+
+    assert bench_exchange.main(["--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("fetch page of 1,000 1m bars", "live trade to forming candle on screen",
+                 "outage"):  # fmt: skip
+        assert name in out
+    report = json.loads((tmp_path / "bench_exchange_quick.json").read_text())
+    assert report["facts"]["bars"] == 50_000
