@@ -780,3 +780,32 @@ def test_layered_boxes_follow_live_bars_without_redoing_every_span(make_chart, q
     ticks = len(calls)
     model.update_last(tuple(c[-1] for c in hourly[: len(model)].columns().values()))
     assert len(calls) == ticks  # a tick: no span computed
+
+
+@pytest.mark.parametrize("view_bars", [300, 60_000])
+def test_every_other_day_is_shaded_to_within_half_a_pixel(make_chart, qtbot, view_bars):
+    bars = make_bars(60_000)  # 1m bars, about six weeks
+    chart = make_chart(bars, width=1000)
+    chart.price.setXRange(60_000 - view_bars, 60_000, padding=0)
+    settle(qtbot, chart)
+    days = bars.ts_ns // (24 * 60 * NS_PER_MIN)  # UTC days
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    ends = np.r_[starts[1:], len(days)]
+    odd = (days[starts] % 2) == 1
+    want = {(int(a), int(b)) for a, b in zip(starts[odd], ends[odd], strict=True)}
+    rows = chart.shading._rects.ndarray()
+    got = {(round(x + 0.5), round(x + 0.5 + w)) for x, _, w, _ in rows.tolist()}
+    bars_per_px = view_bars / chart.price.view.width()
+    tolerance = max(0, int(bars_per_px / 2))  # half a pixel, in bars
+    x0, x1 = chart.visible_range()
+    lo, hi = max(0, math.floor(x0)), min(len(bars), math.ceil(x1))
+
+    def in_view(intervals):  # the part of each interval in view
+        return {(max(a, lo), min(b, hi)) for a, b in intervals if b > lo and a < hi}
+
+    shown, drawn = in_view(want), in_view(got)
+    assert shown and len(drawn) == len(shown)
+    for a, b in shown:  # each shaded day in view is drawn, its edges within half a pixel
+        assert any(abs(a - ga) <= tolerance and abs(b - gb) <= tolerance for ga, gb in drawn)
+    if tolerance == 0:
+        assert shown == drawn  # exact when a bar is half a pixel or more

@@ -215,14 +215,14 @@ class DayShading(ViewBackdrop):
         self._model = model
         self._rects = rect_array()
         self._window = (0, 0)  # the bars the rects are prepared for
-        self._n = 0  # the series' length then
+        self._key = None  # the series' length and the stride then
         self._y = None  # the view's y range they span
         self.setZValue(-100)
         self.set_theme(theme)
 
     def set_model(self, model: SeriesModel) -> None:
         self._model = model
-        self._n = -1
+        self._key = None
         self.update()
 
     def set_theme(self, theme: Theme) -> None:
@@ -243,9 +243,11 @@ class DayShading(ViewBackdrop):
             or not is_intraday(self._model.timeframe)
         ):
             return  # days are a guide for intraday bars only
+        # Day edges to half a pixel: a zoomed-out view reads every stride-th bar's date.
+        stride = max(1, int((x1 - x0) / max(vb.width(), 1.0) / 2))
         window = self._window
-        if self._n != n or not (window[0] <= first and stop <= window[1]):
-            self._prepare_window(first, stop, n)  # the view and a view either side
+        if self._key != (n, stride) or not (window[0] <= first and stop <= window[1]):
+            self._prepare_window(first, stop, n, stride)  # the view and a view either side
         if (y0, y1) != self._y:
             self._y = (y0, y1)
             rows = self._rects.ndarray()
@@ -255,21 +257,24 @@ class DayShading(ViewBackdrop):
         painter.setBrush(self._brush)
         painter.drawRects(*self._rects.drawargs())
 
-    def _prepare_window(self, first: int, stop: int, n: int) -> None:
+    def _prepare_window(self, first: int, stop: int, n: int, stride: int) -> None:
         """The shaded days over the visible bars and a view more on either side: the frames
-        of a pan reuse them until the view leaves that window."""
+        of a pan reuse them until the view leaves that window. With `stride` > 1 (under half
+        a pixel a bar) each day starts at the first of every stride-th bar in it."""
         extra = stop - first
         first, stop = max(0, first - extra), min(n, stop + extra)
-        days = local_ns(self._model.column("ts_ns")[first:stop], self._model.tz) // NS_PER_DAY
+        sample = self._model.column("ts_ns")[first:stop:stride]
+        days = local_ns(sample, self._model.tz) // NS_PER_DAY
         starts = np.concatenate(([0], np.flatnonzero(days[1:] != days[:-1]) + 1))
-        ends = np.append(starts[1:], stop - first)
         shaded = (days[starts] % 2) == 1
-        s, e = starts[shaded] + first, ends[shaded] + first
+        bars = starts * stride + first
+        ends = np.append(bars[1:], stop)
+        s, e = bars[shaded], ends[shaded]
         self._rects.resize(len(s))
         rows = self._rects.ndarray()
         rows[:, 0] = s - 0.5
         rows[:, 2] = e - s
-        self._window, self._n, self._y = (first, stop), n, None
+        self._window, self._key, self._y = (first, stop), (n, stride), None
 
 
 def describe_gap(gap_ns: int) -> str:
