@@ -131,6 +131,7 @@ class ExchangeFeed:
 
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)  # this thread's, for ccxt and for the clean-up
         try:
             self._task = self._loop.create_task(self._main())
             self._loop.run_until_complete(self._task)
@@ -139,7 +140,11 @@ class ExchangeFeed:
         except Exception as exc:  # said in the status bar; the session restarts the thread
             self.error = _first_line(exc)
             self._state = f"stopped: {self.error}"
-        finally:
+        finally:  # ccxt's own tasks (a connection being opened) end with the loop
+            left = asyncio.all_tasks(self._loop)
+            for task in left:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
             self._loop.close()
 
     async def _main(self) -> None:
