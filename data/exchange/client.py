@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import re
 
+from data.store.files import first_line
 from engine.timeframes import TIMEFRAMES
 
 _HOST = re.compile(r"^(https?|wss?)://[^/]+")
@@ -84,7 +85,7 @@ def market(exchange, symbol: str) -> Market:
         exchange.load_markets()
     except ccxt.BaseError as exc:
         raise ValueError(f"{exchange.id}: could not load its markets from {where}: "
-                         f"{_first_line(exc)}") from None  # fmt: skip
+                         f"{first_line(exc)}") from None  # fmt: skip
     found = exchange.markets.get(symbol)
     if found is None:
         names = sorted(exchange.markets)
@@ -126,7 +127,3 @@ def checked(exchange, call):
         raise ccxt.BadResponse(f"{exchange.id} sent a reply that is not JSON: "
                                f"{str(exchange.last_http_response)[:80]!r}")  # fmt: skip
     return result
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]

@@ -15,8 +15,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data.exchange.client import Market, _first_line, checked, market, ohlcv_timeframe
+from data.exchange.client import Market, checked, market, ohlcv_timeframe
 from data.store import BarStore, Instrument
+from data.store.files import first_line
 from data.store.provenance import Source, SourceKind
 from engine.bars import Bars, concat, describe_invalid_row, invalid_row_mask
 from engine.timeframes import is_intraday, period_ns
@@ -76,17 +77,17 @@ class Retrying:
                 return call()
             except ccxt.NotSupported as exc:
                 raise ValueError(f"{self.exchange.id} does not support {what}: "
-                                 f"{_first_line(exc)}") from None  # fmt: skip
+                                 f"{first_line(exc)}") from None  # fmt: skip
             except (ccxt.NetworkError, ccxt.BadResponse) as exc:
                 if attempt + 1 == self.max_attempts:
                     raise ValueError(
                         f"{self.exchange.id} failed {self.max_attempts} times on {what}: "
-                        f"{_first_line(exc)}"
+                        f"{first_line(exc)}"
                     ) from None
                 seconds = self._delay(exc, attempt)
                 self.retries += 1
                 if self._wait is not None:
-                    self._wait(seconds, _first_line(exc))
+                    self._wait(seconds, first_line(exc))
                 self._sleep(seconds)
         raise AssertionError("unreachable")
 
@@ -104,23 +105,23 @@ class Retrying:
         return min(longest, first * 2**attempt) * random.uniform(0.5, 1.0)
 
 
-def checked_page(rows: list, period: int, market_: Market, timeframe: str) -> Bars:
-    """A page of ccxt OHLCV rows ([ms, o, h, l, c, v], ...) as bars, checked as an import's
-    are: open times on the timeframe's grid and in order, prices and volume valid. A page
-    that breaks a rule raises, naming the bar and what is wrong."""
+def checked_page(rows: list, period: int, name: str) -> Bars:
+    """A page of ccxt OHLCV rows ([ms, o, h, l, c, v], ...) of bars `period` ns long, checked
+    as an import's are: open times on the grid and in order, prices and volume valid. A page
+    that breaks a rule raises, naming the series (`name`: "binance BTC/USDT 1m"), the bar and
+    what is wrong."""
     try:
         table = np.array([row[:6] for row in rows], dtype=np.float64).reshape(-1, 6)
     except (TypeError, ValueError, IndexError):
-        raise ValueError(f"{market_.exchange} sent OHLCV rows that are not numbers: "
+        raise ValueError(f"{name}: the exchange sent OHLCV rows that are not numbers: "
                          f"{str(rows[:2])[:200]}") from None  # fmt: skip
     ts = table[:, 0].astype(np.int64) * NS_PER_MS
     ts, keep = np.unique(ts, return_index=True)  # a bar sent twice: once
     table = table[keep]
-    name = f"{market_.exchange} {market_.symbol} {timeframe}"
     off_grid = np.flatnonzero(ts % period)
     if len(off_grid):
         raise ValueError(f"{name}: a bar at {_when(ts[off_grid[0]])} is not on the "
-                         f"{timeframe} grid; nothing of that page was stored")  # fmt: skip
+                         "timeframe's grid; nothing of that page was stored")  # fmt: skip
     o, h, lo, c, v = (np.ascontiguousarray(table[:, k]) for k in range(1, 6))
     bad = np.flatnonzero(invalid_row_mask(o, h, lo, c, v))
     if len(bad):
@@ -203,7 +204,7 @@ class _Pages:
             self.fetched += 1
             if not rows:
                 return  # nothing more on the exchange
-            bars = checked_page(rows, period, self.market, tf)
+            bars = checked_page(rows, period, f"{self.exchange.id} {symbol} {tf}")
             closed = (bars.ts_ns >= cursor) & (bars.ts_ns + period <= until_ns)
             bars = Bars(*(column[closed] for column in bars.columns().values()))
             if len(bars) == 0:

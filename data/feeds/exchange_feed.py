@@ -23,8 +23,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data.exchange.client import _first_line, open_exchange
+from data.exchange.client import open_exchange
 from data.exchange.history import NS_PER_MS, checked_page
+from data.store.files import first_line
 from engine.bars import Bars
 from engine.ring import TickRing
 from engine.units import NS_PER_MIN
@@ -138,7 +139,7 @@ class ExchangeFeed:
         except asyncio.CancelledError:
             pass
         except Exception as exc:  # said in the status bar; the session restarts the thread
-            self.error = _first_line(exc)
+            self.error = first_line(exc)
             self._state = f"stopped: {self.error}"
         finally:  # ccxt's own tasks (a connection being opened) end with the loop
             left = asyncio.all_tasks(self._loop)
@@ -167,7 +168,7 @@ class ExchangeFeed:
                     delay *= random.uniform(0.5, 1.0)
                     attempt += 1
                     self.reconnects += 1
-                    self.last_rejection = _first_line(exc)
+                    self.last_rejection = first_line(exc)
                     self._state = f"reconnecting in {delay:.0f} s"
                     self._fresh = True
                     fill_after = self._whole_until(fill_after)
@@ -270,7 +271,7 @@ class ExchangeFeed:
                                               params={"until": until_ns // NS_PER_MS})  # fmt: skip
             if not rows:
                 return cursor
-            bars = checked_page(rows, NS_PER_MIN, _MarketName(self.exchange_id, self.symbol), "1m")
+            bars = checked_page(rows, NS_PER_MIN, f"{self.exchange_id} {self.symbol} 1m")
             closed = (bars.ts_ns >= cursor) & (bars.ts_ns + NS_PER_MIN <= until_ns)
             if not closed.any():
                 return cursor
@@ -287,10 +288,3 @@ def _span(ns: int) -> str:
     if minutes < 120:
         return f"{minutes:.0f} min"
     return f"{minutes / 60:.0f} h" if minutes < 2880 else f"{minutes / 1440:.0f} days"
-
-
-class _MarketName:
-    """What a page check names a bar by."""
-
-    def __init__(self, exchange: str, symbol: str) -> None:
-        self.exchange, self.symbol = exchange, symbol
