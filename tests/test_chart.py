@@ -809,3 +809,17 @@ def test_every_other_day_is_shaded_to_within_half_a_pixel(make_chart, qtbot, vie
         assert any(abs(a - ga) <= tolerance and abs(b - gb) <= tolerance for ga, gb in drawn)
     if tolerance == 0:
         assert shown == drawn  # exact when a bar is half a pixel or more
+
+
+@pytest.mark.parametrize(("first", "stop", "unit_min"), [(0, 60_000, 1440), (30_000, 33_000, 60)])
+def test_a_zoomed_out_time_axis_ticks_the_first_bar_of_each_period(make_chart, qtbot, first,
+                                                                   stop, unit_min):  # fmt: skip
+    """With more bars than the axis samples, a tick still sits on its period's first bar (a
+    day's 00:00), not on the sampled bar after it."""
+    bars = make_bars(60_000)  # 1m bars from midnight UTC
+    chart = make_chart(bars, width=1000)
+    axis = chart.time_axis
+    values = axis.tickValues(first, stop, 900)[0][1]
+    assert len(values) >= 3
+    ts = bars.ts_ns[np.array(values, dtype=np.int64)]
+    assert np.all(ts % (unit_min * NS_PER_MIN) == 0), axis.tickStrings(values, 1, 1)

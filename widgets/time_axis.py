@@ -80,8 +80,27 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
     change = change[keep]
     days = local // DAY
     years = (_months(local) if months is None else months) // 12
-    return (kind, index[change], local[change], days[change] != days[change - 1],
+    at, at_local = index[change], local[change]
+    if stride > 1 and len(change):  # the sample found each period's start within a stride
+        at, at_local = _first_bars(ts_ns, tz, index[change - 1] + 1, at, ids[change], kind, size)
+    return (kind, at, at_local, days[change] != days[change - 1],
             years[change] != years[change - 1])  # fmt: skip
+
+
+def _first_bars(ts_ns, tz, lo, hi, period, kind, size):
+    """The exact first bar of each `period` (an id of `_period_ids`), known to lie in bars
+    [lo, hi] (hi: the sampled bar found in it): (bar indices, their local times). One pass
+    over the few bars between samples, so a tick sits on the period's first bar and its label
+    says that bar's time (a day's 00:00, not the sampled 00:07)."""
+    lengths = hi - lo + 1
+    offsets = np.cumsum(lengths) - lengths
+    bars = np.repeat(lo - offsets, lengths) + np.arange(int(lengths.sum()))
+    local = local_ns(ts_ns[bars], tz)
+    ids = _period_ids(local, _months(local) if kind in "MY" else None, kind, size)
+    position = np.arange(len(bars))
+    first = np.minimum.reduceat(np.where(ids == np.repeat(period, lengths), position,
+                                         len(bars)), offsets)  # fmt: skip
+    return bars[first], local[first]
 
 
 def _labelled(kind, index, local, new_day, new_year) -> list[tuple[int, str]]:
