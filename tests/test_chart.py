@@ -319,6 +319,10 @@ def test_a_view_moved_by_keys_moves_the_crosshair_to_the_bar_under_the_mouse(mak
     assert chart.crosshair.index == round(vb.mapSceneToView(mouse).x())
     when = str(np.datetime64(int(chart.model.column("ts_ns")[chart.crosshair.index]), "ns"))
     assert when[:16].replace("T", " ") in chart.price.legend.text()
+    QtWidgets.QApplication.sendEvent(chart, QtCore.QEvent(QtCore.QEvent.Type.Leave))
+    assert chart.crosshair.index is None  # the mouse left: the legends show the latest bar
+    qtbot.keyClick(chart, QtCore.Qt.Key.Key_End)
+    assert chart.crosshair.index is None  # and stay there as the view moves
 
 
 def test_multi_timeframe_crosshair_maps_a_minute_to_its_hour(qtbot):

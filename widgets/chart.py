@@ -182,6 +182,11 @@ class ChartWidget(pg.GraphicsView):
         super().focusInEvent(event)
         self.focused.emit()
 
+    def leaveEvent(self, event) -> None:
+        """The mouse left the chart: the crosshair goes, the legends show the latest bar."""
+        super().leaveEvent(event)
+        self.crosshair.hide()
+
     def _parts(self) -> tuple:
         """What draws the model, and follows its theme and series."""
         return (self.candles, self.volumes, self.shading, self.last_price, self.gaps,
