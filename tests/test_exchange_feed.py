@@ -270,3 +270,14 @@ def test_the_exchange_and_its_url_are_kept_for_the_next_runs(tmp_path):
     assert remembered_exchange(settings, "kraken", url) == ("kraken", url)
     assert remembered_exchange(settings, None, None) == ("kraken", url)  # the next run
     assert remembered_exchange(settings, None, "") == ("kraken", None)  # forgotten
+
+
+def test_the_feed_refills_from_the_last_minute_it_knows_whole():
+    feed = ExchangeFeed("binance", "BTC/USDT", TickRing(16), lambda bars: None,
+                        resume_after_ns=T0_NS)  # fmt: skip
+    assert feed._whole_until(None) is None  # nothing known yet: the start's own point
+    feed._filled_to = T0_NS + 5 * NS_PER_MIN  # filled up to 00:05
+    assert feed._whole_until(None) == T0_NS + 5 * NS_PER_MIN
+    feed._last_trade_ns = T0_NS + 9 * NS_PER_MIN + 30 * NS_PER_S  # a trade at 00:09:30
+    assert feed._whole_until(None) == T0_NS + 8 * NS_PER_MIN  # 00:09 may be partial
+    assert feed._whole_until(T0_NS + 2 * NS_PER_MIN) == T0_NS + 2 * NS_PER_MIN  # still owed

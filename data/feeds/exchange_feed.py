@@ -110,7 +110,10 @@ class ExchangeFeed:
         return f"{self.exchange_id} {self.symbol} {self._state}{offset}"
 
     def start(self) -> None:
+        """Start (or, after a failure, start again from the last minute known whole)."""
         self._stopping = False
+        self._fresh = True
+        self._resume_after_ns = self._whole_until(self._resume_after_ns)
         self._thread = threading.Thread(target=self._run, name="candleterm-exchange", daemon=True)
         self._thread.start()
 
