@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 
@@ -19,11 +18,12 @@ from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
 from app.main_window import MainWindow
 from app.paths import screenshot_dir
 from app.remembered import Remembered, remembered_exchange
+from app.sessions import FeedSessions
 from app.status import stats_texts
 from app.symbol_models import SymbolModels, live_symbol
 from app.views import make_view, when_painted
 from data.feeds.kinds import FeedKind
-from data.feeds.port import FeedRefused, FeedSettings
+from data.feeds.port import FeedSettings
 from data.feeds.simcopy import make_simulated_copy
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, StoreError
@@ -91,7 +91,8 @@ class ChartController(QtCore.QObject):
         self.symbol: str | None = None
         self._series: SymbolModels | None = None  # the shown symbol's loaded series
         self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
-        self.session: LiveSession | None = None
+        self.session: LiveSession | None = None  # the shown symbol's
+        self._sessions: FeedSessions | None = None  # the feed's, the shown one's aside
         self.feed_problem = ""  # the chosen feed does not run on the symbol shown: in short
         self._feed_reason = ""  # and in full
         self.charts: list[ChartWidget] = []
@@ -242,25 +243,19 @@ class ChartController(QtCore.QObject):
     # -- the live session --------------------------------------------------------------------
 
     def _restart_session(self) -> None:
-        self._close_session()
         settings = FeedSettings(self.feed, self._feed_rate, self.speed, port=self._feed_port,
                                 time_scale=self._feed_time_scale, band=self._outlier_band,
                                 exchange=self._exchange,
                                 exchange_url=self._exchange_url)  # fmt: skip
-        self.feed_problem = self._feed_reason = ""
-        try:
-            self.session = LiveSession(self._store, self.symbol, settings, self)
-        except (OSError, ValueError) as exc:
-            # the choice stays (another symbol may take it); this one shows history only,
-            # and says why for as long as it does
-            kind = settings.kind.value
-            if isinstance(exc, FeedRefused):
-                self.feed_problem = f"{kind} feed off on {self.symbol}"
-            else:
-                self.feed_problem = f"{kind} feed not started"
-                print(f"candleterm: {kind} feed not started: {exc}", file=sys.stderr)
-            self._feed_reason = f"{self.feed_problem}: {exc}"
-            self.session = LiveSession(self._store, self.symbol, FeedSettings(FeedKind.OFF), self)
+        if self._sessions is not None and self._sessions.settings != settings:
+            self._sessions.close()  # another feed: the old one's sessions end
+            self._sessions = None
+        self._close_session()
+        if self._sessions is None:
+            self._sessions = FeedSessions(self._store, settings, self)
+        # A feed that does not run on the symbol leaves the choice as it is (another symbol
+        # may take it); this one shows history only, and says why for as long as it does.
+        self.session, self.feed_problem, self._feed_reason = self._sessions.open(self.symbol)
         self.session.stats_changed.connect(self._on_stats)
         self._series = SymbolModels(self._store, self.symbol, self.session)
         self._build_view()
@@ -283,11 +278,18 @@ class ChartController(QtCore.QObject):
         self._series.derive()
         session.start()
         self._window.set_paused(session.paused)  # a feed not yet started read as paused
+        if session.feed is not None:
+            self._sessions.start_others(self.symbol)
 
     def _close_session(self) -> None:
+        """The shown symbol's session goes: on in the background if the feed keeps it."""
         if self.session is not None:
-            self.session.close()
-            self.session.deleteLater()
+            self.session.stats_changed.disconnect(self._on_stats)
+            if self._sessions is not None and self.session.feed is not None:
+                self._sessions.park(self.session)
+            else:
+                self.session.close()
+                self.session.deleteLater()
             self.session = None
         self._stale_models.extend(self.models.values())
         self._series = None
@@ -426,6 +428,8 @@ class ChartController(QtCore.QObject):
         for link in self._links:
             QtCore.QObject.disconnect(link)
         self._close_session()
+        if self._sessions is not None:
+            self._sessions.close()
         self._close_view()
         self._release_stale_models()
         self._settings.sync()

@@ -294,8 +294,11 @@ def test_live_window_end_to_end(qtbot, store, window, settings):
                         timeout=15_000)  # fmt: skip
         assert stats[-1].ticks_per_s > 0 and stats[-1].frame_ms_p50 > 0
         assert "simulated live" in stats[-1].feed
-        controller.indicators.wait_idle()
-        assert "sma-1" in controller.chart.indicators
+        # BBB's session ran in the background from the start, a minute a second: a reply can
+        # come for bars already outgrown; the next one is drawn
+        qtbot.waitUntil(lambda: (controller.indicators.wait_idle(1.0),
+                                 "sma-1" in controller.chart.indicators)[1],
+                        timeout=15_000)  # fmt: skip
     finally:
         controller.close()
         worker.stop()
@@ -706,3 +709,36 @@ def test_an_indicator_starts_again_after_a_gap_on_the_chart(qtbot, store, window
     finally:
         controller.close()
         worker.stop()
+
+
+def test_a_symbol_left_keeps_its_bars_coming(qtbot, store, window, settings):
+    """Switching symbols loses no bar: the simulated market trades every demo symbol at once,
+    and the one left goes on being built and stored while another is on screen (its clock
+    60x fast, so minutes seal)."""
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    for k, symbol in enumerate(("AAA", "BBB")):
+        store.write_bars(symbol, "1m", make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN,
+                                                 seed=k), source=DEMO)  # fmt: skip
+    controller = ChartController(store, window, None, settings, feed_rate=20.0,
+                                 feed_time_scale=60.0)  # fmt: skip
+    try:
+        controller.start("AAA")
+        window.show()
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        aaa = controller.session
+        window.symbol_chosen.emit("BBB")
+        assert controller.symbol == "BBB" and controller.session is not aaa
+        left_at = store.time_range("AAA")[1]
+        qtbot.waitUntil(
+            lambda: store.time_range("AAA")[1] >= left_at + 3 * NS_PER_MIN, timeout=15_000
+        )  # AAA's bars keep coming while BBB is shown
+        window.symbol_chosen.emit("AAA")
+        assert controller.session is aaa  # the same session, never stopped
+        shown = controller.models["1m"].bars
+        assert shown.ts_ns[-1] >= left_at + 3 * NS_PER_MIN  # the chart has them
+    finally:
+        controller.close()
+    built = aaa.builder.sealed("1m")
+    built = built[int(np.searchsorted(built.ts_ns, left_at)) :]
+    stored = store.load("AAA", "1m", start_ns=left_at)
+    assert len(built) >= 3 and stored.equals(built)  # every bar built is stored

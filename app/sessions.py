@@ -1,0 +1,102 @@
+"""The live sessions of one feed, by symbol: the shown symbol's, and those the feed keeps
+running while another symbol is on screen (every demo symbol the simulated market trades, an
+exchange's markets once shown), so their bars are built and stored whatever is on screen."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6 import QtCore
+
+from app.live import LiveSession
+from data.feeds.kinds import FEED_SPECS
+from data.feeds.port import FeedContext, FeedRefused, FeedSettings
+from data.store import BarStore
+from engine.ring import TickRing
+from engine.sessions import calendar
+
+KEPT_RUNNING = ("simulated", "exchange")  # a socket holds one port; a replay is a view's
+START_EVERY_MS = 50
+
+
+class FeedSessions:
+    def __init__(self, store: BarStore, settings: FeedSettings, parent: QtCore.QObject) -> None:
+        self.store, self.settings, self._parent = store, settings, parent
+        self.running: dict[str, LiveSession] = {}  # not shown, kept running
+        self.shown: str | None = None  # the symbol whose session is on screen
+        self._closed = False
+
+    @property
+    def keeps(self) -> bool:
+        return self.settings.key in KEPT_RUNNING
+
+    def open(self, symbol: str) -> tuple[LiveSession, str, str]:
+        """(`symbol`'s session, "", ""): the one running in the background, or a new one.
+        When the feed does not run on it: (a session without a feed, the problem in short,
+        and in full)."""
+        session = self.running.pop(symbol, None)
+        try:
+            session = session or LiveSession(self.store, symbol, self.settings, self._parent)
+        except (OSError, ValueError) as exc:
+            kind = self.settings.key
+            if isinstance(exc, FeedRefused):
+                problem = f"{kind} feed off on {symbol}"
+            else:
+                problem = f"{kind} feed not started"
+                print(f"candleterm: {kind} feed not started: {exc}", file=sys.stderr)
+            off = LiveSession(self.store, symbol, FeedSettings("off"), self._parent)
+            return off, problem, f"{problem}: {exc}"
+        self.shown = symbol
+        return session, "", ""
+
+    def park(self, session: LiveSession) -> None:
+        """`session` is no longer shown: it keeps running if the feed keeps its symbols,
+        with no model to update; otherwise it closes."""
+        for model in list(session.models.values()):
+            session.detach(model)
+        if self.shown == session.symbol:
+            self.shown = None
+        kept = self.keeps and session.started and session.settings == self.settings
+        if kept and session.symbol not in self.running:
+            self.running[session.symbol] = session
+        else:
+            _close(session)
+
+    def start_others(self, shown: str) -> None:
+        """The simulated market trades every demo symbol at once: a session for each other
+        symbol it runs on, one every START_EVERY_MS (the window stays responsive)."""
+        if self.settings.key != "simulated" or self._closed:
+            return
+        waiting = [s for s in self.store.symbols() if s != shown and s not in self.running]
+        for k, symbol in enumerate(waiting):
+            QtCore.QTimer.singleShot(START_EVERY_MS * (k + 1), self._parent,
+                                     lambda symbol=symbol: self._start(symbol))  # fmt: skip
+
+    def _start(self, symbol: str) -> None:
+        if self._closed or symbol in self.running or symbol == self.shown:
+            return  # one session a symbol
+        spec = FEED_SPECS[self.settings.key]
+        try:
+            instrument = self.store.instrument(symbol)
+            context = FeedContext(self.store, symbol, TickRing(16), instrument,
+                                  calendar(instrument.calendar), self.settings,
+                                  self.store.sources(symbol),
+                                  self.store.time_range(symbol, "1m"))  # fmt: skip
+            if spec.refuse(context) is not None:
+                return
+            session = LiveSession(self.store, symbol, self.settings, self._parent)
+        except (OSError, ValueError, KeyError):
+            return  # this one stays off; the others run
+        session.start()
+        self.running[symbol] = session
+
+    def close(self) -> None:
+        self._closed = True
+        for session in self.running.values():
+            _close(session)
+        self.running = {}
+
+
+def _close(session: LiveSession) -> None:
+    session.close()
+    session.deleteLater()
