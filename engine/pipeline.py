@@ -54,6 +54,7 @@ class LivePipeline:
         self._dirty_from = dict(self._synced)
         builder.subscribe(self._on_event)
         self._bars_in: collections.deque[Bars] = collections.deque()  # from any thread
+        self._stored_forming: dict[str, tuple] = {}  # the seed's forming bars, by timeframe
         self.ticks = 0
         self.frames = 0
 
@@ -64,6 +65,9 @@ class LivePipeline:
         self.builder.on_bars(base_bars)
         for tf in self.builder.timeframes:
             self._synced[tf] = self._dirty_from[tf] = len(self.builder.sealed(tf))
+            forming = self.builder.forming(tf)
+            if forming is not None:  # stored already: sealed as it is, it is no news either
+                self._stored_forming[tf] = forming
 
     def put_bars(self, base_bars: Bars) -> None:
         """1m bars from the feed's thread (an exchange's own bars for minutes its stream
@@ -96,11 +100,27 @@ class LivePipeline:
                 else Bars(*(np.array(getattr(sealed, c)[start:]) for c in COLUMNS))
             )
             self._synced[tf] = self._dirty_from[tf] = len(sealed)
+            if len(new) and tf in self._stored_forming:
+                new = self._unless_stored(tf, new)
             updates[tf] = SeriesUpdate(new, self.builder.forming(tf))
         self.ticks += len(ts)
         self.frames += 1
         first, last = (int(recv[0]), int(recv[-1])) if len(recv) else (0, 0)
         return Frame(len(ts), len(self.ring), updates, first, last)
+
+    def _unless_stored(self, tf: str, new: Bars) -> Bars:
+        """`new` without the seed's forming bar if it sealed as it was seeded (no tick came
+        into its bucket): it is in the store already, under the source that wrote it."""
+        stored = self._stored_forming[tf]
+        if int(new.ts_ns[0]) > stored[0]:
+            del self._stored_forming[tf]  # sealed past it: nothing more to compare
+            return new
+        if int(new.ts_ns[0]) == stored[0]:
+            del self._stored_forming[tf]
+            first = tuple(float(getattr(new, c)[0]) for c in COLUMNS[1:])
+            if first == tuple(float(x) for x in stored[1:6]):
+                return new[1:]
+        return new
 
     def close(self) -> None:
         self.builder.unsubscribe(self._on_event)

@@ -96,6 +96,27 @@ def test_seeded_history_gives_the_forming_bars_their_start():
     assert len(frame.updates["1d"].sealed) == 0  # the seed is history, not news
 
 
+@pytest.mark.parametrize("tick", [False, True])
+def test_a_seeded_bar_that_seals_unchanged_is_not_written_again(tick):
+    """A closed market: the seed's last bar seals as it was stored (no tick), and is not
+    reported, so it is not written again under the live feed's source; a tick into its
+    bucket makes it news."""
+    bars = make_bars(200, start_ns=T0_NS + 600 * NS_PER_MIN)
+    ring = TickRing(1 << 10)
+    pipeline = LivePipeline(MultiTimeframeBuilder(["1m"], "24x7"), ring)
+    pipeline.seed(bars)
+    last = int(bars.ts_ns[-1])
+    if tick:
+        ring.write_all(np.array([last + 30 * 10**9]), np.array([bars.close[-1] + 1.0]),
+                       np.array([2.0]))  # fmt: skip
+    frame = pipeline.step(last + 5 * NS_PER_MIN)  # the bucket has ended
+    sealed = frame.updates["1m"].sealed
+    if tick:
+        assert sealed.ts_ns.tolist() == [last] and sealed.volume[0] == bars.volume[-1] + 2.0
+    else:
+        assert len(sealed) == 0
+
+
 def test_replay_plays_bars_back_exactly_with_pause_step_and_speed():
     bars = make_bars(600)
     source = ReplaySource(bars, speed=60.0)
