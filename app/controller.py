@@ -306,7 +306,8 @@ class ChartController(QtCore.QObject):
         self._show_info()
         if stats.not_stored:
             self._window.show_status(f"sealed bars are not stored: {stats.not_stored}")
-        self._window.set_stats(stats_texts(stats, self.feed_problem, self._worker))
+        others = len(self._sessions.running) if self._sessions is not None else 0
+        self._window.set_stats(stats_texts(stats, self.feed_problem, self._worker, others))
 
     # -- models and views --------------------------------------------------------------------
 

@@ -19,13 +19,15 @@ def worker_text(worker: IndicatorWorker | None) -> str:
     return text
 
 
-def stats_texts(stats: LiveStats, feed_problem: str, worker: IndicatorWorker | None) -> dict:
+def stats_texts(stats: LiveStats, feed_problem: str, worker: IndicatorWorker | None,
+                others: int = 0) -> dict:  # fmt: skip
     """The status bar's fields; `feed_problem` (the feed does not run here) replaces the
-    feed's own state."""
+    feed's own state; `others`: the symbols the feed keeps live off screen."""
     rejected = f", {stats.rejected} rejected" if stats.rejected else ""
     not_stored = ", BARS NOT STORED" if stats.not_stored else ""
+    more = f" (+{others} more symbol{'s' * (others > 1)} live)" if others else ""
     return {
-        "feed": feed_problem or stats.feed + rejected + not_stored,
+        "feed": feed_problem or stats.feed + rejected + not_stored + more,
         "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",
         "frame": f"frame {stats.frame_ms_p50:.1f}/{stats.frame_ms_max:.1f} ms",
         "latency": f"latency {stats.latency_ms_p50:.0f}/{stats.latency_ms_max:.0f} ms",
