@@ -281,3 +281,20 @@ def test_the_feed_refills_from_the_last_minute_it_knows_whole():
     feed._last_trade_ns = T0_NS + 9 * NS_PER_MIN + 30 * NS_PER_S  # a trade at 00:09:30
     assert feed._whole_until(None) == T0_NS + 8 * NS_PER_MIN  # 00:09 may be partial
     assert feed._whole_until(T0_NS + 2 * NS_PER_MIN) == T0_NS + 2 * NS_PER_MIN  # still owed
+
+
+def test_an_unknown_market_stops_the_feed_and_says_so():
+    fake = FakeBinance(start_ns=T0_NS, scale=60.0)
+    feed = ExchangeFeed("binance", "BTC/USDX", TickRing(16), lambda bars: None, url=fake.url,
+                        resume_after_ns=T0_NS - NS_PER_MIN, clock=fake.clock_ns,
+                        backoff_s=(0.05, 0.1))  # fmt: skip
+    try:
+        feed.start()
+        deadline = time.monotonic() + 20
+        while "stopped" not in feed.state() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "stopped: binance does not have market symbol BTC/USDX" in feed.state()
+        assert feed.reconnects == 0 and not feed.ensure_running()  # no retry meets it again
+    finally:
+        feed.stop()
+        fake.stop()

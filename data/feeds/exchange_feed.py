@@ -37,6 +37,13 @@ SEEN_IDS = 100_000  # trade ids remembered to drop duplicates
 PAGE_BARS = 1000
 
 
+def _wont_pass() -> tuple:
+    import ccxt
+
+    return (ccxt.BadSymbol, ccxt.BadRequest, ccxt.AuthenticationError, ccxt.PermissionDenied,
+            ccxt.NotSupported)  # fmt: skip
+
+
 class ExchangeFeed:
     """Live trades of `symbol` (unified, BTC/USDT) on exchange `exchange_id`."""
 
@@ -81,6 +88,7 @@ class ExchangeFeed:
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._gave_up = False  # a failure no retry passes: the state says it
         self.error = ""
 
     # -- the Feed port -----------------------------------------------------------------------
@@ -126,7 +134,9 @@ class ExchangeFeed:
             self._thread.join(timeout=10)
 
     def ensure_running(self) -> bool:
-        if self._stopping or self._thread is None or self._thread.is_alive():
+        """Start the thread again if it died of a failure that may pass (not of an unknown
+        market, which a restart would only meet again)."""
+        if self._stopping or self._gave_up or self._thread is None or self._thread.is_alive():
             return False
         self.start()
         return True
@@ -154,6 +164,8 @@ class ExchangeFeed:
     async def _main(self) -> None:
         import ccxt
 
+        wont_pass = _wont_pass()  # ccxt's exception classes, imported with it
+
         exchange = open_exchange(self.exchange_id, self._url, streaming=True)
         fill_after = self._resume_after_ns  # the last minute known whole: fill from the next
         attempt = 0
@@ -166,6 +178,11 @@ class ExchangeFeed:
                         self._recheck_from = await self._backfill(exchange, fill_after)
                         fill_after = None
                     trades = await exchange.watch_trades(self.symbol)
+                except wont_pass as exc:  # an unknown market, a refused request: said, ended
+                    self.error = first_line(exc)
+                    self._state = f"stopped: {self.error}"
+                    self._gave_up = True
+                    return
                 except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
                     delay = min(self._backoff_s[1], self._backoff_s[0] * 2**attempt)
                     delay *= random.uniform(0.5, 1.0)
