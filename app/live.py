@@ -80,6 +80,7 @@ class LiveSession(QtCore.QObject):
                               store.sources(symbol), last, self._take_bars)  # fmt: skip
         refusal = spec.refuse(context)
         if refusal is not None:
+            self.setParent(None)  # not kept as a child of whoever asked
             raise FeedRefused(refusal)
         # a replay shows the history before its start; live feeds all of it
         self.history_end_ns = spec.history_end(context)

@@ -9,11 +9,8 @@ import sys
 from PySide6 import QtCore
 
 from app.live import LiveSession
-from data.feeds.kinds import FEED_SPECS
-from data.feeds.port import FeedContext, FeedRefused, FeedSettings
+from data.feeds.port import FeedRefused, FeedSettings
 from data.store import BarStore
-from engine.ring import TickRing
-from engine.sessions import calendar
 
 KEPT_RUNNING = ("simulated", "exchange")  # a socket holds one port; a replay is a view's
 START_EVERY_MS = 50
@@ -75,15 +72,7 @@ class FeedSessions:
     def _start(self, symbol: str) -> None:
         if self._closed or symbol in self.running or symbol == self.shown:
             return  # one session a symbol
-        spec = FEED_SPECS[self.settings.key]
-        try:
-            instrument = self.store.instrument(symbol)
-            context = FeedContext(self.store, symbol, TickRing(16), instrument,
-                                  calendar(instrument.calendar), self.settings,
-                                  self.store.sources(symbol),
-                                  self.store.time_range(symbol, "1m"))  # fmt: skip
-            if spec.refuse(context) is not None:
-                return
+        try:  # a symbol the feed refuses (real bars) raises FeedRefused, a ValueError
             session = LiveSession(self.store, symbol, self.settings, self._parent)
         except (OSError, ValueError, KeyError):
             return  # this one stays off; the others run

@@ -47,7 +47,9 @@ def open_exchange(name: str, url: str | None = None, *, rate_limit_ms: float | N
     exchange's own host when given. Spot markets only. `streaming`: ccxt.pro's asyncio
     exchange, with websocket streams as well as the REST calls."""
     import ccxt
-    import ccxt.pro
+
+    if streaming:
+        import ccxt.pro  # its asyncio layer: only for a live stream
 
     exchange_id = name.lower()
     if exchange_id not in ccxt.exchanges:

@@ -132,6 +132,14 @@ def checked_page(rows: list, period: int, name: str) -> Bars:
     return Bars(ts, o, h, lo, c, v)
 
 
+def closed_page(rows: list, cursor: int, until_ns: int, period: int, name: str) -> Bars:
+    """The checked bars of a page (see `checked_page`) that open at or after `cursor` and
+    have closed by `until_ns` (empty: the page holds nothing more to take)."""
+    bars = checked_page(rows, period, name)
+    closed = (bars.ts_ns >= cursor) & (bars.ts_ns + period <= until_ns)
+    return Bars(*(column[closed] for column in bars.columns().values()))
+
+
 def fetch_history(
     store: BarStore,
     exchange,
@@ -155,7 +163,7 @@ def fetch_history(
     until_ns = now_ns if until_ns is None else min(int(until_ns), now_ns)
     report = FetchReport(market_.series, timeframe)
     cursor = -(-int(since_ns) // period) * period  # the first bar opening at or after since
-    stored = _stored_range(store, market_.series, timeframe)
+    stored = store.time_range(market_.series, timeframe)
     if stored is not None and stored[0] <= cursor <= stored[1]:
         report.resumed_after_ns = stored[1]
         cursor = stored[1] + period
@@ -204,9 +212,7 @@ class _Pages:
             self.fetched += 1
             if not rows:
                 return  # nothing more on the exchange
-            bars = checked_page(rows, period, f"{self.exchange.id} {symbol} {tf}")
-            closed = (bars.ts_ns >= cursor) & (bars.ts_ns + period <= until_ns)
-            bars = Bars(*(column[closed] for column in bars.columns().values()))
+            bars = closed_page(rows, cursor, until_ns, period, f"{self.exchange.id} {symbol} {tf}")
             if len(bars) == 0:
                 return
             yield bars
@@ -238,9 +244,3 @@ class _Batch:
             self._write(bars)
             self.written += len(bars)
         self._pages, self._bars, self._since = [], 0, time.monotonic()
-
-
-def _stored_range(store: BarStore, series: str, timeframe: str) -> tuple[int, int] | None:
-    if series not in store.symbols():
-        return None
-    return store.time_range(series, timeframe)

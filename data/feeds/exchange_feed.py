@@ -24,9 +24,8 @@ from collections.abc import Callable
 import numpy as np
 
 from data.exchange.client import open_exchange
-from data.exchange.history import NS_PER_MS, checked_page
+from data.exchange.history import NS_PER_MS, closed_page
 from data.store.files import first_line
-from engine.bars import Bars
 from engine.ring import TickRing
 from engine.units import NS_PER_MIN
 
@@ -291,11 +290,10 @@ class ExchangeFeed:
                                               params={"until": until_ns // NS_PER_MS})  # fmt: skip
             if not rows:
                 return cursor
-            bars = checked_page(rows, NS_PER_MIN, f"{self.exchange_id} {self.symbol} 1m")
-            closed = (bars.ts_ns >= cursor) & (bars.ts_ns + NS_PER_MIN <= until_ns)
-            if not closed.any():
+            bars = closed_page(rows, cursor, until_ns, NS_PER_MIN,
+                               f"{self.exchange_id} {self.symbol} 1m")  # fmt: skip
+            if len(bars) == 0:
                 return cursor
-            bars = Bars(*(column[closed] for column in bars.columns().values()))
             self._bars_out(bars)
             self.backfilled_bars += len(bars)
             cursor = int(bars.ts_ns[-1]) + NS_PER_MIN
