@@ -17,11 +17,13 @@ from app.indicators import IndicatorController
 from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
 from app.main_window import MainWindow
 from app.paths import screenshot_dir
+from app.quotes import Quotes
 from app.remembered import Remembered, remembered_exchange
 from app.sessions import FeedSessions
 from app.status import stats_texts
 from app.symbol_models import SymbolModels, live_symbol
 from app.views import make_view, when_painted
+from app.watchlist import WatchlistPanel
 from data.feeds.kinds import FeedKind
 from data.feeds.port import FeedSettings
 from data.feeds.simcopy import make_simulated_copy
@@ -98,8 +100,14 @@ class ChartController(QtCore.QObject):
         self.charts: list[ChartWidget] = []
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
+        self.quotes = Quotes(store)  # the open-price layer: the watchlist's quotes
+        self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols, self)
+        window.add_side_panel(self.watchlist.dock)
         w = window
-        self._links = [  # undone on close: a late signal must not reach a closed store
+        self._links = [
+            self.watchlist.symbol_opened.connect(
+                self.show_symbol
+            ),  # undone on close: a late signal must not reach a closed store
             w.symbol_chosen.connect(self.show_symbol),
             w.timeframe_chosen.connect(self.set_timeframe),
             w.layout_chosen.connect(self.set_layout),
@@ -118,6 +126,11 @@ class ChartController(QtCore.QObject):
         geometry = self._settings.value("geometry")
         if geometry is not None:
             window.restoreGeometry(geometry)
+        state = self._settings.value("window_state")
+        if state is not None:
+            window.restoreState(state)  # the watchlist shown or hidden, where it was
+        else:
+            window.widen_side_panel(self.watchlist.dock)
 
     # -- choices -----------------------------------------------------------------------------
 
@@ -144,7 +157,14 @@ class ChartController(QtCore.QObject):
         remembered = self._settings.value("symbol")
         current = symbol or (remembered if remembered in symbols else symbols[0])
         self._window.set_symbols(symbols, current)
+        self.watchlist.set_theme(self.theme)
         self.show_symbol(current)
+        self.when_shown(self.watchlist.start)
+
+    def _watched_symbols(self) -> list[str]:
+        """The store's symbols and those the feed runs (a new one may have no bars yet)."""
+        live = self._sessions.running if self._sessions is not None else {}
+        return sorted({*self._store.symbols(), *live, *([self.symbol] if self.symbol else [])})
 
     @_store_failures_shown
     def show_symbol(self, symbol: str) -> None:
@@ -162,6 +182,8 @@ class ChartController(QtCore.QObject):
         self.symbol = symbol
         self._settings.setValue("symbol", symbol)
         self._restart_session()
+        self._window.show_symbol(symbol)
+        self.watchlist.show_symbol(symbol)
 
     def simulate_copy(self) -> None:
         """Show a simulated copy of the symbol (made if needed) with the simulated feed."""
@@ -198,6 +220,7 @@ class ChartController(QtCore.QObject):
     def set_theme(self, name: str) -> None:
         self.theme = THEMES[name]
         self._settings.setValue("theme", name)
+        self.watchlist.set_theme(self.theme)
         self._build_view()
 
     def set_price_scale(self, name: str) -> None:
@@ -252,7 +275,7 @@ class ChartController(QtCore.QObject):
             self._sessions = None
         self._close_session()
         if self._sessions is None:
-            self._sessions = FeedSessions(self._store, settings, self)
+            self._sessions = FeedSessions(self._store, settings, self, self.quotes.observe)
         # A feed that does not run on the symbol leaves the choice as it is (another symbol
         # may take it); this one shows history only, and says why for as long as it does.
         self.session, self.feed_problem, self._feed_reason = self._sessions.open(self.symbol)
@@ -307,7 +330,9 @@ class ChartController(QtCore.QObject):
         if stats.not_stored:
             self._window.show_status(f"sealed bars are not stored: {stats.not_stored}")
         others = len(self._sessions.running) if self._sessions is not None else 0
-        self._window.set_stats(stats_texts(stats, self.feed_problem, self._worker, others))
+        texts = stats_texts(stats, self.feed_problem, self._worker, others,
+                            self.quotes.store_queries)  # fmt: skip
+        self._window.set_stats(texts)
 
     # -- models and views --------------------------------------------------------------------
 
@@ -426,6 +451,8 @@ class ChartController(QtCore.QObject):
     def close(self) -> None:
         """Write every sealed bar, stop the feed, remember the window."""
         self._settings.setValue("geometry", self._window.saveGeometry())
+        self._settings.setValue("window_state", self._window.saveState())
+        self.watchlist.stop()
         for link in self._links:
             QtCore.QObject.disconnect(link)
         self._close_session()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 from PySide6 import QtCore
@@ -98,6 +99,8 @@ class LiveSession(QtCore.QObject):
         self._unpainted_recv = 0  # write time of the oldest tick not yet on screen
         self._ticks_window = 0
         self._queries: deque[tuple[float, int]] = deque(maxlen=120)
+        # called with (symbol, ts_ns, price, qty) of each frame's ticks (the quotes)
+        self.tick_listener: Callable[[str, np.ndarray, np.ndarray, np.ndarray], None] | None = None
         self._timer = QtCore.QTimer(self)
         self._timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self._timer.setInterval(FRAME_MS)
@@ -214,6 +217,8 @@ class LiveSession(QtCore.QObject):
             if update.forming is not None:
                 model.update_last(update.forming)
         if frame.ticks:
+            if self.tick_listener is not None:
+                self.tick_listener(self.symbol, *frame.tick_columns)
             self._ticks_window += frame.ticks
             if not self._unpainted_recv:
                 self._unpainted_recv = frame.oldest_recv_ns

@@ -138,7 +138,7 @@ class MainWindow(QtWidgets.QMainWindow):
         action = file_menu.addAction("&Quit")
         action.setShortcut(QtGui.QKeySequence("Ctrl+Q"))
         action.triggered.connect(self.close)
-        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("&View")
         self.theme_group = QtGui.QActionGroup(self)
         self.theme_actions: dict[str, QtGui.QAction] = {}
         for name in ("dark", "light"):
@@ -174,7 +174,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "ticks": "Ticks a second taken from the feed",
             "frame": "UI frame time (build + paint), median and worst of the last second",
             "latency": "Tick-to-screen latency, median and worst of the last second",
-            "queries": "Bar store queries a minute",
+            "queries": "Bar store queries a minute; the open-price layer's (the watchlist's "
+            "session opens and forming bars) so far",
             "worker": "Indicator worker process",
         }
         for key, tip in tips.items():
@@ -198,11 +199,29 @@ class MainWindow(QtWidgets.QMainWindow):
         if old is not None:
             old.deleteLater()
 
+    def add_side_panel(self, dock: QtWidgets.QDockWidget) -> None:
+        """A dock on the left (the watchlist), shown or hidden from the View menu."""
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(dock.toggleViewAction())
+
+    def widen_side_panel(self, dock: QtWidgets.QDockWidget) -> None:
+        """`dock` at its own width once the window is laid out (with no width remembered)."""
+        width = dock.widget().sizeHint().width()
+        QtCore.QTimer.singleShot(
+            0, self, lambda: self.resizeDocks([dock], [width], QtCore.Qt.Orientation.Horizontal)
+        )
+
     def set_symbols(self, symbols: list[str], current: str) -> None:
         with QtCore.QSignalBlocker(self.symbol_box):
             self.symbol_box.clear()
             self.symbol_box.addItems(symbols)
             self.symbol_box.setCurrentText(current)
+
+    def show_symbol(self, symbol: str) -> None:
+        """The symbol box shows `symbol` (opened from elsewhere), without signalling."""
+        with QtCore.QSignalBlocker(self.symbol_box):
+            self.symbol_box.setCurrentText(symbol)
 
     def set_choices(self, timeframe: str, layout: str, feed: str, speed: float, theme: str):
         """Show the current choices without signalling them."""

@@ -17,8 +17,12 @@ START_EVERY_MS = 50
 
 
 class FeedSessions:
-    def __init__(self, store: BarStore, settings: FeedSettings, parent: QtCore.QObject) -> None:
+    def __init__(self, store: BarStore, settings: FeedSettings, parent: QtCore.QObject,
+                 tick_listener=None) -> None:  # fmt: skip
+        """`tick_listener(symbol, ts_ns, price, qty)` hears every session's ticks, a frame's
+        at a time (the watchlist's quotes)."""
         self.store, self.settings, self._parent = store, settings, parent
+        self.tick_listener = tick_listener
         self.running: dict[str, LiveSession] = {}  # not shown, kept running
         self.shown: str | None = None  # the symbol whose session is on screen
         self._closed = False
@@ -33,7 +37,7 @@ class FeedSessions:
         and in full)."""
         session = self.running.pop(symbol, None)
         try:
-            session = session or LiveSession(self.store, symbol, self.settings, self._parent)
+            session = session or self._session(symbol)
         except (OSError, ValueError) as exc:
             kind = self.settings.key
             if isinstance(exc, FeedRefused):
@@ -45,6 +49,11 @@ class FeedSessions:
             return off, problem, f"{problem}: {exc}"
         self.shown = symbol
         return session, "", ""
+
+    def _session(self, symbol: str) -> LiveSession:
+        session = LiveSession(self.store, symbol, self.settings, self._parent)
+        session.tick_listener = self.tick_listener
+        return session
 
     def park(self, session: LiveSession) -> None:
         """`session` is no longer shown: it keeps running if the feed keeps its symbols,
@@ -73,7 +82,7 @@ class FeedSessions:
         if self._closed or symbol in self.running or symbol == self.shown:
             return  # one session a symbol
         try:  # a symbol the feed refuses (real bars) raises FeedRefused, a ValueError
-            session = LiveSession(self.store, symbol, self.settings, self._parent)
+            session = self._session(symbol)
         except (OSError, ValueError, KeyError):
             return  # this one stays off; the others run
         session.start()

@@ -20,9 +20,10 @@ def worker_text(worker: IndicatorWorker | None) -> str:
 
 
 def stats_texts(stats: LiveStats, feed_problem: str, worker: IndicatorWorker | None,
-                others: int = 0) -> dict:  # fmt: skip
+                others: int = 0, layer_queries: int = 0) -> dict:  # fmt: skip
     """The status bar's fields; `feed_problem` (the feed does not run here) replaces the
-    feed's own state; `others`: the symbols the feed keeps live off screen."""
+    feed's own state; `others`: the symbols the feed keeps live off screen;
+    `layer_queries`: the store queries the open-price layer made so far."""
     rejected = f", {stats.rejected} rejected" if stats.rejected else ""
     not_stored = ", BARS NOT STORED" if stats.not_stored else ""
     more = f" (+{others} more symbol{'s' * (others > 1)} live)" if others else ""
@@ -31,6 +32,7 @@ def stats_texts(stats: LiveStats, feed_problem: str, worker: IndicatorWorker | N
         "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",
         "frame": f"frame {stats.frame_ms_p50:.1f}/{stats.frame_ms_max:.1f} ms",
         "latency": f"latency {stats.latency_ms_p50:.0f}/{stats.latency_ms_max:.0f} ms",
-        "queries": f"{stats.queries_per_min:.0f} queries/min",
+        "queries": f"{stats.queries_per_min:.0f} queries/min (open-price layer "
+        f"{layer_queries} so far)",
         "worker": worker_text(worker),
     }

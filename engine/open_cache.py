@@ -73,11 +73,15 @@ class OpenPriceCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _bucket(self, symbol: str, rule: BucketRule, ts_ns: int) -> tuple[int, int]:
+    def _grid_covering(self, symbol: str, lo_ns: int, hi_ns: int) -> BucketGrid:
         grid = self._grids.get(symbol)
-        if grid is None or not grid.covers(ts_ns):
-            grid = bucket_grid(self._calendar_of(symbol), ts_ns, ts_ns)
+        if grid is None or not (grid.covers(lo_ns) and grid.covers(hi_ns)):
+            grid = bucket_grid(self._calendar_of(symbol), lo_ns, hi_ns)
             self._grids[symbol] = grid
+        return grid
+
+    def _bucket(self, symbol: str, rule: BucketRule, ts_ns: int) -> tuple[int, int]:
+        grid = self._grid_covering(symbol, ts_ns, ts_ns)
         label, end = grid.buckets(rule, np.array([ts_ns], dtype=np.int64))
         return int(label[0]), int(end[0])
 
@@ -96,14 +100,22 @@ class OpenPriceCache:
             self._entries.move_to_end(key)
         return entry
 
-    def forming(self, symbol: str, timeframe: str, now_ns: int) -> PartialBar | None:
-        """The bar so far of the `timeframe` bucket holding `now_ns` (None outside sessions
-        or when the bucket has no data yet)."""
+    def bucket(self, symbol: str, timeframe: str, ts_ns: int) -> tuple[int, int]:
+        """(start, end) of the `timeframe` bucket holding `ts_ns`; (-1, -1) outside sessions."""
+        return self._bucket(symbol, self._rule(timeframe), ts_ns)
+
+    def _rule(self, timeframe: str) -> BucketRule:
         rule = self._rules.get(timeframe)
         if rule is None:
             raise ValueError(
                 f"timeframe {timeframe!r} is not cached here: {', '.join(self._rules)}"
             )
+        return rule
+
+    def forming(self, symbol: str, timeframe: str, now_ns: int) -> PartialBar | None:
+        """The bar so far of the `timeframe` bucket holding `now_ns` (None outside sessions
+        or when the bucket has no data yet)."""
+        rule = self._rule(timeframe)
         entry = self._current.get((symbol, timeframe))
         if entry is None or not entry.start_ns <= now_ns < entry.end_ns:
             start, end = self._bucket(symbol, rule, now_ns)
@@ -139,6 +151,39 @@ class OpenPriceCache:
                 if current.live is None
                 else current.live.with_tick(ts_ns, price, qty)
             )
+
+    def observe_ticks(
+        self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, qty: np.ndarray
+    ) -> None:
+        """A frame's live ticks of `symbol` at once (any order): the same as `observe` of
+        each, in O(timeframes x buckets touched) Python steps; the ticks are folded by numpy."""
+        ts = np.asarray(ts_ns, dtype=np.int64)
+        if len(ts) == 0:
+            return
+        price = np.asarray(price, dtype=np.float64)
+        qty = np.asarray(qty, dtype=np.float64)
+        self._live_since.setdefault(symbol, int(ts[0]))
+        grid = self._grid_covering(symbol, int(ts.min()), int(ts.max()))
+        for timeframe, rule in self._rules.items():
+            label, end = grid.buckets(rule, ts)
+            inside = np.flatnonzero(label >= 0)
+            order = inside[np.lexsort((ts[inside], label[inside]))]  # by bucket, then time
+            if len(order) == 0:
+                continue
+            keys = label[order]
+            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            stops = np.append(starts[1:], len(order))
+            p, t = price[order], ts[order]
+            highs, lows = np.maximum.reduceat(p, starts), np.minimum.reduceat(p, starts)
+            volumes = np.add.reduceat(qty[order], starts)
+            latest = int(np.searchsorted(starts, np.argmax(t), side="right")) - 1
+            for g, (a, b) in enumerate(zip(starts.tolist(), stops.tolist(), strict=True)):
+                entry = self._entry(symbol, timeframe, int(keys[a]), int(end[order[a]]))
+                part = PartialBar(float(p[a]), float(highs[g]), float(lows[g]), float(p[b - 1]),
+                                  float(volumes[g]), int(t[a]), int(t[b - 1]))  # fmt: skip
+                entry.live = part if entry.live is None else entry.live.then(part)
+                if g == latest:  # the bucket the latest tick went to
+                    self._current[(symbol, timeframe)] = entry
 
     def invalidate(self, symbol: str, start_ns: int | None = None, end_ns: int | None = None):
         """Stored history of `symbol` changed in [start_ns, end_ns) (a backfill): the buckets

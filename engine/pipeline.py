@@ -38,6 +38,7 @@ class Frame:
     updates: dict[str, SeriesUpdate]
     oldest_recv_ns: int  # when the oldest tick of the frame was written (perf_counter_ns)
     newest_recv_ns: int
+    tick_columns: tuple[np.ndarray, np.ndarray, np.ndarray]  # the ticks: ts_ns, price, qty
 
 
 class LivePipeline:
@@ -106,7 +107,7 @@ class LivePipeline:
         self.ticks += len(ts)
         self.frames += 1
         first, last = (int(recv[0]), int(recv[-1])) if len(recv) else (0, 0)
-        return Frame(len(ts), len(self.ring), updates, first, last)
+        return Frame(len(ts), len(self.ring), updates, first, last, (ts, price, qty))
 
     def _unless_stored(self, tf: str, new: Bars) -> Bars:
         """`new` without the seed's forming bar if it sealed as it was seeded (no tick came

@@ -49,3 +49,20 @@ def _private_settings(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("settings"))
     for fmt in (QtCore.QSettings.Format.NativeFormat, QtCore.QSettings.Format.IniFormat):
         QtCore.QSettings.setPath(fmt, QtCore.QSettings.Scope.UserScope, path)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """The app's remembered choices, in a file of the test's own."""
+    from PySide6 import QtCore
+
+    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot):
+    from app.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    return w

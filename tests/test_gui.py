@@ -20,18 +20,6 @@ from tests.conftest import NS_PER_MIN, make_bars
 from widgets.series_model import SeriesModel
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    return w
-
-
 def ours() -> set[Path]:
     return set(Path("/dev/shm").glob(f"ct_{os.getpid()}_*"))
 

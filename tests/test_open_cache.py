@@ -126,3 +126,29 @@ def test_ticks_before_the_first_lookup_are_kept(store, history):
     cache.observe("BTC", NOW, 999.0, 4.0)
     bar = cache.forming("BTC", "1h", NOW)
     assert bar.high == 999.0 and bar.close == 999.0 and len(calls) == 1
+
+
+@pytest.mark.parametrize("cal", ["24x7", "us-equity"])
+@pytest.mark.parametrize("seed", range(6))
+def test_a_frame_of_ticks_at_once_equals_them_one_by_one(store, history, cal, seed):
+    """`observe_ticks` (numpy folds per bucket) against `observe` of each tick: frames of
+    any size, ticks out of order, across bucket ends and outside the session."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    tick_ts = NOW + np.sort(rng.integers(0, 30 * 3600 * NS_PER_S, n))
+    late = rng.random(n) < 0.05  # a few arrive up to 10 minutes late
+    tick_ts[late] -= rng.integers(0, 600 * NS_PER_S, late.sum())
+    price = np.round(100 + np.cumsum(rng.normal(0, 0.5, n)), 2)
+    qty = rng.integers(1, 9, n).astype(float)
+    one, batch = (OpenPriceCache(counted(store)[0], lambda s: calendar(cal)) for _ in range(2))
+    for i in range(n):
+        one.observe("BTC", int(tick_ts[i]), float(price[i]), float(qty[i]))
+    cuts = np.sort(rng.integers(0, n, int(rng.integers(0, 40))))
+    for part in np.split(np.arange(n), cuts):
+        batch.observe_ticks("BTC", tick_ts[part], price[part], qty[part])
+    for t in (int(tick_ts[-1]), int(tick_ts.max()), int(tick_ts[n // 2])):
+        for tf in ("5m", "1h", "4h", "1d"):
+            want, got = one.forming("BTC", tf, t), batch.forming("BTC", tf, t)
+            assert (got is None) == (want is None)
+            if want is not None:
+                assert got.parts() == pytest.approx(want.parts()), (tf, t)

@@ -1,0 +1,150 @@
+"""What the watchlist shows of each symbol: last price, change since the session open, the
+day's volume, the hour's change and the day's path, from the open-price layer.
+
+The session open, the day's volume and the forming 1h bar come from `OpenPriceCache`, fed with
+every live symbol's ticks once a frame; the store is asked once per bucket that began before
+the symbol went live (a symbol that never goes live is quoted at its last stored day). The
+day's path (a close every PATH_SLOT_NS, for the sparkline) is one read of that day's 1m bars,
+done when the row is first drawn, then kept up by the same ticks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from data.store import BarStore, StoreError
+from engine.sessions import SessionCalendar, calendar
+from engine.units import NS_PER_MIN
+
+if TYPE_CHECKING:
+    from engine.open_cache import OpenPriceCache
+
+PATH_SLOT_NS = 5 * NS_PER_MIN
+QUOTED_TIMEFRAMES = ("1h", "1d")
+# last, change, change %, volume, change % in the forming hour
+VALUE_COLUMNS = ("last", "change", "change_pct", "volume", "hour_pct")
+
+
+@dataclasses.dataclass
+class _DayPath:
+    day_ns: int  # the 1d bucket it belongs to
+    slot: np.ndarray  # int64 slot numbers from the day's start
+    close: np.ndarray
+
+
+class Quotes:
+    """Quotes of the symbols asked for, by symbol."""
+
+    def __init__(self, store: BarStore) -> None:
+        self.store = store
+        self._calendars: dict[str, SessionCalendar] = {}
+        self._cache: OpenPriceCache | None = None
+        self._live_ns: dict[str, int] = {}  # the latest live tick time of a symbol
+        self._paths: dict[str, _DayPath] = {}
+
+    def _calendar(self, symbol: str) -> SessionCalendar:
+        cal = self._calendars.get(symbol)
+        if cal is None:
+            cal = self._calendars[symbol] = calendar(self.store.instrument(symbol).calendar)
+        return cal
+
+    @property
+    def cache(self) -> OpenPriceCache:
+        """The open-price layer, made when first asked (its buckets are compiled code: not
+        before the window's first paint)."""
+        if self._cache is None:
+            from engine.open_cache import OpenPriceCache
+
+            self._cache = OpenPriceCache(self.store.bar_so_far, self._calendar,
+                                         QUOTED_TIMEFRAMES)  # fmt: skip
+        return self._cache
+
+    @property
+    def store_queries(self) -> int:
+        """The store queries the open-price layer made so far."""
+        return 0 if self._cache is None else self._cache.counters.store_queries
+
+    def at_ns(self, symbol: str) -> int | None:
+        """The time a symbol is quoted at: its latest live tick, else its last stored bar."""
+        live = self._live_ns.get(symbol)
+        if live is not None:
+            return live
+        span = self.store.time_range(symbol, "1m")
+        return None if span is None else span[1]
+
+    def observe(self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, qty: np.ndarray):
+        """A frame's live ticks of `symbol`."""
+        if len(ts_ns) == 0:
+            return
+        self.cache.observe_ticks(symbol, ts_ns, price, qty)
+        latest = int(np.max(ts_ns))
+        self._live_ns[symbol] = max(latest, self._live_ns.get(symbol, latest))
+        path = self._paths.get(symbol)
+        if path is not None:
+            self._extend_path(symbol, path, ts_ns, price)
+
+    def values(self, symbols: list[str]) -> np.ndarray:
+        """(len(symbols), len(VALUE_COLUMNS)) floats; NaN where a symbol has no bars."""
+        out = np.full((len(symbols), len(VALUE_COLUMNS)), np.nan)
+        for row, symbol in enumerate(symbols):
+            at = self.at_ns(symbol)
+            if at is None:
+                continue
+            day = self.cache.forming(symbol, "1d", at)
+            if day is None:
+                continue
+            hour = self.cache.forming(symbol, "1h", at)
+            hour_pct = np.nan if hour is None else 100.0 * (day.close / hour.open - 1.0)
+            change = day.close - day.open
+            out[row] = (day.close, change, 100.0 * change / day.open, day.volume, hour_pct)
+        return out
+
+    def path(self, symbol: str) -> np.ndarray:
+        """The day's closes, one every PATH_SLOT_NS with data (empty when unknown)."""
+        at = self.at_ns(symbol)
+        if at is None:
+            return np.empty(0)
+        day_ns, _ = self.cache.bucket(symbol, "1d", at)
+        path = self._paths.get(symbol)
+        if path is None or path.day_ns != day_ns:
+            path = self._paths[symbol] = self._stored_path(symbol, day_ns, at)
+        return path.close
+
+    def _stored_path(self, symbol: str, day_ns: int, at_ns: int) -> _DayPath:
+        if day_ns < 0:
+            return _DayPath(day_ns, np.empty(0, np.int64), np.empty(0))
+        try:
+            bars = self.store.load(symbol, "1m", start_ns=day_ns, end_ns=at_ns + 1)
+        except StoreError:
+            bars = None
+        if bars is None or len(bars) == 0:
+            return _DayPath(day_ns, np.empty(0, np.int64), np.empty(0))
+        slot = (bars.ts_ns - day_ns) // PATH_SLOT_NS
+        last = np.append(slot[1:] != slot[:-1], True)
+        return _DayPath(day_ns, slot[last], bars.close[last].copy())
+
+    def _extend_path(self, symbol: str, path: _DayPath, ts_ns, price) -> None:
+        """Ticks in time order move the last slot's close or add slots; the ticks of a new
+        day start a new path (they are all of it: the symbol is live); a late tick into an
+        older slot is left out of the sparkline (the quote itself has it)."""
+        order = np.argsort(ts_ns, kind="stable")
+        ts, price = np.asarray(ts_ns)[order], np.asarray(price, dtype=np.float64)[order]
+        day_ns, _ = self.cache.bucket(symbol, "1d", int(ts[-1]))
+        if day_ns != path.day_ns:
+            path = self._paths[symbol] = _DayPath(day_ns, np.empty(0, np.int64), np.empty(0))
+        slot = (ts - day_ns) // PATH_SLOT_NS
+        newest = path.slot[-1] if len(path.slot) else -1
+        keep = (slot >= newest) & (ts >= day_ns)
+        slot, price = slot[keep], price[keep]
+        if len(slot) == 0:
+            return
+        last = np.append(slot[1:] != slot[:-1], True)
+        slot, price = slot[last], price[last]
+        if slot[0] == newest:
+            path.close[-1] = price[0]
+            slot, price = slot[1:], price[1:]
+        path.slot = np.concatenate((path.slot, slot))
+        path.close = np.concatenate((path.close, price))

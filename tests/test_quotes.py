@@ -1,0 +1,86 @@
+"""The watchlist's quotes: the open-price layer against the store's own bars, resampled."""
+
+import numpy as np
+import pytest
+
+from app.quotes import PATH_SLOT_NS, VALUE_COLUMNS, Quotes
+from data.store import Instrument
+from engine.aggregate import resample, resample_ticks
+from engine.bars import COLUMNS, Bars, concat
+from engine.sessions import calendar
+from tests.conftest import NS_PER_MIN, make_bars
+
+NS_PER_S = 1_000_000_000
+START = int(np.datetime64("2024-03-04T00:00", "ns").astype(np.int64))  # a Monday
+CALENDARS = {"BTC": "24x7", "SPY": "us-equity"}
+
+
+@pytest.fixture
+def stored(store):
+    bars = {}
+    for k, (symbol, cal) in enumerate(CALENDARS.items()):
+        every = make_bars(3 * 1440, start_ns=START, seed=k)
+        keep = calendar(cal).is_in_session(every.ts_ns)
+        bars[symbol] = Bars(*(getattr(every, c)[keep] for c in COLUMNS))
+        store.write_bars(symbol, "1m", bars[symbol], instrument=Instrument(symbol, cal))
+    return bars
+
+
+def want_values(bars, cal) -> np.ndarray:
+    day, hour = resample(bars, "1d", cal), resample(bars, "1h", cal)
+    last, open_ = day.close[-1], day.open[-1]
+    return np.array([last, last - open_, 100 * (last - open_) / open_, day.volume[-1],
+                     100 * (last / hour.open[-1] - 1)])  # fmt: skip
+
+
+def want_path(bars, cal) -> np.ndarray:
+    day = resample(bars, "1d", cal)
+    today = bars[int(np.searchsorted(bars.ts_ns, day.ts_ns[-1])) :]
+    slot = (today.ts_ns - day.ts_ns[-1]) // PATH_SLOT_NS
+    return today.close[np.append(slot[1:] != slot[:-1], True)]
+
+
+def test_a_symbol_not_live_is_quoted_at_its_last_stored_day(store, stored):
+    quotes = Quotes(store)
+    symbols = ["BTC", "SPY", "NONE"]
+    values = quotes.values(symbols)
+    assert values.shape == (3, len(VALUE_COLUMNS))
+    for row, symbol in enumerate(symbols[:2]):
+        assert values[row] == pytest.approx(want_values(stored[symbol], CALENDARS[symbol]))
+        assert quotes.path(symbol) == pytest.approx(want_path(stored[symbol], CALENDARS[symbol]))
+    assert np.isnan(values[2]).all() and len(quotes.path("NONE")) == 0
+    asked = quotes.store_queries
+    assert asked == 4  # the day and the hour of each: once
+    quotes.values(symbols)
+    assert quotes.store_queries == asked  # answered from memory after
+
+
+def test_live_ticks_move_the_quotes_with_no_more_queries(store, stored):
+    quotes = Quotes(store)
+    history = stored["BTC"]
+    quotes.values(["BTC"])
+    quotes.path("BTC")
+    asked = quotes.store_queries
+    rng = np.random.default_rng(5)
+    ts = int(history.ts_ns[-1]) + NS_PER_MIN + np.arange(6000) * NS_PER_S // 2  # 50 minutes
+    price = np.round(history.close[-1] + np.cumsum(rng.normal(0, 0.05, len(ts))), 2)
+    qty = rng.integers(1, 5, len(ts)).astype(float)
+    for part in np.array_split(np.arange(len(ts)), 97):  # a frame's ticks at a time
+        quotes.observe("BTC", ts[part], price[part], qty[part])
+    everything = concat([history, resample_ticks(ts, price, qty, "1m", "24x7").bars])
+    assert quotes.values(["BTC"])[0] == pytest.approx(want_values(everything, "24x7"))
+    assert quotes.path("BTC") == pytest.approx(want_path(everything, "24x7"))
+    assert quotes.store_queries == asked
+
+
+def test_a_new_day_starts_the_path_again(store, stored):
+    quotes = Quotes(store)
+    history = stored["BTC"]
+    assert len(quotes.path("BTC")) > 1
+    midnight = START + 3 * 1440 * NS_PER_MIN
+    ts = midnight + np.array([5, 6, 7 * 60]) * NS_PER_S
+    quotes.observe("BTC", ts, np.array([1.0, 2.0, 3.0]), np.ones(3))
+    assert list(quotes.path("BTC")) == [2.0, 3.0]  # two slots of the new day
+    values = quotes.values(["BTC"])[0]
+    assert values[0] == 3.0 and values[1] == 2.0 and values[3] == 3.0  # open 1, volume 3
+    assert history.ts_ns[-1] < midnight

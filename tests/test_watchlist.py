@@ -1,0 +1,91 @@
+"""The watchlist dock in the window: quotes from the open-price layer, sorting, opening a
+symbol by click or Enter, flashes on live ticks, the layer's queries in the status bar."""
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+from PySide6.QtTest import QTest
+
+from app.controller import ChartController
+from app.quotes import Quotes
+from data.feeds.kinds import FeedKind
+from data.store.provenance import DEMO
+from tests.conftest import NS_PER_MIN, make_bars
+
+SYMBOLS = ("AAA", "BBB", "CCC", "DDD")
+
+
+@pytest.fixture
+def filled(store):
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    for k, symbol in enumerate(SYMBOLS):
+        bars = make_bars(2000, start_ns=now_min - 2000 * NS_PER_MIN, seed=k)
+        store.write_bars(symbol, "1m", bars, source=DEMO)
+    return store
+
+
+def rows_in_view_order(view) -> list[str]:
+    return [view.proxy.index(r, 0).data() for r in range(view.proxy.rowCount())]
+
+
+def test_the_watchlist_quotes_sorts_and_opens(qtbot, filled, window, settings):
+    controller = ChartController(filled, window, None, settings)
+    controller.feed = FeedKind.OFF
+    try:
+        controller.start("AAA")
+        window.show()
+        view = controller.watchlist.view
+        qtbot.waitUntil(lambda: view.proxy.rowCount() == len(SYMBOLS), timeout=5000)
+        want = Quotes(filled).values(list(SYMBOLS))
+        assert controller.watchlist.model.values == pytest.approx(want, nan_ok=True)
+        assert view.currentIndex().data() == "AAA"  # the symbol on the chart
+        # Sorted by change % (the header clicked twice: descending).
+        view.sortByColumn(3, QtCore.Qt.SortOrder.DescendingOrder)
+        assert rows_in_view_order(view) == [SYMBOLS[i] for i in np.argsort(-want[:, 2])]
+        # A click opens a row's symbol; so do the arrow keys then Enter.
+        first = rows_in_view_order(view)[0]
+        rect = view.visualRect(view.proxy.index(0, 1))
+        QTest.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center())
+        assert controller.symbol == first and window.symbol_box.currentText() == first
+        view.setFocus()
+        QTest.keyClick(view, QtCore.Qt.Key.Key_Down)
+        assert controller.symbol == first  # moving does not open
+        QTest.keyClick(view, QtCore.Qt.Key.Key_Return)
+        assert controller.symbol == rows_in_view_order(view)[1]
+        assert controller.models["1m"].bars.close[-1] == filled.load(controller.symbol, "1m",
+                                                                     limit=1).close[-1]  # fmt: skip
+    finally:
+        controller.close()
+
+
+def test_live_ticks_flash_the_rows_and_the_layer_asks_no_more(qtbot, filled, window, settings):
+    """The simulated market trades every symbol: their quotes move (and flash) while one is
+    shown; after the first quotes the open-price layer asks the store nothing more."""
+    controller = ChartController(filled, window, None, settings, feed_rate=40.0)
+    try:
+        controller.start("AAA")
+        window.show()
+        model = controller.watchlist.model
+        qtbot.waitUntil(lambda: len(model.symbols) == len(SYMBOLS), timeout=5000)
+        qtbot.waitUntil(lambda: len(controller._sessions.running) == len(SYMBOLS) - 1,
+                        timeout=5000)  # fmt: skip
+        asked = controller.quotes.store_queries
+        first = model.values[:, 0].copy()
+        qtbot.waitUntil(lambda: (model.values[:, 0] != first).all(), timeout=10_000)
+        qtbot.waitUntil(lambda: (model.flash_until > 0).any(), timeout=5000)
+        index = model.index(int(np.argmax(model.flash_until)), 1)
+        assert model.data(index, QtCore.Qt.ItemDataRole.BackgroundRole) is not None
+        assert controller.quotes.store_queries == asked
+        qtbot.waitUntil(lambda: "open-price layer" in window.stat_labels["queries"].text(),
+                        timeout=3000)  # fmt: skip
+        # The shown symbol's last quote is its chart's last close.
+        controller.watchlist.refresh()
+        row = model.symbols.index("AAA")
+        assert model.values[row, 0] == controller.session.builder.forming("1m")[4]
+    finally:
+        controller.close()
+    # the flash ends by itself
+    model.flash_until[:] = np.where(model.flash_until > 0, time.monotonic() - 1, 0)
+    assert model.end_flashes() is False
