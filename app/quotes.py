@@ -30,7 +30,8 @@ VALUE_COLUMNS = ("last", "change", "change_pct", "volume", "hour_pct")
 
 @dataclasses.dataclass
 class _DayPath:
-    day_ns: int  # the 1d bucket it belongs to
+    day_ns: int  # the 1d bucket it belongs to: [day_ns, end_ns)
+    end_ns: int
     slot: np.ndarray  # int64 slot numbers from the day's start
     close: np.ndarray
 
@@ -44,6 +45,7 @@ class Quotes:
         self._cache: OpenPriceCache | None = None
         self._live_ns: dict[str, int] = {}  # the latest live tick time of a symbol
         self._paths: dict[str, _DayPath] = {}
+        self._wanted: dict[str, None] = {}  # paths drawn before they were read, in order
 
     def _calendar(self, symbol: str) -> SessionCalendar:
         cal = self._calendars.get(symbol)
@@ -58,7 +60,7 @@ class Quotes:
         if self._cache is None:
             from engine.open_cache import OpenPriceCache
 
-            self._cache = OpenPriceCache(self.store.bar_so_far, self._calendar,
+            self._cache = OpenPriceCache(self.store.bars_so_far, self._calendar,
                                          QUOTED_TIMEFRAMES)  # fmt: skip
         return self._cache
 
@@ -87,16 +89,17 @@ class Quotes:
             self._extend_path(symbol, path, ts_ns, price)
 
     def values(self, symbols: list[str]) -> np.ndarray:
-        """(len(symbols), len(VALUE_COLUMNS)) floats; NaN where a symbol has no bars."""
+        """(len(symbols), len(VALUE_COLUMNS)) floats; NaN where a symbol has no bars. The
+        buckets not known yet are asked of the store in one query a timeframe."""
         out = np.full((len(symbols), len(VALUE_COLUMNS)), np.nan)
-        for row, symbol in enumerate(symbols):
-            at = self.at_ns(symbol)
-            if at is None:
-                continue
-            day = self.cache.forming(symbol, "1d", at)
+        asks = [(row, symbol, self.at_ns(symbol)) for row, symbol in enumerate(symbols)]
+        asks = [(row, symbol, at) for row, symbol, at in asks if at is not None]
+        at_of = [(symbol, at) for _, symbol, at in asks]
+        days = self.cache.forming_many("1d", at_of)
+        hours = self.cache.forming_many("1h", at_of)
+        for (row, _, _), day, hour in zip(asks, days, hours, strict=True):
             if day is None:
                 continue
-            hour = self.cache.forming(symbol, "1h", at)
             hour_pct = np.nan if hour is None else 100.0 * (day.close / hour.open - 1.0)
             change = day.close - day.open
             out[row] = (day.close, change, 100.0 * change / day.open, day.volume, hour_pct)
@@ -104,27 +107,63 @@ class Quotes:
 
     def path(self, symbol: str) -> np.ndarray:
         """The day's closes, one every PATH_SLOT_NS with data (empty when unknown)."""
-        at = self.at_ns(symbol)
-        if at is None:
-            return np.empty(0)
-        day_ns, _ = self.cache.bucket(symbol, "1d", at)
-        path = self._paths.get(symbol)
-        if path is None or path.day_ns != day_ns:
-            path = self._paths[symbol] = self._stored_path(symbol, day_ns, at)
+        path = self._known_path(symbol)
+        if path is None:
+            at = self.at_ns(symbol)
+            if at is None:
+                return np.empty(0)
+            path = self._read_path(symbol, at)
         return path.close
 
-    def _stored_path(self, symbol: str, day_ns: int, at_ns: int) -> _DayPath:
-        if day_ns < 0:
-            return _DayPath(day_ns, np.empty(0, np.int64), np.empty(0))
+    def drawn_path(self, symbol: str) -> np.ndarray | None:
+        """`path` if known now, else None: the read is left to `read_paths` (a frame never
+        waits for the store)."""
+        path = self._known_path(symbol)
+        if path is None:
+            self._wanted[symbol] = None
+            return None
+        return path.close
+
+    def read_paths(self, symbols: list[str], most: int) -> list[str]:
+        """Read, in one query, the day paths of at most `most` symbols: first those drawn
+        but unknown, then those of `symbols` not read yet; the symbols read."""
+        batch: dict[str, int] = {}
+        for symbol in [*self._wanted, *symbols]:
+            if len(batch) == most:
+                break
+            self._wanted.pop(symbol, None)
+            at = self.at_ns(symbol)
+            if symbol not in batch and at is not None and self._known_path(symbol) is None:
+                batch[symbol] = at
+        self._read(batch)
+        return list(batch)
+
+    def _known_path(self, symbol: str) -> _DayPath | None:
+        path = self._paths.get(symbol)
+        if path is None:
+            return None
+        at = self.at_ns(symbol)
+        return path if at is not None and path.day_ns <= at < path.end_ns else None
+
+    @property
+    def paths_wanted(self) -> bool:
+        return bool(self._wanted)
+
+    def _read_path(self, symbol: str, at_ns: int) -> _DayPath:
+        self._read({symbol: at_ns})
+        return self._paths[symbol]
+
+    def _read(self, at_ns: dict[str, int]) -> None:
+        """The paths of the days holding each symbol's `at_ns`, up to it: one query."""
+        days = {s: self.cache.bucket(s, "1d", at) for s, at in at_ns.items()}
+        ranges = [(s, day, at_ns[s] + 1) for s, (day, _) in days.items() if day >= 0]
         try:
-            bars = self.store.load(symbol, "1m", start_ns=day_ns, end_ns=at_ns + 1)
+            read = self.store.closes(ranges)
         except StoreError:
-            bars = None
-        if bars is None or len(bars) == 0:
-            return _DayPath(day_ns, np.empty(0, np.int64), np.empty(0))
-        slot = (bars.ts_ns - day_ns) // PATH_SLOT_NS
-        last = np.append(slot[1:] != slot[:-1], True)
-        return _DayPath(day_ns, slot[last], bars.close[last].copy())
+            read = {}
+        empty = (np.empty(0, np.int64), np.empty(0))
+        for symbol, (day_ns, end_ns) in days.items():
+            self._paths[symbol] = _day_path(day_ns, end_ns, *read.get(symbol, empty))
 
     def _extend_path(self, symbol: str, path: _DayPath, ts_ns, price) -> None:
         """Ticks in time order move the last slot's close or add slots; the ticks of a new
@@ -132,9 +171,10 @@ class Quotes:
         older slot is left out of the sparkline (the quote itself has it)."""
         order = np.argsort(ts_ns, kind="stable")
         ts, price = np.asarray(ts_ns)[order], np.asarray(price, dtype=np.float64)[order]
-        day_ns, _ = self.cache.bucket(symbol, "1d", int(ts[-1]))
+        day_ns, end_ns = self.cache.bucket(symbol, "1d", int(ts[-1]))
         if day_ns != path.day_ns:
-            path = self._paths[symbol] = _DayPath(day_ns, np.empty(0, np.int64), np.empty(0))
+            path = self._paths[symbol] = _DayPath(day_ns, end_ns, np.empty(0, np.int64),
+                                                  np.empty(0))  # fmt: skip
         slot = (ts - day_ns) // PATH_SLOT_NS
         newest = path.slot[-1] if len(path.slot) else -1
         keep = (slot >= newest) & (ts >= day_ns)
@@ -148,3 +188,10 @@ class Quotes:
             slot, price = slot[1:], price[1:]
         path.slot = np.concatenate((path.slot, slot))
         path.close = np.concatenate((path.close, price))
+
+
+def _day_path(day_ns: int, end_ns: int, ts_ns: np.ndarray, close: np.ndarray) -> _DayPath:
+    """The last close of each PATH_SLOT_NS of the day's bars."""
+    slot = (ts_ns - day_ns) // PATH_SLOT_NS
+    last = np.append(slot[1:] != slot[:-1], True) if len(slot) else np.empty(0, bool)
+    return _DayPath(day_ns, end_ns, slot[last], close[last].copy())

@@ -13,6 +13,8 @@ from widgets.theme import Theme
 from widgets.watchlist import WatchlistModel, WatchlistView
 
 REFRESH_MS = 250
+READ_MS = 30  # day paths are read READ_AT_ONCE symbols at a time (about 5 ms), between frames
+READ_AT_ONCE = 16
 
 
 class WatchlistPanel(QtCore.QObject):
@@ -25,7 +27,7 @@ class WatchlistPanel(QtCore.QObject):
         super().__init__(parent)
         self.quotes = quotes
         self._symbols_of = symbols_of
-        self.model = WatchlistModel(quotes.path, self)
+        self.model = WatchlistModel(quotes.drawn_path, self)
         self.view = WatchlistView(self.model)
         self.view.symbol_opened.connect(self.symbol_opened)
         self.dock = QtWidgets.QDockWidget("Watchlist")
@@ -34,6 +36,9 @@ class WatchlistPanel(QtCore.QObject):
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+        self._read_timer = QtCore.QTimer(self)
+        self._read_timer.setInterval(READ_MS)
+        self._read_timer.timeout.connect(self._read_paths)
         self._stopped = False
         self.shown = ""  # the symbol on the chart: the current row
 
@@ -47,6 +52,7 @@ class WatchlistPanel(QtCore.QObject):
     def stop(self) -> None:
         self._stopped = True
         self._timer.stop()
+        self._read_timer.stop()
 
     def refresh(self) -> None:
         symbols = self._symbols_of()
@@ -55,6 +61,17 @@ class WatchlistPanel(QtCore.QObject):
             self.model.set_symbols(symbols, [step_decimals(ticks.get(s, 0.01)) for s in symbols])
             self.view.select_symbol(self.shown)
         self.view.update_values(self.quotes.values(symbols))
+        if not self._read_timer.isActive():
+            self._read_timer.start()
+
+    def _read_paths(self) -> None:
+        """The sparklines on screen not read yet, then every other symbol's: in small steps
+        between frames; done when every symbol's is known."""
+        read = self.quotes.read_paths(self.model.symbols, READ_AT_ONCE)
+        if read:
+            self.model.paths_read(read)
+        elif not self.quotes.paths_wanted:
+            self._read_timer.stop()
 
     def show_symbol(self, symbol: str) -> None:
         """`symbol` is on the chart: its row is the current one."""

@@ -3,9 +3,10 @@
 When a chart starts (or switches symbol) in the middle of a 5m/1h/4h/1d bucket, the forming
 bar's open, high, low and volume so far lie in stored history. The cache keys each bucket by
 (symbol, timeframe, bucket start) and keeps two parts: what the store held before the live
-stream began (asked once, through a callable, never the store class) and the live ticks seen
-since. The store is asked only when a bucket that started before the stream is first needed,
-or after `invalidate` (a backfill into the bucket, a calendar change). Buckets that start
+stream began (asked once, through a callable, never the store class; the buckets of many
+symbols asked together go in one query) and the live ticks seen since. The store is asked
+only when a bucket that started before the stream is first needed, or after `invalidate` (a
+backfill into the bucket, a calendar change). Buckets that start
 while the stream runs are built from its ticks alone: in steady state there are no queries.
 """
 
@@ -21,8 +22,9 @@ from engine.bars import PartialBar
 from engine.buckets import BucketGrid, BucketRule, bucket_grid, rule_for
 from engine.sessions import SessionCalendar
 
-# symbol, start_ns, end_ns -> the stored base bars of [start, end) aggregated, or None.
-HistoryQuery = Callable[[str, int, int], PartialBar | None]
+# [(symbol, start_ns, end_ns), ...] -> for each, the stored base bars of [start, end) of the
+# symbol folded into one bar, or None: one store query however many buckets are asked.
+HistoryQuery = Callable[[list[tuple[str, int, int]]], list[PartialBar | None]]
 
 
 @dataclasses.dataclass
@@ -115,24 +117,38 @@ class OpenPriceCache:
     def forming(self, symbol: str, timeframe: str, now_ns: int) -> PartialBar | None:
         """The bar so far of the `timeframe` bucket holding `now_ns` (None outside sessions
         or when the bucket has no data yet)."""
+        return self.forming_many(timeframe, [(symbol, now_ns)])[0]
+
+    def forming_many(self, timeframe: str, asks: list[tuple[str, int]]) -> list[PartialBar | None]:
+        """`forming` of each (symbol, now_ns), the buckets not known yet asked of the store
+        in one query."""
         rule = self._rule(timeframe)
-        entry = self._current.get((symbol, timeframe))
-        if entry is None or not entry.start_ns <= now_ns < entry.end_ns:
-            start, end = self._bucket(symbol, rule, now_ns)
-            if start < 0:
-                return None
-            entry = self._entry(symbol, timeframe, start, end)
-            self._current[(symbol, timeframe)] = entry
-        if entry.history_known:
-            self.counters.hits += 1
-        else:
-            self.counters.misses += 1
-            since = self._live_since.get(symbol)
-            stop = entry.end_ns if since is None else min(entry.end_ns, since)
+        entries: list[_Entry | None] = []
+        unknown: list[_Entry] = []
+        ranges: list[tuple[str, int, int]] = []
+        for symbol, now_ns in asks:
+            entry = self._current.get((symbol, timeframe))
+            if entry is None or not entry.start_ns <= now_ns < entry.end_ns:
+                start, end = self._bucket(symbol, rule, now_ns)
+                if start < 0:
+                    entries.append(None)
+                    continue
+                entry = self._entry(symbol, timeframe, start, end)
+                self._current[(symbol, timeframe)] = entry
+            entries.append(entry)
+            if entry.history_known:
+                self.counters.hits += 1
+            elif all(e is not entry for e in unknown):
+                self.counters.misses += 1
+                since = self._live_since.get(symbol)
+                stop = entry.end_ns if since is None else min(entry.end_ns, since)
+                unknown.append(entry)
+                ranges.append((symbol, entry.start_ns, stop))
+        if ranges:
             self.counters.store_queries += 1
-            entry.history = self._query(symbol, entry.start_ns, stop)
-            entry.history_known = True
-        return entry.bar()
+            for entry, history in zip(unknown, self._query(ranges), strict=True):
+                entry.history, entry.history_known = history, True
+        return [None if e is None else e.bar() for e in entries]
 
     def observe(self, symbol: str, ts_ns: int, price: float, qty: float) -> None:
         """A live tick: updates the symbol's cached bucket of every timeframe, in O(1) per

@@ -190,9 +190,9 @@ def bench_open_cache(rows: list[Stats], quick: bool) -> dict:
         cal = calendar("cme-globex")
         queries = []
 
-        def query(symbol, start, end):
-            queries.append(start)
-            return store.bar_so_far(symbol, start, end)
+        def query(ranges):
+            queries.extend(start for _, start, _ in ranges)
+            return store.bars_so_far(ranges)
 
         cache = OpenPriceCache(query, lambda s: cal)
         per_minute = np.zeros(int((live_ts[-1] - live_ts[0]) // NS_PER_MIN) + 1, dtype=np.int64)
@@ -214,7 +214,7 @@ def bench_open_cache(rows: list[Stats], quick: bool) -> dict:
         for tf in tfs:
             start = results[tf].first_ns
             label, _ = bucket_grid(cal, since, since).buckets(rule_for(tf), np.array([live_ts[-1]]))
-            stored = store.bar_so_far("ES", int(label[0]), since)
+            stored = store.bars_so_far([("ES", int(label[0]), since)])[0]
             in_bucket = live_ts >= max(label[0], since)
             live_p, live_t = np.array(price)[in_bucket], live_ts[in_bucket]
             live = PartialBar(live_p[0], live_p.max(), live_p.min(), live_p[-1],
@@ -232,7 +232,7 @@ def bench_open_cache(rows: list[Stats], quick: bool) -> dict:
         for t in live_ts[:naive_ticks].tolist():
             for tf in tfs:
                 label, _ = bucket_grid(cal, t, t).buckets(rule_for(tf), np.array([t]))
-                store.bar_so_far("ES", int(label[0]), since)
+                store.bars_so_far([("ES", int(label[0]), since)])[0]
                 naive_count += 1
         naive_s = time.perf_counter() - started
         store.close()

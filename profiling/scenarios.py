@@ -20,6 +20,7 @@ from profiling.scenarios_engine import (
     rolling_high_low,
     worker,
 )
+from profiling.scenarios_watchlist import watchlist
 
 SCENARIOS: dict[str, Callable[[bool], Result]] = {
     "open-chart": open_chart,
@@ -33,4 +34,5 @@ SCENARIOS: dict[str, Callable[[bool], Result]] = {
     "worker": worker,
     "live": live,
     "memory": memory,
+    "watchlist": watchlist,
 }

@@ -23,9 +23,9 @@ def history(store):
 def counted(store):
     calls = []
 
-    def query(symbol, start_ns, end_ns):
-        calls.append((symbol, start_ns, end_ns))
-        return store.bar_so_far(symbol, start_ns, end_ns)
+    def query(ranges):
+        calls.extend(ranges)
+        return store.bars_so_far(ranges)
 
     return query, calls
 

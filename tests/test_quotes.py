@@ -50,7 +50,7 @@ def test_a_symbol_not_live_is_quoted_at_its_last_stored_day(store, stored):
         assert quotes.path(symbol) == pytest.approx(want_path(stored[symbol], CALENDARS[symbol]))
     assert np.isnan(values[2]).all() and len(quotes.path("NONE")) == 0
     asked = quotes.store_queries
-    assert asked == 4  # the day and the hour of each: once
+    assert asked == 2  # the days of all symbols in one query, the hours in another
     quotes.values(symbols)
     assert quotes.store_queries == asked  # answered from memory after
 

@@ -27,7 +27,8 @@ def filled(store):
 
 
 def rows_in_view_order(view) -> list[str]:
-    return [view.proxy.index(r, 0).data() for r in range(view.proxy.rowCount())]
+    model = view.model()
+    return [model.index(r, 0).data() for r in range(model.rowCount())]
 
 
 def test_the_watchlist_quotes_sorts_and_opens(qtbot, filled, window, settings):
@@ -37,7 +38,7 @@ def test_the_watchlist_quotes_sorts_and_opens(qtbot, filled, window, settings):
         controller.start("AAA")
         window.show()
         view = controller.watchlist.view
-        qtbot.waitUntil(lambda: view.proxy.rowCount() == len(SYMBOLS), timeout=5000)
+        qtbot.waitUntil(lambda: view.model().rowCount() == len(SYMBOLS), timeout=5000)
         want = Quotes(filled).values(list(SYMBOLS))
         assert controller.watchlist.model.values == pytest.approx(want, nan_ok=True)
         assert view.currentIndex().data() == "AAA"  # the symbol on the chart
@@ -46,7 +47,7 @@ def test_the_watchlist_quotes_sorts_and_opens(qtbot, filled, window, settings):
         assert rows_in_view_order(view) == [SYMBOLS[i] for i in np.argsort(-want[:, 2])]
         # A click opens a row's symbol; so do the arrow keys then Enter.
         first = rows_in_view_order(view)[0]
-        rect = view.visualRect(view.proxy.index(0, 1))
+        rect = view.visualRect(view.model().index(0, 1))
         QTest.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center())
         assert controller.symbol == first and window.symbol_box.currentText() == first
         view.setFocus()
@@ -71,13 +72,20 @@ def test_live_ticks_flash_the_rows_and_the_layer_asks_no_more(qtbot, filled, win
         qtbot.waitUntil(lambda: len(model.symbols) == len(SYMBOLS), timeout=5000)
         qtbot.waitUntil(lambda: len(controller._sessions.running) == len(SYMBOLS) - 1,
                         timeout=5000)  # fmt: skip
-        asked = controller.quotes.store_queries
         first = model.values[:, 0].copy()
         qtbot.waitUntil(lambda: (model.values[:, 0] != first).all(), timeout=10_000)
-        qtbot.waitUntil(lambda: (model.flash_until > 0).any(), timeout=5000)
-        index = model.index(int(np.argmax(model.flash_until)), 1)
-        assert model.data(index, QtCore.Qt.ItemDataRole.BackgroundRole) is not None
-        assert controller.quotes.store_queries == asked
+        asked, hour = controller.quotes.store_queries, time.time() // 3600  # all live now
+        others = np.array([s != "AAA" for s in model.symbols])  # AAA's row is selected
+        qtbot.waitUntil(lambda: (model.flash_until[others] > 0).any(), timeout=5000)
+        i = int(np.argmax(np.where(others, model.flash_until, 0)))
+        up = bool(model.flash_up[i])
+        view = controller.watchlist.view
+        rect = view.visualRect(model.index(int(model.rank[i]), 1))
+        pixel = view.viewport().grab().toImage().pixelColor(rect.left() + 2, rect.center().y())
+        red, green = pixel.red(), pixel.green()
+        assert (green - red if up else red - green) > 30, (up, pixel.name())  # drawn flashing
+        if time.time() // 3600 == hour:  # (a new hour's bucket began before its ticks)
+            assert controller.quotes.store_queries == asked  # steady: no query
         qtbot.waitUntil(lambda: "open-price layer" in window.stat_labels["queries"].text(),
                         timeout=3000)  # fmt: skip
         # The shown symbol's last quote is its chart's last close.

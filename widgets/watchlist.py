@@ -1,9 +1,11 @@
 """The watchlist: one row a symbol with last price, change, change %, the day's volume, the
 hour's change and a sparkline of the day; sortable, flashing briefly when a price moves.
 
-The model holds columns (a float array a value column, a list of symbols) and is told new
-values as arrays; it signals only the rows whose values changed. Sorting is Qt's proxy model
-on a numeric sort role; the sparkline is a delegate drawing the day's closes as one polyline.
+The model holds columns (a float array a value column, a list of symbols, the rows' texts
+formatted when their values change) and is told new values as arrays; it signals only the
+rows whose values changed, and sorts itself by argsort of a column. One delegate paints
+every cell straight from those columns (Qt's styled painting asks the model ten roles a cell
+and took 60% of a scroll frame); the sparkline is the day's closes, one point a pixel at most.
 """
 
 from __future__ import annotations
@@ -23,35 +25,45 @@ WIDTHS_PX = (78, 74, 60, 60, 52, 56, 70)  # the last stretches
 NUMBERS = 5  # the value columns after the symbol, in VALUE order: last, chg, chg %, vol, 1h %
 PATH_COLUMN = 6
 FLASH_S = 0.4
-SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole
 Qt = QtCore.Qt
+LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+SELECTED = QtWidgets.QStyle.StateFlag.State_Selected
 
 
 class WatchlistModel(QtCore.QAbstractTableModel):
-    """Rows of symbols; `path_of(symbol)` gives a row's sparkline (asked when drawn)."""
+    """Rows of symbols; `path_of(symbol)` gives a row's sparkline, or None while it is not
+    known (asked when drawn). A row of the view is `order[row]` of the columns."""
 
     def __init__(self, path_of: Callable[[str], np.ndarray], parent=None) -> None:
         super().__init__(parent)
         self.path_of = path_of
-        self.symbols: list[str] = []
-        self.values = np.empty((0, NUMBERS))
-        self.decimals = np.empty(0, np.int64)
-        self.flash_until = np.zeros(0)  # monotonic time a row's flash ends
-        self.flash_up = np.zeros(0, bool)
         self.theme = DARK
+        self.sort_column, self.descending = 0, False
+        self.set_symbols([], [])
 
     def set_symbols(self, symbols: list[str], decimals: list[int]) -> None:
         self.beginResetModel()
         self.symbols = list(symbols)
+        self.where = {s: i for i, s in enumerate(self.symbols)}  # a symbol's column index
         self.values = np.full((len(symbols), NUMBERS), np.nan)
         self.decimals = np.asarray(decimals, dtype=np.int64)
-        self.flash_until = np.zeros(len(symbols))
+        self.texts = [[s] + [""] * NUMBERS for s in symbols]
+        self.flash_until = np.zeros(len(symbols))  # monotonic time a row's flash ends
         self.flash_up = np.zeros(len(symbols), bool)
+        self.order = self._sorted()
+        self.rank = np.argsort(self.order)  # where each symbol's row is in the view
         self.endResetModel()
 
+    def symbol_at(self, row: int) -> str:
+        return self.symbols[int(self.order[row])]
+
+    def row_of(self, symbol: str) -> int:
+        return int(self.rank[self.where[symbol]])
+
     def set_values(self, values: np.ndarray) -> np.ndarray:
-        """New values for every row; rows whose last price moved flash. Returns the rows
-        that changed."""
+        """New values for every symbol; those whose last price moved flash. Returns the
+        symbols' indices that changed."""
         old = self.values
         same = (old == values) | (np.isnan(old) & np.isnan(values))
         changed = np.flatnonzero(~same.all(axis=1))
@@ -61,8 +73,18 @@ class WatchlistModel(QtCore.QAbstractTableModel):
         self.flash_until[moved] = time.monotonic() + FLASH_S
         self.flash_up[moved] = values[moved, 0] > old[moved, 0]
         self.values = values.copy()
+        for i in changed.tolist():
+            self.texts[i][1:] = [self._text(i, col) for col in range(1, NUMBERS + 1)]
+        if self.sort_column:
+            self.sort(self.sort_column, self._qt_order())
         self._rows_changed(changed)
         return changed
+
+    def paths_read(self, symbols: list[str]) -> None:
+        """The sparklines of `symbols` can be drawn now."""
+        for i in (self.where[s] for s in symbols if s in self.where):
+            index = self.index(int(self.rank[i]), PATH_COLUMN)
+            self.dataChanged.emit(index, index)
 
     def end_flashes(self) -> bool:
         """Rows whose flash has ended are drawn plain again; True while some still flash."""
@@ -73,12 +95,55 @@ class WatchlistModel(QtCore.QAbstractTableModel):
             self._rows_changed(ended)
         return bool((self.flash_until > 0).any())
 
-    def _rows_changed(self, rows: np.ndarray) -> None:
-        """One signal a run of adjacent rows."""
+    def _rows_changed(self, changed: np.ndarray) -> None:
+        """One signal a run of adjacent view rows."""
+        rows = np.sort(self.rank[changed])
         breaks = np.flatnonzero(np.diff(rows) != 1)
         for a, b in zip(np.r_[0, breaks + 1], np.r_[breaks, len(rows) - 1], strict=True):
             top, bottom = self.index(int(rows[a]), 0), self.index(int(rows[b]), PATH_COLUMN)
             self.dataChanged.emit(top, bottom)
+
+    def _text(self, i: int, col: int) -> str:
+        value = float(self.values[i, col - 1])
+        if np.isnan(value):
+            return ""
+        if col in (1, 2):
+            sign = "+" if col == 2 and value > 0 else ""
+            return f"{sign}{value:,.{int(self.decimals[i])}f}"
+        if col in (3, 5):
+            return f"{value:+.2f}%"
+        return compact(value, 0)
+
+    # -- sorting -----------------------------------------------------------------------------
+
+    def _sorted(self) -> np.ndarray:
+        if self.sort_column == 0:
+            keys = np.array(self.symbols, dtype=object)
+            order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+        elif self.sort_column == PATH_COLUMN:
+            order = np.arange(len(self.symbols))
+        else:
+            key = np.nan_to_num(self.values[:, self.sort_column - 1], nan=-np.inf)
+            order = np.argsort(key, kind="stable")
+        return order[::-1].copy() if self.descending else order
+
+    def _qt_order(self) -> Qt.SortOrder:
+        return Qt.SortOrder.DescendingOrder if self.descending else Qt.SortOrder.AscendingOrder
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Qt's sort (a header click): rows in the column's order, the selection kept on its
+        symbol."""
+        self.sort_column, self.descending = column, order == Qt.SortOrder.DescendingOrder
+        new = self._sorted()
+        if np.array_equal(new, self.order):
+            return
+        self.layoutAboutToBeChanged.emit()
+        rank = np.argsort(new)
+        old_indexes = self.persistentIndexList()
+        moved = [self.index(int(rank[self.order[ix.row()]]), ix.column()) for ix in old_indexes]
+        self.order, self.rank = new, rank
+        self.changePersistentIndexList(old_indexes, moved)
+        self.layoutChanged.emit()
 
     # -- Qt's model interface ----------------------------------------------------------------
 
@@ -94,60 +159,84 @@ class WatchlistModel(QtCore.QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        row, col = index.row(), index.column()
-        if col == 0:
-            return self.symbols[row] if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE) else None
-        if col == PATH_COLUMN:
-            return None
-        value = float(self.values[row, col - 1])
-        if role == SORT_ROLE:
-            return -np.inf if np.isnan(value) else value
-        if role == Qt.ItemDataRole.DisplayRole:
-            return "" if np.isnan(value) else self._text(row, col, value)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and col in (2, 3, 5) and value:
-            return QtGui.QColor(self.theme.up if value > 0 else self.theme.down)
-        if role == Qt.ItemDataRole.BackgroundRole and col == 1 and self.flash_until[row] > 0:
-            colour = QtGui.QColor(self.theme.up if self.flash_up[row] else self.theme.down)
-            colour.setAlpha(110)
-            return colour
+        """The text of a cell (the delegate paints from the columns; this is for Qt's
+        accessibility, tool tips and tests)."""
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole and col != PATH_COLUMN:
+            return self.texts[int(self.order[index.row()])][col]
         return None
 
-    def _text(self, row: int, col: int, value: float) -> str:
-        if col in (1, 2):
-            sign = "+" if col == 2 and value > 0 else ""
-            return f"{sign}{value:,.{int(self.decimals[row])}f}"
-        if col in (3, 5):
-            return f"{value:+.2f}%"
-        return compact(value, 0)
 
+class WatchlistDelegate(QtWidgets.QStyledItemDelegate):
+    """Paints every cell from the model's columns: background (selection, flash), text in
+    the up/down colour for changes, or the sparkline."""
 
-class SparklineDelegate(QtWidgets.QStyledItemDelegate):
-    """The day's closes as a polyline in the cell, up or down coloured by the day's change."""
-
-    def __init__(self, model: WatchlistModel, proxy: QtCore.QSortFilterProxyModel) -> None:
-        super().__init__(proxy)
-        self._model, self._proxy = model, proxy
+    def __init__(self, model: WatchlistModel, parent=None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._pixmaps: dict[tuple, QtGui.QPixmap] = {}  # by symbol, cell, closes
 
     def paint(self, painter, option, index) -> None:
-        super().paint(painter, option, index)
-        row = self._proxy.mapToSource(index).row()
-        closes = self._model.path_of(self._model.symbols[row])
-        if len(closes) < 2:
+        model, rect = self._model, option.rect
+        i, col = int(model.order[index.row()]), index.column()
+        theme: Theme = model.theme
+        selected = option.state & SELECTED
+        if selected:
+            painter.fillRect(rect, option.palette.highlight())
+        elif col == 1 and model.flash_until[i] > 0:
+            colour = QtGui.QColor(theme.up if model.flash_up[i] else theme.down)
+            colour.setAlpha(110)
+            painter.fillRect(rect, colour)
+        if col == PATH_COLUMN:
+            self._sparkline(painter, rect, model.symbols[i], theme)
             return
-        rect = QtCore.QRectF(option.rect).adjusted(3, 3, -3, -3)
-        lo, hi = float(closes.min()), float(closes.max())
-        span = hi - lo if hi > lo else 1.0
-        x = rect.left() + np.arange(len(closes)) * (rect.width() / (len(closes) - 1))
-        y = rect.bottom() - (closes - lo) * (rect.height() / span)
-        theme: Theme = self._model.theme
-        colour = theme.up if closes[-1] >= closes[0] else theme.down
-        painter.save()
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-        painter.setPen(QtGui.QPen(QtGui.QColor(colour), 1.2))
-        painter.drawPath(pg.arrayToQPath(x, y))
-        painter.restore()
+        value = model.values[i, col - 1] if col else np.nan
+        if selected:
+            pen = option.palette.highlightedText().color()
+        elif col in (2, 3, 5) and value:  # a change: up or down (NaN is true, and not > 0)
+            pen = QtGui.QColor(theme.up if value > 0 else theme.down)
+        else:
+            pen = option.palette.text().color()
+        painter.setPen(pen)
+        painter.drawText(rect.adjusted(4, 0, -4, 0), RIGHT if col else LEFT, model.texts[i][col])
+
+    def _sparkline(self, painter, rect: QtCore.QRect, symbol: str, theme: Theme) -> None:
+        """The day's closes, drawn once into a pixmap kept until they or the cell change."""
+        closes = self._model.path_of(symbol)
+        if closes is None or len(closes) < 2:
+            return
+        ratio = painter.device().devicePixelRatioF()
+        key = (symbol, rect.width(), rect.height(), ratio, theme.name, len(closes),
+               float(closes[-1]))  # fmt: skip
+        pixmap = self._pixmaps.get(key)
+        if pixmap is None:
+            if len(self._pixmaps) > 4 * 1024:
+                self._pixmaps.clear()
+            pixmap = self._pixmaps[key] = _sparkline_pixmap(closes, rect.size(), ratio, theme)
+        painter.drawPixmap(rect.topLeft(), pixmap)
+
+
+def _sparkline_pixmap(closes: np.ndarray, size: QtCore.QSize, ratio: float,
+                      theme: Theme) -> QtGui.QPixmap:  # fmt: skip
+    """A polyline of `closes`, at most one point a pixel (the last one always), 3 px in."""
+    width, height = size.width() - 6, size.height() - 6
+    step = max(1, int(np.ceil(len(closes) / max(width, 2))))
+    points = closes[::step]
+    if (len(closes) - 1) % step:
+        points = np.append(points, closes[-1])
+    lo, hi = float(points.min()), float(points.max())
+    x = 3.0 + np.linspace(0.0, width, len(points))
+    y = 3.0 + height - (points - lo) * (height / (hi - lo if hi > lo else 1.0))
+    pixmap = QtGui.QPixmap(size * ratio)
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(pixmap)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    colour = theme.up if closes[-1] >= closes[0] else theme.down
+    painter.setPen(QtGui.QPen(QtGui.QColor(colour), 1.2))
+    painter.drawPath(pg.arrayToQPath(x, y))
+    painter.end()
+    return pixmap
 
 
 class WatchlistView(QtWidgets.QTableView):
@@ -158,11 +247,8 @@ class WatchlistView(QtWidgets.QTableView):
     def __init__(self, model: WatchlistModel, parent=None) -> None:
         super().__init__(parent)
         self.source = model
-        self.proxy = QtCore.QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(model)
-        self.proxy.setSortRole(SORT_ROLE)
-        self.setModel(self.proxy)
-        self.setItemDelegateForColumn(PATH_COLUMN, SparklineDelegate(model, self.proxy))
+        self.setModel(model)
+        self.setItemDelegate(WatchlistDelegate(model, self))
         self.setSortingEnabled(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -213,13 +299,13 @@ class WatchlistView(QtWidgets.QTableView):
         super().keyPressEvent(event)
 
     def _open(self, index: QtCore.QModelIndex) -> None:
-        self.symbol_opened.emit(self.source.symbols[self.proxy.mapToSource(index).row()])
+        self.symbol_opened.emit(self.source.symbol_at(index.row()))
 
     def select_symbol(self, symbol: str) -> None:
         """Show `symbol`'s row as current (the symbol on the chart), without opening it."""
-        if symbol not in self.source.symbols:
+        if symbol not in self.source.where:
             return
-        index = self.proxy.mapFromSource(self.source.index(self.source.symbols.index(symbol), 0))
+        index = self.source.index(self.source.row_of(symbol), 0)
         with QtCore.QSignalBlocker(self.selectionModel()):
             self.setCurrentIndex(index)
         self.scrollTo(index)

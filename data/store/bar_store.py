@@ -45,6 +45,7 @@ from data.store.files import (
 )
 from data.store.instruments import Instrument, check_symbol
 from data.store.provenance import API, Source, Stretch, holds_synthetic, merged
+from data.store.ranges import ranges_closes, ranges_so_far
 from data.store.reader import WindowReader, allocate, series_filter
 from data.store.schema import check_schema
 from data.store.source_records import checked_sources, record_sources, stretches
@@ -380,6 +381,15 @@ class BarStore:
             count = limit
         return columns, origin, count
 
+    def closes(self, ranges: list[tuple[str, int, int]], timeframe: str = "1m") -> dict:
+        """{symbol: (ts_ns, close)} of the bars in each (symbol, start_ns, end_ns), in time
+        order, in one query (the watchlist's day paths)."""
+        if not ranges:
+            return {}
+        with self._lock:
+            self.queries += 1
+            return ranges_closes(self._con, ranges, check_timeframe(timeframe))
+
     def load_before(self, symbol: str, timeframe: str, ts_ns: int, n: int) -> Bars:
         """The `n` bars just before `ts_ns` (exclusive), for scrolling back in history."""
         return self.load(symbol, timeframe, end_ns=ts_ns, limit=n)
@@ -409,22 +419,16 @@ class BarStore:
             stats = self._series_stats().get((symbol, check_timeframe(timeframe)))
         return None if stats is None else (stats[1], stats[2])
 
-    def bar_so_far(
-        self, symbol: str, start_ns: int, end_ns: int, timeframe: str = "1m"
-    ) -> PartialBar | None:
-        """The stored bars of [start_ns, end_ns) folded into one bar (for the open-price
-        cache), or None when there are none."""
+    def bars_so_far(
+        self, ranges: list[tuple[str, int, int]], timeframe: str = "1m"
+    ) -> list[PartialBar | None]:
+        """For each (symbol, start_ns, end_ns), its stored bars of [start_ns, end_ns) folded
+        into one bar (for the open-price cache), or None when there are none: one query."""
+        if not ranges:
+            return []
         with self._lock:
             self.queries += 1
-            row = self._con.sql(
-                """SELECT arg_min(open, ts_ns), max(high), min(low), arg_max(close, ts_ns),
-                          sum(volume), min(ts_ns), max(ts_ns), count(*)
-                   FROM bars WHERE symbol = ? AND timeframe = ? AND ts_ns >= ? AND ts_ns < ?""",
-                params=[symbol, check_timeframe(timeframe), int(start_ns), int(end_ns)],
-            ).fetchall()[0]
-        if row[7] == 0:
-            return None
-        return PartialBar(*(float(x) for x in row[:5]), int(row[5]), int(row[6]))
+            return ranges_so_far(self._con, ranges, check_timeframe(timeframe))
 
 
 def _timeframe_order(timeframe: str) -> int:
