@@ -27,6 +27,9 @@ from widgets.series_model import SeriesModel
 
 LIVE_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 FRAME_MS = 16
+BACKGROUND_FRAME_MS = 100  # a session not on screen builds and stores at 10 frames a second
+SHOWN_FEED_PERIOD_S = 0.01
+BACKGROUND_STATS_MS = 5000  # and checks its feed's thread every 5 s (nobody reads its stats)
 STATS_MS = 1000
 RING_TICKS = 1 << 18
 SAMPLE_LOG = 1 << 16
@@ -147,6 +150,15 @@ class LiveSession(QtCore.QObject):
     def detach(self, model: SeriesModel) -> None:
         if self.models.get(model.timeframe) is model:
             del self.models[model.timeframe]
+
+    def set_shown(self, shown: bool) -> None:
+        """On screen: a frame every FRAME_MS, stats every STATS_MS; off screen (its bars built
+        and stored, its quotes in the watchlist) every BACKGROUND_FRAME_MS and
+        BACKGROUND_STATS_MS."""
+        self._timer.setInterval(FRAME_MS if shown else BACKGROUND_FRAME_MS)
+        self._stats_timer.setInterval(STATS_MS if shown else BACKGROUND_STATS_MS)
+        if hasattr(self.feed, "period_s"):  # a feed on the clock writes as often as needed
+            self.feed.period_s = SHOWN_FEED_PERIOD_S if shown else BACKGROUND_FRAME_MS / 1000
 
     def watch_paints(self, painted: QtCore.SignalInstance) -> None:
         """Count a view's paints as frames reaching the screen (for the latency figures)."""

@@ -48,6 +48,7 @@ class FeedSessions:
             off = LiveSession(self.store, symbol, FeedSettings("off"), self._parent)
             return off, problem, f"{problem}: {exc}"
         self.shown = symbol
+        session.set_shown(True)
         return session, "", ""
 
     def _session(self, symbol: str) -> LiveSession:
@@ -64,6 +65,7 @@ class FeedSessions:
             self.shown = None
         kept = self.keeps and session.started and session.settings == self.settings
         if kept and session.symbol not in self.running:
+            session.set_shown(False)
             self.running[session.symbol] = session
         else:
             _close(session)
@@ -85,6 +87,7 @@ class FeedSessions:
             session = self._session(symbol)
         except (OSError, ValueError, KeyError):
             return  # this one stays off; the others run
+        session.set_shown(False)
         session.start()
         self.running[symbol] = session
 

@@ -352,6 +352,10 @@ class MultiTimeframeBuilder:
             raise ValueError(f"timeframe {tf!r} is not built here: {', '.join(self.timeframes)}")
         return self._index[tf]
 
+    def sealed_count(self, tf: str) -> int:
+        """len(sealed(tf)), without making the view."""
+        return self._stores[self._tfs[self._k(tf)]].n
+
     def sealed(self, tf: str) -> Bars:
         return self._stores[self._tfs[self._k(tf)]].view()
 

@@ -179,8 +179,15 @@ class OpenPriceCache:
         price = np.asarray(price, dtype=np.float64)
         qty = np.asarray(qty, dtype=np.float64)
         self._live_since.setdefault(symbol, int(ts[0]))
-        grid = self._grid_covering(symbol, int(ts.min()), int(ts.max()))
+        lo, hi = int(ts.min()), int(ts.max())
+        whole: PartialBar | None = None  # all the ticks folded, for buckets holding them all
+        grid = self._grid_covering(symbol, lo, hi)
         for timeframe, rule in self._rules.items():
+            current = self._current.get((symbol, timeframe))
+            if current is not None and current.start_ns <= lo and hi < current.end_ns:
+                whole = whole or _fold(ts, price, qty)  # the common case: one bucket
+                current.live = whole if current.live is None else current.live.then(whole)
+                continue
             label, end = grid.buckets(rule, ts)
             inside = np.flatnonzero(label >= 0)
             order = inside[np.lexsort((ts[inside], label[inside]))]  # by bucket, then time
@@ -220,3 +227,11 @@ class OpenPriceCache:
         self._current = {k: v for k, v in self._current.items() if k[0] != symbol}
         self._grids.pop(symbol, None)
         self._live_since.pop(symbol, None)
+
+
+def _fold(ts: np.ndarray, price: np.ndarray, qty: np.ndarray) -> PartialBar:
+    """Ticks as one bar: the open of the earliest (the first to arrive of equal times), the
+    close of the latest (the last to arrive), as `PartialBar.with_tick` one by one would."""
+    first, last = int(np.argmin(ts)), len(ts) - 1 - int(np.argmax(ts[::-1]))
+    ohlcv = (price[first], price.max(), price.min(), price[last], qty.sum())
+    return PartialBar(*(float(x) for x in ohlcv), int(ts[first]), int(ts[last]))

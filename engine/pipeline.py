@@ -93,14 +93,14 @@ class LivePipeline:
             self.builder.flush(now_ns)
         updates = {}
         for tf in self.builder.timeframes:
-            sealed = self.builder.sealed(tf)
+            count = self.builder.sealed_count(tf)
             start = min(self._synced[tf], self._dirty_from[tf])
-            new = (
-                _NOTHING
-                if start == len(sealed)
-                else Bars(*(np.array(getattr(sealed, c)[start:]) for c in COLUMNS))
-            )
-            self._synced[tf] = self._dirty_from[tf] = len(sealed)
+            if start == count:
+                new = _NOTHING
+            else:
+                sealed = self.builder.sealed(tf)
+                new = Bars(*(np.array(getattr(sealed, c)[start:]) for c in COLUMNS))
+            self._synced[tf] = self._dirty_from[tf] = count
             if len(new) and tf in self._stored_forming:
                 new = self._unless_stored(tf, new)
             updates[tf] = SeriesUpdate(new, self.builder.forming(tf))

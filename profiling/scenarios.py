@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from profiling.bench_many import many_symbols_scenario
 from profiling.scenario_kit import Result
 from profiling.scenarios_chart import layered, memory, open_chart, pan_zoom
 from profiling.scenarios_engine import (
@@ -35,4 +36,5 @@ SCENARIOS: dict[str, Callable[[bool], Result]] = {
     "live": live,
     "memory": memory,
     "watchlist": watchlist,
+    "many-symbols": many_symbols_scenario,
 }

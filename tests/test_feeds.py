@@ -1,4 +1,6 @@
 import itertools
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -125,3 +127,33 @@ def test_bad_settings_are_explained(kwargs, message):
         SimulatedMarket(100.0, calendar("24x7"), 0.01, **kwargs)
     with pytest.raises(ValueError, match="start price -1"):
         SimulatedMarket(-1.0, calendar("24x7"), 0.01)
+
+
+def test_every_feed_thread_runs_on_one_thread_and_stops_for_good():
+    """Five simulated symbols: one runner thread between them; each ring gets its own
+    market's ticks; a stopped feed writes nothing more, and the runner ends with the last."""
+
+    def runners() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "candleterm-feeds"]
+
+    rings = [TickRing(1 << 14) for _ in range(5)]
+    feeds = [FeedThread(market(rate=2000.0, cal="24x7"), ring, period_s=0.005)
+             for ring in rings]  # fmt: skip
+    for feed in feeds:
+        feed.start()
+    deadline = time.monotonic() + 5
+    while any(len(r) == 0 for r in rings) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert all(len(r) > 0 for r in rings)
+    assert len(runners()) == 1
+    feeds[0].stop()
+    written = feeds[0].counters.ticks
+    time.sleep(0.05)
+    assert feeds[0].counters.ticks == written  # stopped: nothing more
+    assert feeds[1].counters.ticks > 0
+    for feed in feeds[1:]:
+        feed.stop()
+    deadline = time.monotonic() + 2
+    while runners() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not runners()
