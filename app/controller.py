@@ -4,6 +4,7 @@ worker's tasks; the choices are remembered between runs (QSettings)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from app.cells import CellSymbols, Held, SymbolGrid
 from app.indicator_choices import IndicatorChoices
 from app.indicators import IndicatorController
 from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
@@ -22,7 +24,7 @@ from app.remembered import Remembered, remembered_exchange
 from app.sessions import FeedSessions
 from app.status import stats_texts
 from app.symbol_models import SymbolModels, live_symbol
-from app.views import make_view, when_painted
+from app.views import make_symbol_grid, make_view, when_painted
 from app.watchlist import WatchlistPanel
 from data.feeds.kinds import FeedKind
 from data.feeds.port import FeedSettings
@@ -90,6 +92,11 @@ class ChartController(QtCore.QObject):
         self.feed, self.speed, self.grid_timeframes = r.feed, r.speed, r.grid_timeframes
         self._choices = IndicatorChoices(window, self._settings, r.indicators, ask_parameters)
         self.active_cell = 0  # the grid's chart the timeframe buttons change
+        self.symbol_grid = SymbolGrid.restored(self._settings.value("symbol_grid"),
+                                               store.symbols())  # fmt: skip
+        self._cells = CellSymbols(store)  # the grid of symbols' other cells' symbols
+        if self.layout == "symbols":
+            self.active_cell = self.symbol_grid.active
         self.symbol: str | None = None
         self._series: SymbolModels | None = None  # the shown symbol's loaded series
         self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
@@ -122,6 +129,7 @@ class ChartController(QtCore.QObject):
             w.indicator_chosen.connect(self._choices.choose),
             w.indicator_removed.connect(self.remove_indicator),
             w.simcopy_requested.connect(self.simulate_copy),
+            w.grid_size_chosen.connect(self.set_grid_size),
         ]
         geometry = self._settings.value("geometry")
         if geometry is not None:
@@ -181,8 +189,10 @@ class ChartController(QtCore.QObject):
             return
         self.symbol = symbol
         self._settings.setValue("symbol", symbol)
+        if self.layout == "symbols":  # the active cell's symbol
+            self._set_symbol_grid(self.symbol_grid.with_cell(self.active_cell, symbol=symbol))
+        self._window.show_symbol(symbol)  # first: the box may activate as it loses focus
         self._restart_session()
-        self._window.show_symbol(symbol)
         self.watchlist.show_symbol(symbol)
 
     def simulate_copy(self) -> None:
@@ -200,15 +210,35 @@ class ChartController(QtCore.QObject):
     @_store_failures_shown
     def set_timeframe(self, timeframe: str) -> None:
         """The single or layered chart's timeframe; in the grid, the active chart's."""
-        if self.layout == "grid" and self.charts:
-            self.grid_timeframes[self.active_cell] = timeframe
-            self._settings.setValue("grid_timeframes", json.dumps(self.grid_timeframes))
+        if self.layout in ("grid", "symbols") and self.charts:
+            if self.layout == "grid":
+                self.grid_timeframes[self.active_cell] = timeframe
+                self._settings.setValue("grid_timeframes", json.dumps(self.grid_timeframes))
+            else:
+                cell = self.symbol_grid.with_cell(self.active_cell, timeframe=timeframe)
+                self._set_symbol_grid(cell)
             self.charts[self.active_cell].set_model(self.model(timeframe))
             self._show_choices()
             return
         self.timeframe = timeframe
         self._settings.setValue("timeframe", timeframe)
         self._build_view()
+
+    @_store_failures_shown
+    def set_grid_size(self, rows: int, cols: int) -> None:
+        """The grid of symbols at `rows` x `cols` (shown, if another layout was): its first
+        cells kept, new ones showing the symbols not shown yet."""
+        grid = self.symbol_grid.resized(rows, cols, self._watched_symbols(), self.timeframe)
+        self._set_symbol_grid(grid)
+        self.active_cell = grid.active
+        if self.layout != "symbols":
+            self.set_layout("symbols")
+        else:
+            self._build_view()
+
+    def _set_symbol_grid(self, grid: SymbolGrid) -> None:
+        self.symbol_grid = grid
+        self._settings.setValue("symbol_grid", grid.saved())
 
     @_store_failures_shown
     def set_layout(self, layout: str) -> None:
@@ -271,6 +301,7 @@ class ChartController(QtCore.QObject):
                                 exchange=self._exchange,
                                 exchange_url=self._exchange_url)  # fmt: skip
         if self._sessions is not None and self._sessions.settings != settings:
+            self._stale_models.extend(self._cells.close(self._sessions))
             self._sessions.close()  # another feed: the old one's sessions end
             self._sessions = None
         self._close_session()
@@ -278,14 +309,22 @@ class ChartController(QtCore.QObject):
             self._sessions = FeedSessions(self._store, settings, self, self.quotes.observe)
         # A feed that does not run on the symbol leaves the choice as it is (another symbol
         # may take it); this one shows history only, and says why for as long as it does.
-        self.session, self.feed_problem, self._feed_reason = self._sessions.open(self.symbol)
-        self.session.stats_changed.connect(self._on_stats)
-        self._series = SymbolModels(self._store, self.symbol, self.session)
+        held = self._cells.take(self.symbol)  # shown in another cell of the grid already
+        if held is None:
+            session, problem, reason = self._sessions.open(self.symbol)
+            held = Held(session, SymbolModels(self._store, self.symbol, session), problem, reason)
+        self._hold(held)
         self._build_view()
         self._window.set_feed_problem(self.feed_problem, self._feed_reason)
         if self.feed_problem:
             self._window.show_status(self._feed_reason)  # over the series' description
         self.when_shown(self._go_live)
+
+    def _hold(self, held: Held) -> None:
+        """`held` is the active symbol's: its session's stats in the status bar."""
+        self.session, self._series = held.session, held.series
+        self.feed_problem, self._feed_reason = held.problem, held.reason
+        self.session.stats_changed.connect(self._on_stats)
 
     def when_shown(self, action) -> None:
         """Run `action` once the chart has painted (the history on screen first), or after
@@ -302,12 +341,19 @@ class ChartController(QtCore.QObject):
         session.start()
         self._window.set_paused(session.paused)  # a feed not yet started read as paused
         if session.feed is not None:
-            self._sessions.start_others(self.symbol)
+            self._sessions.start_others()
 
     def _close_session(self) -> None:
-        """The shown symbol's session goes: on in the background if the feed keeps it."""
+        """The shown symbol's session goes: on in the background if the feed keeps it (or
+        on screen, if another cell of the grid shows its symbol)."""
         if self.session is not None:
             self.session.stats_changed.disconnect(self._on_stats)
+            symbol = self.session.symbol
+            if self.layout == "symbols" and symbol in self._other_cells():
+                self._cells.put(symbol, Held(self.session, self._series, self.feed_problem,
+                                             self._feed_reason))  # fmt: skip
+                self.session, self._series = None, None
+                return
             if self._sessions is not None and self.session.feed is not None:
                 self._sessions.park(self.session)
             else:
@@ -316,6 +362,11 @@ class ChartController(QtCore.QObject):
             self.session = None
         self._stale_models.extend(self.models.values())
         self._series = None
+
+    def _other_cells(self) -> set[str]:
+        """The symbols of the grid's cells but the active one."""
+        cells = self.symbol_grid.cells
+        return {s for k, (s, _) in enumerate(cells) if k != self.active_cell}
 
     def _release_stale_models(self) -> None:
         """Free the columns of the models of a closed session once no view shows them (the
@@ -352,12 +403,16 @@ class ChartController(QtCore.QObject):
         # The closed views no longer paint: free the old series before loading the new, so
         # the new columns reuse its memory (fresh pages cost 2 ms a MB to fault in here).
         self._release_stale_models()
-        timeframes = self.grid_timeframes if self.layout == "grid" else [self.timeframe]
-        view, self.charts = make_view(self.layout, timeframes, self.model, self.theme)
-        if self.layout == "grid":
+        if self.layout == "symbols":
+            view, self.charts = self._symbol_grid_view()
+        else:
+            self._stale_models.extend(self._cells.close(self._sessions))
+            timeframes = self.grid_timeframes if self.layout == "grid" else [self.timeframe]
+            view, self.charts = make_view(self.layout, timeframes, self.model, self.theme)
+        if self.layout in ("grid", "symbols"):
             view.set_active(self.active_cell)
             view.active_changed.connect(self._on_active_cell)
-        self.chart = self.charts[0]
+        self.chart = self.charts[self.active_cell if self.layout == "symbols" else 0]
         self._apply_price_scale()
         for chart in self.charts:
             chart.history_wanted.connect(self._on_history_wanted)
@@ -371,6 +426,25 @@ class ChartController(QtCore.QObject):
         self._instrument = self._store.instrument(self.symbol)
         self._show_info()
 
+    def _symbol_grid_view(self):
+        """The grid of symbols: the active cell shows the active symbol; the other cells'
+        symbols are held (their sessions on screen too) and those no cell shows let go."""
+        grid = dataclasses.replace(self.symbol_grid, active=self.active_cell)
+        grid = grid.filled(self._watched_symbols(), self.timeframe)
+        self.active_cell = grid.active
+        self._set_symbol_grid(grid.with_cell(self.active_cell, symbol=self.symbol))
+        models = [self.model(tf) if symbol == self.symbol else
+                  self._cells.series(self._sessions, symbol).model(tf)
+                  for symbol, tf in self.symbol_grid.cells]  # fmt: skip
+        self._stale_models.extend(self._cells.keep(self._other_cells() - {self.symbol},
+                                                   self._sessions))  # fmt: skip
+        self.when_shown(self._start_cells)
+        return make_symbol_grid(models, self.symbol_grid.cols, self.theme)
+
+    @_store_failures_shown
+    def _start_cells(self) -> None:
+        self._cells.start()
+
     def _show_info(self) -> None:
         """Symbol, description, calendar and the bars of the chart (live ones counted)."""
         if self.chart is None:
@@ -383,12 +457,35 @@ class ChartController(QtCore.QObject):
         )))  # fmt: skip
 
     def _show_choices(self) -> None:
-        tf = self.grid_timeframes[self.active_cell] if self.layout == "grid" else self.timeframe
+        tf = {"grid": lambda: self.grid_timeframes[self.active_cell],
+              "symbols": lambda: self.symbol_grid.cells[self.active_cell][1]}.get(
+            self.layout, lambda: self.timeframe)()  # fmt: skip
         self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
         self._window.set_pausable(self.session is not None and self.session.pausable)
 
     def _on_active_cell(self, cell: int) -> None:
+        """Another chart of the grid is the active one; in the grid of symbols, its symbol is
+        the active symbol (the symbol box, the watchlist, the feed's state and pause)."""
         self.active_cell = cell
+        symbol = self.symbol
+        if self.layout == "symbols":
+            self._set_symbol_grid(dataclasses.replace(self.symbol_grid, active=cell))
+            symbol = self.symbol_grid.cells[cell][0]
+        if symbol != self.symbol:
+            self.session.stats_changed.disconnect(self._on_stats)
+            self._cells.put(self.symbol, Held(self.session, self._series, self.feed_problem,
+                                              self._feed_reason))  # fmt: skip
+            self.symbol = symbol
+            self._settings.setValue("symbol", symbol)
+            self._hold(self._cells.take(symbol))
+            self.chart = self.charts[cell]
+            self._instrument = self._store.instrument(symbol)
+            self._window.show_symbol(symbol)
+            self.watchlist.show_symbol(symbol)
+            self._window.setWindowTitle(f"candleterm - {symbol}")
+            self._window.set_feed_problem(self.feed_problem, self._feed_reason)
+            self._window.set_paused(self.session.paused)
+            self._show_info()
         self._show_choices()
 
     def _close_view(self) -> None:
@@ -414,8 +511,10 @@ class ChartController(QtCore.QObject):
 
     @_store_failures_shown
     def load_older(self, model: SeriesModel) -> None:
-        if self._series is not None:
-            self._series.load_older(model)
+        held = self._cells.held.get(model.symbol)
+        series = held.series if held is not None and model.symbol != self.symbol else self._series
+        if series is not None:
+            series.load_older(model)
 
     # -- indicators --------------------------------------------------------------------------
 
@@ -456,6 +555,7 @@ class ChartController(QtCore.QObject):
         for link in self._links:
             QtCore.QObject.disconnect(link)
         self._close_session()
+        self._stale_models.extend(self._cells.close(self._sessions))
         if self._sessions is not None:
             self._sessions.close()
         self._close_view()

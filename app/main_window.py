@@ -9,7 +9,9 @@ from data.feeds.kinds import FEED_SPECS
 from engine.indicators.registry import REGISTRY
 
 TIMEFRAME_BUTTONS = ("1m", "5m", "15m", "1h", "4h", "1d")
-LAYOUTS = {"single": "Single chart", "grid": "2x2 timeframes", "layered": "Layered"}
+LAYOUTS = {"single": "Single chart", "grid": "2x2 timeframes", "layered": "Layered",
+           "symbols": "Grid of symbols"}  # fmt: skip
+GRID_SIZES = ((1, 2), (2, 1), (2, 2), (2, 3), (3, 2), (3, 3))
 FEEDS = {key: spec.title for key, spec in FEED_SPECS.items()}
 SPEEDS = (1, 10, 60, 300, 1000)
 STAT_ORDER = ("feed", "ticks", "frame", "latency", "queries", "worker")  # most needed first
@@ -25,7 +27,8 @@ class MainWindow(QtWidgets.QMainWindow):
     price_scale_chosen(str),
     screenshot_requested(), import_requested(), simcopy_requested(),
     indicator_chosen(str key): add an instance of an indicator;
-    indicator_removed(str uid): remove one.
+    indicator_removed(str uid): remove one;
+    grid_size_chosen(int rows, int cols): the grid of symbols' size.
     """
 
     symbol_chosen = QtCore.Signal(str)
@@ -42,6 +45,7 @@ class MainWindow(QtWidgets.QMainWindow):
     simcopy_requested = QtCore.Signal()
     indicator_chosen = QtCore.Signal(str)
     indicator_removed = QtCore.Signal(str)
+    grid_size_chosen = QtCore.Signal(int, int)
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,7 +93,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.timeframe_group.addAction(action)
             self.timeframe_actions[tf] = action
         bar.addSeparator()
-        tip = "Single chart, a 2x2 grid of 1m/5m/1h/1d, or higher timeframes layered behind"
+        tip = (
+            "Single chart, a 2x2 grid of 1m/5m/1h/1d, higher timeframes layered behind, or "
+            "a grid of symbols (its size in View > Grid of symbols)"
+        )
         self.layout_box = self._combo(bar, "Layout", LAYOUTS, tip)
         self.layout_box.activated.connect(
             lambda i: self.layout_chosen.emit(self.layout_box.itemData(i))
@@ -156,6 +163,14 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.price_scale_chosen.emit(n))
             self.scale_group.addAction(action)
             self.scale_actions[name] = action
+        view_menu.addSeparator()
+        sizes = view_menu.addMenu("Grid of symbols")
+        for rows, cols in GRID_SIZES:
+            action = sizes.addAction(f"{rows} x {cols}")
+            action.setToolTip(f"{rows * cols} charts, each its own symbol and timeframe")
+            action.triggered.connect(
+                lambda _=False, r=rows, c=cols: self.grid_size_chosen.emit(r, c)
+            )
         self.indicators_menu = self.menuBar().addMenu("&Indicators")
         for indicator in REGISTRY.values():
             action = self.indicators_menu.addAction(indicator.title)

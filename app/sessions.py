@@ -24,7 +24,7 @@ class FeedSessions:
         self.store, self.settings, self._parent = store, settings, parent
         self.tick_listener = tick_listener
         self.running: dict[str, LiveSession] = {}  # not shown, kept running
-        self.shown: str | None = None  # the symbol whose session is on screen
+        self.shown: set[str] = set()  # the symbols whose sessions are on screen
         self._closed = False
 
     @property
@@ -47,7 +47,7 @@ class FeedSessions:
                 print(f"candleterm: {kind} feed not started: {exc}", file=sys.stderr)
             off = LiveSession(self.store, symbol, FeedSettings("off"), self._parent)
             return off, problem, f"{problem}: {exc}"
-        self.shown = symbol
+        self.shown.add(symbol)
         session.set_shown(True)
         return session, "", ""
 
@@ -61,8 +61,7 @@ class FeedSessions:
         with no model to update; otherwise it closes."""
         for model in list(session.models.values()):
             session.detach(model)
-        if self.shown == session.symbol:
-            self.shown = None
+        self.shown.discard(session.symbol)
         kept = self.keeps and session.started and session.settings == self.settings
         if kept and session.symbol not in self.running:
             session.set_shown(False)
@@ -70,18 +69,18 @@ class FeedSessions:
         else:
             _close(session)
 
-    def start_others(self, shown: str) -> None:
-        """The simulated market trades every demo symbol at once: a session for each other
-        symbol it runs on, one every START_EVERY_MS (the window stays responsive)."""
+    def start_others(self) -> None:
+        """The simulated market trades every demo symbol at once: a session for each symbol
+        not shown it runs on, one every START_EVERY_MS (the window stays responsive)."""
         if self.settings.key != "simulated" or self._closed:
             return
-        waiting = [s for s in self.store.symbols() if s != shown and s not in self.running]
+        waiting = [s for s in self.store.symbols() if s not in self.shown | set(self.running)]
         for k, symbol in enumerate(waiting):
             QtCore.QTimer.singleShot(START_EVERY_MS * (k + 1), self._parent,
                                      lambda symbol=symbol: self._start(symbol))  # fmt: skip
 
     def _start(self, symbol: str) -> None:
-        if self._closed or symbol in self.running or symbol == self.shown:
+        if self._closed or symbol in self.running or symbol in self.shown:
             return  # one session a symbol
         try:  # a symbol the feed refuses (real bars) raises FeedRefused, a ValueError
             session = self._session(symbol)

@@ -38,6 +38,16 @@ def make_view(
     return chart, [chart]
 
 
+def make_symbol_grid(models: list[SeriesModel], cols: int, theme: Theme):
+    """(the view, its charts) of a grid of symbols: `models` row by row, `cols` a row, the
+    crosshair's time shown in every chart."""
+    from widgets.multi import TimeframeGrid
+
+    grid = TimeframeGrid(models, theme, columns=cols)
+    grid.show_spans(False)  # the time spans of other symbols' charts are no help here
+    return grid, grid.charts
+
+
 def when_painted(chart: ChartWidget | None, owner: QtCore.QObject, action, after_ms: int):
     """Run `action` once `chart` has painted (what it shows on screen first), or after
     `after_ms` if it does not (a hidden window, a view replaced before it painted)."""

@@ -1,0 +1,92 @@
+"""The grid of symbols: any N x M up to 3 x 3, each cell its own symbol and timeframe, the
+active cell following the symbol box and the timeframe buttons, every shown symbol live,
+remembered between runs."""
+
+import time
+
+import pytest
+
+from app.cells import SymbolGrid
+from app.controller import ChartController
+from data.store.provenance import DEMO
+from tests.conftest import NS_PER_MIN, make_bars
+
+SYMBOLS = ["AAA", "BBB", "CCC"]
+
+
+def test_a_grid_is_filled_resized_and_restored():
+    grid = SymbolGrid(2, 2).filled(SYMBOLS, "5m")
+    assert grid.cells == (("AAA", "5m"), ("BBB", "5m"), ("CCC", "5m"), ("AAA", "5m"))
+    grid = grid.with_cell(3, symbol="CCC", timeframe="1h")
+    bigger = grid.resized(3, 3, SYMBOLS, "1m")
+    assert bigger.cells[:4] == grid.cells and len(bigger.cells) == 9
+    assert bigger.cells[4] == ("AAA", "1m")  # none unshown left: from the first again
+    assert grid.resized(1, 2, SYMBOLS, "1m").cells == grid.cells[:2]
+    assert SymbolGrid.restored(grid.saved(), SYMBOLS) == grid
+    gone = SymbolGrid.restored(grid.saved(), ["AAA", "BBB"])
+    assert ("CCC", "5m") not in gone.cells and gone.rows == 2  # a symbol deleted since
+    assert SymbolGrid.restored("{not json", SYMBOLS) == SymbolGrid()
+    assert SymbolGrid.restored(None, SYMBOLS) == SymbolGrid()
+    with pytest.raises(ValueError, match="a grid of 4 x 2: rows must be 1 to 3"):
+        SymbolGrid(4, 2)
+    with pytest.raises(ValueError, match="cell AAA '2m': the timeframe must be one of"):
+        SymbolGrid(1, 2, (("AAA", "2m"),))
+    assert SymbolGrid(1, 2).filled([], "1m").cells == ()
+
+
+@pytest.fixture
+def three(store):
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    for k, symbol in enumerate(SYMBOLS):
+        bars = make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN, seed=k)
+        store.write_bars(symbol, "1m", bars, source=DEMO)
+    return store
+
+
+def shown(controller) -> list[tuple[str, str]]:
+    return [(c.model.symbol, c.model.timeframe) for c in controller.charts]
+
+
+def test_each_cell_its_own_symbol_live_and_remembered(qtbot, three, window, settings):
+    controller = ChartController(three, window, None, settings, feed_rate=20.0,
+                                 feed_time_scale=60.0)  # fmt: skip
+    try:
+        controller.start("AAA")
+        window.show()
+        controller.set_grid_size(2, 2)
+        assert controller.layout == "symbols"
+        assert shown(controller) == [("AAA", "1m"), ("BBB", "1m"), ("CCC", "1m"), ("AAA", "1m")]
+        for chart in controller.charts:
+            stored = three.load(chart.model.symbol, "1m", limit=1)
+            assert chart.model.bars.ts_ns[-1] >= stored.ts_ns[-1]
+        # Every symbol on screen is live: each chart gets bars after what was stored.
+        stored_end = {s: three.time_range(s)[1] for s in SYMBOLS}
+        qtbot.waitUntil(lambda: all(c.model.bars.ts_ns[-1] > stored_end[c.model.symbol]
+                                    for c in controller.charts), timeout=15_000)  # fmt: skip
+        # The second cell made active: its symbol is the symbol box's, and a symbol chosen
+        # there goes into that cell only; so does a timeframe.
+        controller.charts[1].focused.emit()
+        assert controller.symbol == "BBB" and window.symbol_box.currentText() == "BBB"
+        assert controller.session.symbol == "BBB"
+        window.symbol_chosen.emit("CCC")
+        assert shown(controller) == [("AAA", "1m"), ("CCC", "1m"), ("CCC", "1m"), ("AAA", "1m")]
+        window.timeframe_chosen.emit("1h")
+        assert shown(controller)[1] == ("CCC", "1h") and shown(controller)[2] == ("CCC", "1m")
+        assert "BBB" in controller._sessions.running  # left: still live in the background
+        assert controller._sessions.shown == {"AAA", "CCC"}
+        # The crosshair's time is shown in every cell.
+        t = int(controller.charts[0].model.bars.ts_ns[-10])
+        controller.charts[0].crosshair.time_changed.emit(t)
+        for chart in controller.charts[1:]:
+            ts = chart.model.bars.ts_ns
+            ix = chart.crosshair.index
+            assert ix is not None and ts[ix] <= t and (ix + 1 == len(ts) or t < ts[ix + 1])
+    finally:
+        controller.close()
+    again = ChartController(three, window, None, settings)
+    try:
+        again.start()
+        assert again.layout == "symbols"
+        assert shown(again) == [("AAA", "1m"), ("CCC", "1h"), ("CCC", "1m"), ("AAA", "1m")]
+    finally:
+        again.close()
