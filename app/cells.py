@@ -132,3 +132,38 @@ class CellSymbols:
 
     def close(self, sessions: FeedSessions | None) -> list[SeriesModel]:
         return self.keep(set(), sessions)
+
+
+class GridOfSymbols:
+    """The grid of symbols' cells, remembered in `settings` as they change, and its view."""
+
+    def __init__(self, settings, symbols: list[str]) -> None:
+        self._settings = settings
+        self.grid = SymbolGrid.restored(settings.value("symbol_grid"), symbols)
+
+    def set(self, grid: SymbolGrid) -> None:
+        self.grid = grid
+        self._settings.setValue("symbol_grid", grid.saved())
+
+    def set_cell(self, symbol: str | None = None, timeframe: str | None = None) -> None:
+        """The active cell's symbol or timeframe."""
+        self.set(self.grid.with_cell(self.grid.active, symbol, timeframe))
+
+    def set_active(self, k: int) -> None:
+        self.set(dataclasses.replace(self.grid, active=k))
+
+    def others(self) -> set[str]:
+        """The symbols of the cells but the active one."""
+        return {s for k, (s, _) in enumerate(self.grid.cells) if k != self.grid.active}
+
+    def view(self, symbol: str, model, live, symbols: list[str], timeframe: str, theme):
+        """(the view, its charts): the active cell shows `symbol` through `model(tf)`, the
+        others their symbols, held by `live` (a LiveSymbols; those no cell shows let go);
+        cells not given yet show `symbols` at `timeframe`."""
+        from app.views import make_symbol_grid
+
+        self.set(self.grid.filled(symbols, timeframe).with_cell(self.grid.active, symbol))
+        models = [model(tf) if s == symbol else live.cell_series(s).model(tf)
+                  for s, tf in self.grid.cells]  # fmt: skip
+        live.keep_cells(self.others() - {symbol})
+        return make_symbol_grid(models, self.grid.cols, theme)

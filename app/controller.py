@@ -4,7 +4,6 @@ worker's tasks; the choices are remembered between runs (QSettings)."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import logging
@@ -13,18 +12,18 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.cells import CellSymbols, Held, SymbolGrid
+from app.cells import GridOfSymbols
 from app.indicator_choices import IndicatorChoices
 from app.indicators import IndicatorController
 from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
+from app.live_symbols import LiveSymbols
 from app.main_window import MainWindow
 from app.paths import screenshot_dir
 from app.quotes import Quotes
 from app.remembered import Remembered, remembered_exchange
-from app.sessions import FeedSessions
 from app.status import stats_texts
 from app.symbol_models import SymbolModels, live_symbol
-from app.views import make_symbol_grid, make_view, when_painted
+from app.views import make_view, when_painted
 from app.watchlist import WatchlistPanel
 from data.feeds.kinds import FeedKind
 from data.feeds.port import FeedSettings
@@ -91,30 +90,20 @@ class ChartController(QtCore.QObject):
             r.timeframe, r.layout, r.theme, r.price_scale)  # fmt: skip
         self.feed, self.speed, self.grid_timeframes = r.feed, r.speed, r.grid_timeframes
         self._choices = IndicatorChoices(window, self._settings, r.indicators, ask_parameters)
-        self.active_cell = 0  # the grid's chart the timeframe buttons change
-        self.symbol_grid = SymbolGrid.restored(self._settings.value("symbol_grid"),
-                                               store.symbols())  # fmt: skip
-        self._cells = CellSymbols(store)  # the grid of symbols' other cells' symbols
-        if self.layout == "symbols":
-            self.active_cell = self.symbol_grid.active
+        self.grid_cell = 0  # the 2x2 timeframes' chart the timeframe buttons change
+        self.symbols_grid = GridOfSymbols(self._settings, store.symbols())
         self.symbol: str | None = None
-        self._series: SymbolModels | None = None  # the shown symbol's loaded series
-        self._stale_models: list[SeriesModel] = []  # closed session's, until its views go
-        self.session: LiveSession | None = None  # the shown symbol's
-        self._sessions: FeedSessions | None = None  # the feed's, the shown one's aside
-        self.feed_problem = ""  # the chosen feed does not run on the symbol shown: in short
-        self._feed_reason = ""  # and in full
         self.charts: list[ChartWidget] = []
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
         self.quotes = Quotes(store)  # the open-price layer: the watchlist's quotes
+        self.live = LiveSymbols(store, self, self.quotes.observe, self._on_stats)
         self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols, self)
         window.add_side_panel(self.watchlist.dock)
         w = window
+        # undone on close: a late signal must not reach a closed store
         self._links = [
-            self.watchlist.symbol_opened.connect(
-                self.show_symbol
-            ),  # undone on close: a late signal must not reach a closed store
+            self.watchlist.symbol_opened.connect(self.show_symbol),
             w.symbol_chosen.connect(self.show_symbol),
             w.timeframe_chosen.connect(self.set_timeframe),
             w.layout_chosen.connect(self.set_layout),
@@ -139,6 +128,20 @@ class ChartController(QtCore.QObject):
             window.restoreState(state)  # the watchlist shown or hidden, where it was
         else:
             window.widen_side_panel(self.watchlist.dock)
+
+    @property
+    def session(self) -> LiveSession | None:
+        """The active symbol's live session."""
+        return self.live.active.session if self.live.active is not None else None
+
+    @property
+    def _series(self) -> SymbolModels | None:
+        return self.live.active.series if self.live.active is not None else None
+
+    @property
+    def feed_problem(self) -> str:
+        """Why the chosen feed does not run on the active symbol, in short ("" if it does)."""
+        return self.live.active.problem if self.live.active is not None else ""
 
     # -- choices -----------------------------------------------------------------------------
 
@@ -171,7 +174,7 @@ class ChartController(QtCore.QObject):
 
     def _watched_symbols(self) -> list[str]:
         """The store's symbols and those the feed runs (a new one may have no bars yet)."""
-        live = self._sessions.running if self._sessions is not None else {}
+        live = self.live.sessions.running if self.live.sessions is not None else {}
         return sorted({*self._store.symbols(), *live, *([self.symbol] if self.symbol else [])})
 
     @_store_failures_shown
@@ -190,7 +193,7 @@ class ChartController(QtCore.QObject):
         self.symbol = symbol
         self._settings.setValue("symbol", symbol)
         if self.layout == "symbols":  # the active cell's symbol
-            self._set_symbol_grid(self.symbol_grid.with_cell(self.active_cell, symbol=symbol))
+            self.symbols_grid.set_cell(symbol=symbol)
         self._window.show_symbol(symbol)  # first: the box may activate as it loses focus
         self._restart_session()
         self.watchlist.show_symbol(symbol)
@@ -215,8 +218,7 @@ class ChartController(QtCore.QObject):
                 self.grid_timeframes[self.active_cell] = timeframe
                 self._settings.setValue("grid_timeframes", json.dumps(self.grid_timeframes))
             else:
-                cell = self.symbol_grid.with_cell(self.active_cell, timeframe=timeframe)
-                self._set_symbol_grid(cell)
+                self.symbols_grid.set_cell(timeframe=timeframe)
             self.charts[self.active_cell].set_model(self.model(timeframe))
             self._show_choices()
             return
@@ -228,17 +230,17 @@ class ChartController(QtCore.QObject):
     def set_grid_size(self, rows: int, cols: int) -> None:
         """The grid of symbols at `rows` x `cols` (shown, if another layout was): its first
         cells kept, new ones showing the symbols not shown yet."""
-        grid = self.symbol_grid.resized(rows, cols, self._watched_symbols(), self.timeframe)
-        self._set_symbol_grid(grid)
-        self.active_cell = grid.active
+        grid = self.symbols_grid.grid.resized(rows, cols, self._watched_symbols(), self.timeframe)
+        self.symbols_grid.set(grid)
         if self.layout != "symbols":
             self.set_layout("symbols")
         else:
             self._build_view()
 
-    def _set_symbol_grid(self, grid: SymbolGrid) -> None:
-        self.symbol_grid = grid
-        self._settings.setValue("symbol_grid", grid.saved())
+    @property
+    def active_cell(self) -> int:
+        """The chart of the grid the symbol box and the timeframe buttons change."""
+        return self.symbols_grid.grid.active if self.layout == "symbols" else self.grid_cell
 
     @_store_failures_shown
     def set_layout(self, layout: str) -> None:
@@ -300,31 +302,16 @@ class ChartController(QtCore.QObject):
                                 time_scale=self._feed_time_scale, band=self._outlier_band,
                                 exchange=self._exchange,
                                 exchange_url=self._exchange_url)  # fmt: skip
-        if self._sessions is not None and self._sessions.settings != settings:
-            self._stale_models.extend(self._cells.close(self._sessions))
-            self._sessions.close()  # another feed: the old one's sessions end
-            self._sessions = None
         self._close_session()
-        if self._sessions is None:
-            self._sessions = FeedSessions(self._store, settings, self, self.quotes.observe)
+        self.live.use_feed(settings)
         # A feed that does not run on the symbol leaves the choice as it is (another symbol
         # may take it); this one shows history only, and says why for as long as it does.
-        held = self._cells.take(self.symbol)  # shown in another cell of the grid already
-        if held is None:
-            session, problem, reason = self._sessions.open(self.symbol)
-            held = Held(session, SymbolModels(self._store, self.symbol, session), problem, reason)
-        self._hold(held)
+        held = self.live.show(self.symbol)
         self._build_view()
-        self._window.set_feed_problem(self.feed_problem, self._feed_reason)
-        if self.feed_problem:
-            self._window.show_status(self._feed_reason)  # over the series' description
+        self._window.set_feed_problem(held.problem, held.reason)
+        if held.problem:
+            self._window.show_status(held.reason)  # over the series' description
         self.when_shown(self._go_live)
-
-    def _hold(self, held: Held) -> None:
-        """`held` is the active symbol's: its session's stats in the status bar."""
-        self.session, self._series = held.session, held.series
-        self.feed_problem, self._feed_reason = held.problem, held.reason
-        self.session.stats_changed.connect(self._on_stats)
 
     def when_shown(self, action) -> None:
         """Run `action` once the chart has painted (the history on screen first), or after
@@ -341,47 +328,18 @@ class ChartController(QtCore.QObject):
         session.start()
         self._window.set_paused(session.paused)  # a feed not yet started read as paused
         if session.feed is not None:
-            self._sessions.start_others()
+            self.live.sessions.start_others()
 
     def _close_session(self) -> None:
-        """The shown symbol's session goes: on in the background if the feed keeps it (or
-        on screen, if another cell of the grid shows its symbol)."""
-        if self.session is not None:
-            self.session.stats_changed.disconnect(self._on_stats)
-            symbol = self.session.symbol
-            if self.layout == "symbols" and symbol in self._other_cells():
-                self._cells.put(symbol, Held(self.session, self._series, self.feed_problem,
-                                             self._feed_reason))  # fmt: skip
-                self.session, self._series = None, None
-                return
-            if self._sessions is not None and self.session.feed is not None:
-                self._sessions.park(self.session)
-            else:
-                self.session.close()
-                self.session.deleteLater()
-            self.session = None
-        self._stale_models.extend(self.models.values())
-        self._series = None
-
-    def _other_cells(self) -> set[str]:
-        """The symbols of the grid's cells but the active one."""
-        cells = self.symbol_grid.cells
-        return {s for k, (s, _) in enumerate(cells) if k != self.active_cell}
-
-    def _release_stale_models(self) -> None:
-        """Free the columns of the models of a closed session once no view shows them (the
-        closed views hold them in reference cycles, and the app freezes the collector's
-        generations after start-up)."""
-        for model in self._stale_models:
-            model.release()
-        self._stale_models = []
+        """The active symbol's session goes: on screen if another cell of the grid shows its
+        symbol, else on in the background if the feed keeps it."""
+        self.live.let_go(self.symbols_grid.others() if self.layout == "symbols" else set())
 
     def _on_stats(self, stats: LiveStats) -> None:
         self._show_info()
         if stats.not_stored:
             self._window.show_status(f"sealed bars are not stored: {stats.not_stored}")
-        others = len(self._sessions.running) if self._sessions is not None else 0
-        texts = stats_texts(stats, self.feed_problem, self._worker, others,
+        texts = stats_texts(stats, self.feed_problem, self._worker, self.live.running,
                             self.quotes.store_queries)  # fmt: skip
         self._window.set_stats(texts)
 
@@ -402,11 +360,14 @@ class ChartController(QtCore.QObject):
         self._close_view()
         # The closed views no longer paint: free the old series before loading the new, so
         # the new columns reuse its memory (fresh pages cost 2 ms a MB to fault in here).
-        self._release_stale_models()
+        self.live.release_stale()
         if self.layout == "symbols":
-            view, self.charts = self._symbol_grid_view()
+            view, self.charts = self.symbols_grid.view(self.symbol, self.model, self.live,
+                                                       self._watched_symbols(), self.timeframe,
+                                                       self.theme)  # fmt: skip
+            self.when_shown(self._start_cells)
         else:
-            self._stale_models.extend(self._cells.close(self._sessions))
+            self.live.keep_cells(set())
             timeframes = self.grid_timeframes if self.layout == "grid" else [self.timeframe]
             view, self.charts = make_view(self.layout, timeframes, self.model, self.theme)
         if self.layout in ("grid", "symbols"):
@@ -426,24 +387,9 @@ class ChartController(QtCore.QObject):
         self._instrument = self._store.instrument(self.symbol)
         self._show_info()
 
-    def _symbol_grid_view(self):
-        """The grid of symbols: the active cell shows the active symbol; the other cells'
-        symbols are held (their sessions on screen too) and those no cell shows let go."""
-        grid = dataclasses.replace(self.symbol_grid, active=self.active_cell)
-        grid = grid.filled(self._watched_symbols(), self.timeframe)
-        self.active_cell = grid.active
-        self._set_symbol_grid(grid.with_cell(self.active_cell, symbol=self.symbol))
-        models = [self.model(tf) if symbol == self.symbol else
-                  self._cells.series(self._sessions, symbol).model(tf)
-                  for symbol, tf in self.symbol_grid.cells]  # fmt: skip
-        self._stale_models.extend(self._cells.keep(self._other_cells() - {self.symbol},
-                                                   self._sessions))  # fmt: skip
-        self.when_shown(self._start_cells)
-        return make_symbol_grid(models, self.symbol_grid.cols, self.theme)
-
     @_store_failures_shown
     def _start_cells(self) -> None:
-        self._cells.start()
+        self.live.cells.start()
 
     def _show_info(self) -> None:
         """Symbol, description, calendar and the bars of the chart (live ones counted)."""
@@ -458,7 +404,7 @@ class ChartController(QtCore.QObject):
 
     def _show_choices(self) -> None:
         tf = {"grid": lambda: self.grid_timeframes[self.active_cell],
-              "symbols": lambda: self.symbol_grid.cells[self.active_cell][1]}.get(
+              "symbols": lambda: self.symbols_grid.grid.cells[self.active_cell][1]}.get(
             self.layout, lambda: self.timeframe)()  # fmt: skip
         self._window.set_choices(tf, self.layout, self.feed.value, self.speed, self.theme.name)
         self._window.set_pausable(self.session is not None and self.session.pausable)
@@ -466,24 +412,22 @@ class ChartController(QtCore.QObject):
     def _on_active_cell(self, cell: int) -> None:
         """Another chart of the grid is the active one; in the grid of symbols, its symbol is
         the active symbol (the symbol box, the watchlist, the feed's state and pause)."""
-        self.active_cell = cell
         symbol = self.symbol
         if self.layout == "symbols":
-            self._set_symbol_grid(dataclasses.replace(self.symbol_grid, active=cell))
-            symbol = self.symbol_grid.cells[cell][0]
+            self.symbols_grid.set_active(cell)
+            symbol = self.symbols_grid.grid.cells[cell][0]
+        else:
+            self.grid_cell = cell
         if symbol != self.symbol:
-            self.session.stats_changed.disconnect(self._on_stats)
-            self._cells.put(self.symbol, Held(self.session, self._series, self.feed_problem,
-                                              self._feed_reason))  # fmt: skip
+            held = self.live.activate(symbol)
             self.symbol = symbol
             self._settings.setValue("symbol", symbol)
-            self._hold(self._cells.take(symbol))
             self.chart = self.charts[cell]
             self._instrument = self._store.instrument(symbol)
             self._window.show_symbol(symbol)
             self.watchlist.show_symbol(symbol)
             self._window.setWindowTitle(f"candleterm - {symbol}")
-            self._window.set_feed_problem(self.feed_problem, self._feed_reason)
+            self._window.set_feed_problem(held.problem, held.reason)
             self._window.set_paused(self.session.paused)
             self._show_info()
         self._show_choices()
@@ -511,8 +455,7 @@ class ChartController(QtCore.QObject):
 
     @_store_failures_shown
     def load_older(self, model: SeriesModel) -> None:
-        held = self._cells.held.get(model.symbol)
-        series = held.series if held is not None and model.symbol != self.symbol else self._series
+        series = self.live.series_of(model.symbol)
         if series is not None:
             series.load_older(model)
 
@@ -554,10 +497,6 @@ class ChartController(QtCore.QObject):
         self.watchlist.stop()
         for link in self._links:
             QtCore.QObject.disconnect(link)
-        self._close_session()
-        self._stale_models.extend(self._cells.close(self._sessions))
-        if self._sessions is not None:
-            self._sessions.close()
         self._close_view()
-        self._release_stale_models()
+        self.live.close()
         self._settings.sync()

@@ -109,12 +109,12 @@ def many_symbols(db: Path, seconds: float, time_scale: float = 1.0) -> tuple[lis
         window.show()
         controller.set_layout("grid")
         deadline = time.monotonic() + 30
-        while len(controller._sessions.running) < SYMBOLS - 1 and time.monotonic() < deadline:
+        while len(controller.live.sessions.running) < SYMBOLS - 1 and time.monotonic() < deadline:
             run_loop(0.2)
-        assert len(controller._sessions.running) == SYMBOLS - 1, "not every symbol went live"
+        assert len(controller.live.sessions.running) == SYMBOLS - 1, "not every symbol went live"
         run_loop(2.0)  # warm-up
         shown = controller.session
-        others = list(controller._sessions.running.values())
+        others = list(controller.live.sessions.running.values())
         shown.frame_log.clear()
         shown.latency_log.clear()
         for session in others:

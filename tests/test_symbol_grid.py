@@ -72,8 +72,8 @@ def test_each_cell_its_own_symbol_live_and_remembered(qtbot, three, window, sett
         assert shown(controller) == [("AAA", "1m"), ("CCC", "1m"), ("CCC", "1m"), ("AAA", "1m")]
         window.timeframe_chosen.emit("1h")
         assert shown(controller)[1] == ("CCC", "1h") and shown(controller)[2] == ("CCC", "1m")
-        assert "BBB" in controller._sessions.running  # left: still live in the background
-        assert controller._sessions.shown == {"AAA", "CCC"}
+        assert "BBB" in controller.live.sessions.running  # left: still live in the background
+        assert controller.live.sessions.shown == {"AAA", "CCC"}
         # The crosshair's time is shown in every cell.
         t = int(controller.charts[0].model.bars.ts_ns[-10])
         controller.charts[0].crosshair.time_changed.emit(t)

@@ -70,7 +70,7 @@ def test_live_ticks_flash_the_rows_and_the_layer_asks_no_more(qtbot, filled, win
         window.show()
         model = controller.watchlist.model
         qtbot.waitUntil(lambda: len(model.symbols) == len(SYMBOLS), timeout=5000)
-        qtbot.waitUntil(lambda: len(controller._sessions.running) == len(SYMBOLS) - 1,
+        qtbot.waitUntil(lambda: len(controller.live.sessions.running) == len(SYMBOLS) - 1,
                         timeout=5000)  # fmt: skip
         first = model.values[:, 0].copy()
         qtbot.waitUntil(lambda: (model.values[:, 0] != first).all(), timeout=10_000)

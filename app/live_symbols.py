@@ -1,0 +1,113 @@
+"""The symbols on screen and their live sessions: the active symbol's, those the other cells
+of a grid of symbols show, and the feed's sessions they come from (the rest kept running off
+screen); the series of the symbols let go are freed once no view shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6 import QtCore
+
+from app.cells import CellSymbols, Held
+from app.live import LiveStats
+from app.sessions import FeedSessions
+from app.symbol_models import SymbolModels
+from data.feeds.port import FeedSettings
+from data.store import BarStore
+from widgets.series_model import SeriesModel
+
+
+class LiveSymbols:
+    def __init__(self, store: BarStore, parent: QtCore.QObject, tick_listener: Callable,
+                 on_stats: Callable[[LiveStats], None]) -> None:  # fmt: skip
+        """`tick_listener(symbol, ts_ns, price, qty)` hears every session's ticks;
+        `on_stats` the active session's stats, once a second."""
+        self.store, self._parent = store, parent
+        self._tick_listener, self._on_stats = tick_listener, on_stats
+        self.sessions: FeedSessions | None = None
+        self.cells = CellSymbols(store)
+        self.active: Held | None = None
+        self._stale: list[SeriesModel] = []  # let go, until no view shows them
+
+    @property
+    def running(self) -> int:
+        """Symbols the feed keeps live off screen."""
+        return len(self.sessions.running) if self.sessions is not None else 0
+
+    def use_feed(self, settings: FeedSettings) -> None:
+        """Sessions from the feed `settings` name: another feed's end (with the cells')."""
+        if self.sessions is not None and self.sessions.settings != settings:
+            self._stale.extend(self.cells.close(self.sessions))
+            self.sessions.close()
+            self.sessions = None
+        if self.sessions is None:
+            self.sessions = FeedSessions(self.store, settings, self._parent,
+                                         self._tick_listener)  # fmt: skip
+
+    def show(self, symbol: str) -> Held:
+        """`symbol` is the active symbol: its session held by a cell, or opened (a feed that
+        does not run on it gives a session without one, and says why)."""
+        held = self.cells.take(symbol)
+        if held is None:
+            session, problem, reason = self.sessions.open(symbol)
+            held = Held(session, SymbolModels(self.store, symbol, session), problem, reason)
+        self._hold(held)
+        return held
+
+    def let_go(self, still_shown: set[str]) -> None:
+        """The active symbol is no longer active: held by a cell if one of `still_shown`,
+        else on in the background if the feed keeps it, or closed."""
+        held, self.active = self.active, None
+        if held is None:
+            return
+        held.session.stats_changed.disconnect(self._on_stats)
+        symbol = held.session.symbol
+        if symbol in still_shown:
+            self.cells.put(symbol, held)
+            return
+        if self.sessions is not None and held.session.feed is not None:
+            self.sessions.park(held.session)
+        else:
+            held.session.close()
+            held.session.deleteLater()
+        self._stale.extend(held.series.models.values())
+
+    def activate(self, symbol: str) -> Held:
+        """A cell's symbol becomes the active one; the active one goes to its cell."""
+        old = self.active
+        old.session.stats_changed.disconnect(self._on_stats)
+        self.cells.put(old.session.symbol, old)
+        self._hold(self.cells.take(symbol))
+        return self.active
+
+    def _hold(self, held: Held) -> None:
+        self.active = held
+        held.session.stats_changed.connect(self._on_stats)
+
+    def cell_series(self, symbol: str) -> SymbolModels:
+        return self.cells.series(self.sessions, symbol)
+
+    def keep_cells(self, symbols: set[str]) -> None:
+        """The cells show `symbols` (besides the active one): the others are let go."""
+        self._stale.extend(self.cells.keep(symbols, self.sessions))
+
+    def series_of(self, symbol: str) -> SymbolModels | None:
+        if self.active is not None and self.active.session.symbol == symbol:
+            return self.active.series
+        held = self.cells.held.get(symbol)
+        return held.series if held is not None else None
+
+    def release_stale(self) -> None:
+        """Free the columns of the series let go, now that no view shows them (the closed
+        views hold them in reference cycles, and the app freezes the collector's
+        generations after start-up)."""
+        for model in self._stale:
+            model.release()
+        self._stale = []
+
+    def close(self) -> None:
+        self.let_go(set())
+        self._stale.extend(self.cells.close(self.sessions))
+        if self.sessions is not None:
+            self.sessions.close()
+        self.release_stale()
