@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from app import workspaces
 from app.cells import GridOfSymbols
 from app.indicator_choices import IndicatorChoices
 from app.indicators import IndicatorController
@@ -86,12 +87,10 @@ class ChartController(QtCore.QObject):
         self._exchange, self._exchange_url = remembered_exchange(self._settings, exchange,
                                                                  exchange_url)  # fmt: skip
         r = Remembered(self._settings)
-        self.timeframe, self.layout, self.theme, self.price_scale = (
-            r.timeframe, r.layout, r.theme, r.price_scale)  # fmt: skip
-        self.feed, self.speed, self.grid_timeframes = r.feed, r.speed, r.grid_timeframes
+        self.feed, self.speed = r.feed, r.speed
         self._choices = IndicatorChoices(window, self._settings, r.indicators, ask_parameters)
+        self._view_choices(r)
         self.grid_cell = 0  # the 2x2 timeframes' chart the timeframe buttons change
-        self.symbols_grid = GridOfSymbols(self._settings, store.symbols())
         self.symbol: str | None = None
         self.charts: list[ChartWidget] = []
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
@@ -119,6 +118,8 @@ class ChartController(QtCore.QObject):
             w.indicator_removed.connect(self.remove_indicator),
             w.simcopy_requested.connect(self.simulate_copy),
             w.grid_size_chosen.connect(self.set_grid_size),
+            w.workspace_save_requested.connect(self.save_workspace),
+            w.workspace_chosen.connect(self.open_workspace),
         ]
         geometry = self._settings.value("geometry")
         if geometry is not None:
@@ -128,6 +129,14 @@ class ChartController(QtCore.QObject):
             window.restoreState(state)  # the watchlist shown or hidden, where it was
         else:
             window.widen_side_panel(self.watchlist.dock)
+
+    def _view_choices(self, r: Remembered) -> None:
+        """The remembered choices of what the view shows (at launch, or a workspace's)."""
+        self.timeframe, self.layout, self.theme, self.price_scale = (
+            r.timeframe, r.layout, r.theme, r.price_scale)  # fmt: skip
+        self.grid_timeframes = r.grid_timeframes
+        self.symbols_grid = GridOfSymbols(self._settings, self._store.symbols())
+        self._choices.saved = r.indicators
 
     @property
     def session(self) -> LiveSession | None:
@@ -169,6 +178,7 @@ class ChartController(QtCore.QObject):
         current = symbol or (remembered if remembered in symbols else symbols[0])
         self._window.set_symbols(symbols, current)
         self.watchlist.set_theme(self.theme)
+        self._list_workspaces()
         self.show_symbol(current)
         self.when_shown(self.watchlist.start)
 
@@ -467,6 +477,38 @@ class ChartController(QtCore.QObject):
 
     def remove_indicator(self, uid: str) -> None:
         self._choices.remove(uid)
+
+    # -- workspaces --------------------------------------------------------------------------
+
+    def save_workspace(self, name: str | None = None) -> None:
+        """What is on screen saved as workspace `name` (asked for when not given)."""
+        if workspaces.save_asked(self._window, self._settings, name):
+            self._list_workspaces()
+
+    @_store_failures_shown
+    def open_workspace(self, name: str) -> None:
+        """Workspace `name` on screen: its symbol (if still stored), layout, timeframes,
+        grid of symbols, indicators, price scale and theme."""
+        try:
+            workspaces.load(self._settings, name)
+        except ValueError as exc:
+            self._window.show_status(str(exc), 8000)
+            return
+        self._view_choices(Remembered(self._settings))
+        self.watchlist.set_theme(self.theme)
+        self._list_workspaces()
+        symbol = self._settings.value("symbol")
+        if symbol not in self._store.symbols():
+            self._window.show_status(f"workspace {name!r} showed {symbol!r}, no longer stored: "
+                                     f"{self.symbol} stays", 8000)  # fmt: skip
+            symbol = self.symbol
+        self.symbol = None  # shown again, in the workspace's layout
+        self.live.let_go(set())
+        self.show_symbol(symbol)
+
+    def _list_workspaces(self) -> None:
+        current = str(self._settings.value(workspaces.CURRENT, ""))
+        self._window.set_workspaces(workspaces.names(self._settings), current)
 
     # -- files -------------------------------------------------------------------------------
 

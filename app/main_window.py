@@ -28,7 +28,8 @@ class MainWindow(QtWidgets.QMainWindow):
     screenshot_requested(), import_requested(), simcopy_requested(),
     indicator_chosen(str key): add an instance of an indicator;
     indicator_removed(str uid): remove one;
-    grid_size_chosen(int rows, int cols): the grid of symbols' size.
+    grid_size_chosen(int rows, int cols): the grid of symbols' size;
+    workspace_save_requested(), workspace_chosen(str name).
     """
 
     symbol_chosen = QtCore.Signal(str)
@@ -46,6 +47,8 @@ class MainWindow(QtWidgets.QMainWindow):
     indicator_chosen = QtCore.Signal(str)
     indicator_removed = QtCore.Signal(str)
     grid_size_chosen = QtCore.Signal(int, int)
+    workspace_save_requested = QtCore.Signal()
+    workspace_chosen = QtCore.Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -138,6 +141,12 @@ class MainWindow(QtWidgets.QMainWindow):
         action = file_menu.addAction("Simulated &copy of this symbol")
         action.setToolTip("Copy the last 30 days of 1m bars under SYMBOL.SIM and simulate it")
         action.triggered.connect(self.simcopy_requested)
+        action = file_menu.addAction("Save &workspace...")
+        action.setToolTip("Save the symbols, layout, timeframes and indicators under a name")
+        action.triggered.connect(self.workspace_save_requested)
+        self.workspaces_menu = file_menu.addMenu("&Open workspace")
+        self.workspaces_menu.setEnabled(False)
+        file_menu.addSeparator()
         action = file_menu.addAction("&Save screenshot")
         action.setShortcut(QtGui.QKeySequence("Ctrl+S"))
         action.triggered.connect(self.screenshot_requested)
@@ -226,6 +235,16 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(
             0, self, lambda: self.resizeDocks([dock], [width], QtCore.Qt.Orientation.Horizontal)
         )
+
+    def set_workspaces(self, names: list[str], current: str) -> None:
+        """The saved workspaces in File > Open workspace, the current one checked."""
+        self.workspaces_menu.clear()
+        for name in names:
+            action = self.workspaces_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == current)
+            action.triggered.connect(lambda _=False, n=name: self.workspace_chosen.emit(n))
+        self.workspaces_menu.setEnabled(bool(names))
 
     def set_symbols(self, symbols: list[str], current: str) -> None:
         with QtCore.QSignalBlocker(self.symbol_box):
