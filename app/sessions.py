@@ -1,6 +1,7 @@
 """The live sessions of one feed, by symbol: the shown symbol's, and those the feed keeps
 running while another symbol is on screen (every demo symbol the simulated market trades, an
-exchange's markets once shown), so their bars are built and stored whatever is on screen."""
+exchange's markets and a socket's symbols once shown), so their bars are built and stored
+whatever is on screen."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from app.live import LiveSession
 from data.feeds.port import FeedRefused, FeedSettings
 from data.store import BarStore
 
-KEPT_RUNNING = ("simulated", "exchange")  # a socket holds one port; a replay is a view's
+KEPT_RUNNING = ("simulated", "exchange", "socket")  # a replay is a view's: it ends with it
 START_EVERY_MS = 50
 
 

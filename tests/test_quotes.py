@@ -84,3 +84,13 @@ def test_a_new_day_starts_the_path_again(store, stored):
     values = quotes.values(["BTC"])[0]
     assert values[0] == 3.0 and values[1] == 2.0 and values[3] == 3.0  # open 1, volume 3
     assert history.ts_ns[-1] < midnight
+
+
+def test_day_paths_of_days_without_bars_are_empty(store, stored):
+    """A symbol whose day holds no 1m bar in the range asked (one read alone or with others)
+    gets an empty path, and the others theirs."""
+    quotes = Quotes(store)
+    empty = store.closes([("BTC", START - 10 * NS_PER_MIN, START)])
+    assert empty == {}
+    assert quotes.read_paths(["BTC", "SPY"], 16) == ["BTC", "SPY"]
+    assert quotes.path("BTC") == pytest.approx(want_path(stored["BTC"], "24x7"))

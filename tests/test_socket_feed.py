@@ -18,8 +18,12 @@ MINUTE_NS = int(np.datetime64("2024-03-04T15:00", "ns").astype(np.int64))
 
 
 @pytest.fixture
-def feed():
-    ring = TickRing(1 << 10)
+def ring():
+    return TickRing(1 << 10)
+
+
+@pytest.fixture
+def feed(ring):
     f = SocketFeed("ES", ring, port=0, clock=lambda: NOW_NS)
     f.start()
     yield f
@@ -42,7 +46,7 @@ def line(**tick) -> bytes:
     return json.dumps(tick).encode() + b"\n"
 
 
-def test_good_and_bad_lines_are_told_apart_and_the_bars_are_right(feed):
+def test_good_and_bad_lines_are_told_apart_and_the_bars_are_right(feed, ring):
     good = [
         line(symbol="ES", ts=MINUTE_NS + 1_000_000_000, price=5000.25, qty=2),
         line(symbol="ES", ts=(MINUTE_NS + 2_000_000_000) / 1e9, price=5001.0, qty=1),  # seconds
@@ -74,7 +78,7 @@ def test_good_and_bad_lines_are_told_apart_and_the_bars_are_right(feed):
     assert (c.ticks, c.malformed, c.bad_price, c.bad_qty) == (4, 5, 2, 1)
     assert (c.future, c.too_old, c.other_symbol, c.clients) == (1, 1, 1, 2)
     builder = MultiTimeframeBuilder(["1m"], "cme-globex")
-    LivePipeline(builder, feed.ring).step()
+    LivePipeline(builder, ring).step()
     assert builder.forming("1m") == (MINUTE_NS, 5000.25, 5001.0, 4999.5, 5000.0, 7.0)
 
 
@@ -88,13 +92,19 @@ def test_a_client_that_disconnects_mid_line_or_floods_leaves_the_server_working(
     assert "not JSON" in feed.last_rejection
 
 
-def test_routing_follows_the_symbol_on_screen(feed):
-    first, other = feed.ring, TickRing(16)
+def test_each_routed_symbol_into_its_own_ring(feed, ring):
+    other = TickRing(16)
     feed.route("NQ", other)
     send(feed.port, line(symbol="NQ", ts=MINUTE_NS, price=18000.0) + line(symbol="ES",
-         ts=MINUTE_NS, price=5000.0))  # fmt: skip
-    wait_for(lambda: feed.counters.ticks == 1 and feed.counters.other_symbol == 1)
-    assert len(other) == 1 and len(first) == 0
+         ts=MINUTE_NS, price=5000.0) + line(symbol="YM", ts=MINUTE_NS, price=40000.0))  # fmt: skip
+    wait_for(lambda: feed.counters.ticks == 2 and feed.counters.other_symbol == 1)
+    assert ring.read()[1].tolist() == [5000.0] and other.read()[1].tolist() == [18000.0]
+    assert feed.last_rejection == ("symbol 'YM' has no chart here: open it (the symbol box, or "
+                                   "--symbol YM) to take its ticks; taken: ES, NQ")  # fmt: skip
+    assert feed.unroute("ES") == 1
+    send(feed.port, line(symbol="ES", ts=MINUTE_NS, price=5000.0))
+    wait_for(lambda: feed.counters.other_symbol == 2)
+    assert len(ring) == 0
 
 
 def test_epochs_in_every_unit_and_messages():
@@ -249,3 +259,28 @@ def test_a_server_thread_that_ended_is_started_again(feed):
     assert feed.ensure_running() and feed.counters.restarts == 1
     send(feed.port, good(1))
     wait_for(lambda: feed.counters.ticks == 1)
+
+
+def test_sessions_of_several_symbols_share_the_port_until_the_last_leaves():
+    """The socket feed takes several symbols: each session's route on one server a port;
+    one symbol leaving leaves the others' ticks flowing; the last frees the port."""
+    from data.feeds.socket_routes import SocketRoute
+
+    with socket.socket() as probe:  # a free port, asked for by number (0 is never shared)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rings = {s: TickRing(64) for s in ("ES", "NQ")}
+    routes = {s: SocketRoute(s, rings[s], port, None, 0.2) for s in rings}
+    assert routes["ES"].server is routes["NQ"].server
+    for route in routes.values():
+        route.start()
+    now = time.time_ns()
+    send(port, line(symbol="ES", ts=now, price=5000.0) + line(symbol="NQ", ts=now, price=1.0))
+    wait_for(lambda: all(len(r) == 1 for r in rings.values()))
+    routes["ES"].stop()
+    send(port, line(symbol="ES", ts=now, price=5000.0) + line(symbol="NQ", ts=now, price=1.0))
+    wait_for(lambda: len(rings["NQ"]) == 2)
+    assert len(rings["ES"]) == 1 and "symbol 'ES' has no chart here" in routes["NQ"].last_rejection
+    routes["NQ"].stop()
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))  # freed

@@ -12,7 +12,7 @@ import numpy as np
 from data.feeds.port import FeedContext, FeedSpec
 from data.feeds.replay import ReplaySource
 from data.feeds.simulated import MarketProfile, SimulatedMarket
-from data.feeds.socket_feed import SocketFeed
+from data.feeds.socket_routes import SocketRoute
 from data.feeds.thread import FeedThread
 from data.store.provenance import SIMULATED, SOCKET, Source, SourceKind
 from engine.units import NS_PER_DAY, NS_PER_MIN
@@ -108,11 +108,15 @@ def _refuse_socket(ctx: FeedContext) -> str | None:
     return None
 
 
-def _make_socket(ctx: FeedContext) -> SocketFeed:
+def _make_socket(ctx: FeedContext) -> SocketRoute:
     last = ctx.store.load(ctx.symbol, "1m", limit=1)
-    return SocketFeed(ctx.symbol, ctx.ring, port=ctx.settings.port,
-                      last_price=float(last.close[-1]) if len(last) else None,
-                      band=ctx.settings.band)  # fmt: skip
+    return SocketRoute(
+        ctx.symbol,
+        ctx.ring,
+        ctx.settings.port,
+        float(last.close[-1]) if len(last) else None,
+        ctx.settings.band,
+    )
 
 
 # -- exchange ----------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ One line per tick:
 
 `ts` is the trade time: an epoch number (seconds, milliseconds, microseconds or nanoseconds,
 told apart by size) or an ISO-8601 text with a UTC offset ("2024-11-21T10:00:00.5+00:00").
-`qty` may be left out (0). Lines for the symbol on screen go into its ring; every other line
-is counted under the reason it was left out: malformed (not a JSON object, a field missing or
-of the wrong type, a line over 64 KiB, nesting too deep, a number too large), bad price (NaN,
+`qty` may be left out (0). Lines of a routed symbol (each live session's) go into its ring;
+every other line is counted under the reason it was left out: malformed (not a JSON object,
+a field missing or of the wrong type, a line over 64 KiB, nesting too deep, a number too
+large), bad price (NaN,
 infinite, zero or negative), bad quantity, future (more than `max_ahead_s` past the clock),
 too old (more than `max_age_s` before it), outlier (further than `band` from the last price)
-or other symbol. `last_rejection` tells the latest reason in words.
+or other symbol (one no session takes). `last_rejection` tells the latest reason in words.
 
 Nothing a client sends can stop the server or reach the bars unchecked: every line is handled
 in its own guard; at most `max_clients` connections are kept (more are closed at once, and
@@ -76,11 +77,12 @@ class PortUnavailable(OSError):
 
 
 class SocketFeed:
-    """A TCP server on `host:port` (port 0: any free port, see `.port`) feeding one ring.
+    """A TCP server on `host:port` (port 0: any free port, see `.port`) feeding one ring a
+    symbol.
 
-    `route(symbol, ring, price)` chooses the symbol whose ticks go into `ring` (the one on
-    screen) and its last known price (None: the first tick's), from which the `band` is
-    measured; every accepted tick moves it."""
+    `route(symbol, ring, price)` sends `symbol`'s ticks into `ring` from now on, `price` its
+    last known price (None: the first tick's), from which the `band` is measured (every
+    accepted tick moves it); `unroute(symbol)` stops that."""
 
     def __init__(
         self,
@@ -98,9 +100,7 @@ class SocketFeed:
     ) -> None:
         if not (band > 0 and math.isfinite(band)):
             raise ValueError(f"outlier band {band!r} must be a positive fraction (0.2 is 20%)")
-        self.symbol = symbol
-        self.ring = ring
-        self.last_price = last_price
+        self._routes: dict[str, list] = {symbol: [ring, last_price]}  # symbol: ring, price
         self.band = band
         self.max_clients = max_clients
         self.idle_ns = int(idle_s * NS_PER_S)
@@ -162,9 +162,18 @@ class SocketFeed:
 
     def route(self, symbol: str, ring: TickRing, last_price: float | None = None) -> None:
         with self._route_lock:
-            self.symbol = symbol
-            self.ring = ring
-            self.last_price = last_price
+            self._routes[symbol] = [ring, last_price]
+
+    def unroute(self, symbol: str) -> int:
+        """`symbol`'s ticks are left out from now on; the routes left."""
+        with self._route_lock:
+            self._routes.pop(symbol, None)
+            return len(self._routes)
+
+    def last_price(self, symbol: str) -> float | None:
+        with self._route_lock:
+            route = self._routes.get(symbol)
+            return None if route is None else route[1]
 
     def ensure_running(self) -> bool:
         """Start the server thread again if it ended without being stopped; True if it had."""
@@ -179,6 +188,10 @@ class SocketFeed:
         """Bars that ended a second before the clock are sealed (a tick sent a little late
         still lands in its bar; a later one corrects the sealed bar)."""
         return self.clock() - NS_PER_S
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="candleterm-socket", daemon=True)
@@ -290,36 +303,38 @@ class SocketFeed:
     def _take(self, lines: list[bytes]) -> None:
         now = self.clock()
         with self._route_lock:
-            symbol, ring, last_price = self.symbol, self.ring, self.last_price
-        ts, price, qty = [], [], []
+            prices = {symbol: route[1] for symbol, route in self._routes.items()}
+        taken: dict[str, list[tuple[int, float, float]]] = {}
         for line in lines:
             if not line.strip():
                 continue
             try:
                 tick_symbol, tick_ns, tick_price, tick_qty = parse_tick(line)
-                self._check(tick_symbol, tick_ns, tick_price, now, symbol, last_price)
+                self._check(tick_symbol, tick_ns, tick_price, now, prices)
             except Rejected as error:
                 self._reject(error)
                 continue
             except Exception as exc:  # one line never stops the feed
                 self._reject(Rejected("malformed", f"unreadable line ({type(exc).__name__})"))
                 continue
-            ts.append(tick_ns)
-            price.append(tick_price)
-            qty.append(tick_qty)
-            last_price = tick_price
-        with self._route_lock:
-            if self.symbol == symbol:
-                self.last_price = last_price
-        if ts:
-            order = np.argsort(np.array(ts, np.int64), kind="stable")
-            batch = (np.array(ts, np.int64)[order], np.array(price)[order], np.array(qty)[order])
-            done = ring.write_all(*batch, timeout_s=1.0)
+            taken.setdefault(tick_symbol, []).append((tick_ns, tick_price, tick_qty))
+            prices[tick_symbol] = tick_price
+        for symbol, ticks in taken.items():
+            with self._route_lock:
+                route = self._routes.get(symbol)
+                if route is None:
+                    continue  # unrouted meanwhile
+                route[1] = prices[symbol]
+                ring = route[0]
+            ts, price, qty = (np.array(c) for c in zip(*ticks, strict=True))
+            order = np.argsort(ts.astype(np.int64), kind="stable")
+            done = ring.write_all(ts.astype(np.int64)[order], price[order], qty[order],
+                                  timeout_s=1.0)  # fmt: skip
             self.counters.ticks += done
             self.counters.dropped += len(ts) - done
             self.counters.batches += 1
 
-    def _check(self, tick_symbol, tick_ns, tick_price, now, symbol, last_price) -> None:
+    def _check(self, tick_symbol, tick_ns, tick_price, now, prices: dict) -> None:
         if tick_ns > now + self.max_ahead_ns:
             raise Rejected(
                 "future",
@@ -328,9 +343,11 @@ class SocketFeed:
         if tick_ns < now - self.max_age_ns:
             raise Rejected("too_old", f"ts {tick_ns} ns is more than "
                            f"{self.max_age_ns / NS_PER_S:g} s old")  # fmt: skip
-        if tick_symbol != symbol:
-            raise Rejected("other_symbol", f"symbol {tick_symbol!r} is not on screen "
-                           f"({symbol!r})")  # fmt: skip
+        if tick_symbol not in prices:
+            raise Rejected("other_symbol", f"symbol {tick_symbol!r} has no chart here: open it "
+                           f"(the symbol box, or --symbol {tick_symbol}) to take its ticks; "
+                           f"taken: {', '.join(sorted(prices))}")  # fmt: skip
+        last_price = prices[tick_symbol]
         if last_price is not None and abs(tick_price / last_price - 1) > self.band:
             raise Rejected(
                 "outlier",

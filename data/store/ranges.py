@@ -46,8 +46,9 @@ def ranges_closes(con: duckdb.DuckDBPyConnection, ranges: Ranges, timeframe: str
         f"SELECT b.symbol, b.ts_ns, b.close {join} ORDER BY b.symbol, b.ts_ns", params=params
     ).fetchnumpy()
     names, ts, close = table["symbol"], table["ts_ns"], table["close"]
+    if len(names) == 0:
+        return {}
     cuts = np.flatnonzero(names[1:] != names[:-1]) + 1
-    starts = np.r_[0, cuts] if len(names) else np.empty(0, np.int64)
-    stops = np.r_[cuts, len(names)]
+    starts, stops = np.r_[0, cuts], np.r_[cuts, len(names)]
     return {str(names[a]): (np.asarray(ts[a:b], dtype=np.int64), np.asarray(close[a:b]))
             for a, b in zip(starts.tolist(), stops.tolist(), strict=True)}  # fmt: skip

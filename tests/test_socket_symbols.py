@@ -1,0 +1,52 @@
+"""The socket feed takes several symbols at once in the window: a symbol left for another
+keeps its route, and the ticks of both are built and stored."""
+
+import json
+import socket
+import time
+
+from app.controller import ChartController
+from data.feeds.kinds import FeedKind
+from data.store import Instrument
+from tests.conftest import NS_PER_MIN
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def send(port: int, ticks: list[dict]) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"".join(json.dumps(t).encode() + b"\n" for t in ticks))
+
+
+def test_two_symbols_on_one_port_both_stored(qtbot, store, window, settings):
+    port = free_port()
+    store.add_instrument(Instrument("BBB"))  # a symbol with no bars yet, as one imported
+    controller = ChartController(store, window, None, settings, feed_port=port)
+    controller.feed = FeedKind.SOCKET
+    minute = (time.time_ns() // NS_PER_MIN - 2) * NS_PER_MIN  # two minutes ago: sealed
+    try:
+        controller.start("AAA")
+        window.show()
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        window.symbol_chosen.emit("BBB")
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        assert "AAA" in controller.live.sessions.running  # left, still routed
+        ticks = [{"symbol": s, "ts": minute + k * 10**9, "price": p + k, "qty": 1}
+                 for k in range(5) for s, p in (("AAA", 100.0), ("BBB", 50.0))]  # fmt: skip
+        send(port, [*ticks, {"symbol": "CCC", "ts": minute, "price": 1.0}])
+        feed = controller.session.feed
+        qtbot.waitUntil(lambda: feed.counters.ticks == 10, timeout=5000)
+        assert "symbol 'CCC' has no chart here" in feed.last_rejection
+        qtbot.waitUntil(lambda: store.time_range("AAA") is not None
+                        and store.time_range("BBB") is not None, timeout=5000)  # fmt: skip
+    finally:
+        controller.close()
+    for symbol, price in (("AAA", 100.0), ("BBB", 50.0)):
+        bar = store.load(symbol, "1m")
+        assert bar.ts_ns.tolist() == [minute]
+        assert (bar.open[0], bar.high[0], bar.low[0], bar.close[0], bar.volume[0]) == (
+            price, price + 4, price, price + 4, 5.0)  # fmt: skip
