@@ -97,12 +97,14 @@ class ChartController(QtCore.QObject):
         self.indicators: IndicatorController | None = None
         self.quotes = Quotes(store)  # the open-price layer: the watchlist's quotes
         self.live = LiveSymbols(store, self, self.quotes.observe, self._on_stats)
-        self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols, self)
+        self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols,
+                                        self.live.feed_states, self)  # fmt: skip
         window.add_side_panel(self.watchlist.dock)
         w = window
         # undone on close: a late signal must not reach a closed store
         self._links = [
             self.watchlist.symbol_opened.connect(self.show_symbol),
+            self.watchlist.feed_stopped.connect(self._on_feed_stopped),
             w.symbol_chosen.connect(self.show_symbol),
             w.timeframe_chosen.connect(self.set_timeframe),
             w.layout_chosen.connect(self.set_layout),
@@ -344,6 +346,9 @@ class ChartController(QtCore.QObject):
         """The active symbol's session goes: on screen if another cell of the grid shows its
         symbol, else on in the background if the feed keeps it."""
         self.live.let_go(self.symbols_grid.others() if self.layout == "symbols" else set())
+
+    def _on_feed_stopped(self, symbol: str, state: str) -> None:
+        self._window.show_status(f"{symbol}: {state}; the other symbols keep running", 10_000)
 
     def _on_stats(self, stats: LiveStats) -> None:
         self._show_info()

@@ -97,6 +97,26 @@ class LiveSymbols:
         held = self.cells.held.get(symbol)
         return held.series if held is not None else None
 
+    def feed_states(self) -> dict[str, tuple[bool, str]]:
+        """{symbol: (its ticks are coming, its feed's state in words)} of every symbol with
+        a session: on screen, in the grid, kept running."""
+        sessions = [*(h.session for h in self.cells.held.values())]
+        if self.active is not None:
+            sessions.append(self.active.session)
+        if self.sessions is not None:
+            sessions.extend(self.sessions.running.values())
+        problems = {h.session.symbol: h.reason for h in self.cells.held.values()}
+        if self.active is not None:
+            problems[self.active.session.symbol] = self.active.reason
+        states = {}
+        for session in sessions:
+            feed = session.feed
+            if feed is None:
+                states[session.symbol] = (False, problems.get(session.symbol) or "feed off")
+            else:
+                states[session.symbol] = (bool(feed.ok) and session.started, feed.state())
+        return states
+
     def release_stale(self) -> None:
         """Free the columns of the series let go, now that no view shows them (the closed
         views hold them in reference cycles, and the app freezes the collector's

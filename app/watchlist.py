@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from app.quotes import Quotes
 from widgets.axes import step_decimals
 from widgets.theme import Theme
-from widgets.watchlist import WatchlistModel, WatchlistView
+from widgets.watchlist import LIVE, NO_FEED, STOPPED, WatchlistModel, WatchlistView
 
 REFRESH_MS = 250
 READ_MS = 30  # day paths are read READ_AT_ONCE symbols at a time (about 5 ms), between frames
@@ -18,15 +19,22 @@ READ_AT_ONCE = 16
 
 
 class WatchlistPanel(QtCore.QObject):
-    """Signals: symbol_opened(str)."""
+    """`feeds_of()` gives {symbol: (ticks coming, feed state in words)} of the symbols with
+    a session.
+
+    Signals: symbol_opened(str); feed_stopped(str symbol, str state): a live symbol's feed
+    stopped or lost its connection (the others keep running)."""
 
     symbol_opened = QtCore.Signal(str)
+    feed_stopped = QtCore.Signal(str, str)
 
     def __init__(self, quotes: Quotes, symbols_of: Callable[[], list[str]],
-                 parent: QtCore.QObject) -> None:  # fmt: skip
+                 feeds_of: Callable[[], dict], parent: QtCore.QObject) -> None:  # fmt: skip
         super().__init__(parent)
         self.quotes = quotes
         self._symbols_of = symbols_of
+        self._feeds_of = feeds_of
+        self._was_live: set[str] = set()
         self.model = WatchlistModel(quotes.drawn_path, self)
         self.view = WatchlistView(self.model)
         self.view.symbol_opened.connect(self.symbol_opened)
@@ -61,8 +69,20 @@ class WatchlistPanel(QtCore.QObject):
             self.model.set_symbols(symbols, [step_decimals(ticks.get(s, 0.01)) for s in symbols])
             self.view.select_symbol(self.shown)
         self.view.update_values(self.quotes.values(symbols))
+        self._show_feeds(symbols)
         if not self._read_timer.isActive():
             self._read_timer.start()
+
+    def _show_feeds(self, symbols: list[str]) -> None:
+        feeds = self._feeds_of()
+        live = np.array([NO_FEED if s not in feeds else LIVE if feeds[s][0] else STOPPED
+                         for s in symbols], np.int8)  # fmt: skip
+        self.model.set_feeds(live, [feeds[s][1] if s in feeds else "" for s in symbols])
+        now_live = {s for s, (ok, _) in feeds.items() if ok}
+        for symbol in sorted(self._was_live - now_live):
+            if symbol in feeds:  # stopped, not let go
+                self.feed_stopped.emit(symbol, feeds[symbol][1])
+        self._was_live = now_live
 
     def _read_paths(self) -> None:
         """The sparklines on screen not read yet, then every other symbol's: in small steps

@@ -97,3 +97,33 @@ def test_live_ticks_flash_the_rows_and_the_layer_asks_no_more(qtbot, filled, win
     # the flash ends by itself
     model.flash_until[:] = np.where(model.flash_until > 0, time.monotonic() - 1, 0)
     assert model.end_flashes() is False
+
+
+def test_a_feed_that_drops_one_symbol_is_said_and_the_rest_run(qtbot, filled, window, settings):
+    from widgets.watchlist import LIVE, STOPPED
+
+    controller = ChartController(filled, window, None, settings, feed_rate=40.0)
+    try:
+        controller.start("AAA")
+        window.show()
+        model = controller.watchlist.model
+        running = controller.live.sessions.running
+        qtbot.waitUntil(lambda: len(running) == len(SYMBOLS) - 1, timeout=5000)
+        qtbot.waitUntil(lambda: (model.live == LIVE).all(), timeout=5000)
+        dropped = running["BBB"].feed
+        dropped.stop()  # as an exchange stream lost for one market
+        dropped.ok = False
+        dropped.state = lambda: "simulated stopped: the market closed the stream"
+        row = model.where["BBB"]
+        qtbot.waitUntil(lambda: model.live[row] == STOPPED, timeout=3000)
+        said = window.statusBar().currentMessage()
+        assert said == ("BBB: simulated stopped: the market closed the stream; the other "
+                        "symbols keep running")  # fmt: skip
+        tip = model.data(model.index(int(model.rank[row]), 0), QtCore.Qt.ItemDataRole.ToolTipRole)
+        assert tip == "BBB: simulated stopped: the market closed the stream"
+        others = [model.where[s] for s in SYMBOLS if s != "BBB"]
+        before = model.values[others, 0].copy()
+        qtbot.waitUntil(lambda: (model.values[others, 0] != before).all(), timeout=10_000)
+        assert (model.live[others] == LIVE).all()
+    finally:
+        controller.close()

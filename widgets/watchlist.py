@@ -29,6 +29,7 @@ Qt = QtCore.Qt
 LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
 RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
 SELECTED = QtWidgets.QStyle.StateFlag.State_Selected
+NO_FEED, STOPPED, LIVE = -1, 0, 1  # a symbol's feed in the watchlist
 
 
 class WatchlistModel(QtCore.QAbstractTableModel):
@@ -51,6 +52,8 @@ class WatchlistModel(QtCore.QAbstractTableModel):
         self.texts = [[s] + [""] * NUMBERS for s in symbols]
         self.flash_until = np.zeros(len(symbols))  # monotonic time a row's flash ends
         self.flash_up = np.zeros(len(symbols), bool)
+        self.live = np.full(len(symbols), NO_FEED, np.int8)  # LIVE, STOPPED or NO_FEED
+        self.feed_texts = [""] * len(symbols)  # each symbol's feed state, in words
         self.order = self._sorted()
         self.rank = np.argsort(self.order)  # where each symbol's row is in the view
         self.endResetModel()
@@ -79,6 +82,14 @@ class WatchlistModel(QtCore.QAbstractTableModel):
             self.sort(self.sort_column, self._qt_order())
         self._rows_changed(changed)
         return changed
+
+    def set_feeds(self, live: np.ndarray, texts: list[str]) -> None:
+        """Each symbol's feed: LIVE, STOPPED (a failure, reconnecting) or NO_FEED, and its
+        state in words (the row's tool tip)."""
+        changed = np.flatnonzero(live != self.live)
+        self.live, self.feed_texts = live, texts
+        if len(changed):
+            self._rows_changed(changed)
 
     def paths_read(self, symbols: list[str]) -> None:
         """The sparklines of `symbols` can be drawn now."""
@@ -161,9 +172,11 @@ class WatchlistModel(QtCore.QAbstractTableModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         """The text of a cell (the delegate paints from the columns; this is for Qt's
         accessibility, tool tips and tests)."""
-        col = index.column()
+        col, i = index.column(), int(self.order[index.row()])
         if role == Qt.ItemDataRole.DisplayRole and col != PATH_COLUMN:
-            return self.texts[int(self.order[index.row()])][col]
+            return self.texts[i][col]
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return f"{self.symbols[i]}: {self.feed_texts[i] or 'no live feed'}"
         return None
 
 
@@ -198,7 +211,16 @@ class WatchlistDelegate(QtWidgets.QStyledItemDelegate):
         else:
             pen = option.palette.text().color()
         painter.setPen(pen)
-        painter.drawText(rect.adjusted(4, 0, -4, 0), RIGHT if col else LEFT, model.texts[i][col])
+        if col == 0 and model.live[i] != NO_FEED:  # a dot: live, or its feed stopped
+            dot = QtGui.QColor(theme.up if model.live[i] == LIVE else theme.down)
+            painter.save()
+            painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(dot)
+            painter.drawEllipse(QtCore.QPointF(rect.left() + 6, rect.center().y() + 0.5), 2.5, 2.5)
+            painter.restore()
+        text_rect = rect.adjusted(12 if col == 0 else 4, 0, -4, 0)
+        painter.drawText(text_rect, RIGHT if col else LEFT, model.texts[i][col])
 
     def _sparkline(self, painter, rect: QtCore.QRect, symbol: str, theme: Theme) -> None:
         """The day's closes, drawn once into a pixmap kept until they or the cell change."""

@@ -116,6 +116,10 @@ class ExchangeFeed:
         offset = f", clock {self.offset_ns / 1e6:+.0f} ms" if self._state == "live" else ""
         return f"{self.exchange_id} {self.symbol} {self._state}{offset}"
 
+    @property
+    def ok(self) -> bool:
+        return not self._state.startswith(("stopped", "reconnecting"))
+
     def start(self) -> None:
         """Start (or, after a failure, start again from the last minute known whole)."""
         self._stopping = False

@@ -72,6 +72,10 @@ class Feed(Protocol):
     def state(self) -> str:
         """Its state in a few words for the status bar ("simulated live", "socket :7878")."""
 
+    @property
+    def ok(self) -> bool:
+        """Ticks are coming (False: stopped, or reconnecting after a failure)."""
+
     def ensure_running(self) -> bool:
         """Start its thread again if it ended without being stopped; True if it had."""
 

@@ -193,6 +193,11 @@ class SocketFeed:
     def started(self) -> bool:
         return self._thread is not None
 
+    @property
+    def alive(self) -> bool:
+        """Serving (its thread running)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="candleterm-socket", daemon=True)
         self._thread.start()

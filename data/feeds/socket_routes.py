@@ -56,6 +56,10 @@ class SocketRoute:
     def state(self) -> str:
         return self.server.state()
 
+    @property
+    def ok(self) -> bool:
+        return self.server.alive
+
     def now_ns(self) -> int:
         return self.server.now_ns()
 
