@@ -135,15 +135,36 @@ class CellSymbols:
 
 
 class GridOfSymbols:
-    """The grid of symbols' cells, remembered in `settings` as they change, and its view."""
+    """The grid of symbols' cells and each cell's indicators (saved instances), remembered
+    in `settings` as they change, and its view."""
 
     def __init__(self, settings, symbols: list[str]) -> None:
+        from app.remembered import saved_indicators
+
         self._settings = settings
         self.grid = SymbolGrid.restored(settings.value("symbol_grid"), symbols)
+        try:
+            cells = json.loads(str(settings.value("symbol_grid_indicators", "[]")))
+        except ValueError:
+            cells = []
+        cells = cells if isinstance(cells, list) else []
+        self.indicators = [saved_indicators(json.dumps(c)) for c in cells]
 
     def set(self, grid: SymbolGrid) -> None:
         self.grid = grid
         self._settings.setValue("symbol_grid", grid.saved())
+        n = len(grid.cells)
+        self.set_indicators((self.indicators + [[] for _ in range(n)])[:n])
+
+    def set_indicators(self, cells: list[list[dict]]) -> None:
+        self.indicators = cells
+        self._settings.setValue("symbol_grid_indicators", json.dumps(cells))
+
+    def remember_active_indicators(self, saved: list[dict]) -> None:
+        """The active cell's indicators changed (the Indicators menu)."""
+        cells = list(self.indicators)
+        cells[self.grid.active] = saved
+        self.set_indicators(cells)
 
     def set_cell(self, symbol: str | None = None, timeframe: str | None = None) -> None:
         """The active cell's symbol or timeframe."""

@@ -14,7 +14,7 @@ from PySide6 import QtCore
 
 from app import workspaces
 from app.cells import GridOfSymbols
-from app.indicator_choices import IndicatorChoices
+from app.indicator_choices import IndicatorChoices, add_saved
 from app.indicators import IndicatorController
 from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
 from app.live_symbols import LiveSymbols
@@ -431,13 +431,14 @@ class ChartController(QtCore.QObject):
         if self.layout == "symbols":
             self.symbols_grid.set_active(cell)
             symbol = self.symbols_grid.grid.cells[cell][0]
+            self.chart = self.charts[cell]
+            self._follow_active_cell()
         else:
             self.grid_cell = cell
         if symbol != self.symbol:
             held = self.live.activate(symbol)
             self.symbol = symbol
             self._settings.setValue("symbol", symbol)
-            self.chart = self.charts[cell]
             self._instrument = self._store.instrument(symbol)
             self._window.show_symbol(symbol)
             self.watchlist.show_symbol(symbol)
@@ -460,9 +461,22 @@ class ChartController(QtCore.QObject):
     def _start_indicators(self) -> None:
         if self._worker is None:
             return
-        calendar = self._store.instrument(self.symbol).calendar
-        self.indicators = IndicatorController(self.charts, self._worker, calendar)
-        self._choices.show_on(self.indicators)
+        calendars = [self._store.instrument(c.model.symbol).calendar for c in self.charts]
+        self.indicators = IndicatorController(self.charts, self._worker, calendars)
+        if self.layout != "symbols":
+            self._choices.show_on(self.indicators)
+            return
+        for k, saved in enumerate(self.symbols_grid.indicators):  # each cell its own
+            self.indicators.set_scope([k])
+            add_saved(self.indicators, saved)
+        self._follow_active_cell()
+
+    def _follow_active_cell(self) -> None:
+        """The Indicators menu acts on the active cell of the grid of symbols."""
+        if self.indicators is None:
+            return
+        self.indicators.set_scope([self.active_cell])
+        self._choices.follow(self.indicators, self.symbols_grid.remember_active_indicators)
 
     def _on_history_wanted(self, model: SeriesModel) -> None:
         # Answer after the current event: the request comes from inside a range change.

@@ -4,6 +4,7 @@ menu."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from PySide6 import QtCore
@@ -22,7 +23,8 @@ def ask_with_dialog(indicator: IndicatorSpec, current: dict | None) -> dict | No
 class IndicatorChoices:
     """`saved` instances (Instance.saved()) go on each view's indicators (`show_on`);
     `ask(spec, current) -> dict | None` asks for a new one's parameters (a dialog by
-    default)."""
+    default). The menu adds to and removes from the indicators' scope; what it shows is kept
+    as `saved` and remembered (in the settings, or where `follow` says: a grid cell's)."""
 
     def __init__(self, window: MainWindow, settings: QtCore.QSettings, saved: list[dict],
                  ask=None) -> None:  # fmt: skip
@@ -31,13 +33,22 @@ class IndicatorChoices:
         self.saved = saved
         self._ask = ask or ask_with_dialog
         self._shown: IndicatorController | None = None
+        self._remember = self._remember_in_settings
 
     def show_on(self, indicators: IndicatorController) -> None:
         """The view's indicators: every saved instance on them, the menu following them."""
-        self._shown = indicators
-        indicators.indicators_changed.connect(self._list)
-        for saved in self.saved:
-            indicators.add(saved["key"], saved["colour"], saved["uid"], **saved["params"])
+        add_saved(indicators, self.saved)
+        self.follow(indicators, self._remember_in_settings)
+
+    def follow(self, indicators: IndicatorController, remember) -> None:
+        """The menu acts on `indicators`' scope (its instances shown already); a change is
+        passed to `remember(saved)`."""
+        if self._shown is not indicators:
+            if self._shown is not None:
+                with contextlib.suppress(RuntimeError):  # the view's, closed since
+                    self._shown.indicators_changed.disconnect(self._list)
+            indicators.indicators_changed.connect(self._list)
+        self._shown, self._remember = indicators, remember
         self._list()
 
     def choose(self, key: str) -> None:
@@ -59,10 +70,19 @@ class IndicatorChoices:
             self._save()
 
     def _save(self) -> None:
-        self.saved = [i.saved() for i in self._shown.active.values()]
-        self._settings.setValue("indicators", json.dumps(self.saved))
+        self._remember([i.saved() for i in self._shown.active.values()])
         self._list()
+
+    def _remember_in_settings(self, saved: list[dict]) -> None:
+        self.saved = saved  # the views' but a grid of symbols'
+        self._settings.setValue("indicators", json.dumps(saved))
 
     def _list(self) -> None:
         shown = self._shown.active.values() if self._shown is not None else ()
         self._window.set_active_indicators([(i.uid, i.title) for i in shown])
+
+
+def add_saved(indicators: IndicatorController, saved: list[dict]) -> None:
+    """The `saved` instances on the charts in `indicators`' scope."""
+    for entry in saved:
+        indicators.add(entry["key"], entry["colour"], entry["uid"], **entry["params"])

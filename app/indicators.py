@@ -73,9 +73,11 @@ class _ChartIndicators:
     """The indicators of one chart: its bars published in a shared segment, a result segment
     and an incremental form per instance. Owns its segments (it unlinks them)."""
 
-    def __init__(self, owner: IndicatorController, chart: ChartWidget) -> None:
+    def __init__(self, owner: IndicatorController, chart: ChartWidget, calendar: str) -> None:
         self._owner = owner
         self.chart = chart
+        self.calendar = calendar  # its symbol's sessions (indicators restart after a gap)
+        self.instances: dict[str, Instance] = {}  # uid -> the instances on this chart
         self._segment: BarSegment | None = None
         self.version = 0
         self.model: SeriesModel | None = None
@@ -104,11 +106,11 @@ class _ChartIndicators:
         self.model = model
         for signal, slot in self._signals(model):
             signal.connect(slot)
-        self._live = {uid: self._live_form(i) for uid, i in self._owner.active.items()}
+        self._live = {uid: self._live_form(i) for uid, i in self.instances.items()}
         self._on_bars_changed()
 
     def _live_form(self, instance: Instance) -> LiveIndicator:
-        return LiveIndicator(instance.key, instance.params, calendar_of(self._owner.calendar),
+        return LiveIndicator(instance.key, instance.params, calendar_of(self.calendar),
                              gap_ns=gap_threshold_ns(self.model.timeframe))  # fmt: skip
 
     def series_key(self) -> str:
@@ -137,7 +139,7 @@ class _ChartIndicators:
             if old is not None:
                 old.close()
         self.version = self._segment.publish(bars)
-        for instance in self._owner.active.values():
+        for instance in self.instances.values():
             self.request(instance)
 
     def request(self, instance: Instance) -> None:
@@ -149,14 +151,16 @@ class _ChartIndicators:
         self._owner.submit(IndicatorRequest(
             self._owner.next_id(), self.series_key(), self._segment.name, self.version,
             instance.key, tuple(sorted(instance.params.items())), result.name,
-            self._owner.calendar, gap_threshold_ns(self.model.timeframe),
+            self.calendar, gap_threshold_ns(self.model.timeframe),
         ))  # fmt: skip
 
     def add(self, instance: Instance) -> None:
+        self.instances[instance.uid] = instance
         self._live[instance.uid] = self._live_form(instance)
         self.request(instance)
 
     def remove(self, uid: str) -> None:
+        self.instances.pop(uid, None)
         self._live.pop(uid, None)
         if uid in self.chart.indicators:
             self.chart.remove_indicator(uid)
@@ -166,7 +170,7 @@ class _ChartIndicators:
 
     def show(self, reply: IndicatorReply, uid: str) -> bool:
         """Draw a reply for this chart's current bars; False if it is outdated."""
-        instance = self._owner.active.get(uid)
+        instance = self.instances.get(uid)
         if reply.status != "ok" or instance is None:
             return False
         if reply.series_key != self.series_key() or reply.version != self.version:
@@ -193,8 +197,10 @@ class _ChartIndicators:
 
 
 class IndicatorController(QtCore.QObject):
-    """The same indicator instances on every chart of a view (a single chart, each chart of
-    a grid), over one worker whose replies it routes to the chart that asked.
+    """Indicator instances on the charts of a view, over one worker whose replies it routes
+    to the chart that asked. `add` and `remove` act on the charts in `scope` (every chart of
+    a single chart or a grid of timeframes; one cell of a grid of symbols, each with its
+    own), and `active` is the instances on the first of them.
 
     Signals:
         indicators_changed(): an indicator was added, removed or recomputed.
@@ -203,13 +209,16 @@ class IndicatorController(QtCore.QObject):
     indicators_changed = QtCore.Signal()
 
     def __init__(self, charts: list[ChartWidget], worker: IndicatorWorker,
-                 calendar: str = "24x7") -> None:  # fmt: skip
+                 calendars: list[str] | str = "24x7") -> None:  # fmt: skip
+        """`calendars`: each chart's symbol's calendar (one for all)."""
         super().__init__(charts[0])
         self._worker = worker
-        self.calendar = calendar
+        if isinstance(calendars, str):
+            calendars = [calendars] * len(charts)
         self._ids = itertools.count(1)
-        self.active: dict[str, Instance] = {}  # uid -> instance
-        self._charts = [_ChartIndicators(self, chart) for chart in charts]
+        self._charts = [_ChartIndicators(self, c, cal) for c, cal in zip(charts, calendars,
+                                                                          strict=True)]  # fmt: skip
+        self.scope = list(range(len(charts)))
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._on_poll)
@@ -221,20 +230,27 @@ class IndicatorController(QtCore.QObject):
     def submit(self, request: IndicatorRequest) -> None:
         self._worker.submit(request)
 
+    @property
+    def active(self) -> dict[str, Instance]:
+        """uid -> instance, of the charts in scope."""
+        return self._charts[self.scope[0]].instances
+
+    def set_scope(self, charts: list[int]) -> None:
+        self.scope = list(charts)
+        self.indicators_changed.emit()
+
     def add(self, key: str, colour: str | None = None, uid: str | None = None,
             **params) -> Instance:  # fmt: skip
-        """Show another instance of an indicator on every chart (its parameters checked now;
-        the values follow from the worker)."""
+        """Show another instance of an indicator on the charts in scope (its parameters
+        checked now; the values follow from the worker)."""
         instance = new_instance(key, params, list(self.active.values()), colour, uid)
-        self.active[instance.uid] = instance
-        for view in self._charts:
-            view.add(instance)
+        for k in self.scope:
+            self._charts[k].add(instance)
         return instance
 
     def remove(self, uid: str) -> None:
-        self.active.pop(uid)
-        for view in self._charts:
-            view.remove(uid)
+        for k in self.scope:
+            self._charts[k].remove(uid)
         self.indicators_changed.emit()
 
     def _on_poll(self) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from app.cells import SymbolGrid
 from app.controller import ChartController
+from data.feeds.kinds import FeedKind
 from data.store.provenance import DEMO
 from tests.conftest import NS_PER_MIN, make_bars
 
@@ -90,3 +91,51 @@ def test_each_cell_its_own_symbol_live_and_remembered(qtbot, three, window, sett
         assert shown(again) == [("AAA", "1m"), ("CCC", "1h"), ("CCC", "1m"), ("AAA", "1m")]
     finally:
         again.close()
+
+
+def test_each_cell_has_its_own_indicators(three, window, settings):
+    import numpy as np
+
+    from engine import indicators as ind
+    from engine.worker import IndicatorWorker
+
+    worker = IndicatorWorker(timeout_s=30)
+    worker.start()
+    asked = {"sma": {"period": 7}, "rsi": {"period": 14}}
+    controller = ChartController(three, window, worker, settings,
+                                 ask_parameters=lambda spec, _: asked[spec.key])  # fmt: skip
+    controller.feed = FeedKind.OFF
+    try:
+        controller.start("AAA")
+        window.show()
+        controller.set_grid_size(1, 2)
+        window.indicator_chosen.emit("sma")  # into the active, first cell
+        controller.charts[1].focused.emit()
+        window.indicator_chosen.emit("rsi")
+        controller.indicators.wait_idle()
+        first, second = controller.charts
+        assert set(first.indicators) == {"sma-1"} and set(second.indicators) == {"rsi-1"}
+        assert [a.text() for a in window.remove_menu.actions()] == ["RSI 14"]
+        np.testing.assert_array_equal(first.indicators["sma-1"][1]["sma"].values,
+                                      ind.sma(first.model.bars.close, 7))  # fmt: skip
+        np.testing.assert_array_equal(second.indicators["rsi-1"][1]["rsi"].values,
+                                      ind.rsi(second.model.bars.close, 14))  # fmt: skip
+        first.focused.emit()
+        assert [a.text() for a in window.remove_menu.actions()] == ["SMA 7"]
+        window.indicator_removed.emit("sma-1")
+        assert not first.indicators and set(second.indicators) == {"rsi-1"}
+        window.indicator_chosen.emit("sma")
+        controller.set_layout("single")  # the single chart keeps its own (none chosen)
+        assert controller.indicators.active == {}
+    finally:
+        controller.close()
+    again = ChartController(three, window, worker, settings)
+    again.feed = FeedKind.OFF
+    try:
+        again.start()
+        again.set_layout("symbols")
+        again.indicators.wait_idle()
+        assert [set(c.indicators) for c in again.charts] == [{"sma-1"}, {"rsi-1"}]
+    finally:
+        again.close()
+        worker.stop()
