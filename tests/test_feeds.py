@@ -157,3 +157,40 @@ def test_every_feed_thread_runs_on_one_thread_and_stops_for_good():
     while runners() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not runners()
+
+
+def test_symbols_on_one_market_factor_move_together():
+    """Two demo symbols simulated together: their 1-minute returns are correlated about
+    CORRELATION through the shared factor (independent without it), and each still trades
+    with its own history's spread."""
+    from data.feeds.simulated import CORRELATION, MarketFactor
+
+    start = int(np.datetime64("2024-03-04T14:30", "ns").astype(np.int64))
+    hours = 1
+    specs = [s for s in DEMO_INSTRUMENTS if s.symbol in ("BTCUSD", "ES")]
+    returns = {}
+    for shared in (True, False):
+        factor = MarketFactor(seed=5) if shared else None
+        sims, profiles = [], []
+        for k, spec in enumerate(specs):
+            recent = generate(spec, start - 86_400 * NS_PER_S, start)[-1440:]
+            profiles.append(MarketProfile.of(recent.close, recent.volume))
+            sims.append(SimulatedMarket(float(recent.close[-1]), calendar("24x7"),
+                                        spec.tick_size, rate=5.0, seed=10 + k,
+                                        profile=profiles[-1], factor=factor))  # fmt: skip
+        parts = ([], [])
+        for t in range(start, start + hours * 3600 * NS_PER_S, NS_PER_S):  # as the runner:
+            for k in range(10):  # one symbol on screen, written every 100 ms
+                parts[0].append(sims[0].generate(t + k * NS_PER_S // 10,
+                                                 t + (k + 1) * NS_PER_S // 10))  # fmt: skip
+            parts[1].append(sims[1].generate(t, t + NS_PER_S))  # one off screen, every second
+        closes = []
+        for chunks in parts:
+            ts, price, qty = (np.concatenate([p[c] for p in chunks]) for c in range(3))
+            closes.append(ticks_to_bars(ts, price, qty, 60 * NS_PER_S).close[: hours * 60 - 1])
+        for profile, close in zip(profiles, closes, strict=True):
+            own = MarketProfile.of(close, np.ones(len(close)))
+            assert 0.5 < own.minute_sigma / profile.minute_sigma < 2.0
+        returns[shared] = np.corrcoef(*(np.diff(np.log(c)) for c in closes))[0, 1]
+    assert abs(returns[True] - CORRELATION) < 0.2, returns
+    assert abs(returns[False]) < 0.2, returns

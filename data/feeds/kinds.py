@@ -11,7 +11,7 @@ import numpy as np
 
 from data.feeds.port import FeedContext, FeedSpec
 from data.feeds.replay import ReplaySource
-from data.feeds.simulated import MarketProfile, SimulatedMarket
+from data.feeds.simulated import MarketFactor, MarketProfile, SimulatedMarket
 from data.feeds.socket_routes import SocketRoute
 from data.feeds.thread import FeedThread
 from data.store.provenance import SIMULATED, SOCKET, Source, SourceKind
@@ -57,14 +57,20 @@ def _refuse_simulated(ctx: FeedContext) -> str | None:
     return None
 
 
+_FACTORS: dict[float, MarketFactor] = {}  # the demo symbols' common move, by clock speed
+
+
 def _make_simulated(ctx: FeedContext) -> FeedThread:
     recent = _recent(ctx, PROFILE_BARS)
     last = recent[-1:]
+    copied = _simulated_source(ctx).copied_from
+    # the demo symbols trade on one clock and move together; a copy on its own, from its
+    # last bar on
+    factor = None if copied else _FACTORS.setdefault(ctx.settings.time_scale, MarketFactor())
     market = SimulatedMarket(float(last.close[-1]), ctx.calendar, ctx.instrument.tick_size,
-                             rate=ctx.settings.rate,
+                             rate=ctx.settings.rate, factor=factor,
                              profile=MarketProfile.of(recent.close, recent.volume))  # fmt: skip
-    # a simulated copy goes on from its last bar; demo symbols trade on the clock
-    start = int(last.ts_ns[-1]) + NS_PER_MIN if _simulated_source(ctx).copied_from else None
+    start = int(last.ts_ns[-1]) + NS_PER_MIN if copied else None
     return FeedThread(market, ctx.ring, clock=_scaled_clock(ctx.settings.time_scale, start))
 
 

@@ -1,15 +1,17 @@
 """The simulated market: a TickSource of random ticks that trade like the series they
-continue (its typical 1-minute volume and spread), in its sessions."""
+continue (its typical 1-minute volume and spread), in its sessions; the symbols simulated
+together move together (a common market factor, `MarketFactor`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 
 import numpy as np
 
 from engine.sessions import SessionCalendar
-from engine.units import NS_PER_S
+from engine.units import NS_PER_DAY, NS_PER_MIN, NS_PER_S
 
 STEP_NS = 10_000_000  # the simulation advances in 10 ms steps
 
@@ -40,6 +42,46 @@ class MarketProfile:
         return cls(minute_volume, minute_sigma)
 
 
+CORRELATION = 0.5  # of two symbols' 1-minute returns, through the common factor
+FACTOR_KEEP_NS = 10 * NS_PER_MIN  # the factor's path kept behind its newest time
+
+
+class MarketFactor:
+    """The market's common move: one Brownian path W(t) (variance 1 a minute) that every
+    symbol sharing it sees at its ticks' times. Made as it is asked for, on STEP_NS steps
+    (linear between them), the last FACTOR_KEEP_NS of it kept; a time a day past its end
+    (another clock) starts it again. Thread-safe."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng = np.random.default_rng(seed)
+        self._lock = threading.Lock()
+        self._t0 = 0  # time of _w[0]
+        self._w = np.zeros(0)
+
+    def at(self, ts_ns: np.ndarray) -> np.ndarray:
+        """W at each time (times before the kept path: its first value)."""
+        ts = np.asarray(ts_ns, dtype=np.int64)
+        if len(ts) == 0:
+            return np.empty(0)
+        with self._lock:
+            newest = int(ts.max())
+            if len(self._w) == 0 or newest - self._end() > NS_PER_DAY:
+                self._t0 = int(ts.min()) // STEP_NS * STEP_NS
+                self._w = np.zeros(1)
+            more = -(-(newest - self._end()) // STEP_NS)
+            if more > 0:
+                shocks = self._rng.normal(0.0, math.sqrt(STEP_NS / NS_PER_MIN), more)
+                self._w = np.concatenate((self._w, self._w[-1] + np.cumsum(shocks)))
+            drop = max(0, (newest - FACTOR_KEEP_NS - self._t0) // STEP_NS)
+            if drop:
+                self._w, self._t0 = self._w[drop:], self._t0 + drop * STEP_NS
+            grid = self._t0 + np.arange(len(self._w), dtype=np.int64) * STEP_NS
+            return np.interp(ts, grid, self._w)
+
+    def _end(self) -> int:
+        return self._t0 + (len(self._w) - 1) * STEP_NS
+
+
 _T_DOF = 4  # tick returns are Student-t with this many degrees of freedom (fat tails)
 _QTY_SIGMA = 0.8  # spread of log trade sizes
 # log volatility: an AR(1) per 10 ms step; its stationary variance, taken out so that the
@@ -52,7 +94,9 @@ class SimulatedMarket:
     """A market that continues from `price`: ticks arrive with a self-exciting (Hawkes-like)
     intensity, so activity comes in bursts; prices follow a random walk on the tick grid whose
     volatility clusters; nothing trades outside the calendar's sessions. Per minute, volume
-    and the spread of returns follow `profile` on average, whatever the tick rate.
+    and the spread of returns follow `profile` on average, whatever the tick rate. With a
+    `factor`, CORRELATION of that spread's variance is the factor's move (shared with every
+    symbol on the same factor), the rest its own.
 
     `generate(t0, t1)` is a pure step of the simulation (same seed, same ticks)."""
 
@@ -66,6 +110,7 @@ class SimulatedMarket:
         excitation: float = 0.6,
         decay_s: float = 2.0,
         profile: MarketProfile = MarketProfile(),
+        factor: MarketFactor | None = None,
     ) -> None:
         if not (price > 0 and math.isfinite(price)):
             raise ValueError(f"start price {price!r} must be a positive number")
@@ -81,6 +126,9 @@ class SimulatedMarket:
         self.rate = self.intensity = rate  # the long-run mean: the rate holds from the start
         self.set_rate(rate)
         self.log_vol = 0.0
+        self.factor = factor
+        self._own = 1.0 if factor is None else math.sqrt(1.0 - CORRELATION)
+        self._w_last: float | None = None  # the factor at the last tick
 
     def now_ns(self, wall_ns: int) -> int:
         return wall_ns
@@ -130,7 +178,13 @@ class SimulatedMarket:
         ts = ts[inside]
         n = len(ts)
         sigma = self.tick_sigma * np.exp(np.concatenate(vols)[inside] - _VOL_VAR)
-        steps = self.rng.standard_t(_T_DOF, n) * sigma
+        steps = self.rng.standard_t(_T_DOF, n) * sigma * self._own
+        if self.factor is not None and n:
+            w = self.factor.at(ts)
+            before = w[0] if self._w_last is None else self._w_last
+            common = self.profile.minute_sigma * math.sqrt(CORRELATION)
+            steps += common * np.diff(w, prepend=before)
+            self._w_last = float(w[-1])
         # the walk goes on off the grid (rounding each step back would pin a slow market
         # to its price); the ticks are its prices rounded to the grid
         walk = self.price * np.exp(np.cumsum(steps))
