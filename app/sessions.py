@@ -10,6 +10,7 @@ import sys
 from PySide6 import QtCore
 
 from app.live import LiveSession
+from data.feeds.kinds import FEED_SPECS
 from data.feeds.port import FeedRefused, FeedSettings
 from data.store import BarStore
 
@@ -71,11 +72,13 @@ class FeedSessions:
             _close(session)
 
     def start_others(self) -> None:
-        """The simulated market trades every demo symbol at once: a session for each symbol
-        not shown it runs on, one every START_EVERY_MS (the window stays responsive)."""
-        if self.settings.key != "simulated" or self._closed:
+        """The feed keeps its symbols live (every demo symbol the simulated market trades,
+        the series an exchange or the socket fed before): a session for each one not on
+        screen, one every START_EVERY_MS (the window stays responsive)."""
+        if self._closed or not self.keeps:
             return
-        waiting = [s for s in self.store.symbols() if s not in self.shown | set(self.running)]
+        symbols = FEED_SPECS[self.settings.key].keeps(self.store, self.settings)
+        waiting = [s for s in symbols if s not in self.shown | set(self.running)]
         for k, symbol in enumerate(waiting):
             QtCore.QTimer.singleShot(START_EVERY_MS * (k + 1), self._parent,
                                      lambda symbol=symbol: self._start(symbol))  # fmt: skip

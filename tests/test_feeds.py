@@ -194,3 +194,25 @@ def test_symbols_on_one_market_factor_move_together():
         returns[shared] = np.corrcoef(*(np.diff(np.log(c)) for c in closes))[0, 1]
     assert abs(returns[True] - CORRELATION) < 0.2, returns
     assert abs(returns[False]) < 0.2, returns
+
+
+def test_each_feed_keeps_its_own_symbols_live(store):
+    """What a feed keeps live whatever is on screen: the simulated market every symbol (it
+    refuses real ones itself), an exchange the series named after it, the socket the series
+    it fed before."""
+    from data.feeds.kinds import FEED_SPECS
+    from data.feeds.port import FeedSettings
+    from data.store.provenance import SOCKET
+    from tests.conftest import make_bars
+
+    for symbol in ("BINANCE:BTC/USDT", "KRAKEN:BTC/USD", "ES"):
+        store.write_bars(symbol, "1m", make_bars(5))
+    store.write_bars("MYFEED", "1m", make_bars(5), source=SOCKET)
+
+    def keeps(kind: str) -> list[str]:
+        return FEED_SPECS[kind].keeps(store, FeedSettings(kind, exchange="binance"))
+
+    assert keeps("simulated") == store.symbols()
+    assert keeps("exchange") == ["BINANCE:BTC/USDT"]
+    assert keeps("socket") == ["MYFEED"]
+    assert keeps("replay") == keeps("off") == []

@@ -50,3 +50,33 @@ def test_two_symbols_on_one_port_both_stored(qtbot, store, window, settings):
         assert bar.ts_ns.tolist() == [minute]
         assert (bar.open[0], bar.high[0], bar.low[0], bar.close[0], bar.volume[0]) == (
             price, price + 4, price, price + 4, 5.0)  # fmt: skip
+
+
+def test_the_socket_keeps_the_symbols_it_fed_before(qtbot, store, window, settings):
+    """Started on one symbol, the socket feed takes the ticks of every symbol it fed before
+    (the watchlist shows them live) without their charts being opened."""
+    from data.store.provenance import SOCKET
+    from tests.conftest import make_bars
+
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    for k, symbol in enumerate(("AAA", "BBB")):
+        store.write_bars(symbol, "1m", make_bars(10, start_ns=now_min - 20 * NS_PER_MIN,
+                                                 seed=k), source=SOCKET)  # fmt: skip
+    store.write_bars("IMP", "1m", make_bars(10, start_ns=now_min - 20 * NS_PER_MIN))
+    port = free_port()
+    controller = ChartController(store, window, None, settings, feed_port=port)
+    controller.feed = FeedKind.SOCKET
+    minute = now_min - 2 * NS_PER_MIN
+    try:
+        controller.start("AAA")
+        window.show()
+        running = controller.live.sessions.running
+        qtbot.waitUntil(lambda: "BBB" in running and running["BBB"].started, timeout=5000)
+        assert "IMP" not in running  # imported bars the socket never fed: not taken
+        price = float(store.load("BBB", "1m", limit=1).close[-1])
+        send(port, [{"symbol": "BBB", "ts": minute + k, "price": price, "qty": 1}
+                    for k in range(3)])  # fmt: skip
+        qtbot.waitUntil(lambda: store.time_range("BBB")[1] == minute, timeout=5000)
+    finally:
+        controller.close()
+    assert store.load("BBB", "1m", start_ns=minute).volume.tolist() == [3.0]

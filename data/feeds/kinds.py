@@ -157,6 +157,16 @@ def _refuse_exchange(ctx: FeedContext) -> str | None:
     return None
 
 
+def _exchange_keeps(store, settings) -> list[str]:
+    prefix = f"{settings.exchange.upper()}:"
+    return [s for s in store.symbols() if s.startswith(prefix)]
+
+
+def _socket_keeps(store, settings) -> list[str]:
+    return [s for s in store.symbols()
+            if any(st.source.kind is SourceKind.SOCKET for st in store.sources(s))]  # fmt: skip
+
+
 def _make_exchange(ctx: FeedContext):
     from data.feeds.exchange_feed import ExchangeFeed  # ccxt: imported when first used
 
@@ -174,14 +184,15 @@ FEED_SPECS: dict[str, FeedSpec] = {
     for spec in (
         FeedSpec("simulated", "Simulated",
                  "a market continuing a demo symbol (or a simulated copy) from its last bar",
-                 _make_simulated, _simulated_source, _refuse_simulated),
+                 _make_simulated, _simulated_source, _refuse_simulated,
+                 keeps=lambda store, settings: store.symbols()),
         FeedSpec("replay", "Replay", "the stored bars played back as ticks, x1 to x1000",
                  _make_replay, history_end=_replay_start),
         FeedSpec("socket", "Socket", "ticks pushed by any program as JSON lines over TCP",
-                 _make_socket, lambda ctx: SOCKET, _refuse_socket),
+                 _make_socket, lambda ctx: SOCKET, _refuse_socket, keeps=_socket_keeps),
         FeedSpec("exchange", "Exchange",
                  "an exchange's live trades through ccxt (--exchange binance --symbol BTC/USDT)",
-                 _make_exchange, _exchange_source, _refuse_exchange),
+                 _make_exchange, _exchange_source, _refuse_exchange, keeps=_exchange_keeps),
         FeedSpec("off", "Off", "history only", lambda ctx: None),
     )
 }  # fmt: skip

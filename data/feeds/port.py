@@ -102,8 +102,10 @@ class FeedContext:
 @dataclasses.dataclass(frozen=True)
 class FeedSpec:
     """One kind of feed: its key and title (command line, menu, settings), what it refuses
-    to run on, where its history ends (a replay's start), how it is made, and the source its
-    sealed bars are stored under (None: it stores nothing)."""
+    to run on, where its history ends (a replay's start), how it is made, the source its
+    sealed bars are stored under (None: it stores nothing), and the stored symbols it keeps
+    live once started, whatever is on screen (its own: every demo symbol of the simulated
+    market, the series an exchange or the socket fed before)."""
 
     key: str
     title: str
@@ -112,3 +114,4 @@ class FeedSpec:
     source: Callable[[FeedContext], Source | None] = lambda ctx: None
     refuse: Callable[[FeedContext], str | None] = lambda ctx: None
     history_end: Callable[[FeedContext], int | None] = lambda ctx: None
+    keeps: Callable[[BarStore, FeedSettings], list[str]] = lambda store, settings: []
