@@ -27,7 +27,7 @@ from widgets.series_model import SeriesModel
 
 LIVE_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
 FRAME_MS = 16
-BACKGROUND_FRAME_MS = 100  # a session not on screen builds and stores at 10 frames a second
+BACKGROUND_FRAME_MS = 250  # a session not on screen builds and stores 4 frames a second
 SHOWN_FEED_PERIOD_S = 0.01
 BACKGROUND_STATS_MS = 5000  # and checks its feed's thread every 5 s (nobody reads its stats)
 STATS_MS = 1000

@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from engine.open_cache import OpenPriceCache
 
 PATH_SLOT_NS = 5 * NS_PER_MIN
-QUOTED_TIMEFRAMES = ("1h", "1d")
-# last, change, change %, volume, change % in the forming hour
-VALUE_COLUMNS = ("last", "change", "change_pct", "volume", "hour_pct")
+QUOTED_TIMEFRAMES = ("1h", "4h", "1d")
+# last, change, change %, volume, change % in the forming hour and in the forming 4 hours
+VALUE_COLUMNS = ("last", "change", "change_pct", "volume", "hour_pct", "four_hour_pct")
 
 
 @dataclasses.dataclass
@@ -95,14 +95,14 @@ class Quotes:
         asks = [(row, symbol, self.at_ns(symbol)) for row, symbol in enumerate(symbols)]
         asks = [(row, symbol, at) for row, symbol, at in asks if at is not None]
         at_of = [(symbol, at) for _, symbol, at in asks]
-        days = self.cache.forming_many("1d", at_of)
-        hours = self.cache.forming_many("1h", at_of)
-        for (row, _, _), day, hour in zip(asks, days, hours, strict=True):
+        days, hours, fours = (self.cache.forming_many(tf, at_of) for tf in ("1d", "1h", "4h"))
+        for (row, _, _), day, hour, four in zip(asks, days, hours, fours, strict=True):
             if day is None:
                 continue
-            hour_pct = np.nan if hour is None else 100.0 * (day.close / hour.open - 1.0)
+            since = [np.nan if b is None else 100.0 * (day.close / b.open - 1.0)
+                     for b in (hour, four)]  # fmt: skip
             change = day.close - day.open
-            out[row] = (day.close, change, 100.0 * change / day.open, day.volume, hour_pct)
+            out[row] = (day.close, change, 100.0 * change / day.open, day.volume, *since)
         return out
 
     def path(self, symbol: str) -> np.ndarray:

@@ -27,10 +27,10 @@ def stored(store):
 
 
 def want_values(bars, cal) -> np.ndarray:
-    day, hour = resample(bars, "1d", cal), resample(bars, "1h", cal)
+    day, hour, four = (resample(bars, tf, cal) for tf in ("1d", "1h", "4h"))
     last, open_ = day.close[-1], day.open[-1]
-    return np.array([last, last - open_, 100 * (last - open_) / open_, day.volume[-1],
-                     100 * (last / hour.open[-1] - 1)])  # fmt: skip
+    since = [100 * (last / bars.open[-1] - 1) for bars in (hour, four)]
+    return np.array([last, last - open_, 100 * (last - open_) / open_, day.volume[-1], *since])
 
 
 def want_path(bars, cal) -> np.ndarray:
@@ -50,7 +50,7 @@ def test_a_symbol_not_live_is_quoted_at_its_last_stored_day(store, stored):
         assert quotes.path(symbol) == pytest.approx(want_path(stored[symbol], CALENDARS[symbol]))
     assert np.isnan(values[2]).all() and len(quotes.path("NONE")) == 0
     asked = quotes.store_queries
-    assert asked == 2  # the days of all symbols in one query, the hours in another
+    assert asked == 3  # the days of all symbols in one query, the hours, the 4 hours
     quotes.values(symbols)
     assert quotes.store_queries == asked  # answered from memory after
 

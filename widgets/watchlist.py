@@ -20,10 +20,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from widgets.axes import compact
 from widgets.theme import DARK, Theme
 
-HEADERS = ("Symbol", "Last", "Chg", "Chg %", "Volume", "1h %", "Day")
-WIDTHS_PX = (78, 74, 60, 60, 52, 56, 70)  # the last stretches
-NUMBERS = 5  # the value columns after the symbol, in VALUE order: last, chg, chg %, vol, 1h %
-PATH_COLUMN = 6
+HEADERS = ("Symbol", "Last", "Chg", "Chg %", "Volume", "1h %", "4h %", "Day")
+WIDTHS_PX = (78, 74, 60, 60, 52, 56, 56, 70)  # the last stretches
+NUMBERS = 6  # the value columns after the symbol: last, chg, chg %, vol, 1h %, 4h %
+PATH_COLUMN = 7
+CHANGES = (2, 3, 5, 6)  # coloured up or down
+PERCENTS = (3, 5, 6)
 FLASH_S = 0.4
 Qt = QtCore.Qt
 LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
@@ -121,7 +123,7 @@ class WatchlistModel(QtCore.QAbstractTableModel):
         if col in (1, 2):
             sign = "+" if col == 2 and value > 0 else ""
             return f"{sign}{value:,.{int(self.decimals[i])}f}"
-        if col in (3, 5):
+        if col in PERCENTS:
             return f"{value:+.2f}%"
         return compact(value, 0)
 
@@ -206,7 +208,7 @@ class WatchlistDelegate(QtWidgets.QStyledItemDelegate):
         value = model.values[i, col - 1] if col else np.nan
         if selected:
             pen = option.palette.highlightedText().color()
-        elif col in (2, 3, 5) and value:  # a change: up or down (NaN is true, and not > 0)
+        elif col in CHANGES and value:  # a change: up or down (NaN is true, and not > 0)
             pen = QtGui.QColor(theme.up if value > 0 else theme.down)
         else:
             pen = option.palette.text().color()

@@ -205,14 +205,20 @@ class BarStore:
 
     def symbols(self) -> list[str]:
         """Symbols that have bars, sorted."""
-        with self._lock:
-            stats = self._series_stats()
-        return sorted({symbol for symbol, _ in stats})
+        return sorted({symbol for symbol, _ in self._stats_now()})
 
     def timeframes(self, symbol: str) -> list[str]:
-        with self._lock:
-            stats = self._series_stats()
+        stats = self._stats_now()
         return sorted((tf for sym, tf in stats if sym == symbol), key=_timeframe_order)
+
+    def _stats_now(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """The series stats without waiting for a write under way: every write replaces
+        them whole (a consistent snapshot) before it lets the lock go."""
+        stats = self._stats
+        if stats is None:
+            with self._lock:
+                stats = self._series_stats()
+        return stats
 
     def _series_stats(self) -> dict[tuple[str, str], tuple[int, int, int]]:
         """(symbol, timeframe) -> (bars, first ts_ns, last ts_ns); cached until a write."""
@@ -318,7 +324,11 @@ class BarStore:
                         con.execute("ROLLBACK")
                     raise
             finally:
+                # the writer pays for the new series stats (one small read), so that readers
+                # on other threads (the window) find them without waiting for the lock
                 self._stats = None
+                with contextlib.suppress(duckdb.Error, StoreError):  # then readers ask anew
+                    self._series_stats()
                 # Reads stream into numpy and need little of DuckDB's memory, but what it
                 # keeps pinned (the primary-key index, once a write loaded it) counts too.
                 pinned = con.sql("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()
@@ -415,8 +425,7 @@ class BarStore:
 
     def time_range(self, symbol: str, timeframe: str = "1m") -> tuple[int, int] | None:
         """(first, last) bar ts_ns of a series, or None when it has no bars."""
-        with self._lock:
-            stats = self._series_stats().get((symbol, check_timeframe(timeframe)))
+        stats = self._stats_now().get((symbol, check_timeframe(timeframe)))
         return None if stats is None else (stats[1], stats[2])
 
     def bars_so_far(
