@@ -130,6 +130,15 @@ class CellSymbols:
                 held.session.deleteLater()
         return stale
 
+    def drop(self, symbol: str) -> list[SeriesModel]:
+        """`symbol` was deleted: its session ends storing nothing more."""
+        held = self.held.pop(symbol, None)
+        if held is None:
+            return []
+        held.session.close(store=False)
+        held.session.deleteLater()
+        return list(held.series.models.values())
+
     def close(self, sessions: FeedSessions | None) -> list[SeriesModel]:
         return self.keep(set(), sessions)
 
@@ -169,6 +178,18 @@ class GridOfSymbols:
     def set_cell(self, symbol: str | None = None, timeframe: str | None = None) -> None:
         """The active cell's symbol or timeframe."""
         self.set(self.grid.with_cell(self.grid.active, symbol, timeframe))
+
+    def replace(self, gone: str, symbols: list[str]) -> None:
+        """The cells that showed `gone` (deleted) show other `symbols`, those not shown
+        first, each at its timeframe (none left: the grid empties)."""
+        if gone not in self.grid.symbols():
+            return
+        others = [s for s in symbols if s != gone]
+        shown = {s for s, _ in self.grid.cells}
+        order = [s for s in others if s not in shown] + [s for s in others if s in shown]
+        spare = iter(order * len(self.grid.cells))
+        cells = tuple((next(spare), tf) if s == gone else (s, tf) for s, tf in self.grid.cells)
+        self.set(dataclasses.replace(self.grid, cells=cells if others else ()))
 
     def set_active(self, k: int) -> None:
         self.set(dataclasses.replace(self.grid, active=k))

@@ -7,19 +7,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import time
 from pathlib import Path
 
 from PySide6 import QtCore
 
-from app import workspaces
+from app import symbol_actions, workspaces
 from app.cells import GridOfSymbols
 from app.indicator_choices import IndicatorChoices, add_saved
 from app.indicators import IndicatorController
-from app.live import LIVE_TIMEFRAMES, LiveSession, LiveStats
+from app.live import LiveSession, LiveStats
 from app.live_symbols import LiveSymbols
 from app.main_window import MainWindow
-from app.paths import screenshot_dir
 from app.quotes import Quotes
 from app.remembered import Remembered, remembered_exchange
 from app.status import stats_texts
@@ -28,10 +26,8 @@ from app.views import make_view, when_painted
 from app.watchlist import WatchlistPanel
 from data.feeds.kinds import FeedKind
 from data.feeds.port import FeedSettings
-from data.feeds.simcopy import make_simulated_copy
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, StoreError
-from data.store.derived import derive_timeframes
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget, PriceScale
 from widgets.series_model import SeriesModel
@@ -120,6 +116,7 @@ class ChartController(QtCore.QObject):
             w.indicator_removed.connect(self.remove_indicator),
             w.simcopy_requested.connect(self.simulate_copy),
             w.grid_size_chosen.connect(self.set_grid_size),
+            w.delete_requested.connect(self.delete_symbol),
             w.workspace_save_requested.connect(self.save_workspace),
             w.workspace_chosen.connect(self.open_workspace),
         ]
@@ -210,14 +207,39 @@ class ChartController(QtCore.QObject):
         self._restart_session()
         self.watchlist.show_symbol(symbol)
 
+    @_store_failures_shown
+    def delete_symbol(self, symbol: str | None = None, ask: bool = True) -> None:
+        """Remove `symbol`'s bars (the active symbol's by default) from the store, once the
+        user agrees: its session ends storing nothing more, the charts that showed it show
+        other symbols, and the other symbols keep running."""
+        symbol = symbol or self.symbol
+        if symbol is None:
+            return
+        n = symbol_actions.agreed_to_delete(self._store, self._window, symbol, ask)
+        if n is None:
+            return
+        self.live.drop(symbol)
+        self.quotes.forget(symbol)
+        self._store.delete_bars(symbol)
+        left = self._store.symbols()
+        self.symbols_grid.replace(symbol, left)
+        if not left:
+            self._close_view()
+            self.symbol = None
+        elif symbol == self.symbol:
+            self.symbol = None  # another symbol takes its place
+            self.show_symbol(left[0])
+        elif self.layout == "symbols" and symbol in {c.model.symbol for c in self.charts}:
+            self._build_view()
+        self._window.set_symbols(left, self.symbol or "")
+        self._window.show_status(f"{symbol} deleted ({n:,} 1-minute bars); the other symbols "
+                                 "keep running", 10_000)  # fmt: skip
+
     def simulate_copy(self) -> None:
         """Show a simulated copy of the symbol (made if needed) with the simulated feed."""
-        try:
-            name = make_simulated_copy(self._store, self.symbol)
-        except (StoreError, ValueError) as exc:
-            self._window.show_status(f"no simulated copy: {exc}")
+        name = symbol_actions.simulated_copy(self._store, self._window, self.symbol)
+        if name is None:
             return
-        self._window.set_symbols(self._store.symbols(), name)
         self.feed = FeedKind.SIMULATED
         self._settings.setValue("feed", self.feed.value)
         self.show_symbol(name)
@@ -532,23 +554,11 @@ class ChartController(QtCore.QObject):
     # -- files -------------------------------------------------------------------------------
 
     def save_screenshot(self, path: Path | None = None) -> Path:
-        if path is None:
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            path = screenshot_dir() / f"candleterm-{self.symbol}-{stamp}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        saved = self._window.grab().save(str(path))
-        said = "screenshot saved to" if saved else "could not write the screenshot to"
-        self._window.show_status(f"{said} {path}", 8000)
-        return path
+        return symbol_actions.save_screenshot(self._window, self.symbol, path)
 
     def open_import_dialog(self) -> None:
-        from app.import_dialog import ImportDialog  # pyarrow's readers: not at launch
-
-        dialog = ImportDialog(self._store, self._window, self._settings)
-        if dialog.exec() and dialog.report is not None:
-            symbol = dialog.report.symbol
-            derive_timeframes(self._store, symbol, LIVE_TIMEFRAMES, full=True)
-            self._window.set_symbols(self._store.symbols(), symbol)
+        symbol = symbol_actions.import_with_dialog(self._store, self._window, self._settings)
+        if symbol is not None:
             self.show_symbol(symbol)
 
     def close(self) -> None:

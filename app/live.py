@@ -280,12 +280,16 @@ class LiveSession(QtCore.QObject):
         self._latency_ms.clear()
         self.stats_changed.emit(stats)
 
-    def close(self) -> None:
-        """Stop the feed, take its last ticks, write every sealed bar."""
+    def close(self, store: bool = True) -> None:
+        """Stop the feed, take its last ticks, write every sealed bar (none if not `store`:
+        the symbol was deleted)."""
         self._timer.stop()
         self._stats_timer.stop()
         if self.feed is not None:
             self.feed.stop()
+        if self.writer is not None and not store:
+            self.writer.discard()
+            self.writer = None
         self.frame()
         if self.writer is not None:
             self.writer.close()

@@ -117,6 +117,20 @@ class LiveSymbols:
                 states[session.symbol] = (bool(feed.ok) and session.started, feed.state())
         return states
 
+    def drop(self, symbol: str) -> None:
+        """`symbol` was deleted: wherever its session is (active, in a cell, off screen), it
+        ends storing nothing more (its queued bars would bring the series back)."""
+        self._stale.extend(self.cells.drop(symbol))
+        if self.sessions is not None:
+            self.sessions.drop(symbol)
+        held = self.active
+        if held is not None and held.session.symbol == symbol:
+            held.session.stats_changed.disconnect(self._on_stats)
+            self.active = None
+            held.session.close(store=False)
+            held.session.deleteLater()
+            self._stale.extend(held.series.models.values())
+
     def release_stale(self) -> None:
         """Free the columns of the series let go, now that no view shows them (the closed
         views hold them in reference cycles, and the app freezes the collector's

@@ -25,7 +25,7 @@ class MainWindow(QtWidgets.QMainWindow):
     symbol_chosen(str), timeframe_chosen(str), layout_chosen(str), feed_chosen(str),
     speed_chosen(float), pause_toggled(bool paused), step_requested(), theme_chosen(str),
     price_scale_chosen(str),
-    screenshot_requested(), import_requested(), simcopy_requested(),
+    screenshot_requested(), import_requested(), simcopy_requested(), delete_requested(),
     indicator_chosen(str key): add an instance of an indicator;
     indicator_removed(str uid): remove one;
     grid_size_chosen(int rows, int cols): the grid of symbols' size;
@@ -44,6 +44,7 @@ class MainWindow(QtWidgets.QMainWindow):
     screenshot_requested = QtCore.Signal()
     import_requested = QtCore.Signal()
     simcopy_requested = QtCore.Signal()
+    delete_requested = QtCore.Signal()
     indicator_chosen = QtCore.Signal(str)
     indicator_removed = QtCore.Signal(str)
     grid_size_chosen = QtCore.Signal(int, int)
@@ -141,6 +142,9 @@ class MainWindow(QtWidgets.QMainWindow):
         action = file_menu.addAction("Simulated &copy of this symbol")
         action.setToolTip("Copy the last 30 days of 1m bars under SYMBOL.SIM and simulate it")
         action.triggered.connect(self.simcopy_requested)
+        action = file_menu.addAction("&Delete this symbol's bars...")
+        action.setToolTip("Remove the symbol's bars from the store (every timeframe)")
+        action.triggered.connect(self.delete_requested)
         action = file_menu.addAction("Save &workspace...")
         action.setToolTip("Save the symbols, layout, timeframes and indicators under a name")
         action.triggered.connect(self.workspace_save_requested)
@@ -235,6 +239,13 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(
             0, self, lambda: self.resizeDocks([dock], [width], QtCore.Qt.Orientation.Horizontal)
         )
+
+    def confirm(self, question: str) -> bool:
+        """Yes or no from the user (No by default)."""
+        answer = QtWidgets.QMessageBox.question(
+            self, "candleterm", question, defaultButton=QtWidgets.QMessageBox.StandardButton.No
+        )
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
 
     def set_workspaces(self, names: list[str], current: str) -> None:
         """The saved workspaces in File > Open workspace, the current one checked."""

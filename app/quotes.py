@@ -77,6 +77,14 @@ class Quotes:
         span = self.store.time_range(symbol, "1m")
         return None if span is None else span[1]
 
+    def forget(self, symbol: str) -> None:
+        """`symbol` was deleted: nothing of it is kept."""
+        self._live_ns.pop(symbol, None)
+        self._paths.pop(symbol, None)
+        self._wanted.pop(symbol, None)
+        if self._cache is not None:
+            self._cache.calendar_changed(symbol)  # its buckets go
+
     def observe(self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, qty: np.ndarray):
         """A frame's live ticks of `symbol`."""
         if len(ts_ns) == 0:

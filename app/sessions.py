@@ -94,6 +94,13 @@ class FeedSessions:
         session.start()
         self.running[symbol] = session
 
+    def drop(self, symbol: str) -> None:
+        """`symbol` was deleted: its session (if kept running) ends, storing nothing more;
+        the feed does not start it again."""
+        session = self.running.pop(symbol, None)
+        if session is not None:
+            _close(session, store=False)
+
     def close(self) -> None:
         self._closed = True
         for session in self.running.values():
@@ -101,6 +108,6 @@ class FeedSessions:
         self.running = {}
 
 
-def _close(session: LiveSession) -> None:
-    session.close()
+def _close(session: LiveSession, store: bool = True) -> None:
+    session.close(store)
     session.deleteLater()

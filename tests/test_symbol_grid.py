@@ -139,3 +139,38 @@ def test_each_cell_has_its_own_indicators(three, window, settings):
     finally:
         again.close()
         worker.stop()
+
+
+def test_a_symbol_deleted_while_shown_goes_and_the_rest_run(qtbot, three, window, settings):
+    """Deleted while on screen (File > Delete, asked first): its session stores nothing more
+    (its queued bars would bring it back), the cell that showed it shows another symbol, the
+    watchlist drops it, and the other symbols' bars keep coming."""
+    controller = ChartController(three, window, None, settings, feed_rate=20.0,
+                                 feed_time_scale=60.0)  # fmt: skip
+    asked = []
+    window.confirm = lambda question: asked.append(question) or question.startswith("Delete")
+    try:
+        controller.start("AAA")
+        window.show()
+        controller.set_grid_size(1, 2)
+        assert shown(controller) == [("AAA", "1m"), ("BBB", "1m")]
+        running = controller.live.sessions.running
+        qtbot.waitUntil(lambda: "CCC" in running and running["CCC"].started, timeout=5000)
+        n = three.count("BBB", "1m")
+        controller.delete_symbol("BBB")
+        assert asked == [f"Delete the bars of BBB ({n:,} 1-minute bars and its other "
+                         "timeframes) from store.duckdb? It cannot be undone."]  # fmt: skip
+        assert "BBB deleted" in window.statusBar().currentMessage()
+        assert shown(controller) == [("AAA", "1m"), ("CCC", "1m")]
+        ccc_end = three.time_range("CCC")[1]
+        qtbot.wait(1500)  # writers write every half second: none of BBB's comes back
+        assert "BBB" not in three.symbols()
+        qtbot.waitUntil(lambda: three.time_range("CCC")[1] > ccc_end, timeout=10_000)
+        qtbot.waitUntil(lambda: "BBB" not in controller.watchlist.model.symbols, timeout=3000)
+        window.delete_requested.emit()  # the active symbol: another takes its place
+        assert controller.symbol == "CCC" and "AAA" not in three.symbols()
+        window.confirm = lambda question: False
+        window.delete_requested.emit()  # said no: nothing goes
+        assert "CCC" in three.symbols()
+    finally:
+        controller.close()

@@ -80,6 +80,13 @@ class BarWriter:
             self.counters.bars += len(bars)
             self.counters.writes += 1
 
+    def discard(self) -> None:
+        """Stop the thread and drop what is pending (its symbol was deleted)."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        with self._lock:
+            self._pending = {}
+
     def close(self) -> None:
         """Stop the thread and write everything still pending."""
         self._stop.set()
