@@ -415,7 +415,7 @@ class ChartController(QtCore.QObject):
         for chart in self.charts:
             chart.history_wanted.connect(self._on_history_wanted)
             if self.session is not None:
-                self.session.watch_paints(chart.painted)
+                self.session.watch_paints(chart)
         self._window.set_view(view)
         self._show_choices()
         self._window.set_paused(self.session is not None and self.session.paused)
@@ -467,6 +467,8 @@ class ChartController(QtCore.QObject):
             self._window.setWindowTitle(f"candleterm - {symbol}")
             self._window.set_feed_problem(held.problem, held.reason)
             self._window.set_paused(self.session.paused)
+            for chart in self.charts:  # its latency, from now on, to what is painted
+                self.session.watch_paints(chart)
             self._show_info()
         self._show_choices()
 

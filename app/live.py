@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 
@@ -99,6 +100,7 @@ class LiveSession(QtCore.QObject):
         self.frame_log: deque[float] = deque(maxlen=SAMPLE_LOG)
         self.latency_log: deque[float] = deque(maxlen=SAMPLE_LOG)
         self._paint_ms = 0.0
+        self._watched: weakref.WeakSet = weakref.WeakSet()  # the charts whose paints count
         self._unpainted_recv = 0  # write time of the oldest tick not yet on screen
         self._ticks_window = 0
         self._queries: deque[tuple[float, int]] = deque(maxlen=120)
@@ -160,9 +162,12 @@ class LiveSession(QtCore.QObject):
         if hasattr(self.feed, "period_s"):  # a feed on the clock writes as often as needed
             self.feed.period_s = SHOWN_FEED_PERIOD_S if shown else BACKGROUND_FRAME_MS / 1000
 
-    def watch_paints(self, painted: QtCore.SignalInstance) -> None:
-        """Count a view's paints as frames reaching the screen (for the latency figures)."""
-        painted.connect(self._on_painted)
+    def watch_paints(self, chart: QtCore.QObject) -> None:
+        """Count a chart's paints as frames reaching the screen (for the latency figures);
+        once a chart, however often asked."""
+        if chart not in self._watched:
+            self._watched.add(chart)
+            chart.painted.connect(self._on_painted)
 
     # -- running -----------------------------------------------------------------------------
 
