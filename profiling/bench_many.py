@@ -174,7 +174,7 @@ def many_symbols_scenario(quick: bool):
         QtCore.QSettings.setPath(QtCore.QSettings.Format.NativeFormat,
                                  QtCore.QSettings.Scope.UserScope, tmp)  # fmt: skip
         db = Path(tmp) / "many.duckdb"
-        rows, facts = many_symbols(db, 12.0, 15.0) if quick else many_symbols(db, 120.0)
+        rows, facts = many_symbols(db, 8.0, 20.0) if quick else many_symbols(db, 120.0)
     assert facts["stored_bars_checked_against_ticks"] >= SYMBOLS
     return Result("many-symbols", f"{SYMBOLS} symbols live at {TICKS_PER_S:,} ticks/s",
                   rows[0], rows=rows[1:], facts=facts)  # fmt: skip

@@ -62,7 +62,7 @@ def watchlist(quick: bool) -> Result:
     from profiling.qt_frames import app, frame
 
     qt = app()
-    n_symbols = 100 if quick else 500
+    n_symbols = 60 if quick else 500
     path = watchlist_store(n_symbols)
     store = BarStore(path)
     settings = QtCore.QSettings(str(STORE_DIR / "watchlist.ini"), QtCore.QSettings.Format.IniFormat)
@@ -98,7 +98,10 @@ def watchlist(quick: bool) -> Result:
             for r in range(view.rowAt(0), view.rowAt(view.viewport().height() - 1) + 1)
         ]
         assert all(len(quotes.drawn_path(s)) > 1 for s in shown), "a sparkline is not drawn"
-    assert top_rows == list(range(0, bar.maximum() + 1, ROWS_A_STEP))  # it did scroll
+    # it scrolled: the top row is the one scrolled to (the last page aligns its last row to
+    # the bottom, so its top row may show only in part: one before)
+    wanted = range(0, bar.maximum() + 1, ROWS_A_STEP)
+    assert all(v - 1 <= top <= v for top, v in zip(top_rows, wanted, strict=True)), top_rows
     fresh = type(quotes)(store)
     for symbol in (symbols[0], symbols[-1]):
         assert np.array_equal(quotes.path(symbol), fresh.path(symbol))
@@ -125,7 +128,7 @@ def watchlist(quick: bool) -> Result:
 
     # Open symbols from the list: a click to the chart painted.
     open_ms = []
-    for k in range(1, 21 if quick else 41):
+    for k in range(1, 11 if quick else 41):
         view.scrollTo(panel.model.index(k, 0))
         rect = view.visualRect(panel.model.index(k, 1))
         started = time.perf_counter()
