@@ -222,7 +222,11 @@ class WatchlistDelegate(QtWidgets.QStyledItemDelegate):
             painter.drawEllipse(QtCore.QPointF(rect.left() + 6, rect.center().y() + 0.5), 2.5, 2.5)
             painter.restore()
         text_rect = rect.adjusted(12 if col == 0 else 4, 0, -4, 0)
-        painter.drawText(text_rect, RIGHT if col else LEFT, model.texts[i][col])
+        text = model.texts[i][col]
+        if col == 0:  # a long name keeps its two ends ("BINA…/USDT"); the tool tip has it all
+            text = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle,
+                                                    text_rect.width())  # fmt: skip
+        painter.drawText(text_rect, RIGHT if col else LEFT, text)
 
     def _sparkline(self, painter, rect: QtCore.QRect, symbol: str, theme: Theme) -> None:
         """The day's closes, drawn once into a pixmap kept until they or the cell change."""
