@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from profiling.bench_many import many_symbols_scenario
 from profiling.scenario_kit import Result
+from profiling.scenarios_alerts import alerts
 from profiling.scenarios_chart import layered, memory, open_chart, pan_zoom
 from profiling.scenarios_engine import (
     align,
@@ -37,4 +38,5 @@ SCENARIOS: dict[str, Callable[[bool], Result]] = {
     "memory": memory,
     "watchlist": watchlist,
     "many-symbols": many_symbols_scenario,
+    "alerts": alerts,
 }
