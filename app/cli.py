@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app import cli_drawings
 from app.paths import default_store_path
 from app.progress import ConsoleProgress
 from data.feeds.kinds import FEED_SPECS
@@ -220,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--timeframe", choices=TIMEFRAMES, help="only this timeframe")
     _db_arg(rm)
 
+    cli_drawings.add_parser(commands, _db_arg)
+
     chk = commands.add_parser("check", help="read every bar of a store, report damage")
     _db_arg(chk)
     fix = commands.add_parser(
@@ -362,6 +365,7 @@ _COMMANDS = {
     "delete": _cmd_delete,
     "check": _cmd_check,
     "repair": _cmd_repair,
+    "drawings": cli_drawings.run,
 }
 READ_ONLY = ("export", "symbols", "check", "repair")  # commands that never write the store
 
@@ -391,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_gui(db, args)
         from data.store import BarStore
 
-        read_only = args.command in READ_ONLY
+        read_only = args.command in READ_ONLY or getattr(args, "action", None) == "export"
         if read_only and not db.exists():
             raise StoreError(f"no bar store at {db}")
         with BarStore(db, read_only=read_only) as store:

@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from data.store.drawings import read_drawings, write_drawings
 from data.store.files import (
     Closed,
     StoreError,
@@ -52,6 +53,7 @@ from data.store.source_records import checked_sources, record_sources, stretches
 from data.store.verify import read_every_series
 from data.store.writes import write_series
 from engine.bars import COLUMNS, Bars, PartialBar
+from engine.drawings import Drawing
 from engine.series_buffer import ALIGN, SeriesBuffer
 from engine.timeframes import TIMEFRAMES, check_timeframe
 
@@ -276,6 +278,17 @@ class BarStore:
             finally:
                 self._con.unregister("_incoming")
         return len(bars)
+
+    def drawings(self, symbol: str) -> list[Drawing]:
+        """The symbol's drawings, in the order they were drawn."""
+        with self._lock:
+            return read_drawings(self._con, symbol)
+
+    def set_drawings(self, symbol: str, drawings: list[Drawing]) -> None:
+        """The symbol's drawings are `drawings` (all of them, replaced in one transaction)."""
+        check_symbol(symbol)
+        with self._write():
+            write_drawings(self._con, symbol, drawings)
 
     def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
         """The stretches of a series by source, in time order."""

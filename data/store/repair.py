@@ -43,7 +43,18 @@ def repair(src: BarStore, dest_path: Path) -> RepairReport:
             dest.add_instrument(instrument)
             for tf in src.timeframes(instrument.symbol):
                 _copy_series(src, dest, instrument.symbol, tf, report)
+            _copy_drawings(src, dest, instrument.symbol, report)
     return report
+
+
+def _copy_drawings(src: BarStore, dest: BarStore, symbol: str, report) -> None:
+    try:
+        drawings = src.drawings(symbol)
+    except (StoreError, ValueError) as exc:
+        report.lost_series.append((symbol, "drawings", f"unreadable ({exc})"))
+        return
+    if drawings:
+        dest.set_drawings(symbol, drawings)
 
 
 def _copy_series(src: BarStore, dest: BarStore, symbol: str, tf: str, report) -> None:

@@ -53,6 +53,15 @@ CREATE TABLE sources (
     last_ns BIGINT NOT NULL
 );
 """
+_DRAWINGS = """
+CREATE {temp} TABLE drawings (
+    symbol VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    position INTEGER NOT NULL,
+    saved VARCHAR NOT NULL,
+    PRIMARY KEY (symbol, id)
+);
+"""
 
 
 def check_schema(store: BarStore, read_only: bool) -> None:
@@ -61,7 +70,7 @@ def check_schema(store: BarStore, read_only: bool) -> None:
         if read_only:
             raise StoreError(f"{store.path} is an empty database, not a candleterm store")
         store._con.execute("BEGIN")
-        store._con.execute(_SCHEMA)
+        store._con.execute(_SCHEMA + _DRAWINGS.format(temp=""))
         store._con.execute("COMMIT")
         return
     if "candleterm_meta" not in tables:
@@ -87,6 +96,18 @@ def check_schema(store: BarStore, read_only: bool) -> None:
         _add_series_table(store, read_only)
     if "sources" not in tables:
         _add_sources_table(store, read_only)
+    if "drawings" not in tables:
+        _add_drawings_table(store, read_only)
+
+
+def _add_drawings_table(store: BarStore, read_only: bool) -> None:
+    """Stores written before drawings were kept get their (empty) table; read-only, an
+    empty one of their own, the file left as it is."""
+    if read_only:
+        store._con.execute(_DRAWINGS.format(temp="TEMP"))
+        return
+    with store._write():
+        store._con.execute(_DRAWINGS.format(temp=""))
 
 
 def _add_series_table(store: BarStore, read_only: bool) -> None:

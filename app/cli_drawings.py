@@ -1,0 +1,39 @@
+"""`candleterm drawings export SYMBOL FILE` and `candleterm drawings import FILE --symbol S`:
+a symbol's drawings as JSON, out of the store and into it (replacing that symbol's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.drawings import from_json, to_json
+
+
+def add_parser(commands, db_arg) -> None:
+    drawings = commands.add_parser("drawings", help="export or import a symbol's drawings (JSON)")
+    actions = drawings.add_subparsers(dest="action", required=True)
+    out = actions.add_parser("export", help="write a symbol's drawings to a JSON file")
+    out.add_argument("symbol")
+    out.add_argument("file", type=Path)
+    db_arg(out)
+    into = actions.add_parser("import", help="replace a symbol's drawings with a JSON file's")
+    into.add_argument("file", type=Path)
+    into.add_argument("--symbol", required=True, help="the symbol they are drawn on")
+    db_arg(into)
+
+
+def run(args, store) -> int:
+    if args.action == "export":
+        drawings = store.drawings(args.symbol)
+        args.file.write_text(to_json(drawings) + "\n")
+        print(f"{len(drawings)} drawing(s) of {args.symbol} written to {args.file}")
+        return 0
+    if args.symbol not in {i.symbol for i in store.instruments()}:
+        raise ValueError(f"no symbol {args.symbol!r} in {store.path}: import its bars first")
+    try:
+        text = args.file.read_text()
+    except OSError as exc:
+        raise ValueError(f"cannot read {args.file}: {exc.strerror}") from None
+    drawings = from_json(text)
+    store.set_drawings(args.symbol, drawings)
+    print(f"{len(drawings)} drawing(s) of {args.symbol} read from {args.file}")
+    return 0

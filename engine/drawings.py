@@ -1,0 +1,106 @@
+"""A trader's drawings on a symbol's chart, anchored in (time, price), never in bar index:
+a drawing stays on the same times and prices across timeframes, history loaded in front,
+levels of detail and restarts.
+
+Kinds and their anchor points: a trend line, a ray and a rectangle and a Fibonacci
+retracement have two; a horizontal line, a vertical line and a text note one. `to_json` /
+`from_json` are the form they are stored and exchanged in; bad input is refused naming the
+value and what is expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+POINTS = {"trend": 2, "ray": 2, "rect": 2, "fib": 2, "hline": 1, "vline": 1, "text": 1}
+FIB_LEVELS = (0.0, 0.236, 0.382, 0.5, 0.618, 0.786, 1.0)
+MAX_TEXT = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Drawing:
+    id: str
+    kind: str
+    points: tuple[tuple[int, float], ...]  # (ts_ns, price)
+    text: str = ""
+    colour: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in POINTS:
+            raise ValueError(f"drawing {self.id!r}: kind {self.kind!r} is not one of "
+                             f"{', '.join(POINTS)}")  # fmt: skip
+        if len(self.points) != POINTS[self.kind]:
+            raise ValueError(f"drawing {self.id!r}: a {self.kind} has {POINTS[self.kind]} "
+                             f"point(s), got {len(self.points)}")  # fmt: skip
+        for ts_ns, price in self.points:
+            if isinstance(ts_ns, bool) or not isinstance(ts_ns, int):
+                raise ValueError(f"drawing {self.id!r}: time {ts_ns!r} is not an integer "
+                                 "of nanoseconds since 1970 (UTC)")  # fmt: skip
+            if not math.isfinite(price):
+                raise ValueError(f"drawing {self.id!r}: price {price!r} is not a number")
+        if not self.id or len(self.id) > 64:
+            raise ValueError(f"drawing id {self.id!r}: use 1 to 64 characters")
+        if len(self.text) > MAX_TEXT:
+            raise ValueError(f"drawing {self.id!r}: its text is over {MAX_TEXT} characters")
+
+    def moved(self, dt_ns: int, dprice: float) -> Drawing:
+        """The whole drawing moved by (dt, dprice)."""
+        points = tuple((t + dt_ns, p + dprice) for t, p in self.points)
+        return dataclasses.replace(self, points=points)
+
+    def with_point(self, k: int, ts_ns: int, price: float) -> Drawing:
+        """Anchor `k` moved to (ts_ns, price)."""
+        points = list(self.points)
+        points[k] = (int(ts_ns), float(price))
+        return dataclasses.replace(self, points=tuple(points))
+
+    def fib_prices(self) -> list[float]:
+        """A retracement's level prices, from its second point (0) to its first (1)."""
+        (_, p0), (_, p1) = self.points
+        return [p1 + (p0 - p1) * level for level in FIB_LEVELS]
+
+    def saved(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "points": [list(p) for p in self.points],
+                "text": self.text, "colour": self.colour}  # fmt: skip
+
+
+def from_saved(entry: object) -> Drawing:
+    """A drawing from its `saved()` form; anything else is refused with what is wrong."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"a drawing is an object with id, kind and points, got {entry!r:.80}")
+    missing = [k for k in ("id", "kind", "points") if k not in entry]
+    if missing:
+        raise ValueError(f"drawing {entry.get('id')!r} has no {', '.join(missing)}")
+    points = entry["points"]
+    if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
+        raise ValueError(f"drawing {entry['id']!r}: points must be [[ts_ns, price], ...], "
+                         f"got {points!r:.80}")  # fmt: skip
+    try:
+        parsed = tuple((t, float(p)) for t, p in points)
+    except (TypeError, ValueError):
+        raise ValueError(f"drawing {entry['id']!r}: a price in {points!r:.80} is not a "
+                         "number") from None  # fmt: skip
+    return Drawing(str(entry["id"]), str(entry["kind"]), parsed, str(entry.get("text", "")),
+                   str(entry.get("colour", "")))  # fmt: skip
+
+
+def to_json(drawings: list[Drawing]) -> str:
+    return json.dumps([d.saved() for d in drawings], indent=1)
+
+
+def from_json(text: str) -> list[Drawing]:
+    try:
+        entries = json.loads(text)
+    except ValueError as exc:
+        hint = "export one with `candleterm drawings export SYMBOL FILE` to see the form"
+        raise ValueError(f"drawings file is not JSON ({exc}); {hint}") from None
+    if not isinstance(entries, list):
+        raise ValueError("a drawings file is a JSON list of drawings")
+    drawings = [from_saved(e) for e in entries]
+    ids = [d.id for d in drawings]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise ValueError(f"drawing ids {', '.join(map(repr, twice))} appear more than once")
+    return drawings
