@@ -10,8 +10,9 @@ before never fire it.
 Levels are kept sorted: a tick can only fire the levels between the last price and its own,
 found by binary search (`cross_levels_nb`), so a tick costs O(log n + the alerts it fires)
 whatever the number of levels; once-alerts that fired leave the arrays when they are a
-quarter of them. Lines move with
-time, so each tick checks every armed line (numpy over the lines: they are few).
+quarter of them. Lines move with time, so each tick checks every armed line (numpy over the
+lines: they are few). A line is straight in session time, as drawn on a chart's bar axis:
+across a night it goes on from the close where it left off, not from where the clock went.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import itertools
 
 import numba
 import numpy as np
+
+from engine.sessions import SessionCalendar, calendar
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +69,9 @@ class PriceAlerts:
     """The alerts of one symbol. `add_level`/`add_line` return an id; `on_ticks` evaluates
     a frame's ticks (in time order) and returns what fired, in order."""
 
-    def __init__(self, fired_capacity: int = 4096) -> None:
+    def __init__(self, cal: SessionCalendar | None = None, fired_capacity: int = 4096) -> None:
+        """`cal`: the symbol's sessions, in whose time lines are straight (24x7 if None)."""
+        self._calendar = cal or calendar("24x7")
         self._ids = itertools.count(1)
         self._levels = np.empty(0)
         self._level_ids = np.empty(0, np.int64)
@@ -99,8 +104,12 @@ class PriceAlerts:
         if t1_ns <= t0_ns:
             raise ValueError(f"a line's second point ({t1_ns} ns) must come after its first "
                              f"({t0_ns} ns)")  # fmt: skip
+        span = int(self._calendar.trading_ns(t0_ns, np.array([t1_ns]))[0])
+        if span <= 0:
+            raise ValueError(f"a line's points ({t0_ns} and {t1_ns} ns) lie in no session "
+                             f"of {self._calendar.name}: put one inside a session")  # fmt: skip
         alert_id = next(self._ids)
-        slope = (p1 - p0) / (t1_ns - t0_ns)
+        slope = (p1 - p0) / span  # a price a nanosecond of session time
         self._lines[alert_id] = (t0_ns, p0, slope, None if extend else t1_ns, once)
         return alert_id
 
@@ -158,7 +167,7 @@ class PriceAlerts:
         fired: list[Fired] = []
         for alert_id, (t0, p0, slope, t_end, once) in list(self._lines.items()):
             live = ts >= t0 if t_end is None else (ts >= t0) & (ts <= t_end)
-            side = np.sign(prices - (p0 + slope * (ts - t0)))
+            side = np.sign(prices - (p0 + slope * self._calendar.trading_ns(t0, ts)))
             side[~live] = np.nan
             before = self._line_side.get(alert_id, np.nan)
             previous = np.concatenate(([before], side[:-1]))

@@ -134,6 +134,21 @@ class SessionCalendar:
         ix, _ = table.locate(ts)
         return table.trading_day[ix].astype("datetime64[D]")
 
+    def trading_ns(self, since_ns: int, ts_ns: np.ndarray) -> np.ndarray:
+        """Nanoseconds of session time from `since_ns` to each instant (negative before it):
+        nights, weekends and holidays count nothing, as on a chart's bar axis."""
+        ts = np.asarray(ts_ns, dtype=np.int64)
+        table = self.table(min(int(since_ns), int(ts.min(initial=since_ns))),
+                           max(int(since_ns), int(ts.max(initial=since_ns))))  # fmt: skip
+        lengths = table.close_ns - table.open_ns
+        before = np.concatenate(([0], np.cumsum(lengths)))  # session time at each open
+
+        def elapsed(t: np.ndarray) -> np.ndarray:
+            ix, inside = table.locate(t)
+            return before[ix] + np.where(inside, t - table.open_ns[ix], 0)
+
+        return elapsed(ts) - elapsed(np.array([since_ns], dtype=np.int64))[0]
+
     def session_bounds(self, ts_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """UTC open and close (ns) of the session containing each instant, or of the next one."""
         ts = np.asarray(ts_ns, dtype=np.int64)

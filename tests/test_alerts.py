@@ -78,3 +78,22 @@ def test_a_once_alert_fires_once_and_a_past_touch_never():
         alerts.add_level(-1.0)
     with pytest.raises(ValueError, match="must come after its first"):
         alerts.add_line(10, 1.0, 10, 2.0)
+
+
+def test_a_line_is_straight_in_session_time_as_on_the_chart():
+    """Drawn on Monday's last hour (100 at 15:00, 101 at 15:30 New York), the line stands at
+    102 at the close and goes on from there on Tuesday's open (as on the bar axis), not at
+    the 137 the clock's 18 hours would give."""
+    from engine.sessions import calendar
+
+    def at(text):
+        return int(np.datetime64(text, "ns").astype(np.int64))
+
+    alerts = PriceAlerts(calendar("us-equity"))
+    line = alerts.add_line(at("2024-03-04T20:00"), 100.0, at("2024-03-04T20:30"), 101.0)
+    ts = np.array([at("2024-03-04T20:59"), at("2024-03-05T14:30"), at("2024-03-05T14:31")])
+    assert alerts.on_ticks(ts[:1], np.array([101.0])) == []  # below the line (101.97)
+    fired = alerts.on_ticks(ts[1:], np.array([101.9, 102.5]))
+    assert fired == [Fired(line, int(ts[2]), 102.5)]  # the line: 102.0, then 102.03
+    with pytest.raises(ValueError, match="lie in no session of us-equity"):
+        alerts.add_line(at("2024-03-09T15:00"), 1.0, at("2024-03-09T16:00"), 2.0)  # Saturday

@@ -118,3 +118,27 @@ def test_is_in_session_matches_reference(name, minutes):
     ts = np.array([start + m * 60_000_000_000 for m in minutes], dtype=np.int64)
     expected = [reference.in_session(cal, int(t)) for t in ts]
     assert cal.is_in_session(ts).tolist() == expected
+
+
+def test_session_time_counts_only_sessions():
+    import numpy as np
+
+    from engine.sessions import calendar
+
+    def at(text):
+        return int(np.datetime64(text, "ns").astype(np.int64))
+
+    minute = 60_000_000_000
+    since = at("2024-03-04T20:00")  # Monday 15:00 New York
+    ts = np.array(
+        [
+            at("2024-03-04T20:30"),
+            at("2024-03-05T03:00"),
+            at("2024-03-05T14:31"),
+            at("2024-03-04T19:00"),
+            at("2024-03-11T13:30"),
+        ]
+    )  # 09:30 after DST began
+    got = calendar("us-equity").trading_ns(since, ts) // minute
+    assert got.tolist() == [30, 60, 61, -60, 60 + 4 * 390]  # nights and a weekend count 0
+    assert calendar("24x7").trading_ns(since, ts).tolist() == (ts - since).tolist()
