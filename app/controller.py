@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from app import symbol_actions, workspaces
+from app.alerts_panel import AlertsPanel
 from app.cells import GridOfSymbols
 from app.indicator_choices import IndicatorChoices, add_saved
 from app.indicators import IndicatorController
@@ -28,6 +29,7 @@ from data.feeds.kinds import FeedKind
 from data.feeds.port import FeedSettings
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, StoreError
+from engine.sessions import calendar
 from engine.worker import IndicatorWorker
 from widgets.chart import ChartWidget, PriceScale
 from widgets.series_model import SeriesModel
@@ -92,10 +94,13 @@ class ChartController(QtCore.QObject):
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
         self.quotes = Quotes(store)  # the open-price layer: the watchlist's quotes
-        self.live = LiveSymbols(store, self, self.quotes.observe, self._on_stats)
+        self.alerts = AlertsPanel(lambda s: calendar(store.instrument(s).calendar), self)
+        self.live = LiveSymbols(store, self, self._on_ticks, self._on_stats)
         self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols,
                                         self.live.feed_states, self)  # fmt: skip
         window.add_side_panel(self.watchlist.dock)
+        window.add_side_panel(self.alerts.dock, right=True)
+        self.alerts.dock.hide()  # shown when the first alert is set
         w = window
         # undone on close: a late signal must not reach a closed store
         self._links = [
@@ -117,6 +122,10 @@ class ChartController(QtCore.QObject):
             w.simcopy_requested.connect(self.simulate_copy),
             w.grid_size_chosen.connect(self.set_grid_size),
             w.delete_requested.connect(self.delete_symbol),
+            w.alert_requested.connect(lambda once: self.add_price_alert(once=once)),
+            self.alerts.fired.connect(
+                lambda line: self._window.show_status(f"alert: {line}", 15_000)
+            ),
             w.workspace_save_requested.connect(self.save_workspace),
             w.workspace_chosen.connect(self.open_workspace),
         ]
@@ -368,6 +377,19 @@ class ChartController(QtCore.QObject):
         """The active symbol's session goes: on screen if another cell of the grid shows its
         symbol, else on in the background if the feed keeps it."""
         self.live.let_go(self.symbols_grid.others() if self.layout == "symbols" else set())
+
+    def _on_ticks(self, symbol: str, ts_ns, price, qty) -> None:
+        """Every live session's ticks, a frame's at a time: the quotes, then the alerts."""
+        self.quotes.observe(symbol, ts_ns, price, qty)
+        self.alerts.on_ticks(symbol, ts_ns, price)
+
+    def add_price_alert(self, price: float | None = None, once: bool = True) -> int | None:
+        """An alert when the active symbol crosses `price` (asked for, from its last price,
+        when not given); its id, or None."""
+        if self.symbol is None or self.chart is None or not len(self.chart.model):
+            return None
+        last = float(self.chart.model.bars.close[-1])
+        return self.alerts.add_asked(self._window, self.symbol, last, price, once)
 
     def _on_feed_stopped(self, symbol: str, state: str) -> None:
         self._window.show_status(f"{symbol}: {state}; the other symbols keep running", 10_000)

@@ -29,7 +29,8 @@ class MainWindow(QtWidgets.QMainWindow):
     indicator_chosen(str key): add an instance of an indicator;
     indicator_removed(str uid): remove one;
     grid_size_chosen(int rows, int cols): the grid of symbols' size;
-    workspace_save_requested(), workspace_chosen(str name).
+    workspace_save_requested(), workspace_chosen(str name);
+    alert_requested(bool once): a price alert on the active symbol.
     """
 
     symbol_chosen = QtCore.Signal(str)
@@ -50,6 +51,7 @@ class MainWindow(QtWidgets.QMainWindow):
     grid_size_chosen = QtCore.Signal(int, int)
     workspace_save_requested = QtCore.Signal()
     workspace_chosen = QtCore.Signal(str)
+    alert_requested = QtCore.Signal(bool)
 
     def __init__(self) -> None:
         super().__init__()
@@ -184,6 +186,13 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(
                 lambda _=False, r=rows, c=cols: self.grid_size_chosen.emit(r, c)
             )
+        alerts_menu = self.menuBar().addMenu("&Alerts")
+        for text, once in (
+            ("Add price &alert...", True),
+            ("Add price alert, every &time...", False),
+        ):
+            action = alerts_menu.addAction(text)
+            action.triggered.connect(lambda _=False, o=once: self.alert_requested.emit(o))
         self.indicators_menu = self.menuBar().addMenu("&Indicators")
         for indicator in REGISTRY.values():
             action = self.indicators_menu.addAction(indicator.title)
@@ -227,9 +236,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if old is not None:
             old.deleteLater()
 
-    def add_side_panel(self, dock: QtWidgets.QDockWidget) -> None:
-        """A dock on the left (the watchlist), shown or hidden from the View menu."""
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    def add_side_panel(self, dock: QtWidgets.QDockWidget, right: bool = False) -> None:
+        """A dock on the left (the watchlist) or the right (the alerts), shown or hidden from
+        the View menu."""
+        area = QtCore.Qt.DockWidgetArea
+        self.addDockWidget(area.RightDockWidgetArea if right else area.LeftDockWidgetArea, dock)
         self.view_menu.addSeparator()
         self.view_menu.addAction(dock.toggleViewAction())
 

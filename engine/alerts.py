@@ -87,6 +87,11 @@ class PriceAlerts:
         """The armed alerts."""
         return int((self._level_once != 2).sum()) + len(self._lines)
 
+    def armed_ids(self) -> list[int]:
+        """The ids of the alerts that can still fire."""
+        levels = self._level_ids[self._level_once != 2].tolist()
+        return levels + list(self._lines)
+
     def add_level(self, price: float, once: bool = True) -> int:
         if not np.isfinite(price) or price <= 0:
             raise ValueError(f"alert price {price!r} must be a positive number")

@@ -80,3 +80,39 @@ def test_the_socket_keeps_the_symbols_it_fed_before(qtbot, store, window, settin
     finally:
         controller.close()
     assert store.load("BBB", "1m", start_ns=minute).volume.tolist() == [3.0]
+
+
+def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, settings):
+    from data.store import Instrument
+
+    store.add_instrument(Instrument("AAA"))
+    port = free_port()
+    controller = ChartController(store, window, None, settings, feed_port=port)
+    controller.feed = FeedKind.SOCKET
+    now = time.time_ns()
+    try:
+        controller.start("AAA")
+        window.show()
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        send(port, [{"symbol": "AAA", "ts": now, "price": 100.0}])
+        qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
+        once = controller.add_price_alert(100.5)
+        every = controller.add_price_alert(99.5, once=False)
+        assert once is not None and every is not None and controller.alerts.dock.isVisible()
+        assert controller.add_price_alert(-3.0) is None
+        assert "alert price -3.0 must be a positive number" in window.statusBar().currentMessage()
+        prices = [100.2, 100.6, 99.0, 100.0, 101.0, 99.4]
+        send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p}
+                    for k, p in enumerate(prices)])  # fmt: skip
+        history = controller.alerts.history
+        qtbot.waitUntil(lambda: history.count() == 4, timeout=5000)
+        said = [history.item(k).text().split("  ", 1)[1] for k in range(4)][::-1]
+        assert said == ["AAA crosses 100.5: 100.6", "AAA crosses 99.5 (every time): 99",
+                        "AAA crosses 99.5 (every time): 100",
+                        "AAA crosses 99.5 (every time): 99.4"]  # fmt: skip
+        assert "alert: " in window.statusBar().currentMessage()
+        armed = controller.alerts.armed
+        assert [armed.item(k).text() for k in range(armed.count())] == [
+            "AAA crosses 99.5 (every time)"]  # fmt: skip
+    finally:
+        controller.close()

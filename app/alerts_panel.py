@@ -1,0 +1,108 @@
+"""Price alerts in the window: set on the active symbol (Alerts > Add price alert), evaluated
+on every tick of every live session (engine/alerts.py), listed with their history in a dock,
+said in the status bar and, where the platform has one, in a desktop notification."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from engine.alerts import Fired, PriceAlerts
+from engine.sessions import SessionCalendar
+
+HISTORY = 500  # fired alerts kept in the list
+
+
+class AlertsPanel(QtCore.QObject):
+    """Signals: fired(str): a line saying what fired."""
+
+    fired = QtCore.Signal(str)
+
+    def __init__(self, calendar_of: Callable[[str], SessionCalendar],
+                 parent: QtCore.QObject) -> None:  # fmt: skip
+        super().__init__(parent)
+        self._calendar_of = calendar_of
+        self.books: dict[str, PriceAlerts] = {}  # by symbol
+        self._what: dict[int, tuple[str, str]] = {}  # alert id: (symbol, what in words)
+        self.armed = QtWidgets.QListWidget()
+        self.history = QtWidgets.QListWidget()
+        box = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(box)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(QtWidgets.QLabel("Armed"))
+        layout.addWidget(self.armed)
+        layout.addWidget(QtWidgets.QLabel("Fired"))
+        layout.addWidget(self.history)
+        self.dock = QtWidgets.QDockWidget("Alerts")
+        self.dock.setObjectName("alerts-dock")
+        self.dock.setWidget(box)
+        self._tray: QtWidgets.QSystemTrayIcon | None = None
+
+    def add_asked(self, window, symbol: str, last: float, price: float | None,
+                  once: bool) -> int | None:  # fmt: skip
+        """An alert on `symbol` at `price`, or at a price asked for (from `last`); the
+        status bar says why not if it cannot be set. Its id, or None."""
+        if price is None:
+            price, ok = QtWidgets.QInputDialog.getDouble(
+                window, "Price alert", f"Alert when {symbol} crosses:", last, 0.0, 1e12, 6
+            )
+            if not ok:
+                return None
+        try:
+            alert_id = self.add_level(symbol, price, once)
+        except ValueError as exc:
+            window.show_status(str(exc), 8000)
+            return None
+        self.dock.show()
+        return alert_id
+
+    def add_level(self, symbol: str, price: float, once: bool = True) -> int:
+        book = self.books.get(symbol)
+        if book is None:
+            book = self.books[symbol] = PriceAlerts(self._calendar_of(symbol))
+        alert_id = book.add_level(price, once)
+        what = f"{symbol} crosses {price:g}" + ("" if once else " (every time)")
+        self._what[self._key(book, alert_id)] = (symbol, what)
+        self._list_armed()
+        return alert_id
+
+    @staticmethod
+    def _key(book: PriceAlerts, alert_id: int) -> int:
+        return hash((id(book), alert_id))
+
+    def on_ticks(self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, _qty=None) -> None:
+        """A frame's ticks of a live symbol (from every session)."""
+        book = self.books.get(symbol)
+        if book is None or len(book) == 0:
+            return
+        for fired in book.on_ticks(ts_ns, price):
+            self._say(book, fired)
+        self._list_armed()
+
+    def _say(self, book: PriceAlerts, fired: Fired) -> None:
+        _, what = self._what.get(self._key(book, fired.alert_id), ("", "an alert"))
+        when = time.strftime("%H:%M:%S", time.gmtime(fired.ts_ns / 1e9))
+        line = f"{when} UTC  {what}: {fired.price:g}"
+        self.history.insertItem(0, line)
+        while self.history.count() > HISTORY:
+            self.history.takeItem(self.history.count() - 1)
+        self.fired.emit(line)
+        if self._tray is None and QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
+            self._tray = QtWidgets.QSystemTrayIcon(self)
+            self._tray.show()
+        if self._tray is not None:
+            self._tray.showMessage("candleterm alert", line)
+
+    def _list_armed(self) -> None:
+        lines = sorted(what for _, what in self._armed_whats())
+        if [self.armed.item(k).text() for k in range(self.armed.count())] != lines:
+            self.armed.clear()
+            self.armed.addItems(lines)
+
+    def _armed_whats(self):
+        for book in self.books.values():
+            for alert_id in book.armed_ids():
+                yield self._what[self._key(book, alert_id)]
