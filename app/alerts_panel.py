@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.alerts import Fired, PriceAlerts
 from engine.sessions import SessionCalendar
@@ -41,13 +41,21 @@ class AlertsPanel(QtCore.QObject):
         self.dock.setWidget(box)
         self._tray: QtWidgets.QSystemTrayIcon | None = None
 
+    def set_theme(self, theme) -> None:
+        """The chart's background and text colours on both lists."""
+        for view in (self.armed, self.history):
+            palette = view.palette()
+            palette.setColor(QtGui.QPalette.ColorRole.Base, QtGui.QColor(theme.background))
+            palette.setColor(QtGui.QPalette.ColorRole.Text, QtGui.QColor(theme.foreground))
+            view.setPalette(palette)
+
     def add_asked(self, window, symbol: str, last: float, price: float | None,
-                  once: bool) -> int | None:  # fmt: skip
+                  once: bool, decimals: int = 2) -> int | None:  # fmt: skip
         """An alert on `symbol` at `price`, or at a price asked for (from `last`); the
         status bar says why not if it cannot be set. Its id, or None."""
         if price is None:
             price, ok = QtWidgets.QInputDialog.getDouble(
-                window, "Price alert", f"Alert when {symbol} crosses:", last, 0.0, 1e12, 6
+                window, "Price alert", f"Alert when {symbol} crosses:", last, 0.0, 1e12, decimals
             )
             if not ok:
                 return None

@@ -31,6 +31,7 @@ from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, StoreError
 from engine.sessions import calendar
 from engine.worker import IndicatorWorker
+from widgets.axes import step_decimals
 from widgets.chart import ChartWidget, PriceScale
 from widgets.series_model import SeriesModel
 from widgets.theme import THEMES
@@ -186,6 +187,7 @@ class ChartController(QtCore.QObject):
         current = symbol or (remembered if remembered in symbols else symbols[0])
         self._window.set_symbols(symbols, current)
         self.watchlist.set_theme(self.theme)
+        self.alerts.set_theme(self.theme)
         self._list_workspaces()
         self.show_symbol(current)
         self.when_shown(self.watchlist.start)
@@ -296,6 +298,7 @@ class ChartController(QtCore.QObject):
         self.theme = THEMES[name]
         self._settings.setValue("theme", name)
         self.watchlist.set_theme(self.theme)
+        self.alerts.set_theme(self.theme)
         self._build_view()
 
     def set_price_scale(self, name: str) -> None:
@@ -389,7 +392,8 @@ class ChartController(QtCore.QObject):
         if self.symbol is None or self.chart is None or not len(self.chart.model):
             return None
         last = float(self.chart.model.bars.close[-1])
-        return self.alerts.add_asked(self._window, self.symbol, last, price, once)
+        decimals = step_decimals(self._instrument.tick_size)
+        return self.alerts.add_asked(self._window, self.symbol, last, price, once, decimals)
 
     def _on_feed_stopped(self, symbol: str, state: str) -> None:
         self._window.show_status(f"{symbol}: {state}; the other symbols keep running", 10_000)
