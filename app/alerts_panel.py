@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from engine.alerts import Fired, PriceAlerts
 from engine.sessions import SessionCalendar
+
+if TYPE_CHECKING:  # compiled code: loaded with the first alert, not before the first paint
+    from engine.alerts import Fired, PriceAlerts
 
 HISTORY = 500  # fired alerts kept in the list
 
@@ -68,6 +71,8 @@ class AlertsPanel(QtCore.QObject):
         return alert_id
 
     def add_level(self, symbol: str, price: float, once: bool = True) -> int:
+        from engine.alerts import PriceAlerts
+
         book = self.books.get(symbol)
         if book is None:
             book = self.books[symbol] = PriceAlerts(self._calendar_of(symbol))
