@@ -29,7 +29,7 @@ class AlertsPanel(QtCore.QObject):
         super().__init__(parent)
         self._calendar_of = calendar_of
         self.books: dict[str, PriceAlerts] = {}  # by symbol
-        self._what: dict[int, tuple[str, str]] = {}  # alert id: (symbol, what in words)
+        self._what: dict[tuple[str, int], str] = {}  # (symbol, alert id): what, in words
         self.armed = QtWidgets.QListWidget()
         self.history = QtWidgets.QListWidget()
         box = QtWidgets.QWidget()
@@ -78,25 +78,23 @@ class AlertsPanel(QtCore.QObject):
             book = self.books[symbol] = PriceAlerts(self._calendar_of(symbol))
         alert_id = book.add_level(price, once)
         what = f"{symbol} crosses {price:g}" + ("" if once else " (every time)")
-        self._what[self._key(book, alert_id)] = (symbol, what)
+        self._what[(symbol, alert_id)] = what
         self._list_armed()
         return alert_id
-
-    @staticmethod
-    def _key(book: PriceAlerts, alert_id: int) -> int:
-        return hash((id(book), alert_id))
 
     def on_ticks(self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, _qty=None) -> None:
         """A frame's ticks of a live symbol (from every session)."""
         book = self.books.get(symbol)
         if book is None or len(book) == 0:
             return
-        for fired in book.on_ticks(ts_ns, price):
-            self._say(book, fired)
-        self._list_armed()
+        fired = book.on_ticks(ts_ns, price)
+        for one in fired:
+            self._say(symbol, one)
+        if fired:  # a once-alert that fired is no longer armed
+            self._list_armed()
 
-    def _say(self, book: PriceAlerts, fired: Fired) -> None:
-        _, what = self._what.get(self._key(book, fired.alert_id), ("", "an alert"))
+    def _say(self, symbol: str, fired: Fired) -> None:
+        what = self._what.get((symbol, fired.alert_id), "an alert")
         when = time.strftime("%H:%M:%S", time.gmtime(fired.ts_ns / 1e9))
         line = f"{when} UTC  {what}: {fired.price:g}"
         self.history.insertItem(0, line)
@@ -110,12 +108,8 @@ class AlertsPanel(QtCore.QObject):
             self._tray.showMessage("candleterm alert", line)
 
     def _list_armed(self) -> None:
-        lines = sorted(what for _, what in self._armed_whats())
+        lines = sorted(self._what[(symbol, alert_id)] for symbol, book in self.books.items()
+                       for alert_id in book.armed_ids())  # fmt: skip
         if [self.armed.item(k).text() for k in range(self.armed.count())] != lines:
             self.armed.clear()
             self.armed.addItems(lines)
-
-    def _armed_whats(self):
-        for book in self.books.values():
-            for alert_id in book.armed_ids():
-                yield self._what[self._key(book, alert_id)]

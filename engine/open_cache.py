@@ -124,7 +124,7 @@ class OpenPriceCache:
         in one query."""
         rule = self._rule(timeframe)
         entries: list[_Entry | None] = []
-        unknown: list[_Entry] = []
+        unknown: dict[int, _Entry] = {}  # by id: a bucket asked twice is asked once
         ranges: list[tuple[str, int, int]] = []
         for symbol, now_ns in asks:
             entry = self._current.get((symbol, timeframe))
@@ -138,15 +138,15 @@ class OpenPriceCache:
             entries.append(entry)
             if entry.history_known:
                 self.counters.hits += 1
-            elif all(e is not entry for e in unknown):
+            elif id(entry) not in unknown:
                 self.counters.misses += 1
                 since = self._live_since.get(symbol)
                 stop = entry.end_ns if since is None else min(entry.end_ns, since)
-                unknown.append(entry)
+                unknown[id(entry)] = entry
                 ranges.append((symbol, entry.start_ns, stop))
         if ranges:
             self.counters.store_queries += 1
-            for entry, history in zip(unknown, self._query(ranges), strict=True):
+            for entry, history in zip(unknown.values(), self._query(ranges), strict=True):
                 entry.history, entry.history_known = history, True
         return [None if e is None else e.bar() for e in entries]
 

@@ -32,6 +32,19 @@ def make_bars(n: int, start_ns: int = T0_NS, step_ns: int = NS_PER_MIN, seed: in
     return Bars.from_arrays(ts, open_, high, low, close, rng.uniform(1, 10, n).round())
 
 
+def write_demo_to_now(store, symbols, n: int) -> None:
+    """`n` demo 1m bars of each symbol, up to the current minute (a simulated feed goes on
+    from there)."""
+    import time
+
+    from data.store.provenance import DEMO
+
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    for k, symbol in enumerate(symbols):
+        bars = make_bars(n, start_ns=now_min - n * NS_PER_MIN, seed=k)
+        store.write_bars(symbol, "1m", bars, source=DEMO)
+
+
 @pytest.fixture
 def store(tmp_path):
     from data.store import BarStore

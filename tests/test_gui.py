@@ -16,7 +16,7 @@ from app.main_window import MainWindow
 from data.feeds.kinds import FeedKind
 from data.store.provenance import DEMO, SOCKET
 from engine.aggregate import resample
-from tests.conftest import NS_PER_MIN, make_bars
+from tests.conftest import NS_PER_MIN, make_bars, write_demo_to_now
 from widgets.series_model import SeriesModel
 
 
@@ -703,10 +703,7 @@ def test_a_symbol_left_keeps_its_bars_coming(qtbot, store, window, settings):
     """Switching symbols loses no bar: the simulated market trades every demo symbol at once,
     and the one left goes on being built and stored while another is on screen (its clock
     60x fast, so minutes seal)."""
-    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
-    for k, symbol in enumerate(("AAA", "BBB")):
-        store.write_bars(symbol, "1m", make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN,
-                                                 seed=k), source=DEMO)  # fmt: skip
+    write_demo_to_now(store, ("AAA", "BBB"), 3000)
     controller = ChartController(store, window, None, settings, feed_rate=20.0,
                                  feed_time_scale=60.0)  # fmt: skip
     try:

@@ -2,15 +2,12 @@
 active cell following the symbol box and the timeframe buttons, every shown symbol live,
 remembered between runs."""
 
-import time
-
 import pytest
 
 from app.cells import SymbolGrid
 from app.controller import ChartController
 from data.feeds.kinds import FeedKind
-from data.store.provenance import DEMO
-from tests.conftest import NS_PER_MIN, make_bars
+from tests.conftest import write_demo_to_now
 
 SYMBOLS = ["AAA", "BBB", "CCC"]
 
@@ -37,10 +34,7 @@ def test_a_grid_is_filled_resized_and_restored():
 
 @pytest.fixture
 def three(store):
-    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
-    for k, symbol in enumerate(SYMBOLS):
-        bars = make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN, seed=k)
-        store.write_bars(symbol, "1m", bars, source=DEMO)
+    write_demo_to_now(store, SYMBOLS, 3000)
     return store
 
 

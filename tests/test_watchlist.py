@@ -11,18 +11,14 @@ from PySide6.QtTest import QTest
 from app.controller import ChartController
 from app.quotes import Quotes
 from data.feeds.kinds import FeedKind
-from data.store.provenance import DEMO
-from tests.conftest import NS_PER_MIN, make_bars
+from tests.conftest import write_demo_to_now
 
 SYMBOLS = ("AAA", "BBB", "CCC", "DDD")
 
 
 @pytest.fixture
 def filled(store):
-    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
-    for k, symbol in enumerate(SYMBOLS):
-        bars = make_bars(2000, start_ns=now_min - 2000 * NS_PER_MIN, seed=k)
-        store.write_bars(symbol, "1m", bars, source=DEMO)
+    write_demo_to_now(store, SYMBOLS, 2000)
     return store
 
 

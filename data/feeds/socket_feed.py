@@ -77,8 +77,9 @@ class PortUnavailable(OSError):
 
 
 class SocketFeed:
-    """A TCP server on `host:port` (port 0: any free port, see `.port`) feeding one ring a
-    symbol.
+    """The server behind the socket feed (each session's `Feed` is a route on it, see
+    `data.feeds.socket_routes`): a TCP server on `host:port` (port 0: any free port, see
+    `.port`) feeding one ring a symbol.
 
     `route(symbol, ring, price)` sends `symbol`'s ticks into `ring` from now on, `price` its
     last known price (None: the first tick's), from which the `band` is measured (every
@@ -129,29 +130,6 @@ class SocketFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    pausable = False  # a live feed is never paused: its ticks keep building bars
-    steps = False
-
-    @property
-    def paused(self) -> bool:
-        return False
-
-    @property
-    def rejected(self) -> int:
-        return self.counters.rejected
-
-    def pause(self) -> None:
-        pass
-
-    def resume(self) -> None:
-        pass
-
-    def step(self) -> int:
-        return 0
-
-    def set_speed(self, speed: float) -> None:
-        pass
-
     def state(self) -> str:
         state = f"socket :{self.port}"
         if self.counters.restarts:
@@ -170,10 +148,6 @@ class SocketFeed:
             self._routes.pop(symbol, None)
             return len(self._routes)
 
-    def last_price(self, symbol: str) -> float | None:
-        with self._route_lock:
-            route = self._routes.get(symbol)
-            return None if route is None else route[1]
 
     def ensure_running(self) -> bool:
         """Start the server thread again if it ended without being stopped; True if it had."""
