@@ -13,10 +13,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import uuid
 
 POINTS = {"trend": 2, "ray": 2, "rect": 2, "fib": 2, "hline": 1, "vline": 1, "text": 1}
 FIB_LEVELS = (0.0, 0.236, 0.382, 0.5, 0.618, 0.786, 1.0)
 MAX_TEXT = 500
+UNDO_STEPS = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,3 +106,62 @@ def from_json(text: str) -> list[Drawing]:
         twice = sorted({i for i in ids if ids.count(i) > 1})
         raise ValueError(f"drawing ids {', '.join(map(repr, twice))} appear more than once")
     return drawings
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class DrawingBook:
+    """A symbol's drawings, in the order drawn, with undo and redo of every change: each
+    change keeps the drawings as they were (a tuple of immutable drawings: a snapshot costs
+    a pointer a drawing)."""
+
+    def __init__(self, drawings=()) -> None:
+        self._now: tuple[Drawing, ...] = tuple(drawings)
+        self._undo: list[tuple[Drawing, ...]] = []
+        self._redo: list[tuple[Drawing, ...]] = []
+
+    @property
+    def drawings(self) -> tuple[Drawing, ...]:
+        return self._now
+
+    def get(self, drawing_id: str) -> Drawing | None:
+        return next((d for d in self._now if d.id == drawing_id), None)
+
+    def _set(self, drawings: tuple[Drawing, ...]) -> None:
+        self._undo.append(self._now)
+        del self._undo[:-UNDO_STEPS]
+        self._redo.clear()
+        self._now = drawings
+
+    def add(self, drawing: Drawing) -> None:
+        if self.get(drawing.id) is not None:
+            raise ValueError(f"there is already a drawing {drawing.id!r}")
+        self._set((*self._now, drawing))
+
+    def replace(self, drawing: Drawing) -> None:
+        """The drawing of the same id becomes `drawing` (moved, restyled)."""
+        if self.get(drawing.id) is None:
+            raise KeyError(f"no drawing {drawing.id!r}")
+        self._set(tuple(drawing if d.id == drawing.id else d for d in self._now))
+
+    def remove(self, drawing_id: str) -> None:
+        if self.get(drawing_id) is None:
+            raise KeyError(f"no drawing {drawing_id!r}")
+        self._set(tuple(d for d in self._now if d.id != drawing_id))
+
+    def undo(self) -> bool:
+        """Back one change; False when there is none."""
+        if not self._undo:
+            return False
+        self._redo.append(self._now)
+        self._now = self._undo.pop()
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        self._undo.append(self._now)
+        self._now = self._redo.pop()
+        return True

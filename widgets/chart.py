@@ -17,6 +17,8 @@ from PySide6 import QtCore, QtWidgets
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.chart_indicators import ChartIndicators
 from widgets.crosshair import Crosshair
+from widgets.drawing_layer import DrawingLayer
+from widgets.drawing_tools import DrawingTools, ask_note
 from widgets.legend import LegendRow, price_decimals
 from widgets.navigation import INITIAL_VISIBLE_BARS, MIN_VISIBLE_BARS, RangePolicy
 from widgets.overlays import DayShading, GapMarkers, LastPriceLine
@@ -114,6 +116,9 @@ class ChartWidget(pg.GraphicsView):
         self.price.addItem(self.last_price, ignoreBounds=True)
         self.gaps = GapMarkers(model, theme)
         self.price.addItem(self.gaps, ignoreBounds=True)
+        self.drawing_layer = DrawingLayer(model, theme, self.price.value_axis)
+        self.price.addItem(self.drawing_layer, ignoreBounds=True)
+        self.drawings = DrawingTools(self.drawing_layer, lambda: ask_note(self))
         self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
         self.crosshair.index_changed.connect(self._on_crosshair_index)
         self.decimals = 2
@@ -190,7 +195,7 @@ class ChartWidget(pg.GraphicsView):
     def _parts(self) -> tuple:
         """What draws the model, and follows its theme and series."""
         return (self.candles, self.volumes, self.shading, self.last_price, self.gaps,
-                self.crosshair)  # fmt: skip
+                self.drawing_layer, self.crosshair)  # fmt: skip
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -236,6 +241,7 @@ class ChartWidget(pg.GraphicsView):
     def _on_bars_reset(self) -> None:
         self.decimals = price_decimals(self.model.column("close"))
         self.last_price.set_decimals(self.decimals)
+        self.drawing_layer.decimals = self.decimals
         self.navigation.on_reset()
         self._show_last_bar()
 
@@ -296,7 +302,8 @@ class ChartWidget(pg.GraphicsView):
 
     def _price_items(self) -> list:
         """The items that draw prices on the price pane (through its price map)."""
-        return [*self.candles.items, self.last_price, *self._indicators.price_items()]
+        return [*self.candles.items, self.last_price, self.drawing_layer,
+                *self._indicators.price_items()]  # fmt: skip
 
     def _show_percent_base(self) -> None:
         """On the percent scale, 0% is the close of the first bar centred in view."""
@@ -394,6 +401,9 @@ class ChartWidget(pg.GraphicsView):
         self.navigation.zoom(factor)
 
     def keyPressEvent(self, event) -> None:
+        if self.drawings.key(event):
+            event.accept()
+            return
         action = self.navigation.key_action(event.key())
         if action is None:
             super().keyPressEvent(event)
@@ -415,5 +425,6 @@ class ChartWidget(pg.GraphicsView):
         self.volumes.close()
         self.last_price.close()
         self.gaps.close()
+        self.drawing_layer.close()
         self.crosshair.close()
         return super().close()
