@@ -164,8 +164,9 @@ def widget_pos(chart, x: float, y: float) -> QtCore.QPointF:
 def click(chart, pos: QtCore.QPointF) -> None:
     left = QtCore.Qt.MouseButton.LeftButton
     none = QtCore.Qt.KeyboardModifier.NoModifier
+    release = QtCore.Qt.MouseButton.NoButton
     for kind, buttons in ((QtCore.QEvent.Type.MouseButtonPress, left),
-                          (QtCore.QEvent.Type.MouseButtonRelease, QtCore.Qt.MouseButton.NoButton)):  # fmt: skip
+                          (QtCore.QEvent.Type.MouseButtonRelease, release)):  # fmt: skip
         event = QtGui.QMouseEvent(kind, pos, chart.mapToGlobal(pos), left, buttons, none)
         QtWidgets.QApplication.sendEvent(chart.viewport(), event)
 

@@ -317,4 +317,3 @@ class LevelTags(pg.GraphicsObject):
             painter.fillRect(rect, QtGui.QColor(d.colour or DEFAULT_COLOUR))
             painter.setPen(QtGui.QColor("#ffffff"))
             painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, text)
-

@@ -148,7 +148,6 @@ class SocketFeed:
             self._routes.pop(symbol, None)
             return len(self._routes)
 
-
     def ensure_running(self) -> bool:
         """Start the server thread again if it ended without being stopped; True if it had."""
         if self._thread is None or self._thread.is_alive() or self._stop.is_set():
