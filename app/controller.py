@@ -14,6 +14,7 @@ from PySide6 import QtCore
 from app import symbol_actions, workspaces
 from app.alerts_panel import AlertsPanel
 from app.cells import GridOfSymbols
+from app.drawings import Drawings
 from app.indicator_choices import IndicatorChoices, add_saved
 from app.indicators import IndicatorController
 from app.live import LiveSession, LiveStats
@@ -101,6 +102,8 @@ class ChartController(QtCore.QObject):
                                         self.live.feed_states, self)  # fmt: skip
         window.add_side_panel(self.watchlist.dock)
         window.add_side_panel(self.alerts.dock, right=True)
+        self.drawings = Drawings(store, self._drawing_chart, window.show_status, self)
+        window.addToolBar(QtCore.Qt.ToolBarArea.LeftToolBarArea, self.drawings.toolbar)
         self.alerts.dock.hide()  # shown when the first alert is set
         w = window
         # undone on close: a late signal must not reach a closed store
@@ -437,6 +440,7 @@ class ChartController(QtCore.QObject):
             view.set_active(self.active_cell)
             view.active_changed.connect(self._on_active_cell)
         self.chart = self.charts[self.active_cell if self.layout == "symbols" else 0]
+        self.drawings.attach(self.charts)
         self._apply_price_scale()
         for chart in self.charts:
             chart.history_wanted.connect(self._on_history_wanted)
@@ -480,6 +484,7 @@ class ChartController(QtCore.QObject):
             self.symbols_grid.set_active(cell)
             symbol = self.symbols_grid.grid.cells[cell][0]
             self.chart = self.charts[cell]
+            self.drawings.toolbar.show_tool(self.chart.drawings.tool)
             self._follow_active_cell()
         else:
             self.grid_cell = cell
@@ -498,11 +503,18 @@ class ChartController(QtCore.QObject):
             self._show_info()
         self._show_choices()
 
+    def _drawing_chart(self) -> ChartWidget | None:
+        """The chart the drawing toolbar acts on: the active one of a grid."""
+        if self.layout == "grid" and self.grid_cell < len(self.charts):
+            return self.charts[self.grid_cell]
+        return self.chart
+
     def _close_view(self) -> None:
         if self.indicators is not None:
             self.indicators.close()
             self.indicators.deleteLater()
             self.indicators = None
+        self.drawings.detach()
         for chart in self.charts:
             chart.close()
         self.charts = []
@@ -596,6 +608,7 @@ class ChartController(QtCore.QObject):
         self.watchlist.stop()
         for link in self._links:
             QtCore.QObject.disconnect(link)
+        self.drawings.save()
         self._close_view()
         self.live.close()
         self._settings.sync()

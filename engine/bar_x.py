@@ -12,6 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.timeframes import is_intraday, period_ns
+from engine.units import NS_PER_DAY
+
+
+def nominal_period_ns(timeframe: str) -> int:
+    """A bar's length on the axis: its period, a day for 1d and a week for 1w (a trading
+    day's hours vary with the calendar; a time inside lands at its share of 24 hours)."""
+    if is_intraday(timeframe):
+        return period_ns(timeframe)
+    return NS_PER_DAY if timeframe == "1d" else 7 * NS_PER_DAY
+
 
 def x_of_times(ts_ns: np.ndarray, period_ns: int, t_ns: np.ndarray) -> np.ndarray:
     """The bar-axis x of each time `t_ns`, over bars opening at `ts_ns` (sorted)."""

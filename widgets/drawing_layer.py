@@ -16,9 +16,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from engine import drawing_geometry as geo
-from engine.bar_x import times_of_x, x_of_times
+from engine.bar_x import nominal_period_ns, times_of_x, x_of_times
 from engine.drawings import FIB_LEVELS, Drawing
-from engine.timeframes import period_ns
 from widgets.grid import view_rect
 from widgets.legend import format_value
 from widgets.price_map import LINEAR, PriceMap
@@ -92,7 +91,7 @@ class DrawingLayer(pg.GraphicsObject):
         return geo.shown(self.drawings, self.preview)
 
     def period_ns(self) -> int:
-        return period_ns(self._model.timeframe)
+        return nominal_period_ns(self._model.timeframe)
 
     def _place(self, *_args) -> None:
         """The anchors on the bar axis, at their prices' heights: again when the drawings,
