@@ -37,13 +37,14 @@ class DrawToolbar(QtWidgets.QToolBar):
         self.addSeparator()
         self.magnet_action = self.addAction("\u2299 Magnet")
         self.magnet_action.setCheckable(True)
-        self.magnet_action.setToolTip("Snap anchors to the nearest open, high, low or close (Alt+M)")
+        self.magnet_action.setToolTip("Snap anchors to a bar's open, high, low or close (Alt+M)")
         self.magnet_action.toggled.connect(self.magnet_toggled)
         self.addSeparator()
-        for text, tip, signal in (("\u21b6 Undo", "Undo a drawing change (Ctrl+Z)", self.undo_requested),
-                                  ("\u21b7 Redo", "Redo (Ctrl+Y)", self.redo_requested),
-                                  ("\u2715 Delete", "Delete the selected drawing (Delete)",
-                                   self.delete_requested)):  # fmt: skip
+        for text, tip, signal in (
+            ("\u21b6 Undo", "Undo a drawing change (Ctrl+Z)", self.undo_requested),
+            ("\u21b7 Redo", "Redo (Ctrl+Y)", self.redo_requested),
+            ("\u2715 Delete", "Delete the selected drawing (Delete)", self.delete_requested),
+        ):
             action = self.addAction(text)
             action.setToolTip(tip)
             action.triggered.connect(signal)
