@@ -1,22 +1,22 @@
-"""Price alerts in the window: set on the active symbol (Alerts > Add price alert), evaluated
-on every tick of every live session (engine/alerts.py), listed with their history in a dock,
-said in the status bar and, where the platform has one, in a desktop notification."""
+"""Alerts in the window: set on the active symbol (the Alerts menu: a price, the selected
+drawn line, an indicator condition), evaluated on every tick of every live session
+(app/alerts.py), listed with their history in a dock, said in the status bar and, where the
+platform has one, in a desktop notification. Delete (or the Remove button) takes the
+selected armed alert off."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from engine.sessions import SessionCalendar
-
-if TYPE_CHECKING:  # compiled code: loaded with the first alert, not before the first paint
-    from engine.alerts import Fired, PriceAlerts
+from app.alerts import Alerts, Fired
+from data.store import StoreError
+from engine.alert_specs import AlertSpec
 
 HISTORY = 500  # fired alerts kept in the list
+KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
 
 class AlertsPanel(QtCore.QObject):
@@ -24,19 +24,24 @@ class AlertsPanel(QtCore.QObject):
 
     fired = QtCore.Signal(str)
 
-    def __init__(self, calendar_of: Callable[[str], SessionCalendar],
-                 parent: QtCore.QObject) -> None:  # fmt: skip
+    def __init__(self, alerts: Alerts, parent: QtCore.QObject) -> None:
         super().__init__(parent)
-        self._calendar_of = calendar_of
-        self.books: dict[str, PriceAlerts] = {}  # by symbol
-        self._what: dict[tuple[str, int], str] = {}  # (symbol, alert id): what, in words
+        self.alerts = alerts
         self.armed = QtWidgets.QListWidget()
+        self.armed.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.history = QtWidgets.QListWidget()
+        remove = QtWidgets.QPushButton("Remove")
+        remove.setToolTip("Remove the selected armed alerts (Delete)")
+        remove.clicked.connect(self.remove_selected)
+        shortcut = QtGui.QShortcut(QtGui.QKeySequence.StandardKey.Delete, self.armed)
+        shortcut.setContext(QtCore.Qt.ShortcutContext.WidgetShortcut)
+        shortcut.activated.connect(self.remove_selected)
         box = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(box)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(QtWidgets.QLabel("Armed"))
         layout.addWidget(self.armed)
+        layout.addWidget(remove)
         layout.addWidget(QtWidgets.QLabel("Fired"))
         layout.addWidget(self.history)
         self.dock = QtWidgets.QDockWidget("Alerts")
@@ -52,8 +57,17 @@ class AlertsPanel(QtCore.QObject):
             palette.setColor(QtGui.QPalette.ColorRole.Text, QtGui.QColor(theme.foreground))
             view.setPalette(palette)
 
+    def load(self, say) -> None:
+        """Arm the alerts kept in the store; `say` the problems."""
+        problems = self.alerts.load()
+        for problem in problems:
+            say(problem, 15_000)
+        if self.alerts.specs:
+            self._list_armed()
+            self.dock.show()
+
     def add_asked(self, window, symbol: str, last: float, price: float | None,
-                  once: bool, decimals: int = 2) -> int | None:  # fmt: skip
+                  once: bool, decimals: int = 2) -> str | None:  # fmt: skip
         """An alert on `symbol` at `price`, or at a price asked for (from `last`); the
         status bar says why not if it cannot be set. Its id, or None."""
         if price is None:
@@ -62,41 +76,43 @@ class AlertsPanel(QtCore.QObject):
             )
             if not ok:
                 return None
+        return self.add(window, symbol, lambda: self.alerts.add_level(symbol, price, once))
+
+    def add(self, window, symbol: str, make) -> str | None:
+        """The alert `make()` sets on `symbol`, or the reason it cannot in the status bar."""
         try:
-            alert_id = self.add_level(symbol, price, once)
-        except ValueError as exc:
+            spec: AlertSpec = make()
+        except (ValueError, StoreError) as exc:
             window.show_status(str(exc), 8000)
             return None
-        self.dock.show()
-        return alert_id
-
-    def add_level(self, symbol: str, price: float, once: bool = True) -> int:
-        from engine.alerts import PriceAlerts
-
-        book = self.books.get(symbol)
-        if book is None:
-            book = self.books[symbol] = PriceAlerts(self._calendar_of(symbol))
-        alert_id = book.add_level(price, once)
-        what = f"{symbol} crosses {price:g}" + ("" if once else " (every time)")
-        self._what[(symbol, alert_id)] = what
         self._list_armed()
-        return alert_id
+        self.dock.show()
+        window.show_status(f"alert set: {spec.describe(symbol)}", 5000)
+        return spec.id
 
-    def on_ticks(self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, _qty=None) -> None:
+    def remove_selected(self) -> None:
+        for item in self.armed.selectedItems():
+            symbol, alert_id = item.data(KEY_ROLE)
+            self.alerts.remove(symbol, alert_id)
+        self._list_armed()
+
+    def follow_drawings(self, symbol: str, say) -> None:
+        for gone in self.alerts.follow_drawings(symbol):
+            say(gone, 10_000)
+        self._list_armed()
+
+    def on_ticks(self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, qty=None) -> None:
         """A frame's ticks of a live symbol (from every session)."""
-        book = self.books.get(symbol)
-        if book is None or len(book) == 0:
-            return
-        fired = book.on_ticks(ts_ns, price)
+        fired = self.alerts.on_ticks(symbol, ts_ns, price, qty)
         for one in fired:
-            self._say(symbol, one)
-        if fired:  # a once-alert that fired is no longer armed
+            self._say(one)
+        if any(f.alert.once for f in fired):  # no longer armed
             self._list_armed()
 
-    def _say(self, symbol: str, fired: Fired) -> None:
-        what = self._what.get((symbol, fired.alert_id), "an alert")
+    def _say(self, fired: Fired) -> None:
         when = time.strftime("%H:%M:%S", time.gmtime(fired.ts_ns / 1e9))
-        line = f"{when} UTC  {what}: {fired.price:g}"
+        value = "" if fired.value is None else f" ({fired.alert.output} {fired.value:.4g})"
+        line = f"{when} UTC  {fired.alert.describe(fired.symbol)}: {fired.price:g}{value}"
         self.history.insertItem(0, line)
         while self.history.count() > HISTORY:
             self.history.takeItem(self.history.count() - 1)
@@ -108,8 +124,13 @@ class AlertsPanel(QtCore.QObject):
             self._tray.showMessage("candleterm alert", line)
 
     def _list_armed(self) -> None:
-        lines = sorted(self._what[(symbol, alert_id)] for symbol, book in self.books.items()
-                       for alert_id in book.armed_ids())  # fmt: skip
-        if [self.armed.item(k).text() for k in range(self.armed.count())] != lines:
-            self.armed.clear()
-            self.armed.addItems(lines)
+        entries = sorted((spec.describe(symbol), symbol, spec.id)
+                         for symbol, spec in self.alerts.armed())  # fmt: skip
+        shown = [self.armed.item(k).data(KEY_ROLE) for k in range(self.armed.count())]
+        if shown == [(symbol, alert_id) for _, symbol, alert_id in entries]:
+            return
+        self.armed.clear()
+        for text, symbol, alert_id in entries:
+            item = QtWidgets.QListWidgetItem(text)
+            item.setData(KEY_ROLE, (symbol, alert_id))
+            self.armed.addItem(item)

@@ -12,6 +12,8 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from app import symbol_actions, workspaces
+from app.alert_dialog import IndicatorAlertDialog
+from app.alerts import Alerts
 from app.alerts_panel import AlertsPanel
 from app.cells import GridOfSymbols
 from app.drawings import Drawings
@@ -96,13 +98,18 @@ class ChartController(QtCore.QObject):
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
         self.quotes = Quotes(store)  # the open-price layer: the watchlist's quotes
-        self.alerts = AlertsPanel(lambda s: calendar(store.instrument(s).calendar), self)
+        self.alerts = AlertsPanel(Alerts(store, lambda s: calendar(store.instrument(s).calendar),
+                                         self._drawing_of), self)  # fmt: skip
         self.live = LiveSymbols(store, self, self._on_ticks, self._on_stats)
         self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols,
                                         self.live.feed_states, self)  # fmt: skip
         window.add_side_panel(self.watchlist.dock)
         window.add_side_panel(self.alerts.dock, right=True)
         self.drawings = Drawings(store, self._drawing_chart, window.show_status, self)
+        self.drawings.changed.connect(
+            lambda symbol: self.alerts.follow_drawings(symbol, window.show_status)
+        )
+        self.drawings.toolbar.alert_requested.connect(self.add_drawing_alert)
         window.addToolBar(QtCore.Qt.ToolBarArea.LeftToolBarArea, self.drawings.toolbar)
         self.alerts.dock.hide()  # shown when the first alert is set
         w = window
@@ -127,6 +134,8 @@ class ChartController(QtCore.QObject):
             w.grid_size_chosen.connect(self.set_grid_size),
             w.delete_requested.connect(self.delete_symbol),
             w.alert_requested.connect(lambda once: self.add_price_alert(once=once)),
+            w.drawing_alert_requested.connect(self.add_drawing_alert),
+            w.indicator_alert_requested.connect(self.add_indicator_alert),
             self.alerts.fired.connect(
                 lambda line: self._window.show_status(f"alert: {line}", 15_000)
             ),
@@ -194,6 +203,7 @@ class ChartController(QtCore.QObject):
         self._list_workspaces()
         self.show_symbol(current)
         self.when_shown(self.watchlist.start)
+        self.when_shown(self._load_alerts)
 
     def _watched_symbols(self) -> list[str]:
         """The store's symbols and those the feed runs (a new one may have no bars yet)."""
@@ -397,6 +407,43 @@ class ChartController(QtCore.QObject):
         last = float(self.chart.model.bars.close[-1])
         decimals = step_decimals(self._instrument.tick_size)
         return self.alerts.add_asked(self._window, self.symbol, last, price, once, decimals)
+
+    @_store_failures_shown
+    def _load_alerts(self) -> None:
+        """The alerts kept in the store, armed once the chart is on screen (their compiled
+        code is not on the first paint's path)."""
+        self.alerts.load(self._window.show_status)
+
+    def _drawing_of(self, symbol: str, drawing_id: str):
+        return self.drawings.book(symbol).get(drawing_id)
+
+    def add_drawing_alert(self, once: bool = True) -> str | None:
+        """An alert on the drawing selected on the active chart; its id, or None (and why,
+        in the status bar)."""
+        chart = self._drawing_chart()
+        selected = chart.drawings.selected if chart is not None else None
+        if selected is None:
+            self._window.show_status("select a horizontal line, trend line or ray on the chart "
+                                     "first (click it)", 8000)  # fmt: skip
+            return None
+        symbol = chart.model.symbol
+        alerts = self.alerts.alerts
+        return self.alerts.add(self._window, symbol,
+                               lambda: alerts.add_on_drawing(symbol, selected, once))  # fmt: skip
+
+    def add_indicator_alert(self, spec=None) -> str | None:
+        """An indicator condition on the active symbol (asked for in a dialog when not
+        given); its id, or None."""
+        if self.symbol is None:
+            return None
+        if spec is None:
+            tf = self.chart.model.timeframe if self.chart is not None else "1m"
+            dialog = IndicatorAlertDialog(self.symbol, tf, self._window)
+            if dialog.exec() != IndicatorAlertDialog.DialogCode.Accepted:
+                return None
+            spec = dialog.spec()
+        symbol = self.symbol
+        return self.alerts.add(self._window, symbol, lambda: self.alerts.alerts.add(symbol, spec))
 
     def _on_feed_stopped(self, symbol: str, state: str) -> None:
         self._window.show_status(f"{symbol}: {state}; the other symbols keep running", 10_000)

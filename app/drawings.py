@@ -83,6 +83,8 @@ class Drawings(QtCore.QObject):
                 (tools.edited, tools.edited.connect(lambda c=chart: self._on_edited(c))),
                 (tools.tool_changed, tools.tool_changed.connect(self._on_tool)),
                 (tools.magnet_changed, tools.magnet_changed.connect(self._on_magnet)),
+                (tools.alert_requested,
+                 tools.alert_requested.connect(self.toolbar.alert_requested)),
                 (chart.model_changed, chart.model_changed.connect(
                     lambda model, c=chart: c.drawings.set_book(self.book(model.symbol)))),
             ]  # fmt: skip

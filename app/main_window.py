@@ -52,6 +52,8 @@ class MainWindow(QtWidgets.QMainWindow):
     workspace_save_requested = QtCore.Signal()
     workspace_chosen = QtCore.Signal(str)
     alert_requested = QtCore.Signal(bool)
+    drawing_alert_requested = QtCore.Signal(bool)
+    indicator_alert_requested = QtCore.Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -193,6 +195,17 @@ class MainWindow(QtWidgets.QMainWindow):
         ):
             action = alerts_menu.addAction(text)
             action.triggered.connect(lambda _=False, o=once: self.alert_requested.emit(o))
+        alerts_menu.addSeparator()
+        for text, once in (
+            ("Alert on the selected &drawing", True),
+            ("Alert on the selected drawing, &every time", False),
+        ):
+            action = alerts_menu.addAction(text)
+            action.setToolTip("A horizontal line, trend line or ray selected on the chart")
+            action.triggered.connect(lambda _=False, o=once: self.drawing_alert_requested.emit(o))
+        alerts_menu.addAction("Add &indicator alert...").triggered.connect(
+            self.indicator_alert_requested
+        )
         self.indicators_menu = self.menuBar().addMenu("&Indicators")
         for indicator in REGISTRY.values():
             action = self.indicators_menu.addAction(indicator.title)

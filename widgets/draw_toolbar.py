@@ -16,13 +16,14 @@ KEYS = {"trend": "Alt+T", "ray": "Alt+R", "hline": "Alt+H", "vline": "Alt+V", "r
 
 class DrawToolbar(QtWidgets.QToolBar):
     """Signals: tool_chosen(object): a kind or None; magnet_toggled(bool); undo_requested();
-    redo_requested(); delete_requested()."""
+    redo_requested(); delete_requested(); alert_requested(): on the selected drawing."""
 
     tool_chosen = QtCore.Signal(object)
     magnet_toggled = QtCore.Signal(bool)
     undo_requested = QtCore.Signal()
     redo_requested = QtCore.Signal()
     delete_requested = QtCore.Signal()
+    alert_requested = QtCore.Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__("Drawing tools", parent)
@@ -44,6 +45,11 @@ class DrawToolbar(QtWidgets.QToolBar):
             ("\u21b6 Undo", "Undo a drawing change (Ctrl+Z)", self.undo_requested),
             ("\u21b7 Redo", "Redo (Ctrl+Y)", self.redo_requested),
             ("\u2715 Delete", "Delete the selected drawing (Delete)", self.delete_requested),
+            (
+                "\u23f0 Alert",
+                "Alert when price crosses the selected line (Alt+A)",
+                self.alert_requested,
+            ),
         ):
             action = self.addAction(text)
             action.setToolTip(tip)

@@ -5,7 +5,7 @@ anchor to the nearest open, high, low or close of the bar under the mouse.
 
 Keys (TradingView's where it has them): Alt+T trend line, Alt+R ray, Alt+H horizontal line,
 Alt+V vertical line, Alt+B rectangle, Alt+F Fibonacci retracement, Alt+N text note, Alt+M
-magnet; Esc stops the tool (or unselects), Delete removes the selected drawing, Ctrl+Z and
+magnet, Alt+A an alert on the selected line; Esc stops the tool (or unselects), Delete removes the selected drawing, Ctrl+Z and
 Ctrl+Y (Ctrl+Shift+Z) undo and redo.
 """
 
@@ -41,8 +41,10 @@ class DrawingTools(QtCore.QObject):
         edited(): the book changed (a drawing made, moved, removed, undone or redone).
         tool_changed(object): the tool now in hand (a kind, or None).
         magnet_changed(bool)
+        alert_requested(): Alt+A, an alert on the selected drawing.
     """
 
+    alert_requested = QtCore.Signal()
     edited = QtCore.Signal()
     tool_changed = QtCore.Signal(object)
     magnet_changed = QtCore.Signal(bool)
@@ -251,6 +253,8 @@ class DrawingTools(QtCore.QObject):
             self.choose(TOOL_KEYS[key])
         elif alt and key == k.Key_M:
             self.set_magnet(not self.magnet)
+        elif alt and key == k.Key_A:
+            self.alert_requested.emit()
         elif key == k.Key_Escape and (self.tool is not None or self.selected is not None):
             if self.tool is not None:
                 self.choose(None)

@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from data.store.drawings import read_drawings, write_drawings
+from data.store.drawings import read_saved, write_saved
 from data.store.files import (
     Closed,
     StoreError,
@@ -52,8 +52,9 @@ from data.store.schema import check_schema
 from data.store.source_records import checked_sources, record_sources, stretches
 from data.store.verify import read_every_series
 from data.store.writes import write_series
+from engine.alert_specs import AlertSpec, alert_from_saved
 from engine.bars import COLUMNS, Bars, PartialBar
-from engine.drawings import Drawing
+from engine.drawings import Drawing, from_saved
 from engine.series_buffer import ALIGN, SeriesBuffer
 from engine.timeframes import TIMEFRAMES, check_timeframe
 
@@ -282,13 +283,30 @@ class BarStore:
     def drawings(self, symbol: str) -> list[Drawing]:
         """The symbol's drawings, in the order they were drawn."""
         with self._lock:
-            return read_drawings(self._con, symbol)
+            return [from_saved(e) for e in read_saved(self._con, "drawings", symbol)]
 
     def set_drawings(self, symbol: str, drawings: list[Drawing]) -> None:
         """The symbol's drawings are `drawings` (all of them, replaced in one transaction)."""
         check_symbol(symbol)
         with self._write():
-            write_drawings(self._con, symbol, drawings)
+            write_saved(self._con, "drawings", symbol, [d.saved() for d in drawings])
+
+    def alerts(self, symbol: str) -> list[AlertSpec]:
+        """The symbol's alerts, in the order they were set."""
+        with self._lock:
+            return [alert_from_saved(e) for e in read_saved(self._con, "alerts", symbol)]
+
+    def alert_symbols(self) -> list[str]:
+        """The symbols with alerts."""
+        with self._lock:
+            rows = self._con.execute("SELECT DISTINCT symbol FROM alerts ORDER BY 1").fetchall()
+        return [row[0] for row in rows]
+
+    def set_alerts(self, symbol: str, alerts: list[AlertSpec]) -> None:
+        """The symbol's alerts are `alerts` (all of them, replaced in one transaction)."""
+        check_symbol(symbol)
+        with self._write():
+            write_saved(self._con, "alerts", symbol, [a.saved() for a in alerts])
 
     def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
         """The stretches of a series by source, in time order."""

@@ -53,8 +53,9 @@ CREATE TABLE sources (
     last_ns BIGINT NOT NULL
 );
 """
-_DRAWINGS = """
-CREATE {temp} TABLE drawings (
+# A symbol's drawings and alerts: each its saved form (JSON), in the order they were made.
+_SAVED_TABLE = """
+CREATE {temp} TABLE {name} (
     symbol VARCHAR NOT NULL,
     id VARCHAR NOT NULL,
     position INTEGER NOT NULL,
@@ -62,6 +63,7 @@ CREATE {temp} TABLE drawings (
     PRIMARY KEY (symbol, id)
 );
 """
+SAVED_TABLES = ("drawings", "alerts")
 
 
 def check_schema(store: BarStore, read_only: bool) -> None:
@@ -70,7 +72,8 @@ def check_schema(store: BarStore, read_only: bool) -> None:
         if read_only:
             raise StoreError(f"{store.path} is an empty database, not a candleterm store")
         store._con.execute("BEGIN")
-        store._con.execute(_SCHEMA + _DRAWINGS.format(temp=""))
+        store._con.execute(_SCHEMA + "".join(_SAVED_TABLE.format(temp="", name=name)
+                                             for name in SAVED_TABLES))  # fmt: skip
         store._con.execute("COMMIT")
         return
     if "candleterm_meta" not in tables:
@@ -96,18 +99,19 @@ def check_schema(store: BarStore, read_only: bool) -> None:
         _add_series_table(store, read_only)
     if "sources" not in tables:
         _add_sources_table(store, read_only)
-    if "drawings" not in tables:
-        _add_drawings_table(store, read_only)
+    for name in SAVED_TABLES:
+        if name not in tables:
+            _add_saved_table(store, read_only, name)
 
 
-def _add_drawings_table(store: BarStore, read_only: bool) -> None:
-    """Stores written before drawings were kept get their (empty) table; read-only, an
-    empty one of their own, the file left as it is."""
+def _add_saved_table(store: BarStore, read_only: bool, name: str) -> None:
+    """Stores written before drawings (alerts) were kept get their (empty) table; read-only,
+    an empty one of their own, the file left as it is."""
     if read_only:
-        store._con.execute(_DRAWINGS.format(temp="TEMP"))
+        store._con.execute(_SAVED_TABLE.format(temp="TEMP", name=name))
         return
     with store._write():
-        store._con.execute(_DRAWINGS.format(temp=""))
+        store._con.execute(_SAVED_TABLE.format(temp="", name=name))
 
 
 def _add_series_table(store: BarStore, read_only: bool) -> None:

@@ -1,0 +1,191 @@
+"""Alerts on indicator conditions and on drawn lines: evaluated on every tick, following their
+drawings, kept in the store with the symbol and armed again after a restart."""
+
+import numpy as np
+import pytest
+
+from app.alerts import Alerts
+from engine import indicators
+from engine.alert_specs import AlertSpec, alert_from_saved
+from engine.drawings import Drawing, DrawingBook
+from engine.indicator_alerts import IndicatorAlert
+from engine.sessions import calendar
+from engine.units import NS_PER_MIN, NS_PER_S
+from tests.conftest import T0_NS, make_bars
+
+RSI = AlertSpec("r", "indicator", indicator="rsi", params=(("period", 14),), output="rsi",
+                timeframe="1m", op="above", threshold=60.0)  # fmt: skip
+
+
+def ticks_after(history, minutes: int, seed: int = 5):
+    """Ticks every 2 s for `minutes` after the history, a random walk from its last close."""
+    rng = np.random.default_rng(seed)
+    start = int(history.ts_ns[-1]) + NS_PER_MIN
+    ts = start + np.arange(minutes * 30, dtype=np.int64) * 2 * NS_PER_S
+    price = float(history.close[-1]) + np.cumsum(rng.normal(0, 0.08, len(ts)))
+    return ts, price
+
+
+def rsi_reference(history, ts, price):
+    """Each tick's RSI(14) of 1m, plainly: the batch RSI over the history's closes, the
+    closes of the minutes complete before the tick's and the tick's price."""
+    out = []
+    minute = ts // NS_PER_MIN * NS_PER_MIN
+    for i in range(len(ts)):
+        done = np.flatnonzero(np.diff(minute[: i + 1]) > 0)  # last tick of each complete minute
+        closes = np.concatenate((history.close, price[done], [price[i]]))
+        out.append(indicators.rsi(closes, 14)[-1])
+    return np.array(out)
+
+
+def test_an_indicator_condition_is_evaluated_on_every_tick_as_the_reference():
+    history = make_bars(400)
+    ts, price = ticks_after(history, 12)
+    want = rsi_reference(history, ts, price)
+    alert = IndicatorAlert(RSI, calendar("24x7"), history)
+    got = []
+    for k in range(len(ts)):  # tick by tick ...
+        alert.on_ticks(ts[k : k + 1], price[k : k + 1])
+        got.append(alert.value)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+    # ... and it fires on the first tick that crosses, whatever the batches
+    threshold = float(np.quantile(want, 0.7))
+    spec = AlertSpec("r", "indicator", indicator="rsi", params=(("period", 14),), output="rsi",
+                     timeframe="1m", op="above", threshold=threshold, once=False)  # fmt: skip
+    crossing = np.flatnonzero((want[:-1] <= threshold) & (want[1:] > threshold)) + 1
+    assert len(crossing) >= 2
+    for batch in (1, 7, 500):
+        every = IndicatorAlert(spec, calendar("24x7"), history)
+        fired = []
+        for a in range(0, len(ts), batch):
+            fired += every.on_ticks(ts[a : a + batch], price[a : a + batch])
+        assert [t for t, _, _ in fired] == ts[crossing].tolist()
+    once = IndicatorAlert(dataclass_once(spec), calendar("24x7"), history)
+    fired = once.on_ticks(ts, price)
+    assert [t for t, _, _ in fired] == [int(ts[crossing[0]])]
+
+
+def dataclass_once(spec: AlertSpec) -> AlertSpec:
+    return alert_from_saved({**spec.saved(), "once": True})
+
+
+def test_indicator_conditions_on_an_hourly_timeframe_seal_their_bars():
+    history = make_bars(60 * 40)  # 40 hours
+    ts, price = ticks_after(history, 150)
+    spec = AlertSpec("s", "indicator", indicator="sma", params=(("period", 5),), output="sma",
+                     timeframe="1h", op="crosses", threshold=100.0)  # fmt: skip
+    alert = IndicatorAlert(spec, calendar("24x7"), history)
+    alert.on_ticks(ts, price)
+    hours = np.concatenate((history.ts_ns, ts)) // (60 * NS_PER_MIN)
+    closes = np.concatenate((history.close, price))
+    last_of_hour = np.flatnonzero(np.diff(hours) > 0)
+    hourly = np.concatenate((closes[last_of_hour], [closes[-1]]))
+    assert alert.value == pytest.approx(hourly[-5:].mean(), rel=1e-12)
+
+
+def test_alert_specs_check_their_values():
+    for given, message in [
+        (dict(kind="bell"), "kind 'bell' is not one of level, drawing, indicator"),
+        (dict(kind="level", price=-1.0), "alert price -1.0 must be a positive number"),
+        (dict(kind="drawing"), "name the drawing it follows"),
+        (dict(kind="indicator", indicator="nope"), "unknown indicator 'nope'"),
+        (dict(kind="indicator", indicator="rsi", params=(("period", 0),), output="rsi",
+              threshold=1.0), "period 0 is outside"),  # fmt: skip
+        (dict(kind="indicator", indicator="rsi", output="x", threshold=1.0),
+         "rsi has no output 'x'"),  # fmt: skip
+        (dict(kind="indicator", indicator="rsi", output="rsi", op="near", threshold=1.0),
+         "condition 'near' is not one of"),  # fmt: skip
+    ]:
+        with pytest.raises(ValueError, match=message):
+            AlertSpec("a", **given)
+    assert alert_from_saved(RSI.saved()) == RSI
+    with pytest.raises(ValueError, match="unknown fields colour"):
+        alert_from_saved({**RSI.saved(), "colour": "red"})
+
+
+def test_drawing_alerts_follow_their_drawings_and_outlive_a_restart(store):
+    store.write_bars("AAA", "1m", make_bars(100))
+    books = {"AAA": DrawingBook([Drawing("h", "hline", ((T0_NS, 100.0),)),
+                                 Drawing("t", "trend", ((T0_NS, 90.0), (T0_NS + 10 * NS_PER_MIN,
+                                                                        91.0))),
+                                 Drawing("r", "rect", ((T0_NS, 90.0), (T0_NS + 1, 91.0)))])}  # fmt: skip
+
+    def alerts_on(store):
+        return Alerts(store, lambda s: calendar("24x7"), lambda s, i: books[s].get(i))
+
+    alerts = alerts_on(store)
+    hline = alerts.add_on_drawing("AAA", "h")
+    every = alerts.add_on_drawing("AAA", "h", once=False)
+    with pytest.raises(ValueError, match="follows a horizontal line, a trend line or a ray"):
+        alerts.add_on_drawing("AAA", "r")
+    with pytest.raises(ValueError, match="drawing zz of AAA is gone"):
+        alerts.add_on_drawing("AAA", "zz")
+    assert [s.id for s in store.alerts("AAA")] == [hline.id, every.id]
+    books["AAA"].replace(Drawing("h", "hline", ((T0_NS, 105.0),)))  # moved up
+    assert alerts.follow_drawings("AAA") == []
+    t = T0_NS + NS_PER_MIN * 200
+    assert alerts.on_ticks("AAA", np.array([t]), np.array([99.0])) == []  # armed
+    assert alerts.on_ticks("AAA", np.array([t + 1]), np.array([101.0])) == []  # 100: moved
+    fired = alerts.on_ticks("AAA", np.array([t + 2, t + 3, t + 4]), np.array([106.0, 104, 106]))
+    assert [(f.alert.id, f.ts_ns) for f in fired] == [(hline.id, t + 2), (every.id, t + 2),
+                                                      (every.id, t + 3), (every.id, t + 4)]  # fmt: skip
+    assert [s.id for s in store.alerts("AAA")] == [every.id]  # the once-alert is spent
+    # a restart: the every-time alert is armed again, on the line where it is now
+    again = alerts_on(store)
+    assert again.load() == []
+    again.on_ticks("AAA", np.array([t + 5]), np.array([104.0]))
+    fired = again.on_ticks("AAA", np.array([t + 6]), np.array([105.5]))
+    assert [f.alert.id for f in fired] == [every.id]
+    # the drawing deleted: its alert goes, and says so
+    books["AAA"].remove("h")
+    (said,) = again.follow_drawings("AAA")
+    assert "removed: drawing h of AAA is gone" in said
+    assert store.alerts("AAA") == []
+
+
+def test_alerts_on_a_drawn_line_and_an_indicator_in_the_window(qtbot, store, window, settings):
+    import time
+
+    from app.alert_dialog import IndicatorAlertDialog
+    from app.controller import ChartController
+    from data.feeds.kinds import FeedKind
+    from data.store import Instrument
+    from tests.test_socket_symbols import free_port, send
+
+    store.add_instrument(Instrument("AAA"))
+    port = free_port()
+    controller = ChartController(store, window, None, settings, feed_port=port)
+    controller.feed = FeedKind.SOCKET
+    now = time.time_ns()
+    try:
+        controller.start("AAA")
+        window.show()
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        send(port, [{"symbol": "AAA", "ts": now, "price": 100.0}])
+        qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
+        assert controller.add_drawing_alert() is None
+        assert "select a horizontal line" in window.statusBar().currentMessage()
+        tools = controller.chart.drawings
+        tools.book.add(Drawing("h", "hline", ((now, 100.5),)))
+        tools.refresh()
+        tools.select("h")
+        assert controller.add_drawing_alert() is not None
+        dialog = IndicatorAlertDialog("AAA", "1m")
+        dialog.indicator.setCurrentIndex(dialog.indicator.findData("sma"))
+        dialog._spins["period"].setValue(1)  # the close itself: crosses when price does
+        dialog.op.setCurrentIndex(dialog.op.findData("below"))
+        dialog.threshold.setValue(99.5)
+        assert controller.add_indicator_alert(dialog.spec()) is not None
+        armed = controller.alerts.armed
+        assert sorted(armed.item(k).text() for k in range(armed.count())) == [
+            "AAA SMA 1 1m crosses below 99.5", "AAA crosses drawing h"]  # fmt: skip
+        send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p}
+                    for k, p in enumerate([100.2, 100.7, 99.0])])  # fmt: skip
+        history = controller.alerts.history
+        qtbot.waitUntil(lambda: history.count() == 2, timeout=5000)
+        said = [history.item(k).text().split("  ", 1)[1] for k in range(2)][::-1]
+        assert said == ["AAA crosses drawing h: 100.7", "AAA SMA 1 1m crosses below 99.5: 99 "
+                        "(sma 99)"]  # fmt: skip
+        assert store.alerts("AAA") == []  # both were once-alerts
+    finally:
+        controller.close()
