@@ -89,12 +89,21 @@ def test_alert_specs_check_their_values():
         (dict(kind="level", price=-1.0), "alert price -1.0 must be a positive number"),
         (dict(kind="drawing"), "name the drawing it follows"),
         (dict(kind="indicator", indicator="nope"), "unknown indicator 'nope'"),
-        (dict(kind="indicator", indicator="rsi", params=(("period", 0),), output="rsi",
-              threshold=1.0), "period 0 is outside"),  # fmt: skip
-        (dict(kind="indicator", indicator="rsi", output="x", threshold=1.0),
-         "rsi has no output 'x'"),  # fmt: skip
-        (dict(kind="indicator", indicator="rsi", output="rsi", op="near", threshold=1.0),
-         "condition 'near' is not one of"),  # fmt: skip
+        (
+            dict(
+                kind="indicator",
+                indicator="rsi",
+                params=(("period", 0),),
+                output="rsi",
+                threshold=1.0,
+            ),
+            "period 0 is outside",
+        ),
+        (dict(kind="indicator", indicator="rsi", output="x", threshold=1.0), "no output 'x'"),
+        (
+            dict(kind="indicator", indicator="rsi", output="rsi", op="near", threshold=1.0),
+            "condition 'near' is not one of",
+        ),
     ]:
         with pytest.raises(ValueError, match=message):
             AlertSpec("a", **given)
@@ -105,10 +114,9 @@ def test_alert_specs_check_their_values():
 
 def test_drawing_alerts_follow_their_drawings_and_outlive_a_restart(store):
     store.write_bars("AAA", "1m", make_bars(100))
-    books = {"AAA": DrawingBook([Drawing("h", "hline", ((T0_NS, 100.0),)),
-                                 Drawing("t", "trend", ((T0_NS, 90.0), (T0_NS + 10 * NS_PER_MIN,
-                                                                        91.0))),
-                                 Drawing("r", "rect", ((T0_NS, 90.0), (T0_NS + 1, 91.0)))])}  # fmt: skip
+    trend = Drawing("t", "trend", ((T0_NS, 90.0), (T0_NS + 10 * NS_PER_MIN, 91.0)))
+    rect = Drawing("r", "rect", ((T0_NS, 90.0), (T0_NS + 1, 91.0)))
+    books = {"AAA": DrawingBook([Drawing("h", "hline", ((T0_NS, 100.0),)), trend, rect])}
 
     def alerts_on(store):
         return Alerts(store, lambda s: calendar("24x7"), lambda s, i: books[s].get(i))
@@ -127,8 +135,8 @@ def test_drawing_alerts_follow_their_drawings_and_outlive_a_restart(store):
     assert alerts.on_ticks("AAA", np.array([t]), np.array([99.0])) == []  # armed
     assert alerts.on_ticks("AAA", np.array([t + 1]), np.array([101.0])) == []  # 100: moved
     fired = alerts.on_ticks("AAA", np.array([t + 2, t + 3, t + 4]), np.array([106.0, 104, 106]))
-    assert [(f.alert.id, f.ts_ns) for f in fired] == [(hline.id, t + 2), (every.id, t + 2),
-                                                      (every.id, t + 3), (every.id, t + 4)]  # fmt: skip
+    want = [(hline.id, t + 2), (every.id, t + 2), (every.id, t + 3), (every.id, t + 4)]
+    assert [(f.alert.id, f.ts_ns) for f in fired] == want
     assert [s.id for s in store.alerts("AAA")] == [every.id]  # the once-alert is spent
     # a restart: the every-time alert is armed again, on the line where it is now
     again = alerts_on(store)

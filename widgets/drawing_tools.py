@@ -5,8 +5,8 @@ anchor to the nearest open, high, low or close of the bar under the mouse.
 
 Keys (TradingView's where it has them): Alt+T trend line, Alt+R ray, Alt+H horizontal line,
 Alt+V vertical line, Alt+B rectangle, Alt+F Fibonacci retracement, Alt+N text note, Alt+M
-magnet, Alt+A an alert on the selected line; Esc stops the tool (or unselects), Delete removes the selected drawing, Ctrl+Z and
-Ctrl+Y (Ctrl+Shift+Z) undo and redo.
+magnet, Alt+A an alert on the selected line; Esc stops the tool (or unselects), Delete
+removes the selected drawing, Ctrl+Z and Ctrl+Y (Ctrl+Shift+Z) undo and redo.
 """
 
 from __future__ import annotations
