@@ -16,6 +16,7 @@ from app.alert_dialog import IndicatorAlertDialog
 from app.alerts import Alerts
 from app.alerts_panel import AlertsPanel
 from app.cells import GridOfSymbols
+from app.compare import Comparisons
 from app.drawings import Drawings
 from app.indicator_choices import IndicatorChoices, add_saved
 from app.indicators import IndicatorController
@@ -110,6 +111,7 @@ class ChartController(QtCore.QObject):
             lambda symbol: self.alerts.follow_drawings(symbol, window.show_status)
         )
         self.drawings.toolbar.alert_requested.connect(self.add_drawing_alert)
+        self.comparisons = Comparisons(store, self._watched_symbols)
         window.addToolBar(QtCore.Qt.ToolBarArea.LeftToolBarArea, self.drawings.toolbar)
         self.alerts.dock.hide()  # shown when the first alert is set
         w = window
@@ -136,6 +138,8 @@ class ChartController(QtCore.QObject):
             w.alert_requested.connect(lambda once: self.add_price_alert(once=once)),
             w.drawing_alert_requested.connect(self.add_drawing_alert),
             w.indicator_alert_requested.connect(self.add_indicator_alert),
+            w.compare_requested.connect(self.add_compare),
+            w.compare_cleared.connect(self.clear_compares),
             self.alerts.fired.connect(
                 lambda line: self._window.show_status(f"alert: {line}", 15_000)
             ),
@@ -398,6 +402,8 @@ class ChartController(QtCore.QObject):
         """Every live session's ticks, a frame's at a time: the quotes, then the alerts."""
         self.quotes.observe(symbol, ts_ns, price, qty)
         self.alerts.on_ticks(symbol, ts_ns, price)
+        if len(price):
+            self.comparisons.on_ticks(self.charts, symbol, float(price[-1]))
 
     def add_price_alert(self, price: float | None = None, once: bool = True) -> int | None:
         """An alert when the active symbol crosses `price` (asked for, from its last price,
@@ -596,6 +602,29 @@ class ChartController(QtCore.QObject):
         series = self.live.series_of(model.symbol)
         if series is not None:
             series.load_older(model)
+
+    # -- compare -----------------------------------------------------------------------------
+
+    @_store_failures_shown
+    def add_compare(self, symbol: str | None = None) -> bool:
+        """`symbol` (asked for when not given) over the active chart."""
+        chart = self._drawing_chart()
+        if chart is None:
+            return False
+        symbol = symbol or self.comparisons.ask(self._window, chart)
+        if symbol is None:
+            return False
+        try:
+            self.comparisons.add(chart, symbol)
+        except ValueError as exc:
+            self._window.show_status(str(exc), 8000)
+            return False
+        return True
+
+    def clear_compares(self) -> None:
+        chart = self._drawing_chart()
+        for symbol in list(chart.compares if chart is not None else ()):
+            chart.remove_compare(symbol)
 
     # -- indicators --------------------------------------------------------------------------
 

@@ -54,6 +54,8 @@ class MainWindow(QtWidgets.QMainWindow):
     alert_requested = QtCore.Signal(bool)
     drawing_alert_requested = QtCore.Signal(bool)
     indicator_alert_requested = QtCore.Signal()
+    compare_requested = QtCore.Signal()
+    compare_cleared = QtCore.Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -212,6 +214,13 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _=False, k=indicator.key: self.indicator_chosen.emit(k))
         self.remove_menu = self.indicators_menu.addMenu("Remove")
         self.remove_menu.setEnabled(False)
+        self.indicators_menu.addSeparator()
+        self.indicators_menu.addAction("&Compare with symbol...").triggered.connect(
+            self.compare_requested
+        )
+        self.indicators_menu.addAction("Remove c&omparisons").triggered.connect(
+            self.compare_cleared
+        )
 
     def _build_status(self) -> None:
         self.info_label = QtWidgets.QLabel()

@@ -16,9 +16,11 @@ from PySide6 import QtCore, QtWidgets
 
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.chart_indicators import ChartIndicators
+from widgets.compare import CompareLine
 from widgets.crosshair import Crosshair
 from widgets.drawing_layer import DrawingLayer
 from widgets.drawing_tools import DrawingTools, ask_note
+from widgets.indicator_items import PALETTE
 from widgets.legend import LegendRow, price_decimals
 from widgets.navigation import INITIAL_VISIBLE_BARS, MIN_VISIBLE_BARS, RangePolicy
 from widgets.overlays import DayShading, GapMarkers, LastPriceLine
@@ -100,6 +102,7 @@ class ChartWidget(pg.GraphicsView):
         self.time_axis = TimeAxisItem()
         style_axis(self.time_axis, theme)
         self.panes: dict[str, Pane] = {}
+        self.compares: dict[str, CompareLine] = {}  # other symbols over the price, by symbol
         self._indicators = ChartIndicators(self)
         self.price = self.add_pane("price", stretch=4, margins=PRICE_MARGINS)
         self.volume_pane = self.add_pane("volume", stretch=1, margins=VOLUME_MARGINS)
@@ -228,7 +231,10 @@ class ChartWidget(pg.GraphicsView):
             signal.disconnect(slot)
 
     def set_model(self, model: SeriesModel) -> None:
-        """Show another series (symbol or timeframe)."""
+        """Show another series (symbol or timeframe); the comparisons go (their bars were
+        of the other series' timeframe)."""
+        for symbol in list(self.compares):
+            self.remove_compare(symbol)
         self._disconnect(self.model)
         self.model = model
         for part in self._parts():
@@ -238,7 +244,12 @@ class ChartWidget(pg.GraphicsView):
         self._on_bars_reset()
         self.model_changed.emit(model)
 
+    def _realign_compares(self) -> None:
+        for line in self.compares.values():
+            line.realign()
+
     def _on_bars_reset(self) -> None:
+        self._realign_compares()
         self.decimals = price_decimals(self.model.column("close"))
         self.last_price.set_decimals(self.decimals)
         self.drawing_layer.decimals = self.decimals
@@ -246,12 +257,14 @@ class ChartWidget(pg.GraphicsView):
         self._show_last_bar()
 
     def _on_bars_prepended(self, count: int) -> None:
+        self._realign_compares()
         self.navigation.on_prepended(count)
         if count:
             self.crosshair.hide()  # its bar moved
             self._show_last_bar()
 
     def _on_bars_appended(self, first_ix: int) -> None:
+        self._realign_compares()
         self.navigation.on_appended(first_ix)
         self._show_last_bar()
 
@@ -303,7 +316,7 @@ class ChartWidget(pg.GraphicsView):
     def _price_items(self) -> list:
         """The items that draw prices on the price pane (through its price map)."""
         return [*self.candles.items, self.last_price, self.drawing_layer,
-                *self._indicators.price_items()]  # fmt: skip
+                *self._indicators.price_items(), *self.compares.values()]  # fmt: skip
 
     def _show_percent_base(self) -> None:
         """On the percent scale, 0% is the close of the first bar centred in view."""
@@ -353,6 +366,46 @@ class ChartWidget(pg.GraphicsView):
 
     def remove_indicator(self, key: str) -> None:
         self._indicators.remove(key)
+
+    # -- compare -----------------------------------------------------------------------------
+
+    def add_compare(self, symbol: str, ts_ns: np.ndarray, close: np.ndarray,
+                    colour: str | None = None) -> CompareLine:  # fmt: skip
+        """`symbol`'s closes (its bars of this chart's timeframe) over the price, scaled to
+        start with this series at the first bar in view, with a legend row; the bars of a
+        symbol already compared are replaced."""
+        line = self.compares.get(symbol)
+        if line is not None:
+            line.set_source(ts_ns, close)
+            self.price.fit_y()
+            return line
+        if symbol == self.model.symbol:
+            raise ValueError(f"{symbol} is the chart's own symbol: compare another")
+        used = {c.colour for c in self.compares.values()}
+        used |= {getattr(i, "colour", None) for i in self._indicators.price_items()}
+        colour = colour or next((c for c in reversed(PALETTE) if c not in used), PALETTE[-1])
+        line = CompareLine(self.model, symbol, colour)
+        line.set_source(ts_ns, close)
+        line.set_price_map(self.price_map)
+        self.compares[symbol] = line
+        self.price.addItem(line)
+        self.price.legend.add_row(LegendRow(f"compare:{symbol}", symbol, colour,
+                                            lambda ix: [line.legend_part(ix, None)]))  # fmt: skip
+        self.price.legend.set_last_index(len(self.model) - 1)
+        return line
+
+    def remove_compare(self, symbol: str) -> None:
+        line = self.compares.pop(symbol)
+        self.price.removeItem(line)
+        self.price.legend.remove_row(f"compare:{symbol}")
+
+    def compare_tick(self, symbol: str, price: float) -> None:
+        """The latest price of a compared symbol: its value at the forming bar."""
+        line = self.compares.get(symbol)
+        if line is not None:
+            line.set_last(price)
+            if self.crosshair.index is None:
+                self.price.legend.request_refresh()
 
     # -- legends -----------------------------------------------------------------------------
 
