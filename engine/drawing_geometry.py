@@ -56,12 +56,11 @@ def fib_prices(a: Anchors) -> tuple[np.ndarray, np.ndarray]:
     return k, p1[:, None] + (p0 - p1)[:, None] * FIB_RATIOS[None, :]
 
 
-def segments(a: Anchors, x: np.ndarray, y: np.ndarray, fib_y: np.ndarray,
-             view: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:  # fmt: skip
-    """(x0, y0, x1, y1, owner) of every segment that meets the view (left, right, bottom,
-    top), the anchors being at (x, y) in view coordinates and the Fibonacci levels (rows of
-    `fib_prices`) at heights `fib_y`."""
-    left, right, bottom, top = view
+def fixed_segments(a: Anchors, x: np.ndarray, y: np.ndarray,
+                   fib_y: np.ndarray) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """(x0, y0, x1, y1, owner) of the segments that do not depend on the view: trend lines,
+    rays up to their second anchor, rectangles and retracement levels (anchors at (x, y),
+    levels at heights `fib_y`, the rows of `fib_prices`)."""
     parts = []
 
     def two(code):
@@ -69,16 +68,9 @@ def segments(a: Anchors, x: np.ndarray, y: np.ndarray, fib_y: np.ndarray,
         i = a.first[k]
         return k, x[i], y[i], x[i + 1], y[i + 1]
 
-    k, xa, ya, xb, yb = two(TREND)
-    parts.append((xa, ya, xb, yb, k))
-    k, xa, ya, xb, yb = two(RAY)
-    parts.append((xa, ya, xb, yb, k))
-    dx, dy = xb - xa, yb - ya
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(dx != 0, (np.where(dx > 0, right, left) - xa) / dx,
-                     (np.where(dy > 0, top, bottom) - ya) / dy)  # fmt: skip
-    t = np.where(np.isfinite(t), np.maximum(t, 1.0), 1.0)
-    parts.append((xb, yb, xa + t * dx, ya + t * dy, k))
+    for code in (TREND, RAY):
+        k, xa, ya, xb, yb = two(code)
+        parts.append((xa, ya, xb, yb, k))
     k, xa, ya, xb, yb = two(RECT)
     parts += [(xa, ya, xb, ya, k), (xb, ya, xb, yb, k), (xb, yb, xa, yb, k), (xa, yb, xa, ya, k)]
     k, xa, _, xb, _ = two(FIB)
@@ -86,16 +78,48 @@ def segments(a: Anchors, x: np.ndarray, y: np.ndarray, fib_y: np.ndarray,
     parts.append((np.repeat(np.minimum(xa, xb), levels), fib_y.ravel(),
                   np.repeat(np.maximum(xa, xb), levels), fib_y.ravel(),
                   np.repeat(k, levels)))  # fmt: skip
+    return _joined(parts)
+
+
+def _joined(parts) -> tuple[np.ndarray, ...]:
+    x0, y0, x1, y1, owner = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return (x0.astype(np.float64), y0.astype(np.float64), x1.astype(np.float64),
+            y1.astype(np.float64), owner.astype(np.int64))  # fmt: skip
+
+
+def view_segments(a: Anchors, x: np.ndarray, y: np.ndarray, fixed: tuple[np.ndarray, ...],
+                  view: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """`fixed` (from `fixed_segments`) and the segments the view's edges end: rays on from
+    their second anchor, horizontal and vertical lines; all cut to those that meet the view
+    (left, right, bottom, top)."""
+    left, right, bottom, top = view
+    k = np.flatnonzero(a.kind == RAY)
+    i = a.first[k]
+    xa, ya, xb, yb = x[i], y[i], x[i + 1], y[i + 1]
+    dx, dy = xb - xa, yb - ya
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(dx != 0, (np.where(dx > 0, right, left) - xa) / dx,
+                     (np.where(dy > 0, top, bottom) - ya) / dy)  # fmt: skip
+    t = np.where(np.isfinite(t), np.maximum(t, 1.0), 1.0)
+    parts = [fixed, (xb, yb, xa + t * dx, ya + t * dy, k)]
     k = np.flatnonzero(a.kind == HLINE)
     yh = y[a.first[k]]
     parts.append((np.full(len(k), left), yh, np.full(len(k), right), yh, k))
     k = np.flatnonzero(a.kind == VLINE)
     xv = x[a.first[k]]
     parts.append((xv, np.full(len(k), bottom), xv, np.full(len(k), top), k))
-    x0, y0, x1, y1, owner = (np.concatenate(c) for c in zip(*parts, strict=True))
+    x0, y0, x1, y1, owner = _joined(parts)
     seen = ((np.maximum(x0, x1) >= left) & (np.minimum(x0, x1) <= right)
             & (np.maximum(y0, y1) >= bottom) & (np.minimum(y0, y1) <= top))  # fmt: skip
-    return x0[seen], y0[seen], x1[seen], y1[seen], owner[seen].astype(np.int64)
+    return x0[seen], y0[seen], x1[seen], y1[seen], owner[seen]
+
+
+def segments(a: Anchors, x: np.ndarray, y: np.ndarray, fib_y: np.ndarray,
+             view: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """(x0, y0, x1, y1, owner) of every segment that meets the view (left, right, bottom,
+    top), the anchors being at (x, y) in view coordinates and the Fibonacci levels (rows of
+    `fib_prices`) at heights `fib_y`."""
+    return view_segments(a, x, y, fixed_segments(a, x, y, fib_y), view)
 
 
 def nearest_segment(segs: tuple[np.ndarray, ...], qx: float, qy: float,

@@ -13,6 +13,7 @@ from profiling.bench_many import many_symbols_scenario
 from profiling.scenario_kit import Result
 from profiling.scenarios_alerts import alerts
 from profiling.scenarios_chart import layered, memory, open_chart, pan_zoom
+from profiling.scenarios_drawings import drawings
 from profiling.scenarios_engine import (
     align,
     forming_bar,
@@ -39,4 +40,5 @@ SCENARIOS: dict[str, Callable[[bool], Result]] = {
     "watchlist": watchlist,
     "many-symbols": many_symbols_scenario,
     "alerts": alerts,
+    "drawings": drawings,
 }

@@ -252,7 +252,7 @@ class ChartWidget(pg.GraphicsView):
         self._realign_compares()
         self.decimals = price_decimals(self.model.column("close"))
         self.last_price.set_decimals(self.decimals)
-        self.drawing_layer.decimals = self.decimals
+        self.drawing_layer.set_decimals(self.decimals)
         self.navigation.on_reset()
         self._show_last_bar()
 

@@ -20,6 +20,7 @@ from engine.bar_x import nominal_period_ns, times_of_x, x_of_times
 from engine.drawings import FIB_LEVELS, Drawing
 from widgets.grid import view_rect
 from widgets.legend import format_value
+from widgets.pg_compat import line_array, rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
@@ -27,6 +28,10 @@ from widgets.theme import Theme
 DEFAULT_COLOUR = "#2962ff"  # TradingView's blue
 HANDLE_PX = 4  # half the side of a selected drawing's anchor handles
 MAX_TAGS = 40  # horizontal-line prices drawn on the axis at most
+MAX_CACHED_TEXTS = 4000
+TEXT_LINE_PX = 13
+LABEL_CELL_PX = (80, TEXT_LINE_PX)  # one label a cell of the screen
+MAX_LABELS = 400  # labels drawn a frame at most (a screen of them)
 
 
 class DrawingLayer(pg.GraphicsObject):
@@ -47,6 +52,14 @@ class DrawingLayer(pg.GraphicsObject):
         self._anchors = geo.anchors_of(())
         self._x = self._y = np.empty(0)
         self._fib_k, self._fib_y = np.empty(0, np.int64), np.empty((0, len(FIB_LEVELS)))
+        self._colours: list[str] = []
+        self._colour_ix = np.empty(0, np.int64)  # a drawing's colour, in `_colours`
+        self._lines = line_array()
+        self._rects = rect_array()
+        self._brushes: dict[str, QtGui.QBrush] = {}
+        self._pens: dict[tuple[str, float], QtGui.QPen] = {}
+        self._font = QtGui.QFont()
+        self._texts: dict[str, QtGui.QStaticText] = {}
         self.tags = LevelTags(axis, self)
         self._connect()
         self.set_theme(theme)
@@ -72,7 +85,12 @@ class DrawingLayer(pg.GraphicsObject):
         self.theme = theme
         self._text_pen = QtGui.QPen(QtGui.QColor(theme.foreground))
         self._handle_brush = QtGui.QBrush(QtGui.QColor(theme.background))
-        self.update()
+        self._place()  # the notes' default colour
+
+    def set_decimals(self, decimals: int) -> None:
+        """Prices written with `decimals` (the series')."""
+        self.decimals = decimals
+        self._place()
 
     def set_price_map(self, price_map: PriceMap) -> None:
         self.price_map = price_map
@@ -103,8 +121,35 @@ class DrawingLayer(pg.GraphicsObject):
         self._y = self.price_map.array(a.price)
         self._fib_k, fib = geo.fib_prices(a)
         self._fib_y = self.price_map.array(fib)
+        self._fixed = geo.fixed_segments(a, self._x, self._y, self._fib_y)
+        self._prepare_text()
+        names = [d.colour or DEFAULT_COLOUR for d in self.shown()]
+        self._colours = sorted(set(names))
+        where = {c: k for k, c in enumerate(self._colours)}
+        self._colour_ix = np.array([where[c] for c in names], np.int64)
         self.update()
         self.tags.update()
+
+    def _prepare_text(self) -> None:
+        """The labels' texts, laid out once for every frame: each note's lines (last first)
+        and pen, each retracement's ratios with their prices, the horizontal lines' prices."""
+        drawings = self.shown()
+        self._index = {d.id: k for k, d in enumerate(drawings)}
+        self._note_k = np.flatnonzero(self._anchors.kind == geo.TEXT)
+        self._note_text = []
+        for k in self._note_k.tolist():
+            d = drawings[k]
+            pen = QtGui.QPen(QtGui.QColor(d.colour or self.theme.foreground))
+            lines = [self._static(line) for line in reversed(d.text.splitlines() or [""])]
+            self._note_text.append((pen, lines))
+        self._fib_text = [[self._static(f"{level:g} ({format_value(price, self.decimals)})")
+                           for level, price in zip(FIB_LEVELS, drawings[k].fib_prices(),
+                                                   strict=True)]
+                          for k in self._fib_k.tolist()]  # fmt: skip
+        hlines = np.flatnonzero(self._anchors.kind == geo.HLINE).tolist()
+        self.tags.set_lines(np.array(hlines, np.int64),
+                            [format_value(drawings[k].points[0][1], self.decimals) for k in hlines],
+                            [drawings[k].colour or DEFAULT_COLOUR for k in hlines])  # fmt: skip
 
     # -- view coordinates --------------------------------------------------------------------
 
@@ -118,8 +163,8 @@ class DrawingLayer(pg.GraphicsObject):
     def segments(self) -> tuple[np.ndarray, ...]:
         """The segments in view (x0, y0, x1, y1, drawing index)."""
         r = view_rect(self)
-        return geo.segments(self._anchors, self._x, self._y, self._fib_y,
-                            (r.left(), r.right(), r.top(), r.bottom()))  # fmt: skip
+        return geo.view_segments(self._anchors, self._x, self._y, self._fixed,
+                                 (r.left(), r.right(), r.top(), r.bottom()))  # fmt: skip
 
     def anchor_points(self, k: int) -> list[tuple[float, float]]:
         """Drawing k's anchors in view coordinates."""
@@ -154,11 +199,11 @@ class DrawingLayer(pg.GraphicsObject):
         vb = self.getViewBox()
         x, y = self.anchor_points(k)[0]
         at = vb.mapViewToScene(QtCore.QPointF(x, y))
-        metrics = QtGui.QFontMetricsF(QtGui.QFont())
+        metrics = QtGui.QFontMetricsF(self._font)
         lines = self.shown()[k].text.splitlines() or [""]
         width = max(metrics.horizontalAdvance(s) for s in lines) + 8
-        return QtCore.QRectF(at.x(), at.y() - metrics.height() * len(lines) - 4, width,
-                             metrics.height() * len(lines) + 4)  # fmt: skip
+        return QtCore.QRectF(at.x(), at.y() - TEXT_LINE_PX * len(lines) - 4, width,
+                             TEXT_LINE_PX * len(lines) + 4)  # fmt: skip
 
     # -- painting ----------------------------------------------------------------------------
 
@@ -167,73 +212,130 @@ class DrawingLayer(pg.GraphicsObject):
 
     def viewRangeChanged(self) -> None:
         self.prepareGeometryChange()
+        self.tags.follow_view()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         if len(self._anchors) == 0:
             return
         drawings = self.shown()
         x0, y0, x1, y1, owner = self.segments()
-        colours = np.array([d.colour or DEFAULT_COLOUR for d in drawings])
-        seg_colour = colours[owner]
-        for colour in np.unique(seg_colour).tolist():
-            on = seg_colour == colour
-            self._stroke(painter, x0[on], y0[on], x1[on], y1[on], colour, 1)
-        chosen = [k for k, d in enumerate(drawings) if d.id == self.selected]
+        seg_colour = self._colour_ix[owner]
+        for c in np.unique(seg_colour).tolist():
+            on = seg_colour == c
+            self._stroke(painter, x0[on], y0[on], x1[on], y1[on], self._colours[c], 1)
+        chosen = [self._index[self.selected]] if self.selected in self._index else []
         for k in chosen:
             on = owner == k
-            self._stroke(painter, x0[on], y0[on], x1[on], y1[on], colours[k], 2)
+            colour = self._colours[self._colour_ix[k]]
+            self._stroke(painter, x0[on], y0[on], x1[on], y1[on], colour, 2)
         self._paint_text(painter, drawings, chosen)
 
-    @staticmethod
-    def _stroke(painter, x0, y0, x1, y1, colour: str, width: float) -> None:
+    def _stroke(self, painter, x0, y0, x1, y1, colour: str, width: int) -> None:
+        """The segments in native calls from the columns (no Python object a line). Level
+        and upright ones (horizontal and vertical lines, rectangles, retracement levels) are
+        filled `width`-pixel rectangles: Qt's raster engine fills a rectangle some 30 times
+        faster than it strokes the same line."""
         if len(x0) == 0:
             return
-        xs = np.column_stack((x0, x1)).ravel()
-        ys = np.column_stack((y0, y1)).ravel()
-        pen = pg.mkPen(colour, width=width)
-        pen.setCosmetic(True)
-        painter.setPen(pen)
-        painter.drawPath(pg.arrayToQPath(xs, ys, connect="pairs"))
+        flat = (y0 == y1) | (x0 == x1)
+        slanted = ~flat
+        if slanted.any():
+            self._lines.resize(int(slanted.sum()))
+            rows = self._lines.ndarray()
+            rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] = (
+                x0[slanted], y0[slanted], x1[slanted], y1[slanted])  # fmt: skip
+            pen = self._pens.get((colour, width))
+            if pen is None:
+                pen = self._pens[(colour, width)] = pg.mkPen(colour, width=width)
+                pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawLines(*self._lines.drawargs())
+        if flat.any():
+            t = painter.transform()  # the view's: a scale and a shift
+            ax, bx = t.m11() * x0[flat] + t.dx(), t.m11() * x1[flat] + t.dx()
+            ay, by = t.m22() * y0[flat] + t.dy(), t.m22() * y1[flat] + t.dy()
+            left, top = np.floor(np.minimum(ax, bx)), np.floor(np.minimum(ay, by))
+            self._rects.resize(len(ax))
+            rows = self._rects.ndarray()
+            rows[:, 0], rows[:, 1] = left, top
+            rows[:, 2] = np.maximum(np.floor(np.maximum(ax, bx)) - left, 0) + width
+            rows[:, 3] = np.maximum(np.floor(np.maximum(ay, by)) - top, 0) + width
+            painter.save()
+            painter.resetTransform()
+            painter.setPen(QtCore.Qt.PenStyle.NoPen)
+            painter.setBrush(self._brush(colour))
+            painter.drawRects(*self._rects.drawargs())
+            painter.restore()
+
+    def _brush(self, colour: str) -> QtGui.QBrush:
+        brush = self._brushes.get(colour)
+        if brush is None:
+            brush = self._brushes[colour] = QtGui.QBrush(QtGui.QColor(colour))
+        return brush
+
+    def _static(self, text: str) -> QtGui.QStaticText:
+        """Text laid out once (a frame draws the same labels again)."""
+        static = self._texts.get(text)
+        if static is None:
+            if len(self._texts) > MAX_CACHED_TEXTS:
+                self._texts.clear()
+            static = self._texts[text] = QtGui.QStaticText(text)
+            static.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            static.prepare(QtGui.QTransform(), self._font)
+        return static
 
     def _paint_text(self, painter: QtGui.QPainter, drawings, chosen: list[int]) -> None:
-        """Notes, the ratios of the Fibonacci levels in view and the handles of the selected
-        drawing, in pixels."""
+        """Notes, the ratios of the Fibonacci levels and the handles of the selected drawing,
+        in pixels. Labels do not overlap: one a cell of the screen (LABEL_CELL_PX), notes
+        before ratios, and a retracement's ratios only when its levels are a line of text
+        apart. A thousand labels in view would be unreadable ink, and as many text draws a
+        frame; each shows again as the view zooms in."""
+        t = painter.transform()  # the view's: a scale and a shift
+        sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
         r = view_rect(self)
-        to_px = painter.transform()
+        xa, xb = sorted((sx * r.left() + dx, sx * r.right() + dx))
+        ya, yb = sorted((sy * r.top() + dy, sy * r.bottom() + dy))
         a = self._anchors
-        first_x = self._x[a.first]
-        in_x = (first_x >= r.left()) & (first_x <= r.right())
-        notes = np.flatnonzero((a.kind == geo.TEXT) & in_x).tolist()
-        fib_rows = np.flatnonzero(in_x[self._fib_k]).tolist()
-        if not (notes or fib_rows or chosen):
+        note_x = sx * self._x[a.first[self._note_k]] + dx
+        note_y = sy * self._y[a.first[self._note_k]] + dy
+        fib_x = sx * np.minimum(self._x[a.first[self._fib_k]], self._x[a.first[self._fib_k] + 1])
+        fib_x += dx
+        fib_y = sy * self._fib_y + dy
+        tall = np.abs(fib_y[:, -1] - fib_y[:, 0]) >= TEXT_LINE_PX * (len(FIB_LEVELS) - 1)
+        rows = np.flatnonzero(tall & (fib_x >= xa - 1) & (fib_x <= xb))
+        px = np.concatenate((note_x, np.repeat(fib_x[rows], len(FIB_LEVELS))))
+        py = np.concatenate((note_y - TEXT_LINE_PX, fib_y[rows].ravel() - TEXT_LINE_PX))
+        which = np.concatenate((-1 - np.arange(len(note_x)),  # a note, or a fib row's level
+                                (rows[:, None] * len(FIB_LEVELS)
+                                 + np.arange(len(FIB_LEVELS))[None, :]).ravel()))  # fmt: skip
+        seen = (px >= xa) & (px <= xb) & (py >= ya - TEXT_LINE_PX) & (py <= yb)
+        px, py, which = px[seen], py[seen], which[seen]
+        cells = np.floor(px / LABEL_CELL_PX[0]) * 1e6 + np.floor(py / LABEL_CELL_PX[1])
+        keep = np.sort(np.unique(cells, return_index=True)[1])[:MAX_LABELS]
+        if not (len(keep) or chosen):
             return
         painter.save()
         painter.resetTransform()
-        painter.setPen(self._text_pen)
-        for k in notes:
-            x, y = self.anchor_points(k)[0]
-            at = to_px.map(QtCore.QPointF(x, y))
-            colour = QtGui.QColor(drawings[k].colour or self.theme.foreground)
-            painter.setPen(colour)
-            for line_no, line in enumerate(reversed(drawings[k].text.splitlines() or [""])):
-                painter.drawText(at + QtCore.QPointF(4, -4 - 14 * line_no), line)
-        painter.setPen(self._text_pen)
-        for row in fib_rows:
-            k = int(self._fib_k[row])
-            fx = min(p[0] for p in self.anchor_points(k))
-            prices = drawings[k].fib_prices()
-            for level, y, price in zip(FIB_LEVELS, self._fib_y[row].tolist(), prices,
-                                       strict=True):  # fmt: skip
-                at = to_px.map(QtCore.QPointF(fx, y))
-                painter.drawText(at + QtCore.QPointF(2, -3),
-                                 f"{level:g} ({format_value(price, self.decimals)})")  # fmt: skip
+        painter.setFont(self._font)
+        for x, y, w in zip(px[keep].tolist(), py[keep].tolist(), which[keep].tolist(),
+                           strict=True):  # fmt: skip
+            if w < 0:
+                pen, lines = self._note_text[-1 - w]
+                painter.setPen(pen)
+                for line_no, static in enumerate(lines):
+                    painter.drawStaticText(QtCore.QPointF(x + 4, y - TEXT_LINE_PX * line_no),
+                                           static)  # fmt: skip
+            else:
+                painter.setPen(self._text_pen)
+                row, level = divmod(w, len(FIB_LEVELS))
+                painter.drawStaticText(QtCore.QPointF(x + 2, y), self._fib_text[row][level])
         for k in chosen:
             pen = pg.mkPen(drawings[k].colour or DEFAULT_COLOUR, width=1.5)
             painter.setPen(pen)
             painter.setBrush(self._handle_brush)
             for x, y in self.anchor_points(k):
                 if math.isfinite(x) and math.isfinite(y):
-                    at = to_px.map(QtCore.QPointF(x, y))
+                    at = t.map(QtCore.QPointF(x, y))
                     painter.drawRect(QtCore.QRectF(at.x() - HANDLE_PX, at.y() - HANDLE_PX,
                                                    2 * HANDLE_PX, 2 * HANDLE_PX))  # fmt: skip
         painter.restore()
@@ -259,7 +361,9 @@ class DrawingLayer(pg.GraphicsObject):
 
 
 class LevelTags(pg.GraphicsObject):
-    """The prices of the horizontal lines in view, on tags on the price axis."""
+    """The prices of the horizontal lines in view, on tags on the price axis. It follows
+    the view through its layer (no signal of the axis or the view: at teardown those fire
+    into half-deleted items)."""
 
     def __init__(self, axis: pg.AxisItem, layer: DrawingLayer) -> None:
         super().__init__()
@@ -270,49 +374,53 @@ class LevelTags(pg.GraphicsObject):
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
         self._metrics = QtGui.QFontMetricsF(self._font)
+        self._k = np.empty(0, np.int64)  # the horizontal lines' drawing indices
+        self._tags: list[tuple[QtGui.QStaticText, float, QtGui.QColor]] = []
         self._closed = False
-        axis.linkedView().sigYRangeChanged.connect(self._on_range)
-        axis.geometryChanged.connect(self._on_range)
+        self._rect = QtCore.QRectF()  # the axis' (boundingRect must not ask the axis: Qt
+        # asks for it as the axis deletes its children)
 
-    def _on_range(self, *_args) -> None:
+    def follow_view(self) -> None:
+        """The view's range (or size) changed: the tags move."""
         if not self._closed:
             self.prepareGeometryChange()
+            self._rect = self._axis.boundingRect()
             self.update()
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._axis.linkedView().sigYRangeChanged.disconnect(self._on_range)
-            self._axis.geometryChanged.disconnect(self._on_range)
+        self._closed = True
 
     def boundingRect(self) -> QtCore.QRectF:
-        if self._closed:  # the axis may be gone
-            return QtCore.QRectF()
-        return self._axis.mapRectFromParent(self._axis.geometry())
+        return QtCore.QRectF(self._rect)
+
+    def set_lines(self, k: np.ndarray, texts: list[str], colours: list[str]) -> None:
+        """The horizontal lines (drawing indices `k`), their prices written and colours."""
+        self._k = k
+        self._tags = []
+        for text, colour in zip(texts, colours, strict=True):
+            static = QtGui.QStaticText(text)
+            static.prepare(QtGui.QTransform(), self._font)
+            self._tags.append((static, static.size().width() + 6, QtGui.QColor(colour)))
+        self.update()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
-        layer = self._layer
-        a = layer._anchors
         view = None if self._closed else self._axis.linkedView()
-        if view is None or len(a) == 0:
+        if view is None or len(self._k) == 0:
             return
         (_, _), (y0, y1) = view.viewRange()
-        k = np.flatnonzero(a.kind == geo.HLINE)
-        ys = layer._y[a.first[k]]
-        seen = (ys >= y0) & (ys <= y1)
-        k, ys = k[seen][:MAX_TAGS], ys[seen][:MAX_TAGS]
-        if len(k) == 0 or y1 <= y0:
+        box = self._rect
+        if y1 <= y0 or box.isEmpty():
             return
-        drawings = layer.shown()
-        box = self.boundingRect()
+        ys = self._layer._y[self._layer._anchors.first[self._k]]
+        at = box.bottom() - (ys - y0) * box.height() / (y1 - y0)
+        seen = np.flatnonzero((at >= box.top()) & (at <= box.bottom()))
         height = self._metrics.height() + 2
+        _, one_a_row = np.unique(np.floor(at[seen] / height), return_index=True)  # apart
+        shown = seen[np.sort(one_a_row)[:MAX_TAGS]]
         painter.setFont(self._font)
-        for one, y in zip(k.tolist(), ys.tolist(), strict=True):
-            d = drawings[one]
-            at = box.bottom() - (y - y0) * box.height() / (y1 - y0)
-            text = format_value(d.points[0][1], layer.decimals)
-            rect = QtCore.QRectF(box.left(), at - height / 2,
-                                 self._metrics.horizontalAdvance(text) + 6, height)  # fmt: skip
-            painter.fillRect(rect, QtGui.QColor(d.colour or DEFAULT_COLOUR))
-            painter.setPen(QtGui.QColor("#ffffff"))
-            painter.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter, text)
+        painter.setPen(QtGui.QColor("#ffffff"))
+        left = box.left()
+        for j, y in zip(shown.tolist(), at[shown].tolist(), strict=True):
+            static, width, colour = self._tags[j]
+            painter.fillRect(QtCore.QRectF(left, y - height / 2, width, height), colour)
+            painter.drawStaticText(QtCore.QPointF(left + 3, y - height / 2 + 1), static)

@@ -16,6 +16,12 @@ def rect_array() -> internals.PrimitiveArray:
     return internals.PrimitiveArray(QtCore.QRectF, 4)
 
 
+def line_array() -> internals.PrimitiveArray:
+    """A growable array of QLineF backed by numpy (`.ndarray()` as an (n, 4) float view of
+    x1, y1, x2, y2; `.drawargs()` for `QPainter.drawLines`)."""
+    return internals.PrimitiveArray(QtCore.QLineF, 4)
+
+
 def draw_rect_rows(
     painter: QtGui.QPainter, array: internals.PrimitiveArray, start: int, stop: int
 ) -> None:
