@@ -141,7 +141,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.symbol_chosen.emit(text.strip())
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu("File")
         action = file_menu.addAction("&Import bars or ticks...")
         action.setShortcut(QtGui.QKeySequence("Ctrl+I"))
         action.triggered.connect(self.import_requested)
@@ -164,7 +164,7 @@ class MainWindow(QtWidgets.QMainWindow):
         action = file_menu.addAction("&Quit")
         action.setShortcut(QtGui.QKeySequence("Ctrl+Q"))
         action.triggered.connect(self.close)
-        self.view_menu = view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu = self.menuBar().addMenu("View")
         self.theme_group = QtGui.QActionGroup(self)
         self.theme_actions: dict[str, QtGui.QAction] = {}
         for name in ("dark", "light"):
@@ -190,7 +190,7 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(
                 lambda _=False, r=rows, c=cols: self.grid_size_chosen.emit(r, c)
             )
-        alerts_menu = self.menuBar().addMenu("&Alerts")
+        alerts_menu = self.menuBar().addMenu("Alerts")
         for text, once in (
             ("Add price &alert...", True),
             ("Add price alert, every &time...", False),

@@ -258,7 +258,8 @@ def test_one_point_tools_and_notes_and_the_log_scale(chart, qtbot):
     n = len(chart.model)
     chart.set_price_scale(PriceScale.LOG)
     (_, _), (y0, y1) = chart.price.view.viewRange()
-    y = (y0 + y1) / 2
+    last = np.log10(chart.model.column("close")[-1])  # the tag away from the last price's
+    y = y0 + (0.25 if last > (y0 + y1) / 2 else 0.75) * (y1 - y0)
     key(chart, qtbot, QtCore.Qt.Key.Key_H, QtCore.Qt.KeyboardModifier.AltModifier)
     click(chart, bar_point(chart, n - 50, y))
     (hline,) = chart.drawings.book.drawings
@@ -272,12 +273,20 @@ def test_one_point_tools_and_notes_and_the_log_scale(chart, qtbot):
     click(chart, bar_point(chart, n - 30, y))
     note = chart.drawings.book.drawings[-1]
     assert note.kind == "text" and note.text == "support?"
-    # its price is on the axis, a tag where the line is
-    tags = chart.drawing_layer.tags
-    image = chart.grab().toImage()
-    at = chart.mapFromScene(tags.mapToScene(QtCore.QPointF(tags.boundingRect().left() + 3, 0)))
-    line_y = widget_pos(chart, n - 50, y).y()
-    colour = image.pixelColor(at.x(), int(line_y))
-    assert colour.name() == "#2962ff"
+    # its price is on the axis, on a tag centred on the line, also after a zoom
+    assert_tag_on_line(chart, n - 50, y)
+    chart.zoom(3.0)
+    qtbot.wait(10)
+    assert_tag_on_line(chart, n - 50, y)
     key(chart, qtbot, QtCore.Qt.Key.Key_Escape)  # unselect; Esc again does nothing
     assert chart.drawings.selected is None
+
+
+def assert_tag_on_line(chart, ix: int, y: float) -> None:
+    """The horizontal line's price tag on the axis is centred on the line."""
+    tags = chart.drawing_layer.tags
+    image = chart.grab().toImage()
+    at = chart.mapFromScene(tags.mapToScene(QtCore.QPointF(tags.boundingRect().left() + 1, 0)))
+    line_y = widget_pos(chart, ix, y).y()
+    rows = [r for r in range(image.height()) if image.pixelColor(at.x(), r).name() == "#2962ff"]
+    assert rows and abs((rows[0] + rows[-1]) / 2 - line_y) <= 1.5, (rows, line_y)

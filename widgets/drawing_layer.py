@@ -214,6 +214,10 @@ class DrawingLayer(pg.GraphicsObject):
         self.prepareGeometryChange()
         self.tags.follow_view()
 
+    def viewTransformChanged(self) -> None:
+        """The view was resized (or its range set): the axis tags follow."""
+        self.tags.follow_view()
+
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         if len(self._anchors) == 0:
             return
@@ -384,8 +388,12 @@ class LevelTags(pg.GraphicsObject):
         """The view's range (or size) changed: the tags move."""
         if not self._closed:
             self.prepareGeometryChange()
-            self._rect = self._axis.boundingRect()
+            self._rect = self._axis_rect()
             self.update()
+
+    def _axis_rect(self) -> QtCore.QRectF:
+        """The axis' own area (its boundingRect reaches past it for its end labels)."""
+        return self._axis.mapRectFromParent(self._axis.geometry())
 
     def close(self) -> None:
         self._closed = True
@@ -408,7 +416,7 @@ class LevelTags(pg.GraphicsObject):
         if view is None or len(self._k) == 0:
             return
         (_, _), (y0, y1) = view.viewRange()
-        box = self._rect
+        box = self._axis_rect()
         if y1 <= y0 or box.isEmpty():
             return
         ys = self._layer._y[self._layer._anchors.first[self._k]]
