@@ -72,13 +72,18 @@ class Alerts:
                 try:
                     self._arm(symbol, spec)
                 except (ValueError, StoreError) as exc:
-                    problems.append(f"{spec.describe(symbol)}: {exc}")
+                    problems.append(f"{self.describe(symbol, spec)}: {exc}")
                     continue
                 self.specs.setdefault(symbol, []).append(spec)
         return problems
 
     def armed(self) -> list[tuple[str, AlertSpec]]:
         return [(symbol, spec) for symbol, specs in self.specs.items() for spec in specs]
+
+    def describe(self, symbol: str, spec: AlertSpec) -> str:
+        """In words, a drawing alert by its line as it is now."""
+        drawing = self._drawing_of(symbol, spec.drawing) if spec.kind == "drawing" else None
+        return spec.describe(symbol, drawing)
 
     # -- setting -----------------------------------------------------------------------------
 

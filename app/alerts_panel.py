@@ -87,7 +87,7 @@ class AlertsPanel(QtCore.QObject):
             return None
         self._list_armed()
         self.dock.show()
-        window.show_status(f"alert set: {spec.describe(symbol)}", 5000)
+        window.show_status(f"alert set: {self.alerts.describe(symbol, spec)}", 5000)
         return spec.id
 
     def remove_selected(self) -> None:
@@ -112,7 +112,8 @@ class AlertsPanel(QtCore.QObject):
     def _say(self, fired: Fired) -> None:
         when = time.strftime("%H:%M:%S", time.gmtime(fired.ts_ns / 1e9))
         value = "" if fired.value is None else f" ({fired.alert.output} {fired.value:.4g})"
-        line = f"{when} UTC  {fired.alert.describe(fired.symbol)}: {fired.price:g}{value}"
+        what = self.alerts.describe(fired.symbol, fired.alert)
+        line = f"{when} UTC  {what}: {fired.price:g}{value}"
         self.history.insertItem(0, line)
         while self.history.count() > HISTORY:
             self.history.takeItem(self.history.count() - 1)
@@ -124,10 +125,11 @@ class AlertsPanel(QtCore.QObject):
             self._tray.showMessage("candleterm alert", line)
 
     def _list_armed(self) -> None:
-        entries = sorted((spec.describe(symbol), symbol, spec.id)
+        entries = sorted((self.alerts.describe(symbol, spec), symbol, spec.id)
                          for symbol, spec in self.alerts.armed())  # fmt: skip
-        shown = [self.armed.item(k).data(KEY_ROLE) for k in range(self.armed.count())]
-        if shown == [(symbol, alert_id) for _, symbol, alert_id in entries]:
+        shown = [(self.armed.item(k).text(), *self.armed.item(k).data(KEY_ROLE))
+                 for k in range(self.armed.count())]  # fmt: skip
+        if shown == entries:  # the same alerts, in the same words (a line moved: new words)
             return
         self.armed.clear()
         for text, symbol, alert_id in entries:

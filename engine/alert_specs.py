@@ -14,6 +14,7 @@ from engine.timeframes import check_timeframe
 KINDS = ("level", "drawing", "indicator")
 OPS = {"above": "crosses above", "below": "crosses below", "crosses": "crosses"}
 LINE_KINDS = ("hline", "trend", "ray")  # the drawings an alert can follow
+LINE_NAMES = {"hline": "horizontal line", "trend": "trend line", "ray": "ray"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,13 +51,16 @@ class AlertSpec:
             if not math.isfinite(self.threshold):
                 raise ValueError(f"threshold {self.threshold!r} is not a number")
 
-    def describe(self, symbol: str) -> str:
-        """In words, for the alerts panel."""
+    def describe(self, symbol: str, drawing=None) -> str:
+        """In words, for the alerts panel (`drawing`: the one a drawing alert follows)."""
         every = "" if self.once else " (every time)"
         if self.kind == "level":
             return f"{symbol} crosses {self.price:g}{every}"
         if self.kind == "drawing":
-            return f"{symbol} crosses drawing {self.drawing}{every}"
+            if drawing is None:
+                return f"{symbol} crosses drawing {self.drawing}{every}"
+            prices = " \u2192 ".join(f"{p:g}" for _, p in sorted(drawing.points))
+            return f"{symbol} crosses {LINE_NAMES[drawing.kind]} {prices}{every}"
         label = spec(self.indicator).label(dict(self.params))
         out = "" if self.output == self.indicator else f" {self.output}"
         return (f"{symbol} {label}{out} {self.timeframe} {OPS[self.op]} "

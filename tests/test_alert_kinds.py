@@ -186,13 +186,13 @@ def test_alerts_on_a_drawn_line_and_an_indicator_in_the_window(qtbot, store, win
         assert controller.add_indicator_alert(dialog.spec()) is not None
         armed = controller.alerts.armed
         assert sorted(armed.item(k).text() for k in range(armed.count())) == [
-            "AAA SMA 1 1m crosses below 99.5", "AAA crosses drawing h"]  # fmt: skip
+            "AAA SMA 1 1m crosses below 99.5", "AAA crosses horizontal line 100.5"]  # fmt: skip
         send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p}
                     for k, p in enumerate([100.2, 100.7, 99.0])])  # fmt: skip
         history = controller.alerts.history
         qtbot.waitUntil(lambda: history.count() == 2, timeout=5000)
         said = [history.item(k).text().split("  ", 1)[1] for k in range(2)][::-1]
-        assert said == ["AAA crosses drawing h: 100.7", "AAA SMA 1 1m crosses below 99.5: 99 "
+        assert said == ["AAA crosses horizontal line 100.5: 100.7", "AAA SMA 1 1m crosses below 99.5: 99 "
                         "(sma 99)"]  # fmt: skip
         assert store.alerts("AAA") == []  # both were once-alerts
     finally:

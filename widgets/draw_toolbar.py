@@ -46,7 +46,7 @@ class DrawToolbar(QtWidgets.QToolBar):
             ("\u21b7 Redo", "Redo (Ctrl+Y)", self.redo_requested),
             ("\u2715 Delete", "Delete the selected drawing (Delete)", self.delete_requested),
             (
-                "\u23f0 Alert",
+                "! Alert",
                 "Alert when price crosses the selected line (Alt+A)",
                 self.alert_requested,
             ),
