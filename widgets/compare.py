@@ -35,14 +35,13 @@ class ScaledPriceMap(PriceMap):
 
 
 def closes_at(ts_ns: np.ndarray, other_ts: np.ndarray, other_close: np.ndarray) -> np.ndarray:
-    """The other series' close at or before each time (its last one as of then); NaN before
-    its first bar and after its last."""
+    """The other series' close at or before each time: its last one as of then (held
+    through its closed sessions, as its price is); NaN before its first bar."""
+    if len(other_ts) == 0:
+        return np.full(len(ts_ns), np.nan)
     i = np.searchsorted(other_ts, ts_ns, side="right") - 1
     out = other_close[np.maximum(i, 0)].astype(np.float64)
-    if len(other_ts):
-        out[(i < 0) | (ts_ns > other_ts[-1])] = np.nan
-    else:
-        out[:] = np.nan
+    out[i < 0] = np.nan
     return out
 
 
