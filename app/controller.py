@@ -12,12 +12,7 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from app import symbol_actions, workspaces
-from app.alert_dialog import IndicatorAlertDialog
-from app.alerts import Alerts
-from app.alerts_panel import AlertsPanel
 from app.cells import GridOfSymbols
-from app.compare import Comparisons
-from app.drawings import Drawings
 from app.indicator_choices import IndicatorChoices, add_saved
 from app.indicators import IndicatorController
 from app.live import LiveSession, LiveStats
@@ -26,6 +21,7 @@ from app.main_window import MainWindow
 from app.quotes import Quotes
 from app.remembered import Remembered, remembered_exchange
 from app.status import stats_texts
+from app.surface import Surface
 from app.symbol_models import SymbolModels, live_symbol
 from app.views import make_view, when_painted
 from app.watchlist import WatchlistPanel
@@ -33,9 +29,7 @@ from data.feeds.kinds import FeedKind
 from data.feeds.port import FeedSettings
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, StoreError
-from engine.sessions import calendar
 from engine.worker import IndicatorWorker
-from widgets.axes import step_decimals
 from widgets.chart import ChartWidget, PriceScale
 from widgets.series_model import SeriesModel
 from widgets.theme import THEMES
@@ -99,21 +93,11 @@ class ChartController(QtCore.QObject):
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
         self.quotes = Quotes(store)  # the open-price layer: the watchlist's quotes
-        self.alerts = AlertsPanel(Alerts(store, lambda s: calendar(store.instrument(s).calendar),
-                                         self._drawing_of), self)  # fmt: skip
         self.live = LiveSymbols(store, self, self._on_ticks, self._on_stats)
         self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols,
                                         self.live.feed_states, self)  # fmt: skip
         window.add_side_panel(self.watchlist.dock)
-        window.add_side_panel(self.alerts.dock, right=True)
-        self.drawings = Drawings(store, self._drawing_chart, window.show_status, self)
-        self.drawings.changed.connect(
-            lambda symbol: self.alerts.follow_drawings(symbol, window.show_status)
-        )
-        self.drawings.toolbar.alert_requested.connect(self.add_drawing_alert)
-        self.comparisons = Comparisons(store, self._watched_symbols)
-        window.addToolBar(QtCore.Qt.ToolBarArea.LeftToolBarArea, self.drawings.toolbar)
-        self.alerts.dock.hide()  # shown when the first alert is set
+        self.surface = Surface(store, window, self._drawing_chart, self._watched_symbols, self)
         w = window
         # undone on close: a late signal must not reach a closed store
         self._links = [
@@ -135,14 +119,6 @@ class ChartController(QtCore.QObject):
             w.simcopy_requested.connect(self.simulate_copy),
             w.grid_size_chosen.connect(self.set_grid_size),
             w.delete_requested.connect(self.delete_symbol),
-            w.alert_requested.connect(lambda once: self.add_price_alert(once=once)),
-            w.drawing_alert_requested.connect(self.add_drawing_alert),
-            w.indicator_alert_requested.connect(self.add_indicator_alert),
-            w.compare_requested.connect(self.add_compare),
-            w.compare_cleared.connect(self.clear_compares),
-            self.alerts.fired.connect(
-                lambda line: self._window.show_status(f"alert: {line}", 15_000)
-            ),
             w.workspace_save_requested.connect(self.save_workspace),
             w.workspace_chosen.connect(self.open_workspace),
         ]
@@ -203,11 +179,11 @@ class ChartController(QtCore.QObject):
         current = symbol or (remembered if remembered in symbols else symbols[0])
         self._window.set_symbols(symbols, current)
         self.watchlist.set_theme(self.theme)
-        self.alerts.set_theme(self.theme)
+        self.surface.alerts.set_theme(self.theme)
         self._list_workspaces()
         self.show_symbol(current)
         self.when_shown(self.watchlist.start)
-        self.when_shown(self._load_alerts)
+        self.when_shown(self.surface.load_alerts)
 
     def _watched_symbols(self) -> list[str]:
         """The store's symbols and those the feed runs (a new one may have no bars yet)."""
@@ -315,7 +291,7 @@ class ChartController(QtCore.QObject):
         self.theme = THEMES[name]
         self._settings.setValue("theme", name)
         self.watchlist.set_theme(self.theme)
-        self.alerts.set_theme(self.theme)
+        self.surface.alerts.set_theme(self.theme)
         self._build_view()
 
     def set_price_scale(self, name: str) -> None:
@@ -401,55 +377,7 @@ class ChartController(QtCore.QObject):
     def _on_ticks(self, symbol: str, ts_ns, price, qty) -> None:
         """Every live session's ticks, a frame's at a time: the quotes, then the alerts."""
         self.quotes.observe(symbol, ts_ns, price, qty)
-        self.alerts.on_ticks(symbol, ts_ns, price)
-        if len(price):
-            self.comparisons.on_ticks(self.charts, symbol, float(price[-1]))
-
-    def add_price_alert(self, price: float | None = None, once: bool = True) -> int | None:
-        """An alert when the active symbol crosses `price` (asked for, from its last price,
-        when not given); its id, or None."""
-        if self.symbol is None or self.chart is None or not len(self.chart.model):
-            return None
-        last = float(self.chart.model.bars.close[-1])
-        decimals = step_decimals(self._instrument.tick_size)
-        return self.alerts.add_asked(self._window, self.symbol, last, price, once, decimals)
-
-    @_store_failures_shown
-    def _load_alerts(self) -> None:
-        """The alerts kept in the store, armed once the chart is on screen (their compiled
-        code is not on the first paint's path)."""
-        self.alerts.load(self._window.show_status)
-
-    def _drawing_of(self, symbol: str, drawing_id: str):
-        return self.drawings.book(symbol).get(drawing_id)
-
-    def add_drawing_alert(self, once: bool = True) -> str | None:
-        """An alert on the drawing selected on the active chart; its id, or None (and why,
-        in the status bar)."""
-        chart = self._drawing_chart()
-        selected = chart.drawings.selected if chart is not None else None
-        if selected is None:
-            self._window.show_status("select a horizontal line, trend line or ray on the chart "
-                                     "first (click it)", 8000)  # fmt: skip
-            return None
-        symbol = chart.model.symbol
-        alerts = self.alerts.alerts
-        return self.alerts.add(self._window, symbol,
-                               lambda: alerts.add_on_drawing(symbol, selected, once))  # fmt: skip
-
-    def add_indicator_alert(self, spec=None) -> str | None:
-        """An indicator condition on the active symbol (asked for in a dialog when not
-        given); its id, or None."""
-        if self.symbol is None:
-            return None
-        if spec is None:
-            tf = self.chart.model.timeframe if self.chart is not None else "1m"
-            dialog = IndicatorAlertDialog(self.symbol, tf, self._window)
-            if dialog.exec() != IndicatorAlertDialog.DialogCode.Accepted:
-                return None
-            spec = dialog.spec()
-        symbol = self.symbol
-        return self.alerts.add(self._window, symbol, lambda: self.alerts.alerts.add(symbol, spec))
+        self.surface.on_ticks(self.charts, symbol, ts_ns, price)
 
     def _on_feed_stopped(self, symbol: str, state: str) -> None:
         self._window.show_status(f"{symbol}: {state}; the other symbols keep running", 10_000)
@@ -493,7 +421,7 @@ class ChartController(QtCore.QObject):
             view.set_active(self.active_cell)
             view.active_changed.connect(self._on_active_cell)
         self.chart = self.charts[self.active_cell if self.layout == "symbols" else 0]
-        self.drawings.attach(self.charts)
+        self.surface.attach(self.charts)
         self._apply_price_scale()
         for chart in self.charts:
             chart.history_wanted.connect(self._on_history_wanted)
@@ -537,7 +465,7 @@ class ChartController(QtCore.QObject):
             self.symbols_grid.set_active(cell)
             symbol = self.symbols_grid.grid.cells[cell][0]
             self.chart = self.charts[cell]
-            self.drawings.toolbar.show_tool(self.chart.drawings.tool)
+            self.surface.drawings.toolbar.show_tool(self.chart.drawings.tool)
             self._follow_active_cell()
         else:
             self.grid_cell = cell
@@ -567,7 +495,7 @@ class ChartController(QtCore.QObject):
             self.indicators.close()
             self.indicators.deleteLater()
             self.indicators = None
-        self.drawings.detach()
+        self.surface.detach()
         for chart in self.charts:
             chart.close()
         self.charts = []
@@ -602,29 +530,6 @@ class ChartController(QtCore.QObject):
         series = self.live.series_of(model.symbol)
         if series is not None:
             series.load_older(model)
-
-    # -- compare -----------------------------------------------------------------------------
-
-    @_store_failures_shown
-    def add_compare(self, symbol: str | None = None) -> bool:
-        """`symbol` (asked for when not given) over the active chart."""
-        chart = self._drawing_chart()
-        if chart is None:
-            return False
-        symbol = symbol or self.comparisons.ask(self._window, chart)
-        if symbol is None:
-            return False
-        try:
-            self.comparisons.add(chart, symbol)
-        except ValueError as exc:
-            self._window.show_status(str(exc), 8000)
-            return False
-        return True
-
-    def clear_compares(self) -> None:
-        chart = self._drawing_chart()
-        for symbol in list(chart.compares if chart is not None else ()):
-            chart.remove_compare(symbol)
 
     # -- indicators --------------------------------------------------------------------------
 
@@ -684,7 +589,7 @@ class ChartController(QtCore.QObject):
         self.watchlist.stop()
         for link in self._links:
             QtCore.QObject.disconnect(link)
-        self.drawings.save()
+        self.surface.close()
         self._close_view()
         self.live.close()
         self._settings.sync()

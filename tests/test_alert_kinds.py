@@ -171,29 +171,29 @@ def test_alerts_on_a_drawn_line_and_an_indicator_in_the_window(qtbot, store, win
         qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
         send(port, [{"symbol": "AAA", "ts": now, "price": 100.0}])
         qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
-        assert controller.add_drawing_alert() is None
+        assert controller.surface.add_drawing_alert() is None
         assert "select a horizontal line" in window.statusBar().currentMessage()
         tools = controller.chart.drawings
         tools.book.add(Drawing("h", "hline", ((now, 100.5),)))
         tools.refresh()
         tools.select("h")
-        assert controller.add_drawing_alert() is not None
+        assert controller.surface.add_drawing_alert() is not None
         dialog = IndicatorAlertDialog("AAA", "1m")
         dialog.indicator.setCurrentIndex(dialog.indicator.findData("sma"))
         dialog._spins["period"].setValue(1)  # the close itself: crosses when price does
         dialog.op.setCurrentIndex(dialog.op.findData("below"))
         dialog.threshold.setValue(99.5)
-        assert controller.add_indicator_alert(dialog.spec()) is not None
-        armed = controller.alerts.armed
+        assert controller.surface.add_indicator_alert(dialog.spec()) is not None
+        armed = controller.surface.alerts.armed
         assert sorted(armed.item(k).text() for k in range(armed.count())) == [
             "AAA SMA 1 1m crosses below 99.5", "AAA crosses horizontal line 100.5"]  # fmt: skip
         send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p}
                     for k, p in enumerate([100.2, 100.7, 99.0])])  # fmt: skip
-        history = controller.alerts.history
+        history = controller.surface.alerts.history
         qtbot.waitUntil(lambda: history.count() == 2, timeout=5000)
         said = [history.item(k).text().split("  ", 1)[1] for k in range(2)][::-1]
-        assert said == ["AAA crosses horizontal line 100.5: 100.7", "AAA SMA 1 1m crosses below 99.5: 99 "
-                        "(sma 99)"]  # fmt: skip
+        assert said == ["AAA crosses horizontal line 100.5: 100.7",
+                        "AAA SMA 1 1m crosses below 99.5: 99 (sma 99)"]  # fmt: skip
         assert store.alerts("AAA") == []  # both were once-alerts
     finally:
         controller.close()

@@ -107,18 +107,18 @@ def test_compare_in_the_window(qtbot, store, window, settings):
     controller.feed = FeedKind.OFF
     try:
         controller.start("AAA")
-        assert not controller.add_compare("ZZZ")
+        assert not controller.surface.add_compare("ZZZ")
         assert "no bars of 'ZZZ' to compare with" in window.statusBar().currentMessage()
-        assert controller.add_compare("BBB")
+        assert controller.surface.add_compare("BBB")
         line = controller.chart.compares["BBB"]
         assert np.isfinite(line.values).sum() == 2000
         controller.set_timeframe("1h")  # the comparison was of 1m bars: it goes
         assert controller.chart.compares == {}
-        assert controller.add_compare("BBB")
+        assert controller.surface.add_compare("BBB")
         hours = controller.chart.compares["BBB"].values
         assert len(hours) == len(controller.chart.model) == 50
         assert np.isfinite(hours).sum() == 34  # from 16:40, in the 16:00 bar, on
-        controller.clear_compares()
+        controller.surface.clear_compares()
         assert controller.chart.compares == {}
     finally:
         controller.close()

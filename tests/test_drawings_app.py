@@ -37,23 +37,23 @@ def test_a_drawing_is_on_every_chart_of_its_symbol_and_in_the_store(qtbot, store
         controller.set_layout("grid")  # 1m, 5m, 1h, 1d of AAA
         first, hourly = controller.charts[0], controller.charts[2]
         assert hourly.model.timeframe == "1h"
-        controller.drawings.toolbar.tool_actions["hline"].trigger()  # on the active chart
+        controller.surface.drawings.toolbar.tool_actions["hline"].trigger()  # on the active chart
         assert first.drawings.tool == "hline" and hourly.drawings.tool is None
-        assert controller.drawings.toolbar.tool_actions["hline"].isChecked()
+        assert controller.surface.drawings.toolbar.tool_actions["hline"].isChecked()
         n = len(first.model)
         (_, _), (y0, y1) = first.price.view.viewRange()
         click(first, bar_point(first, n - 30, (y0 + y1) / 2))
-        (line,) = controller.drawings.books["AAA"].drawings
-        assert not controller.drawings.toolbar.tool_actions["hline"].isChecked()
+        (line,) = controller.surface.drawings.books["AAA"].drawings
+        assert not controller.surface.drawings.toolbar.tool_actions["hline"].isChecked()
         assert hourly.drawing_layer.drawings == (line,)  # shown on the others at once
         t = line.points[0][0]
         ts_1h = hourly.model.column("ts_ns")
         assert hourly.drawing_layer.x_of(t) == x_of_times(ts_1h, NS_PER_HOUR, [t])[0]
         qtbot.waitUntil(lambda: store.drawings("AAA") == [line], timeout=1000)
-        controller.drawings.toolbar.undo_requested.emit()
+        controller.surface.drawings.toolbar.undo_requested.emit()
         assert hourly.drawing_layer.drawings == ()
         qtbot.waitUntil(lambda: store.drawings("AAA") == [], timeout=1000)
-        controller.drawings.toolbar.redo_requested.emit()
+        controller.surface.drawings.toolbar.redo_requested.emit()
         controller.show_symbol("BBB")
         assert controller.chart.drawing_layer.drawings == ()  # BBB has none
         controller.show_symbol("AAA")
@@ -98,7 +98,7 @@ n = len(chart.model)
 (_, _), (y0, y1) = chart.price.view.viewRange()
 click(chart, bar_point(chart, n - 50, y0 + 0.4 * (y1 - y0)))
 click(chart, bar_point(chart, n - 10, y0 + 0.6 * (y1 - y0)))
-(ray,) = controller.drawings.books["AAA"].drawings
+(ray,) = controller.surface.drawings.books["AAA"].drawings
 print(json.dumps({"t": time.time(), "ray": ray.saved()}), flush=True)
 app.exec()
 """

@@ -96,22 +96,22 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
         send(port, [{"symbol": "AAA", "ts": now, "price": 100.0}])
         qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
-        once = controller.add_price_alert(100.5)
-        every = controller.add_price_alert(99.5, once=False)
-        assert once is not None and every is not None and controller.alerts.dock.isVisible()
-        assert controller.add_price_alert(-3.0) is None
+        once = controller.surface.add_price_alert(100.5)
+        every = controller.surface.add_price_alert(99.5, once=False)
+        assert once is not None and every is not None and controller.surface.alerts.dock.isVisible()
+        assert controller.surface.add_price_alert(-3.0) is None
         assert "alert price -3.0 must be a positive number" in window.statusBar().currentMessage()
         prices = [100.2, 100.6, 99.0, 100.0, 101.0, 99.4]
         send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p}
                     for k, p in enumerate(prices)])  # fmt: skip
-        history = controller.alerts.history
+        history = controller.surface.alerts.history
         qtbot.waitUntil(lambda: history.count() == 4, timeout=5000)
         said = [history.item(k).text().split("  ", 1)[1] for k in range(4)][::-1]
         assert said == ["AAA crosses 100.5: 100.6", "AAA crosses 99.5 (every time): 99",
                         "AAA crosses 99.5 (every time): 100",
                         "AAA crosses 99.5 (every time): 99.4"]  # fmt: skip
         assert "alert: " in window.statusBar().currentMessage()
-        armed = controller.alerts.armed
+        armed = controller.surface.alerts.armed
         assert [armed.item(k).text() for k in range(armed.count())] == [
             "AAA crosses 99.5 (every time)"]  # fmt: skip
     finally:
