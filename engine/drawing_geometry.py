@@ -87,28 +87,45 @@ def _joined(parts) -> tuple[np.ndarray, ...]:
             y1.astype(np.float64), owner.astype(np.int64))  # fmt: skip
 
 
-def view_segments(a: Anchors, x: np.ndarray, y: np.ndarray, fixed: tuple[np.ndarray, ...],
-                  view: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:  # fmt: skip
-    """`fixed` (from `fixed_segments`) and the segments the view's edges end: rays on from
-    their second anchor, horizontal and vertical lines; all cut to those that meet the view
-    (left, right, bottom, top)."""
-    left, right, bottom, top = view
+@dataclasses.dataclass(frozen=True)
+class Placed:
+    """The drawings placed on the bar axis, all that does not depend on the view: the fixed
+    segments, the rays' anchors and the horizontal and vertical lines' places."""
+
+    fixed: tuple[np.ndarray, ...]
+    ray: tuple[np.ndarray, ...]  # owner, x0, y0, x1, y1 (the second anchor: x1, y1)
+    hline: tuple[np.ndarray, np.ndarray]  # owner, y
+    vline: tuple[np.ndarray, np.ndarray]  # owner, x
+
+
+def place(a: Anchors, x: np.ndarray, y: np.ndarray, fib_y: np.ndarray) -> Placed:
     k = np.flatnonzero(a.kind == RAY)
     i = a.first[k]
-    xa, ya, xb, yb = x[i], y[i], x[i + 1], y[i + 1]
+    hl = np.flatnonzero(a.kind == HLINE)
+    vl = np.flatnonzero(a.kind == VLINE)
+    return Placed(fixed_segments(a, x, y, fib_y), (k, x[i], y[i], x[i + 1], y[i + 1]),
+                  (hl, y[a.first[hl]]), (vl, x[a.first[vl]]))  # fmt: skip
+
+
+def view_segments(p: Placed, view: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:
+    """The fixed segments and those the view's edges end (rays on from their second anchor,
+    horizontal and vertical lines), cut to those that meet the view (left, right, bottom,
+    top): a handful of numpy calls whatever the number of drawings."""
+    left, right, bottom, top = view
+    k, xa, ya, xb, yb = p.ray
     dx, dy = xb - xa, yb - ya
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(dx != 0, (np.where(dx > 0, right, left) - xa) / dx,
                      (np.where(dy > 0, top, bottom) - ya) / dy)  # fmt: skip
     t = np.where(np.isfinite(t), np.maximum(t, 1.0), 1.0)
-    parts = [fixed, (xb, yb, xa + t * dx, ya + t * dy, k)]
-    k = np.flatnonzero(a.kind == HLINE)
-    yh = y[a.first[k]]
-    parts.append((np.full(len(k), left), yh, np.full(len(k), right), yh, k))
-    k = np.flatnonzero(a.kind == VLINE)
-    xv = x[a.first[k]]
-    parts.append((xv, np.full(len(k), bottom), xv, np.full(len(k), top), k))
-    x0, y0, x1, y1, owner = _joined(parts)
+    hk, hy = p.hline
+    vk, vx = p.vline
+    fx0, fy0, fx1, fy1, fk = p.fixed
+    x0 = np.concatenate((fx0, xb, np.full(len(hk), left), vx))
+    y0 = np.concatenate((fy0, yb, hy, np.full(len(vk), bottom)))
+    x1 = np.concatenate((fx1, xa + t * dx, np.full(len(hk), right), vx))
+    y1 = np.concatenate((fy1, ya + t * dy, hy, np.full(len(vk), top)))
+    owner = np.concatenate((fk, k, hk, vk))
     seen = ((np.maximum(x0, x1) >= left) & (np.minimum(x0, x1) <= right)
             & (np.maximum(y0, y1) >= bottom) & (np.minimum(y0, y1) <= top))  # fmt: skip
     return x0[seen], y0[seen], x1[seen], y1[seen], owner[seen]
@@ -119,7 +136,7 @@ def segments(a: Anchors, x: np.ndarray, y: np.ndarray, fib_y: np.ndarray,
     """(x0, y0, x1, y1, owner) of every segment that meets the view (left, right, bottom,
     top), the anchors being at (x, y) in view coordinates and the Fibonacci levels (rows of
     `fib_prices`) at heights `fib_y`."""
-    return view_segments(a, x, y, fixed_segments(a, x, y, fib_y), view)
+    return view_segments(place(a, x, y, fib_y), view)
 
 
 def nearest_segment(segs: tuple[np.ndarray, ...], qx: float, qy: float,

@@ -50,6 +50,7 @@ class DrawingLayer(pg.GraphicsObject):
         self.selected: str | None = None
         self.tools = None
         self._anchors = geo.anchors_of(())
+        self._view = QtCore.QRectF()  # the view's area, in view coordinates
         self._x = self._y = np.empty(0)
         self._fib_k, self._fib_y = np.empty(0, np.int64), np.empty((0, len(FIB_LEVELS)))
         self._colours: list[str] = []
@@ -121,7 +122,7 @@ class DrawingLayer(pg.GraphicsObject):
         self._y = self.price_map.array(a.price)
         self._fib_k, fib = geo.fib_prices(a)
         self._fib_y = self.price_map.array(fib)
-        self._fixed = geo.fixed_segments(a, self._x, self._y, self._fib_y)
+        self._placed = geo.place(a, self._x, self._y, self._fib_y)
         self._prepare_text()
         names = [d.colour or DEFAULT_COLOUR for d in self.shown()]
         self._colours = sorted(set(names))
@@ -162,9 +163,8 @@ class DrawingLayer(pg.GraphicsObject):
 
     def segments(self) -> tuple[np.ndarray, ...]:
         """The segments in view (x0, y0, x1, y1, drawing index)."""
-        r = view_rect(self)
-        return geo.view_segments(self._anchors, self._x, self._y, self._fixed,
-                                 (r.left(), r.right(), r.top(), r.bottom()))  # fmt: skip
+        r = self._view
+        return geo.view_segments(self._placed, (r.left(), r.right(), r.top(), r.bottom()))
 
     def anchor_points(self, k: int) -> list[tuple[float, float]]:
         """Drawing k's anchors in view coordinates."""
@@ -208,15 +208,18 @@ class DrawingLayer(pg.GraphicsObject):
     # -- painting ----------------------------------------------------------------------------
 
     def boundingRect(self) -> QtCore.QRectF:
-        return view_rect(self)
+        return QtCore.QRectF(self._view)
 
     def viewRangeChanged(self) -> None:
+        """The view moved: the layer covers it (its area is kept, not asked of the view on
+        every one of Qt's many calls of boundingRect a frame) and the axis tags follow."""
         self.prepareGeometryChange()
+        self._view = view_rect(self)
         self.tags.follow_view()
 
     def viewTransformChanged(self) -> None:
         """The view was resized (or its range set): the axis tags follow."""
-        self.tags.follow_view()
+        self.viewRangeChanged()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         if len(self._anchors) == 0:
@@ -296,7 +299,7 @@ class DrawingLayer(pg.GraphicsObject):
         frame; each shows again as the view zooms in."""
         t = painter.transform()  # the view's: a scale and a shift
         sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
-        r = view_rect(self)
+        r = self._view
         xa, xb = sorted((sx * r.left() + dx, sx * r.right() + dx))
         ya, yb = sorted((sy * r.top() + dy, sy * r.bottom() + dy))
         a = self._anchors

@@ -24,7 +24,7 @@ def blend(background: str, foreground: str, alpha: float) -> QtGui.QColor:
 def view_rect(item: pg.GraphicsObject) -> QtCore.QRectF:
     """The visible area of the item's view, in data coordinates (for items that cover it)."""
     vb = item.getViewBox()
-    if vb is None:
+    if not isinstance(vb, pg.ViewBox):  # none yet (or the scene's view, as it is added)
         return QtCore.QRectF()
     (x0, x1), (y0, y1) = vb.viewRange()
     return QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
