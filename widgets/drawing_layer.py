@@ -31,7 +31,7 @@ MAX_TAGS = 40  # horizontal-line prices drawn on the axis at most
 MAX_CACHED_TEXTS = 4000
 TEXT_LINE_PX = 13
 LABEL_CELL_PX = (80, TEXT_LINE_PX)  # one label a cell of the screen
-MAX_LABELS = 400  # labels drawn a frame at most (a screen of them)
+MAX_LABELS = 120  # labels drawn a frame at most, the latest first
 
 
 class DrawingLayer(pg.GraphicsObject):
@@ -293,10 +293,10 @@ class DrawingLayer(pg.GraphicsObject):
 
     def _paint_text(self, painter: QtGui.QPainter, drawings, chosen: list[int]) -> None:
         """Notes, the ratios of the Fibonacci levels and the handles of the selected drawing,
-        in pixels. Labels do not overlap: one a cell of the screen (LABEL_CELL_PX), notes
-        before ratios, and a retracement's ratios only when its levels are a line of text
-        apart. A thousand labels in view would be unreadable ink, and as many text draws a
-        frame; each shows again as the view zooms in."""
+        in pixels. Labels do not overlap: one a cell of the screen (LABEL_CELL_PX), the
+        latest first, at most MAX_LABELS, and a retracement's ratios only when its levels are
+        a line of text apart. A thousand labels in view would be unreadable ink, and as many
+        text draws a frame; each shows again as the view zooms in."""
         t = painter.transform()  # the view's: a scale and a shift
         sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
         r = self._view
@@ -315,7 +315,8 @@ class DrawingLayer(pg.GraphicsObject):
         which = np.concatenate((-1 - np.arange(len(note_x)),  # a note, or a fib row's level
                                 (rows[:, None] * len(FIB_LEVELS)
                                  + np.arange(len(FIB_LEVELS))[None, :]).ravel()))  # fmt: skip
-        seen = (px >= xa) & (px <= xb) & (py >= ya - TEXT_LINE_PX) & (py <= yb)
+        seen = np.flatnonzero((px >= xa) & (px <= xb) & (py >= ya - TEXT_LINE_PX) & (py <= yb))
+        seen = seen[np.argsort(-px[seen], kind="stable")]  # the latest first
         px, py, which = px[seen], py[seen], which[seen]
         cells = np.floor(px / LABEL_CELL_PX[0]) * 1e6 + np.floor(py / LABEL_CELL_PX[1])
         keep = np.sort(np.unique(cells, return_index=True)[1])[:MAX_LABELS]
