@@ -106,6 +106,10 @@ class DrawingLayer(pg.GraphicsObject):
         self.preview = drawing
         self._place()
 
+    @property
+    def model(self) -> SeriesModel:
+        return self._model
+
     def shown(self) -> tuple[Drawing, ...]:
         return geo.shown(self.drawings, self.preview)
 

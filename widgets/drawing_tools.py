@@ -127,7 +127,7 @@ class DrawingTools(QtCore.QObject):
         """(time, price) at view position `pos`; with the magnet, the open, high, low or
         close of the bar there nearest the mouse, at the bar's time."""
         layer = self.layer
-        model = layer._model
+        model = layer.model
         n = len(model)
         if self.magnet and n:
             ix = int(np.clip(round(pos.x()), 0, n - 1))
