@@ -77,7 +77,7 @@ def drawings(quick: bool) -> Result:
     gc.collect()
     gc.freeze()
     try:
-        for _ in range(2 if quick else 5):  # in turn: the machine's noise falls on both
+        for _ in range(1 if quick else 5):  # in turn: the machine's noise falls on both
             chart.drawings.set_book(None)
             without.append(pan_zoom_frames(chart))
             chart.drawings.set_book(book)

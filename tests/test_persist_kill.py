@@ -47,10 +47,14 @@ def test_sealed_bars_survive_a_kill(tmp_path):
                           text=True, env=env) as child:  # fmt: skip
         reports = []
         deadline = time.time() + 60
+        first_new = None  # when the first bar after the stored ones was sealed
         while time.time() < deadline:
             reports.append(json.loads(child.stdout.readline()))
-            if reports[-1]["sealed_ns"] >= now_min + 4 * NS_PER_MIN:  # 120x: ~2 s of feed
-                break
+            if first_new is None and reports[-1]["sealed_ns"] > now_min:
+                first_new = reports[-1]["t"]
+            if (reports[-1]["sealed_ns"] >= now_min + 4 * NS_PER_MIN  # 120x: ~2 s of feed
+                    and first_new is not None and reports[-1]["t"] > first_new + 1.5):  # fmt: skip
+                break  # a bar sealed more than a second before the kill is new
         child.send_signal(signal.SIGKILL)
         killed_at = time.time()
         child.wait(timeout=30)
