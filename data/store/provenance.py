@@ -92,3 +92,18 @@ def merged(stretches: list[Stretch], new: Stretch) -> list[Stretch]:
 
 def _day(ts_ns: int) -> str:
     return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
+
+
+def refused_mix(symbol: str, held: list[Stretch], source: Source) -> str | None:
+    """Why `source` bars may not be written into a symbol holding the stretches `held` (of
+    every timeframe), in words; None when they may: synthetic and real bars never mix."""
+    other = next((s for s in held if s.source.kind.synthetic != source.kind.synthetic), None)
+    if other is None or source.kind is SourceKind.DERIVED:
+        return None
+    if source.kind.synthetic:
+        return (f"{symbol} holds real bars ({other.describe()}); {source} bars are never "
+                "written into it. Run the simulated feed on a demo symbol, or on a simulated "
+                f"copy of {symbol} (candleterm simcopy {symbol})")  # fmt: skip
+    return (f"{symbol} holds synthetic bars ({other.describe()}); real bars ({source}) are "
+            f"not mixed with them. Write them under another symbol, or delete {symbol} first "
+            f"(candleterm delete {symbol})")  # fmt: skip

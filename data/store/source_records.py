@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from data.store.files import StoreError
-from data.store.provenance import Source, SourceKind, Stretch
+from data.store.provenance import Source, SourceKind, Stretch, refused_mix
 
 
 def checked_sources(con: duckdb.DuckDBPyConnection, symbol: str, timeframe: str, source: Source):
@@ -16,21 +16,10 @@ def checked_sources(con: duckdb.DuckDBPyConnection, symbol: str, timeframe: str,
     if source.kind is SourceKind.DERIVED:
         return None
     held = stretches(con, symbol)
-    other = next((s for _, s in held if s.source.kind.synthetic != source.kind.synthetic),
-                 None)  # fmt: skip
-    if other is None:
-        return [s for tf, s in held if tf == timeframe]
-    if source.kind.synthetic:
-        raise StoreError(
-            f"{symbol} holds real bars ({other.describe()}); {source} bars are never "
-            "written into it. Run the simulated feed on a demo symbol, or on a simulated "
-            f"copy of {symbol} (candleterm simcopy {symbol})"
-        )
-    raise StoreError(
-        f"{symbol} holds synthetic bars ({other.describe()}); real bars ({source}) are "
-        f"not mixed with them. Write them under another symbol, or delete {symbol} first "
-        f"(candleterm delete {symbol})"
-    )
+    refused = refused_mix(symbol, [s for _, s in held], source)
+    if refused is not None:
+        raise StoreError(refused)
+    return [s for tf, s in held if tf == timeframe]
 
 
 def record_sources(
