@@ -15,6 +15,7 @@ from app.progress import ConsoleProgress
 from data.feeds.kinds import FEED_SPECS
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import StoreError
+from data.store.addresses import is_team_url
 from engine.sessions import PRESETS
 from engine.timeframes import TIMEFRAMES
 
@@ -30,18 +31,26 @@ commands:
   delete    remove a symbol's bars from a store
   check     read every bar of a store and report what is damaged
   repair    copy everything readable from a damaged store into a new one
+  sync      copy history between two stores (a file and a team store), resumable
+  drawings  export or import a symbol's drawings as JSON
 
 Run `candleterm COMMAND --help` for a command's options.
 """
 
 
+def _store_arg(text: str) -> Path | str:
+    """A bar store file, or a team store's address (kept as written)."""
+    return text if is_team_url(text) else Path(text)
+
+
 def _db_arg(parser: argparse.ArgumentParser, default=argparse.SUPPRESS) -> None:
     parser.add_argument(
         "--db",
-        type=Path,
+        type=_store_arg,
         default=default,
-        metavar="PATH",
-        help=f"bar store file (default: {default_store_path()})",
+        metavar="STORE",
+        help=f"bar store: a file (default: {default_store_path()}), or a team store on "
+        "ArcticDB, s3://HOST:BUCKET?port=PORT&access=KEY&secret=SECRET or lmdb://PATH",
     )
 
 
@@ -223,6 +232,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_drawings.add_parser(commands, _db_arg)
 
+    syn = commands.add_parser(
+        "sync",
+        help="copy history between two stores (a file and a team store), resumable",
+        description="Copies every timeframe of each symbol (with its sources, instrument, "
+        "drawings and alerts) from FROM to TO, from TO's last bar on: a run that stopped goes "
+        "on where it stopped, and a second run copies nothing. FROM and TO are store files or "
+        "team stores (s3://HOST:BUCKET?port=..&access=..&secret=.., lmdb://PATH).",
+    )
+    syn.add_argument("source", type=_store_arg, metavar="FROM")
+    syn.add_argument("target", type=_store_arg, metavar="TO")
+    syn.add_argument("--symbols", nargs="+", metavar="SYMBOL", help="default: every symbol")
+
     chk = commands.add_parser("check", help="read every bar of a store, report damage")
     _db_arg(chk)
     fix = commands.add_parser(
@@ -260,6 +281,22 @@ def _cmd_import(args, store) -> int:
     finally:
         progress.finish()
     print(report.summary())
+    return 0
+
+
+def _cmd_sync(args) -> int:
+    from data.store.port import open_store
+    from data.store.sync import sync
+
+    if isinstance(args.source, Path) and not args.source.exists():
+        raise StoreError(f"no bar store at {args.source}: nothing to sync from")
+    progress = ConsoleProgress()
+    with open_store(args.source, read_only=True) as src, open_store(args.target) as dst:
+        try:
+            report = sync(src, dst, args.symbols, progress)
+        finally:
+            progress.finish()
+        print(report.summary(src.path, dst.path))
     return 0
 
 
@@ -393,12 +430,14 @@ def main(argv: list[str] | None = None) -> int:
             from app.gui import run_gui
 
             return run_gui(db, args)
-        from data.store import BarStore
+        from data.store.port import open_store
 
+        if args.command == "sync":
+            return _cmd_sync(args)
         read_only = args.command in READ_ONLY or getattr(args, "action", None) == "export"
-        if read_only and not db.exists():
+        if read_only and isinstance(db, Path) and not db.exists():
             raise StoreError(f"no bar store at {db}")
-        with BarStore(db, read_only=read_only) as store:
+        with open_store(db, read_only=read_only) as store:
             return _COMMANDS[args.command](args, store)
     except (StoreError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)

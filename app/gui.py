@@ -14,6 +14,7 @@ from app.live import LIVE_TIMEFRAMES
 from app.main_window import MainWindow
 from data.feeds.kinds import FeedKind
 from data.store import BarStore
+from data.store.addresses import is_team_url
 from engine.worker import IndicatorWorker
 
 
@@ -31,8 +32,13 @@ def _progress_dialog(QtWidgets, title: str):
     return dialog, report
 
 
-def open_store_creating_demo(path: Path, progress) -> BarStore:
-    """Open the store; a store that does not exist yet is created with demo data."""
+def open_store_creating_demo(path: Path | str, progress) -> BarStore:
+    """Open the store; a store file that does not exist yet is created with demo data (a
+    team store is opened as it is: demo bars are no desk's)."""
+    if is_team_url(path):
+        from data.store.port import open_store
+
+        return open_store(path)
     first_run = not path.exists()
     store = BarStore(path)
     if first_run:

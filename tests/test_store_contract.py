@@ -8,6 +8,7 @@ import pytest
 from data.store import Instrument, StoreError
 from data.store.port import open_store
 from data.store.provenance import DEMO, SIMULATED, Source, SourceKind
+from data.store.provenance import DERIVED as DERIVED_SRC
 from engine.alert_specs import AlertSpec
 from engine.bars import Bars, concat
 from engine.drawings import Drawing
@@ -206,3 +207,42 @@ def test_what_is_written_is_there_when_opened_again_and_read_only(where):
     closed.close()
     with pytest.raises(StoreError, match="closed"):
         closed.load("ES", "1m")
+
+
+def test_sync_copies_between_every_pair_resumes_and_copies_nothing_twice(tmp_path, local_s3):
+    """A file to LMDB to S3 and back: the same bars, sources, instrument and drawings; a
+    second run copies nothing; bars added since are all a rerun copies."""
+    from app.cli import main
+    from data.store.sync import sync
+
+    embedded = str(tmp_path / "a.duckdb")
+    bars = make_bars(3000)
+    with open_store(embedded) as a:
+        a.write_bars("ES", "1m", bars[:2000], instrument=Instrument("ES", "cme-globex"),
+                     source=Source(SourceKind.IMPORT, "es.csv"))  # fmt: skip
+        a.write_bars("ES", "1m", bars[2000:2500], source=Source(SourceKind.SOCKET))
+        a.write_bars("ES", "5m", make_bars(100, step_ns=5 * NS_PER_MIN), source=DERIVED_SRC)
+        a.write_bars("DEMO", "1m", make_bars(50, seed=3), source=DEMO)
+        a.set_drawings("ES", [Drawing("h", "hline", ((T0_NS, 100.0),))])
+    lmdb, s3 = f"lmdb://{tmp_path / 'team'}", local_s3.bucket()
+    assert main(["sync", embedded, lmdb]) == 0
+    assert main(["sync", lmdb, s3, "--symbols", "ES"]) == 0
+    back = str(tmp_path / "b.duckdb")
+    assert main(["sync", s3, back]) == 0
+    with open_store(embedded) as a, open_store(back) as b:
+        assert b.symbols() == ["ES"] and b.instrument("ES") == a.instrument("ES")
+        for tf in ("1m", "5m"):
+            assert b.load("ES", tf).equals(a.load("ES", tf))
+        assert b.sources("ES") == a.sources("ES") and b.drawings("ES") == a.drawings("ES")
+        a.write_bars("ES", "1m", bars[2500:], source=Source(SourceKind.SOCKET))
+    with open_store(embedded, read_only=True) as a, open_store(back) as b:
+        again = sync(a, b, ["ES"])
+        assert again.bars == 500 and b.load("ES", "1m").equals(bars)
+        assert sync(a, b, ["ES"]).bars == 0  # nothing new: nothing copied
+        with pytest.raises(ValueError, match="no bars of 'NQ'"):
+            sync(a, b, ["NQ"])
+        b.write_bars("DEMO", "1m", make_bars(5), source=Source(SourceKind.SOCKET))
+        refused = sync(a, b)  # DEMO is real bars there: named, and the rest goes on
+        assert refused.symbols == ["ES"] and refused.skipped[0][0] == "DEMO"
+        assert "DEMO holds real bars" in refused.skipped[0][1]
+        assert b.load("DEMO", "1m").equals(make_bars(5))

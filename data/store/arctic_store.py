@@ -23,7 +23,6 @@ leaves this module.
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from data.store.addresses import shown
 from data.store.files import StoreError
 from data.store.instruments import Instrument, check_symbol
 from data.store.provenance import (
@@ -52,16 +52,6 @@ from engine.timeframes import TIMEFRAMES, check_timeframe
 LIBRARY = "candleterm"
 PRICES = COLUMNS[1:]  # open, high, low, close, volume
 STATS_FRESH_S = 5.0  # the series list is read again after this long (other terminals write)
-URL = re.compile(r"^(s3s?|lmdb)://")
-
-
-def is_team_url(spec: object) -> bool:
-    return isinstance(spec, str) and bool(URL.match(spec))
-
-
-def _shown(url: str) -> str:
-    """The address without its secret key (for messages and logs)."""
-    return re.sub(r"(secret=)[^&]*", r"\1***", url)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -109,7 +99,7 @@ class ArcticStore:
     """A bar store in an ArcticDB library (see the module's description)."""
 
     def __init__(self, url: str, *, read_only: bool = False) -> None:
-        self.path = _shown(url)
+        self.path = shown(url)
         self.read_only = read_only
         self.queries = 0
         self.damaged = ""
@@ -158,7 +148,9 @@ class ArcticStore:
         return problems
 
     def verify_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.verify, name="candleterm-verify", daemon=True)
+        """Nothing at a terminal's start: reading a desk's whole history from object
+        storage at every launch is not a check worth its cost (`candleterm check` reads it)."""
+        thread = threading.Thread(target=lambda: None, name="candleterm-verify", daemon=True)
         thread.start()
         return thread
 

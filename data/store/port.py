@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from data.store.arctic_store import ArcticStore, is_team_url
+from data.store.addresses import is_team_url
 from data.store.bar_store import BarStore
 from data.store.instruments import Instrument
 from data.store.provenance import Source, Stretch
@@ -59,5 +59,7 @@ def open_store(where: str | os.PathLike[str], *, read_only: bool = False) -> Sto
     """The store at `where`: a DuckDB file path (the embedded store), or a team store's
     address, `s3://HOST:BUCKET?port=..&access=..&secret=..` or `lmdb://PATH`."""
     if is_team_url(str(where)):
+        from data.store.arctic_store import ArcticStore  # ArcticDB and pandas: loaded here
+
         return ArcticStore(str(where), read_only=read_only)
     return BarStore(Path(where), read_only=read_only)

@@ -1,0 +1,18 @@
+"""Where a store is: a DuckDB file path (the embedded store), or a team store's address,
+`s3://HOST:BUCKET?port=..&access=..&secret=..` or `lmdb://PATH` (ArcticDB). Told apart
+without loading either backend."""
+
+from __future__ import annotations
+
+import re
+
+TEAM_URL = re.compile(r"^(s3s?|lmdb)://")
+
+
+def is_team_url(where: object) -> bool:
+    return isinstance(where, str) and bool(TEAM_URL.match(where))
+
+
+def shown(url: str) -> str:
+    """An address without its secret key (for messages and logs)."""
+    return re.sub(r"(secret=)[^&]*", r"\1***", url)

@@ -1,0 +1,101 @@
+"""`candleterm sync FROM TO`: a desk's history copied between any two stores (the embedded
+store to the team store and back), symbol by symbol, every timeframe with the source of each
+stretch, the instrument, and the drawings and alerts where the target has none.
+
+Resumable and idempotent: a series is copied from the target's last bar on (that bar again,
+in case it was a forming one), a window of time at a time, so a run that stopped goes on
+where it stopped and a second run copies nothing. A symbol the target cannot take (its bars
+there are real and these synthetic, or the other way round) is named in the report and the
+others go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from data.store.files import StoreError
+from data.store.provenance import DERIVED, Source, SourceKind, Stretch
+from engine.bar_x import nominal_period_ns
+
+CHUNK_BARS = 500_000  # bars a window of time holds at most (at one bar a period)
+UNKNOWN = Source(SourceKind.UNKNOWN)
+
+
+@dataclasses.dataclass
+class SyncReport:
+    bars: int = 0
+    series: int = 0
+    symbols: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (symbol, why)
+    kept: list[str] = dataclasses.field(default_factory=list)  # target's drawings/alerts kept
+
+    def summary(self, src: object, dst: object) -> str:
+        lines = [f"synced {self.bars:,} bars of {self.series} series ({len(self.symbols)} "
+                 f"symbols) from {src} to {dst}"]  # fmt: skip
+        lines += [f"  {symbol}: not synced: {why}" for symbol, why in self.skipped]
+        lines += [f"  {what}: the target's own were kept" for what in self.kept]
+        return "\n".join(lines)
+
+
+def sync(src, dst, symbols: list[str] | None = None,
+         progress: Callable[[str, float], None] | None = None) -> SyncReport:  # fmt: skip
+    """Copy `symbols` (default: all of `src`'s) from `src` to `dst` (two stores)."""
+    have = src.symbols()
+    wanted = have if symbols is None else list(dict.fromkeys(symbols))
+    unknown = [s for s in wanted if s not in have]
+    if unknown:
+        raise ValueError(f"no bars of {', '.join(map(repr, unknown))} in {src.path}; it has "
+                         f"{', '.join(have) or 'none'}")  # fmt: skip
+    report = SyncReport()
+    for k, symbol in enumerate(wanted):
+        try:
+            _sync_symbol(src, dst, symbol, report)
+        except StoreError as exc:
+            if src.damaged:
+                raise
+            report.skipped.append((symbol, str(exc)))
+            continue
+        report.symbols.append(symbol)
+        if progress is not None:
+            progress(symbol, (k + 1) / len(wanted))
+    return report
+
+
+def _sync_symbol(src, dst, symbol: str, report: SyncReport) -> None:
+    dst.add_instrument(src.instrument(symbol))
+    for tf in src.timeframes(symbol):
+        report.bars += _sync_series(src, dst, symbol, tf)
+        report.series += 1
+    for kind, read, write in (("drawings", src.drawings, dst.set_drawings),
+                              ("alerts", src.alerts, dst.set_alerts)):  # fmt: skip
+        theirs = read(symbol)
+        ours = getattr(dst, kind)(symbol)
+        if theirs and not ours:
+            write(symbol, theirs)
+        elif theirs and ours != theirs:
+            report.kept.append(f"{symbol} {kind}")
+
+
+def _sync_series(src, dst, symbol: str, tf: str) -> int:
+    """The series' bars from the target's last one on, each stretch with its source."""
+    first, last = src.time_range(symbol, tf)
+    done = dst.time_range(symbol, tf)
+    start = first if done is None else max(first, done[1])
+    if done is not None:  # the target's last bar again, unless it is the same bar
+        theirs = src.load(symbol, tf, start_ns=done[1], end_ns=done[1] + 1)
+        if theirs.equals(dst.load(symbol, tf, start_ns=done[1], end_ns=done[1] + 1)):
+            start = max(start, done[1] + 1)
+    stretches = src.sources(symbol, tf) or [Stretch(DERIVED if tf != "1m" else UNKNOWN,
+                                                    first, last)]  # fmt: skip
+    span = CHUNK_BARS * nominal_period_ns(tf)
+    written = 0
+    for stretch in stretches:
+        a = max(start, stretch.first_ns)
+        while a <= stretch.last_ns:
+            b = min(a + span, stretch.last_ns + 1)
+            bars = src.load(symbol, tf, start_ns=a, end_ns=b)
+            if len(bars):
+                written += dst.write_bars(symbol, tf, bars, source=stretch.source)
+            a = b
+    return written
