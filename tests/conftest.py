@@ -79,3 +79,13 @@ def window(qtbot):
     w = MainWindow()
     qtbot.addWidget(w)
     return w
+
+
+@pytest.fixture(scope="session")
+def local_s3():
+    """A local S3 server (moto) for the session; `.bucket()` gives a new store address."""
+    from tests.s3_server import LocalS3
+
+    server = LocalS3()
+    yield server
+    server.stop()

@@ -13,16 +13,8 @@ from engine.alert_specs import AlertSpec
 from engine.bars import Bars, concat
 from engine.drawings import Drawing
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
-from tests.s3_server import LocalS3
 
 BACKENDS = ("duckdb", "lmdb", "s3")
-
-
-@pytest.fixture(scope="session")
-def local_s3():
-    server = LocalS3()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

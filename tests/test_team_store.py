@@ -1,0 +1,96 @@
+"""The team store in use: several processes writing and reading one store on a local S3
+server at once, and the window on a team store."""
+
+import json
+import os
+import subprocess
+import sys
+
+from data.store.port import open_store
+from data.store.provenance import Source, SourceKind
+from tests.conftest import NS_PER_MIN, T0_NS, make_bars
+
+WRITER = """
+import sys
+from data.store.port import open_store
+from data.store.provenance import Source, SourceKind
+from tests.conftest import NS_PER_MIN, T0_NS, make_bars
+url, symbol, seed, batches = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+bars = make_bars(batches * 50, seed=seed)
+with open_store(url) as store:
+    for k in range(batches):  # a live writer's pace: a few bars at a time
+        store.write_bars(symbol, "1m", bars[k * 50 : (k + 1) * 50],
+                         source=Source(SourceKind.SOCKET))
+print("done", flush=True)
+"""
+
+READER = """
+import json, sys, time
+import numpy as np
+from data.store.port import open_store
+url, seconds = sys.argv[1], float(sys.argv[2])
+seen = {}
+with open_store(url, read_only=True) as store:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for symbol in ("AAA", "BBB"):
+            bars = store.load(symbol, "1m")
+            assert np.all(np.diff(bars.ts_ns) > 0), symbol  # never a torn or unordered read
+            seen[symbol] = max(seen.get(symbol, 0), len(bars))
+        time.sleep(0.05)
+print(json.dumps(seen), flush=True)
+"""
+
+
+def test_two_writers_and_a_reader_at_once_lose_nothing(local_s3):
+    url = local_s3.bucket()
+    with open_store(url) as store:  # the library exists before the reader opens it
+        store.write_bars("SEED", "1m", make_bars(1), source=Source(SourceKind.SOCKET))
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    batches = 8
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, url, symbol, str(seed),
+                               str(batches)], stdout=subprocess.PIPE, text=True, env=env)
+             for symbol, seed in (("AAA", 1), ("BBB", 2))]  # fmt: skip
+    reader = subprocess.Popen([sys.executable, "-c", READER, url, "4"], stdout=subprocess.PIPE,
+                              text=True, env=env)  # fmt: skip
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0 and "done" in out
+    out, _ = reader.communicate(timeout=120)
+    assert reader.returncode == 0
+    seen = json.loads(out)
+    assert seen["AAA"] > 0 and seen["BBB"] > 0  # it read while they wrote
+    with open_store(url) as store:
+        for symbol, seed in (("AAA", 1), ("BBB", 2)):
+            assert store.load(symbol, "1m").equals(make_bars(batches * 50, seed=seed))
+            assert [str(s.source) for s in store.sources(symbol)] == ["socket"]
+        assert store.symbols() == ["AAA", "BBB", "SEED"]
+
+
+def test_the_window_on_a_team_store(qtbot, window, settings, tmp_path):
+    from app.controller import ChartController
+    from data.feeds.kinds import FeedKind
+    from engine.drawings import Drawing
+
+    url = f"lmdb://{tmp_path / 'team'}"
+    bars = make_bars(60_000)
+    with open_store(url) as store:
+        store.write_bars("ES", "1m", bars, source=Source(SourceKind.IMPORT, "es.csv"))
+    store = open_store(url)
+    controller = ChartController(store, window, None, settings)
+    controller.feed = FeedKind.OFF
+    try:
+        controller.start("ES")
+        model = controller.chart.model
+        assert len(model) == 50_000 and model.bars.equals(bars[10_000:])
+        controller.load_older(model)  # history paged in from the team store
+        assert len(model) == 60_000 and model.bars.equals(bars)
+        controller.set_timeframe("1h")  # derived on the team store, like any
+        assert len(controller.chart.model) == 1000
+        tools = controller.chart.drawings
+        tools.book.add(Drawing("h", "hline", ((T0_NS + NS_PER_MIN, 100.0),)))
+        tools.edited.emit()  # as the tools do after a change
+        qtbot.waitUntil(lambda: store.drawings("ES") == list(tools.book.drawings), timeout=2000)
+    finally:
+        controller.close()
+        store.close()
