@@ -14,7 +14,7 @@ from engine.bars import Bars, concat
 from engine.drawings import Drawing
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
 
-BACKENDS = ("duckdb", "lmdb", "s3")
+BACKENDS = ("duckdb", "lmdb", "s3", "s3-cached")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -24,7 +24,10 @@ def where(request, tmp_path):
         return str(tmp_path / "store.duckdb")
     if request.param == "lmdb":
         return f"lmdb://{tmp_path / 'team'}"
-    return request.getfixturevalue("local_s3").bucket()
+    url = request.getfixturevalue("local_s3").bucket()
+    if request.param == "s3-cached":  # the team store read through a local cache file
+        url += f"&cache={tmp_path / 'cache.duckdb'}"
+    return url
 
 
 @pytest.fixture

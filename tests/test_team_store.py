@@ -94,3 +94,28 @@ def test_the_window_on_a_team_store(qtbot, window, settings, tmp_path):
     finally:
         controller.close()
         store.close()
+
+
+def test_the_cache_follows_the_team_stores_versions(local_s3, tmp_path, monkeypatch):
+    from data.store import cached_store
+
+    monkeypatch.setattr(cached_store, "VERSION_FRESH_S", 0.0)
+    url = local_s3.bucket()
+    bars = make_bars(3000)
+    socket = Source(SourceKind.SOCKET)
+    with open_store(url) as other:  # another terminal
+        other.write_bars("ES", "1m", bars[:2000], source=socket)
+        cached = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
+        assert cached.load("ES", "1m").equals(bars[:2000]) and cached.refreshes == 1
+        team_reads = cached.team.queries
+        assert cached.load("ES", "1m", limit=100).equals(bars[1900:2000])
+        assert cached.team.queries == team_reads and cached.refreshes == 1  # the cache alone
+        other.write_bars("ES", "1m", bars[2000:], source=socket)  # appended elsewhere
+        assert cached.load("ES", "1m", limit=1500).equals(bars[1500:]) and cached.refreshes == 2
+        other.delete_bars("ES")
+        other.write_bars("ES", "1m", bars[1000:], source=socket)  # history cut elsewhere
+        assert cached.load("ES", "1m").equals(bars[1000:])  # fetched again whole
+        cached.close()
+    reopened = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
+    assert reopened.load("ES", "1m").equals(bars[1000:]) and reopened.refreshes == 0
+    reopened.close()

@@ -107,7 +107,13 @@ class ArcticStore:
         self._stats: dict[tuple[str, str], tuple[int, int, int]] | None = None
         self._stats_at = 0.0
         import arcticdb  # an optional dependency's import: only for a team store
+        from arcticdb.config import set_config_int, set_log_level
 
+        # Other terminals write: a series' version is read from the storage on every use,
+        # not from a copy up to seconds old (ArcticDB's default), and its notices of keys
+        # not found yet (a new library) stay out of the terminal's stderr.
+        set_config_int("VersionMap.ReloadInterval", 0)
+        set_log_level("ERROR")
         try:
             arctic = arcticdb.Arctic(url)
             if read_only and LIBRARY not in arctic.list_libraries():
@@ -273,6 +279,18 @@ class ArcticStore:
         stored = lib.read(name, date_range=span).data
         kept = stored[~stored.index.isin(frame.index)]
         lib.update(name, pd.concat([kept, frame]).sort_index(), upsert=True)
+
+    def refresh(self) -> None:
+        """Read the list of series again now (other terminals write)."""
+        self._series_stats(fresh=True)
+
+    def series_version(self, symbol: str, timeframe: str) -> int | None:
+        """The ArcticDB version of a series (it changes with every write), None without one."""
+        name = self._name(symbol, check_timeframe(timeframe))
+        with self._lock:
+            if not self._lib.has_symbol(name):
+                return None
+            return int(self._lib.read_metadata(name).version)
 
     def _stretches(self, symbol: str) -> list[tuple[str, Stretch]]:
         doc = self._doc("sources", symbol) or []

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from data.store.addresses import is_team_url
+from data.store.addresses import cache_of, is_team_url
 from data.store.bar_store import BarStore
 from data.store.instruments import Instrument
 from data.store.provenance import Source, Stretch
@@ -57,9 +57,16 @@ class Store(Protocol):
 
 def open_store(where: str | os.PathLike[str], *, read_only: bool = False) -> Store:
     """The store at `where`: a DuckDB file path (the embedded store), or a team store's
-    address, `s3://HOST:BUCKET?port=..&access=..&secret=..` or `lmdb://PATH`."""
+    address, `s3://HOST:BUCKET?port=..&access=..&secret=..` or `lmdb://PATH`, with
+    `&cache=PATH` (`?cache=PATH`) to read its bars through a local cache file."""
     if is_team_url(str(where)):
         from data.store.arctic_store import ArcticStore  # ArcticDB and pandas: loaded here
 
-        return ArcticStore(str(where), read_only=read_only)
+        url, cache = cache_of(str(where))
+        team = ArcticStore(url, read_only=read_only)
+        if cache is None:
+            return team
+        from data.store.cached_store import CachedTeamStore
+
+        return CachedTeamStore(team, Path(cache).expanduser())
     return BarStore(Path(where), read_only=read_only)

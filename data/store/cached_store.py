@@ -1,0 +1,154 @@
+"""A team store read through a local DuckDB cache, so a chart opens as fast as from the
+embedded store: bars are read from the cache once it holds the series' current ArcticDB
+version; instruments, sources, drawings, alerts and every write go to the team store.
+
+Read-through, refreshed by version: the first read of a series, and the first after the
+team store's version of it changed (another terminal wrote), brings the cache up to date
+from its last bar on; a series whose bar count then differs from the team's (history changed
+in the middle, or removed) is fetched again whole. The versions a cache holds are kept in
+a file beside it (CACHE.versions.json). A version is asked of the team store at most every
+VERSION_FRESH_S a series: a chart paging back through history asks the cache alone.
+
+Writes go through to the cache's copy as well. Not seen: a correction in the middle of the
+history that keeps the bar count, made by another terminal after this cache fetched that
+stretch (`candleterm sync` TEAM CACHE-FILE
+with the cache closed, or deleting the cache file, fetches it again).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from data.store.arctic_store import ArcticStore
+from data.store.bar_store import BarStore
+from data.store.provenance import DERIVED
+from engine.bar_x import nominal_period_ns
+
+VERSION_FRESH_S = 1.0
+CHUNK_BARS = 1_000_000
+
+
+class CachedTeamStore:
+    """`team` (an ArcticStore) read through `cache_path` (a DuckDB file of its own)."""
+
+    def __init__(self, team: ArcticStore, cache_path: Path) -> None:
+        self.team = team
+        self.cache = BarStore(cache_path)
+        self.path = team.path
+        self.read_only = team.read_only
+        self.damaged = ""
+        self._lock = threading.RLock()
+        self._checked: dict[tuple[str, str], float] = {}  # series -> when its version was asked
+        self._versions_path = Path(cache_path).with_suffix(".versions.json")
+        try:
+            self._versions = json.loads(self._versions_path.read_text())
+        except (OSError, ValueError):  # none yet, or unreadable: every series is refreshed
+            self._versions = {}
+        self.refreshes = 0  # series brought up to date from the team store
+
+    @property
+    def queries(self) -> int:
+        return self.team.queries + self.cache.queries
+
+    def __getattr__(self, name: str):
+        """Everything but reading bars is the team store's."""
+        return getattr(self.team, name)
+
+    def close(self) -> None:
+        self.team.close()
+        self.cache.close()
+
+    def __enter__(self) -> CachedTeamStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the cache ---------------------------------------------------------------------------
+
+    def _fresh(self, symbol: str, timeframe: str) -> None:
+        """Bring the cache's copy of a series to the team store's current version."""
+        key = (symbol, timeframe)
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked.get(key, -1e9) < VERSION_FRESH_S:
+                return
+            self._checked[key] = now
+            version = self.team.series_version(symbol, timeframe)
+            name = f"{symbol}|{timeframe}"
+            if version is None:  # gone from the team store (or never there)
+                if self.cache.time_range(symbol, timeframe) is not None:
+                    self.cache.delete_bars(symbol, timeframe)
+                return
+            if version == self._versions.get(name):
+                return
+            self._refresh(symbol, timeframe)
+            self._versions[name] = version
+            self._versions_path.write_text(json.dumps(self._versions))
+
+    def _refresh(self, symbol: str, timeframe: str) -> None:
+        self.refreshes += 1
+        self.team.refresh()
+        if symbol not in {i.symbol for i in self.cache.instruments()}:
+            self.cache.add_instrument(self.team.instrument(symbol))
+        first, last = self.team.time_range(symbol, timeframe) or (0, -1)
+        held = self.cache.time_range(symbol, timeframe)
+        self._copy(symbol, timeframe, first if held is None else max(first, held[1]), last)
+        if self.cache.count(symbol, timeframe) != self.team.count(symbol, timeframe):
+            self.cache.delete_bars(symbol, timeframe)  # changed in the middle: fetch whole
+            self._copy(symbol, timeframe, first, last)
+
+    def _copy(self, symbol: str, timeframe: str, start: int, last: int) -> None:
+        """The team store's bars from `start` to `last` into the cache, a window at a time."""
+        span = CHUNK_BARS * nominal_period_ns(timeframe)
+        while start <= last:
+            bars = self.team.load(symbol, timeframe, start_ns=start, end_ns=start + span)
+            if len(bars):
+                self.cache.write_bars(symbol, timeframe, bars, source=DERIVED)
+            start += span
+
+    # -- reading bars (from the cache) -------------------------------------------------------
+
+    def load(self, symbol, timeframe, start_ns=None, end_ns=None, limit=None):
+        self._fresh(symbol, timeframe)
+        return self.cache.load(symbol, timeframe, start_ns, end_ns, limit)
+
+    def load_series(self, symbol, timeframe, **window):
+        self._fresh(symbol, timeframe)
+        return self.cache.load_series(symbol, timeframe, **window)
+
+    def load_before(self, symbol, timeframe, ts_ns, n):
+        return self.load(symbol, timeframe, end_ns=ts_ns, limit=n)
+
+    def count(self, symbol, timeframe, start_ns=None, end_ns=None):
+        self._fresh(symbol, timeframe)
+        return self.cache.count(symbol, timeframe, start_ns, end_ns)
+
+    def bars_so_far(self, ranges, timeframe="1m"):
+        for symbol in {r[0] for r in ranges}:
+            self._fresh(symbol, timeframe)
+        return self.cache.bars_so_far(ranges, timeframe)
+
+    def closes(self, ranges, timeframe="1m"):
+        for symbol in {r[0] for r in ranges}:
+            self._fresh(symbol, timeframe)
+        return self.cache.closes(ranges, timeframe)
+
+    # -- writing (to the team store) ---------------------------------------------------------
+
+    def write_bars(self, symbol, timeframe, bars, **kwargs) -> int:
+        """To the team store, and through to the cache's copy (so this terminal's own
+        corrections are never missed); the version is asked again at the next read."""
+        written = self.team.write_bars(symbol, timeframe, bars, **kwargs)
+        if len(bars) and self.cache.time_range(symbol, timeframe) is not None:
+            self.cache.write_bars(symbol, timeframe, bars, source=DERIVED)
+        self._checked.pop((symbol, timeframe), None)
+        return written
+
+    def delete_bars(self, symbol, timeframe=None) -> None:
+        self.team.delete_bars(symbol, timeframe)
+        self.cache.delete_bars(symbol, timeframe)
+        self._checked.clear()
