@@ -197,7 +197,8 @@ class ChartController(QtCore.QObject):
         if symbol not in {i.symbol for i in self._store.instruments()}:
             stored = self._store.symbols()
             self._window.show_status(
-                f"no symbol {symbol!r} in {self._store.path}; stored: {', '.join(stored)} "
+                f"no symbol {symbol!r} in {getattr(self._store.path, 'name', self._store.path)}; "
+                f"stored: {', '.join(stored)} "
                 "(File > Import adds one)"
             )
             if self.symbol is not None:  # the box shows what the chart shows

@@ -35,6 +35,7 @@ class Surface(QtCore.QObject):
         self._store = store
         self._window = window
         self._active = active
+        self._closed = False
         self.drawings = Drawings(store, active, window.show_status, self)
         self.alerts = AlertsPanel(Alerts(store, lambda s: calendar(store.instrument(s).calendar),
                                          self._drawing_of), self)  # fmt: skip
@@ -77,7 +78,10 @@ class Surface(QtCore.QObject):
     # -- alerts ------------------------------------------------------------------------------
 
     def load_alerts(self) -> None:
-        """The alerts kept in the store, armed (their compiled code is loaded now)."""
+        """The alerts kept in the store, armed (their compiled code is loaded now); nothing
+        once the window closed (this runs from a timer)."""
+        if self._closed:
+            return
         try:
             self.alerts.load(self._window.show_status)
         except StoreError as exc:
@@ -152,6 +156,7 @@ class Surface(QtCore.QObject):
 
     def close(self) -> None:
         """Write what is not written yet; the menus reach nothing more here."""
+        self._closed = True
         for link in self._links:
             QtCore.QObject.disconnect(link)
         self.drawings.save()

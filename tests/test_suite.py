@@ -83,8 +83,10 @@ def test_profile_writes_the_top_functions(tmp_path):
     assert "cumulative" in text and "enclosing_index" in text
 
 
+@pytest.mark.bench
 def test_quick_suite_passes_its_regression_check(tmp_path):
-    """Every scenario in a fresh process, compared with profiling/baseline-quick.json."""
+    """Every scenario in a fresh process, compared with profiling/baseline-quick.json (two
+    minutes of benchmarks: out of the default run; `make bench-check` runs it)."""
     done = subprocess.run([sys.executable, "-m", "profiling", "--quick", "--check", "--out",
                            str(tmp_path)], capture_output=True, text=True, cwd=ROOT,
                           env=os.environ | {"QT_QPA_PLATFORM": "offscreen"},

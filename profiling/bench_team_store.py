@@ -1,0 +1,182 @@
+"""Team store benchmark: the same bars on the embedded DuckDB store, ArcticDB on LMDB,
+ArcticDB on a local S3 server (moto) and that S3 store through the local cache, in one run;
+ratios to DuckDB.
+
+    python -m profiling.bench_team_store [--quick] [--out DIR]
+
+Measured on each: the latest 10,000 and 1,000,000 bars of a long series, a day of bars in
+the middle of it, each cold (a store just opened) and warm (asked again); an import of
+1,000,000 bars into a new symbol; and a chart's first page (the latest 50,000 bars) through
+the cache, cold (the cache empty: it fetches the series) and warm (the cache up to date:
+one version check, then DuckDB). Target: a chart opens through the warm cache within 1.5x of
+the embedded store. Every load is checked against the bars written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from data.store.port import open_store
+from data.store.provenance import Source, SourceKind
+from engine.units import NS_PER_MIN
+from profiling.bench_store import T0_NS, synthetic
+from profiling.timing import Stats, bench_args, summarize, table
+
+IMPORTED = Source(SourceKind.IMPORT, "bench")
+FIRST_PAGE = 50_000
+DAY = 1440
+
+
+def fill(where: str, n: int, chunk: int = 2_000_000) -> None:
+    with open_store(where) as store:
+        for start in range(0, n, chunk):
+            store.write_bars("BIG", "1m", synthetic(min(chunk, n - start), start),
+                             source=IMPORTED)  # fmt: skip
+
+
+def check(bars, first_ix: int, n: int) -> None:
+    want = synthetic(n, first_ix)
+    assert len(bars) == n and bars.ts_ns[0] == want.ts_ns[0] and bars.ts_ns[-1] == want.ts_ns[-1]
+    assert np.array_equal(bars.close, want.close), "loaded bars differ from those written"
+
+
+def timed(action, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        out.append((time.perf_counter() - started) * 1e3)
+    return out
+
+
+@dataclasses.dataclass
+class Row:
+    backend: str
+    what: str
+    stats: Stats
+
+
+def measure_backend(name: str, where: str, big: int, repeat: int) -> list[Row]:
+    rows = []
+    mid = big // 2
+    t_mid = int(T0_NS + mid * NS_PER_MIN)
+    asks = [(f"latest {n:,}", lambda s, n=n: s.load("BIG", "1m", limit=n),
+             (big - n, n)) for n in (10_000, min(1_000_000, big))]  # fmt: skip
+    asks.append(("a day in the middle",
+                 lambda s: s.load("BIG", "1m", start_ns=t_mid, end_ns=t_mid + DAY * NS_PER_MIN),
+                 (mid, DAY)))  # fmt: skip
+    for what, ask, (first_ix, n) in asks:
+        cold = []
+        for _ in range(repeat):
+            with open_store(where, read_only=True) as store:
+                started = time.perf_counter()
+                bars = ask(store)
+                cold.append((time.perf_counter() - started) * 1e3)
+        check(bars, first_ix, n)
+        with open_store(where, read_only=True) as store:
+            ask(store)
+            warm = timed(lambda store=store, ask=ask: ask(store), repeat)
+            check(ask(store), first_ix, n)
+        rows.append(Row(name, f"{what}, cold", summarize(f"{name}: {what}, cold (ms)", cold)))
+        rows.append(Row(name, f"{what}, warm", summarize(f"{name}: {what}, warm (ms)", warm)))
+    imports = []
+    for k in range(max(1, repeat // 2)):
+        bars = synthetic(1_000_000, big + 10_000_000 * (k + 1))
+        with open_store(where) as store:
+            started = time.perf_counter()
+            store.write_bars(f"NEW{k}", "1m", bars, source=IMPORTED)
+            imports.append((time.perf_counter() - started) * 1e3)
+            assert store.load(f"NEW{k}", "1m", limit=10).equals(bars[-10:])
+    rows.append(Row(name, "import 1,000,000 bars", summarize(f"{name}: import 1M (ms)", imports)))
+    return rows
+
+
+def measure_cache(url: str, cache: Path, big: int, repeat: int) -> list[Row]:
+    """The first page of a chart through the cache: cold (empty) and warm (up to date)."""
+    cold, warm = [], []
+    for _ in range(max(1, repeat // 2)):
+        shutil.rmtree(cache.parent, ignore_errors=True)
+        cache.parent.mkdir(parents=True)
+        with open_store(f"{url}&cache={cache}", read_only=True) as store:
+            started = time.perf_counter()
+            bars = store.load("BIG", "1m", limit=FIRST_PAGE)
+            cold.append((time.perf_counter() - started) * 1e3)
+        check(bars, big - FIRST_PAGE, FIRST_PAGE)
+    for _ in range(repeat):
+        with open_store(f"{url}&cache={cache}", read_only=True) as store:
+            started = time.perf_counter()
+            bars = store.load("BIG", "1m", limit=FIRST_PAGE)
+            warm.append((time.perf_counter() - started) * 1e3)
+            assert store.refreshes == 0, "the warm cache fetched again"
+        check(bars, big - FIRST_PAGE, FIRST_PAGE)
+    return [Row("s3 + cache", "chart's first page, cold cache",
+                summarize("s3 + cache: first page, cold cache (ms)", cold)),
+            Row("s3 + cache", "chart's first page, warm cache",
+                summarize("s3 + cache: first page, warm cache (ms)", warm))]  # fmt: skip
+
+
+def first_page(where: str, repeat: int, big: int) -> Row:
+    cold = []
+    for _ in range(repeat):
+        with open_store(where, read_only=True) as store:
+            started = time.perf_counter()
+            bars = store.load("BIG", "1m", limit=FIRST_PAGE)
+            cold.append((time.perf_counter() - started) * 1e3)
+    check(bars, big - FIRST_PAGE, FIRST_PAGE)
+    return Row("duckdb", "chart's first page", summarize("duckdb: first page (ms)", cold))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = bench_args(__doc__, argv)
+    big = 1_000_000 if args.quick else 10_000_000
+    repeat = 3 if args.quick else 5
+    from tests.s3_server import LocalS3
+
+    work = Path(tempfile.mkdtemp(prefix="candleterm-team-"))
+    server = LocalS3()
+    try:
+        backends = {"duckdb": str(work / "store.duckdb"), "lmdb": f"lmdb://{work / 'lmdb'}",
+                    "s3": server.bucket()}  # fmt: skip
+        filled = {}
+        for name, where in backends.items():
+            started = time.perf_counter()
+            fill(where, big)
+            filled[name] = time.perf_counter() - started
+            print(f"{name}: {big:,} bars written in {filled[name]:.1f} s", flush=True)
+        rows = [r for name, where in backends.items()
+                for r in measure_backend(name, where, big, repeat)]  # fmt: skip
+        rows.append(first_page(backends["duckdb"], repeat, big))
+        rows += measure_cache(backends["s3"], work / "cache" / "cache.duckdb", big, repeat)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    base = {r.what: r.stats.p50_ms for r in rows if r.backend == "duckdb"}
+    base["chart's first page, cold cache"] = base["chart's first page, warm cache"] = base[
+        "chart's first page"
+    ]
+    print(table([r.stats for r in rows]))
+    print("\nratio to DuckDB (p50):")
+    for r in rows:
+        if r.backend != "duckdb":
+            print(f"  {r.backend:<11} {r.what:<34} {r.stats.p50_ms / base[r.what]:8.1f}x")
+    report = {"big": big, "rows": [dataclasses.asdict(r) for r in rows],
+              "fill_s": filled}  # fmt: skip
+    (args.out / "team_store.json").write_text(json.dumps(report, indent=1))
+    warm = next(r for r in rows if r.what == "chart's first page, warm cache").stats.p50_ms
+    ratio = warm / base["chart's first page"]
+    print(
+        f"\nchart through the warm cache / embedded: {ratio:.2f}x (target <= 1.5x): "
+        f"{'met' if ratio <= 1.5 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
