@@ -286,11 +286,14 @@ class ArcticStore:
 
     def series_version(self, symbol: str, timeframe: str) -> int | None:
         """The ArcticDB version of a series (it changes with every write), None without one."""
+        from arcticdb.exceptions import NoDataFoundException
+
         name = self._name(symbol, check_timeframe(timeframe))
         with self._lock:
-            if not self._lib.has_symbol(name):
+            try:  # one request (asking has_symbol first would be two)
+                return int(self._lib.read_metadata(name).version)
+            except NoDataFoundException:  # (NoSuchVersionException is one)
                 return None
-            return int(self._lib.read_metadata(name).version)
 
     def _stretches(self, symbol: str) -> list[tuple[str, Stretch]]:
         doc = self._doc("sources", symbol) or []

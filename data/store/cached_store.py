@@ -20,14 +20,17 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from data.store.arctic_store import ArcticStore
 from data.store.bar_store import BarStore
+from data.store.files import StoreError
 from data.store.provenance import DERIVED
 from engine.bar_x import nominal_period_ns
 
 VERSION_FRESH_S = 1.0
+NOT_ASKED = object()
 CHUNK_BARS = 1_000_000
 
 
@@ -48,6 +51,8 @@ class CachedTeamStore:
         except (OSError, ValueError):  # none yet, or unreadable: every series is refreshed
             self._versions = {}
         self.refreshes = 0  # series brought up to date from the team store
+        self._asker = ThreadPoolExecutor(1, thread_name_prefix="candleterm-team-version")
+        self._closed = False
 
     @property
     def queries(self) -> int:
@@ -58,6 +63,8 @@ class CachedTeamStore:
         return getattr(self.team, name)
 
     def close(self) -> None:
+        self._closed = True
+        self._asker.shutdown()
         self.team.close()
         self.cache.close()
 
@@ -69,25 +76,30 @@ class CachedTeamStore:
 
     # -- the cache ---------------------------------------------------------------------------
 
-    def _fresh(self, symbol: str, timeframe: str) -> None:
-        """Bring the cache's copy of a series to the team store's current version."""
-        key = (symbol, timeframe)
-        now = time.monotonic()
+    def _checked_lately(self, symbol: str, timeframe: str) -> bool:
+        return time.monotonic() - self._checked.get((symbol, timeframe), -1e9) < VERSION_FRESH_S
+
+    def _fresh(self, symbol: str, timeframe: str, version=NOT_ASKED) -> bool:
+        """Bring the cache's copy of a series to the team store's current version (asked
+        now, unless `version` was asked already); whether it changed."""
         with self._lock:
-            if now - self._checked.get(key, -1e9) < VERSION_FRESH_S:
-                return
-            self._checked[key] = now
-            version = self.team.series_version(symbol, timeframe)
+            if version is NOT_ASKED:
+                if self._checked_lately(symbol, timeframe):
+                    return False
+                version = self.team.series_version(symbol, timeframe)
+            self._checked[(symbol, timeframe)] = time.monotonic()
             name = f"{symbol}|{timeframe}"
             if version is None:  # gone from the team store (or never there)
-                if self.cache.time_range(symbol, timeframe) is not None:
-                    self.cache.delete_bars(symbol, timeframe)
-                return
+                if self.cache.time_range(symbol, timeframe) is None:
+                    return False
+                self.cache.delete_bars(symbol, timeframe)
+                return True
             if version == self._versions.get(name):
-                return
+                return False
             self._refresh(symbol, timeframe)
             self._versions[name] = version
             self._versions_path.write_text(json.dumps(self._versions))
+            return True
 
     def _refresh(self, symbol: str, timeframe: str) -> None:
         self.refreshes += 1
@@ -112,13 +124,24 @@ class CachedTeamStore:
 
     # -- reading bars (from the cache) -------------------------------------------------------
 
+    def _read(self, symbol: str, timeframe: str, read):
+        """`read()` of the cache, the team store asked for the series' version meanwhile
+        (on a thread: the two waits overlap); read again if the version was new."""
+        if self._closed:
+            raise StoreError(f"the team store {self.path} is closed")
+        if self._checked_lately(symbol, timeframe):
+            return read()
+        asked = self._asker.submit(self.team.series_version, symbol, timeframe)
+        found = read()
+        return read() if self._fresh(symbol, timeframe, asked.result()) else found
+
     def load(self, symbol, timeframe, start_ns=None, end_ns=None, limit=None):
-        self._fresh(symbol, timeframe)
-        return self.cache.load(symbol, timeframe, start_ns, end_ns, limit)
+        window = (start_ns, end_ns, limit)
+        return self._read(symbol, timeframe, lambda: self.cache.load(symbol, timeframe, *window))
 
     def load_series(self, symbol, timeframe, **window):
-        self._fresh(symbol, timeframe)
-        return self.cache.load_series(symbol, timeframe, **window)
+        return self._read(symbol, timeframe,
+                          lambda: self.cache.load_series(symbol, timeframe, **window))  # fmt: skip
 
     def load_before(self, symbol, timeframe, ts_ns, n):
         return self.load(symbol, timeframe, end_ns=ts_ns, limit=n)
