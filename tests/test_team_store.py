@@ -106,7 +106,9 @@ def test_the_cache_follows_the_team_stores_versions(local_s3, tmp_path, monkeypa
     with open_store(url) as other:  # another terminal
         other.write_bars("ES", "1m", bars[:2000], source=socket)
         cached = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
-        assert cached.load("ES", "1m").equals(bars[:2000]) and cached.refreshes == 1
+        assert cached.load("ES", "1m").equals(bars[:2000])  # from the team store, at first
+        cached.wait_filled()  # ... while the cache fetched it behind
+        assert cached.refreshes == 1
         team_reads = cached.team.queries
         assert cached.load("ES", "1m", limit=100).equals(bars[1900:2000])
         assert cached.team.queries == team_reads and cached.refreshes == 1  # the cache alone
@@ -119,3 +121,22 @@ def test_the_cache_follows_the_team_stores_versions(local_s3, tmp_path, monkeypa
     reopened = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
     assert reopened.load("ES", "1m").equals(bars[1000:]) and reopened.refreshes == 0
     reopened.close()
+
+
+def test_the_commands_on_a_team_store(tmp_path, capsys, local_s3):
+    from app.cli import main
+    from tests.test_cli import GOOD_CSV
+
+    url = f"lmdb://{tmp_path / 'team'}"
+    src = tmp_path / "in.csv"
+    src.write_text(GOOD_CSV)
+    assert main(["import", str(src), "--symbol", "ES", "--calendar", "cme-globex",
+                 "--db", url]) == 0  # fmt: skip
+    assert main(["symbols", "--db", url]) == 0
+    listed = capsys.readouterr().out
+    assert "cme-globex" in listed and "import of in.csv" in listed
+    out = tmp_path / "out.parquet"
+    assert main(["export", "ES", str(out), "--db", url]) == 0 and out.exists()
+    assert main(["symbols", "--db", local_s3.url("no-such-bucket")]) == 2  # read-only
+    said = capsys.readouterr().err
+    assert "no-such-bucket" in said and "secret=***" in said and "candleterm-secret" not in said

@@ -44,6 +44,7 @@ class CachedTeamStore:
         self.read_only = team.read_only
         self.damaged = ""
         self._lock = threading.RLock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._checked: dict[tuple[str, str], float] = {}  # series -> when its version was asked
         self._versions_path = Path(cache_path).with_suffix(".versions.json")
         try:
@@ -52,6 +53,7 @@ class CachedTeamStore:
             self._versions = {}
         self.refreshes = 0  # series brought up to date from the team store
         self._asker = ThreadPoolExecutor(1, thread_name_prefix="candleterm-team-version")
+        self._filler = ThreadPoolExecutor(1, thread_name_prefix="candleterm-team-fill")
         self._closed = False
 
     @property
@@ -64,6 +66,7 @@ class CachedTeamStore:
 
     def close(self) -> None:
         self._closed = True
+        self._filler.shutdown(cancel_futures=True)
         self._asker.shutdown()
         self.team.close()
         self.cache.close()
@@ -76,13 +79,18 @@ class CachedTeamStore:
 
     # -- the cache ---------------------------------------------------------------------------
 
+    def _series_lock(self, symbol: str, timeframe: str) -> threading.Lock:
+        """One lock a series: a long fetch of one never holds up reading another."""
+        with self._lock:
+            return self._locks.setdefault((symbol, timeframe), threading.Lock())
+
     def _checked_lately(self, symbol: str, timeframe: str) -> bool:
         return time.monotonic() - self._checked.get((symbol, timeframe), -1e9) < VERSION_FRESH_S
 
     def _fresh(self, symbol: str, timeframe: str, version=NOT_ASKED) -> bool:
         """Bring the cache's copy of a series to the team store's current version (asked
         now, unless `version` was asked already); whether it changed."""
-        with self._lock:
+        with self._series_lock(symbol, timeframe):
             if version is NOT_ASKED:
                 if self._checked_lately(symbol, timeframe):
                     return False
@@ -97,8 +105,9 @@ class CachedTeamStore:
             if version == self._versions.get(name):
                 return False
             self._refresh(symbol, timeframe)
-            self._versions[name] = version
-            self._versions_path.write_text(json.dumps(self._versions))
+            with self._lock:  # the file is written from the fetching thread too
+                self._versions[name] = version
+                self._versions_path.write_text(json.dumps(self._versions))
             return True
 
     def _refresh(self, symbol: str, timeframe: str) -> None:
@@ -124,11 +133,17 @@ class CachedTeamStore:
 
     # -- reading bars (from the cache) -------------------------------------------------------
 
-    def _read(self, symbol: str, timeframe: str, read):
+    def _read(self, symbol: str, timeframe: str, read, from_team):
         """`read()` of the cache, the team store asked for the series' version meanwhile
-        (on a thread: the two waits overlap); read again if the version was new."""
+        (on a thread: the two waits overlap); read again if the version was new. A series
+        the cache never held is read from the team store (`from_team()`), and the cache
+        fetches it behind (a chart's first page must not wait for years of bars)."""
         if self._closed:
             raise StoreError(f"the team store {self.path} is closed")
+        if f"{symbol}|{timeframe}" not in self._versions:
+            found = from_team()
+            self._filler.submit(self._fresh, symbol, timeframe)
+            return found
         if self._checked_lately(symbol, timeframe):
             return read()
         asked = self._asker.submit(self.team.series_version, symbol, timeframe)
@@ -137,11 +152,17 @@ class CachedTeamStore:
 
     def load(self, symbol, timeframe, start_ns=None, end_ns=None, limit=None):
         window = (start_ns, end_ns, limit)
-        return self._read(symbol, timeframe, lambda: self.cache.load(symbol, timeframe, *window))
+        return self._read(symbol, timeframe, lambda: self.cache.load(symbol, timeframe, *window),
+                          lambda: self.team.load(symbol, timeframe, *window))  # fmt: skip
 
     def load_series(self, symbol, timeframe, **window):
         return self._read(symbol, timeframe,
-                          lambda: self.cache.load_series(symbol, timeframe, **window))  # fmt: skip
+                          lambda: self.cache.load_series(symbol, timeframe, **window),
+                          lambda: self.team.load_series(symbol, timeframe, **window))  # fmt: skip
+
+    def wait_filled(self) -> None:
+        """Until the fetches under way are done (tests, benchmarks)."""
+        self._filler.submit(lambda: None).result()
 
     def load_before(self, symbol, timeframe, ts_ns, n):
         return self.load(symbol, timeframe, end_ns=ts_ns, limit=n)
