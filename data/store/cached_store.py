@@ -27,11 +27,10 @@ from data.store.arctic_store import ArcticStore
 from data.store.bar_store import BarStore
 from data.store.files import StoreError
 from data.store.provenance import DERIVED
-from engine.bar_x import nominal_period_ns
+from data.store.sync import copy_span
 
 VERSION_FRESH_S = 1.0
 NOT_ASKED = object()
-CHUNK_BARS = 1_000_000
 
 
 class CachedTeamStore:
@@ -123,13 +122,8 @@ class CachedTeamStore:
             self._copy(symbol, timeframe, first, last)
 
     def _copy(self, symbol: str, timeframe: str, start: int, last: int) -> None:
-        """The team store's bars from `start` to `last` into the cache, a window at a time."""
-        span = CHUNK_BARS * nominal_period_ns(timeframe)
-        while start <= last:
-            bars = self.team.load(symbol, timeframe, start_ns=start, end_ns=start + span)
-            if len(bars):
-                self.cache.write_bars(symbol, timeframe, bars, source=DERIVED)
-            start += span
+        """The team store's bars from `start` to `last` into the cache."""
+        copy_span(self.team, self.cache, symbol, timeframe, start, last, DERIVED)
 
     # -- reading bars (from the cache) -------------------------------------------------------
 

@@ -88,14 +88,22 @@ def _sync_series(src, dst, symbol: str, tf: str) -> int:
             start = max(start, done[1] + 1)
     stretches = src.sources(symbol, tf) or [Stretch(DERIVED if tf != "1m" else UNKNOWN,
                                                     first, last)]  # fmt: skip
-    span = CHUNK_BARS * nominal_period_ns(tf)
     written = 0
     for stretch in stretches:
-        a = max(start, stretch.first_ns)
-        while a <= stretch.last_ns:
-            b = min(a + span, stretch.last_ns + 1)
-            bars = src.load(symbol, tf, start_ns=a, end_ns=b)
-            if len(bars):
-                written += dst.write_bars(symbol, tf, bars, source=stretch.source)
-            a = b
+        written += copy_span(src, dst, symbol, tf, max(start, stretch.first_ns),
+                             stretch.last_ns, stretch.source)  # fmt: skip
+    return written
+
+
+def copy_span(src, dst, symbol: str, tf: str, start_ns: int, last_ns: int, source: Source) -> int:
+    """The bars of a series from `start_ns` to `last_ns` (inclusive) copied from `src` to
+    `dst` as `source`, a window of time at a time (memory stays bounded)."""
+    span = CHUNK_BARS * nominal_period_ns(tf)
+    written = 0
+    while start_ns <= last_ns:
+        end_ns = min(start_ns + span, last_ns + 1)
+        bars = src.load(symbol, tf, start_ns=start_ns, end_ns=end_ns)
+        if len(bars):
+            written += dst.write_bars(symbol, tf, bars, source=source)
+        start_ns = end_ns
     return written
