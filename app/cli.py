@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from data.feeds.kinds import FEED_SPECS
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import StoreError
 from data.store.addresses import is_team_url
+from data.store.files import StoreHeld
 from engine.sessions import PRESETS
 from engine.timeframes import TIMEFRAMES
 
@@ -284,6 +287,33 @@ def _cmd_import(args, store) -> int:
     return 0
 
 
+def _relayed(db: Path, argv: list[str], args) -> int | None:
+    """The command run by the terminal that holds the store (see data/store/relay.py), its
+    files named absolutely (the terminal runs elsewhere); None if no terminal listens."""
+    from data.store.relay import RELAYED, relay
+
+    if args.command not in RELAYED or not isinstance(db, Path):
+        return None
+    files = {str(v) for k in ("file", "out") if isinstance(v := getattr(args, k, None), Path)}
+    argv = [str(Path(a).resolve()) if a in files else a for a in argv]
+    return relay(db, argv, sys.stdout, sys.stderr)
+
+
+def run_relayed(argv: list[str], say, store) -> int:
+    """A relayed command line, run on `store` (the terminal's own), its output and errors
+    to `say(stream, text)`; its exit code."""
+    with _routed(say):
+        try:
+            args = build_parser().parse_args(argv)
+            return _COMMANDS[args.command](args, store)
+        except SystemExit as exc:  # argparse said what was wrong
+            return int(exc.code or 0)
+        except (StoreError, ValueError, KeyError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+            print(f"candleterm: error: {message}", file=sys.stderr)
+            return 2
+
+
 def _cmd_sync(args) -> int:
     from data.store.port import open_store
     from data.store.sync import sync
@@ -437,9 +467,55 @@ def main(argv: list[str] | None = None) -> int:
         read_only = args.command in READ_ONLY or getattr(args, "action", None) == "export"
         if read_only and isinstance(db, Path) and not db.exists():
             raise StoreError(f"no bar store at {db}")
-        with open_store(db, read_only=read_only) as store:
+        try:
+            store = open_store(db, read_only=read_only)
+        except StoreHeld:
+            code = _relayed(db, argv, args)
+            if code is None:
+                raise
+            return code
+        with store:
             return _COMMANDS[args.command](args, store)
     except (StoreError, ValueError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
         print(f"candleterm: error: {message}", file=sys.stderr)
         return 2
+
+
+class _Routed:
+    """sys.stdout or sys.stderr while the terminal runs relayed commands: what a thread
+    running one writes goes back to its command line; everything else where it went."""
+
+    def __init__(self, original, kind: str) -> None:
+        self.original = original
+        self.kind = kind
+
+    def write(self, text: str) -> int:
+        say = getattr(_ROUTES, "say", None)
+        if say is None:
+            return self.original.write(text)
+        say(self.kind, text)
+        return len(text)
+
+    def flush(self) -> None:
+        if getattr(_ROUTES, "say", None) is None:
+            self.original.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.original, name)
+
+
+_ROUTES = threading.local()
+
+
+@contextlib.contextmanager
+def _routed(say):
+    if not isinstance(sys.stdout, _Routed):
+        sys.stdout = _Routed(sys.stdout, "out")
+    if not isinstance(sys.stderr, _Routed):
+        sys.stderr = _Routed(sys.stderr, "err")
+    _ROUTES.say = say
+    try:
+        yield
+    finally:
+        _ROUTES.say = None

@@ -485,6 +485,24 @@ class ChartController(QtCore.QObject):
             self._show_info()
         self._show_choices()
 
+    @_store_failures_shown
+    def on_store_changed(self, command: str, symbol: str) -> None:
+        """Another process changed the store through this terminal (a relayed command):
+        the symbol list follows, a symbol imported shows its new bars, drawings imported
+        are read again."""
+        if command == "drawings":
+            self.surface.drawings.forget(symbol)
+            for chart in self.charts:
+                if chart.model.symbol == symbol:
+                    chart.drawings.set_book(self.surface.drawings.book(symbol))
+            return
+        series = self.live.series_of(symbol) if symbol else None
+        if series is not None:
+            series.reload()
+        if self.symbol is not None:
+            self._window.set_symbols(self._watched_symbols(), self.symbol)
+        self._show_info()
+
     def _drawing_chart(self) -> ChartWidget | None:
         """The chart the drawing toolbar acts on: the active one of a grid."""
         if self.layout == "grid" and self.grid_cell < len(self.charts):

@@ -66,9 +66,12 @@ class Running:
     worker: IndicatorWorker
     window: MainWindow
     controller: ChartController
+    relay: object | None = None  # app.relay.AppRelay on a store file
 
     def close(self) -> None:
         gc.unfreeze()  # what was frozen at start can be collected again (and finalized)
+        if self.relay is not None:
+            self.relay.close()
         self.controller.close()
         self.worker.stop()
         self.store.close()
@@ -105,7 +108,13 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
                                  exchange_url=args.exchange_url)  # fmt: skip
     if args.feed is not None:
         controller.feed = FeedKind(args.feed)
-    running = Running(app, store, worker, window, controller)
+    relay = None
+    if not is_team_url(db):  # a DuckDB file: one writer, so other commands come through us
+        from app.relay import AppRelay
+
+        relay = AppRelay(store, controller)
+        relay.changed.connect(controller.on_store_changed)
+    running = Running(app, store, worker, window, controller, relay)
     try:
         controller.start(args.symbol, args.theme)
     except ValueError:

@@ -48,6 +48,17 @@ class SymbolModels:
                 self.session.attach(model)
         return model
 
+    def reload(self) -> None:
+        """The store's bars changed under the models (an import relayed from the command
+        line): each model shows its latest page of them again, the live session still on it."""
+        self._derived = False
+        for timeframe, model in self.models.items():
+            if timeframe != "1m":
+                self.derive()
+            end_ns = self.session.history_end_ns if self.session is not None else None
+            model.set_bars(self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
+                                                   limit=FIRST_PAGE_BARS))  # fmt: skip
+
     def load_older(self, model: SeriesModel) -> None:
         """Prepend the page of bars before the model's oldest (an empty page marks its
         history complete)."""

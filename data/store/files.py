@@ -17,6 +17,10 @@ class StoreError(Exception):
     """A bar store could not be opened or used; the message says why and what to do."""
 
 
+class StoreHeld(StoreError):
+    """The store file is open for writing in another process (a running terminal)."""
+
+
 def describe_failure(path: Path, exc: BaseException) -> tuple[StoreError, bool]:
     """A DuckDB or Arrow failure in words, naming the file and what to do; and whether it
     says the file is damaged."""
@@ -100,7 +104,7 @@ def connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if "lock" in text.lower():
             pid = re.search(r"PID (\d+)", text)
             who = f"process {pid.group(1)}" if pid else "another process"
-            raise StoreError(
+            raise StoreHeld(
                 f"the bar store {path} is open in {who}; close that program first, "
                 "or open another store with --db PATH"
             ) from None

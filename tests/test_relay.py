@@ -1,0 +1,135 @@
+"""The store used while the terminal runs on it: `candleterm symbols/export/import` from
+another process are relayed to the running terminal (its store is held), succeed, and an
+import shows in the chart at once; the terminal's live bars keep being stored meanwhile."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from app.cli import main
+from data.store import BarStore
+from data.store.provenance import SOCKET
+from engine.bars import concat
+from engine.units import NS_PER_MIN
+from tests.conftest import make_bars
+
+CHILD = """
+import json, os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6 import QtCore, QtWidgets
+app = QtWidgets.QApplication([])
+from app.controller import ChartController
+from app.main_window import MainWindow
+from app.relay import AppRelay
+from data.feeds.kinds import FeedKind
+from data.store import BarStore
+store = BarStore(sys.argv[1])
+settings = QtCore.QSettings(sys.argv[2], QtCore.QSettings.Format.IniFormat)
+window = MainWindow()
+controller = ChartController(store, window, None, settings, feed_rate=2000.0,
+                             feed_time_scale=60.0)
+controller.feed = FeedKind.SIMULATED
+controller.start("AAA")  # the demo AAA goes live; then a real series is shown in front
+QtCore.QTimer.singleShot(1500, lambda: controller.show_symbol("IMP"))
+relay = AppRelay(store, controller)
+def changed(command, symbol):
+    controller.on_store_changed(command, symbol)
+    n = len(controller.chart.model) if controller.chart.model.symbol == symbol else -1
+    print(json.dumps({"changed": command, "symbol": symbol, "bars": n}), flush=True)
+relay.changed.connect(changed)
+def report():
+    sessions = controller.live.sessions
+    session = sessions.running.get("AAA") if sessions is not None else None
+    if session is not None and session.started and session.builder.sealed_count("1m"):
+        sealed = int(session.builder.sealed("1m").ts_ns[-1])
+        print(json.dumps({"sealed_ns": sealed, "t": time.time()}), flush=True)
+timer = QtCore.QTimer()
+timer.timeout.connect(report)
+timer.start(300)
+def ready():
+    if controller.symbol == "IMP":
+        print(json.dumps({"ready": True}), flush=True)
+    else:
+        QtCore.QTimer.singleShot(100, ready)
+ready()
+app.exec()
+"""
+
+
+@pytest.fixture
+def running(tmp_path):
+    """A terminal (headless) on a store, its simulated feed storing AAA live."""
+    path = tmp_path / "store.duckdb"
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    with BarStore(path) as store:
+        from data.store.provenance import DEMO
+
+        store.write_bars("AAA", "1m", make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN),
+                         source=DEMO)  # fmt: skip
+        store.write_bars("IMP", "1m", make_bars(100, seed=5), source=SOCKET)
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path),
+                              str(tmp_path / "settings.ini")], stdout=subprocess.PIPE,
+                             text=True, env=env)  # fmt: skip
+    while "ready" not in json.loads(child.stdout.readline()):
+        pass
+    yield path, child
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+    child.wait(timeout=30)
+    child.stdout.close()
+
+
+def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, capsys):
+    path, child = running
+    assert main(["symbols", "--db", str(path)]) == 0
+    listed = capsys.readouterr().out
+    assert "AAA" in listed and "IMP" in listed
+    out = tmp_path / "aaa.parquet"
+    assert main(["export", "AAA", str(out), "--db", str(path)]) == 0  # relayed
+    assert "wrote" in capsys.readouterr().out
+    exported = pq.read_table(out)
+    assert exported.num_rows >= 3000
+    # an import of later bars of the symbol the terminal shows (its chart had 100)
+    src = tmp_path / "imp.csv"
+    more = make_bars(200, start_ns=int(make_bars(100, seed=5).ts_ns[-1]) + NS_PER_MIN, seed=6)
+    rows = ["timestamp,open,high,low,close,volume"] + [
+        f"{int(t)},{o},{h},{lo},{c},{v}"
+        for t, o, h, lo, c, v in zip(
+            more.ts_ns, more.open, more.high, more.low, more.close, more.volume, strict=True
+        )
+    ]
+    src.write_text("\n".join(rows) + "\n")
+    assert main(["import", str(src), "--symbol", "IMP", "--epoch-unit", "ns",
+                 "--db", str(path)]) == 0  # fmt: skip
+    assert "200 1m bars of IMP" in capsys.readouterr().out
+    assert main(["demo", "--db", str(path)]) == 2  # not relayed: it would rewrite the store
+    assert "is open in process" in capsys.readouterr().err
+    reports, changed = [], None
+    deadline = time.time() + 30
+    while time.time() < deadline:  # the terminal's own say: what changed, and its live bars
+        said = json.loads(child.stdout.readline())
+        if "changed" in said:
+            changed = said
+        else:
+            reports.append(said)
+        if changed and len(reports) > 1 and reports[-1]["t"] > reports[0]["t"] + 1.5:
+            break
+    assert changed == {"changed": "import", "symbol": "IMP", "bars": 300}  # on its chart now
+    child.send_signal(signal.SIGKILL)
+    killed_at = time.time()
+    child.wait(timeout=30)
+    promised = max(r["sealed_ns"] for r in reports if r["t"] <= killed_at - 1.0)
+    with BarStore(path) as store:
+        assert store.load("IMP", "1m").equals(concat([make_bars(100, seed=5), more]))
+        stored = store.load("AAA", "1m")
+        assert promised in stored.ts_ns  # live bars were stored while the commands ran
+        exported_ts = exported.column("ts").cast(pa.int64()).to_numpy()
+        assert set(exported_ts[:-1].tolist()) <= set(stored.ts_ns.tolist())
