@@ -23,7 +23,7 @@ class AppRelay(QtCore.QObject):
     def __init__(self, store, parent: QtCore.QObject) -> None:
         super().__init__(parent)
         self._store = store
-        self._server = RelayServer(Path(store.path), self._run)
+        self._server = RelayServer(Path(store.path), self._run, store)
 
     def _run(self, argv: list[str], say) -> int:
         code = run_relayed(argv, say, self._store)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -112,6 +113,14 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
     assert "200 1m bars of IMP" in capsys.readouterr().out
     assert main(["demo", "--db", str(path)]) == 2  # not relayed: it would rewrite the store
     assert "is open in process" in capsys.readouterr().err
+    # a notebook reads the store while the terminal holds it: through the terminal
+    import data
+
+    with data.open_store(str(path), read_only=True) as reader:
+        assert "AAA" in reader.symbols() and reader.instrument("IMP").symbol == "IMP"
+        read = reader.load("AAA", "1m", limit=500)
+        assert len(read) == 500 and reader.table("IMP", "1m").num_rows == 300
+        assert [str(s.source) for s in reader.sources("IMP")] == ["socket", "import of imp.csv"]
     reports, changed = [], None
     deadline = time.time() + 30
     while time.time() < deadline:  # the terminal's own say: what changed, and its live bars
@@ -132,4 +141,5 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
         stored = store.load("AAA", "1m")
         assert promised in stored.ts_ns  # live bars were stored while the commands ran
         exported_ts = exported.column("ts").cast(pa.int64()).to_numpy()
+        assert stored[np.searchsorted(stored.ts_ns, read.ts_ns[0]) :][:499].equals(read[:499])
         assert set(exported_ts[:-1].tolist()) <= set(stored.ts_ns.tolist())

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from data.store.addresses import cache_of, is_team_url
 from data.store.bar_store import BarStore
+from data.store.files import StoreHeld
 from data.store.instruments import Instrument
 from data.store.provenance import Source, Stretch
 from engine.alert_specs import AlertSpec
@@ -58,7 +59,10 @@ class Store(Protocol):
 def open_store(where: str | os.PathLike[str], *, read_only: bool = False) -> Store:
     """The store at `where`: a DuckDB file path (the embedded store), or a team store's
     address, `s3://HOST:BUCKET?port=..&access=..&secret=..` or `lmdb://PATH`, with
-    `&cache=PATH` (`?cache=PATH`) to read its bars through a local cache file."""
+    `&cache=PATH` (`?cache=PATH`) to read its bars through a local cache file. A file a
+    running terminal holds is read, read-only, through that terminal."""
+    if isinstance(where, str) and not is_team_url(where):
+        where = Path(where).expanduser()
     if is_team_url(str(where)):
         from data.store.arctic_store import ArcticStore  # ArcticDB and pandas: loaded here
 
@@ -69,4 +73,11 @@ def open_store(where: str | os.PathLike[str], *, read_only: bool = False) -> Sto
         from data.store.cached_store import CachedTeamStore
 
         return CachedTeamStore(team, Path(cache).expanduser())
-    return BarStore(Path(where), read_only=read_only)
+    try:
+        return BarStore(Path(where), read_only=read_only)
+    except StoreHeld:
+        if not read_only:
+            raise
+        from data.store.relay import RelayedStore  # the terminal on it answers the reads
+
+        return RelayedStore(Path(where))

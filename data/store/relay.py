@@ -13,6 +13,7 @@ meanwhile (its writes and the command's take the store's lock in turn, each shor
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,7 +23,28 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
+from data.store.files import StoreError, StoreHeld
+from data.store.instruments import Instrument
+from data.store.provenance import Source, SourceKind, Stretch
+from engine.alert_specs import alert_from_saved
+from engine.bars import COLUMNS, Bars
+from engine.drawings import from_saved
+
 RELAYED = ("import", "export", "symbols", "fetch", "drawings")
+READS = (
+    "symbols",
+    "instruments",
+    "timeframes",
+    "load",
+    "time_range",
+    "count",
+    "sources",
+    "drawings",
+    "alerts",
+)  # what a reading process may ask of the terminal's store
 Handler = Callable[[list[str], Callable[[str, str], None]], int]
 
 
@@ -40,9 +62,11 @@ class RelayServer:
     """Listens for relayed commands on the store's socket; `handler(argv, say)` runs one
     (`say(stream, text)` sends output back) and returns its exit code."""
 
-    def __init__(self, store_path: Path, handler: Handler) -> None:
+    def __init__(self, store_path: Path, handler: Handler, store=None) -> None:
+        """`store`: the open store reads are answered from (None: commands only)."""
         self.path = socket_path(store_path)
         self._handler = handler
+        self._store = store
         self._one_at_a_time = threading.Lock()
         self.path.unlink(missing_ok=True)  # a terminal that died left it
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -71,7 +95,11 @@ class RelayServer:
                     stream.flush()
 
             try:
-                argv = json.loads(stream.readline())["argv"]
+                request = json.loads(stream.readline())
+                if "read" in request:
+                    self._read(request, stream)
+                    return
+                argv = request["argv"]
                 if not argv or argv[0] not in RELAYED:
                     say("err", f"the running terminal does not take {argv[:1]} commands")
                     code = 2
@@ -89,6 +117,33 @@ class RelayServer:
                 stream.flush()
             except OSError:
                 pass
+
+    def _read(self, request: dict, stream) -> None:
+        """A reading process's call on the store: its result as a JSON line, or bars as a
+        line giving their size followed by that many bytes of Arrow IPC stream."""
+        name = request["read"]
+        try:
+            if name not in READS or self._store is None:
+                raise ValueError(f"the running terminal answers no {name!r} read")
+            result = getattr(self._store, name)(*request.get("args", []),
+                                               **request.get("kwargs", {}))  # fmt: skip
+        except (ValueError, KeyError, StoreError) as exc:
+            stream.write(json.dumps({"error": str(exc.args[0] if exc.args else exc)}) + "\n")
+            stream.flush()
+            return
+        if isinstance(result, Bars):
+            sink = pa.BufferOutputStream()
+            table = pa.table({c: getattr(result, c) for c in COLUMNS})
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            data = sink.getvalue().to_pybytes()
+            stream.write(json.dumps({"bars": len(data)}) + "\n")
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+            return
+        stream.write(json.dumps({"result": _plain(result)}) + "\n")
+        stream.flush()
 
     def close(self) -> None:
         self._server.close()
@@ -117,3 +172,110 @@ def relay(store_path: Path, argv: list[str], out, err) -> int | None:
             (out if "out" in message else err).write(message.get("out", message.get("err")))
             (out if "out" in message else err).flush()
     return 2  # the terminal closed the connection before saying how it ended
+
+
+def _plain(result):
+    """A store method's result as JSON: instruments, stretches, drawings and alerts by
+    their fields."""
+    if isinstance(result, list):
+        return [_plain(x) for x in result]
+    if isinstance(result, tuple):
+        return [_plain(x) for x in result]
+    if isinstance(result, Stretch):
+        return {"kind": result.source.kind.value, "detail": result.source.detail,
+                "first_ns": result.first_ns, "last_ns": result.last_ns}  # fmt: skip
+    if isinstance(result, Instrument):
+        return dataclasses.asdict(result)
+    if hasattr(result, "saved"):
+        return result.saved()
+    if isinstance(result, np.integer):
+        return int(result)
+    return result
+
+
+class RelayedStore:
+    """A store file held by a running terminal, read through it: what a notebook or a
+    script gets from `open_store(path, read_only=True)` while the terminal runs. Bars come
+    as Bars (`load`) or a pyarrow table (`table`), streamed in Arrow's IPC format."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.read_only = True
+        self.queries = 0
+        self.damaged = ""
+        if not socket_path(self.path).exists():
+            raise StoreHeld(f"the bar store {self.path} is open in another process that "
+                            "answers no reads (not a running candleterm): close it "
+                            "first")  # fmt: skip
+
+    def _ask(self, name: str, *args, **kwargs):
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            client.connect(str(socket_path(self.path)))
+        except OSError as exc:
+            client.close()
+            raise StoreError(f"the terminal on {self.path} did not answer ({exc}): "
+                             "is it still running?") from None  # fmt: skip
+        with client, client.makefile("rwb") as stream:
+            stream.write((json.dumps({"read": name, "args": args, "kwargs": kwargs})
+                          + "\n").encode())  # fmt: skip
+            stream.flush()
+            head = json.loads(stream.readline())
+            if "error" in head:
+                raise ValueError(head["error"])
+            if "bars" not in head:
+                return head["result"]
+            self.queries += 1
+            table = pa.ipc.open_stream(stream.read(head["bars"])).read_all()
+            return Bars(*(np.ascontiguousarray(table.column(c).to_numpy()) for c in COLUMNS))
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> RelayedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def symbols(self) -> list[str]:
+        return self._ask("symbols")
+
+    def timeframes(self, symbol: str) -> list[str]:
+        return self._ask("timeframes", symbol)
+
+    def instruments(self) -> list[Instrument]:
+        return [Instrument(**x) for x in self._ask("instruments")]
+
+    def instrument(self, symbol: str) -> Instrument:
+        found = [i for i in self.instruments() if i.symbol == symbol]
+        if not found:
+            raise KeyError(f"no instrument {symbol!r} in {self.path}")
+        return found[0]
+
+    def load(self, symbol: str, timeframe: str, start_ns: int | None = None,
+             end_ns: int | None = None, limit: int | None = None) -> Bars:  # fmt: skip
+        return self._ask("load", symbol, timeframe, start_ns, end_ns, limit)
+
+    def table(self, symbol: str, timeframe: str = "1m", **window) -> pa.Table:
+        """The bars as a pyarrow table (ts_ns, open, high, low, close, volume)."""
+        bars = self.load(symbol, timeframe, **window)
+        return pa.table({c: getattr(bars, c) for c in COLUMNS})
+
+    def time_range(self, symbol: str, timeframe: str = "1m") -> tuple[int, int] | None:
+        found = self._ask("time_range", symbol, timeframe)
+        return None if found is None else tuple(found)
+
+    def count(self, symbol: str, timeframe: str, start_ns: int | None = None,
+              end_ns: int | None = None) -> int:  # fmt: skip
+        return self._ask("count", symbol, timeframe, start_ns, end_ns)
+
+    def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
+        return [Stretch(Source(SourceKind(x["kind"]), x["detail"]), x["first_ns"], x["last_ns"])
+                for x in self._ask("sources", symbol, timeframe)]  # fmt: skip
+
+    def drawings(self, symbol: str):
+        return [from_saved(x) for x in self._ask("drawings", symbol)]
+
+    def alerts(self, symbol: str):
+        return [alert_from_saved(x) for x in self._ask("alerts", symbol)]
