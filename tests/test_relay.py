@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -48,6 +49,8 @@ relay.changed.connect(changed)
 def report():
     sessions = controller.live.sessions
     session = sessions.running.get("AAA") if sessions is not None else None
+    if controller.symbol == "AAA":
+        session = controller.session
     if session is not None and session.started and session.builder.sealed_count("1m"):
         sealed = int(session.builder.sealed("1m").ts_ns[-1])
         print(json.dumps({"sealed_ns": sealed, "t": time.time()}), flush=True)
@@ -143,3 +146,64 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
         exported_ts = exported.column("ts").cast(pa.int64()).to_numpy()
         assert stored[np.searchsorted(stored.ts_ns, read.ts_ns[0]) :][:499].equals(read[:499])
         assert set(exported_ts[:-1].tolist()) <= set(stored.ts_ns.tolist())
+
+
+@pytest.mark.slow
+def test_a_minute_of_commands_beside_a_terminal_at_10000_ticks_a_second(tmp_path, capsys):
+    """Imports of 1M bars, exports of 1M and symbol lists, over and over for a minute, while
+    the terminal stores live bars at 10,000 ticks/s: every command succeeds, the imported
+    and exported bars equal their sources, every bar sealed a second before the end is
+    stored."""
+    path = tmp_path / "store.duckdb"
+    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    big = make_bars(1_000_000, start_ns=now_min - 3_000_000 * NS_PER_MIN, seed=9)
+    with BarStore(path) as store:
+        from data.store.provenance import DEMO
+
+        store.write_bars("AAA", "1m", make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN),
+                         source=DEMO)  # fmt: skip
+        store.write_bars("BIG", "1m", big, source=SOCKET)
+    src = tmp_path / "imp.parquet"
+    pq.write_table(pa.table({"ts": pa.array(big.ts_ns).cast(pa.timestamp("ns", tz="UTC")),
+                             **{c: getattr(big, c) for c in ("open", "high", "low", "close",
+                                                             "volume")}}), src)  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    child_code = CHILD.replace("feed_rate=2000.0", "feed_rate=10000.0").replace(
+        'QtCore.QTimer.singleShot(1500, lambda: controller.show_symbol("IMP"))', "").replace(
+        'if controller.symbol == "IMP":', "if True:")  # fmt: skip
+    child = subprocess.Popen([sys.executable, "-c", child_code, str(path),
+                              str(tmp_path / "settings.ini")], stdout=subprocess.PIPE,
+                             text=True, env=env)  # fmt: skip
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(
+        (time.time(), json.loads(line)) for line in child.stdout), daemon=True)  # fmt: skip
+    reader.start()
+    while not any("ready" in m for _, m in lines):
+        time.sleep(0.05)
+    out = tmp_path / "out.parquet"
+    end = time.time() + 60
+    rounds = 0
+    while time.time() < end:
+        k = rounds % 3
+        if k == 0:
+            assert main(["import", str(src), "--symbol", f"IMP{rounds}", "--calendar", "24x7",
+                         "--db", str(path)]) == 0  # fmt: skip
+        elif k == 1:
+            assert main(["export", "BIG", str(out), "--db", str(path)]) == 0
+            got = pq.read_table(out)
+            assert np.array_equal(got.column("close").to_numpy(), big.close)
+        else:
+            assert main(["symbols", "--db", str(path)]) == 0
+        rounds += 1
+    capsys.readouterr()
+    child.send_signal(signal.SIGKILL)
+    killed_at = time.time()
+    child.wait(timeout=30)
+    reader.join(timeout=5)
+    child.stdout.close()
+    promised = max(m["sealed_ns"] for t, m in lines if "sealed_ns" in m and t <= killed_at - 1.0)
+    with BarStore(path) as store:
+        assert promised in store.load("AAA", "1m").ts_ns
+        for r in range(0, rounds, 3):
+            assert store.load(f"IMP{r}", "1m").equals(big)
+    assert rounds >= 6
