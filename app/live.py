@@ -49,6 +49,7 @@ class LiveStats:
     feed: str  # "live", "paused", "replay 2024-03-04 15:02", "listening on :7878"
     last_rejection: str = ""  # why the feed's latest rejected tick was left out
     not_stored: str = ""  # why sealed bars wait to be written (the store failed)
+    frames_ms: tuple[float, ...] = ()  # the second's frame times (for p99 across seconds)
 
 
 def _percentile(values, q: float) -> float:
@@ -272,6 +273,7 @@ class LiveSession(QtCore.QObject):
             feed="feed off" if self.feed is None else self.feed.state(),
             last_rejection="" if self.feed is None else self.feed.last_rejection,
             not_stored=self._not_stored(),
+            frames_ms=tuple(frames),
         )
 
     def _not_stored(self) -> str:

@@ -14,7 +14,9 @@ from engine.bars import Bars, concat
 from engine.drawings import Drawing
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
 
-BACKENDS = ("duckdb", "lmdb", "s3", "s3-cached")
+# The cache's own behaviour is tested in test_team_store; its run of the whole contract is
+# slow (a local S3 server answers each request in ~10 ms) and left to `pytest -m slow`.
+BACKENDS = ("duckdb", "lmdb", "s3", pytest.param("s3-cached", marks=pytest.mark.slow))
 
 
 @pytest.fixture(params=BACKENDS)
