@@ -207,3 +207,34 @@ def test_a_minute_of_commands_beside_a_terminal_at_10000_ticks_a_second(tmp_path
         for r in range(0, rounds, 3):
             assert store.load(f"IMP{r}", "1m").equals(big)
     assert rounds >= 6
+
+
+def test_a_command_waiting_too_long_behind_another_says_so(tmp_path, capsys):
+    """In-process: a relay whose one command runs long; the next gives up with a message."""
+    import threading as th
+
+    from data.store.relay import RelayServer, relay
+
+    store_path = tmp_path / "s.duckdb"
+    started, release = th.Event(), th.Event()
+
+    def slow(argv, say):
+        say("out", "working\n")
+        started.set()
+        release.wait(10)
+        return 0
+
+    server = RelayServer(store_path, slow)
+    server.wait_s = 0.3
+    try:
+        first = th.Thread(target=lambda: relay(store_path, ["symbols"], sys.stdout, sys.stderr))
+        first.start()
+        started.wait(5)
+        assert relay(store_path, ["symbols"], sys.stdout, sys.stderr) == 2
+        assert "busy with another command for over 0.3 s" in capsys.readouterr().err
+        assert relay(store_path, ["demo"], sys.stdout, sys.stderr) == 2  # never relayed
+        release.set()
+        first.join(5)
+    finally:
+        server.close()
+    assert relay(store_path, ["symbols"], sys.stdout, sys.stderr) is None  # nobody listens

@@ -1,7 +1,11 @@
-"""Export stored bars to Parquet or CSV through pyarrow."""
+"""Export stored bars to Parquet or CSV through pyarrow, a window of time at a time (memory
+stays bounded, and a terminal exporting for another process never holds the interpreter
+long: its frames go on), into a temporary file renamed when complete (a failed export leaves
+no partial file)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,7 +13,10 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from data.store import BarStore
+from engine.bar_x import nominal_period_ns
 from engine.bars import Bars
+
+CHUNK_BARS = 250_000  # bars a window of time holds at most
 
 
 def table_of(bars: Bars) -> pa.Table:
@@ -40,10 +47,24 @@ def export_bars(
             f"no bars of {symbol!r} in {store.path}; stored symbols: "
             f"{', '.join(store.symbols()) or 'none'}"
         )
-    bars = store.load(symbol, timeframe, start_ns, end_ns)
-    table = table_of(bars)
-    if suffix == ".csv":
-        pcsv.write_csv(table, out)
-    else:
-        pq.write_table(table, out)
-    return len(bars)
+    first, last = store.time_range(symbol, timeframe) or (0, -1)
+    lo = first if start_ns is None else max(first, int(start_ns))
+    hi = last if end_ns is None else min(last, int(end_ns) - 1)
+    span = CHUNK_BARS * nominal_period_ns(timeframe)
+    part = out.with_name(f".{out.name}.part")
+    schema = table_of(store.load(symbol, timeframe, limit=0)).schema
+    writer = (pcsv.CSVWriter(part, schema) if suffix == ".csv"
+              else pq.ParquetWriter(part, schema))  # fmt: skip
+    n = 0
+    try:
+        with writer:
+            while lo <= hi:
+                bars = store.load(symbol, timeframe, lo, min(lo + span, hi + 1))
+                if len(bars):
+                    writer.write_table(table_of(bars))
+                    n += len(bars)
+                lo += span
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    return n

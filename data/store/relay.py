@@ -7,7 +7,8 @@ The terminal listens on a Unix socket in the user's runtime folder (a folder onl
 may enter: mode 0700), named after the store file. A command line that finds its store held
 by another process sends its arguments there as one JSON line, and prints what comes back
 (a JSON line each: {"out": text}, {"err": text}, then {"exit": code}). A command waits for
-the one before it (one runs at a time); the terminal's live bars keep being written
+the one before it (one runs at a time), RELAY_WAIT_S at most, then says the store is busy
+and gives up; the terminal's live bars keep being written
 meanwhile (its writes and the command's take the store's lock in turn, each short).
 """
 
@@ -34,6 +35,7 @@ from engine.bars import COLUMNS, Bars
 from engine.drawings import from_saved
 
 RELAYED = ("import", "export", "symbols", "fetch", "drawings")
+RELAY_WAIT_S = 120.0  # a relayed command waits this long for the one before it, at most
 READS = (
     "symbols",
     "instruments",
@@ -67,6 +69,7 @@ class RelayServer:
         self.path = socket_path(store_path)
         self._handler = handler
         self._store = store
+        self.wait_s = RELAY_WAIT_S
         self._one_at_a_time = threading.Lock()
         self.path.unlink(missing_ok=True)  # a terminal that died left it
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -103,9 +106,19 @@ class RelayServer:
                 if not argv or argv[0] not in RELAYED:
                     say("err", f"the running terminal does not take {argv[:1]} commands")
                     code = 2
+                elif not self._one_at_a_time.acquire(timeout=self.wait_s):
+                    say(
+                        "err",
+                        f"candleterm: error: the terminal running on this store has "
+                        f"been busy with another command for over {self.wait_s:g} s; "
+                        "try again when it is done\n",
+                    )
+                    code = 2
                 else:
-                    with self._one_at_a_time:
+                    try:
                         code = self._handler(argv, say)
+                    finally:
+                        self._one_at_a_time.release()
             except (OSError, ValueError, KeyError) as exc:
                 code = 2
                 try:
