@@ -114,6 +114,17 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
     assert main(["import", str(src), "--symbol", "IMP", "--epoch-unit", "ns",
                  "--db", str(path)]) == 0  # fmt: skip
     assert "200 1m bars of IMP" in capsys.readouterr().out
+    from tests.fake_exchange import FakeBinance
+    from tests.test_exchange import T0_NS as EXCHANGE_T0
+    from tests.test_exchange import cents
+
+    exchange = FakeBinance(cents(make_bars(3500, start_ns=EXCHANGE_T0)))
+    try:  # an exchange's history fetched into the held store, through the terminal
+        fetch = ["fetch", "binance", "BTC/USDT", "--since", "2022-01-03", "--until", "2022-01-04"]
+        assert main([*fetch, "--db", str(path), "--exchange-url", exchange.url]) == 0
+    finally:
+        exchange.stop()
+    assert "BINANCE:BTC/USDT 1m: 1,440 bars" in capsys.readouterr().out
     assert main(["demo", "--db", str(path)]) == 2  # not relayed: it would rewrite the store
     assert "is open in process" in capsys.readouterr().err
     # a notebook reads the store while the terminal holds it: through the terminal
@@ -141,6 +152,7 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
     promised = max(r["sealed_ns"] for r in reports if r["t"] <= killed_at - 1.0)
     with BarStore(path) as store:
         assert store.load("IMP", "1m").equals(concat([make_bars(100, seed=5), more]))
+        assert store.count("BINANCE:BTC/USDT", "1m") == 1440
         stored = store.load("AAA", "1m")
         assert promised in stored.ts_ns  # live bars were stored while the commands ran
         exported_ts = exported.column("ts").cast(pa.int64()).to_numpy()
