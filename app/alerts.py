@@ -184,16 +184,17 @@ class Alerts:
         armed = self._armed.get(symbol)
         if armed is None:
             return []
+        hits = [
+            (armed.by_engine_id.get(one.alert_id), one.ts_ns, one.price, None)
+            for one in (armed.prices.on_ticks(ts_ns, price) if len(armed.prices) else ())
+        ]
+        hits += [(alert_id, t, p, value) for alert_id, alert in list(armed.indicators.items())
+                 for t, p, value in alert.on_ticks(ts_ns, price, qty)]  # fmt: skip
+        if not hits:  # the usual frame: no spec looked up
+            return []
         by_id = {s.id: s for s in self.specs.get(symbol, [])}
-        fired = []
-        if len(armed.prices):
-            for one in armed.prices.on_ticks(ts_ns, price):
-                spec = by_id.get(armed.by_engine_id.get(one.alert_id, ""))
-                if spec is not None:
-                    fired.append(Fired(symbol, spec, one.ts_ns, one.price))
-        for alert_id, alert in list(armed.indicators.items()):
-            for t, p, value in alert.on_ticks(ts_ns, price, qty):
-                fired.append(Fired(symbol, by_id[alert_id], t, p, value))
+        fired = [Fired(symbol, by_id[alert_id], t, p, value) for alert_id, t, p, value in hits
+                 if alert_id in by_id]  # fmt: skip
         fired.sort(key=lambda f: f.ts_ns)
         spent = {f.alert.id for f in fired if f.alert.once}
         if spent:

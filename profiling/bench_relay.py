@@ -31,20 +31,11 @@ from data.store.provenance import DEMO, Source, SourceKind
 from engine.units import NS_PER_MIN
 from profiling.bench_store import synthetic
 from profiling.timing import bench_args, summarize, table
+from tests.headless import TERMINAL_SCRIPT
 
-TERMINAL = """
-import json, os, sys
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6 import QtCore, QtWidgets
-app = QtWidgets.QApplication([])
-from app.controller import ChartController
-from app.main_window import MainWindow
-from app.relay import AppRelay
-from data.feeds.kinds import FeedKind
-from data.store import BarStore
-store = BarStore(sys.argv[1])
-settings = QtCore.QSettings(sys.argv[2], QtCore.QSettings.Format.IniFormat)
-window = MainWindow()
+TERMINAL = (
+    TERMINAL_SCRIPT
+    + """
 window.resize(1600, 900)
 window.show()
 controller = ChartController(store, window, None, settings, feed_rate=10000.0)
@@ -58,6 +49,7 @@ relay = AppRelay(store, controller)
 print(json.dumps({"ready": True}), flush=True)
 app.exec()
 """
+)
 
 
 def exports(db: Path, out: Path, repeat: int, n: int) -> list[float]:
@@ -100,17 +92,19 @@ def main(argv: list[str] | None = None) -> int:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    while not any("ready" in m for _, m in lines):
-        time.sleep(0.05)
-    time.sleep(1.0)  # the session live, its ticks flowing
-    quiet_from = time.time()
-    time.sleep(3.0)  # its frames before any export, to compare
-    started = time.time()
-    relayed = exports(db, out, repeat, n)
-    ended = time.time()
-    time.sleep(1.2)
-    terminal.terminate()
-    terminal.wait(timeout=30)
+    try:  # the terminal goes whatever fails (it would live on, busy, and skew other runs)
+        while not any("ready" in m for _, m in lines):
+            time.sleep(0.05)
+        time.sleep(1.0)  # the session live, its ticks flowing
+        quiet_from = time.time()
+        time.sleep(3.0)  # its frames before any export, to compare
+        started = time.time()
+        relayed = exports(db, out, repeat, n)
+        ended = time.time()
+        time.sleep(1.2)
+    finally:
+        terminal.terminate()
+        terminal.wait(timeout=30)
     during = [f for t, m in lines if "frames" in m and started <= t <= ended + 1
               for f in m["frames"]]  # fmt: skip
     before = [f for t, m in lines if "frames" in m and quiet_from <= t < started

@@ -16,6 +16,7 @@ from data.store import BarStore
 from engine.bar_x import x_of_times
 from engine.units import NS_PER_HOUR, NS_PER_MIN
 from tests.conftest import make_bars
+from tests.headless import TERMINAL_SCRIPT
 from tests.test_drawing_tools import bar_point, click
 
 
@@ -71,21 +72,11 @@ def test_a_drawing_is_on_every_chart_of_its_symbol_and_in_the_store(qtbot, store
         controller.close()
 
 
-CHILD = """
-import json, sys, time, os
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6 import QtCore, QtWidgets
+CHILD = (
+    TERMINAL_SCRIPT
+    + """
 from PySide6.QtTest import QTest
-app = QtWidgets.QApplication([])
-from app.controller import ChartController
-from app.main_window import MainWindow
-from app.main_window import MainWindow
-from data.feeds.kinds import FeedKind
-from data.store import BarStore
 from tests.test_drawing_tools import bar_point, click
-store = BarStore(sys.argv[1])
-settings = QtCore.QSettings(sys.argv[2], QtCore.QSettings.Format.IniFormat)
-window = MainWindow()
 controller = ChartController(store, window, None, settings)
 controller.feed = FeedKind.OFF
 controller.start("AAA")
@@ -102,6 +93,7 @@ click(chart, bar_point(chart, n - 10, y0 + 0.6 * (y1 - y0)))
 print(json.dumps({"t": time.time(), "ray": ray.saved()}), flush=True)
 app.exec()
 """
+)
 
 
 def test_a_drawing_survives_a_kill_a_second_after_it_was_drawn(tmp_path):
@@ -112,10 +104,12 @@ def test_a_drawing_survives_a_kill_a_second_after_it_was_drawn(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     args = [sys.executable, "-c", CHILD, str(path), str(tmp_path / "settings.ini")]
     with subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env) as child:
-        drawn = json.loads(child.stdout.readline())
-        time.sleep(max(0.0, drawn["t"] + 1.0 - time.time()))
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
+        try:
+            drawn = json.loads(child.stdout.readline())
+            time.sleep(max(0.0, drawn["t"] + 1.0 - time.time()))
+        finally:  # killed whatever happened (a live child would outlast the test)
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
     with BarStore(path) as store:
         (ray,) = store.drawings("AAA")
     assert ray.saved() == drawn["ray"] and ray.kind == "ray"

@@ -108,14 +108,14 @@ class DrawingTools(QtCore.QObject):
         return True
 
     def undo(self) -> bool:
-        if self.book is None or not self.book.undo():
-            return False
-        self.refresh()
-        self.edited.emit()
-        return True
+        return self._step(lambda book: book.undo())
 
     def redo(self) -> bool:
-        if self.book is None or not self.book.redo():
+        return self._step(lambda book: book.redo())
+
+    def _step(self, move) -> bool:
+        """Undo or redo; False when there was nothing to."""
+        if self.book is None or not move(self.book):
             return False
         self.refresh()
         self.edited.emit()

@@ -22,7 +22,6 @@ leaves this module.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from data.store.addresses import shown
-from data.store.files import StoreError
+from data.store.files import StoreError, store_errors
 from data.store.instruments import Instrument, check_symbol
 from data.store.provenance import (
     API,
@@ -59,25 +58,6 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _arctic_errors(cls):
-    """Every public method raises StoreError, never an ArcticDB (or pandas) exception."""
-    for name, method in list(vars(cls).items()):
-        if name.startswith("_") or not callable(method) or name == "close":
-            continue
-
-        def wrapped(self, *args, _method=method, **kwargs):
-            try:
-                return _method(self, *args, **kwargs)
-            except (RuntimeError, OSError, pd.errors.ParserError) as exc:
-                raise StoreError(
-                    f"the team store {self.path} failed: {_first_line(exc)}; check that it is "
-                    "reachable, then try again"
-                ) from None
-
-        setattr(cls, name, functools.wraps(method)(wrapped))
-    return cls
-
-
 def _frame(bars: Bars) -> pd.DataFrame:
     index = pd.DatetimeIndex(bars.ts_ns.view("datetime64[ns]"), name="ts")
     return pd.DataFrame({c: getattr(bars, c) for c in PRICES}, index=index)
@@ -94,7 +74,7 @@ def _ts(ns: int) -> pd.Timestamp:
     return pd.Timestamp(int(ns), unit="ns")
 
 
-@_arctic_errors
+@store_errors(RuntimeError, OSError, pd.errors.ParserError)  # ArcticDB's are RuntimeErrors
 class ArcticStore:
     """A bar store in an ArcticDB library (see the module's description)."""
 
@@ -106,6 +86,7 @@ class ArcticStore:
         self._lock = threading.RLock()
         self._stats: dict[tuple[str, str], tuple[int, int, int]] | None = None
         self._stats_at = 0.0
+        self._described: set[str] = set()  # symbols whose instrument is known to be there
         import arcticdb  # an optional dependency's import: only for a team store
         from arcticdb.config import set_config_int, set_log_level
 
@@ -130,6 +111,10 @@ class ArcticStore:
             ) from None
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    def _problem(self, exc: BaseException) -> StoreError:
+        return StoreError(f"the team store {self.path} failed: {_first_line(exc)}; check "
+                          "that it is reachable, then try again")  # fmt: skip
 
     def close(self) -> None:
         with self._lock:
@@ -252,8 +237,9 @@ class ArcticStore:
                     raise StoreError(refused)
             if instrument is not None:
                 self.add_instrument(instrument)
-            elif self._doc("instrument", symbol) is None:
+            elif symbol not in self._described and self._doc("instrument", symbol) is None:
                 self.add_instrument(Instrument(symbol))
+            self._described.add(symbol)
             if len(bars) == 0:
                 return 0
             self._upsert(self._name(symbol, timeframe), bars)

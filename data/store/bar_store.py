@@ -23,7 +23,6 @@ raises the limit for its transaction (the primary-key index needs room) and lowe
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import threading
@@ -43,6 +42,7 @@ from data.store.files import (
     describe_failure,
     first_line,
     no_permission,
+    store_errors,
 )
 from data.store.instruments import Instrument, check_symbol
 from data.store.provenance import API, Source, Stretch, holds_synthetic, merged
@@ -64,23 +64,7 @@ _READ_HEADROOM_BYTES = 32 << 20
 _WRITE_MEMORY_LIMIT = "8GB"
 
 
-def _store_errors(cls):
-    """Every public method of `cls` raises StoreError, never a DuckDB exception."""
-    for name, method in list(vars(cls).items()):
-        if name.startswith("_") or not callable(method) or name == "close":
-            continue
-
-        def wrapped(self, *args, _method=method, **kwargs):
-            try:
-                return _method(self, *args, **kwargs)
-            except (duckdb.Error, pa.ArrowException, OSError) as exc:  # Arrow streams reads
-                raise self._problem(exc) from None
-
-        setattr(cls, name, functools.wraps(method)(wrapped))
-    return cls
-
-
-@_store_errors
+@store_errors(duckdb.Error, pa.ArrowException, OSError)  # Arrow streams the reads
 class BarStore:
     """One DuckDB database file holding instruments and their bars.
 

@@ -3,6 +3,7 @@ and every failure of it in words that name the file and what to do."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -15,6 +16,27 @@ _DUCKDB_MAGIC = b"DUCK"
 
 class StoreError(Exception):
     """A bar store could not be opened or used; the message says why and what to do."""
+
+
+def store_errors(*caught: type[BaseException]):
+    """Class decorator: every public method of the class raises StoreError (its
+    `_problem(exc)`) for the backend's `caught` exceptions, never those themselves."""
+
+    def decorate(cls):
+        for name, method in list(vars(cls).items()):
+            if name.startswith("_") or not callable(method) or name == "close":
+                continue
+
+            def wrapped(self, *args, _method=method, **kwargs):
+                try:
+                    return _method(self, *args, **kwargs)
+                except caught as exc:
+                    raise self._problem(exc) from None
+
+            setattr(cls, name, functools.wraps(method)(wrapped))
+        return cls
+
+    return decorate
 
 
 class StoreHeld(StoreError):
