@@ -487,8 +487,9 @@ class ChartController(QtCore.QObject):
 
     @_store_failures_shown
     def on_store_changed(self, command: str, symbol: str) -> None:
-        """Another process changed the store through this terminal (a relayed command):
-        the symbol list follows, a symbol imported shows its new bars, drawings imported
+        """Another process changed the store through this terminal (a relayed command),
+        or the team store had newer bars than the local cache showed (command "team"):
+        the symbol list follows, a symbol's charts show its new bars, drawings imported
         are read again."""
         if command == "drawings":
             self.surface.drawings.forget(symbol)

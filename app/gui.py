@@ -67,11 +67,14 @@ class Running:
     window: MainWindow
     controller: ChartController
     relay: object | None = None  # app.relay.AppRelay on a store file
+    team_cache: object | None = None  # app.team_cache.TeamCacheUpdates on a cached team store
 
     def close(self) -> None:
         gc.unfreeze()  # what was frozen at start can be collected again (and finalized)
         if self.relay is not None:
             self.relay.close()
+        if self.team_cache is not None:
+            self.team_cache.close()
         self.controller.close()
         self.worker.stop()
         self.store.close()
@@ -114,7 +117,12 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
 
         relay = AppRelay(store, controller)
         relay.changed.connect(controller.on_store_changed)
-    running = Running(app, store, worker, window, controller, relay)
+    team_cache = None
+    if is_team_url(db):
+        from app.team_cache import listen_to_cache
+
+        team_cache = listen_to_cache(store, controller, window)
+    running = Running(app, store, worker, window, controller, relay, team_cache)
     try:
         controller.start(args.symbol, args.theme)
     except ValueError:

@@ -8,9 +8,11 @@ Measured on each: the latest 10,000 and 1,000,000 bars of a long series, a day o
 the middle of it, each cold (a store just opened) and warm (asked again); an import of
 1,000,000 bars into a new symbol; and a chart's first page (the latest 50,000 bars) through
 the cache, cold (the cache empty: the first page comes from the team store and the series
-is fetched behind it, timed apart) and warm (the cache up to date: one version check, then
-DuckDB). Target: a chart opens through the warm cache within 1.5x of the embedded store.
-Every load is checked against the bars written.
+is fetched behind it, timed apart) and warm (the cache up to date: the terminal's charts are
+answered from DuckDB, the version asked behind; a script's read waits for the version);
+and a cache one write behind: from the read to the terminal told of the new bar. Target: a
+chart opens through the warm cache within 1.5x of the embedded store. Every load is checked
+against the bars written, and every version asked.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import dataclasses
 import json
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -101,7 +104,7 @@ def measure_backend(name: str, where: str, big: int, repeat: int) -> list[Row]:
 
 def measure_cache(url: str, cache: Path, big: int, repeat: int) -> list[Row]:
     """The first page of a chart through the cache: cold (empty) and warm (up to date)."""
-    cold, warm, filled = [], [], []
+    cold, warm, filled, asked_first = [], [], [], []
     for _ in range(max(1, repeat // 2)):
         shutil.rmtree(cache.parent, ignore_errors=True)
         cache.parent.mkdir(parents=True)
@@ -115,17 +118,56 @@ def measure_cache(url: str, cache: Path, big: int, repeat: int) -> list[Row]:
         check(bars, big - FIRST_PAGE, FIRST_PAGE)
     for _ in range(repeat):
         with open_store(f"{url}&cache={cache}", read_only=True) as store:
+            told = []
+            store.listen(lambda *said, told=told: told.append(said))  # as the terminal does
             started = time.perf_counter()
             bars = store.load("BIG", "1m", limit=FIRST_PAGE)
             warm.append((time.perf_counter() - started) * 1e3)
-            assert store.refreshes == 0, "the warm cache fetched again"
+            store.wait_asked()  # the version asked behind the read: the cache was current
+            assert store.team.versions_asked == 1 and told == [] and store.refreshes == 0
+        check(bars, big - FIRST_PAGE, FIRST_PAGE)
+    for _ in range(repeat):
+        with open_store(f"{url}&cache={cache}", read_only=True) as store:
+            started = time.perf_counter()
+            bars = store.load("BIG", "1m", limit=FIRST_PAGE)
+            asked_first.append((time.perf_counter() - started) * 1e3)
+            assert store.team.versions_asked == 1 and store.refreshes == 0
         check(bars, big - FIRST_PAGE, FIRST_PAGE)
     return [Row("s3 + cache", "chart's first page, cold cache",
                 summarize("s3 + cache: first page, cold cache (ms)", cold)),
             Row("s3 + cache", "the series fetched behind it",
                 summarize("s3 + cache: the series fetched behind (ms)", filled)),
             Row("s3 + cache", "chart's first page, warm cache",
-                summarize("s3 + cache: first page, warm cache (ms)", warm))]  # fmt: skip
+                summarize("s3 + cache: first page, warm cache (ms)", warm)),
+            Row("s3 + cache", "a script's first page, warm cache",
+                summarize("s3 + cache: version asked first, warm (ms)", asked_first)),
+            stale_cache(url, cache, big, repeat)]  # fmt: skip
+
+
+def stale_cache(url: str, cache: Path, big: int, repeat: int) -> Row:
+    """A cache a write behind the team store (another terminal appended a bar): the chart's
+    first page from the cache at once, then the listener told once the cache holds the new
+    bar; timed from the read to the telling."""
+    told_ms = []
+    for k in range(repeat):
+        new_bar = synthetic(1, big + k)
+        with open_store(url) as other:
+            other.write_bars("BIG", "1m", new_bar, source=IMPORTED)
+        with open_store(f"{url}&cache={cache}", read_only=True) as store:
+            told = threading.Event()
+            store.listen(lambda *said, told=told: told.set())
+            started = time.perf_counter()
+            bars = store.load("BIG", "1m", limit=FIRST_PAGE)
+            assert told.wait(60), "the listener was not told of the new bar"
+            told_ms.append((time.perf_counter() - started) * 1e3)
+            assert bars.ts_ns[-1] < new_bar.ts_ns[0]  # the first answer was the cache's
+            fresh = store.load("BIG", "1m", limit=FIRST_PAGE)
+            assert fresh.ts_ns[-1] == new_bar.ts_ns[0] and fresh.close[-1] == new_bar.close[0]
+    return Row(
+        "s3 + cache",
+        "a bar written elsewhere, on the chart",
+        summarize("s3 + cache: stale cache, read to the new bar told (ms)", told_ms),
+    )
 
 
 def first_page(where: str, repeat: int, big: int) -> Row:
@@ -165,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     base = {r.what: r.stats.p50_ms for r in rows if r.backend == "duckdb"}
     for what in ("chart's first page, cold cache", "chart's first page, warm cache",
-                 "the series fetched behind it"):  # fmt: skip
+                 "a script's first page, warm cache", "the series fetched behind it",
+                 "a bar written elsewhere, on the chart"):  # fmt: skip
         base[what] = base["chart's first page"]
     print(table([r.stats for r in rows]))
     print("\nratio to DuckDB (p50):")

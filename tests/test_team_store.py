@@ -5,6 +5,9 @@ import json
 import os
 import subprocess
 import sys
+import time
+
+import pytest
 
 from data.store.port import open_store
 from data.store.provenance import Source, SourceKind
@@ -121,6 +124,98 @@ def test_the_cache_follows_the_team_stores_versions(local_s3, tmp_path, monkeypa
     reopened = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
     assert reopened.load("ES", "1m").equals(bars[1000:]) and reopened.refreshes == 0
     reopened.close()
+
+
+def test_a_listening_reader_is_answered_from_the_cache_then_told(local_s3, tmp_path,
+                                                                monkeypatch):  # fmt: skip
+    from data.store import cached_store
+
+    monkeypatch.setattr(cached_store, "VERSION_FRESH_S", 0.0)
+    url = local_s3.bucket()
+    bars = make_bars(3000)
+    socket = Source(SourceKind.SOCKET)
+    told = []
+    with open_store(url) as other, open_store(f"{url}&cache={tmp_path / 'c.duckdb'}") as cached:
+        other.write_bars("ES", "1m", bars[:2000], source=socket)
+        cached.load("ES", "1m")
+        cached.wait_filled()
+        cached.listen(lambda *said: told.append(said))
+        assert cached.load("ES", "1m").equals(bars[:2000])
+        cached.wait_asked()
+        assert told == [] and cached.refreshes == 1  # asked, and nothing was new
+        other.write_bars("ES", "1m", bars[2000:], source=socket)  # appended elsewhere
+        assert cached.load("ES", "1m").equals(bars[:2000])  # at once, from the cache
+        cached.wait_asked()
+        assert told == [("ES", "1m", "")] and cached.refreshes == 2
+        assert cached.load("ES", "1m").equals(bars)  # what the listener reads again
+        cached.listen(None)
+        other.write_bars("ES", "1m", make_bars(10, start_ns=int(bars.ts_ns[-1]) + NS_PER_MIN),
+                         source=socket)  # fmt: skip
+        assert len(cached.load("ES", "1m")) == 3010  # not listening: the version asked first
+
+
+@pytest.mark.slow  # ArcticDB retries an unreachable S3 for about a minute
+def test_a_listening_reader_keeps_the_cache_when_the_team_store_is_gone(tmp_path, monkeypatch):
+    from data.store import cached_store
+    from tests.s3_server import LocalS3
+
+    monkeypatch.setattr(cached_store, "VERSION_FRESH_S", 0.0)
+    server = LocalS3()
+    try:
+        url = server.bucket()
+        bars = make_bars(500)
+        with open_store(url) as other:
+            other.write_bars("ES", "1m", bars, source=Source(SourceKind.SOCKET))
+        cached = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
+        cached.load("ES", "1m")
+        cached.wait_filled()
+    finally:
+        server.stop()
+    told = []
+    cached.listen(lambda *said: told.append(said))
+    started = time.monotonic()
+    assert cached.load("ES", "1m").equals(bars)  # at once, from the cache
+    assert time.monotonic() - started < 5
+    cached.wait_asked()
+    [(symbol, timeframe, problem)] = told
+    assert (symbol, timeframe) == ("ES", "1m")
+    assert "port=" in problem and "shown from the local cache" in problem
+    cached.close()
+
+
+def test_a_chart_opened_from_a_stale_cache_shows_the_team_stores_new_bars(
+    qtbot, window, settings, local_s3, tmp_path, monkeypatch
+):
+    from app.controller import ChartController
+    from app.team_cache import listen_to_cache
+    from data.feeds.kinds import FeedKind
+    from data.store import cached_store
+
+    monkeypatch.setattr(cached_store, "VERSION_FRESH_S", 0.0)
+    url = local_s3.bucket()
+    bars = make_bars(3000)
+    socket = Source(SourceKind.SOCKET)
+    with open_store(url) as other:
+        other.write_bars("ES", "1m", bars[:2900], source=socket)
+        with open_store(f"{url}&cache={tmp_path / 'c.duckdb'}") as earlier:  # a day before
+            earlier.load("ES", "1m")
+            earlier.wait_filled()
+        other.write_bars("ES", "1m", bars[2900:], source=socket)  # since, elsewhere
+    store = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
+    controller = ChartController(store, window, None, settings)
+    controller.feed = FeedKind.OFF
+    updates = listen_to_cache(store, controller, window)
+    try:
+        controller.start("ES")
+        model = controller.chart.model
+        assert len(model) == 2900  # at once, from the cache; the version asked behind
+        qtbot.waitUntil(lambda: len(model) == 3000, timeout=10_000)
+        assert model.bars.equals(bars)
+        assert "newer bars from the team store" in window.statusBar().currentMessage()
+    finally:
+        updates.close()
+        controller.close()
+        store.close()
 
 
 def test_the_commands_on_a_team_store(tmp_path, capsys, local_s3):

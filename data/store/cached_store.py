@@ -9,6 +9,14 @@ in the middle, or removed) is fetched again whole. The versions a cache holds ar
 a file beside it (CACHE.versions.json). A version is asked of the team store at most every
 VERSION_FRESH_S a series: a chart paging back through history asks the cache alone.
 
+A reader that listens (`listen`: the terminal's charts) is answered from the cache at once
+and asked again after: the version is asked behind the read, and if the team store had
+newer bars the listener is told (symbol, timeframe, "") once the cache holds them, or told
+why the team store could not be asked (symbol, timeframe, reason). A chart then opens as
+fast as from the embedded store however far the team store is. A reader that does not
+listen (an export, a sync, a script) is answered after the version was asked: what it gets
+is the team store's current bars.
+
 Writes go through to the cache's copy as well. Not seen: a correction in the middle of the
 history that keeps the bar count, made by another terminal after this cache fetched that
 stretch (`candleterm sync` TEAM CACHE-FILE
@@ -18,8 +26,10 @@ with the cache closed, or deleting the cache file, fetches it again).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,6 +41,8 @@ from data.store.sync import copy_span
 
 VERSION_FRESH_S = 1.0
 NOT_ASKED = object()
+log = logging.getLogger(__name__)
+Listener = Callable[[str, str, str], None]
 
 
 class CachedTeamStore:
@@ -52,7 +64,9 @@ class CachedTeamStore:
             self._versions = {}
         self.refreshes = 0  # series brought up to date from the team store
         self._asker = ThreadPoolExecutor(1, thread_name_prefix="candleterm-team-version")
+        self._asker.submit(lambda: None)  # its thread started now, not behind the first read
         self._filler = ThreadPoolExecutor(1, thread_name_prefix="candleterm-team-fill")
+        self._listener: Listener | None = None
         self._closed = False
 
     @property
@@ -62,6 +76,13 @@ class CachedTeamStore:
     def __getattr__(self, name: str):
         """Everything but reading bars is the team store's."""
         return getattr(self.team, name)
+
+    def listen(self, listener: Listener | None) -> None:
+        """Reads answered from the cache at once, `listener(symbol, timeframe, problem)`
+        called (on another thread) when a series read turned out older than the team
+        store's and the cache now holds the new bars (problem ""), or when the team store
+        could not be asked (problem says why). None: reads wait for the version again."""
+        self._listener = listener
 
     def close(self) -> None:
         self._closed = True
@@ -86,14 +107,15 @@ class CachedTeamStore:
     def _checked_lately(self, symbol: str, timeframe: str) -> bool:
         return time.monotonic() - self._checked.get((symbol, timeframe), -1e9) < VERSION_FRESH_S
 
-    def _fresh(self, symbol: str, timeframe: str, version=NOT_ASKED) -> bool:
+    def _fresh(self, symbol: str, timeframe: str, version=NOT_ASKED, behind=False) -> bool:
         """Bring the cache's copy of a series to the team store's current version (asked
-        now, unless `version` was asked already); whether it changed."""
+        now, unless `version` was asked already; `behind` a reader that goes on meanwhile:
+        asked letting its thread run); whether it changed."""
         with self._series_lock(symbol, timeframe):
             if version is NOT_ASKED:
                 if self._checked_lately(symbol, timeframe):
                     return False
-                version = self.team.series_version(symbol, timeframe)
+                version = self.team.series_version(symbol, timeframe, let_threads_run=behind)
             self._checked[(symbol, timeframe)] = time.monotonic()
             name = f"{symbol}|{timeframe}"
             if version is None:  # gone from the team store (or never there)
@@ -140,9 +162,25 @@ class CachedTeamStore:
             return found
         if self._checked_lately(symbol, timeframe):
             return read()
+        if self._listener is not None:
+            found = read()
+            self._asker.submit(self._revalidate, symbol, timeframe, self._listener)
+            return found
         asked = self._asker.submit(self.team.series_version, symbol, timeframe)
         found = read()
         return read() if self._fresh(symbol, timeframe, asked.result()) else found
+
+    def _revalidate(self, symbol: str, timeframe: str, listener: Listener) -> None:
+        """Behind a read answered from the cache: the team store's version asked, the
+        cache brought up to it, the listener told if that changed the series."""
+        try:
+            changed = self._fresh(symbol, timeframe, behind=True)
+        except StoreError as exc:
+            log.warning("%s", exc)
+            listener(symbol, timeframe, f"{exc}; {symbol} {timeframe} shown from the local cache")
+            return
+        if changed and not self._closed:
+            listener(symbol, timeframe, "")
 
     def load(self, symbol, timeframe, start_ns=None, end_ns=None, limit=None):
         window = (start_ns, end_ns, limit)
@@ -157,6 +195,10 @@ class CachedTeamStore:
     def wait_filled(self) -> None:
         """Until the fetches under way are done (tests, benchmarks)."""
         self._filler.submit(lambda: None).result()
+
+    def wait_asked(self) -> None:
+        """Until the versions asked behind reads are answered (tests, benchmarks)."""
+        self._asker.submit(lambda: None).result()
 
     def load_before(self, symbol, timeframe, ts_ns, n):
         return self.load(symbol, timeframe, end_ns=ts_ns, limit=n)
