@@ -40,7 +40,7 @@ def _market(symbol: str, base: str, quote: str, tick: str) -> dict:
 class FakeBinance:
     """Serves `klines` (1m bars of BTCUSDT) until `stop()`. `faults` maps an endpoint
     ("klines", "exchangeInfo") to the replies to give instead of the next requests, in
-    order: "429" (Retry-After: `retry_after_s`), "500", "garbled".
+    order: "ok" (answered as usual), "429" (Retry-After: `retry_after_s`), "500", "garbled".
 
     A live market instead (`klines` None): trades `trade()` puts on its tape go out on the
     trade stream (`/ws`, Binance's SUBSCRIBE protocol) to whoever is connected, and klines
@@ -63,6 +63,8 @@ class FakeBinance:
         self.retry_after_s = retry_after_s
         self.requests: list[str] = []
         self.serving_s = 0.0  # time spent answering klines (the fake's own cost)
+        self.latency_s = 0.0  # added to every klines reply
+        self.in_flight = self.most_in_flight = 0  # klines requests being answered at once
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fake-binance", daemon=True)
@@ -109,6 +111,8 @@ class FakeBinance:
         if not pending:
             return None
         kind = pending.pop(0)
+        if kind == "ok":
+            return None
         if kind == "429":
             body = {"code": -1003, "msg": "Too many requests; current limit is 6000 weight."}
             return web.json_response(
@@ -229,4 +233,9 @@ class FakeBinance:
                                              strict=True)]  # fmt: skip
         body = json.dumps(rows)
         self.serving_s += time.perf_counter() - started
+        if self.latency_s:  # a distant exchange: the reply takes a while to arrive
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            await asyncio.sleep(self.latency_s)
+            self.in_flight -= 1
         return web.Response(text=body, content_type="application/json")

@@ -7,9 +7,10 @@ import pytest
 from app.cli import main as cli
 from data.exchange.client import open_exchange
 from data.exchange.history import Retrying, fetch_history
+from data.exchange.pages import WINDOWS_IN_FLIGHT
 from data.store.provenance import SourceKind
 from engine.bars import Bars
-from tests.conftest import make_bars
+from tests.conftest import NS_PER_MIN, make_bars
 from tests.fake_exchange import FakeBinance
 
 T0_NS = int(np.datetime64("2022-01-03T00:00", "ns").astype(np.int64))
@@ -76,6 +77,35 @@ def test_a_rerun_continues_after_the_last_bar_and_adds_nothing(store, fake, serv
     assert store.load(SERIES, "1m").equals(served)
 
 
+def test_pages_after_the_first_are_asked_several_at_once_and_taken_in_order(store):
+    served = cents(make_bars(6000, start_ns=T0_NS))
+    fake = FakeBinance(served)
+    fake.latency_s = 0.05
+    try:
+        report = fetch(store, fake)
+    finally:
+        fake.stop()
+    assert fake.most_in_flight == WINDOWS_IN_FLIGHT  # the exchange answers them together
+    assert report.written == 6000 and store.load(SERIES, "1m").equals(served)
+
+
+def test_a_gap_in_the_exchanges_history_is_stepped_over(store):
+    bars = cents(make_bars(4000, start_ns=T0_NS))
+    later = 3 * 24 * 60 * NS_PER_MIN  # the exchange was down three days
+    ts = np.where(np.arange(4000) < 1500, bars.ts_ns, bars.ts_ns + later)
+    served = Bars.from_arrays(ts, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    fake = FakeBinance(served)
+    try:
+        report = fetch(store, fake)
+    finally:
+        fake.stop()
+    assert report.written == 4000 and store.load(SERIES, "1m").equals(served)
+    # the windows stopped at the gap, and a page asked from the last bar found the next
+    asked = [int(r.split("startTime=")[1].split("&")[0]) for r in fake.requests
+             if "klines" in r]  # fmt: skip
+    assert asked.count(int(served.ts_ns[1499]) // 10**6 + 60_000) == 1
+
+
 def test_a_429_waits_as_long_as_retry_after_says(store, fake, served):
     fake.retry_after_s = 7
     fake.faults["klines"] = ["429", "429"]
@@ -97,22 +127,15 @@ def test_server_errors_and_garbled_replies_are_retried_with_backoff(store, fake,
 
 def test_a_fetch_that_gives_up_keeps_what_it_stored_and_a_rerun_completes(store, fake, served):
     exchange = open_exchange("binance", fake.url)
-    clock = Clock()
-    pages = []
-
-    def progress(stage, fraction):
-        pages.append(fraction)
-        if len(pages) == 2:  # after two pages the exchange goes down for good
-            fake.faults["klines"] = ["500"] * 100
-
+    fake.faults["klines"] = ["ok"] + ["500"] * 100  # after a page, down for good
     with pytest.raises(ValueError, match=r"binance failed 6 times on fetch_ohlcv BTC/USDT"):
-        fetch_history(store, exchange, "BTC/USDT", T0_NS, progress=progress,
-                      retrying=Retrying(exchange, sleep=clock.sleep))  # fmt: skip
-    assert store.count(SERIES, "1m") == 2000
-    assert store.load(SERIES, "1m").equals(served[:2000])
+        fetch_history(store, exchange, "BTC/USDT", T0_NS,
+                      retrying=Retrying(exchange, sleep=Clock().sleep))  # fmt: skip
+    assert store.count(SERIES, "1m") == 1000
+    assert store.load(SERIES, "1m").equals(served[:1000])
     fake.faults["klines"] = []
     report = fetch(store, fake)
-    assert report.resumed_after_ns == served.ts_ns[1999]
+    assert report.resumed_after_ns == served.ts_ns[999]
     assert store.load(SERIES, "1m").equals(served)
 
 

@@ -13,16 +13,15 @@ import random
 import time
 from collections.abc import Callable
 
-import numpy as np
-
-from data.exchange.client import Market, checked, market, ohlcv_timeframe
+from data.exchange.client import market, ohlcv_timeframe
+from data.exchange.pages import Pages
+from data.exchange.rows import NS_PER_MS, when
 from data.store import BarStore, Instrument
 from data.store.files import first_line
 from data.store.provenance import Source, SourceKind
-from engine.bars import Bars, concat, describe_invalid_row, invalid_row_mask
+from engine.bars import Bars, concat
 from engine.timeframes import is_intraday, period_ns
 
-NS_PER_MS = 1_000_000
 PAGE_BARS = 1000
 WRITE_BARS = 50_000  # pages are written to the store in batches of about this many bars
 WRITE_EVERY_S = 2.0  # ... or this often, whichever comes first
@@ -44,16 +43,12 @@ class FetchReport:
     def summary(self) -> str:
         if not self.written:
             return f"{self.series} {self.timeframe}: up to date, no new closed bars"
-        span = f"{_when(self.first_ns)} .. {_when(self.last_ns)}"
-        resumed = (f", continuing after {_when(self.resumed_after_ns)}"
+        span = f"{when(self.first_ns)} .. {when(self.last_ns)}"
+        resumed = (f", continuing after {when(self.resumed_after_ns)}"
                    if self.resumed_after_ns is not None else "")  # fmt: skip
         retried = f", {self.retries} retries" if self.retries else ""
         return (f"{self.series} {self.timeframe}: {self.written:,} bars {span} in "
                 f"{self.pages} pages{resumed}{retried}")  # fmt: skip
-
-
-def _when(ts_ns: int | None) -> str:
-    return "-" if ts_ns is None else str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]"))
 
 
 class Retrying:
@@ -68,6 +63,10 @@ class Retrying:
         self._wait = wait
         self.max_attempts = max_attempts
         self.retries = 0
+
+    def again(self, exchange) -> Retrying:
+        """The same retrying (waits, attempts) of calls to `exchange`, counted apart."""
+        return Retrying(exchange, self._sleep, self._wait, self.max_attempts)
 
     def __call__(self, what: str, call: Callable):
         import ccxt
@@ -105,41 +104,6 @@ class Retrying:
         return min(longest, first * 2**attempt) * random.uniform(0.5, 1.0)
 
 
-def checked_page(rows: list, period: int, name: str) -> Bars:
-    """A page of ccxt OHLCV rows ([ms, o, h, l, c, v], ...) of bars `period` ns long, checked
-    as an import's are: open times on the grid and in order, prices and volume valid. A page
-    that breaks a rule raises, naming the series (`name`: "binance BTC/USDT 1m"), the bar and
-    what is wrong."""
-    try:
-        table = np.array([row[:6] for row in rows], dtype=np.float64).reshape(-1, 6)
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"{name}: the exchange sent OHLCV rows that are not numbers: "
-                         f"{str(rows[:2])[:200]}") from None  # fmt: skip
-    ts = table[:, 0].astype(np.int64) * NS_PER_MS
-    ts, keep = np.unique(ts, return_index=True)  # a bar sent twice: once
-    table = table[keep]
-    off_grid = np.flatnonzero(ts % period)
-    if len(off_grid):
-        raise ValueError(f"{name}: a bar at {_when(ts[off_grid[0]])} is not on the "
-                         "timeframe's grid; nothing of that page was stored")  # fmt: skip
-    o, h, lo, c, v = (np.ascontiguousarray(table[:, k]) for k in range(1, 6))
-    bad = np.flatnonzero(invalid_row_mask(o, h, lo, c, v))
-    if len(bad):
-        i = int(bad[0])
-        raise ValueError(f"{name}: the bar at {_when(ts[i])} is invalid "
-                         f"({describe_invalid_row(i, o[i], h[i], lo[i], c[i], v[i])}); nothing "
-                         "of that page was stored")  # fmt: skip
-    return Bars(ts, o, h, lo, c, v)
-
-
-def closed_page(rows: list, cursor: int, until_ns: int, period: int, name: str) -> Bars:
-    """The checked bars of a page (see `checked_page`) that open at or after `cursor` and
-    have closed by `until_ns` (empty: the page holds nothing more to take)."""
-    bars = checked_page(rows, period, name)
-    closed = (bars.ts_ns >= cursor) & (bars.ts_ns + period <= until_ns)
-    return Bars(*(column[closed] for column in bars.columns().values()))
-
-
 def fetch_history(
     store: BarStore,
     exchange,
@@ -171,7 +135,7 @@ def fetch_history(
                             f"{symbol} on {exchange.id}")  # fmt: skip
     batch = _Batch(store, market_.series, timeframe, instrument,
                    Source(SourceKind.EXCHANGE, exchange.id))  # fmt: skip
-    pages = _Pages(exchange, market_, timeframe, retrying or Retrying(exchange), page_bars)
+    pages = Pages(exchange, market_, timeframe, retrying or Retrying(exchange), page_bars)
     try:
         for bars in pages.closed(cursor, until_ns):
             batch.add(bars)
@@ -185,38 +149,8 @@ def fetch_history(
         batch.write()  # what was fetched is stored, whatever stopped the fetch
     report.pages = pages.fetched
     report.written = batch.written
-    report.retries = pages.retrying.retries
+    report.retries = pages.retries
     return report
-
-
-class _Pages:
-    """The exchange's pages of bars of one market and timeframe."""
-
-    def __init__(self, exchange, market_: Market, timeframe: str, retrying: Retrying,
-                 page_bars: int) -> None:  # fmt: skip
-        self.exchange, self.market, self.timeframe = exchange, market_, timeframe
-        self.retrying, self.page_bars = retrying, page_bars
-        self.fetched = 0
-
-    def closed(self, cursor: int, until_ns: int):
-        """The checked closed bars from `cursor` to `until_ns`, a page at a time, until the
-        exchange has no more."""
-        period, symbol, tf = period_ns(self.timeframe), self.market.symbol, self.timeframe
-        while cursor + period <= until_ns:  # a closed bar is left to fetch
-            rows = self.retrying(
-                f"fetch_ohlcv {symbol} {tf} from {_when(cursor)}",
-                lambda c=cursor: checked(self.exchange, lambda: self.exchange.fetch_ohlcv(
-                    symbol, tf, since=c // NS_PER_MS, limit=self.page_bars,
-                    params={"until": until_ns // NS_PER_MS})),
-            )  # fmt: skip
-            self.fetched += 1
-            if not rows:
-                return  # nothing more on the exchange
-            bars = closed_page(rows, cursor, until_ns, period, f"{self.exchange.id} {symbol} {tf}")
-            if len(bars) == 0:
-                return
-            yield bars
-            cursor = int(bars.ts_ns[-1]) + period
 
 
 class _Batch:

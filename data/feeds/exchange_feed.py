@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from data.exchange.client import open_exchange
-from data.exchange.history import NS_PER_MS, closed_page
+from data.exchange.rows import NS_PER_MS, closed_page
 from data.store.files import first_line
 from engine.ring import TickRing
 from engine.units import NS_PER_MIN
