@@ -84,6 +84,7 @@ class FakeBinance:
         app.router.add_get("/api/v3/exchangeInfo", self._exchange_info)
         app.router.add_get("/api/v3/klines", self._klines)
         app.router.add_get("/api/v3/time", self._time)
+        app.router.add_get("/fake/serving", self._serving)  # the fake's own cost, for benches
         app.router.add_get("/ws", self._stream)
         app.router.add_get("/ws/{tail:.*}", self._stream)
         self._runner = web.AppRunner(app)
@@ -204,6 +205,9 @@ class FakeBinance:
                                 np.maximum.reduceat(price, starts),
                                 np.minimum.reduceat(price, starts), price[ends - 1],
                                 np.add.reduceat(qty, starts))  # fmt: skip
+
+    async def _serving(self, request: web.Request) -> web.Response:
+        return web.json_response({"serving_s": self.serving_s})
 
     async def _klines(self, request: web.Request) -> web.Response:
         fault = self._fault("klines", request)

@@ -213,3 +213,24 @@ def test_fetched_history_equals_the_real_file_it_was_served_from(store, realdata
     for name in ("open", "high", "low", "close"):
         assert np.array_equal(getattr(got, name), getattr(bars, name)), name
     assert np.allclose(got.volume, bars.volume, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("separators", [(",", ":"), (", ", ": ")])
+def test_kline_replies_read_as_columns_equal_the_json_decoded_rows(separators):
+    import json
+
+    from data.exchange.rows import KlineTable, checked_page, klines_json
+
+    bars = cents(make_bars(500, start_ns=T0_NS))
+    rows = [[int(t) // 10**6, f"{o:.8f}", f"{h:.8f}", f"{lo:.8f}", f"{c:.8f}", f"{v:.8f}",
+             int(t) // 10**6 + 59_999, "0", 1, "0", "0", "0"]
+            for t, o, h, lo, c, v in zip(bars.ts_ns, bars.open, bars.high, bars.low, bars.close,
+                                         bars.volume, strict=True)]  # fmt: skip
+    body = json.dumps(rows, separators=separators)
+    read = klines_json(body)
+    assert isinstance(read, KlineTable) and len(read) == 500
+    assert checked_page(read, NS_PER_MIN, "x").equals(checked_page(rows, NS_PER_MIN, "x"))
+    assert klines_json("[]") == [] and klines_json('{"code": -1121}') == {"code": -1121}
+    garbled = klines_json('[[1, "a", "b"]]')  # not numbers: decoded as JSON, the checks say
+    with pytest.raises(ValueError, match="not numbers"):
+        checked_page(garbled, NS_PER_MIN, "binance BTC/USDT 1m")

@@ -16,7 +16,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from data.exchange.client import Market, checked
-from data.exchange.rows import NS_PER_MS, closed_page, when
+from data.exchange.rows import NS_PER_MS, closed_page, klines_json, when
 from engine.timeframes import period_ns
 
 WINDOWS_IN_FLIGHT = 3
@@ -44,12 +44,14 @@ def page_rows(exchange, symbol: str, timeframe: str, since_ms: int, until_ms: in
 
 
 def _copy_of(exchange, share: int):
-    """`exchange` again with its own HTTP session and 1/`share` of its request rate."""
+    """`exchange` again with its own HTTP session and 1/`share` of its request rate, its
+    replies of kline rows read straight into columns (it asks for nothing else)."""
     import requests
 
     twin = copy.copy(exchange)
     twin.session = requests.Session()
     twin.rateLimit = exchange.rateLimit * share
+    twin.on_json_response = klines_json  # ccxt's hook for decoding a reply
     return twin
 
 
