@@ -1,6 +1,7 @@
-"""An exchange's bar history into the store: ccxt's `fetch_ohlcv` a page at a time, within the
-exchange's rate limit, every page checked as an import is and written as it comes, so an
-interrupted fetch keeps what it stored and a rerun continues after the last stored bar.
+"""An exchange's bar history into the store: through ccxt a page at a time, in time order
+(`data.exchange.pages`: on Binance several in flight), within the exchange's rate limit,
+every page checked as an import is and written as it comes, so an interrupted fetch keeps
+what it stored and a rerun continues after the last stored bar.
 
 Only closed bars are stored (a bar is closed once its period has ended by the exchange's
 clock); the series is `EXCHANGE:SYMBOL` (BINANCE:BTC/USDT) with its source recorded.
