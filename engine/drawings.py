@@ -153,15 +153,15 @@ class DrawingBook:
 
     def undo(self) -> bool:
         """Back one change; False when there is none."""
-        if not self._undo:
-            return False
-        self._redo.append(self._now)
-        self._now = self._undo.pop()
-        return True
+        return self._step(self._undo, self._redo)
 
     def redo(self) -> bool:
-        if not self._redo:
+        return self._step(self._redo, self._undo)
+
+    def _step(self, to: list, keep: list) -> bool:
+        """The drawings of `to`'s last state, the present kept on `keep`."""
+        if not to:
             return False
-        self._undo.append(self._now)
-        self._now = self._redo.pop()
+        keep.append(self._now)
+        self._now = to.pop()
         return True

@@ -152,25 +152,10 @@ def test_drawing_alerts_follow_their_drawings_and_outlive_a_restart(store):
 
 
 def test_alerts_on_a_drawn_line_and_an_indicator_in_the_window(qtbot, store, window, settings):
-    import time
-
     from app.alert_dialog import IndicatorAlertDialog
-    from app.controller import ChartController
-    from data.feeds.kinds import FeedKind
-    from data.store import Instrument
-    from tests.test_socket_symbols import free_port, send
+    from tests.test_socket_symbols import send, socket_chart
 
-    store.add_instrument(Instrument("AAA"))
-    port = free_port()
-    controller = ChartController(store, window, None, settings, feed_port=port)
-    controller.feed = FeedKind.SOCKET
-    now = time.time_ns()
-    try:
-        controller.start("AAA")
-        window.show()
-        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
-        send(port, [{"symbol": "AAA", "ts": now, "price": 100.0}])
-        qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
+    with socket_chart(qtbot, store, window, settings) as (controller, port, now):
         assert controller.surface.add_drawing_alert() is None
         assert "select a horizontal line" in window.statusBar().currentMessage()
         tools = controller.chart.drawings
@@ -195,5 +180,3 @@ def test_alerts_on_a_drawn_line_and_an_indicator_in_the_window(qtbot, store, win
         assert said == ["AAA crosses horizontal line 100.5: 100.7",
                         "AAA SMA 1 1m crosses below 99.5: 99 (sma 99)"]  # fmt: skip
         assert store.alerts("AAA") == []  # both were once-alerts
-    finally:
-        controller.close()

@@ -1,6 +1,7 @@
 """The socket feed takes several symbols at once in the window: a symbol left for another
 keeps its route, and the ticks of both are built and stored."""
 
+import contextlib
 import json
 import socket
 import time
@@ -20,6 +21,26 @@ def free_port() -> int:
 def send(port: int, ticks: list[dict]) -> None:
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(b"".join(json.dumps(t).encode() + b"\n" for t in ticks))
+
+
+@contextlib.contextmanager
+def socket_chart(qtbot, store, window, settings, symbol: str = "AAA"):
+    """The window on `symbol`, fed by the socket feed, its first tick (100.0, now) charted:
+    (the controller, the feed's port, now in ns); closed after."""
+    store.add_instrument(Instrument(symbol))
+    port = free_port()
+    controller = ChartController(store, window, None, settings, feed_port=port)
+    controller.feed = FeedKind.SOCKET
+    now = time.time_ns()
+    try:
+        controller.start(symbol)
+        window.show()
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        send(port, [{"symbol": symbol, "ts": now, "price": 100.0}])
+        qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
+        yield controller, port, now
+    finally:
+        controller.close()
 
 
 def test_two_symbols_on_one_port_both_stored(qtbot, store, window, settings):
@@ -83,19 +104,7 @@ def test_the_socket_keeps_the_symbols_it_fed_before(qtbot, store, window, settin
 
 
 def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, settings):
-    from data.store import Instrument
-
-    store.add_instrument(Instrument("AAA"))
-    port = free_port()
-    controller = ChartController(store, window, None, settings, feed_port=port)
-    controller.feed = FeedKind.SOCKET
-    now = time.time_ns()
-    try:
-        controller.start("AAA")
-        window.show()
-        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
-        send(port, [{"symbol": "AAA", "ts": now, "price": 100.0}])
-        qtbot.waitUntil(lambda: len(controller.chart.model) == 1, timeout=5000)
+    with socket_chart(qtbot, store, window, settings) as (controller, port, now):
         once = controller.surface.add_price_alert(100.5)
         every = controller.surface.add_price_alert(99.5, once=False)
         assert once is not None and every is not None and controller.surface.alerts.dock.isVisible()
@@ -114,5 +123,3 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         armed = controller.surface.alerts.armed
         assert [armed.item(k).text() for k in range(armed.count())] == [
             "AAA crosses 99.5 (every time)"]  # fmt: skip
-    finally:
-        controller.close()

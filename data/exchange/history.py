@@ -16,12 +16,13 @@ from collections.abc import Callable
 
 from data.exchange.client import market, ohlcv_timeframe
 from data.exchange.pages import Pages
-from data.exchange.rows import NS_PER_MS, when
+from data.exchange.rows import when
 from data.store import BarStore, Instrument
 from data.store.files import first_line
 from data.store.provenance import Source, SourceKind
 from engine.bars import Bars, concat
 from engine.timeframes import is_intraday, period_ns
+from engine.units import NS_PER_MS
 
 PAGE_BARS = 1000
 WRITE_BARS = 50_000  # pages are written to the store in batches of about this many bars

@@ -12,12 +12,14 @@ history: the windows stop there and a page asked `since` tells which.
 from __future__ import annotations
 
 import copy
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from data.exchange.client import Market, checked
-from data.exchange.rows import NS_PER_MS, closed_page, klines_json, when
+from data.exchange.rows import closed_page, klines_json, when
 from engine.timeframes import period_ns
+from engine.units import NS_PER_MS
 
 WINDOWS_IN_FLIGHT = 3
 # Exchanges whose kline requests take startTime and endTime and whose rows are Binance's
@@ -66,6 +68,7 @@ class Pages:
         self.period = period_ns(timeframe)
         self.name = f"{exchange.id} {market_.symbol} {timeframe}"
         self.fetched = 0
+        self._counting = threading.Lock()  # windows count their requests from threads
         self._twins: list = []
 
     @property
@@ -81,7 +84,8 @@ class Pages:
                 exchange, self.market.symbol, self.timeframe, start // NS_PER_MS,
                 (until_ns - 1) // NS_PER_MS, self.page_bars)),
         )  # fmt: skip
-        self.fetched += 1
+        with self._counting:
+            self.fetched += 1
         return closed_page(rows, start, until_ns, self.period, self.name) if rows else None
 
     def closed(self, cursor: int, until_ns: int):
@@ -108,11 +112,18 @@ class Pages:
         starts = iter(range(cursor, until_ns - self.period + 1, span))
         in_flight: deque = deque()
         with ThreadPoolExecutor(WINDOWS_IN_FLIGHT, thread_name_prefix="candleterm-fetch") as pool:
-            try:
-                for k, start in zip(range(WINDOWS_IN_FLIGHT), starts, strict=False):
+
+            def ask_next(k: int) -> None:
+                """The next window, on twin k (free: its last window was taken)."""
+                start = next(starts, None)
+                if start is not None:
                     twin, retrying = self._twins[k]
                     in_flight.append((k, pool.submit(self._page, twin, retrying, start,
                                                      min(start + span, until_ns))))  # fmt: skip
+
+            try:
+                for k in range(WINDOWS_IN_FLIGHT):
+                    ask_next(k)
                 while in_flight:
                     k, future = in_flight.popleft()
                     bars = future.result()
@@ -120,11 +131,7 @@ class Pages:
                         return cursor  # a gap, or the end: asked `since` next
                     yield bars
                     cursor = int(bars.ts_ns[-1]) + self.period
-                    start = next(starts, None)
-                    if start is not None:
-                        twin, retrying = self._twins[k]
-                        in_flight.append((k, pool.submit(self._page, twin, retrying, start,
-                                                         min(start + span, until_ns))))  # fmt: skip
+                    ask_next(k)
             finally:
                 for _, future in in_flight:
                     future.cancel()

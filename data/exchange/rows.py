@@ -7,8 +7,8 @@ import json
 import numpy as np
 
 from engine.bars import Bars, describe_invalid_row, invalid_row_mask
+from engine.units import NS_PER_MS
 
-NS_PER_MS = 1_000_000
 KLINE_COLUMNS = [f"c{k}" for k in range(12)]  # Binance's: open ms, open .. volume, close ms, ..
 
 

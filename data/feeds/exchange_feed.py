@@ -24,10 +24,10 @@ from collections.abc import Callable
 import numpy as np
 
 from data.exchange.client import open_exchange
-from data.exchange.rows import NS_PER_MS, closed_page
+from data.exchange.rows import closed_page
 from data.store.files import first_line
 from engine.ring import TickRing
-from engine.units import NS_PER_MIN
+from engine.units import NS_PER_MIN, NS_PER_MS
 
 BACKOFF_S = (1.0, 30.0)  # the first wait before reconnecting, and the longest
 SETTLE_NS = 5 * 1_000_000_000  # a minute is the exchange's to finish this long after its end

@@ -31,7 +31,7 @@ import pandas as pd
 
 from data.store.addresses import shown
 from data.store.files import StoreError, store_errors
-from data.store.instruments import Instrument, check_symbol
+from data.store.instruments import Instrument, check_symbol, check_write
 from data.store.provenance import (
     API,
     Source,
@@ -222,13 +222,7 @@ class ArcticStore:
     def write_bars(self, symbol: str, timeframe: str, bars: Bars, *,
                    instrument: Instrument | None = None, source: Source = API) -> int:  # fmt: skip
         """Upsert `bars` into (symbol, timeframe); see `BarStore.write_bars`."""
-        check_symbol(symbol)
-        check_timeframe(timeframe)
-        if not isinstance(bars, Bars):
-            raise TypeError(f"write_bars takes Bars, got {type(bars).__name__}")
-        if instrument is not None and instrument.symbol != symbol:
-            raise ValueError(f"instrument {instrument.symbol!r} does not match symbol {symbol!r}")
-        bars.validate()
+        check_write(symbol, timeframe, bars, instrument)
         self._writable()
         with self._lock:
             held = self._stretches(symbol)

@@ -44,7 +44,7 @@ from data.store.files import (
     no_permission,
     store_errors,
 )
-from data.store.instruments import Instrument, check_symbol
+from data.store.instruments import Instrument, check_symbol, check_write
 from data.store.provenance import API, Source, Stretch, holds_synthetic, merged
 from data.store.ranges import ranges_closes, ranges_so_far
 from data.store.reader import WindowReader, allocate, series_filter
@@ -235,13 +235,7 @@ class BarStore:
         symbol holding real bars and the other way round. If anything fails, the store is
         left exactly as it was.
         """
-        check_symbol(symbol)
-        check_timeframe(timeframe)
-        if not isinstance(bars, Bars):
-            raise TypeError(f"write_bars takes Bars, got {type(bars).__name__}")
-        if instrument is not None and instrument.symbol != symbol:
-            raise ValueError(f"instrument {instrument.symbol!r} does not match symbol {symbol!r}")
-        bars.validate()
+        check_write(symbol, timeframe, bars, instrument)
         incoming = pa.table({name: getattr(bars, name) for name in COLUMNS})
         with self._lock:
             self._con.register("_incoming", incoming)

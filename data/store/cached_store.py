@@ -40,7 +40,6 @@ from data.store.provenance import DERIVED
 from data.store.sync import copy_span
 
 VERSION_FRESH_S = 1.0
-NOT_ASKED = object()
 log = logging.getLogger(__name__)
 Listener = Callable[[str, str, str], None]
 
@@ -107,15 +106,14 @@ class CachedTeamStore:
     def _checked_lately(self, symbol: str, timeframe: str) -> bool:
         return time.monotonic() - self._checked.get((symbol, timeframe), -1e9) < VERSION_FRESH_S
 
-    def _fresh(self, symbol: str, timeframe: str, version=NOT_ASKED, behind=False) -> bool:
+    def _fresh(self, symbol: str, timeframe: str, behind: bool = False) -> bool:
         """Bring the cache's copy of a series to the team store's current version (asked
-        now, unless `version` was asked already; `behind` a reader that goes on meanwhile:
-        asked letting its thread run); whether it changed."""
+        now; `behind` a reader that goes on meanwhile: asked letting its thread run);
+        whether it changed."""
         with self._series_lock(symbol, timeframe):
-            if version is NOT_ASKED:
-                if self._checked_lately(symbol, timeframe):
-                    return False
-                version = self.team.series_version(symbol, timeframe, let_threads_run=behind)
+            if self._checked_lately(symbol, timeframe):
+                return False
+            version = self.team.series_version(symbol, timeframe, let_threads_run=behind)
             self._checked[(symbol, timeframe)] = time.monotonic()
             name = f"{symbol}|{timeframe}"
             if version is None:  # gone from the team store (or never there)
@@ -150,8 +148,8 @@ class CachedTeamStore:
     # -- reading bars (from the cache) -------------------------------------------------------
 
     def _read(self, symbol: str, timeframe: str, read, from_team):
-        """`read()` of the cache, the team store asked for the series' version meanwhile
-        (on a thread: the two waits overlap); read again if the version was new. A series
+        """`read()` of the cache: for a listener at once, the series' version asked behind
+        it; otherwise after the cache was brought up to the team store's version. A series
         the cache never held is read from the team store (`from_team()`), and the cache
         fetches it behind (a chart's first page must not wait for years of bars)."""
         if self._closed:
@@ -160,27 +158,24 @@ class CachedTeamStore:
             found = from_team()
             self._filler.submit(self._fresh, symbol, timeframe)
             return found
-        if self._checked_lately(symbol, timeframe):
+        if self._listener is None:
+            self._fresh(symbol, timeframe)
             return read()
-        if self._listener is not None:
-            found = read()
-            self._asker.submit(self._revalidate, symbol, timeframe, self._listener)
-            return found
-        asked = self._asker.submit(self.team.series_version, symbol, timeframe)
         found = read()
-        return read() if self._fresh(symbol, timeframe, asked.result()) else found
+        if not self._checked_lately(symbol, timeframe):
+            self._asker.submit(self._revalidate, symbol, timeframe, self._listener)
+        return found
 
     def _revalidate(self, symbol: str, timeframe: str, listener: Listener) -> None:
         """Behind a read answered from the cache: the team store's version asked, the
         cache brought up to it, the listener told if that changed the series."""
         try:
-            changed = self._fresh(symbol, timeframe, behind=True)
+            changed, problem = self._fresh(symbol, timeframe, behind=True), ""
         except StoreError as exc:
             log.warning("%s", exc)
-            listener(symbol, timeframe, f"{exc}; {symbol} {timeframe} shown from the local cache")
-            return
+            changed, problem = True, f"{exc}; {symbol} {timeframe} shown from the local cache"
         if changed and not self._closed:
-            listener(symbol, timeframe, "")
+            listener(symbol, timeframe, problem)
 
     def load(self, symbol, timeframe, start_ns=None, end_ns=None, limit=None):
         window = (start_ns, end_ns, limit)

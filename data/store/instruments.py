@@ -7,7 +7,9 @@ import re
 
 import numpy as np
 
+from engine.bars import Bars
 from engine.sessions import PRESETS, calendar
+from engine.timeframes import check_timeframe
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,3 +41,14 @@ def check_symbol(symbol: str) -> str:
             "(starting with a letter or digit)"
         )
     return symbol
+
+
+def check_write(symbol: str, timeframe: str, bars: Bars, instrument: Instrument | None) -> None:
+    """The arguments of a store's `write_bars`, checked before anything is written."""
+    check_symbol(symbol)
+    check_timeframe(timeframe)
+    if not isinstance(bars, Bars):
+        raise TypeError(f"write_bars takes Bars, got {type(bars).__name__}")
+    if instrument is not None and instrument.symbol != symbol:
+        raise ValueError(f"instrument {instrument.symbol!r} does not match symbol {symbol!r}")
+    bars.validate()
