@@ -31,3 +31,19 @@ def test_the_window_loads_no_compiled_code_before_its_first_paint():
         "assert not loaded, loaded[:5]"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_reading_and_writing_bars_never_imports_pandas(tmp_path):
+    """pyarrow's numpy conversions import pandas (a third to half a second, the interpreter
+    lock held): the store's reads (the first chart's among them) and writes go through the
+    columns' buffers instead."""
+    code = (
+        "import sys, numpy as np; from data.store import BarStore; from engine.bars import Bars; "
+        f"s = BarStore({str(tmp_path / 'x.duckdb')!r}); "
+        "ts = np.arange(1000, dtype=np.int64) * 60_000_000_000; p = np.full(1000, 10.0); "
+        "s.write_bars('X', '1m', Bars(ts, p, p + 1, p - 1, p, p)); "
+        "got = s.load('X', '1m', limit=500); assert np.array_equal(got.ts_ns, ts[500:]); "
+        "assert s.load('X', '1m').close.sum() == 10_000.0; "
+        "assert 'pandas' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -13,6 +13,7 @@ import dataclasses
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from data.exchange.client import market, ohlcv_timeframe
 from data.exchange.pages import Pages
@@ -148,7 +149,7 @@ def fetch_history(
                 done = (report.last_ns + period - cursor) / max(until_ns - cursor, 1)
                 progress(f"{market_.series} {timeframe}", done)
     finally:
-        batch.write()  # what was fetched is stored, whatever stopped the fetch
+        batch.close()  # what was fetched is stored, whatever stopped the fetch
     report.pages = pages.fetched
     report.written = batch.written
     report.retries = pages.retries
@@ -157,12 +158,17 @@ def fetch_history(
 
 class _Batch:
     """Fetched pages on their way to the store, written together (a transaction costs about
-    what fetching a page does) every WRITE_BARS bars or WRITE_EVERY_S seconds."""
+    what fetching a page does) every WRITE_BARS bars or WRITE_EVERY_S seconds, on a thread
+    of their own: the store works while the next pages are fetched (DuckDB lets other
+    threads run while it writes). One batch is written at a time, in time order; a write
+    that failed raises at the next `add` or at `close`."""
 
     def __init__(self, store, series, timeframe, instrument, source) -> None:
         self._write = lambda bars: store.write_bars(
             series, timeframe, bars, instrument=instrument, source=source
         )
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="candleterm-fetch-store")
+        self._writing: Future | None = None
         self._pages: list[Bars] = []
         self._bars = 0
         self._since = time.monotonic()
@@ -172,11 +178,24 @@ class _Batch:
         self._pages.append(bars)
         self._bars += len(bars)
         if self._bars >= WRITE_BARS or time.monotonic() - self._since >= WRITE_EVERY_S:
-            self.write()
+            self._submit()
 
-    def write(self) -> None:
+    def close(self) -> None:
+        """Write what is left and wait for the writes; the thread ends."""
+        try:
+            self._submit()
+            self._written()
+        finally:
+            self._writer.shutdown()
+
+    def _submit(self) -> None:
+        self._written()  # the batch before is in: batches land in order
         if self._pages:
             bars = concat(self._pages)
-            self._write(bars)
-            self.written += len(bars)
+            self._writing = self._writer.submit(self._write, bars)
         self._pages, self._bars, self._since = [], 0, time.monotonic()
+
+    def _written(self) -> None:
+        if self._writing is not None:
+            self.written += self._writing.result()
+            self._writing = None

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from data.store.arrow import bars_table
 from data.store.drawings import read_saved, write_saved
 from data.store.files import (
     Closed,
@@ -236,7 +237,7 @@ class BarStore:
         left exactly as it was.
         """
         check_write(symbol, timeframe, bars, instrument)
-        incoming = pa.table({name: getattr(bars, name) for name in COLUMNS})
+        incoming = bars_table(bars)
         with self._lock:
             self._con.register("_incoming", incoming)
             try:

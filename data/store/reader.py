@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from data.store.arrow import as_numpy
 from data.store.files import StoreError
 from engine.bars import COLUMNS, DTYPES
 
@@ -136,7 +137,7 @@ class WindowReader:
                         raise StoreError(f"{self.path}: rows changed while loading; try again")
                     return full, None
                 for i, name in enumerate(COLUMNS):
-                    out[name][pos : pos + k] = batch.column(i).to_numpy()
+                    out[name][pos : pos + k] = as_numpy(batch.column(i))
                 pos += k
         if exact and pos != capacity:
             raise StoreError(f"{self.path}: expected {capacity} rows, read {pos}; try again")

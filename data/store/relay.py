@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from data.store.arrow import as_numpy, bars_table
 from data.store.files import StoreError, StoreHeld
 from data.store.instruments import Instrument
 from data.store.provenance import Source, SourceKind, Stretch
@@ -146,7 +147,7 @@ class RelayServer:
             return
         if isinstance(result, Bars):
             sink = pa.BufferOutputStream()
-            table = pa.table({c: getattr(result, c) for c in COLUMNS})
+            table = bars_table(result)
             with pa.ipc.new_stream(sink, table.schema) as writer:
                 writer.write_table(table)
             data = sink.getvalue().to_pybytes()
@@ -240,7 +241,7 @@ class RelayedStore:
                 return head["result"]
             self.queries += 1
             table = pa.ipc.open_stream(stream.read(head["bars"])).read_all()
-            return Bars(*(np.ascontiguousarray(table.column(c).to_numpy()) for c in COLUMNS))
+            return Bars(*(as_numpy(table.column(c)) for c in COLUMNS))
 
     def close(self) -> None:
         pass
@@ -273,7 +274,7 @@ class RelayedStore:
     def table(self, symbol: str, timeframe: str = "1m", **window) -> pa.Table:
         """The bars as a pyarrow table (ts_ns, open, high, low, close, volume)."""
         bars = self.load(symbol, timeframe, **window)
-        return pa.table({c: getattr(bars, c) for c in COLUMNS})
+        return bars_table(bars)
 
     def time_range(self, symbol: str, timeframe: str = "1m") -> tuple[int, int] | None:
         found = self._ask("time_range", symbol, timeframe)
