@@ -234,3 +234,39 @@ def test_kline_replies_read_as_columns_equal_the_json_decoded_rows(separators):
     garbled = klines_json('[[1, "a", "b"]]')  # not numbers: decoded as JSON, the checks say
     with pytest.raises(ValueError, match="not numbers"):
         checked_page(garbled, NS_PER_MIN, "binance BTC/USDT 1m")
+
+
+def test_a_page_out_of_order_or_with_a_bar_twice_is_taken_once_in_order():
+    from data.exchange.rows import closed_page
+
+    rows = [[60_000 * k, 10.0 + k, 11.0 + k, 9.0 + k, 10.5 + k, 1.0] for k in (3, 1, 2, 2, 4, 0)]
+    bars = closed_page(rows, NS_PER_MIN, 4 * NS_PER_MIN, NS_PER_MIN, "x")  # from 1, closed by 4
+    assert list(bars.ts_ns // NS_PER_MIN) == [1, 2, 3]
+    assert list(bars.open) == [11.0, 12.0, 13.0] and list(bars.close) == [11.5, 12.5, 13.5]
+    assert len(closed_page(rows, 5 * NS_PER_MIN, 9 * NS_PER_MIN, NS_PER_MIN, "x")) == 0
+
+
+def test_the_fetch_session_merges_the_environment_as_requests_does(monkeypatch, tmp_path):
+    """Read once per host, the environment's proxies and CA bundle are what requests would
+    have used on each request, a host in no_proxy included."""
+    import requests
+
+    from data.exchange.session import EnvironmentOnce
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    once, plain = EnvironmentOnce(), requests.Session()
+    for url in ["https://api.binance.com/api/v3/klines?a=1", "http://127.0.0.1:9/x",
+                "https://api.binance.com/api/v3/klines?a=2"]:  # fmt: skip
+        for verify in [True, False]:
+            args = (url, {}, False, verify, None)
+            assert once.merge_environment_settings(*args) == plain.merge_environment_settings(*args)
+    assert len(once._merged) == 4  # two hosts, verify or not
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:1")  # during a fetch: not seen
+    got = once.merge_environment_settings("https://api.binance.com/x", {}, False, True, None)
+    assert got["proxies"]["https"] == "http://proxy.example:3128"
+    assert got["verify"] == str(bundle)

@@ -48,10 +48,10 @@ def page_rows(exchange, symbol: str, timeframe: str, since_ms: int, until_ms: in
 def _copy_of(exchange, share: int):
     """`exchange` again with its own HTTP session and 1/`share` of its request rate, its
     replies of kline rows read straight into columns (it asks for nothing else)."""
-    import requests
+    from data.exchange.session import EnvironmentOnce
 
     twin = copy.copy(exchange)
-    twin.session = requests.Session()
+    twin.session = EnvironmentOnce()
     twin.rateLimit = exchange.rateLimit * share
     twin.on_json_response = klines_json  # ccxt's hook for decoding a reply
     return twin

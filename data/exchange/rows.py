@@ -48,8 +48,9 @@ def checked_page(rows: list, period: int, name: str) -> Bars:
         raise ValueError(f"{name}: the exchange sent OHLCV rows that are not numbers: "
                          f"{str(rows[:2])[:200]}") from None  # fmt: skip
     ts = table[:, 0].astype(np.int64) * NS_PER_MS
-    ts, keep = np.unique(ts, return_index=True)  # a bar sent twice: once
-    table = table[keep]
+    if not np.all(ts[1:] > ts[:-1]):  # out of order, or a bar sent twice: once, in order
+        ts, keep = np.unique(ts, return_index=True)
+        table = table[keep]
     off_grid = np.flatnonzero(ts % period)
     if len(off_grid):
         raise ValueError(f"{name}: a bar at {when(ts[off_grid[0]])} is not on the "
@@ -72,5 +73,5 @@ def closed_page(rows: list, cursor: int, until_ns: int, period: int, name: str) 
     """The checked bars of a page (see `checked_page`) that open at or after `cursor` and
     have closed by `until_ns` (empty: the page holds nothing more to take)."""
     bars = checked_page(rows, period, name)
-    closed = (bars.ts_ns >= cursor) & (bars.ts_ns + period <= until_ns)
-    return Bars(*(column[closed] for column in bars.columns().values()))
+    a, b = np.searchsorted(bars.ts_ns, [cursor, until_ns - period + 1])  # in time order
+    return Bars(*(column[a:b] for column in bars.columns().values()))
