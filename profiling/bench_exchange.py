@@ -66,7 +66,9 @@ def bench_fetch(n: int) -> tuple[list[Stats], dict]:
         with tempfile.TemporaryDirectory() as tmp:
             store = BarStore(Path(tmp) / "fetch.duckdb")
             started = last[0] = time.perf_counter()
-            report = fetch_history(store, exchange, "BTC/USDT", START_NS, progress=progress)
+            report = fetch_history(
+                store, exchange, "BTC/USDT", START_NS, START_NS + n * NS_PER_MIN, progress=progress
+            )  # a year: --since 2023-01-01 --until ..-12-31
             total_s = time.perf_counter() - started
             assert report.written == n and store.load("BINANCE:BTC/USDT", "1m").equals(served)
             store.close()

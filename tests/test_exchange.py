@@ -139,6 +139,58 @@ def test_a_fetch_that_gives_up_keeps_what_it_stored_and_a_rerun_completes(store,
     assert store.load(SERIES, "1m").equals(served)
 
 
+def test_pages_are_written_in_batches_in_order_the_last_small(store, monkeypatch):
+    """Batches land in time order, one at a time; near the end a batch is written once it
+    holds what is left to fetch, so the write the fetch waits for at its end is small."""
+    import data.exchange.history as history
+
+    served = cents(make_bars(12_000, start_ns=T0_NS))
+    monkeypatch.setattr(history, "WRITE_BARS", 4000)
+    monkeypatch.setattr(history, "LAST_WRITE_BARS", 1000)
+    writes: list[tuple[int, int]] = []
+    write_bars = store.write_bars
+
+    def recording(symbol, timeframe, bars, **kw):
+        writes.append((int(bars.ts_ns[0]), len(bars)))
+        return write_bars(symbol, timeframe, bars, **kw)
+
+    monkeypatch.setattr(store, "write_bars", recording)
+    fake = FakeBinance(served)
+    try:
+        report = fetch(store, fake, until_ns=int(served.ts_ns[-1]) + NS_PER_MIN)
+    finally:
+        fake.stop()
+    assert report.written == 12_000 and store.load(SERIES, "1m").equals(served)
+    sizes = [n for _, n in writes]
+    assert sizes == [4000, 4000, 2000, 1000, 1000], sizes  # 4000 left, 2000 left, ...
+    starts = [t for t, _ in writes]
+    assert starts == sorted(starts) and starts[0] == served.ts_ns[0]
+
+
+def test_a_failed_write_stops_the_fetch_and_keeps_the_batches_before(store, monkeypatch):
+    import data.exchange.history as history
+
+    served = cents(make_bars(6000, start_ns=T0_NS))
+    monkeypatch.setattr(history, "WRITE_BARS", 2000)
+    write_bars = store.write_bars
+    calls = []
+
+    def failing_second(symbol, timeframe, bars, **kw):
+        calls.append(len(bars))
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return write_bars(symbol, timeframe, bars, **kw)
+
+    monkeypatch.setattr(store, "write_bars", failing_second)
+    fake = FakeBinance(served)
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            fetch(store, fake, until_ns=int(served.ts_ns[-1]) + NS_PER_MIN)
+    finally:
+        fake.stop()
+    assert store.load(SERIES, "1m").equals(served[:2000])  # the batch before it, and no more
+
+
 def test_a_bad_bar_stores_nothing_of_its_page_and_says_which(store, served):
     broken = Bars.from_arrays(served.ts_ns, served.open, served.high, served.low, served.close,
                               served.volume)  # fmt: skip

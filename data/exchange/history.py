@@ -26,8 +26,9 @@ from engine.timeframes import is_intraday, period_ns
 from engine.units import NS_PER_MS
 
 PAGE_BARS = 1000
-WRITE_BARS = 50_000  # pages are written to the store in batches of about this many bars
-WRITE_EVERY_S = 2.0  # ... or this often, whichever comes first
+WRITE_BARS = 200_000  # pages are written to the store in batches of about this many bars,
+WRITE_EVERY_S = 2.0  # ... or this often,
+LAST_WRITE_BARS = 5_000  # ... or, near the end, of as many as are left to fetch (at least this)
 MAX_ATTEMPTS = 6
 BACKOFF_S = (1.0, 30.0)  # the first wait after a failure, and the longest
 
@@ -141,7 +142,7 @@ def fetch_history(
     pages = Pages(exchange, market_, timeframe, retrying or Retrying(exchange), page_bars)
     try:
         for bars in pages.closed(cursor, until_ns):
-            batch.add(bars)
+            batch.add(bars, left=(until_ns - int(bars.ts_ns[-1])) // period - 1)
             report.pages = pages.fetched
             report.first_ns = int(bars.ts_ns[0]) if report.first_ns is None else report.first_ns
             report.last_ns = int(bars.ts_ns[-1])
@@ -157,11 +158,13 @@ def fetch_history(
 
 
 class _Batch:
-    """Fetched pages on their way to the store, written together (a transaction costs about
-    what fetching a page does) every WRITE_BARS bars or WRITE_EVERY_S seconds, on a thread
-    of their own: the store works while the next pages are fetched (DuckDB lets other
-    threads run while it writes). One batch is written at a time, in time order; a write
-    that failed raises at the next `add` or at `close`."""
+    """Fetched pages on their way to the store, written together (a transaction costs as
+    much as fetching several pages) every WRITE_BARS bars or WRITE_EVERY_S seconds, on a
+    thread of their own: the store works while the next pages are fetched (DuckDB lets
+    other threads run while it writes). Near the end a batch is written once it holds as
+    many bars as are left to fetch, so the write the fetch waits for at its end is small.
+    One batch is written at a time, in time order; a write that failed raises at the next
+    `add` or at `close`."""
 
     def __init__(self, store, series, timeframe, instrument, source) -> None:
         self._write = lambda bars: store.write_bars(
@@ -174,10 +177,12 @@ class _Batch:
         self._since = time.monotonic()
         self.written = 0
 
-    def add(self, bars: Bars) -> None:
+    def add(self, bars: Bars, left: int) -> None:
+        """`bars` fetched, about `left` bars still to fetch."""
         self._pages.append(bars)
         self._bars += len(bars)
-        if self._bars >= WRITE_BARS or time.monotonic() - self._since >= WRITE_EVERY_S:
+        if (self._bars >= min(WRITE_BARS, max(left, LAST_WRITE_BARS))
+                or time.monotonic() - self._since >= WRITE_EVERY_S):  # fmt: skip
             self._submit()
 
     def close(self) -> None:

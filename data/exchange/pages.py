@@ -21,7 +21,7 @@ from data.exchange.rows import closed_page, klines_json, when
 from engine.timeframes import period_ns
 from engine.units import NS_PER_MS
 
-WINDOWS_IN_FLIGHT = 3
+WINDOWS_IN_FLIGHT = 4
 # Exchanges whose kline requests take startTime and endTime and whose rows are Binance's
 # ([open ms, "open", "high", "low", "close", "volume", close ms, ...]), by the ccxt method
 # of their spot klines endpoint.
