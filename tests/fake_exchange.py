@@ -207,7 +207,7 @@ class FakeBinance:
                                 np.add.reduceat(qty, starts))  # fmt: skip
 
     async def _serving(self, request: web.Request) -> web.Response:
-        return web.json_response({"serving_s": self.serving_s})
+        return web.json_response({"serving_s": self.serving_s, "cpu_s": time.process_time()})
 
     async def _klines(self, request: web.Request) -> web.Response:
         fault = self._fault("klines", request)

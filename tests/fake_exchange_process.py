@@ -46,8 +46,16 @@ class FakeBinanceProcess:
     @property
     def serving_s(self) -> float:
         """The time its klines replies took it to make, so far."""
+        return self._serving()["serving_s"]
+
+    @property
+    def cpu_s(self) -> float:
+        """The CPU time its process has taken, so far: its HTTP server's work as well."""
+        return self._serving()["cpu_s"]
+
+    def _serving(self) -> dict:
         with urllib.request.urlopen(self.url + "/fake/serving", timeout=10) as reply:
-            return float(json.loads(reply.read())["serving_s"])
+            return json.loads(reply.read())
 
     def stop(self) -> None:
         try:
