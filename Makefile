@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/python -m compileall -q app widgets engine data  # where bytecode is not written by itself
 	$(BIN)/candleterm
 
 test: $(STAMP)
