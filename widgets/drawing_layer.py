@@ -20,7 +20,7 @@ from engine.bar_x import nominal_period_ns, times_of_x, x_of_times
 from engine.drawings import FIB_LEVELS, Drawing
 from widgets.grid import view_rect
 from widgets.legend import format_value
-from widgets.pg_compat import line_array, rect_array
+from widgets.pg_compat import draw_pixel_rects, line_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
@@ -32,6 +32,7 @@ MAX_CACHED_TEXTS = 4000
 TEXT_LINE_PX = 13
 LABEL_CELL_PX = (80, TEXT_LINE_PX)  # one label a cell of the screen
 MAX_LABELS = 120  # labels drawn a frame at most, the latest first
+PIXEL_LIMIT = 1 << 24  # device pixels a segment end is clipped to (drawn as int32)
 
 
 class DrawingLayer(pg.GraphicsObject):
@@ -56,7 +57,6 @@ class DrawingLayer(pg.GraphicsObject):
         self._colours: list[str] = []
         self._colour_ix = np.empty(0, np.int64)  # a drawing's colour, in `_colours`
         self._lines = line_array()
-        self._rects = rect_array()
         self._brushes: dict[str, QtGui.QBrush] = {}
         self._pens: dict[tuple[str, float], QtGui.QPen] = {}
         self._font = QtGui.QFont()
@@ -265,17 +265,16 @@ class DrawingLayer(pg.GraphicsObject):
             t = painter.transform()  # the view's: a scale and a shift
             ax, bx = t.m11() * x0[flat] + t.dx(), t.m11() * x1[flat] + t.dx()
             ay, by = t.m22() * y0[flat] + t.dy(), t.m22() * y1[flat] + t.dy()
-            left, top = np.floor(np.minimum(ax, bx)), np.floor(np.minimum(ay, by))
-            self._rects.resize(len(ax))
-            rows = self._rects.ndarray()
-            rows[:, 0], rows[:, 1] = left, top
-            rows[:, 2] = np.maximum(np.floor(np.maximum(ax, bx)) - left, 0) + width
-            rows[:, 3] = np.maximum(np.floor(np.maximum(ay, by)) - top, 0) + width
+            ax, bx, ay, by = (np.clip(v, -PIXEL_LIMIT, PIXEL_LIMIT) for v in (ax, bx, ay, by))
+            rows = np.empty((len(ax), 4), np.int32)  # QRect's left, top, right, bottom
+            rows[:, 0], rows[:, 1] = np.floor(np.minimum(ax, bx)), np.floor(np.minimum(ay, by))
+            rows[:, 2] = np.maximum(np.floor(np.maximum(ax, bx)), rows[:, 0]) + (width - 1)
+            rows[:, 3] = np.maximum(np.floor(np.maximum(ay, by)), rows[:, 1]) + (width - 1)
             painter.save()
             painter.resetTransform()
             painter.setPen(QtCore.Qt.PenStyle.NoPen)
             painter.setBrush(self._brush(colour))
-            painter.drawRects(*self._rects.drawargs())
+            draw_pixel_rects(painter, rows)
             painter.restore()
 
     def _brush(self, colour: str) -> QtGui.QBrush:
