@@ -23,15 +23,16 @@ from widgets.legend import format_value
 from widgets.pg_compat import draw_pixel_rects, line_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
+from widgets.text_atlas import TextAtlas
 from widgets.theme import Theme
 
 DEFAULT_COLOUR = "#2962ff"  # TradingView's blue
 HANDLE_PX = 4  # half the side of a selected drawing's anchor handles
 MAX_TAGS = 40  # horizontal-line prices drawn on the axis at most
-MAX_CACHED_TEXTS = 4000
 TEXT_LINE_PX = 13
 LABEL_CELL_PX = (80, TEXT_LINE_PX)  # one label a cell of the screen
 MAX_LABELS = 120  # labels drawn a frame at most, the latest first
+TAG_TEXT_RGBA = QtGui.QColor("#ffffff").rgba()
 PIXEL_LIMIT = 1 << 24  # device pixels a segment end is clipped to (drawn as int32)
 
 
@@ -60,7 +61,7 @@ class DrawingLayer(pg.GraphicsObject):
         self._brushes: dict[str, QtGui.QBrush] = {}
         self._pens: dict[tuple[str, float], QtGui.QPen] = {}
         self._font = QtGui.QFont()
-        self._texts: dict[str, QtGui.QStaticText] = {}
+        self._atlas = TextAtlas(self._font)
         self.tags = LevelTags(axis, self)
         self._connect()
         self.set_theme(theme)
@@ -84,7 +85,7 @@ class DrawingLayer(pg.GraphicsObject):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self._text_pen = QtGui.QPen(QtGui.QColor(theme.foreground))
+        self._text_rgba = QtGui.QColor(theme.foreground).rgba()
         self._handle_brush = QtGui.QBrush(QtGui.QColor(theme.background))
         self._place()  # the notes' default colour
 
@@ -144,10 +145,9 @@ class DrawingLayer(pg.GraphicsObject):
         self._note_text = []
         for k in self._note_k.tolist():
             d = drawings[k]
-            pen = QtGui.QPen(QtGui.QColor(d.colour or self.theme.foreground))
-            lines = [self._static(line) for line in reversed(d.text.splitlines() or [""])]
-            self._note_text.append((pen, lines))
-        self._fib_text = [[self._static(f"{level:g} ({format_value(price, self.decimals)})")
+            rgba = QtGui.QColor(d.colour or self.theme.foreground).rgba()
+            self._note_text.append((rgba, list(reversed(d.text.splitlines() or [""]))))
+        self._fib_text = [[f"{level:g} ({format_value(price, self.decimals)})"
                            for level, price in zip(FIB_LEVELS, drawings[k].fib_prices(),
                                                    strict=True)]
                           for k in self._fib_k.tolist()]  # fmt: skip
@@ -283,17 +283,6 @@ class DrawingLayer(pg.GraphicsObject):
             brush = self._brushes[colour] = QtGui.QBrush(QtGui.QColor(colour))
         return brush
 
-    def _static(self, text: str) -> QtGui.QStaticText:
-        """Text laid out once (a frame draws the same labels again)."""
-        static = self._texts.get(text)
-        if static is None:
-            if len(self._texts) > MAX_CACHED_TEXTS:
-                self._texts.clear()
-            static = self._texts[text] = QtGui.QStaticText(text)
-            static.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            static.prepare(QtGui.QTransform(), self._font)
-        return static
-
     def _paint_text(self, painter: QtGui.QPainter, drawings, chosen: list[int]) -> None:
         """Notes, the ratios of the Fibonacci levels and the handles of the selected drawing,
         in pixels. Labels do not overlap: one a cell of the screen (LABEL_CELL_PX), the
@@ -327,19 +316,23 @@ class DrawingLayer(pg.GraphicsObject):
             return
         painter.save()
         painter.resetTransform()
-        painter.setFont(self._font)
+        lefts, tops, texts, colours = [], [], [], []
         for x, y, w in zip(px[keep].tolist(), py[keep].tolist(), which[keep].tolist(),
                            strict=True):  # fmt: skip
             if w < 0:
-                pen, lines = self._note_text[-1 - w]
-                painter.setPen(pen)
-                for line_no, static in enumerate(lines):
-                    painter.drawStaticText(QtCore.QPointF(x + 4, y - TEXT_LINE_PX * line_no),
-                                           static)  # fmt: skip
+                rgba, lines = self._note_text[-1 - w]
+                for line_no, text in enumerate(lines):
+                    lefts.append(x + 4)
+                    tops.append(y - TEXT_LINE_PX * line_no)
+                    texts.append(text)
+                    colours.append(rgba)
             else:
-                painter.setPen(self._text_pen)
                 row, level = divmod(w, len(FIB_LEVELS))
-                painter.drawStaticText(QtCore.QPointF(x + 2, y), self._fib_text[row][level])
+                lefts.append(x + 2)
+                tops.append(y)
+                texts.append(self._fib_text[row][level])
+                colours.append(self._text_rgba)
+        self._atlas.draw(painter, np.array(lefts), np.array(tops), texts, colours)
         for k in chosen:
             pen = pg.mkPen(drawings[k].colour or DEFAULT_COLOUR, width=1.5)
             painter.setPen(pen)
@@ -385,8 +378,9 @@ class LevelTags(pg.GraphicsObject):
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
         self._metrics = QtGui.QFontMetricsF(self._font)
+        self._atlas = TextAtlas(self._font)
         self._k = np.empty(0, np.int64)  # the horizontal lines' drawing indices
-        self._tags: list[tuple[QtGui.QStaticText, float, QtGui.QColor]] = []
+        self._tags: list[tuple[str, float, QtGui.QColor]] = []
         self._closed = False
         self._rect = QtCore.QRectF()  # the axis' (boundingRect must not ask the axis: Qt
         # asks for it as the axis deletes its children)
@@ -413,9 +407,8 @@ class LevelTags(pg.GraphicsObject):
         self._k = k
         self._tags = []
         for text, colour in zip(texts, colours, strict=True):
-            static = QtGui.QStaticText(text)
-            static.prepare(QtGui.QTransform(), self._font)
-            self._tags.append((static, static.size().width() + 6, QtGui.QColor(colour)))
+            width = self._metrics.horizontalAdvance(text) + 6
+            self._tags.append((text, width, QtGui.QColor(colour)))
         self.update()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
@@ -432,10 +425,16 @@ class LevelTags(pg.GraphicsObject):
         height = self._metrics.height() + 2
         _, one_a_row = np.unique(np.floor(at[seen] / height), return_index=True)  # apart
         shown = seen[np.sort(one_a_row)[:MAX_TAGS]]
-        painter.setFont(self._font)
-        painter.setPen(QtGui.QColor("#ffffff"))
         left = box.left()
+        texts = []
         for j, y in zip(shown.tolist(), at[shown].tolist(), strict=True):
-            static, width, colour = self._tags[j]
+            text, width, colour = self._tags[j]
             painter.fillRect(QtCore.QRectF(left, y - height / 2, width, height), colour)
-            painter.drawStaticText(QtCore.QPointF(left + 3, y - height / 2 + 1), static)
+            texts.append(text)
+        t = painter.transform()  # the axis': a shift
+        painter.save()
+        painter.resetTransform()
+        tops = t.m22() * (at[shown] - height / 2 + 1) + t.dy()
+        lefts = np.full(len(texts), t.m11() * (left + 3) + t.dx())
+        self._atlas.draw(painter, lefts, tops, texts, [TAG_TEXT_RGBA] * len(texts))
+        painter.restore()

@@ -23,6 +23,13 @@ def line_array() -> internals.PrimitiveArray:
     return internals.PrimitiveArray(QtCore.QLineF, 4)
 
 
+def fragment_array() -> internals.PrimitiveArray:
+    """A growable array of QPainter.PixmapFragment backed by numpy (`.ndarray()` as an
+    (n, 10) float view of centre x, y, source left, top, width, height, scale x, y,
+    rotation, opacity; `.drawargs()` then the pixmap for `QPainter.drawPixmapFragments`)."""
+    return internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
+
+
 def draw_rect_rows(
     painter: QtGui.QPainter, array: internals.PrimitiveArray, start: int, stop: int
 ) -> None:

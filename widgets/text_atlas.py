@@ -1,0 +1,96 @@
+"""Many short labels drawn in one native call: each (text, colour) is rendered once into one
+pixmap, the atlas, and a frame's labels are pieces of it placed by one
+`QPainter.drawPixmapFragments` (as pyqtgraph's scatter plot draws its symbols). 160 labels
+take about 80 us that way, against 550 us as 160 QStaticText draws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6 import QtCore, QtGui
+
+from widgets.pg_compat import fragment_array
+
+ATLAS_WIDTH_PX = 1024  # device pixels; a longer text is cut there
+ATLAS_ROWS = 128  # rows of text held before it starts again (~2 MB at 14 px a row)
+OVERHANG_PX = 1  # a glyph may reach a little past its advance on either side
+
+
+class TextAtlas:
+    """The labels of one font. `draw` places each text with its top-left corner at a point
+    of the painter's device (its transform reset: logical pixels, rendered at the device's
+    pixel ratio)."""
+
+    def __init__(self, font: QtGui.QFont) -> None:
+        self._font = QtGui.QFont(font)
+        self._metrics = QtGui.QFontMetricsF(self._font)
+        self._fragments = fragment_array()
+        self._colours: dict[int, QtGui.QColor] = {}
+        self._start(1.0)
+
+    @property
+    def held(self) -> int:
+        """Texts rendered into the atlas."""
+        return len(self._where)
+
+    def _start(self, ratio: float) -> None:
+        """An empty atlas for a device of pixel ratio `ratio`."""
+        self._ratio = ratio
+        self._row_px = math.ceil(self._metrics.height() * ratio) + 1
+        self._pixmap = QtGui.QPixmap(ATLAS_WIDTH_PX, self._row_px * ATLAS_ROWS)
+        self._pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+        self._where: dict[tuple[str, int], tuple[int, int, int, int]] = {}  # device px
+        self._x, self._row = 0, 0
+
+    def draw(self, painter: QtGui.QPainter, left: np.ndarray, top: np.ndarray,
+             texts: list[str], rgba: list[int]) -> None:  # fmt: skip
+        """Text k at (left[k], top[k]) in colour rgba[k] (QColor.rgba())."""
+        if not texts:
+            return
+        ratio = painter.device().devicePixelRatioF()
+        if ratio != self._ratio:
+            self._start(ratio)
+        keys = list(zip(texts, rgba, strict=True))
+        missing = [k for k in dict.fromkeys(keys) if k not in self._where]
+        if missing and not self._render(missing):  # full: start again with this frame's
+            self._start(ratio)
+            self._render(list(dict.fromkeys(keys)))
+        source = np.array([self._where[k] for k in keys], np.float64)
+        self._fragments.resize(len(keys))
+        rows = self._fragments.ndarray()  # centre x, y, source x, y, w, h, scale x, y, angle, alpha
+        rows[:, 0] = np.asarray(left) - OVERHANG_PX + source[:, 2] / (2 * ratio)
+        rows[:, 1] = np.asarray(top) + source[:, 3] / (2 * ratio)
+        rows[:, 2:6] = source
+        rows[:, 6:10] = (1 / ratio, 1 / ratio, 0.0, 1.0)
+        painter.drawPixmapFragments(*self._fragments.drawargs(), self._pixmap)
+
+    def _render(self, keys: list[tuple[str, int]]) -> bool:
+        """Render `keys` into the atlas; False (nothing rendered) when they do not fit."""
+        ratio = self._ratio
+        widths = [min(math.ceil((self._metrics.horizontalAdvance(text) + 2 * OVERHANG_PX)
+                                * ratio), ATLAS_WIDTH_PX) for text, _ in keys]  # fmt: skip
+        places, x, row = [], self._x, self._row
+        for width in widths:
+            if x + width > ATLAS_WIDTH_PX:
+                x, row = 0, row + 1
+            places.append((x, row))
+            x += width
+        if row >= ATLAS_ROWS:
+            return False
+        self._pixmap.setDevicePixelRatio(ratio)
+        painter = QtGui.QPainter(self._pixmap)
+        painter.setFont(self._font)
+        ascent = self._metrics.ascent()
+        for (text, rgba), width, (x0, r) in zip(keys, widths, places, strict=True):
+            colour = self._colours.get(rgba)
+            if colour is None:
+                colour = self._colours[rgba] = QtGui.QColor.fromRgba(rgba)
+            painter.setPen(colour)
+            painter.drawText(QtCore.QPointF(x0 / ratio + OVERHANG_PX,
+                                            r * self._row_px / ratio + ascent), text)  # fmt: skip
+            self._where[(text, rgba)] = (x0, r * self._row_px, width, self._row_px)
+        painter.end()
+        self._pixmap.setDevicePixelRatio(1.0)  # fragments are cut in device pixels
+        self._x, self._row = x, row
+        return True
