@@ -137,20 +137,25 @@ class DrawingLayer(pg.GraphicsObject):
         self.tags.update()
 
     def _prepare_text(self) -> None:
-        """The labels' texts, laid out once for every frame: each note's lines (last first)
-        and pen, each retracement's ratios with their prices, the horizontal lines' prices."""
+        """The labels' texts, made once for every frame: the notes' lines, last first, all
+        notes' in one list (note j's from `_note_start[j]`, `_note_lines[j]` of them) with
+        their colours; each retracement's ratios with their prices (retracement r's level l
+        at r * len(FIB_LEVELS) + l); the horizontal lines' prices."""
         drawings = self.shown()
         self._index = {d.id: k for k, d in enumerate(drawings)}
         self._note_k = np.flatnonzero(self._anchors.kind == geo.TEXT)
-        self._note_text = []
-        for k in self._note_k.tolist():
-            d = drawings[k]
-            rgba = QtGui.QColor(d.colour or self.theme.foreground).rgba()
-            self._note_text.append((rgba, list(reversed(d.text.splitlines() or [""]))))
-        self._fib_text = [[f"{level:g} ({format_value(price, self.decimals)})"
-                           for level, price in zip(FIB_LEVELS, drawings[k].fib_prices(),
-                                                   strict=True)]
-                          for k in self._fib_k.tolist()]  # fmt: skip
+        lines = [list(reversed(drawings[k].text.splitlines() or [""]))
+                 for k in self._note_k.tolist()]  # fmt: skip
+        rgba = [QtGui.QColor(drawings[k].colour or self.theme.foreground).rgba()
+                for k in self._note_k.tolist()]  # fmt: skip
+        self._note_lines = np.array([len(x) for x in lines], np.int64)
+        self._note_start = np.cumsum(self._note_lines) - self._note_lines
+        self._note_text = [line for note in lines for line in note]
+        self._note_rgba = [c for c, note in zip(rgba, lines, strict=True) for _ in note]
+        self._fib_text = [f"{level:g} ({format_value(price, self.decimals)})"
+                          for k in self._fib_k.tolist()
+                          for level, price in zip(FIB_LEVELS, drawings[k].fib_prices(),
+                                                  strict=True)]  # fmt: skip
         hlines = np.flatnonzero(self._anchors.kind == geo.HLINE).tolist()
         self.tags.set_lines(np.array(hlines, np.int64),
                             [format_value(drawings[k].points[0][1], self.decimals) for k in hlines],
@@ -316,23 +321,17 @@ class DrawingLayer(pg.GraphicsObject):
             return
         painter.save()
         painter.resetTransform()
-        lefts, tops, texts, colours = [], [], [], []
-        for x, y, w in zip(px[keep].tolist(), py[keep].tolist(), which[keep].tolist(),
-                           strict=True):  # fmt: skip
-            if w < 0:
-                rgba, lines = self._note_text[-1 - w]
-                for line_no, text in enumerate(lines):
-                    lefts.append(x + 4)
-                    tops.append(y - TEXT_LINE_PX * line_no)
-                    texts.append(text)
-                    colours.append(rgba)
-            else:
-                row, level = divmod(w, len(FIB_LEVELS))
-                lefts.append(x + 2)
-                tops.append(y)
-                texts.append(self._fib_text[row][level])
-                colours.append(self._text_rgba)
-        self._atlas.draw(painter, np.array(lefts), np.array(tops), texts, colours)
+        px, py, which = px[keep], py[keep], which[keep]
+        fib, note = which >= 0, -1 - which[which < 0]
+        count = self._note_lines[note]  # each note's lines, one label a line
+        line_no = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        line = np.repeat(self._note_start[note], count) + line_no
+        texts = [self._fib_text[w] for w in which[fib].tolist()]
+        texts += [self._note_text[i] for i in line.tolist()]
+        colours = [self._text_rgba] * int(fib.sum()) + [self._note_rgba[i] for i in line.tolist()]
+        lefts = np.concatenate((px[fib] + 2, np.repeat(px[~fib], count) + 4))
+        tops = np.concatenate((py[fib], np.repeat(py[~fib], count) - TEXT_LINE_PX * line_no))
+        self._atlas.draw(painter, lefts, tops, texts, colours)
         for k in chosen:
             pen = pg.mkPen(drawings[k].colour or DEFAULT_COLOUR, width=1.5)
             painter.setPen(pen)
