@@ -18,7 +18,6 @@ from widgets.candles import BODY_WIDTH, CandleItem
 from widgets.chart import MIN_VISIBLE_BARS, ChartWidget
 from widgets.multi import LayeredChart, TimeframeGrid
 from widgets.series_model import SeriesModel
-from widgets.text_sprites import TextSprites
 from widgets.theme import DARK, LIGHT
 from widgets.time_axis import TimeAxisItem, time_ticks
 
@@ -396,41 +395,6 @@ def test_indicators_overlay_and_own_panes(make_chart, qtbot):
         chart.add_indicator("trend", {"trend": np.zeros(3000)}, own_pane=True)
     with pytest.raises(ValueError, match="cannot be removed"):
         chart.remove_pane("price")
-
-
-def render_texts(texts, sprites: TextSprites | None, scale: float = 1.0) -> np.ndarray:
-    """`texts` drawn as text (sprites None) or from pixmaps, as the ink over the background."""
-    font, colour = QtGui.QFont(), QtGui.QColor(DARK.foreground)
-    image = QtGui.QImage(200, 60, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(QtGui.QColor(DARK.background))
-    painter = QtGui.QPainter(image)
-    painter.scale(scale, scale)
-    if sprites is None:
-        painter.setFont(font)
-        painter.setPen(colour)
-        for at, text in texts:
-            painter.drawText(at, text)
-    else:
-        sprites.draw(painter, texts, colour)  # as text, the first time ...
-        painter.fillRect(QtCore.QRectF(0, 0, 200, 60), QtGui.QColor(DARK.background))
-        sprites.draw(painter, texts, colour)  # ... from pixmaps after
-    painter.end()
-    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(60, 200, 4).astype(int)
-    return np.abs(pixels - pixels[0, 0]).sum(axis=2)
-
-
-@pytest.mark.parametrize("scale", [1.0, 2.0])
-def test_texts_from_pixmaps_look_as_drawn_text(qtbot, scale):
-    whole = [(QtCore.QPointF(3, 20), "103.25"), (QtCore.QPointF(60, 40), "Mon 01 18:00")]
-    drawn, blitted = render_texts(whole, None, scale), render_texts(whole, TextSprites(), scale)
-    assert drawn.sum() > 1000  # the texts were drawn ...
-    assert np.abs(drawn - blitted).max() <= 24  # ... and look the same from pixmaps
-    # Off the pixel grid, a label moves by at most half a pixel.
-    off = [(QtCore.QPointF(3.4, 20.3), "103.25")]
-    drawn, blitted = render_texts(off, None), render_texts(off, TextSprites())
-    centre = [(np.indices(ink.shape) * ink).sum(axis=(1, 2)) / ink.sum()
-              for ink in (drawn, blitted)]  # fmt: skip
-    assert np.abs(centre[0] - centre[1]).max() <= 0.75
 
 
 def test_price_axis_steps_and_labels():

@@ -63,3 +63,44 @@ def test_a_full_atlas_starts_again_with_the_frames_labels(qtbot, monkeypatch):
         labels = [(5, 10 + 25 * j, f"{k}.{j} ({1000 * k + j:.2f})", "#d1d4dc") for j in range(4)]
         assert np.abs(render(labels, None) - render(labels, atlas)).max() <= 40
     assert 4 <= atlas.held < 12 * 4
+
+
+def render_at_baselines(texts, atlas: TextAtlas | None, scale: float = 1.0) -> np.ndarray:
+    """(baseline, text) pairs drawn as text (atlas None) or from the atlas under the painter's
+    `scale`, as the ink over the background."""
+    colour = QtGui.QColor(DARK.foreground)
+    image = QtGui.QImage(200, 60, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QtGui.QColor(DARK.background))
+    painter = QtGui.QPainter(image)
+    painter.scale(scale, scale)
+    if atlas is None:
+        painter.setFont(QtGui.QFont())
+        painter.setPen(colour)
+        for at, text in texts:
+            painter.drawText(at, text)
+    else:
+        atlas.draw_at_baselines(painter, [(at, text, colour) for at, text in texts])
+    painter.end()
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(60, 200, 4).astype(int)
+    return np.abs(pixels - pixels[0, 0]).sum(axis=2)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_axis_texts_at_their_baselines_look_as_drawn_text(qtbot, scale):
+    """The axes' and legends' texts, placed by their baselines in the painter's coordinates
+    (under a scaling transform they are drawn as text: a pixmap would blur)."""
+    whole = [(QtCore.QPointF(3, 20), "103.25"), (QtCore.QPointF(60, 40), "Mon 01 18:00")]
+    atlas = TextAtlas()
+    drawn, blitted = (
+        render_at_baselines(whole, None, scale),
+        render_at_baselines(whole, atlas, scale),
+    )
+    assert drawn.sum() > 1000  # the texts were drawn ...
+    assert np.abs(drawn - blitted).max() <= 24  # ... and look the same from the atlas
+    assert atlas.held == (2 if scale == 1.0 else 0)
+    # Off the pixel grid, a label moves by at most half a pixel.
+    off = [(QtCore.QPointF(3.4, 20.3), "103.25")]
+    drawn, blitted = render_at_baselines(off, None), render_at_baselines(off, TextAtlas())
+    centre = [(np.indices(ink.shape) * ink).sum(axis=(1, 2)) / ink.sum()
+              for ink in (drawn, blitted)]  # fmt: skip
+    assert np.abs(centre[0] - centre[1]).max() <= 0.75

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui
 
 from widgets.pg_compat import AxisBase
-from widgets.text_sprites import TextSprites
+from widgets.text_atlas import TextAtlas
 
 MIN_PRICE_LABEL_PX = 40
 LABEL_GAP_PX = 6  # at least this between two labels of an axis
@@ -38,7 +38,7 @@ class LeanAxisItem(AxisBase):
         # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
-        self._texts = TextSprites()
+        self._texts = TextAtlas()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         """Draw straight onto the view's painter. (pyqtgraph records the axis into a QPicture
@@ -61,10 +61,10 @@ class LeanAxisItem(AxisBase):
         if tick_lines:
             p.setPen(self.tickPen())
             p.drawLines(tick_lines)
-        shown = [
-            (baseline, text) for rect, _, text, baseline in text_specs if not self._hidden(rect)
-        ]
-        self._texts.draw(p, shown, self.textPen().color())
+        colour = self.textPen().color()
+        shown = [(baseline, text, colour) for rect, _, text, baseline in text_specs
+                 if not self._hidden(rect)]  # fmt: skip
+        self._texts.draw_at_baselines(p, shown)
 
     def _hidden(self, rect: QtCore.QRectF) -> bool:
         """Whether a label lies under something drawn over the axis (see `reserve`)."""

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from widgets.text_sprites import TextSprites
+from widgets.text_atlas import TextAtlas
 from widgets.theme import Theme
 
 PAD_PX = 4
@@ -83,7 +83,7 @@ class PaneLegend(pg.GraphicsObject):
         self._metrics = QtGui.QFontMetricsF(self._font)
         self._lines: list[list[tuple[float, str, QtGui.QColor]]] = []  # (x, text, colour)
         self._shown: tuple | None = None  # what the lines were laid out from
-        self._texts = TextSprites(self._font)
+        self._texts = TextAtlas(self._font)
         self._rect = QtCore.QRectF()
         self._pending = False
         self._refreshed_at = 0.0  # monotonic seconds: long ago
@@ -184,9 +184,10 @@ class PaneLegend(pg.GraphicsObject):
         painter.drawRect(self._rect)
         ascent = self._metrics.ascent()
         line_h = self._metrics.height()
-        for k, line in enumerate(self._lines):
-            for x, text, colour in line:
-                self._texts.draw(painter, [(QtCore.QPointF(x, k * line_h + ascent), text)], colour)
+        self._texts.draw_at_baselines(painter, [
+            (QtCore.QPointF(x, k * line_h + ascent), text, colour)
+            for k, line in enumerate(self._lines) for x, text, colour in line
+        ])  # fmt: skip
 
     def close(self) -> None:
         self._view.sigResized.disconnect(self.refresh)
