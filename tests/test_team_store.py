@@ -235,3 +235,23 @@ def test_the_commands_on_a_team_store(tmp_path, capsys, local_s3):
     assert main(["symbols", "--db", local_s3.url("no-such-bucket")]) == 2  # read-only
     said = capsys.readouterr().err
     assert "no-such-bucket" in said and "secret=***" in said and "candleterm-secret" not in said
+
+
+def test_a_team_store_without_arcticdb_installed_says_what_to_install(tmp_path):
+    """ArcticDB is an extra (candleterm[team]): without it, a team store's address gets what
+    to install, and the embedded store still opens."""
+    code = (
+        "import sys; sys.modules['arcticdb'] = None; sys.modules['pandas'] = None\n"
+        "from data.store.files import StoreError\n"
+        "from data.store.port import open_store\n"
+        f"open_store({str(tmp_path / 'x.duckdb')!r}).close()\n"
+        "try:\n"
+        f"    open_store('lmdb://{tmp_path}/team')\n"
+        "except StoreError as exc:\n"
+        "    print(exc)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert f"the team store lmdb://{tmp_path}/team needs ArcticDB" in out
+    assert "pip install 'candleterm[team]'" in out

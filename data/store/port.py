@@ -10,9 +10,9 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from data.store.addresses import cache_of, is_team_url
+from data.store.addresses import cache_of, is_team_url, shown
 from data.store.bar_store import BarStore
-from data.store.files import StoreHeld
+from data.store.files import StoreError, StoreHeld
 from data.store.instruments import Instrument
 from data.store.provenance import Source, Stretch
 from engine.alert_specs import AlertSpec
@@ -64,9 +64,14 @@ def open_store(where: str | os.PathLike[str], *, read_only: bool = False) -> Sto
     if isinstance(where, str) and not is_team_url(where):
         where = Path(where).expanduser()
     if is_team_url(str(where)):
-        from data.store.arctic_store import ArcticStore  # ArcticDB and pandas: loaded here
-
         url, cache = cache_of(str(where))
+        try:
+            from data.store.arctic_store import ArcticStore  # ArcticDB and pandas: loaded here
+        except ImportError as exc:  # an extra: candleterm[team]
+            raise StoreError(
+                f"the team store {shown(url)} needs ArcticDB ({exc.name} is not installed): "
+                "pip install 'candleterm[team]' (make run installs it)"
+            ) from None
         team = ArcticStore(url, read_only=read_only)
         if cache is None:
             return team
