@@ -104,3 +104,15 @@ def test_axis_texts_at_their_baselines_look_as_drawn_text(qtbot, scale):
     centre = [(np.indices(ink.shape) * ink).sum(axis=(1, 2)) / ink.sum()
               for ink in (drawn, blitted)]  # fmt: skip
     assert np.abs(centre[0] - centre[1]).max() <= 0.75
+
+
+def test_the_atlas_grows_keeping_the_texts_it_holds(qtbot):
+    atlas = TextAtlas(QtGui.QFont())
+    first = labels_at()
+    render(first, atlas)
+    rows = atlas._rows
+    many = [(5 + 150 * (j % 2), 5 + 3 * j, f"{j:03d} a longer label ({40000 + j:.2f})",
+             "#d1d4dc") for j in range(36)]  # fmt: skip
+    assert np.abs(render(many, None) - render(many, atlas)).max() <= 40
+    assert atlas._rows > rows and atlas.held == len(TEXTS) + 36  # grown, nothing dropped
+    assert np.abs(render(first, None) - render(first, atlas)).max() <= 40  # kept as they were

@@ -15,7 +15,8 @@ from PySide6 import QtCore, QtGui
 from widgets.pg_compat import fragment_array
 
 ATLAS_WIDTH_PX = 1024  # device pixels; a longer text is cut there
-ATLAS_ROWS = 128  # rows of text held before it starts again (~2 MB at 14 px a row)
+ATLAS_ROWS = 128  # rows of text held before it starts again (8 MB at 15 px a row)
+FIRST_ROWS = 2  # rows it is made with; it doubles as texts come (an axis needs one or two)
 OVERHANG_PX = 1  # a glyph may reach a little past its advance on either side
 MAX_WIDTHS = 1024  # text widths kept, then start again
 _TRANSLATE_ONLY = QtGui.QTransform.TransformationType.TxTranslate.value
@@ -79,7 +80,8 @@ class TextAtlas:
         """An empty atlas for a device of pixel ratio `ratio`."""
         self._ratio = ratio
         self._row_px = math.ceil(self._metrics.height() * ratio) + 1
-        self._pixmap = QtGui.QPixmap(ATLAS_WIDTH_PX, self._row_px * ATLAS_ROWS)
+        self._rows = FIRST_ROWS
+        self._pixmap = QtGui.QPixmap(ATLAS_WIDTH_PX, self._row_px * self._rows)
         self._pixmap.fill(QtCore.Qt.GlobalColor.transparent)
         self._where: dict[tuple[str, int], tuple[int, int, int, int]] = {}  # device px
         self._x, self._row = 0, 0
@@ -119,6 +121,8 @@ class TextAtlas:
             x += width
         if row >= ATLAS_ROWS:
             return False
+        if row >= self._rows:
+            self._grow(min(ATLAS_ROWS, max(2 * self._rows, row + 1)))
         self._pixmap.setDevicePixelRatio(ratio)
         painter = QtGui.QPainter(self._pixmap)
         painter.setFont(self._font)
@@ -135,3 +139,13 @@ class TextAtlas:
         self._pixmap.setDevicePixelRatio(1.0)  # fragments are cut in device pixels
         self._x, self._row = x, row
         return True
+
+    def _grow(self, rows: int) -> None:
+        """Room for `rows` rows, the texts rendered so far kept where they are."""
+        pixmap = QtGui.QPixmap(ATLAS_WIDTH_PX, self._row_px * rows)
+        pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+        painter = QtGui.QPainter(pixmap)
+        painter.setCompositionMode(QtGui.QPainter.CompositionMode.CompositionMode_Source)
+        painter.drawPixmap(0, 0, self._pixmap)
+        painter.end()
+        self._pixmap, self._rows = pixmap, rows
