@@ -15,7 +15,8 @@ from PySide6 import QtCore, QtGui
 from widgets.pg_compat import fragment_array
 
 ATLAS_WIDTH_PX = 1024  # device pixels; a longer text is cut there
-ATLAS_ROWS = 128  # rows of text held before it starts again (8 MB at 15 px a row)
+ATLAS_ROWS = 32  # rows of text held before it starts again (2 MB at 15 px a row: a chart
+# holds about eight atlases, its axes, legends and drawings)
 FIRST_ROWS = 2  # rows it is made with; it doubles as texts come (an axis needs one or two)
 OVERHANG_PX = 1  # a glyph may reach a little past its advance on either side
 MAX_WIDTHS = 1024  # text widths kept, then start again
