@@ -48,7 +48,9 @@ def labels_at(shift: float = 0.0):
 def test_labels_from_the_atlas_look_as_drawn_text(qtbot, ratio):
     labels = labels_at()
     drawn, atlas = render(labels, None, ratio), TextAtlas(QtGui.QFont())
-    blitted = render(labels, atlas, ratio)
+    assert np.array_equal(render(labels, atlas, ratio), drawn)  # seen once: drawn as text
+    assert atlas.held == 0
+    blitted = render(labels, atlas, ratio)  # seen again: from the atlas
     assert drawn.sum() > 2000 * ratio  # the texts were drawn ...
     assert np.abs(drawn - blitted).max() <= 40  # ... and look the same from the atlas
     assert atlas.held == len(TEXTS)
@@ -61,6 +63,7 @@ def test_a_full_atlas_starts_again_with_the_frames_labels(qtbot, monkeypatch):
     atlas = TextAtlas(QtGui.QFont())
     for k in range(12):  # many frames of new texts: the atlas fills up and starts again
         labels = [(5, 10 + 25 * j, f"{k}.{j} ({1000 * k + j:.2f})", "#d1d4dc") for j in range(4)]
+        render(labels, atlas)  # as text; then from the atlas
         assert np.abs(render(labels, None) - render(labels, atlas)).max() <= 40
     assert 4 <= atlas.held < 12 * 4
 
@@ -91,6 +94,7 @@ def test_axis_texts_at_their_baselines_look_as_drawn_text(qtbot, scale):
     (under a scaling transform they are drawn as text: a pixmap would blur)."""
     whole = [(QtCore.QPointF(3, 20), "103.25"), (QtCore.QPointF(60, 40), "Mon 01 18:00")]
     atlas = TextAtlas()
+    render_at_baselines(whole, atlas, scale)  # seen once: as text; then from the atlas
     drawn, blitted = (
         render_at_baselines(whole, None, scale),
         render_at_baselines(whole, atlas, scale),
@@ -100,7 +104,9 @@ def test_axis_texts_at_their_baselines_look_as_drawn_text(qtbot, scale):
     assert atlas.held == (2 if scale == 1.0 else 0)
     # Off the pixel grid, a label moves by at most half a pixel.
     off = [(QtCore.QPointF(3.4, 20.3), "103.25")]
-    drawn, blitted = render_at_baselines(off, None), render_at_baselines(off, TextAtlas())
+    atlas = TextAtlas()
+    render_at_baselines(off, atlas)
+    drawn, blitted = render_at_baselines(off, None), render_at_baselines(off, atlas)
     centre = [(np.indices(ink.shape) * ink).sum(axis=(1, 2)) / ink.sum()
               for ink in (drawn, blitted)]  # fmt: skip
     assert np.abs(centre[0] - centre[1]).max() <= 0.75
@@ -110,9 +116,11 @@ def test_the_atlas_grows_keeping_the_texts_it_holds(qtbot):
     atlas = TextAtlas(QtGui.QFont())
     first = labels_at()
     render(first, atlas)
+    render(first, atlas)
     rows = atlas._rows
     many = [(5 + 150 * (j % 2), 5 + 3 * j, f"{j:03d} a longer label ({40000 + j:.2f})",
              "#d1d4dc") for j in range(36)]  # fmt: skip
+    render(many, atlas)
     assert np.abs(render(many, None) - render(many, atlas)).max() <= 40
     assert atlas._rows > rows and atlas.held == len(TEXTS) + 36  # grown, nothing dropped
     assert np.abs(render(first, None) - render(first, atlas)).max() <= 40  # kept as they were

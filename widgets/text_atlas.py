@@ -20,6 +20,7 @@ ATLAS_ROWS = 32  # rows of text held before it starts again (2 MB at 15 px a row
 FIRST_ROWS = 2  # rows it is made with; it doubles as texts come (an axis needs one or two)
 OVERHANG_PX = 1  # a glyph may reach a little past its advance on either side
 MAX_WIDTHS = 1024  # text widths kept, then start again
+MAX_SEEN = 4096  # texts remembered as drawn once, then start again
 _TRANSLATE_ONLY = QtGui.QTransform.TransformationType.TxTranslate.value
 
 
@@ -85,6 +86,7 @@ class TextAtlas:
         self._pixmap = QtGui.QPixmap(ATLAS_WIDTH_PX, self._row_px * self._rows)
         self._pixmap.fill(QtCore.Qt.GlobalColor.transparent)
         self._where: dict[tuple[str, int], tuple[int, int, int, int]] = {}  # device px
+        self._seen: set[tuple[str, int]] = set()  # drawn once as text, not in the atlas
         self._x, self._row = 0, 0
 
     def draw(self, painter: QtGui.QPainter, left: np.ndarray, top: np.ndarray,
@@ -96,6 +98,13 @@ class TextAtlas:
         if ratio != self._ratio:
             self._start(ratio)
         keys = list(zip(texts, rgba, strict=True))
+        first = [k not in self._where and k not in self._seen for k in keys]
+        if any(first):  # a text seen once (a tick's new price) costs no more than its drawing
+            self._draw_as_text(painter, left, top, keys, first)
+            keep = np.flatnonzero(~np.array(first))
+            keys, left, top = [keys[i] for i in keep], np.asarray(left)[keep], np.asarray(top)[keep]
+            if not keys:
+                return
         missing = [k for k in dict.fromkeys(keys) if k not in self._where]
         if missing and not self._render(missing):  # full: start again with this frame's
             self._start(ratio)
@@ -108,6 +117,26 @@ class TextAtlas:
         rows[:, 2:6] = source
         rows[:, 6:10] = (1 / ratio, 1 / ratio, 0.0, 1.0)
         painter.drawPixmapFragments(*self._fragments.drawargs(), self._pixmap)
+
+    def _draw_as_text(self, painter, left, top, keys, chosen) -> None:
+        """The `chosen` of `keys` laid out as text, and remembered as seen: the next time
+        they show they are rendered into the atlas."""
+        if len(self._seen) >= MAX_SEEN:
+            self._seen.clear()
+        painter.setFont(self._font)
+        up = self._metrics.ascent()
+        for x, y, key, now in zip(np.asarray(left).tolist(), np.asarray(top).tolist(), keys,
+                                  chosen, strict=True):  # fmt: skip
+            if now:
+                self._seen.add(key)
+                painter.setPen(self._colour(key[1]))
+                painter.drawText(QtCore.QPointF(x, y + up), key[0])
+
+    def _colour(self, rgba: int) -> QtGui.QColor:
+        colour = self._colours.get(rgba)
+        if colour is None:
+            colour = self._colours[rgba] = QtGui.QColor.fromRgba(rgba)
+        return colour
 
     def _render(self, keys: list[tuple[str, int]]) -> bool:
         """Render `keys` into the atlas; False (nothing rendered) when they do not fit."""
@@ -129,10 +158,7 @@ class TextAtlas:
         painter.setFont(self._font)
         ascent = self._metrics.ascent()
         for (text, rgba), width, (x0, r) in zip(keys, widths, places, strict=True):
-            colour = self._colours.get(rgba)
-            if colour is None:
-                colour = self._colours[rgba] = QtGui.QColor.fromRgba(rgba)
-            painter.setPen(colour)
+            painter.setPen(self._colour(rgba))
             painter.drawText(QtCore.QPointF(x0 / ratio + OVERHANG_PX,
                                             r * self._row_px / ratio + ascent), text)  # fmt: skip
             self._where[(text, rgba)] = (x0, r * self._row_px, width, self._row_px)
