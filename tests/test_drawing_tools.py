@@ -290,3 +290,27 @@ def assert_tag_on_line(chart, ix: int, y: float) -> None:
     line_y = widget_pos(chart, ix, y).y()
     rows = [r for r in range(image.height()) if image.pixelColor(at.x(), r).name() == "#2962ff"]
     assert rows and abs((rows[0] + rows[-1]) / 2 - line_y) <= 1.5, (rows, line_y)
+
+
+def test_a_horizontal_lines_tag_hides_the_axis_label_under_it(chart, qtbot):
+    """As under the last-price tag: the axis label a line's price tag covers is not drawn,
+    and it alone."""
+    axis = chart.price.value_axis
+
+    def under_lines(rect) -> bool:
+        return any(rect.bottom() > top and rect.top() < bottom
+                   for top, bottom in axis._reserved.get("lines", ()))  # fmt: skip
+
+    chart.grab()
+    specs = axis.specs[2]
+    _, _, text, _ = specs[len(specs) // 2]
+    price = float(text.replace(",", ""))
+    ts = int(chart.model.column("ts_ns")[-100])
+    chart.drawings.set_book(DrawingBook([Drawing("h", "hline", ((ts, price),))]))
+    chart.grab()
+    covered = [label for rect, _, label, _ in axis.specs[2] if under_lines(rect)]
+    assert covered == [text]
+    assert all(axis._hidden(rect) for rect, *_ in axis.specs[2] if under_lines(rect))
+    chart.drawings.set_book(DrawingBook())  # the line gone: its label shows again
+    chart.grab()
+    assert axis._reserved["lines"] == ()

@@ -192,38 +192,35 @@ class PriceAxisItem(LeanAxisItem):
 
     def __init__(self, orientation: str = "right", compact: bool = False, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
-        self._reserved: tuple[float, float] | None = None  # (top, bottom) of the price tag
-        self._covered: frozenset[int] = frozenset()  # the labels under it now
+        self._reserved: dict[str, tuple[tuple[float, float], ...]] = {}  # tags' (top, bottom)
+        self._covered: frozenset[int] = frozenset()  # the labels under them now
         self._compact = compact
         self._cached: tuple | None = None  # (key, levels): the grid asks for them too
         self.percent_base: float | None = None
         self.log = False
         self._step_unit = 1.0
 
-    def reserve(self, band: tuple[float, float] | None) -> None:
-        """Labels within `band` (top, bottom in the axis' coordinates; the last-price tag)
-        are not drawn, as TradingView hides them under its tag. The axis repaints only when
-        the set of hidden labels changes, not on every move of the tag."""
-        if band == self._reserved:
+    def reserve(self, owner: str, bands: tuple[tuple[float, float], ...]) -> None:
+        """Labels within `bands` (top, bottom in the axis' coordinates) of the tags of
+        `owner` (the last-price tag, the horizontal lines' tags) are not drawn, as
+        TradingView hides them under its tags. The axis repaints only when the set of hidden
+        labels changes, not on every move of a tag."""
+        if self._reserved.get(owner, ()) == bands:
             return  # a tick within the same pixel row
-        self._reserved = band
+        self._reserved[owner] = bands
         covered = frozenset(self._covered_labels())
         if covered != self._covered:
             self._covered = covered
             self.update()
 
     def _covered_labels(self) -> list[int]:
-        if self._reserved is None or self.specs is None:
+        if self.specs is None:
             return []
-        top, bottom = self._reserved
-        return [k for k, (rect, *_rest) in enumerate(self.specs[2])
-                if rect.bottom() > top and rect.top() < bottom]  # fmt: skip
+        return [k for k, (rect, *_rest) in enumerate(self.specs[2]) if self._hidden(rect)]
 
     def _hidden(self, rect: QtCore.QRectF) -> bool:
-        if self._reserved is None:
-            return False
-        top, bottom = self._reserved
-        return rect.bottom() > top and rect.top() < bottom
+        return any(rect.bottom() > top and rect.top() < bottom
+                   for bands in self._reserved.values() for top, bottom in bands)  # fmt: skip
 
     def mouseDragEvent(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton:

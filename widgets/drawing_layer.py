@@ -134,7 +134,7 @@ class DrawingLayer(pg.GraphicsObject):
         where = {c: k for k, c in enumerate(self._colours)}
         self._colour_ix = np.array([where[c] for c in names], np.int64)
         self.update()
-        self.tags.update()
+        self.tags.follow_view()
 
     def _prepare_text(self) -> None:
         """The labels' texts, made once for every frame: the notes' lines, last first, all
@@ -380,16 +380,39 @@ class LevelTags(pg.GraphicsObject):
         self._atlas = TextAtlas(self._font)
         self._k = np.empty(0, np.int64)  # the horizontal lines' drawing indices
         self._tags: list[tuple[str, float, QtGui.QColor]] = []
+        self._shown, self._at = np.empty(0, np.int64), np.empty(0)  # see `_layout`
         self._closed = False
         self._rect = QtCore.QRectF()  # the axis' (boundingRect must not ask the axis: Qt
         # asks for it as the axis deletes its children)
 
     def follow_view(self) -> None:
-        """The view's range (or size) changed: the tags move."""
+        """The view's range (or size) or the lines changed: the tags move, and the axis'
+        labels under them are not drawn (as under the last-price tag)."""
         if not self._closed:
             self.prepareGeometryChange()
             self._rect = self._axis_rect()
+            self._shown, self._at = self._layout()
+            height = self._metrics.height() + 2
+            self._axis.reserve("lines", tuple((y - height / 2, y + height / 2)
+                                              for y in self._at[self._shown].tolist()))  # fmt: skip
             self.update()
+
+    def _layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """The lines whose tags show (one a row of text, at most MAX_TAGS) and where each
+        line is on the axis, in its coordinates."""
+        view = None if self._closed else self._axis.linkedView()
+        box = self._rect
+        if view is None or len(self._k) == 0 or box.isEmpty():
+            return np.empty(0, np.int64), np.empty(0)
+        (_, _), (y0, y1) = view.viewRange()
+        if y1 <= y0:
+            return np.empty(0, np.int64), np.empty(0)
+        ys = self._layer._y[self._layer._anchors.first[self._k]]
+        at = box.bottom() - (ys - y0) * box.height() / (y1 - y0)
+        seen = np.flatnonzero((at >= box.top()) & (at <= box.bottom()))
+        height = self._metrics.height() + 2
+        _, one_a_row = np.unique(np.floor(at[seen] / height), return_index=True)  # apart
+        return seen[np.sort(one_a_row)[:MAX_TAGS]], at
 
     def _axis_rect(self) -> QtCore.QRectF:
         """The axis' own area (its boundingRect reaches past it for its end labels)."""
@@ -408,23 +431,13 @@ class LevelTags(pg.GraphicsObject):
         for text, colour in zip(texts, colours, strict=True):
             width = self._metrics.horizontalAdvance(text) + 6
             self._tags.append((text, width, QtGui.QColor(colour)))
-        self.update()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
-        view = None if self._closed else self._axis.linkedView()
-        if view is None or len(self._k) == 0:
+        shown, at = self._shown, self._at
+        if self._closed or len(shown) == 0:
             return
-        (_, _), (y0, y1) = view.viewRange()
-        box = self._axis_rect()
-        if y1 <= y0 or box.isEmpty():
-            return
-        ys = self._layer._y[self._layer._anchors.first[self._k]]
-        at = box.bottom() - (ys - y0) * box.height() / (y1 - y0)
-        seen = np.flatnonzero((at >= box.top()) & (at <= box.bottom()))
         height = self._metrics.height() + 2
-        _, one_a_row = np.unique(np.floor(at[seen] / height), return_index=True)  # apart
-        shown = seen[np.sort(one_a_row)[:MAX_TAGS]]
-        left = box.left()
+        left = self._rect.left()
         texts = []
         for j, y in zip(shown.tolist(), at[shown].tolist(), strict=True):
             text, width, colour = self._tags[j]

@@ -183,14 +183,14 @@ class PriceTag(pg.GraphicsObject):
         geometry = self._axis.mapRectFromParent(self._axis.geometry())
         if not y0 <= self._y <= y1 or y1 <= y0:
             self.setPos(geometry.left(), -1e6)  # off the axis, nothing repainted on ticks
-            self._axis.reserve(None)
+            self._axis.reserve("last price", ())
             return
         y = geometry.bottom() - (self._y - y0) * geometry.height() / (y1 - y0)
         top = geometry.top() - self._rect.top()
         bottom = geometry.bottom() - self._rect.bottom()
         y = min(max(y, top), bottom)
         self.setPos(geometry.left() + 1, y)  # right of the axis line
-        self._axis.reserve((y + self._rect.top(), y + self._rect.bottom()))  # labels under it
+        self._axis.reserve("last price", ((y + self._rect.top(), y + self._rect.bottom()),))
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._rect)
