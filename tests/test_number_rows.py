@@ -38,7 +38,7 @@ def reply(draw):
     return "[" + comma.join("[" + comma.join(row) + "]" for row in rows) + "]"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(reply())
 def test_the_kernel_reads_what_json_and_float_read(body):
     """Wherever the kernel reads a reply, it reads the same doubles as `float` does; it
