@@ -139,6 +139,8 @@ def test_level_choice_has_hysteresis():
             "Europe/Berlin",
             "UTC",
             "Australia/Sydney",
+            "Etc/GMT+5",  # fixed offsets: a table of one entry
+            "Etc/GMT-10",
         ]
     ),
     seconds=st.lists(st.integers(0, 30 * 365 * 86400), min_size=1, max_size=50),
