@@ -299,19 +299,25 @@ def _relayed(db: Path, argv: list[str], args) -> int | None:
     return relay(db, argv, sys.stdout, sys.stderr)
 
 
-def run_relayed(argv: list[str], say, store) -> int:
+def run_relayed(argv: list[str], say, store) -> tuple[int, argparse.Namespace | None]:
     """A relayed command line, run on `store` (the terminal's own), its output and errors
-    to `say(stream, text)`; its exit code."""
+    to `say(stream, text)`; its exit code, and its arguments (None if they did not parse)."""
     with _routed(say):
         try:
             args = build_parser().parse_args(argv)
-            return _COMMANDS[args.command](args, store)
         except SystemExit as exc:  # argparse said what was wrong
-            return int(exc.code or 0)
+            return int(exc.code or 0), None
+        try:
+            return _COMMANDS[args.command](args, store), args
         except (StoreError, ValueError, KeyError) as exc:
-            message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-            print(f"candleterm: error: {message}", file=sys.stderr)
-            return 2
+            return _failed(exc), args
+
+
+def _failed(exc: Exception) -> int:
+    """A command's failure said on stderr (a KeyError's message without its quotes)."""
+    message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+    print(f"candleterm: error: {message}", file=sys.stderr)
+    return 2
 
 
 def _cmd_sync(args) -> int:
@@ -477,9 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         with store:
             return _COMMANDS[args.command](args, store)
     except (StoreError, ValueError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
-        print(f"candleterm: error: {message}", file=sys.stderr)
-        return 2
+        return _failed(exc)
 
 
 class _Routed:

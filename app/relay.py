@@ -5,12 +5,11 @@ imported are read again, the symbol list follows."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.cli import build_parser, run_relayed
+from app.cli import run_relayed
 from data.store.relay import RelayServer
 
 
@@ -26,12 +25,9 @@ class AppRelay(QtCore.QObject):
         self._server = RelayServer(Path(store.path), self._run, store)
 
     def _run(self, argv: list[str], say) -> int:
-        code = run_relayed(argv, say, self._store)
-        if code == 0:
-            with contextlib.suppress(SystemExit):  # it parsed once already
-                args = build_parser().parse_args(argv)
-                if args.command in ("import", "fetch", "drawings"):
-                    self.changed.emit(args.command, getattr(args, "symbol", "") or "")
+        code, args = run_relayed(argv, say, self._store)
+        if code == 0 and args is not None and args.command in ("import", "fetch", "drawings"):
+            self.changed.emit(args.command, getattr(args, "symbol", "") or "")
         return code
 
     def close(self) -> None:

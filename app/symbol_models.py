@@ -37,13 +37,9 @@ class SymbolModels:
         """The bars of a timeframe (loaded once, then kept live)."""
         model = self.models.get(timeframe)
         if model is None:
-            if timeframe != "1m":
-                self.derive()
-            end_ns = self.session.history_end_ns if self.session is not None else None
-            bars = self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
-                                           limit=FIRST_PAGE_BARS)  # fmt: skip
             tz = self._store.instrument(self.symbol).tz
-            model = self.models[timeframe] = SeriesModel(self.symbol, timeframe, tz, bars)
+            model = SeriesModel(self.symbol, timeframe, tz, self._first_page(timeframe))
+            self.models[timeframe] = model
             if self.session is not None:
                 self.session.attach(model)
         return model
@@ -53,11 +49,16 @@ class SymbolModels:
         line): each model shows its latest page of them again, the live session still on it."""
         self._derived = False
         for timeframe, model in self.models.items():
-            if timeframe != "1m":
-                self.derive()
-            end_ns = self.session.history_end_ns if self.session is not None else None
-            model.set_bars(self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
-                                                   limit=FIRST_PAGE_BARS))  # fmt: skip
+            model.set_bars(self._first_page(timeframe))
+
+    def _first_page(self, timeframe: str):
+        """The latest page of the timeframe's bars (up to the live session's history), its
+        derived bars brought up to the 1m ones first."""
+        if timeframe != "1m":
+            self.derive()
+        end_ns = self.session.history_end_ns if self.session is not None else None
+        return self._store.load_series(self.symbol, timeframe, end_ns=end_ns,
+                                       limit=FIRST_PAGE_BARS)  # fmt: skip
 
     def load_older(self, model: SeriesModel) -> None:
         """Prepend the page of bars before the model's oldest (an empty page marks its

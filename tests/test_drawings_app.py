@@ -3,10 +3,7 @@ timeframe, the toolbar acting on the active chart, written to the store within a
 there after a restart or a kill."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
 from app.controller import ChartController
@@ -16,7 +13,7 @@ from data.store import BarStore
 from engine.bar_x import x_of_times
 from engine.units import NS_PER_HOUR, NS_PER_MIN
 from tests.conftest import make_bars
-from tests.headless import TERMINAL_SCRIPT
+from tests.headless import TERMINAL_SCRIPT, start_script
 from tests.test_drawing_tools import bar_point, click
 
 
@@ -101,9 +98,7 @@ def test_a_drawing_survives_a_kill_a_second_after_it_was_drawn(tmp_path):
     with BarStore(path) as store:
         store.write_bars("AAA", "1m", make_bars(2000, start_ns=1_700_000_000 * 10**9 // NS_PER_MIN
                                                 * NS_PER_MIN))  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    args = [sys.executable, "-c", CHILD, str(path), str(tmp_path / "settings.ini")]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env) as child:
+    with start_script(CHILD, path, tmp_path / "settings.ini") as child:
         try:
             drawn = json.loads(child.stdout.readline())
             time.sleep(max(0.0, drawn["t"] + 1.0 - time.time()))

@@ -1,17 +1,14 @@
 """Killing the app loses no sealed bar older than about a second."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
 
 from data.store import BarStore
-from data.store.provenance import DEMO
-from tests.conftest import NS_PER_MIN, make_bars
+from tests.conftest import NS_PER_MIN
+from tests.headless import demo_ending_now, start_script
 
 CHILD = """
 import json, os, sys, time
@@ -38,13 +35,8 @@ app.exec()
 
 def test_sealed_bars_survive_a_kill(tmp_path):
     path = tmp_path / "store.duckdb"
-    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
-    with BarStore(path) as store:
-        store.write_bars("AAA", "1m", make_bars(500, start_ns=now_min - 500 * NS_PER_MIN),
-                         source=DEMO)  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    with subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE,
-                          text=True, env=env) as child:  # fmt: skip
+    now_min = demo_ending_now(path, 500)
+    with start_script(CHILD, path) as child:
         reports = []
         deadline = time.time() + 60
         first_new = None  # when the first bar after the stored ones was sealed

@@ -3,9 +3,7 @@ another process are relayed to the running terminal (its store is held), succeed
 import shows in the chart at once; the terminal's live bars keep being stored meanwhile."""
 
 import json
-import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,7 +19,7 @@ from data.store.provenance import SOCKET
 from engine.bars import concat
 from engine.units import NS_PER_MIN
 from tests.conftest import make_bars
-from tests.headless import TERMINAL_SCRIPT
+from tests.headless import TERMINAL_SCRIPT, demo_ending_now, start_script
 
 CHILD = (
     TERMINAL_SCRIPT
@@ -63,17 +61,10 @@ app.exec()
 def running(tmp_path):
     """A terminal (headless) on a store, its simulated feed storing AAA live."""
     path = tmp_path / "store.duckdb"
-    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    demo_ending_now(path, 3000)
     with BarStore(path) as store:
-        from data.store.provenance import DEMO
-
-        store.write_bars("AAA", "1m", make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN),
-                         source=DEMO)  # fmt: skip
         store.write_bars("IMP", "1m", make_bars(100, seed=5), source=SOCKET)
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path),
-                              str(tmp_path / "settings.ini")], stdout=subprocess.PIPE,
-                             text=True, env=env)  # fmt: skip
+    child = start_script(CHILD, path, tmp_path / "settings.ini")
     while "ready" not in json.loads(child.stdout.readline()):
         pass
     yield path, child
@@ -161,25 +152,18 @@ def test_a_minute_of_commands_beside_a_terminal_at_10000_ticks_a_second(tmp_path
     and exported bars equal their sources, every bar sealed a second before the end is
     stored."""
     path = tmp_path / "store.duckdb"
-    now_min = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+    now_min = demo_ending_now(path, 3000)
     big = make_bars(1_000_000, start_ns=now_min - 3_000_000 * NS_PER_MIN, seed=9)
     with BarStore(path) as store:
-        from data.store.provenance import DEMO
-
-        store.write_bars("AAA", "1m", make_bars(3000, start_ns=now_min - 3000 * NS_PER_MIN),
-                         source=DEMO)  # fmt: skip
         store.write_bars("BIG", "1m", big, source=SOCKET)
     src = tmp_path / "imp.parquet"
     pq.write_table(pa.table({"ts": pa.array(big.ts_ns).cast(pa.timestamp("ns", tz="UTC")),
                              **{c: getattr(big, c) for c in ("open", "high", "low", "close",
                                                              "volume")}}), src)  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
     child_code = CHILD.replace("feed_rate=2000.0", "feed_rate=10000.0").replace(
         'QtCore.QTimer.singleShot(1500, lambda: controller.show_symbol("IMP"))', "").replace(
         'if controller.symbol == "IMP":', "if True:")  # fmt: skip
-    child = subprocess.Popen([sys.executable, "-c", child_code, str(path),
-                              str(tmp_path / "settings.ini")], stdout=subprocess.PIPE,
-                             text=True, env=env)  # fmt: skip
+    child = start_script(child_code, path, tmp_path / "settings.ini")
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(
         (time.time(), json.loads(line)) for line in child.stdout), daemon=True)  # fmt: skip

@@ -193,6 +193,7 @@ class PriceAxisItem(LeanAxisItem):
     def __init__(self, orientation: str = "right", compact: bool = False, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self._reserved: dict[str, tuple[tuple[float, float], ...]] = {}  # tags' (top, bottom)
+        self._bands: tuple[tuple[float, float], ...] = ()  # all of them, for each label drawn
         self._covered: frozenset[int] = frozenset()  # the labels under them now
         self._compact = compact
         self._cached: tuple | None = None  # (key, levels): the grid asks for them too
@@ -208,6 +209,7 @@ class PriceAxisItem(LeanAxisItem):
         if self._reserved.get(owner, ()) == bands:
             return  # a tick within the same pixel row
         self._reserved[owner] = bands
+        self._bands = tuple(band for each in self._reserved.values() for band in each)
         covered = frozenset(self._covered_labels())
         if covered != self._covered:
             self._covered = covered
@@ -219,8 +221,10 @@ class PriceAxisItem(LeanAxisItem):
         return [k for k, (rect, *_rest) in enumerate(self.specs[2]) if self._hidden(rect)]
 
     def _hidden(self, rect: QtCore.QRectF) -> bool:
-        return any(rect.bottom() > top and rect.top() < bottom
-                   for bands in self._reserved.values() for top, bottom in bands)  # fmt: skip
+        if not self._bands:
+            return False
+        low, high = rect.top(), rect.bottom()
+        return any(high > top and low < bottom for top, bottom in self._bands)
 
     def mouseDragEvent(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton:

@@ -32,7 +32,7 @@ MAX_TAGS = 40  # horizontal-line prices drawn on the axis at most
 TEXT_LINE_PX = 13
 LABEL_CELL_PX = (80, TEXT_LINE_PX)  # one label a cell of the screen
 MAX_LABELS = 120  # labels drawn a frame at most, the latest first
-TAG_TEXT_RGBA = QtGui.QColor("#ffffff").rgba()
+TAG_TEXT = QtGui.QColor("#ffffff")
 PIXEL_LIMIT = 1 << 24  # device pixels a segment end is clipped to (drawn as int32)
 
 
@@ -377,10 +377,12 @@ class LevelTags(pg.GraphicsObject):
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
         self._metrics = QtGui.QFontMetricsF(self._font)
+        self._tag_h = self._metrics.height() + 2
         self._atlas = TextAtlas(self._font)
         self._k = np.empty(0, np.int64)  # the horizontal lines' drawing indices
         self._tags: list[tuple[str, float, QtGui.QColor]] = []
         self._shown, self._at = np.empty(0, np.int64), np.empty(0)  # see `_layout`
+        self._laid_out: tuple | None = None  # the view and axis `_layout` was made for
         self._closed = False
         self._rect = QtCore.QRectF()  # the axis' (boundingRect must not ask the axis: Qt
         # asks for it as the axis deletes its children)
@@ -388,14 +390,21 @@ class LevelTags(pg.GraphicsObject):
     def follow_view(self) -> None:
         """The view's range (or size) or the lines changed: the tags move, and the axis'
         labels under them are not drawn (as under the last-price tag)."""
-        if not self._closed:
-            self.prepareGeometryChange()
-            self._rect = self._axis_rect()
-            self._shown, self._at = self._layout()
-            height = self._metrics.height() + 2
-            self._axis.reserve("lines", tuple((y - height / 2, y + height / 2)
-                                              for y in self._at[self._shown].tolist()))  # fmt: skip
-            self.update()
+        if self._closed:
+            return
+        rect = self._axis_rect()
+        view = self._axis.linkedView()
+        key = (None if view is None else tuple(view.viewRange()[1]), rect.getRect())
+        if key == self._laid_out:
+            return  # a view change seen already (a frame tells it more than once)
+        self._laid_out = key
+        self.prepareGeometryChange()
+        self._rect = rect
+        self._shown, self._at = self._layout()
+        half = self._tag_h / 2
+        self._axis.reserve("lines", tuple((y - half, y + half)
+                                          for y in self._at[self._shown].tolist()))  # fmt: skip
+        self.update()
 
     def _layout(self) -> tuple[np.ndarray, np.ndarray]:
         """The lines whose tags show (one a row of text, at most MAX_TAGS) and where each
@@ -410,8 +419,7 @@ class LevelTags(pg.GraphicsObject):
         ys = self._layer._y[self._layer._anchors.first[self._k]]
         at = box.bottom() - (ys - y0) * box.height() / (y1 - y0)
         seen = np.flatnonzero((at >= box.top()) & (at <= box.bottom()))
-        height = self._metrics.height() + 2
-        _, one_a_row = np.unique(np.floor(at[seen] / height), return_index=True)  # apart
+        _, one_a_row = np.unique(np.floor(at[seen] / self._tag_h), return_index=True)  # apart
         return seen[np.sort(one_a_row)[:MAX_TAGS]], at
 
     def _axis_rect(self) -> QtCore.QRectF:
@@ -427,6 +435,7 @@ class LevelTags(pg.GraphicsObject):
     def set_lines(self, k: np.ndarray, texts: list[str], colours: list[str]) -> None:
         """The horizontal lines (drawing indices `k`), their prices written and colours."""
         self._k = k
+        self._laid_out = None  # laid out again by the next `follow_view`
         self._tags = []
         for text, colour in zip(texts, colours, strict=True):
             width = self._metrics.horizontalAdvance(text) + 6
@@ -436,17 +445,11 @@ class LevelTags(pg.GraphicsObject):
         shown, at = self._shown, self._at
         if self._closed or len(shown) == 0:
             return
-        height = self._metrics.height() + 2
-        left = self._rect.left()
+        height, left = self._tag_h, self._rect.left()
+        baseline = 1 - height / 2 + self._metrics.ascent()  # below the line's height
         texts = []
         for j, y in zip(shown.tolist(), at[shown].tolist(), strict=True):
             text, width, colour = self._tags[j]
             painter.fillRect(QtCore.QRectF(left, y - height / 2, width, height), colour)
-            texts.append(text)
-        t = painter.transform()  # the axis': a shift
-        painter.save()
-        painter.resetTransform()
-        tops = t.m22() * (at[shown] - height / 2 + 1) + t.dy()
-        lefts = np.full(len(texts), t.m11() * (left + 3) + t.dx())
-        self._atlas.draw(painter, lefts, tops, texts, [TAG_TEXT_RGBA] * len(texts))
-        painter.restore()
+            texts.append((QtCore.QPointF(left + 3, y + baseline), text, TAG_TEXT))
+        self._atlas.draw_at_baselines(painter, texts)

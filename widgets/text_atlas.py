@@ -60,10 +60,7 @@ class TextAtlas:
             return
         t = painter.transform()
         if t.type().value > _TRANSLATE_ONLY:
-            painter.setFont(self._font)
-            for baseline, text, colour in texts:
-                painter.setPen(colour)
-                painter.drawText(baseline, text)
+            self._lay_out(painter, texts)
             return
         up = self._metrics.ascent()
         painter.save()
@@ -123,14 +120,21 @@ class TextAtlas:
         they show they are rendered into the atlas."""
         if len(self._seen) >= MAX_SEEN:
             self._seen.clear()
-        painter.setFont(self._font)
         up = self._metrics.ascent()
+        texts = []
         for x, y, key, now in zip(np.asarray(left).tolist(), np.asarray(top).tolist(), keys,
                                   chosen, strict=True):  # fmt: skip
             if now:
                 self._seen.add(key)
-                painter.setPen(self._colour(key[1]))
-                painter.drawText(QtCore.QPointF(x, y + up), key[0])
+                texts.append((QtCore.QPointF(x, y + up), key[0], self._colour(key[1])))
+        self._lay_out(painter, texts)
+
+    def _lay_out(self, painter: QtGui.QPainter, texts: list[tuple]) -> None:
+        """Each (baseline, text, colour) laid out as text."""
+        painter.setFont(self._font)
+        for baseline, text, colour in texts:
+            painter.setPen(colour)
+            painter.drawText(baseline, text)
 
     def _colour(self, rgba: int) -> QtGui.QColor:
         colour = self._colours.get(rgba)
@@ -141,8 +145,8 @@ class TextAtlas:
     def _render(self, keys: list[tuple[str, int]]) -> bool:
         """Render `keys` into the atlas; False (nothing rendered) when they do not fit."""
         ratio = self._ratio
-        widths = [min(math.ceil((self._metrics.horizontalAdvance(text) + 2 * OVERHANG_PX)
-                                * ratio), ATLAS_WIDTH_PX) for text, _ in keys]  # fmt: skip
+        widths = [min(math.ceil((self.width(text) + 2 * OVERHANG_PX) * ratio), ATLAS_WIDTH_PX)
+                  for text, _ in keys]  # fmt: skip
         places, x, row = [], self._x, self._row
         for width in widths:
             if x + width > ATLAS_WIDTH_PX:

@@ -136,14 +136,11 @@ class CachedTeamStore:
             self.cache.add_instrument(self.team.instrument(symbol))
         first, last = self.team.time_range(symbol, timeframe) or (0, -1)
         held = self.cache.time_range(symbol, timeframe)
-        self._copy(symbol, timeframe, first if held is None else max(first, held[1]), last)
+        copy_span(self.team, self.cache, symbol, timeframe,
+                  first if held is None else max(first, held[1]), last, DERIVED)  # fmt: skip
         if self.cache.count(symbol, timeframe) != self.team.count(symbol, timeframe):
             self.cache.delete_bars(symbol, timeframe)  # changed in the middle: fetch whole
-            self._copy(symbol, timeframe, first, last)
-
-    def _copy(self, symbol: str, timeframe: str, start: int, last: int) -> None:
-        """The team store's bars from `start` to `last` into the cache."""
-        copy_span(self.team, self.cache, symbol, timeframe, start, last, DERIVED)
+            copy_span(self.team, self.cache, symbol, timeframe, first, last, DERIVED)
 
     # -- reading bars (from the cache) -------------------------------------------------------
 

@@ -183,17 +183,16 @@ def relay(store_path: Path, argv: list[str], out, err) -> int | None:
             message = json.loads(line)
             if "exit" in message:
                 return int(message["exit"])
-            (out if "out" in message else err).write(message.get("out", message.get("err")))
-            (out if "out" in message else err).flush()
+            to = out if "out" in message else err
+            to.write(message.get("out", message.get("err")))
+            to.flush()
     return 2  # the terminal closed the connection before saying how it ended
 
 
 def _plain(result):
     """A store method's result as JSON: instruments, stretches, drawings and alerts by
     their fields."""
-    if isinstance(result, list):
-        return [_plain(x) for x in result]
-    if isinstance(result, tuple):
+    if isinstance(result, list | tuple):
         return [_plain(x) for x in result]
     if isinstance(result, Stretch):
         return {"kind": result.source.kind.value, "detail": result.source.detail,
