@@ -177,6 +177,30 @@ def test_store_without_series_statistics_gets_them(tmp_path):
         assert s.count("ES", "1m") == 100 and s.load("ES", "1m", limit=10).equals(bars[90:])
 
 
+def test_a_store_made_with_a_key_on_its_bars_reads_and_writes_as_before(tmp_path):
+    """Stores made before the bars table lost its primary key keep it; every write path
+    (after, inside and before the stored bars) works on them as on a new store."""
+    path = tmp_path / "keyed.duckdb"
+    with BarStore(path) as s:
+        s.write_bars("ES", "1m", make_bars(10))
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE keyed AS SELECT * FROM bars")
+    con.execute("DROP TABLE bars")
+    con.execute("""CREATE TABLE bars (symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL,
+                   ts_ns BIGINT NOT NULL, open DOUBLE NOT NULL, high DOUBLE NOT NULL,
+                   low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
+                   PRIMARY KEY (symbol, timeframe, ts_ns))""")
+    con.execute("INSERT INTO bars SELECT * FROM keyed")
+    con.execute("DROP TABLE keyed")
+    con.close()
+    bars = make_bars(1000)
+    with BarStore(path) as s:
+        s.write_bars("ES", "1m", bars[:600])
+        s.write_bars("ES", "1m", bars[500:])
+        s.write_bars("ES", "1m", bars[:300])
+        assert s.load("ES", "1m").equals(bars) and s.count("ES", "1m") == 1000
+
+
 def test_data_survives_reopening(tmp_path):
     path = tmp_path / "s.duckdb"
     bars = make_bars(300)
@@ -251,3 +275,32 @@ def test_store_held_by_another_process_gives_a_clear_message(tmp_path):
         holder.stdout.close()
     with BarStore(path) as s:
         assert s.symbols() == []
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(writes=st.lists(st.tuples(st.integers(0, 300), st.integers(1, 120)), min_size=1,
+                       max_size=8))  # fmt: skip
+def test_any_sequence_of_writes_keeps_each_time_once_and_the_last_written(
+    tmp_path_factory, writes
+):
+    """Writes landing after, inside, across and before the stored bars: the series holds
+    each time once, in order, with the bars written last there (the bars table has no key
+    to refuse a duplicate: the writes alone keep them unique), and its statistics agree."""
+    t0 = int(np.datetime64("2024-01-02", "ns").astype(np.int64))
+    expected: dict[int, tuple] = {}
+    with BarStore(tmp_path_factory.mktemp("writes") / "w.duckdb") as s:
+        for k, (start, n) in enumerate(writes):
+            bars = make_bars(n, start_ns=t0 + start * NS_PER_MIN, seed=k)
+            s.write_bars("X", "1m", bars)
+            s.write_bars("Y", "1m", bars[: max(1, n // 2)])  # another series, interleaved
+            for row in zip(*bars.columns().values(), strict=True):
+                expected[int(row[0])] = row
+        got = s.load("X", "1m")
+        assert s.count("X", "1m") == len(expected)
+        assert s.time_range("X") == (min(expected), max(expected))
+    assert got.ts_ns.tolist() == sorted(expected)
+    want = np.array([expected[t] for t in sorted(expected)], dtype=np.float64)
+    assert np.array_equal(np.column_stack([got.open, got.high, got.low, got.close, got.volume]),
+                          want[:, 1:])  # fmt: skip
