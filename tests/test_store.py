@@ -282,9 +282,7 @@ def test_store_held_by_another_process_gives_a_clear_message(tmp_path):
 )
 @given(writes=st.lists(st.tuples(st.integers(0, 300), st.integers(1, 120)), min_size=1,
                        max_size=8))  # fmt: skip
-def test_any_sequence_of_writes_keeps_each_time_once_and_the_last_written(
-    tmp_path_factory, writes
-):
+def test_any_sequence_of_writes_keeps_each_time_once_and_the_last_written(tmp_path_factory, writes):
     """Writes landing after, inside, across and before the stored bars: the series holds
     each time once, in order, with the bars written last there (the bars table has no key
     to refuse a duplicate: the writes alone keep them unique), and its statistics agree."""
