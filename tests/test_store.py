@@ -280,17 +280,19 @@ def test_store_held_by_another_process_gives_a_clear_message(tmp_path):
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(writes=st.lists(st.tuples(st.integers(0, 300), st.integers(1, 120)), min_size=1,
-                       max_size=8))  # fmt: skip
+@given(writes=st.lists(st.tuples(st.one_of(st.integers(1, 30), st.integers(-300, 0)),
+                                 st.integers(1, 120)), min_size=1, max_size=8))  # fmt: skip
 def test_any_sequence_of_writes_keeps_each_time_once_and_the_last_written(tmp_path_factory, writes):
-    """Writes landing after, inside, across and before the stored bars: the series holds
-    each time once, in order, with the bars written last there (the bars table has no key
-    to refuse a duplicate: the writes alone keep them unique), and its statistics agree."""
+    """Writes landing after (a gap > 0 minutes past the last bar written), inside, across
+    and before the stored bars: the series holds each time once, in order, with the bars
+    written last there (the bars table has no key to refuse a duplicate: the writes alone
+    keep them unique), and its statistics agree."""
     t0 = int(np.datetime64("2024-01-02", "ns").astype(np.int64))
     expected: dict[int, tuple] = {}
     with BarStore(tmp_path_factory.mktemp("writes") / "w.duckdb") as s:
-        for k, (start, n) in enumerate(writes):
-            bars = make_bars(n, start_ns=t0 + start * NS_PER_MIN, seed=k)
+        for k, (gap, n) in enumerate(writes):
+            start_ns = max(t0, max(expected, default=t0) + gap * NS_PER_MIN)
+            bars = make_bars(n, start_ns=start_ns, seed=k)
             s.write_bars("X", "1m", bars)
             s.write_bars("Y", "1m", bars[: max(1, n // 2)])  # another series, interleaved
             for row in zip(*bars.columns().values(), strict=True):

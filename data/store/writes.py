@@ -13,20 +13,28 @@ def write_series(
     con: duckdb.DuckDBPyConnection, symbol: str, timeframe: str, first_ns: int
 ) -> None:
     """Insert the rows registered as `_incoming` into the series (inside the caller's
-    transaction), keeping its rows in time order on disk, and its statistics."""
-    (last_ns,) = con.sql(
-        "SELECT max(ts_ns) FROM bars WHERE symbol = ? AND timeframe = ?",
-        params=[symbol, timeframe],
-    ).fetchall()[0]
+    transaction), keeping its rows in time order on disk, and its statistics. (The series'
+    statistics row gives its last bar, and is updated in place: DuckDB's upsert, and a max
+    over the bars, took half of a small write's time.)"""
+    stats = [symbol, timeframe]
+    held = con.execute(
+        "SELECT last_ns FROM series WHERE symbol = ? AND timeframe = ?", stats
+    ).fetchall()
     cols = ", ".join(COLUMNS)
-    if last_ns is None or first_ns > last_ns:
-        con.execute(f"INSERT INTO bars SELECT ?, ?, {cols} FROM _incoming", [symbol, timeframe])
-        con.execute(
-            """INSERT INTO series SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM _incoming
-               ON CONFLICT DO UPDATE SET n_bars = series.n_bars + excluded.n_bars,
-                                         last_ns = excluded.last_ns""",
-            [symbol, timeframe],
-        )
+    if not held or first_ns > held[0][0]:
+        con.execute(f"INSERT INTO bars SELECT ?, ?, {cols} FROM _incoming", stats)
+        if held:
+            con.execute(
+                """UPDATE series SET n_bars = n_bars + (SELECT count(*) FROM _incoming),
+                                     last_ns = (SELECT max(ts_ns) FROM _incoming)
+                   WHERE symbol = ? AND timeframe = ?""",
+                stats,
+            )
+        else:
+            con.execute(
+                "INSERT INTO series SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM _incoming",
+                stats,
+            )
         return
     # The new rows land inside or before the stored ones: rewrite the tail from the first
     # new bar so the series stays in time order on disk. (A rollback drops the temp table.)
@@ -42,15 +50,12 @@ def write_series(
         "DELETE FROM bars WHERE symbol = ? AND timeframe = ? AND ts_ns >= ?",
         [symbol, timeframe, first_ns],
     )
-    con.execute(
-        f"INSERT INTO bars SELECT ?, ?, {cols} FROM _tail ORDER BY ts_ns", [symbol, timeframe]
-    )
+    con.execute(f"INSERT INTO bars SELECT ?, ?, {cols} FROM _tail ORDER BY ts_ns", stats)
     con.execute("DROP TABLE _tail")
     con.execute(
-        """INSERT INTO series
-           SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM bars
-           WHERE symbol = ? AND timeframe = ?
-           ON CONFLICT DO UPDATE SET n_bars = excluded.n_bars, first_ns = excluded.first_ns,
-                                     last_ns = excluded.last_ns""",
-        [symbol, timeframe, symbol, timeframe],
+        """UPDATE series SET n_bars = s.n, first_ns = s.first, last_ns = s.last
+           FROM (SELECT count(*) AS n, min(ts_ns) AS first, max(ts_ns) AS last FROM bars
+                 WHERE symbol = ? AND timeframe = ?) AS s
+           WHERE series.symbol = ? AND series.timeframe = ?""",
+        stats + stats,
     )
