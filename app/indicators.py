@@ -79,6 +79,7 @@ class _ChartIndicators:
         self.calendar = calendar  # its symbol's sessions (indicators restart after a gap)
         self.instances: dict[str, Instance] = {}  # uid -> the instances on this chart
         self._segment: BarSegment | None = None
+        self._key: str | None = None  # the series key of the versions published
         self.version = 0
         self.model: SeriesModel | None = None
         self.results: dict[str, ResultSegment] = {}  # uid -> segment
@@ -114,7 +115,11 @@ class _ChartIndicators:
                              gap_ns=gap_threshold_ns(self.model.timeframe))  # fmt: skip
 
     def series_key(self) -> str:
-        return f"{self.model.symbol} {self.model.timeframe}"
+        """The series as the worker knows it: its bars' segment too, whose versions start
+        again from 1 (a new view's chart, a segment outgrown); the worker takes results
+        older than the latest version of a key for stale, and kept those of a new segment
+        out until it had published as many versions as the old one."""
+        return f"{self.model.symbol} {self.model.timeframe} {self._segment.name}"
 
     def _on_bars_corrected(self, _ix: int) -> None:
         for live in self._live.values():
@@ -131,14 +136,14 @@ class _ChartIndicators:
     def _on_bars_changed(self, *_args) -> None:
         bars = self.model.bars
         if self._segment is None or not self._segment.fits(len(bars)):
-            old = self._segment
+            if self._segment is not None:
+                self._close_segments()
             self._segment = BarSegment(max(1024, 2 * len(bars)))
-            for result in self.results.values():
-                result.close()
-            self.results = {}
-            if old is not None:
-                old.close()
         self.version = self._segment.publish(bars)
+        key = self.series_key()
+        if key != self._key:  # another segment, or another series: the old versions go
+            self._forget()
+            self._key = key
         for instance in self.instances.values():
             self.request(instance)
 
@@ -188,12 +193,22 @@ class _ChartIndicators:
     def close(self) -> None:
         self.chart.model_changed.disconnect(self.set_model)
         self._disconnect()
+        if self._segment is not None:
+            self._close_segments()
+            self._segment = None
+        self._forget()
+
+    def _forget(self) -> None:
+        """The worker need not keep the versions of the key published last."""
+        if self._key is not None:
+            self._owner.forget(self._key)
+            self._key = None
+
+    def _close_segments(self) -> None:
         for result in self.results.values():
             result.close()
         self.results = {}
-        if self._segment is not None:
-            self._segment.close()
-            self._segment = None
+        self._segment.close()
 
 
 class IndicatorController(QtCore.QObject):
@@ -229,6 +244,9 @@ class IndicatorController(QtCore.QObject):
 
     def submit(self, request: IndicatorRequest) -> None:
         self._worker.submit(request)
+
+    def forget(self, series_key: str) -> None:
+        self._worker.forget(series_key)
 
     @property
     def active(self) -> dict[str, Instance]:

@@ -197,6 +197,15 @@ class IndicatorWorker:
         """The GUI published `version` of a series: older results are now stale."""
         self._latest[series_key] = max(version, self._latest.get(series_key, -1))
 
+    @property
+    def series(self) -> int:
+        """Series whose latest version is kept (one a chart with indicators)."""
+        return len(self._latest)
+
+    def forget(self, series_key: str) -> None:
+        """A series' segment is gone: its versions need not be kept."""
+        self._latest.pop(series_key, None)
+
     def submit(self, request: IndicatorRequest) -> None:
         self.published(request.series_key, request.version)
         ready = self._ready()  # before the request joins the pending, which _ready sends

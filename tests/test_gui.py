@@ -195,6 +195,44 @@ def test_several_instances_of_an_indicator_in_their_own_colours_on_every_layout(
         worker.stop()
 
 
+def test_indicators_stay_on_a_chart_whose_bars_grew_when_the_layout_changes(
+    store, window, settings
+):
+    """A series whose bars grew (live, a bar a minute) has published many versions to the
+    worker; the charts of a new layout publish their own from the start, and their
+    results are theirs, not stale (the 1m chart lost its indicators at a layout change)."""
+    from engine import indicators as ind
+    from engine.worker import IndicatorWorker
+
+    store.write_bars("AAA", "1m", make_bars(3000, seed=1))
+    worker = IndicatorWorker(timeout_s=30)
+    worker.start()
+    controller = offline(store, window, settings, worker, lambda spec, current: {"period": 5})
+    controller.start(None)
+    window.show()
+    try:
+        window.indicator_chosen.emit("sma")
+        controller.indicators.wait_idle()
+        model = controller.chart.model
+        for _ in range(6):  # six bars appended, each a version of the 1m series
+            last = model.bars[len(model) - 1 :]
+            model.update_last((int(last.ts_ns[0]) + NS_PER_MIN, *(float(c[0]) for c in (
+                last.close, last.close, last.close, last.close)), 1.0))  # fmt: skip
+            controller.indicators.wait_idle()
+        for layout in ("grid", "single"):
+            window.layout_chosen.emit(layout)
+            controller.indicators.wait_idle()
+            for chart in controller.charts:
+                assert "sma-1" in chart.indicators, (layout, chart.model.timeframe)
+                np.testing.assert_array_equal(chart.indicators["sma-1"][1]["sma"].values,
+                                              ind.sma(chart.model.bars.close, 5))  # fmt: skip
+            assert worker.series == len(controller.charts)  # the closed views' forgotten
+    finally:
+        controller.close()
+        worker.stop()
+    assert worker.series == 0
+
+
 def test_screenshot_and_import_dialog(store, window, settings, tmp_path):
     from PySide6 import QtGui
 
