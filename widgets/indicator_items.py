@@ -159,7 +159,7 @@ class LineItem(_ArrayItem):
     which a tick moves: the last segment is drawn on its own, so a tick neither rebuilds
     the path nor repaints more than that segment."""
 
-    def __init__(self, values: np.ndarray, colour: str, width: float = 1.5) -> None:
+    def __init__(self, values: np.ndarray, colour: str, width: int = 1) -> None:
         self.colour = colour
         self._pen = pg.mkPen(colour, width=width)
         self._path = QtGui.QPainterPath()
