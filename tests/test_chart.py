@@ -229,10 +229,15 @@ def test_lazy_history_prepends_the_right_bars_and_keeps_the_view(make_chart, qtb
     assert pages == [8000]
     x0, x1 = chart.visible_range()
     assert chart.model.column("ts_ns")[round((x0 + x1) / 2)] == shown  # same bars on screen
-    while not chart.model.history_complete:
-        chart.show_oldest()
+    chart.show_oldest()  # Home: on to the first stored bar, a page at a time
+    qtbot.waitUntil(lambda: chart.model.history_complete)
     assert pages == [8000, 8000, 4000, 0]
     assert chart.model.bars.equals(bars)
+    x0, x1 = chart.visible_range()
+    assert x0 < 0 < x1  # the first bar of the series in view
+    chart.price.setXRange(5_000, 5_200, padding=0)  # the user moved on: the view stays
+    qtbot.wait(20)
+    assert chart.visible_range() == (5_000, 5_200)
 
 
 def test_keyboard_and_zoom_limits(make_chart, qtbot):

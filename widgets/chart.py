@@ -258,10 +258,17 @@ class ChartWidget(pg.GraphicsView):
 
     def _on_bars_prepended(self, count: int) -> None:
         self._realign_compares()
-        self.navigation.on_prepended(count)
+        ask = self.navigation.on_prepended(count)
         if count:
             self.crosshair.hide()  # its bar moved
             self._show_last_bar()
+        if ask:  # once this change has reached every item (not inside its signal)
+            QtCore.QTimer.singleShot(0, self, self._on_to_first)
+
+    def _on_to_first(self) -> None:
+        """Home goes on to the first bar, unless the user moved the view meanwhile."""
+        if self.navigation.to_first:
+            self.show_oldest()
 
     def _on_bars_appended(self, first_ix: int) -> None:
         self._realign_compares()
@@ -445,7 +452,9 @@ class ChartWidget(pg.GraphicsView):
         self.navigation.show_latest(bars)
 
     def show_oldest(self) -> None:
-        self.navigation.show_oldest()
+        """Home: the first bar of the series (older history loads a page at a time)."""
+        if self.navigation.show_oldest():
+            self.history_wanted.emit(self.model)
 
     def pan(self, fraction: float) -> None:
         self.navigation.pan(fraction)

@@ -27,6 +27,7 @@ class RangePolicy:
         self._chart = chart
         self.history_pending = False
         self._arranging = False  # our own range changes are not the user scrolling
+        self.to_first = False  # Home: on to the first stored bar as older pages load
 
     @contextlib.contextmanager
     def _arranging_view(self):
@@ -51,9 +52,23 @@ class RangePolicy:
         n = len(self._chart.model)
         self._set(max(n - bars, -1), n + RIGHT_PAD_BARS)
 
-    def show_oldest(self) -> None:
+    def show_oldest(self) -> bool:
+        """The oldest loaded bars, and on to the first stored bar: each older page that
+        comes is shown from its oldest bar (a view that stayed on the same bars would land a
+        page later than the start of the series). True: ask for older history now."""
         x0, x1 = self.visible_range()
-        self._set(-1, x1 - x0 - 1)
+        with self._arranging_view():
+            self._set(-1, x1 - x0 - 1)
+        self.to_first = not self._chart.model.history_complete
+        return self._ask()
+
+    def _ask(self) -> bool:
+        """Whether to ask for an older page on the way to the first bar (once until it
+        comes)."""
+        if not self.to_first or self.history_pending or self._chart.model.history_complete:
+            return False
+        self.history_pending = True
+        return True
 
     def pan(self, fraction: float) -> None:
         x0, x1 = self.visible_range()
@@ -73,7 +88,7 @@ class RangePolicy:
             keys.Key_Right: lambda: self.pan(PAN_FRACTION),
             keys.Key_Up: lambda: self.zoom(ZOOM_STEP),
             keys.Key_Down: lambda: self.zoom(1 / ZOOM_STEP),
-            keys.Key_Home: self.show_oldest,
+            keys.Key_Home: self._chart.show_oldest,
             keys.Key_End: self.show_latest,
         }.get(key)
 
@@ -95,16 +110,19 @@ class RangePolicy:
         with self._arranging_view():
             self._update_limits()
             self.show_latest()
-        self.history_pending = False
+        self.history_pending = self.to_first = False
 
-    def on_prepended(self, count: int) -> None:
-        """Older bars came in front: the view stays on the same bars."""
+    def on_prepended(self, count: int) -> bool:
+        """Older bars came in front: the view stays on the same bars. True: Home is on its
+        way to the first bar, and goes on (`show_oldest` again, once every item has the
+        new bars)."""
         if count:
             x0, x1 = self.visible_range()
             with self._arranging_view():
                 self._update_limits()
                 self._set(x0 + count, x1 + count)
         self.history_pending = False
+        return self.to_first
 
     def on_appended(self, first_ix: int) -> None:
         """New bars: a view following the latest bars keeps following."""
@@ -118,7 +136,10 @@ class RangePolicy:
     def on_x_range_changed(self, x0: float, x1: float) -> bool:
         """Whether to ask for older history: the user came within a screen width of the
         oldest loaded bar and more may exist (asked once until it comes)."""
-        if self._arranging or self.history_pending or self._chart.model.history_complete:
+        if self._arranging:
+            return False
+        self.to_first = False  # the user moved the view
+        if self.history_pending or self._chart.model.history_complete:
             return False
         if x0 < x1 - x0:
             self.history_pending = True
