@@ -12,6 +12,7 @@ lists, and a CSV import that parses rows with Python's csv module.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -67,24 +68,38 @@ def check_latest(big: int, n: int):
     return check
 
 
-def slow_order_by(store: BarStore, n: int) -> Bars:
+@contextlib.contextmanager
+def duckdb_default_memory(store: BarStore):
+    """The slow ways sort: they run as a first DuckDB version would, under DuckDB's own
+    memory limit (80% of the machine), not the store's small limit for streaming reads."""
     con = store._con
-    table_ = con.sql(
-        "SELECT * FROM (SELECT ts_ns, open, high, low, close, volume FROM bars "
-        "WHERE symbol = 'BIG' AND timeframe = '1m' ORDER BY ts_ns DESC LIMIT ?) ORDER BY ts_ns",
-        params=[n],
-    ).to_arrow_table()
+    (kept,) = con.sql("SELECT current_setting('memory_limit')").fetchall()[0]
+    con.execute("RESET memory_limit")
+    try:
+        yield con
+    finally:
+        con.execute(f"SET memory_limit = '{kept}'")
+
+
+def slow_order_by(store: BarStore, n: int) -> Bars:
+    with duckdb_default_memory(store) as con:
+        table_ = con.sql(
+            "SELECT * FROM (SELECT ts_ns, open, high, low, close, volume FROM bars WHERE "
+            "symbol = 'BIG' AND timeframe = '1m' ORDER BY ts_ns DESC LIMIT ?) ORDER BY ts_ns",
+            params=[n],
+        ).to_arrow_table()
     return Bars(*(table_.column(i).to_numpy() for i in range(6)))
 
 
 def slow_rows(store: BarStore, n: int) -> Bars:
-    rows = (
-        store._con.sql(
-            "SELECT ts_ns, open, high, low, close, volume FROM bars "
-            "WHERE symbol = 'BIG' AND timeframe = '1m' ORDER BY ts_ns DESC LIMIT ?",
-            params=[n],
-        ).fetchall()
-    )[::-1]
+    with duckdb_default_memory(store) as con:
+        rows = (
+            con.sql(
+                "SELECT ts_ns, open, high, low, close, volume FROM bars "
+                "WHERE symbol = 'BIG' AND timeframe = '1m' ORDER BY ts_ns DESC LIMIT ?",
+                params=[n],
+            ).fetchall()
+        )[::-1]
     cols = list(zip(*rows, strict=True))
     return Bars(np.array(cols[0], np.int64), *(np.array(c, np.float64) for c in cols[1:]))
 

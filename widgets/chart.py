@@ -482,6 +482,7 @@ class ChartWidget(pg.GraphicsView):
         self.painted.emit((time.perf_counter() - started) * 1000.0)
 
     def close(self) -> bool:
+        self.navigation.to_first = False  # Home's next step, if due, is not taken
         self._disconnect(self.model)
         self.candles.close()
         self.volumes.close()
