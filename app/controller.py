@@ -190,6 +190,12 @@ class ChartController(QtCore.QObject):
         live = self.live.sessions.running if self.live.sessions is not None else {}
         return sorted({*self._store.symbols(), *live, *([self.symbol] if self.symbol else [])})
 
+    def _grid_symbols(self) -> list[str]:
+        """The symbols for the grid's new cells: the one on screen first (a new grid showed
+        it twice, in its active cell and where the list put it, leaving one out)."""
+        first = [self.symbol] if self.symbol else []
+        return [*first, *(s for s in self._watched_symbols() if s != self.symbol)]
+
     @_store_failures_shown
     def show_symbol(self, symbol: str) -> None:
         if symbol == self.symbol and self.session is not None:
@@ -269,7 +275,7 @@ class ChartController(QtCore.QObject):
     def set_grid_size(self, rows: int, cols: int) -> None:
         """The grid of symbols at `rows` x `cols` (shown, if another layout was): its first
         cells kept, new ones showing the symbols not shown yet."""
-        grid = self.symbols_grid.grid.resized(rows, cols, self._watched_symbols(), self.timeframe)
+        grid = self.symbols_grid.grid.resized(rows, cols, self._grid_symbols(), self.timeframe)
         self.symbols_grid.set(grid)
         if self.layout != "symbols":
             self.set_layout("symbols")
@@ -411,7 +417,7 @@ class ChartController(QtCore.QObject):
         self.live.release_stale()
         if self.layout == "symbols":
             view, self.charts = self.symbols_grid.view(self.symbol, self.model, self.live,
-                                                       self._watched_symbols(), self.timeframe,
+                                                       self._grid_symbols(), self.timeframe,
                                                        self.theme)  # fmt: skip
             self.when_shown(self._start_cells)
         else:

@@ -89,6 +89,17 @@ def test_each_cell_its_own_symbol_live_and_remembered(qtbot, three, window, sett
         again.close()
 
 
+def test_a_new_grid_shows_the_symbol_on_screen_once_and_the_others(three, window, settings):
+    controller = ChartController(three, window, None, settings)
+    controller.feed = FeedKind.OFF
+    try:
+        controller.start("BBB")  # not the first symbol of the list
+        controller.set_grid_size(1, 3)
+        assert shown(controller) == [("BBB", "1m"), ("AAA", "1m"), ("CCC", "1m")]
+    finally:
+        controller.close()
+
+
 def test_each_cell_has_its_own_indicators(three, window, settings):
     import numpy as np
 
