@@ -179,6 +179,12 @@ class GridOfSymbols:
         """The active cell's symbol or timeframe."""
         self.set(self.grid.with_cell(self.grid.active, symbol, timeframe))
 
+    def show(self, symbol: str, symbols: list[str], timeframe: str) -> None:
+        """`symbol` in the active cell, every cell given (a grid restored from another
+        store, or whose symbols were deleted, has none): the new ones show `symbols` at
+        `timeframe`."""
+        self.set(self.grid.filled(symbols, timeframe).with_cell(self.grid.active, symbol))
+
     def replace(self, gone: str, symbols: list[str]) -> None:
         """The cells that showed `gone` (deleted) show other `symbols`, those not shown
         first, each at its timeframe (none left: the grid empties)."""
@@ -204,7 +210,7 @@ class GridOfSymbols:
         cells not given yet show `symbols` at `timeframe`."""
         from app.views import make_symbol_grid
 
-        self.set(self.grid.filled(symbols, timeframe).with_cell(self.grid.active, symbol))
+        self.show(symbol, symbols, timeframe)
         models = [model(tf) if s == symbol else live.cell_series(s).model(tf)
                   for s, tf in self.grid.cells]  # fmt: skip
         live.keep_cells(self.others() - {symbol})

@@ -213,7 +213,7 @@ class ChartController(QtCore.QObject):
         self.symbol = symbol
         self._settings.setValue("symbol", symbol)
         if self.layout == "symbols":  # the active cell's symbol
-            self.symbols_grid.set_cell(symbol=symbol)
+            self.symbols_grid.show(symbol, self._grid_symbols(), self.timeframe)
         self._window.show_symbol(symbol)  # first: the box may activate as it loses focus
         self._restart_session()
         self.watchlist.show_symbol(symbol)

@@ -100,6 +100,23 @@ def test_a_new_grid_shows_the_symbol_on_screen_once_and_the_others(three, window
         controller.close()
 
 
+def test_a_grid_remembered_from_another_store_starts_with_this_stores_symbols(
+    three, window, settings
+):
+    """The grid's cells name symbols this store does not hold (another --db, or deleted):
+    the app starts (it raised IndexError at start-up) and fills the grid from its own."""
+    other = SymbolGrid(1, 2, (("ZZZ", "1m"), ("YYY", "5m")))
+    settings.setValue("layout", "symbols")
+    settings.setValue("symbol_grid", other.saved())
+    controller = ChartController(three, window, None, settings)
+    controller.feed = FeedKind.OFF
+    try:
+        controller.start("CCC")
+        assert shown(controller) == [("CCC", "1m"), ("AAA", "1m")]
+    finally:
+        controller.close()
+
+
 def test_each_cell_has_its_own_indicators(three, window, settings):
     import numpy as np
 
