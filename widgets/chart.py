@@ -258,11 +258,11 @@ class ChartWidget(pg.GraphicsView):
 
     def _on_bars_prepended(self, count: int) -> None:
         self._realign_compares()
-        ask = self.navigation.on_prepended(count)
+        self.navigation.on_prepended(count)
         if count:
             self.crosshair.hide()  # its bar moved
             self._show_last_bar()
-        if ask:  # once this change has reached every item (not inside its signal)
+        if self.navigation.to_first:  # once this change has reached every item
             QtCore.QTimer.singleShot(0, self, self._on_to_first)
 
     def _on_to_first(self) -> None:

@@ -60,12 +60,7 @@ class RangePolicy:
         with self._arranging_view():
             self._set(-1, x1 - x0 - 1)
         self.to_first = not self._chart.model.history_complete
-        return self._ask()
-
-    def _ask(self) -> bool:
-        """Whether to ask for an older page on the way to the first bar (once until it
-        comes)."""
-        if not self.to_first or self.history_pending or self._chart.model.history_complete:
+        if not self.to_first or self.history_pending:  # done, or a page is on its way
             return False
         self.history_pending = True
         return True
@@ -112,17 +107,15 @@ class RangePolicy:
             self.show_latest()
         self.history_pending = self.to_first = False
 
-    def on_prepended(self, count: int) -> bool:
-        """Older bars came in front: the view stays on the same bars. True: Home is on its
-        way to the first bar, and goes on (`show_oldest` again, once every item has the
-        new bars)."""
+    def on_prepended(self, count: int) -> None:
+        """Older bars came in front: the view stays on the same bars (on Home's way to the
+        first bar, the chart then shows the oldest again: `to_first`)."""
         if count:
             x0, x1 = self.visible_range()
             with self._arranging_view():
                 self._update_limits()
                 self._set(x0 + count, x1 + count)
         self.history_pending = False
-        return self.to_first
 
     def on_appended(self, first_ix: int) -> None:
         """New bars: a view following the latest bars keeps following."""
