@@ -10,12 +10,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from engine import drawing_geometry as geo
 from engine.aggregate import resample
 from engine.bar_x import times_of_x, x_of_times
-from engine.drawings import Drawing, DrawingBook
+from engine.drawings import FIB_LEVELS, Drawing, DrawingBook
 from engine.sessions import calendar
 from engine.units import NS_PER_HOUR, NS_PER_MIN
 from tests.conftest import T0_NS, make_bars
 from tests.test_chart_fit import drag
 from widgets.chart import ChartWidget, PriceScale
+from widgets.legend import format_value
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK
 
@@ -314,3 +315,33 @@ def test_a_horizontal_lines_tag_hides_the_axis_label_under_it(chart, qtbot):
     chart.drawings.set_book(DrawingBook())  # the line gone: its label shows again
     chart.grab()
     assert axis._reserved["lines"] == ()
+
+
+def test_labels_near_the_views_edges_are_drawn_whole_inside_it(chart, monkeypatch):
+    """A retracement drawn up to the latest bar has its ratios at the view's right edge,
+    a note near the top at its top: each label is moved in, not cut by the view."""
+    m = chart.model
+    n = len(m)
+    ts = m.column("ts_ns")
+    (_, x1), (y0, y1) = chart.price.view.viewRange()
+    last = min(n - 1, int(x1) - 1)
+    fib = Drawing("F", "fib", ((int(ts[last - 2]), y0 + 0.9 * (y1 - y0)),
+                               (int(ts[last]), y0 + 0.1 * (y1 - y0))))  # fmt: skip
+    note = Drawing("N", "text", ((int(ts[last]), y1 - 0.001 * (y1 - y0)),), "a long note, two\nlines")
+    chart.drawings.set_book(DrawingBook([fib, note]))
+    layer = chart.drawing_layer
+    drawn = []
+    draw = layer._atlas.draw
+    monkeypatch.setattr(layer._atlas, "draw", lambda painter, left, top, texts, rgba: (
+        drawn.append((np.asarray(left).copy(), np.asarray(top).copy(), list(texts))),
+        draw(painter, left, top, texts, rgba)))  # fmt: skip
+    chart.grab()
+    left, top, texts = drawn[-1]
+    assert sorted(texts) == sorted([f"{level:g} ({format_value(p, layer.decimals)})"
+                                    for level, p in zip(FIB_LEVELS, fib.fib_prices(), strict=True)]
+                                   + ["a long note, two", "lines"])  # fmt: skip
+    box = chart.mapFromScene(chart.price.view.sceneBoundingRect()).boundingRect()
+    right = left + np.array([layer._atlas.width(t) for t in texts])
+    assert (left >= box.left()).all() and (right <= box.right() + 1).all(), (right, box)
+    assert (top >= box.top() - 1).all() and (top + 13 <= box.bottom() + 1).all(), (top, box)
+    assert len(set(zip(left.tolist(), top.tolist(), strict=True))) == len(texts)  # apart

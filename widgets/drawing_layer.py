@@ -293,7 +293,9 @@ class DrawingLayer(pg.GraphicsObject):
         in pixels. Labels do not overlap: one a cell of the screen (LABEL_CELL_PX), the
         latest first, at most MAX_LABELS, and a retracement's ratios only when its levels are
         a line of text apart. A thousand labels in view would be unreadable ink, and as many
-        text draws a frame; each shows again as the view zooms in."""
+        text draws a frame; each shows again as the view zooms in. A label that would reach
+        past the view's edge is moved in: whole, not cut (a retracement drawn up to the
+        latest bar has its ratios at the right edge)."""
         t = painter.transform()  # the view's: a scale and a shift
         sx, dx, sy, dy = t.m11(), t.dx(), t.m22(), t.dy()
         r = self._view
@@ -329,8 +331,19 @@ class DrawingLayer(pg.GraphicsObject):
         texts = [self._fib_text[w] for w in which[fib].tolist()]
         texts += [self._note_text[i] for i in line.tolist()]
         colours = [self._text_rgba] * int(fib.sum()) + [self._note_rgba[i] for i in line.tolist()]
-        lefts = np.concatenate((px[fib] + 2, np.repeat(px[~fib], count) + 4))
-        tops = np.concatenate((py[fib], np.repeat(py[~fib], count) - TEXT_LINE_PX * line_no))
+        # moved into the view whole: a ratio by its width, a note by its widest line and
+        # its lines' height (its last line is at its anchor, the lines before it above)
+        widths = np.array([self._atlas.width(text) for text in texts])
+        n_fib = int(fib.sum())
+        note_w = (np.maximum.reduceat(widths[n_fib:], np.cumsum(count) - count) if len(count)
+                  else widths[:0])  # fmt: skip
+        fib_left = np.maximum(np.minimum(px[fib] + 2, xb - 2 - widths[:n_fib]), xa + 2)
+        note_left = np.maximum(np.minimum(px[~fib] + 4, xb - 2 - note_w), xa + 2)
+        fib_top = np.clip(py[fib], ya, yb - TEXT_LINE_PX)
+        note_top = np.maximum(np.minimum(py[~fib], yb - TEXT_LINE_PX),
+                              ya + TEXT_LINE_PX * (count - 1))
+        lefts = np.concatenate((fib_left, np.repeat(note_left, count)))
+        tops = np.concatenate((fib_top, np.repeat(note_top, count) - TEXT_LINE_PX * line_no))
         self._atlas.draw(painter, lefts, tops, texts, colours)
         for k in chosen:
             pen = pg.mkPen(drawings[k].colour or DEFAULT_COLOUR, width=1.5)
