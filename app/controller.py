@@ -97,7 +97,10 @@ class ChartController(QtCore.QObject):
         self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols,
                                         self.live.feed_states, self)  # fmt: skip
         window.add_side_panel(self.watchlist.dock)
-        self.surface = Surface(store, window, self._drawing_chart, self._watched_symbols, self)
+        self.surface = Surface(store, window, self._drawing_chart, self._watched_symbols,
+                               lambda text: self._settings.setValue("compares", text),
+                               self)  # fmt: skip
+        self.surface.comparisons.saved = r.compares
         w = window
         # undone on close: a late signal must not reach a closed store
         self._links = [
@@ -582,7 +585,9 @@ class ChartController(QtCore.QObject):
         except ValueError as exc:
             self._window.show_status(str(exc), 8000)
             return
-        self._view_choices(Remembered(self._settings))
+        r = Remembered(self._settings)
+        self._view_choices(r)
+        self.surface.comparisons.saved = r.compares
         self.watchlist.set_theme(self.theme)
         self._list_workspaces()
         symbol = self._settings.value("symbol")

@@ -38,6 +38,8 @@ class Remembered:
         # Saved instances (Instance.saved()), shown on every chart of the view.
         self.indicators: list[dict] = saved_indicators(s.value("indicators", "[]"))
         self.grid_timeframes = grid_timeframes(s.value("grid_timeframes"))
+        # The symbols compared over each symbol's charts, by symbol.
+        self.compares: dict[str, list[str]] = saved_compares(s.value("compares", "{}"))
 
 
 def saved_indicators(text) -> list[dict]:
@@ -64,6 +66,20 @@ def saved_indicators(text) -> list[dict]:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             log.warning("leaving out remembered indicator %r: %s", entry, exc)
     return active
+
+
+def saved_compares(text) -> dict[str, list[str]]:
+    """Remembered comparisons ({symbol: [compared symbol, ...]}); anything unreadable is
+    left out."""
+    try:
+        saved = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        saved = {}
+    if not isinstance(saved, dict):
+        log.warning("leaving out remembered comparisons %r", saved)
+        return {}
+    return {symbol: [o for o in others if isinstance(o, str)]
+            for symbol, others in saved.items() if isinstance(others, list)}  # fmt: skip
 
 
 def grid_timeframes(text) -> list[str]:

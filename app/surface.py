@@ -28,9 +28,10 @@ log = logging.getLogger(__name__)
 class Surface(QtCore.QObject):
     def __init__(self, store: BarStore, window: MainWindow,
                  active: Callable[[], ChartWidget | None], symbols: Callable[[], list[str]],
+                 remember_compares: Callable[[str], None],
                  parent: QtCore.QObject) -> None:  # fmt: skip
         """`active()`: the chart the toolbar and menus act on; `symbols()`: those that can
-        be compared."""
+        be compared; `remember_compares(text)`: the comparisons kept for the next run."""
         super().__init__(parent)
         self._store = store
         self._window = window
@@ -39,7 +40,8 @@ class Surface(QtCore.QObject):
         self.drawings = Drawings(store, active, window.show_status, self)
         self.alerts = AlertsPanel(Alerts(store, lambda s: calendar(store.instrument(s).calendar),
                                          self._drawing_of), self)  # fmt: skip
-        self.comparisons = Comparisons(store, symbols)
+        self.comparisons = Comparisons(store, symbols, remember_compares)
+        self._charts: list[ChartWidget] = []
         window.add_side_panel(self.alerts.dock, right=True)
         window.addToolBar(QtCore.Qt.ToolBarArea.LeftToolBarArea, self.drawings.toolbar)
         self.alerts.dock.hide()  # shown when the first alert is set
@@ -64,10 +66,18 @@ class Surface(QtCore.QObject):
     # -- the charts --------------------------------------------------------------------------
 
     def attach(self, charts: list[ChartWidget]) -> None:
+        """A new view's charts: each with its symbol's drawings and comparisons."""
+        self._charts = list(charts)
         self.drawings.attach(charts)
+        try:
+            self.comparisons.show(charts, self._window.show_status)
+        except StoreError as exc:
+            self._say_failure(exc)
 
     def detach(self) -> None:
+        self._charts = []
         self.drawings.detach()
+        self.comparisons.detach()
 
     def on_ticks(self, charts: list[ChartWidget], symbol: str, ts_ns, price) -> None:
         """A frame's ticks of a live symbol: its alerts, and its comparisons on screen."""
@@ -131,8 +141,13 @@ class Surface(QtCore.QObject):
 
     # -- compare -----------------------------------------------------------------------------
 
+    def _symbol_charts(self, chart: ChartWidget) -> list[ChartWidget]:
+        """The charts of the view showing `chart`'s symbol."""
+        return [c for c in self._charts or [chart] if c.model.symbol == chart.model.symbol]
+
     def add_compare(self, symbol: str | None = None) -> bool:
-        """`symbol` (asked for when not given) over the active chart."""
+        """`symbol` (asked for when not given) over the charts of the active symbol, and
+        remembered for it."""
         chart = self._active()
         if chart is None:
             return False
@@ -140,19 +155,27 @@ class Surface(QtCore.QObject):
         if symbol is None:
             return False
         try:
-            self.comparisons.add(chart, symbol)
+            for each in self._symbol_charts(chart):
+                self.comparisons.add(each, symbol)
         except ValueError as exc:
             self._window.show_status(str(exc), 8000)
             return False
         except StoreError as exc:
             self._say_failure(exc)
             return False
+        main = chart.model.symbol
+        self.comparisons.keep(main, [*self.comparisons.of(main), symbol])
         return True
 
     def clear_compares(self) -> None:
+        """No comparison over the active symbol's charts any more."""
         chart = self._active()
-        for symbol in list(chart.compares if chart is not None else ()):
-            chart.remove_compare(symbol)
+        if chart is None:
+            return
+        for each in self._symbol_charts(chart):
+            for symbol in list(each.compares):
+                each.remove_compare(symbol)
+        self.comparisons.keep(chart.model.symbol, [])
 
     def close(self) -> None:
         """Write what is not written yet; the menus reach nothing more here."""

@@ -10,7 +10,7 @@ import re
 from PySide6 import QtCore, QtWidgets
 
 KEYS = ("symbol", "timeframe", "layout", "grid_timeframes", "symbol_grid",
-        "symbol_grid_indicators", "indicators", "price_scale", "theme")  # fmt: skip
+        "symbol_grid_indicators", "indicators", "compares", "price_scale", "theme")  # fmt: skip
 GROUP = "workspaces"
 CURRENT = "workspace"  # the name of the workspace last saved or opened
 _NAME = re.compile(r"^[^/\\]{1,40}$")

@@ -97,28 +97,63 @@ def test_a_compared_symbol_with_less_history_starts_at_its_first_bar(chart):
 
 
 def test_compare_in_the_window(qtbot, store, window, settings):
+    """A comparison belongs to the symbol, as its drawings do: on every chart of it, kept
+    across timeframes, layouts and runs, until cleared."""
     from app.controller import ChartController
+    from app.main_window import MainWindow
     from data.feeds.kinds import FeedKind
 
     store.write_bars("AAA", "1m", make_bars(3000, seed=1))
     later = T0_NS + 1000 * NS_PER_MIN
     store.write_bars("BBB", "1m", make_bars(2000, start_ns=later, seed=2))  # AAA's last 2000
-    controller = ChartController(store, window, None, settings)
-    controller.feed = FeedKind.OFF
-    try:
+    store.write_bars("CCC", "1m", make_bars(3000, seed=3))
+
+    def run(win):
+        controller = ChartController(store, win, None, settings)
+        controller.feed = FeedKind.OFF
         controller.start("AAA")
+        return controller
+
+    controller = run(window)
+    try:
         assert not controller.surface.add_compare("ZZZ")
         assert "no bars of 'ZZZ' to compare with" in window.statusBar().currentMessage()
         assert controller.surface.add_compare("BBB")
         line = controller.chart.compares["BBB"]
         assert np.isfinite(line.values).sum() == 2000
-        controller.set_timeframe("1h")  # the comparison was of 1m bars: it goes
-        assert controller.chart.compares == {}
-        assert controller.surface.add_compare("BBB")
+        controller.set_timeframe("1h")  # the comparison stays, of 1h bars
         hours = controller.chart.compares["BBB"].values
         assert len(hours) == len(controller.chart.model) == 50
         assert np.isfinite(hours).sum() == 34  # from 16:40, in the 16:00 bar, on
+        controller.set_layout("grid")  # on every chart of AAA
+        assert all(list(c.compares) == ["BBB"] for c in controller.charts)
+        controller.set_layout("single")
+        controller.show_symbol("CCC")  # another symbol: its own comparisons (none)
+        assert controller.chart.compares == {}
+        controller.show_symbol("AAA")
+        assert list(controller.chart.compares) == ["BBB"]
+        # the closed views' charts are no longer loaded with older history: one chart's
+        links = controller.surface.comparisons._links
+        assert [(m, f.args[0]) for m, f in links] == [(controller.chart.model, controller.chart)]
+    finally:
+        controller.close()
+    again = MainWindow()  # the next run shows it again
+    qtbot.addWidget(again)
+    controller = run(again)
+    try:
+        assert list(controller.chart.compares) == ["BBB"]
         controller.surface.clear_compares()
         assert controller.chart.compares == {}
+    finally:
+        controller.close()
+    store.delete_bars("CCC")
+    settings.setValue("compares", '{"AAA": ["CCC"], "BBB": "garbled"}')
+    last = MainWindow()  # a remembered symbol no longer stored: said and forgotten
+    qtbot.addWidget(last)
+    controller = run(last)
+    try:
+        assert controller.chart.compares == {}
+        assert "comparison of AAA with CCC left out" in last.statusBar().currentMessage()
+        assert settings.value("compares") == "{}"
     finally:
         controller.close()
