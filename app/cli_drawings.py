@@ -22,13 +22,19 @@ def add_parser(commands, db_arg) -> None:
 
 
 def run(args, store) -> int:
+    symbols = sorted(i.symbol for i in store.instruments())
+    if args.symbol not in symbols:
+        held = ", ".join(symbols) or "none"
+        then = "check the name" if args.action == "export" else "import its bars first"
+        raise ValueError(f"no symbol {args.symbol!r} in {store.path} (it holds: {held}): {then}")
     if args.action == "export":
         drawings = store.drawings(args.symbol)
-        args.file.write_text(to_json(drawings) + "\n")
+        try:
+            args.file.write_text(to_json(drawings) + "\n")
+        except OSError as exc:
+            raise ValueError(f"cannot write {args.file}: {exc.strerror}") from None
         print(f"{len(drawings)} drawing(s) of {args.symbol} written to {args.file}")
         return 0
-    if args.symbol not in {i.symbol for i in store.instruments()}:
-        raise ValueError(f"no symbol {args.symbol!r} in {store.path}: import its bars first")
     try:
         text = args.file.read_text()
     except OSError as exc:

@@ -327,7 +327,8 @@ def test_labels_near_the_views_edges_are_drawn_whole_inside_it(chart, monkeypatc
     last = min(n - 1, int(x1) - 1)
     fib = Drawing("F", "fib", ((int(ts[last - 2]), y0 + 0.9 * (y1 - y0)),
                                (int(ts[last]), y0 + 0.1 * (y1 - y0))))  # fmt: skip
-    note = Drawing("N", "text", ((int(ts[last]), y1 - 0.001 * (y1 - y0)),), "a long note, two\nlines")
+    top = y1 - 0.001 * (y1 - y0)
+    note = Drawing("N", "text", ((int(ts[last]), top),), "a long note, two\nlines")
     chart.drawings.set_book(DrawingBook([fib, note]))
     layer = chart.drawing_layer
     drawn = []

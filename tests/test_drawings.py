@@ -94,6 +94,13 @@ def test_drawings_export_and_import_from_the_command_line(tmp_path, capsys):
     assert "a drawing is an object with id, kind and points" in capsys.readouterr().err
     with BarStore(db, read_only=True) as store:
         assert len(store.drawings("BBB")) == 2  # a bad file changes nothing
+    # an export names a symbol of the store and a file it can write, or says what is wrong
+    assert main(["drawings", "export", "AAX", str(out), "--db", str(db)]) == 2
+    assert "no symbol 'AAX'" in capsys.readouterr().err
+    assert len(json.loads(out.read_text())) == 2  # the file is not emptied
+    nowhere = str(tmp_path / "no" / "d.json")
+    assert main(["drawings", "export", "AAA", nowhere, "--db", str(db)]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_a_repaired_store_keeps_the_drawings(tmp_path):
