@@ -340,8 +340,9 @@ class DrawingLayer(pg.GraphicsObject):
         fib_left = np.maximum(np.minimum(px[fib] + 2, xb - 2 - widths[:n_fib]), xa + 2)
         note_left = np.maximum(np.minimum(px[~fib] + 4, xb - 2 - note_w), xa + 2)
         fib_top = np.clip(py[fib], ya, yb - TEXT_LINE_PX)
-        note_top = np.maximum(np.minimum(py[~fib], yb - TEXT_LINE_PX),
-                              ya + TEXT_LINE_PX * (count - 1))
+        note_top = np.maximum(
+            np.minimum(py[~fib], yb - TEXT_LINE_PX), ya + TEXT_LINE_PX * (count - 1)
+        )
         lefts = np.concatenate((fib_left, np.repeat(note_left, count)))
         tops = np.concatenate((fib_top, np.repeat(note_top, count) - TEXT_LINE_PX * line_no))
         self._atlas.draw(painter, lefts, tops, texts, colours)
