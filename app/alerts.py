@@ -20,6 +20,7 @@ from data.store import BarStore, StoreError
 from engine.alert_specs import LINE_KINDS, AlertSpec
 from engine.bar_x import nominal_period_ns
 from engine.drawings import Drawing, new_id
+from engine.price_text import step_decimals
 from engine.sessions import SessionCalendar
 from engine.units import NS_PER_MIN
 
@@ -56,6 +57,7 @@ class Alerts:
         self._calendar_of = calendar_of
         self._drawing_of = drawing_of
         self.specs: dict[str, list[AlertSpec]] = {}  # by symbol, in the order set
+        self._decimals: dict[str, int] = {}  # by symbol, of its tick size
         self._armed: dict[str, _Armed] = {}
 
     def load(self) -> list[str]:
@@ -81,9 +83,21 @@ class Alerts:
         return [(symbol, spec) for symbol, specs in self.specs.items() for spec in specs]
 
     def describe(self, symbol: str, spec: AlertSpec) -> str:
-        """In words, a drawing alert by its line as it is now."""
+        """In words, a drawing alert by its line as it is now, prices as the symbol's are
+        written."""
         drawing = self._drawing_of(symbol, spec.drawing) if spec.kind == "drawing" else None
-        return spec.describe(symbol, drawing)
+        return spec.describe(symbol, drawing, self.decimals(symbol))
+
+    def decimals(self, symbol: str) -> int | None:
+        """The decimals of the symbol's tick size (None when the store has no instrument
+        of that name)."""
+        if symbol not in self._decimals:
+            try:
+                tick = self._store.instrument(symbol).tick_size
+            except (KeyError, StoreError):
+                return None
+            self._decimals[symbol] = step_decimals(tick)
+        return self._decimals[symbol]
 
     # -- setting -----------------------------------------------------------------------------
 
@@ -168,7 +182,7 @@ class Alerts:
             try:
                 self._arm(symbol, spec)
             except ValueError as exc:
-                gone.append(f"{spec.describe(symbol)} removed: {exc}")
+                gone.append(f"{spec.describe(symbol, None, self.decimals(symbol))} removed: {exc}")
                 self.specs[symbol].remove(spec)
                 changed = True
         if changed:

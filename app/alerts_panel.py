@@ -14,6 +14,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.alerts import Alerts, Fired
 from data.store import StoreError
 from engine.alert_specs import AlertSpec
+from engine.price_text import format_value
 
 HISTORY = 500  # fired alerts kept in the list
 KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
@@ -111,9 +112,11 @@ class AlertsPanel(QtCore.QObject):
 
     def _say(self, fired: Fired) -> None:
         when = time.strftime("%H:%M:%S", time.gmtime(fired.ts_ns / 1e9))
-        value = "" if fired.value is None else f" ({fired.alert.output} {fired.value:.4g})"
+        value = ("" if fired.value is None
+                 else f" ({fired.alert.output} {format_value(fired.value)})")  # fmt: skip
         what = self.alerts.describe(fired.symbol, fired.alert)
-        line = f"{when} UTC  {what}: {fired.price:g}{value}"
+        price = format_value(fired.price, self.alerts.decimals(fired.symbol))
+        line = f"{when} UTC  {what}: {price}{value}"
         self.history.insertItem(0, line)
         while self.history.count() > HISTORY:
             self.history.takeItem(self.history.count() - 1)

@@ -18,8 +18,8 @@ from app.drawings import Drawings
 from app.main_window import MainWindow
 from data.store import BarStore, StoreError
 from engine.alert_specs import AlertSpec
+from engine.price_text import step_decimals
 from engine.sessions import calendar
-from widgets.axes import step_decimals
 from widgets.chart import ChartWidget
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from app.quotes import Quotes
-from widgets.axes import step_decimals
+from engine.price_text import step_decimals
 from widgets.theme import Theme
 from widgets.watchlist import LIVE, NO_FEED, STOPPED, WatchlistModel, WatchlistView
 

@@ -9,6 +9,7 @@ import dataclasses
 import math
 
 from engine.indicators.registry import spec
+from engine.price_text import exact_text, format_value
 from engine.timeframes import check_timeframe
 
 KINDS = ("level", "drawing", "indicator")
@@ -51,20 +52,25 @@ class AlertSpec:
             if not math.isfinite(self.threshold):
                 raise ValueError(f"threshold {self.threshold!r} is not a number")
 
-    def describe(self, symbol: str, drawing=None) -> str:
-        """In words, for the alerts panel (`drawing`: the one a drawing alert follows)."""
+    def describe(self, symbol: str, drawing=None, decimals: int | None = None) -> str:
+        """In words, for the alerts panel (`drawing`: the one a drawing alert follows;
+        prices with the symbol's `decimals`, else every digit they hold)."""
         every = "" if self.once else " (every time)"
+
+        def price(value: float) -> str:
+            return exact_text(value) if decimals is None else format_value(value, decimals)
+
         if self.kind == "level":
-            return f"{symbol} crosses {self.price:g}{every}"
+            return f"{symbol} crosses {price(self.price)}{every}"
         if self.kind == "drawing":
             if drawing is None:
                 return f"{symbol} crosses drawing {self.drawing}{every}"
-            prices = " \u2192 ".join(f"{p:g}" for _, p in sorted(drawing.points))
+            prices = " \u2192 ".join(price(p) for _, p in sorted(drawing.points))
             return f"{symbol} crosses {LINE_NAMES[drawing.kind]} {prices}{every}"
         label = spec(self.indicator).label(dict(self.params))
         out = "" if self.output == self.indicator else f" {self.output}"
         return (f"{symbol} {label}{out} {self.timeframe} {OPS[self.op]} "
-                f"{self.threshold:g}{every}")  # fmt: skip
+                f"{exact_text(self.threshold)}{every}")  # fmt: skip
 
     def saved(self) -> dict:
         entry = dataclasses.asdict(self)

@@ -171,12 +171,30 @@ def test_alerts_on_a_drawn_line_and_an_indicator_in_the_window(qtbot, store, win
         assert controller.surface.add_indicator_alert(dialog.spec()) is not None
         armed = controller.surface.alerts.armed
         assert sorted(armed.item(k).text() for k in range(armed.count())) == [
-            "AAA SMA 1 1m crosses below 99.5", "AAA crosses horizontal line 100.5"]  # fmt: skip
+            "AAA SMA 1 1m crosses below 99.5", "AAA crosses horizontal line 100.50"]  # fmt: skip
         send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p}
                     for k, p in enumerate([100.2, 100.7, 99.0])])  # fmt: skip
         history = controller.surface.alerts.history
         qtbot.waitUntil(lambda: history.count() == 2, timeout=5000)
         said = [history.item(k).text().split("  ", 1)[1] for k in range(2)][::-1]
-        assert said == ["AAA crosses horizontal line 100.5: 100.7",
-                        "AAA SMA 1 1m crosses below 99.5: 99 (sma 99)"]  # fmt: skip
+        assert said == ["AAA crosses horizontal line 100.50: 100.70",
+                        "AAA SMA 1 1m crosses below 99.5: 99.00 (sma 99.00)"]  # fmt: skip
         assert store.alerts("AAA") == []  # both were once-alerts
+
+
+def test_alerts_write_prices_as_the_chart_does():
+    """An alert at 97,123.45 is not written 97123.4 (Python's 6 significant digits), nor one
+    at 100,012.50 as 100012: prices with the symbol's decimals, thresholds as typed."""
+    from engine.alert_specs import AlertSpec
+    from engine.drawings import Drawing
+
+    level = AlertSpec("a", "level", price=97123.45)
+    assert level.describe("BTC", None, 2) == "BTC crosses 97,123.45"
+    assert level.describe("BTC") == "BTC crosses 97,123.45"  # no instrument: every digit
+    line = Drawing("t", "trend", ((1, 97123.45), (2, 100012.5)))
+    on_line = AlertSpec("b", "drawing", once=False, drawing="t")
+    assert (on_line.describe("BTC", line, 2)
+            == "BTC crosses trend line 97,123.45 \u2192 100,012.50 (every time)")  # fmt: skip
+    rsi = AlertSpec("c", "indicator", indicator="rsi", params=(("period", 14),), output="rsi",
+                    threshold=70.0)  # fmt: skip
+    assert rsi.describe("BTC", None, 2).endswith("crosses above 70")

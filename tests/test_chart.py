@@ -12,8 +12,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from engine.aggregate import resample
 from engine.align import enclosing_index
 from engine.bars import Bars, concat
+from engine.price_text import step_decimals
 from tests.conftest import NS_PER_MIN, T0_NS, make_bars
-from widgets.axes import PriceAxisItem, compact, nice_step, step_decimals
+from widgets.axes import PriceAxisItem, compact, nice_step
 from widgets.candles import BODY_WIDTH, CandleItem
 from widgets.chart import MIN_VISIBLE_BARS, ChartWidget
 from widgets.multi import LayeredChart, TimeframeGrid
@@ -485,7 +486,7 @@ def test_last_price_line_takes_the_colour_of_the_bar_direction(make_chart):
 
 def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(make_chart, qtbot):
     from engine import indicators as ind
-    from widgets.legend import MISSING
+    from engine.price_text import MISSING
 
     bars = ticked(make_bars(3000))
     chart = make_chart(bars, width=420)

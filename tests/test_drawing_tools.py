@@ -11,12 +11,12 @@ from engine import drawing_geometry as geo
 from engine.aggregate import resample
 from engine.bar_x import times_of_x, x_of_times
 from engine.drawings import FIB_LEVELS, Drawing, DrawingBook
+from engine.price_text import format_value
 from engine.sessions import calendar
 from engine.units import NS_PER_HOUR, NS_PER_MIN
 from tests.conftest import T0_NS, make_bars
 from tests.test_chart_fit import drag
 from widgets.chart import ChartWidget, PriceScale
-from widgets.legend import format_value
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK
 
@@ -265,6 +265,9 @@ def test_one_point_tools_and_notes_and_the_log_scale(chart, qtbot):
     click(chart, bar_point(chart, n - 50, y))
     (hline,) = chart.drawings.book.drawings
     assert hline.kind == "hline" and hline.points[0][1] == pytest.approx(10**y, rel=1e-3)
+    # at the price its tag writes (the chart's decimals), not at the mouse's 15 digits
+    decimals = chart.drawing_layer.decimals
+    assert hline.points[0][1] == round(hline.points[0][1], decimals)
     chart.drawings._ask_text = lambda: None  # the note's text is asked; cancelled
     key(chart, qtbot, QtCore.Qt.Key.Key_N, QtCore.Qt.KeyboardModifier.AltModifier)
     click(chart, bar_point(chart, n - 30, y))

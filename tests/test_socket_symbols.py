@@ -116,10 +116,10 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         history = controller.surface.alerts.history
         qtbot.waitUntil(lambda: history.count() == 4, timeout=5000)
         said = [history.item(k).text().split("  ", 1)[1] for k in range(4)][::-1]
-        assert said == ["AAA crosses 100.5: 100.6", "AAA crosses 99.5 (every time): 99",
-                        "AAA crosses 99.5 (every time): 100",
-                        "AAA crosses 99.5 (every time): 99.4"]  # fmt: skip
+        assert said == ["AAA crosses 100.50: 100.60", "AAA crosses 99.50 (every time): 99.00",
+                        "AAA crosses 99.50 (every time): 100.00",
+                        "AAA crosses 99.50 (every time): 99.40"]  # fmt: skip
         assert "alert: " in window.statusBar().currentMessage()
         armed = controller.surface.alerts.armed
         assert [armed.item(k).text() for k in range(armed.count())] == [
-            "AAA crosses 99.5 (every time)"]  # fmt: skip
+            "AAA crosses 99.50 (every time)"]  # fmt: skip

@@ -10,6 +10,7 @@ import math
 import numpy as np
 from PySide6 import QtCore, QtGui
 
+from engine.price_text import step_decimals
 from widgets.pg_compat import AxisBase
 from widgets.text_atlas import TextAtlas
 
@@ -156,15 +157,6 @@ def nice_step(span: float, length_px: float, min_px: float = MIN_PRICE_LABEL_PX)
     raw = span * min_px / length_px
     decade = 10.0 ** math.floor(math.log10(raw))
     return next(m * decade for m in NICE_MANTISSAS if m * decade >= raw * (1 - 1e-12))
-
-
-def step_decimals(step: float) -> int:
-    """Decimals that write every multiple of `step` exactly (0.25 -> 2, 50 -> 0)."""
-    for decimals in range(12):
-        scaled = step * 10**decimals
-        if abs(scaled - round(scaled)) <= 1e-9 * scaled:
-            return decimals
-    return 12
 
 
 def compact(value: float, decimals: int) -> str:

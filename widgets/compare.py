@@ -12,8 +12,8 @@ import math
 import numpy as np
 from PySide6 import QtCore
 
+from engine.price_text import MISSING, format_value
 from widgets.indicator_items import LineItem
-from widgets.legend import MISSING, format_value
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 

@@ -18,8 +18,8 @@ from PySide6 import QtCore, QtGui
 from engine import drawing_geometry as geo
 from engine.bar_x import nominal_period_ns, times_of_x, x_of_times
 from engine.drawings import FIB_LEVELS, Drawing
+from engine.price_text import format_value
 from widgets.grid import view_rect
-from widgets.legend import format_value
 from widgets.pg_compat import draw_pixel_rects, line_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel

@@ -123,6 +123,12 @@ class DrawingTools(QtCore.QObject):
 
     # -- where the mouse is ------------------------------------------------------------------
 
+    def price_at(self, y: float) -> float:
+        """The price at view height `y`, to the decimals the chart writes prices with: a
+        line's price is the one its tag and its alert say."""
+        layer = self.layer
+        return round(float(layer.price_map.price(y)), layer.decimals)
+
     def point_at(self, pos: QtCore.QPointF) -> tuple[int, float]:
         """(time, price) at view position `pos`; with the magnet, the open, high, low or
         close of the bar there nearest the mouse, at the bar's time."""
@@ -134,7 +140,7 @@ class DrawingTools(QtCore.QObject):
             prices = np.array([model.column(c)[ix] for c in ("open", "high", "low", "close")])
             k = int(np.argmin(np.abs(layer.price_map.array(prices) - pos.y())))
             return int(model.column("ts_ns")[ix]), float(prices[k])
-        return layer.time_of(pos.x()), float(layer.price_map.price(pos.y()))
+        return layer.time_of(pos.x()), self.price_at(pos.y())
 
     def _new(self, first: tuple[int, float], second: tuple[int, float] | None) -> Drawing:
         points = (first,) if POINTS[self.tool] == 1 else (first, second or first)
@@ -237,7 +243,7 @@ class DrawingTools(QtCore.QObject):
         for t_ns, price in drawing.points:
             x = layer.x_of(t_ns) + dx
             y = layer.price_map.value(price) + dy
-            points.append((layer.time_of(x), float(layer.price_map.price(y))))
+            points.append((layer.time_of(x), self.price_at(y)))
         return Drawing(drawing.id, drawing.kind, tuple(points), drawing.text, drawing.colour)
 
     # -- keys --------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from engine.price_text import MISSING, format_value
 from widgets.grid import blend
-from widgets.legend import MISSING, format_value
 from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.theme import Theme

@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from engine.price_text import MAX_DECIMALS
 from widgets.text_atlas import TextAtlas
 from widgets.theme import Theme
 
@@ -24,8 +25,6 @@ PAD_PX = 4
 GAP_PX = 8  # between a row's parts
 BACKING_ALPHA = 0.78
 POINT_SIZE = 8.5
-MISSING = "–"
-MAX_DECIMALS = 8
 LIVE_REFRESH_MS = 100
 
 # A row's values at a bar index: (text, colour) parts drawn after its title.
@@ -52,16 +51,6 @@ def price_decimals(prices: np.ndarray) -> int:
             return decimals
     magnitude = math.floor(math.log10(max(float(np.abs(sample).max()), 1e-12)))
     return min(max(2, 5 - magnitude), MAX_DECIMALS)
-
-
-def format_value(value: float, decimals: int | None = None) -> str:
-    """A value with `decimals`, or with at least 4 significant digits and 2 decimals."""
-    if not math.isfinite(value):
-        return MISSING
-    if decimals is None:
-        magnitude = math.floor(math.log10(abs(value))) if value else 0
-        decimals = min(max(2, 3 - magnitude), MAX_DECIMALS)
-    return f"{value:,.{decimals}f}"
 
 
 class PaneLegend(pg.GraphicsObject):

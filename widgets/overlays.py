@@ -11,11 +11,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.gaps import gap_threshold_ns, long_gaps
 from engine.localtime import local_ns
+from engine.price_text import format_value
 from engine.timeframes import is_intraday
 from engine.units import NS_PER_DAY
 from widgets.axes import PriceAxisItem
 from widgets.grid import ViewBackdrop, blend, view_rect
-from widgets.legend import format_value
 from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel

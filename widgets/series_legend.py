@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.localtime import local_ns
+from engine.price_text import format_value
 from widgets.axes import compact
-from widgets.legend import format_value
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 

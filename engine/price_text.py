@@ -1,0 +1,33 @@
+"""Prices and values in words: with the decimals their instrument trades in and thousands
+separators, as the price axis writes them (97,123.45, not Python's 97123.5 of `:g`)."""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "–"
+MAX_DECIMALS = 8
+
+
+def format_value(value: float, decimals: int | None = None) -> str:
+    """A value with `decimals`, or with at least 4 significant digits and 2 decimals."""
+    if not math.isfinite(value):
+        return MISSING
+    if decimals is None:
+        magnitude = math.floor(math.log10(abs(value))) if value else 0
+        decimals = min(max(2, 3 - magnitude), MAX_DECIMALS)
+    return f"{value:,.{decimals}f}"
+
+
+def step_decimals(step: float) -> int:
+    """Decimals that write every multiple of `step` exactly (0.25 -> 2, 50 -> 0)."""
+    for decimals in range(12):
+        scaled = step * 10**decimals
+        if abs(scaled - round(scaled)) <= 1e-9 * scaled:
+            return decimals
+    return 12
+
+
+def exact_text(value: float) -> str:
+    """A number as typed: every digit it holds, thousands separated (70, 97,123.45)."""
+    return f"{value:,}".removesuffix(".0")
