@@ -79,6 +79,14 @@ class Alerts:
                 self.specs.setdefault(symbol, []).append(spec)
         return problems
 
+    def logged(self) -> list[dict]:
+        """The alerts that fired, as logged in the store ({"symbol", "ts_ns", "text"}), in
+        time order."""
+        return self._store.alert_log()
+
+    def log(self, symbol: str, fired: list[dict]) -> None:
+        self._store.log_alerts(symbol, fired)
+
     def armed(self) -> list[tuple[str, AlertSpec]]:
         return [(symbol, spec) for symbol, specs in self.specs.items() for spec in specs]
 

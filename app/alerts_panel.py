@@ -2,7 +2,8 @@
 drawn line, an indicator condition), evaluated on every tick of every live session
 (app/alerts.py), listed with their history in a dock, said in the status bar and, where the
 platform has one, in a desktop notification. Delete (or the Remove button) takes the
-selected armed alert off."""
+selected armed alert off. What fired is logged in the store within a second (LOG_DELAY_MS)
+and listed again at the next start."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from engine.alert_specs import AlertSpec
 from engine.price_text import format_value
 
 HISTORY = 500  # fired alerts kept in the list
+LOG_DELAY_MS = 1000  # what fired is in the store this long after, at most
 KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
 
@@ -49,6 +51,12 @@ class AlertsPanel(QtCore.QObject):
         self.dock.setObjectName("alerts-dock")
         self.dock.setWidget(box)
         self._tray: QtWidgets.QSystemTrayIcon | None = None
+        self._unlogged: dict[str, list[dict]] = {}  # fired, not yet in the store, by symbol
+        self._say_failure = None  # `say` of `load`: a failed log write is said there
+        self._log_timer = QtCore.QTimer(self)
+        self._log_timer.setSingleShot(True)
+        self._log_timer.setInterval(LOG_DELAY_MS)
+        self._log_timer.timeout.connect(self.flush)
 
     def set_theme(self, theme) -> None:
         """The chart's background and text colours on both lists."""
@@ -59,10 +67,14 @@ class AlertsPanel(QtCore.QObject):
             view.setPalette(palette)
 
     def load(self, say) -> None:
-        """Arm the alerts kept in the store; `say` the problems."""
+        """Arm the alerts kept in the store and list those that fired before; `say` the
+        problems."""
+        self._say_failure = say
         problems = self.alerts.load()
         for problem in problems:
             say(problem, 15_000)
+        for entry in self.alerts.logged()[-HISTORY:]:
+            self.history.insertItem(0, _line(entry))
         if self.alerts.specs:
             self._list_armed()
             self.dock.show()
@@ -111,12 +123,16 @@ class AlertsPanel(QtCore.QObject):
             self._list_armed()
 
     def _say(self, fired: Fired) -> None:
-        when = time.strftime("%H:%M:%S", time.gmtime(fired.ts_ns / 1e9))
         value = ("" if fired.value is None
                  else f" ({fired.alert.output} {format_value(fired.value)})")  # fmt: skip
         what = self.alerts.describe(fired.symbol, fired.alert)
         price = format_value(fired.price, self.alerts.decimals(fired.symbol))
-        line = f"{when} UTC  {what}: {price}{value}"
+        entry = {"alert": fired.alert.id, "ts_ns": int(fired.ts_ns),
+                 "text": f"{what}: {price}{value}"}  # fmt: skip
+        self._unlogged.setdefault(fired.symbol, []).append(entry)
+        if not self._log_timer.isActive():
+            self._log_timer.start()
+        line = _line(entry)
         self.history.insertItem(0, line)
         while self.history.count() > HISTORY:
             self.history.takeItem(self.history.count() - 1)
@@ -126,6 +142,17 @@ class AlertsPanel(QtCore.QObject):
             self._tray.show()
         if self._tray is not None:
             self._tray.showMessage("candleterm alert", line)
+
+    def flush(self) -> None:
+        """What fired, logged in the store (a failure is said, and not tried again)."""
+        self._log_timer.stop()
+        unlogged, self._unlogged = self._unlogged, {}
+        for symbol, fired in unlogged.items():
+            try:
+                self.alerts.log(symbol, fired)
+            except StoreError as exc:
+                if self._say_failure is not None:
+                    self._say_failure(f"the alerts that fired were not logged: {exc}", 15_000)
 
     def _list_armed(self) -> None:
         entries = sorted((self.alerts.describe(symbol, spec), symbol, spec.id)
@@ -139,3 +166,9 @@ class AlertsPanel(QtCore.QObject):
             item = QtWidgets.QListWidgetItem(text)
             item.setData(KEY_ROLE, (symbol, alert_id))
             self.armed.addItem(item)
+
+
+def _line(entry: dict) -> str:
+    """A fired alert's line in the list: its time (UTC) and what fired."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry["ts_ns"] / 1e9))
+    return f"{when} UTC  {entry['text']}"

@@ -183,4 +183,5 @@ class Surface(QtCore.QObject):
         for link in self._links:
             QtCore.QObject.disconnect(link)
         self.drawings.save()
+        self.alerts.flush()
         self.detach()

@@ -63,14 +63,16 @@ def test_the_store_keeps_each_symbols_drawings(tmp_path):
     with BarStore(path, read_only=True) as store:
         assert store.drawings("AAA") == [trend("b", MIN)]
         assert store.drawings("BBB") == [trend("c")] and store.drawings("ZZZ") == []
-    with BarStore(path) as store:  # a store from before drawings were kept
+    with BarStore(path) as store:  # a store from before drawings (the alert log) were kept
         store._con.execute("DROP TABLE drawings")
+        store._con.execute("DROP TABLE alert_log")
     with BarStore(path, read_only=True) as store:
-        assert store.drawings("AAA") == []  # read-only: the file left as it is
+        assert store.drawings("AAA") == [] and store.alert_log() == []  # the file as it is
     with BarStore(path) as store:
-        assert store.drawings("AAA") == []  # its table added
+        assert store.drawings("AAA") == [] and store.alert_log() == []  # its tables added
         store.set_drawings("AAA", [trend()])
-        assert store.drawings("AAA") == [trend()]
+        store.log_alerts("AAA", [{"alert": "x", "ts_ns": 5, "text": "AAA crosses 1.00: 1.01"}])
+        assert store.drawings("AAA") == [trend()] and len(store.alert_log()) == 1
 
 
 def test_drawings_export_and_import_from_the_command_line(tmp_path, capsys):

@@ -7,6 +7,7 @@ import socket
 import time
 
 from app.controller import ChartController
+from app.main_window import MainWindow
 from data.feeds.kinds import FeedKind
 from data.store import Instrument
 from tests.conftest import NS_PER_MIN
@@ -123,3 +124,18 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         armed = controller.surface.alerts.armed
         assert [armed.item(k).text() for k in range(armed.count())] == [
             "AAA crosses 99.50 (every time)"]  # fmt: skip
+        # what fired is in the store within a second, and listed again at the next start
+        qtbot.waitUntil(lambda: len(store.alert_log()) == 4, timeout=3000)
+        assert [e["text"] for e in store.alert_log()] == said
+        lines = [history.item(k).text() for k in range(4)]
+    again = MainWindow()
+    qtbot.addWidget(again)
+    controller = ChartController(store, again, None, settings)
+    controller.feed = FeedKind.OFF
+    try:
+        controller.start("AAA")
+        controller.surface.load_alerts()
+        history = controller.surface.alerts.history
+        assert [history.item(k).text() for k in range(history.count())] == lines
+    finally:
+        controller.close()

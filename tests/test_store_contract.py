@@ -153,6 +153,27 @@ def test_drawings_and_alerts_are_kept_per_symbol(store):
     assert store.alert_symbols() == []
 
 
+def test_the_alerts_that_fired_are_logged_in_time_order_the_latest_kept(store):
+    from data.store.drawings import ALERT_LOG_KEPT
+
+    assert store.alert_log() == []
+    store.log_alerts("ES", [{"alert": "a", "ts_ns": 3, "text": "ES crosses 101.50: 101.75"}])
+    nq = [{"alert": "b", "ts_ns": 2, "text": "NQ crosses 99.00: 98.75"},
+          {"alert": "b", "ts_ns": 4, "text": "NQ crosses 99.00: 99.25"}]  # fmt: skip
+    store.log_alerts("NQ", nq)
+    assert [(e["symbol"], e["ts_ns"], e["text"]) for e in store.alert_log()] == [
+        ("NQ", 2, "NQ crosses 99.00: 98.75"), ("ES", 3, "ES crosses 101.50: 101.75"),
+        ("NQ", 4, "NQ crosses 99.00: 99.25")]  # fmt: skip
+    many = [{"alert": "c", "ts_ns": 10 + k, "text": str(k)} for k in range(ALERT_LOG_KEPT)]
+    store.log_alerts("ES", many[:7])
+    store.log_alerts("ES", many[7:])
+    es = [e for e in store.alert_log() if e["symbol"] == "ES"]
+    assert [e["text"] for e in es] == [str(k) for k in range(ALERT_LOG_KEPT)]  # oldest gone
+    assert len(store.alert_log()) == ALERT_LOG_KEPT + 2
+    with pytest.raises(ValueError, match="symbol"):
+        store.log_alerts("", many[:1])
+
+
 def test_folded_ranges_and_closes_as_a_plain_fold(store):
     bars = make_bars(300)
     store.write_bars("ES", "1m", bars)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from data.store.addresses import shown
+from data.store.drawings import ALERT_LOG_KEPT
 from data.store.files import StoreError, store_errors
 from data.store.instruments import Instrument, check_symbol, check_write
 from data.store.provenance import (
@@ -327,6 +328,16 @@ class ArcticStore:
     def set_alerts(self, symbol: str, alerts: list[AlertSpec]) -> None:
         check_symbol(symbol)
         self._set_doc("alerts", symbol, [a.saved() for a in alerts])
+
+    def alert_log(self) -> list[dict]:
+        logged = [e for doc in self._docs("alert_log").values() for e in doc or []]
+        return sorted(logged, key=lambda e: e["ts_ns"])
+
+    def log_alerts(self, symbol: str, fired: list[dict]) -> None:
+        check_symbol(symbol)
+        logged = [*(self._doc("alert_log", symbol) or []),
+                  *({**e, "symbol": symbol} for e in fired)]  # fmt: skip
+        self._set_doc("alert_log", symbol, logged[-ALERT_LOG_KEPT:])
 
     def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
         check_timeframe(timeframe)

@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from data.store.arrow import bars_table
-from data.store.drawings import read_saved, write_saved
+from data.store.drawings import ALERT_LOG_KEPT, append_saved, read_saved, write_saved
 from data.store.files import (
     Closed,
     StoreError,
@@ -291,6 +291,22 @@ class BarStore:
         check_symbol(symbol)
         with self._write():
             write_saved(self._con, "alerts", symbol, [a.saved() for a in alerts])
+
+    def alert_log(self) -> list[dict]:
+        """The alerts that fired (saved lines: "symbol", "ts_ns", ...), in time order, the
+        latest ALERT_LOG_KEPT of each symbol."""
+        with self._lock:
+            symbols = [r[0] for r in self._con.execute(
+                "SELECT DISTINCT symbol FROM alert_log").fetchall()]  # fmt: skip
+            logged = [e for s in symbols for e in read_saved(self._con, "alert_log", s)]
+        return sorted(logged, key=lambda e: e["ts_ns"])
+
+    def log_alerts(self, symbol: str, fired: list[dict]) -> None:
+        """Alerts of `symbol` that fired (each with "ts_ns") after those logged."""
+        check_symbol(symbol)
+        with self._write():
+            append_saved(self._con, "alert_log", symbol,
+                         [{**e, "symbol": symbol} for e in fired], ALERT_LOG_KEPT)  # fmt: skip
 
     def sources(self, symbol: str, timeframe: str = "1m") -> list[Stretch]:
         """The stretches of a series by source, in time order."""

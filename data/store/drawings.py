@@ -1,6 +1,7 @@
 """A symbol's drawings and alerts in the store: one row each (its saved form as JSON), in
 the order they were made; a symbol's drawings (alerts) are replaced whole, in one
-transaction."""
+transaction. The alerts that fired are appended, the oldest beyond the latest kept
+dropped."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import json
 import duckdb
 
 from data.store.schema import SAVED_TABLES
+
+ALERT_LOG_KEPT = 500  # fired alerts kept a symbol
 
 
 def read_saved(con: duckdb.DuckDBPyConnection, table: str, symbol: str) -> list[dict]:
@@ -27,3 +30,19 @@ def write_saved(con: duckdb.DuckDBPyConnection, table: str, symbol: str,
         con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
                         [[symbol, e["id"], k, json.dumps(e)]
                          for k, e in enumerate(entries)])  # fmt: skip
+
+
+def append_saved(con: duckdb.DuckDBPyConnection, table: str, symbol: str,
+                 entries: list[dict], kept: int) -> None:  # fmt: skip
+    """`entries` after the symbol's rows of `table` (each row's id its position), of which
+    the latest `kept` stay."""
+    assert table in SAVED_TABLES
+    (start,) = con.execute(f"SELECT coalesce(max(position) + 1, 0) FROM {table} "
+                           "WHERE symbol = ?", [symbol]).fetchone()  # fmt: skip
+    con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
+                    [[symbol, str(start + k), start + k, json.dumps(e)]
+                     for k, e in enumerate(entries)])  # fmt: skip
+    con.execute(
+        f"DELETE FROM {table} WHERE symbol = ? AND position < ?",
+        [symbol, start + len(entries) - kept],
+    )

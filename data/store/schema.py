@@ -56,7 +56,8 @@ CREATE TABLE sources (
     last_ns BIGINT NOT NULL
 );
 """
-# A symbol's drawings and alerts: each its saved form (JSON), in the order they were made.
+# A symbol's drawings, alerts and the alerts that fired: each its saved form (JSON), in the
+# order they were made.
 _SAVED_TABLE = """
 CREATE {temp} TABLE {name} (
     symbol VARCHAR NOT NULL,
@@ -66,7 +67,7 @@ CREATE {temp} TABLE {name} (
     PRIMARY KEY (symbol, id)
 );
 """
-SAVED_TABLES = ("drawings", "alerts")
+SAVED_TABLES = ("drawings", "alerts", "alert_log")  # the log: what fired, the latest kept
 
 
 def check_schema(store: BarStore, read_only: bool) -> None:
