@@ -20,7 +20,7 @@ from data.store import BarStore, StoreError
 from engine.alert_specs import LINE_KINDS, AlertSpec
 from engine.bar_x import nominal_period_ns
 from engine.drawings import Drawing, new_id
-from engine.price_text import step_decimals
+from engine.price_text import tick_decimals
 from engine.sessions import SessionCalendar
 from engine.units import NS_PER_MIN
 
@@ -97,14 +97,14 @@ class Alerts:
         return spec.describe(symbol, drawing, self.decimals(symbol))
 
     def decimals(self, symbol: str) -> int | None:
-        """The decimals of the symbol's tick size (None when the store has no instrument
-        of that name)."""
+        """The decimals the symbol's charts write its prices with, from its tick size (None
+        when the store has no instrument of that name)."""
         if symbol not in self._decimals:
             try:
                 tick = self._store.instrument(symbol).tick_size
             except (KeyError, StoreError):
                 return None
-            self._decimals[symbol] = step_decimals(tick)
+            self._decimals[symbol] = tick_decimals(tick)
         return self._decimals[symbol]
 
     # -- setting -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 MISSING = "–"
+MIN_DECIMALS = 2  # prices are written with at least these (as the chart's axis and tags)
 MAX_DECIMALS = 8
 
 
@@ -31,3 +32,9 @@ def step_decimals(step: float) -> int:
 def exact_text(value: float) -> str:
     """A number as typed: every digit it holds, thousands separated (70, 97,123.45)."""
     return f"{value:,}".removesuffix(".0")
+
+
+def tick_decimals(tick_size: float) -> int:
+    """The decimals a chart writes prices of this tick size with: those of the tick, at
+    least MIN_DECIMALS (a 0.5 tick: 9,709.50)."""
+    return max(MIN_DECIMALS, step_decimals(tick_size))

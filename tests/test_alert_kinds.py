@@ -198,3 +198,8 @@ def test_alerts_write_prices_as_the_chart_does():
     rsi = AlertSpec("c", "indicator", indicator="rsi", params=(("period", 14),), output="rsi",
                     threshold=70.0)  # fmt: skip
     assert rsi.describe("BTC", None, 2).endswith("crosses above 70")
+    # the decimals of the chart's tags: the tick's, at least two (a 0.5 tick: 9,709.50)
+    from engine.price_text import tick_decimals
+
+    assert [tick_decimals(t) for t in (0.5, 0.25, 50.0, 1e-5)] == [2, 2, 2, 5]
+    assert level.describe("BTC", None, tick_decimals(0.5)) == "BTC crosses 97,123.45"

@@ -17,7 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from engine.price_text import MAX_DECIMALS
+from engine.price_text import MAX_DECIMALS, MIN_DECIMALS
 from widgets.text_atlas import TextAtlas
 from widgets.theme import Theme
 
@@ -44,13 +44,13 @@ def price_decimals(prices: np.ndarray) -> int:
     for prices on no decimal grid (computed, not traded), six significant digits."""
     sample = prices[np.isfinite(prices)][-256:]
     if len(sample) == 0:
-        return 2
-    for decimals in range(2, MAX_DECIMALS + 1):
+        return MIN_DECIMALS
+    for decimals in range(MIN_DECIMALS, MAX_DECIMALS + 1):
         scaled = sample * 10.0**decimals
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6):
             return decimals
     magnitude = math.floor(math.log10(max(float(np.abs(sample).max()), 1e-12)))
-    return min(max(2, 5 - magnitude), MAX_DECIMALS)
+    return min(max(MIN_DECIMALS, 5 - magnitude), MAX_DECIMALS)
 
 
 class PaneLegend(pg.GraphicsObject):
