@@ -33,6 +33,9 @@ class AlertsPanel(QtCore.QObject):
         self.armed = QtWidgets.QListWidget()
         self.armed.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.history = QtWidgets.QListWidget()
+        for view in (self.armed, self.history):  # a long line wraps in the narrow dock
+            view.setWordWrap(True)
+            view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         remove = QtWidgets.QPushButton("Remove")
         remove.setToolTip("Remove the selected armed alerts (Delete)")
         remove.clicked.connect(self.remove_selected)
