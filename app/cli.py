@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="import the good rows and write the bad ones to FILE.rejects.csv",
     )
     imp.add_argument("--rejects", type=Path, help="where --skip-bad writes the rejected rows")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the bars the symbol holds in the span of the file's (a corrected file "
+        "imported again); without it an import over stored bars is refused",
+    )
     imp.add_argument("--delimiter", help="field delimiter (default: detected)")
     header = imp.add_mutually_exclusive_group()
     header.add_argument("--header", dest="header", action="store_true", default=None)
@@ -277,6 +283,7 @@ def _cmd_import(args, store) -> int:
         tick_size=args.tick_size,
         description=args.description,
         rejects_path=args.rejects,
+        replace=args.replace,
     )
     progress = ConsoleProgress()
     try:

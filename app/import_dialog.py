@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from data.files.importer import (
     BarLabel,
     ImportOptions,
+    ImportOverlaps,
     ImportRejected,
     ImportReport,
     import_file,
@@ -23,6 +24,7 @@ from engine.sessions import PRESETS
 
 PREVIEW_ROWS = 12
 SKIP_BAD_TEXT = "import the good rows, write the bad ones aside"
+REPLACE_TEXT = "replace the bars stored in the file's span"
 BAD_ROW_COLOUR = "#f4b8b8"
 
 
@@ -66,6 +68,10 @@ class ImportDialog(QtWidgets.QDialog):
         form.addRow("Columns", self.columns_edit)
         self.skip_bad = QtWidgets.QCheckBox(SKIP_BAD_TEXT)
         form.addRow("Bad rows", self.skip_bad)
+        self.replace = QtWidgets.QCheckBox(REPLACE_TEXT)
+        self.replace.setToolTip("Import a corrected file over the bars of an earlier import: "
+                                "none of the earlier bars stays in the file's span")  # fmt: skip
+        form.addRow("Stored bars", self.replace)
         self.mapping_label = QtWidgets.QLabel()
         self.mapping_label.setWordWrap(True)
         self.table = QtWidgets.QTableWidget()
@@ -125,6 +131,7 @@ class ImportDialog(QtWidgets.QDialog):
             label=self.label_box.currentData(),
             columns=self.columns_edit.text().strip() or None,
             skip_bad=self.skip_bad.isChecked(),
+            replace=self.replace.isChecked(),
         )
 
     def refresh_preview(self) -> None:
@@ -179,7 +186,7 @@ class ImportDialog(QtWidgets.QDialog):
         def run() -> None:
             try:
                 report = import_file(self.store, path, opts, self.progressed.emit)
-            except ImportRejected as exc:
+            except (ImportRejected, ImportOverlaps) as exc:
                 self.finished_import.emit(exc)
                 return
             except (ValueError, OSError, StoreError) as exc:
@@ -206,6 +213,12 @@ class ImportDialog(QtWidgets.QDialog):
             hint = f"Fix these rows, or tick \u201c{SKIP_BAD_TEXT}\u201d and import again."
             self.messages.setPlainText(str(ImportRejected(result.report, hint)))
             self.highlight(dict(result.report.bad_listed))
+            self.progress.setValue(0)
+            self.progress.setFormat("nothing imported")
+            return
+        if isinstance(result, ImportOverlaps):
+            hint = f"Tick \u201c{REPLACE_TEXT}\u201d and import again, or give another symbol."
+            self.messages.setPlainText(str(result.again(hint)))
             self.progress.setValue(0)
             self.progress.setFormat("nothing imported")
             return

@@ -43,6 +43,20 @@ def test_bad_import_exits_2_with_the_line(tmp_path, capsys):
     assert "line 3: high 2.0 < low 5.0" in err and "--skip-bad" in err
 
 
+def test_an_import_over_stored_bars_needs_replace(tmp_path, capsys):
+    db = tmp_path / "s.duckdb"
+    src = tmp_path / "in.csv"
+    src.write_text(GOOD_CSV)
+    argv = ["import", str(src), "--symbol", "ES", "--calendar", "24x7", "--db", str(db)]
+    assert main(argv) == 0
+    src.write_text(GOOD_CSV.replace(",3\n", ",4\n"))  # the volume corrected
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "ES already holds 1 1m bars between 2024-01-02 10:00" in err and "--replace" in err
+    assert main([*argv, "--replace"]) == 0
+    assert "replaced the 1 1m bars" in capsys.readouterr().out
+
+
 def test_skip_bad_writes_rejects(tmp_path, capsys):
     db = tmp_path / "s.duckdb"
     src = tmp_path / "in.csv"

@@ -264,6 +264,18 @@ def test_screenshot_and_import_dialog(store, window, settings, tmp_path):
         dialog.start_import()
         dialog.wait()
         assert dialog.report is not None and store.count("CCC", "1m") == 100
+        again = ImportDialog(store, window)  # the same file again: refused, then replaced
+        again.path_edit.setText(str(csv))
+        again.refresh_preview()
+        again.start_import()
+        again.wait()
+        assert again.report is None and "CCC already holds 100 1m bars" in (
+            again.messages.toPlainText())  # fmt: skip
+        assert "Tick \u201creplace the bars stored" in again.messages.toPlainText()
+        again.replace.setChecked(True)
+        again.start_import()
+        again.wait()
+        assert again.report.replaced == 100 and store.count("CCC", "1m") == 100
         bad = tmp_path / "bad.csv"
         bad.write_text("time,open,high,low,close,volume\n2024-01-02 00:00:00,1,2,0.5,1,-3\n")
         dialog = ImportDialog(store, window)

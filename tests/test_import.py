@@ -1,3 +1,4 @@
+import dataclasses
 import gzip
 
 import numpy as np
@@ -5,7 +6,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data.files.importer import BarLabel, ImportOptions, ImportRejected, import_file, read_file
+from data.files.importer import (
+    BarLabel,
+    ImportOptions,
+    ImportOverlaps,
+    ImportRejected,
+    import_file,
+    read_file,
+)
 from data.files.timestamps import parse_timestamps
 from tests.conftest import NS_PER_MIN, make_bars
 
@@ -395,3 +403,39 @@ def test_parquet_columns_of_the_wrong_types_are_named(tmp_path, store):
                              "low": [0.5], "close": [1.5], "volume": [1]}), typed)  # fmt: skip
     with pytest.raises(ImportRejected, match=r"row 1: unparseable open True"):
         import_file(store, typed, opts())
+
+
+def test_a_corrected_file_imported_again_replaces_the_first_import_only_when_asked(realdata, store):
+    """Imported first without its time zone and label, the European index future's bars sit
+    61 minutes late; imported again as it should be, the union of the two kept the first
+    import's last hour of every session between the right bars (33,935 bars, not 30,889).
+    Over stored bars an import is refused, naming them, until asked to replace them."""
+    path = realdata / "index-futures-2006-1m.csv"
+    columns = "date,time,open,high,low,close,volume,skip"
+    import_file(store, path, opts(symbol="FESX", calendar="24x7", columns=columns))
+    wrong = store.load("FESX", "1m")
+    right = opts(symbol="FESX", columns=columns, tz="Europe/Berlin", label=BarLabel.END)
+    with pytest.raises(ImportOverlaps) as refused:
+        import_file(store, path, right)
+    first, last = wrong.ts_ns[0] - 61 * NS_PER_MIN, wrong.ts_ns[-1] - 61 * NS_PER_MIN
+    inside = int(((wrong.ts_ns >= first) & (wrong.ts_ns <= last)).sum())
+    message = str(refused.value)
+    assert (f"FESX already holds {inside:,} 1m bars between 2006-01-02 08:00 and "
+            "2006-02-27 20:59 UTC") in message  # fmt: skip
+    assert "--replace" in message and "nothing was imported" in message
+    assert store.load("FESX", "1m").equals(wrong)  # unchanged
+    report = import_file(store, path, dataclasses.replace(right, replace=True))
+    fixed = store.load("FESX", "1m")
+    assert len(fixed) == report.bars == 30_889 and report.replaced == len(wrong)
+    assert np.array_equal(fixed.ts_ns, wrong.ts_ns - 61 * NS_PER_MIN)  # Berlin is UTC+1
+    assert np.array_equal(fixed.close, wrong.close)
+    assert f"replaced the {len(wrong):,} 1m bars stored in the file's span" in report.summary()
+    (stretch,) = store.sources("FESX")  # the file, over the span of both imports
+    assert (stretch.first_ns, stretch.last_ns) == (fixed.ts_ns[0], wrong.ts_ns[-1])
+
+
+def test_a_file_after_the_stored_bars_is_no_overlap(tmp_path, store):
+    import_file(store, write(tmp_path, ["2024-01-02 00:00:00,1,2,0.5,1.5,1"]), opts())
+    later = write(tmp_path, ["2024-01-02 00:01:00,1,2,0.5,1.5,1"], name="later.csv")
+    report = import_file(store, later, opts())
+    assert report.replaced == 0 and store.count("ES", "1m") == 2

@@ -281,20 +281,26 @@ def test_store_held_by_another_process_gives_a_clear_message(tmp_path):
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(writes=st.lists(st.tuples(st.one_of(st.integers(1, 30), st.integers(-300, 0)),
-                                 st.integers(1, 120)), min_size=1, max_size=8))  # fmt: skip
+                                 st.integers(1, 120), st.integers(1, 3), st.booleans()),
+                       min_size=1, max_size=8))  # fmt: skip
 def test_any_sequence_of_writes_keeps_each_time_once_and_the_last_written(tmp_path_factory, writes):
     """Writes landing after (a gap > 0 minutes past the last bar written), inside, across
-    and before the stored bars: the series holds each time once, in order, with the bars
-    written last there (the bars table has no key to refuse a duplicate: the writes alone
-    keep them unique), and its statistics agree."""
+    and before the stored bars, some with holes (a bar every `step` minutes), some replacing
+    their span: the series holds each time once, in order, with the bars written last there
+    and, over a replacing write's span, its bars alone (the bars table has no key to refuse
+    a duplicate: the writes alone keep them unique), and its statistics agree."""
     t0 = int(np.datetime64("2024-01-02", "ns").astype(np.int64))
     expected: dict[int, tuple] = {}
     with BarStore(tmp_path_factory.mktemp("writes") / "w.duckdb") as s:
-        for k, (gap, n) in enumerate(writes):
+        for k, (gap, n, step, replace) in enumerate(writes):
             start_ns = max(t0, max(expected, default=t0) + gap * NS_PER_MIN)
-            bars = make_bars(n, start_ns=start_ns, seed=k)
-            s.write_bars("X", "1m", bars)
+            bars = make_bars(n, start_ns=start_ns, step_ns=step * NS_PER_MIN, seed=k)
+            first = int(bars.ts_ns[0]) - replace * NS_PER_MIN  # a span a bar wider either side
+            last = int(bars.ts_ns[-1]) + replace * NS_PER_MIN
+            s.write_bars("X", "1m", bars, replace_span=(first, last) if replace else None)
             s.write_bars("Y", "1m", bars[: max(1, n // 2)])  # another series, interleaved
+            if replace:
+                expected = {t: row for t, row in expected.items() if not first <= t <= last}
             for row in zip(*bars.columns().values(), strict=True):
                 expected[int(row[0])] = row
         got = s.load("X", "1m")

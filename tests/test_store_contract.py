@@ -107,6 +107,15 @@ def test_upsert_replaces_and_keeps_time_order(store):
     loaded = store.load("ES", "1m")
     assert len(loaded) == 1100
     assert loaded.close[150] == sparse.close[0] and loaded.close[151] == bars.close[51]
+    # replacing: the sparse bars are the series over their span (20 minutes), so the 17
+    # stored minutes between them go; the bars either side stay
+    store.write_bars("ES", "1m", sparse, replace_span=(int(sparse.ts_ns[0]), int(sparse.ts_ns[-1])))
+    loaded = store.load("ES", "1m")
+    assert len(loaded) == 1100 - 18 and np.all(np.diff(loaded.ts_ns) > 0)
+    assert loaded[150:153].equals(sparse)
+    assert loaded[:150].equals(concat([older, bars[:50]]))
+    assert loaded[153:].equals(concat([bars[71:500], tail]))
+    assert store.count("ES", "1m") == 1100 - 18
 
 
 def test_series_are_separate_and_deleted_alone(store):

@@ -54,6 +54,8 @@ class ImportOptions:
     tick_size: float | None = None
     description: str = ""
     rejects_path: Path | None = None
+    replace: bool = False  # the file's bars replace those stored in their span (and an
+    # earlier import of the same file's)
 
     def __post_init__(self) -> None:
         check_symbol(self.symbol)
@@ -87,12 +89,16 @@ class ImportReport:
     seconds: float = 0.0
     row_word: str = "line"
     tick_size: float = 0.01
+    replaced: int = 0  # stored bars in the file's span, replaced
 
     def summary(self) -> str:
         lines = [
             f"{self.path.name}: {self.rows_read:,} rows of {self.kind} ({self.columns}) -> "
             f"{self.bars:,} {self.timeframe} bars of {self.symbol} in {self.seconds:.2f} s"
         ]
+        if self.replaced:
+            lines.append(f"replaced the {self.replaced:,} {self.timeframe} bars stored in the "
+                         "file's span and from an earlier import of it")  # fmt: skip
         if self.duplicates_merged:
             lines.append(f"{self.duplicates_merged} exact duplicate rows merged")
         if self.bad_rows:
@@ -127,6 +133,38 @@ class ImportRejected(ValueError):
             f"{report.path}: {report.bad_rows} bad rows, nothing was imported:\n{listed}{tail}\n"
             + hint
         )
+
+
+REPLACE_HINT = (
+    "Pass --replace to replace them, and the bars of an earlier import of this file, with "
+    "the file's bars (a stored bar at a time the file has none goes too), or import into "
+    "another --symbol."
+)
+
+
+class ImportOverlaps(ValueError):
+    """The symbol already holds bars in the span of the file's and replace was not given;
+    nothing was imported (an import over stored bars would mix the two: a file imported
+    again with a corrected time zone left the first import's bars between its own).
+    `hint` says how to replace them (a command-line flag, or a dialog's checkbox)."""
+
+    def __init__(self, path: Path, opts: ImportOptions, stored: int, first_ns: int,
+                 last_ns: int, hint: str = REPLACE_HINT) -> None:  # fmt: skip
+        self.path, self.opts, self.stored = path, opts, stored
+        self.first_ns, self.last_ns = first_ns, last_ns
+        self.hint = hint
+        super().__init__(
+            f"{path}: {opts.symbol} already holds {stored:,} {opts.timeframe} bars between "
+            f"{_minute(first_ns)} and {_minute(last_ns)} UTC, the span of this file's bars; "
+            f"nothing was imported.\n{hint}"
+        )
+
+    def again(self, hint: str) -> ImportOverlaps:
+        return ImportOverlaps(self.path, self.opts, self.stored, self.first_ns, self.last_ns, hint)
+
+
+def _minute(ts_ns: int) -> str:
+    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
 
 
 _VALUE_ROLES = {
@@ -300,15 +338,21 @@ def import_file(
     cal = calendar(instrument.calendar)
     if len(bars):
         report.outside_sessions = int((~cal.is_in_session(bars.ts_ns)).sum())
+    source = Source(SourceKind.IMPORT, Path(path).name)
+    first, last = int(bars.ts_ns[0]), int(bars.ts_ns[-1])
+    stored = store.count(opts.symbol, opts.timeframe, first, last + 1)
+    if stored and not opts.replace:
+        raise ImportOverlaps(report.path, opts, stored, first, last)
+    span = None
+    if opts.replace:  # the file's span, and that of an earlier import of the same file
+        earlier = [s for s in store.sources(opts.symbol, opts.timeframe) if s.source == source]
+        span = (min([first] + [s.first_ns for s in earlier]),
+                max([last] + [s.last_ns for s in earlier]))  # fmt: skip
+        report.replaced = store.count(opts.symbol, opts.timeframe, span[0], span[1] + 1)
     if progress is not None:
         progress("writing", 0.0)
-    store.write_bars(
-        opts.symbol,
-        opts.timeframe,
-        bars,
-        instrument=instrument,
-        source=Source(SourceKind.IMPORT, Path(path).name),
-    )
+    store.write_bars(opts.symbol, opts.timeframe, bars, instrument=instrument, source=source,
+                     replace_span=span)  # fmt: skip
     write_rejects()
     if progress is not None:
         progress("writing", 1.0)

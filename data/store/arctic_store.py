@@ -32,7 +32,7 @@ import pandas as pd
 from data.store.addresses import shown
 from data.store.drawings import ALERT_LOG_KEPT
 from data.store.files import StoreError, store_errors
-from data.store.instruments import Instrument, check_symbol, check_write
+from data.store.instruments import Instrument, check_symbol, check_write, written_span
 from data.store.provenance import (
     API,
     Source,
@@ -221,9 +221,10 @@ class ArcticStore:
     # -- writing -----------------------------------------------------------------------------
 
     def write_bars(self, symbol: str, timeframe: str, bars: Bars, *,
-                   instrument: Instrument | None = None, source: Source = API) -> int:  # fmt: skip
+                   instrument: Instrument | None = None, source: Source = API,
+                   replace_span: tuple[int, int] | None = None) -> int:  # fmt: skip
         """Upsert `bars` into (symbol, timeframe); see `BarStore.write_bars`."""
-        check_write(symbol, timeframe, bars, instrument)
+        check_write(symbol, timeframe, bars, instrument, replace_span)
         self._writable()
         with self._lock:
             held = self._stretches(symbol)
@@ -238,24 +239,32 @@ class ArcticStore:
             self._described.add(symbol)
             if len(bars) == 0:
                 return 0
-            self._upsert(self._name(symbol, timeframe), bars)
+            self._upsert(self._name(symbol, timeframe), bars, replace_span)
             self._stats = None
             if source.kind is not SourceKind.DERIVED:
                 mine = [s for tf, s in held if tf == timeframe]
-                new = Stretch(source, int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
+                new = Stretch(source, *written_span(bars, replace_span))
                 others = [(tf, s) for tf, s in held if tf != timeframe]
                 self._record(symbol, others + [(timeframe, s) for s in merged(mine, new)])
         return len(bars)
 
-    def _upsert(self, name: str, bars: Bars) -> None:
+    def _upsert(self, name: str, bars: Bars,
+                replace_span: tuple[int, int] | None = None) -> None:  # fmt: skip
+        """`bars` into series `name`: after its last bar, or over the stored ones at their
+        times; with `replace_span`, over every stored bar in it (ArcticDB's update replaces
+        the date range given)."""
         lib = self._lib
         frame = _frame(bars)
         if not lib.has_symbol(name):
             lib.write(name, frame)
             return
         last = _ns(lib.get_description(name).date_range[1])
-        if int(bars.ts_ns[0]) > last:
+        if written_span(bars, replace_span)[0] > last:
             lib.append(name, frame)
+            return
+        if replace_span is not None:
+            lib.update(name, frame, upsert=True,
+                       date_range=(_ts(replace_span[0]), _ts(replace_span[1])))  # fmt: skip
             return
         span = (_ts(bars.ts_ns[0]), _ts(bars.ts_ns[-1]))
         stored = lib.read(name, date_range=span).data

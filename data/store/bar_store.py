@@ -45,7 +45,7 @@ from data.store.files import (
     no_permission,
     store_errors,
 )
-from data.store.instruments import Instrument, check_symbol, check_write
+from data.store.instruments import Instrument, check_symbol, check_write, written_span
 from data.store.provenance import API, Source, Stretch, holds_synthetic, merged
 from data.store.ranges import ranges_closes, ranges_so_far
 from data.store.reader import WindowReader, allocate, series_filter
@@ -233,16 +233,20 @@ class BarStore:
         *,
         instrument: Instrument | None = None,
         source: Source = API,
+        replace_span: tuple[int, int] | None = None,
     ) -> int:
         """Upsert `bars` into (symbol, timeframe) in one transaction; returns rows written.
 
-        Bars whose ts_ns is already stored replace the stored ones. A symbol not yet known is
+        Bars whose ts_ns is already stored replace the stored ones; with `replace_span`
+        (first_ns, last_ns: holding the bars' times), `bars` replace every stored bar in it
+        and `source` is recorded for all of it (a corrected file imported again leaves none
+        of the old import's bars). A symbol not yet known is
         registered with `instrument`, or as a 24x7 instrument if none is given. `source` is
         recorded for the stretch written; synthetic bars (demo, simulated) are refused for a
         symbol holding real bars and the other way round. If anything fails, the store is
         left exactly as it was.
         """
-        check_write(symbol, timeframe, bars, instrument)
+        check_write(symbol, timeframe, bars, instrument, replace_span)
         incoming = bars_table(bars)
         with self._lock:
             self._con.register("_incoming", incoming)
@@ -256,9 +260,10 @@ class BarStore:
                         self._upsert_instrument(Instrument(symbol, "24x7"))
                     if len(bars):
                         held = checked_sources(self._con, symbol, timeframe, source)
-                        write_series(self._con, symbol, timeframe, int(bars.ts_ns[0]))
+                        write_series(self._con, symbol, timeframe, int(bars.ts_ns[0]),
+                                     replace_span)  # fmt: skip
                         if held is not None:
-                            new = Stretch(source, int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
+                            new = Stretch(source, *written_span(bars, replace_span))
                             record_sources(self._con, symbol, timeframe, merged(held, new))
             finally:
                 self._con.unregister("_incoming")

@@ -216,7 +216,8 @@ class CachedTeamStore:
         corrections are never missed); the version is asked again at the next read."""
         written = self.team.write_bars(symbol, timeframe, bars, **kwargs)
         if len(bars) and self.cache.time_range(symbol, timeframe) is not None:
-            self.cache.write_bars(symbol, timeframe, bars, source=DERIVED)
+            self.cache.write_bars(symbol, timeframe, bars, source=DERIVED,
+                                  replace_span=kwargs.get("replace_span"))  # fmt: skip
         self._checked.pop((symbol, timeframe), None)
         return written
 

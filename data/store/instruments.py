@@ -43,7 +43,8 @@ def check_symbol(symbol: str) -> str:
     return symbol
 
 
-def check_write(symbol: str, timeframe: str, bars: Bars, instrument: Instrument | None) -> None:
+def check_write(symbol: str, timeframe: str, bars: Bars, instrument: Instrument | None,
+                replace_span: tuple[int, int] | None = None) -> None:  # fmt: skip
     """The arguments of a store's `write_bars`, checked before anything is written."""
     check_symbol(symbol)
     check_timeframe(timeframe)
@@ -52,3 +53,17 @@ def check_write(symbol: str, timeframe: str, bars: Bars, instrument: Instrument 
     if instrument is not None and instrument.symbol != symbol:
         raise ValueError(f"instrument {instrument.symbol!r} does not match symbol {symbol!r}")
     bars.validate()
+    if replace_span is not None and len(bars):
+        first, last = replace_span
+        a, b = int(bars.ts_ns[0]), int(bars.ts_ns[-1])
+        if not first <= a <= b <= last:
+            raise ValueError(f"the span replaced ({first} to {last} ns) must hold the bars "
+                             f"written ({a} to {b} ns)")  # fmt: skip
+
+
+def written_span(bars: Bars, replace_span: tuple[int, int] | None) -> tuple[int, int]:
+    """The times a write of `bars` (a non-empty series) is the truth for: their own first
+    to last, or the span they replace."""
+    if replace_span is not None:
+        return int(replace_span[0]), int(replace_span[1])
+    return int(bars.ts_ns[0]), int(bars.ts_ns[-1])

@@ -35,7 +35,8 @@ class Store(Protocol):
     def timeframes(self, symbol: str) -> list[str]: ...
     def write_bars(self, symbol: str, timeframe: str, bars: Bars, *,
                    instrument: Instrument | None = None,
-                   source: Source = ...) -> int: ...  # fmt: skip
+                   source: Source = ...,
+                   replace_span: tuple[int, int] | None = None) -> int: ...  # fmt: skip
     def delete_bars(self, symbol: str, timeframe: str | None = None) -> None: ...
     def load(self, symbol: str, timeframe: str, start_ns: int | None = None,
              end_ns: int | None = None, limit: int | None = None) -> Bars: ...  # fmt: skip
