@@ -10,7 +10,7 @@ from data.store.derived import derive_timeframes
 from data.store.persist import BarWriter
 from data.store.provenance import SOCKET
 from engine.aggregate import resample
-from engine.bars import COLUMNS, Bars
+from engine.bars import COLUMNS, Bars, concat
 from engine.live import MultiTimeframeBuilder
 from engine.pipeline import LivePipeline
 from engine.ring import TickRing
@@ -180,6 +180,56 @@ def test_derived_timeframes_follow_the_1m_bars(store):
     assert written["5m"] < 500  # only the tail
     for tf in TFS[1:]:
         assert_bars_equal(store.load("X", tf), resample(bars, tf, "24x7"))
+
+
+def test_derivation_never_remakes_imported_bars_of_a_higher_timeframe(store):
+    """A vendor's hourly year imported beside a month of 1m bars that runs past it: the
+    hourly bars stay as imported, with their source, the hours after them are derived; it
+    deleted the imported year and its provenance once (8,760 bars became 720)."""
+    from data.store.provenance import Source, SourceKind
+
+    hours = make_bars(24 * 60, step_ns=60 * NS_PER_MIN, seed=1)  # 60 days of 1h
+    vendor = Source(SourceKind.IMPORT, "vendor-1h.csv")
+    store.write_bars("X", "1h", hours, source=vendor)
+    minutes = make_bars(60 * 24 * 20, start_ns=T0_NS + 50 * 24 * 60 * NS_PER_MIN, seed=2)
+    store.write_bars("X", "1m", minutes)  # days 50 to 70
+    for full in (False, True, False):
+        derive_timeframes(store, "X", ("1h",), full=full)
+        stored = store.load("X", "1h")
+        assert stored[: len(hours)].equals(hours)
+        derived = resample(minutes, "1h", calendar("24x7"))
+        after = derived[np.flatnonzero(derived.ts_ns > hours.ts_ns[-1])[0] :]
+        assert stored[len(hours) :].equals(after) and len(after) == 10 * 24
+        assert [s.source for s in store.sources("X", "1h")] == [vendor]
+    assert derive_timeframes(store, "X", ("1h",)) == {"1h": 0}  # up to date: no write
+
+
+@pytest.mark.parametrize("kept", [False, True])
+@pytest.mark.parametrize("chunk", [700, 1_000_000])
+def test_a_replaced_1m_series_leaves_no_bar_derived_from_the_old_one(store, monkeypatch, chunk,
+                                                                     kept):  # fmt: skip
+    """1m bars imported again 61 minutes earlier, with a hole in the middle: derived again
+    in full, each higher timeframe is the new bars' resampling and nothing of the old (and,
+    `kept`, a day of imported hours before them, as imported)."""
+    import data.store.derived
+    from data.store.provenance import Source, SourceKind
+
+    monkeypatch.setattr(data.store.derived, "CHUNK_BARS", chunk)
+    day = make_bars(24, start_ns=T0_NS - 30 * 24 * 60 * NS_PER_MIN, step_ns=60 * NS_PER_MIN)
+    if kept:
+        store.write_bars("X", "1h", day, source=Source(SourceKind.IMPORT, "hours.csv"))
+    old = make_bars(5000, start_ns=T0_NS + 61 * NS_PER_MIN)
+    store.write_bars("X", "1m", old)
+    derive_timeframes(store, "X", TFS)
+    shifted = make_bars(5000, seed=5)
+    new = concat([shifted[:2000], shifted[2600:]])  # ten hours missing
+    store.write_bars("X", "1m", new, replace_span=(int(new.ts_ns[0]), int(old.ts_ns[-1])))
+    derive_timeframes(store, "X", TFS, full=True)
+    for tf in TFS[1:]:
+        want = resample(new, tf, "24x7")
+        if kept and tf == "1h":
+            want = concat([day, want])
+        assert_bars_equal(store.load("X", tf), want)
 
 
 def test_derived_timeframes_in_chunks_equal_one_pass(store, monkeypatch):

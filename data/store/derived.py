@@ -4,19 +4,30 @@ Charts of 5m, 1h or 1d bars load them from the store like any series (with lazy 
 this module makes sure they exist and match the 1-minute bars: resampled under the
 instrument's calendar, in chunks so memory stays bounded whatever the history length.
 A series that is merely behind (new 1-minute bars since) is brought up to date from its last
-bar on; one that does not start where the 1-minute bars start is derived again in full.
+bar on; one that does not start where the 1-minute bars start is derived again in full, the
+bars derived before that are not made again going (each chunk replaces its span at once).
+
+Bars of a higher timeframe that were put there by a file or a program (sources import, api,
+unknown: a vendor's hourly history, say) are not the 1-minute bars' to remake: derivation
+writes around them and never removes them. Bars a live feed built (simulated, socket,
+exchange) come from the same ticks as its 1-minute bars and are remade from those (after a
+backfill, say).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 from data.store import BarStore
-from data.store.provenance import DERIVED
+from data.store.provenance import DERIVED, SourceKind
+from engine.bars import COLUMNS, Bars, latest_per_time
 from engine.sessions import calendar
 from engine.units import NS_PER_MIN
 
 CHUNK_BARS = 1_000_000
+KEPT_KINDS = (SourceKind.IMPORT, SourceKind.API, SourceKind.UNKNOWN)  # never remade
 
 
 def derive_timeframes(
@@ -36,41 +47,88 @@ def derive_timeframes(
         if tf == "1m":
             continue
         have = store.time_range(symbol, tf)
+        kept = _Kept(store, symbol, tf)
         first_label = int(resample(first_bar, tf, cal).ts_ns[0])
         if full or have is None or have[0] != first_label:
-            if have is not None:
+            # again in full: what was derived before and is not made again goes too (all of
+            # it at once, when nothing there is kept)
+            start, clear = base[0], have
+            if have is not None and not kept:
                 store.delete_bars(symbol, tf)
-            start = base[0]
+                clear = None
         else:
-            start = have[1]  # the last derived bar may have been partial: derive it again
-        written[tf] = _derive_from(store, symbol, tf, cal, start, base[1])
+            start, clear = have[1], None  # the last bar may have been partial: again
+        written[tf] = _derive_from(store, symbol, tf, cal, start, base[1], kept, clear)
     return written
 
 
-def _derive_from(store: BarStore, symbol: str, tf: str, cal, start_ns: int, last_ns: int) -> int:
+class _Kept:
+    """The spans of a series' bars that derivation leaves as they are (KEPT_KINDS)."""
+
+    def __init__(self, store: BarStore, symbol: str, tf: str) -> None:
+        spans = [(s.first_ns, s.last_ns) for s in store.sources(symbol, tf)
+                 if s.source.kind in KEPT_KINDS]  # fmt: skip
+        self.first = np.array([a for a, _ in spans], np.int64)
+        self.last = np.array([b for _, b in spans], np.int64)
+
+    def __bool__(self) -> bool:
+        return bool(len(self.first))
+
+    def holds(self, ts_ns: np.ndarray) -> np.ndarray:
+        """Which of these times lie in a kept span."""
+        inside = np.zeros(len(ts_ns), bool)
+        for a, b in zip(self.first.tolist(), self.last.tolist(), strict=True):
+            inside |= (ts_ns >= a) & (ts_ns <= b)
+        return inside
+
+
+def _derive_from(store: BarStore, symbol: str, tf: str, cal, start_ns: int, last_ns: int,
+                 kept: _Kept, clear: tuple[int, int] | None) -> int:  # fmt: skip
     """Resample the 1m bars from `start_ns` on, a time chunk at a time (a chunk's last bucket
-    may go on in the next chunk, so it is written with that one)."""
+    may go on in the next chunk, so it is written with that one). Each chunk's bars replace
+    the series from the end of the chunk before; with `clear` (the series' span before), the
+    first chunk's reach back to its start and the last one's on to its end, so no bar
+    derived before and not made again stays."""
     from engine.aggregate import resample
 
     total = 0
     span_ns = CHUNK_BARS * NS_PER_MIN  # 1m bars are a minute apart at least
+    lo_next = None if clear is None else clear[0]
     while start_ns <= last_ns:
         end_ns = start_ns + span_ns
         bars = resample(store.load(symbol, "1m", start_ns=start_ns, end_ns=end_ns), tf, cal)
-        if end_ns > last_ns:
-            return total + _write_changed(store, symbol, tf, bars)
-        if len(bars) < 2:  # one bucket longer than the chunk, or none: look further
+        final = end_ns > last_ns
+        if not final and len(bars) < 2:  # one bucket longer than the chunk, or none
             span_ns *= 2
             continue
-        total += _write_changed(store, symbol, tf, bars[:-1])
+        part = bars if final else bars[:-1]
+        if len(part):
+            lo, hi = int(part.ts_ns[0]), int(part.ts_ns[-1])
+            lo = lo if lo_next is None else min(lo, lo_next)
+            if final and clear is not None:
+                hi = max(hi, clear[1])
+            total += _write_changed(store, symbol, tf, part, (lo, hi), kept)
+            lo_next = hi + 1
+        if final:
+            return total
         start_ns = int(bars.ts_ns[-1])
     return total
 
 
-def _write_changed(store: BarStore, symbol: str, tf: str, bars) -> int:
-    """Write `bars` unless the store holds exactly them already (an up-to-date series costs
-    a read, not a write transaction)."""
-    if len(bars) == 0:
+def _write_changed(store: BarStore, symbol: str, tf: str, bars: Bars,
+                   span: tuple[int, int], kept: _Kept) -> int:  # fmt: skip
+    """`bars` are the series over `span`, but for the kept bars there, which stay: written
+    unless the store holds exactly that already (an up-to-date series costs a read, not a
+    write transaction)."""
+    stored = store.load(symbol, tf, start_ns=span[0], end_ns=span[1] + 1)
+    made = _take(bars, ~kept.holds(bars.ts_ns))
+    staying = _take(stored, kept.holds(stored.ts_ns))
+    if len(staying):
+        made = latest_per_time([made, staying])  # at times of their own: in time order
+    if stored.equals(made) or len(made) == 0:
         return 0
-    stored = store.load(symbol, tf, start_ns=int(bars.ts_ns[0]), end_ns=int(bars.ts_ns[-1]) + 1)
-    return 0 if stored.equals(bars) else store.write_bars(symbol, tf, bars, source=DERIVED)
+    return store.write_bars(symbol, tf, made, source=DERIVED, replace_span=span)
+
+
+def _take(bars: Bars, rows: np.ndarray) -> Bars:
+    return Bars(*(getattr(bars, name)[rows] for name in COLUMNS))
