@@ -34,7 +34,7 @@ def import_with_dialog(store: BarStore, window: MainWindow, settings) -> str | N
     if not (dialog.exec() and dialog.report is not None):
         return None
     symbol = dialog.report.symbol
-    derive_timeframes(store, symbol, LIVE_TIMEFRAMES, full=True)
+    derive_timeframes(store, symbol, LIVE_TIMEFRAMES)  # those it has follow in the import
     window.set_symbols(store.symbols(), symbol)
     return symbol
 

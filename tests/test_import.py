@@ -15,6 +15,7 @@ from data.files.importer import (
     read_file,
 )
 from data.files.timestamps import parse_timestamps
+from engine.bars import concat
 from tests.conftest import NS_PER_MIN, make_bars
 
 HEADER = "timestamp,open,high,low,close,volume\n"
@@ -439,3 +440,20 @@ def test_a_file_after_the_stored_bars_is_no_overlap(tmp_path, store):
     later = write(tmp_path, ["2024-01-02 00:01:00,1,2,0.5,1.5,1"], name="later.csv")
     report = import_file(store, later, opts())
     assert report.replaced == 0 and store.count("ES", "1m") == 2
+
+
+def test_the_higher_timeframes_follow_an_import_into_the_middle(tmp_path, store):
+    """A hole in the 1m bars filled by a file: the hours derived before around the hole are
+    made again (derivation alone went on from the last hour only, leaving them stale)."""
+    from data.store.derived import derive_timeframes
+    from engine.aggregate import resample
+
+    bars = make_bars(600)
+    store.write_bars("ES", "1m", concat([bars[:200], bars[260:]]))
+    derive_timeframes(store, "ES", ("1h",))
+    stamps = np.datetime_as_string(bars.ts_ns[200:260].astype("datetime64[ns]"), unit="s")
+    rows = [f"{t},{o},{h},{lo},{c},{v}" for t, o, h, lo, c, v in zip(
+        stamps, *(bars.columns()[k][200:260] for k in ("open", "high", "low", "close", "volume")),
+        strict=True)]  # fmt: skip
+    import_file(store, write(tmp_path, rows), opts())
+    assert store.load("ES", "1h").equals(resample(store.load("ES", "1m"), "1h", "24x7"))

@@ -349,6 +349,7 @@ def import_file(
         span = (min([first] + [s.first_ns for s in earlier]),
                 max([last] + [s.last_ns for s in earlier]))  # fmt: skip
         report.replaced = store.count(opts.symbol, opts.timeframe, span[0], span[1] + 1)
+    before = store.time_range(opts.symbol, opts.timeframe)
     if progress is not None:
         progress("writing", 0.0)
     store.write_bars(opts.symbol, opts.timeframe, bars, instrument=instrument, source=source,
@@ -356,6 +357,18 @@ def import_file(
     write_rejects()
     if progress is not None:
         progress("writing", 1.0)
+    derived = [tf for tf in store.timeframes(opts.symbol) if tf != "1m"]
+    if opts.timeframe == "1m" and derived:
+        # the higher timeframes follow the new 1m bars: in full unless these only continue
+        # them (a hole filled, or a month replaced, changes bars derived long ago)
+        from data.store.derived import derive_timeframes
+
+        if progress is not None:
+            progress("timeframes", 0.0)
+        inside = before is not None and first <= before[1]
+        derive_timeframes(store, opts.symbol, derived, full=inside)
+        if progress is not None:
+            progress("timeframes", 1.0)
     return report
 
 
