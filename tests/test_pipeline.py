@@ -204,6 +204,24 @@ def test_derivation_never_remakes_imported_bars_of_a_higher_timeframe(store):
     assert derive_timeframes(store, "X", ("1h",)) == {"1h": 0}  # up to date: no write
 
 
+def test_an_exchanges_hourly_history_before_the_minutes_stays(store):
+    """Hours fetched from an exchange for 60 days, its minutes for the last 20: the hours
+    the minutes cover are derived from them (a live feed's hours are remade so after a
+    backfill), those before are left as fetched (they were deleted)."""
+    from data.store.provenance import Source, SourceKind
+
+    binance = Source(SourceKind.EXCHANGE, "binance")
+    hours = make_bars(24 * 60, step_ns=60 * NS_PER_MIN, seed=1)
+    store.write_bars("X", "1h", hours, source=binance)
+    minutes = make_bars(60 * 24 * 20, start_ns=T0_NS + 40 * 24 * 60 * NS_PER_MIN, seed=2)
+    store.write_bars("X", "1m", minutes, source=binance)
+    derive_timeframes(store, "X", ("1h",))
+    derived = resample(minutes, "1h", calendar("24x7"))
+    before = hours[: np.searchsorted(hours.ts_ns, derived.ts_ns[0])]
+    assert len(before) == 40 * 24
+    assert_bars_equal(store.load("X", "1h"), concat([before, derived]))
+
+
 @pytest.mark.parametrize("kept", [False, True])
 @pytest.mark.parametrize("chunk", [700, 1_000_000])
 def test_a_replaced_1m_series_leaves_no_bar_derived_from_the_old_one(store, monkeypatch, chunk,

@@ -9,9 +9,9 @@ bars derived before that are not made again going (each chunk replaces its span 
 
 Bars of a higher timeframe that were put there by a file or a program (sources import, api,
 unknown: a vendor's hourly history, say) are not the 1-minute bars' to remake: derivation
-writes around them and never removes them. Bars a live feed built (simulated, socket,
-exchange) come from the same ticks as its 1-minute bars and are remade from those (after a
-backfill, say).
+writes around them and never removes them. Bars of other sources (a live feed's, an
+exchange's history) are remade from the 1-minute bars where those are (after a backfill,
+say), and left as they are before the first and after the last.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def derive_timeframes(
         if tf == "1m":
             continue
         have = store.time_range(symbol, tf)
-        kept = _Kept(store, symbol, tf)
         first_label = int(resample(first_bar, tf, cal).ts_ns[0])
+        kept = _Kept(store, symbol, tf, (first_label, base[1]))
         if full or have is None or have[0] != first_label:
             # again in full: what was derived before and is not made again goes too (all of
             # it at once, when nothing there is kept)
@@ -63,11 +63,21 @@ def derive_timeframes(
 
 
 class _Kept:
-    """The spans of a series' bars that derivation leaves as they are (KEPT_KINDS)."""
+    """The spans of a series' bars that derivation leaves as they are: those of KEPT_KINDS,
+    and those of any other source outside `covered` (the 1m bars' first bucket to their last
+    bar: an exchange's hourly history fetched from before the minutes, say), which the 1m
+    bars cannot make again."""
 
-    def __init__(self, store: BarStore, symbol: str, tf: str) -> None:
-        spans = [(s.first_ns, s.last_ns) for s in store.sources(symbol, tf)
-                 if s.source.kind in KEPT_KINDS]  # fmt: skip
+    def __init__(self, store: BarStore, symbol: str, tf: str, covered: tuple[int, int]) -> None:
+        spans = []
+        for s in store.sources(symbol, tf):
+            if s.source.kind in KEPT_KINDS:
+                spans.append((s.first_ns, s.last_ns))
+                continue
+            if s.first_ns < covered[0]:
+                spans.append((s.first_ns, min(s.last_ns, covered[0] - 1)))
+            if s.last_ns > covered[1]:
+                spans.append((max(s.first_ns, covered[1] + 1), s.last_ns))
         self.first = np.array([a for a, _ in spans], np.int64)
         self.last = np.array([b for _, b in spans], np.int64)
 
