@@ -298,3 +298,29 @@ def test_an_unknown_market_stops_the_feed_and_says_so():
     finally:
         feed.stop()
         fake.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_series_new_to_the_store_opens_with_the_exchanges_last_day():
+    """No stored bar to resume after: the feed hands the exchange's closed minutes of the
+    day before now to the pipeline first (it opened an empty chart), then streams."""
+    trades = tape(30)
+    start_ns = T0_NS + 30 * NS_PER_MIN + 20 * NS_PER_S
+    fake = FakeBinance(start_ns=start_ns, scale=1.0)
+    for trade in trades:
+        fake.trade(*trade, stream=False)  # the past: on the tape
+    got: list[Bars] = []
+    feed = ExchangeFeed("binance", "BTC/USDT", TickRing(1 << 10), got.append, url=fake.url,
+                        resume_after_ns=None, clock=fake.clock_ns)  # fmt: skip
+    try:
+        feed.start()
+        deadline = time.monotonic() + 20
+        while feed.backfilled_bars < 30 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # nothing more comes
+    finally:
+        feed.stop()
+        fake.stop()
+    filled = [row for bars in got for row in zip(*bars.columns().values(), strict=True)]
+    assert filled == bars_of(trades, T0_NS, T0_NS + 30 * NS_PER_MIN)  # every closed minute
+    assert feed.backfilled_bars == 30

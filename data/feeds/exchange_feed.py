@@ -5,8 +5,9 @@ Exchange time, not the local clock: trades carry the exchange's timestamps, and 
 the local clock plus the measured offset to the exchange's (`fetch_time`), shown in the state.
 Duplicate trades (an id seen before) are dropped and counted. The minutes the stream did not
 see are filled with the exchange's own 1m bars through REST, handed to the live pipeline
-(`bars_out`): on start, from the last stored bar; after a disconnect, from the minute of the
-last trade received. The first minute after a (re)connection is partial (its trades before the
+(`bars_out`): on start, from the last stored bar (a series new to the store opens with the
+exchange's last NEW_SERIES_FILL_NS of bars); after a disconnect, from the minute of the last
+trade received. The first minute after a (re)connection is partial (its trades before the
 subscription are missing), and so may be the minutes between the last one filled and it:
 they are replaced by the exchange's bars once they have closed.
 On a disconnect the feed reconnects with exponential backoff and jitter, and says so.
@@ -34,6 +35,7 @@ SETTLE_NS = 5 * 1_000_000_000  # a minute is the exchange's to finish this long 
 RECHECK_S = 1.0
 SEEN_IDS = 100_000  # trade ids remembered to drop duplicates
 PAGE_BARS = 1000
+NEW_SERIES_FILL_NS = 24 * 60 * NS_PER_MIN  # a day: a new series is not an empty chart
 
 
 def _wont_pass() -> tuple:
@@ -171,13 +173,17 @@ class ExchangeFeed:
 
         exchange = open_exchange(self.exchange_id, self._url, streaming=True)
         fill_after = self._resume_after_ns  # the last minute known whole: fill from the next
+        new_series = fill_after is None
         attempt = 0
         checker = asyncio.get_running_loop().create_task(self._keep_rechecking(exchange))
         try:
             while not self._stopping:
                 try:
-                    if fill_after is not None:  # on start, and after each disconnect
+                    if fill_after is not None or new_series:  # on start, after a disconnect
                         await self._sync_clock(exchange)
+                        if new_series:  # by the exchange's clock: the day before now
+                            start = self.now_ns() // NS_PER_MIN * NS_PER_MIN - NEW_SERIES_FILL_NS
+                            fill_after, new_series = start - NS_PER_MIN, False
                         self._recheck_from = await self._backfill(exchange, fill_after)
                         fill_after = None
                     trades = await exchange.watch_trades(self.symbol)
