@@ -241,6 +241,28 @@ def test_lazy_history_prepends_the_right_bars_and_keeps_the_view(make_chart, qtb
     assert chart.visible_range() == (5_000, 5_200)
 
 
+def test_history_that_comes_after_a_new_series_first_bar_is_shown(make_chart, qtbot):
+    """A series new to the store opens with its first live bar; its history (the exchange's
+    last day, stored meanwhile) comes in front: the chart shows the latest bars, not the
+    one live bar at the left edge of an otherwise empty view."""
+    bars = make_bars(61)
+    paged_in = (bars[60:], lambda m: m.prepend(bars[:60]))
+    at_once = (bars[:0], lambda m: m.append(bars))  # the day at once into an empty chart
+    for first, rest in (paged_in, at_once):
+        chart = make_chart(first)
+        chart.grab()  # painted before the history comes
+        qtbot.wait(10)
+        rest(chart.model)
+        x0, x1 = chart.visible_range()
+        assert x0 <= 0 and x1 >= 60  # every bar in view
+        (_, _), (y0, y1) = chart.price.view.viewRange()
+        assert y0 <= bars.low.min() and bars.high.max() <= y1  # the prices fitted to them
+        chart.grab()
+        qtbot.wait(10)
+        chart.grab()
+        assert len(chart.time_axis.specs[2]) >= 3  # the time axis has labels (it kept none)
+
+
 def test_keyboard_and_zoom_limits(make_chart, qtbot):
     chart = make_chart(make_bars(10_000))
     x0, x1 = chart.visible_range()

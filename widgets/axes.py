@@ -147,8 +147,11 @@ class LeanAxisItem(AxisBase):
                     rect = QtCore.QRectF(start, along, width, text_h)
                     baseline = QtCore.QPointF(start, along + ascent)
                 text_specs.append((rect, flags, text, baseline))
-                widest = max(widest, width if vertical else text_h)
-        self.reserve_text_size(math.ceil(widest))
+                widest = max(widest, width)
+        # A value axis is as wide as its labels; a time axis keeps a line of text's height
+        # with or without labels (sized to none, a chart opened with a bar or two had no
+        # room for them when its history came, and kept none).
+        self.reserve_text_size(math.ceil(widest if vertical else text_h))
         return axis_spec, tick_lines, text_specs
 
 

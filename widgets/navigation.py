@@ -109,22 +109,33 @@ class RangePolicy:
 
     def on_prepended(self, count: int) -> None:
         """Older bars came in front: the view stays on the same bars (on Home's way to the
-        first bar, the chart then shows the oldest again: `to_first`)."""
+        first bar, the chart then shows the oldest again: `to_first`); a view that held
+        all the bars there were (a new series, its history coming after its first live bar)
+        shows the latest bars, as at the start."""
         if count:
             x0, x1 = self.visible_range()
+            held_all = x0 <= 0 and x1 >= len(self._chart.model) - count - 1
             with self._arranging_view():
                 self._update_limits()
-                self._set(x0 + count, x1 + count)
+                if held_all and not self.to_first:
+                    self.show_latest()
+                else:
+                    self._set(x0 + count, x1 + count)
         self.history_pending = False
 
     def on_appended(self, first_ix: int) -> None:
-        """New bars: a view following the latest bars keeps following."""
+        """New bars: a view following the latest bars keeps following; one that held all
+        the bars there were (none: a series new to the store, its last day coming at once)
+        shows the latest bars, as at the start."""
         x0, x1 = self.visible_range()
         self._update_limits()
         added = len(self._chart.model) - first_ix
         if x1 >= first_ix - 1:
             with self._arranging_view():
-                self._set(x0 + added, x1 + added)
+                if x0 <= 0:
+                    self.show_latest()
+                else:
+                    self._set(x0 + added, x1 + added)
 
     def on_x_range_changed(self, x0: float, x1: float) -> bool:
         """Whether to ask for older history: the user came within a screen width of the
