@@ -240,7 +240,8 @@ def test_real_trades_streamed_build_the_bar_of_their_aggregation(realdata):
     try:
         market.start()
         feed.start()
-        while fake.clock_ns() < minute + NS_PER_MIN + 8 * NS_PER_S:  # closed and settled
+        # closed, settled and checked against the exchange (once a second: RECHECK_S)
+        while fake.clock_ns() < minute + NS_PER_MIN + 30 * NS_PER_S:
             pipeline.step(feed.now_ns())
             time.sleep(0.01)
         pipeline.step(feed.now_ns())

@@ -156,6 +156,9 @@ class DrawingLayer(pg.GraphicsObject):
                           for k in self._fib_k.tolist()
                           for level, price in zip(FIB_LEVELS, drawings[k].fib_prices(),
                                                   strict=True)]  # fmt: skip
+        width = self._atlas.width  # the labels' widths, to keep them whole in view
+        self._fib_w = np.array([width(t) for t in self._fib_text], dtype=float)
+        self._note_w = np.array([width(t) for t in self._note_text], dtype=float)
         hlines = np.flatnonzero(self._anchors.kind == geo.HLINE).tolist()
         self.tags.set_lines(np.array(hlines, np.int64),
                             [format_value(drawings[k].points[0][1], self.decimals) for k in hlines],
@@ -235,10 +238,13 @@ class DrawingLayer(pg.GraphicsObject):
             return
         drawings = self.shown()
         x0, y0, x1, y1, owner = self.segments()
-        seg_colour = self._colour_ix[owner]
-        for c in np.unique(seg_colour).tolist():
-            on = seg_colour == c
-            self._stroke(painter, x0[on], y0[on], x1[on], y1[on], self._colours[c], 1)
+        if len(self._colours) == 1:  # the usual case: no mask a colour
+            self._stroke(painter, x0, y0, x1, y1, self._colours[0], 1)
+        else:
+            seg_colour = self._colour_ix[owner]
+            for c in np.unique(seg_colour).tolist():
+                on = seg_colour == c
+                self._stroke(painter, x0[on], y0[on], x1[on], y1[on], self._colours[c], 1)
         chosen = [self._index[self.selected]] if self.selected in self._index else []
         for k in chosen:
             on = owner == k
@@ -333,7 +339,7 @@ class DrawingLayer(pg.GraphicsObject):
         colours = [self._text_rgba] * int(fib.sum()) + [self._note_rgba[i] for i in line.tolist()]
         # moved into the view whole: a ratio by its width, a note by its widest line and
         # its lines' height (its last line is at its anchor, the lines before it above)
-        widths = np.array([self._atlas.width(text) for text in texts])
+        widths = np.concatenate((self._fib_w[which[fib]], self._note_w[line]))
         n_fib = int(fib.sum())
         note_w = (np.maximum.reduceat(widths[n_fib:], np.cumsum(count) - count) if len(count)
                   else widths[:0])  # fmt: skip
