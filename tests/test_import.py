@@ -457,3 +457,23 @@ def test_the_higher_timeframes_follow_an_import_into_the_middle(tmp_path, store)
         strict=True)]  # fmt: skip
     import_file(store, write(tmp_path, rows), opts())
     assert store.load("ES", "1h").equals(resample(store.load("ES", "1m"), "1h", "24x7"))
+
+
+def test_hours_imported_over_hours_derived_replace_them_without_asking(tmp_path, store):
+    """The 1h bars the store derived from its minutes are its own making: a vendor's hours
+    imported over them replace them (no --replace needed), and are kept from then on."""
+    from data.store.derived import derive_timeframes
+
+    store.write_bars("ES", "1m", make_bars(600))
+    derive_timeframes(store, "ES", ("1h",))
+    vendor = make_bars(6, step_ns=60 * NS_PER_MIN, seed=9)
+    stamps = np.datetime_as_string(vendor.ts_ns.astype("datetime64[ns]"), unit="s")
+    rows = [f"{t},{o},{h},{lo},{c},{v}" for t, o, h, lo, c, v in zip(
+        stamps, vendor.open, vendor.high, vendor.low, vendor.close, vendor.volume,
+        strict=True)]  # fmt: skip
+    report = import_file(store, write(tmp_path, rows), opts(timeframe="1h"))
+    assert report.replaced == 6 and store.load("ES", "1h")[:6].equals(vendor)
+    derive_timeframes(store, "ES", ("1h",), full=True)
+    assert store.load("ES", "1h")[:6].equals(vendor)  # kept
+    with pytest.raises(ImportOverlaps):  # now they are an import's: asked again
+        import_file(store, write(tmp_path, rows, name="again.csv"), opts(timeframe="1h"))

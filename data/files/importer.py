@@ -98,7 +98,7 @@ class ImportReport:
         ]
         if self.replaced:
             lines.append(f"replaced the {self.replaced:,} {self.timeframe} bars stored in the "
-                         "file's span and from an earlier import of it")  # fmt: skip
+                         "file's span (and from an earlier import of it)")  # fmt: skip
         if self.duplicates_merged:
             lines.append(f"{self.duplicates_merged} exact duplicate rows merged")
         if self.bad_rows:
@@ -341,9 +341,10 @@ def import_file(
     source = Source(SourceKind.IMPORT, Path(path).name)
     first, last = int(bars.ts_ns[0]), int(bars.ts_ns[-1])
     stored = store.count(opts.symbol, opts.timeframe, first, last + 1)
-    if stored and not opts.replace:
+    if stored and not opts.replace and _recorded(store, opts, first, last):
         raise ImportOverlaps(report.path, opts, stored, first, last)
-    span = None
+    span = (first, last) if stored else None  # bars derived from the 1m ones: replaced
+    report.replaced = stored
     if opts.replace:  # the file's span, and that of an earlier import of the same file
         earlier = [s for s in store.sources(opts.symbol, opts.timeframe) if s.source == source]
         span = (min([first] + [s.first_ns for s in earlier]),
@@ -370,6 +371,15 @@ def import_file(
         if progress is not None:
             progress("timeframes", 1.0)
     return report
+
+
+def _recorded(store: BarStore, opts: ImportOptions, first: int, last: int) -> int:
+    """The stored bars from `first` to `last` that a source put there (an import, a feed, an
+    exchange); the rest were derived from the symbol's 1m bars, which the store remakes."""
+    return sum(store.count(opts.symbol, opts.timeframe, max(first, s.first_ns),
+                           min(last, s.last_ns) + 1)
+               for s in store.sources(opts.symbol, opts.timeframe)
+               if s.first_ns <= last and s.last_ns >= first)  # fmt: skip
 
 
 def _instrument_for(store: BarStore, opts: ImportOptions, report: ImportReport) -> Instrument:
