@@ -266,6 +266,14 @@ def test_sync_copies_between_every_pair_resumes_and_copies_nothing_twice(tmp_pat
         again = sync(a, b, ["ES"])
         assert again.bars == 500 and b.load("ES", "1m").equals(bars)
         assert sync(a, b, ["ES"]).bars == 0  # nothing new: nothing copied
+    with open_store(embedded) as a:  # es.csv imported again, corrected: one bar in two
+        fixed = make_bars(1000, step_ns=2 * NS_PER_MIN, seed=7)
+        a.write_bars("ES", "1m", fixed, source=Source(SourceKind.IMPORT, "es.csv"),
+                     replace_span=(int(bars.ts_ns[0]), int(bars.ts_ns[1999])))  # fmt: skip
+    with open_store(embedded, read_only=True) as a, open_store(back) as b:
+        assert sync(a, b, ["ES"]).bars == 1000  # the replaced stretch, again
+        assert b.load("ES", "1m").equals(a.load("ES", "1m")) and len(b.load("ES", "1m")) == 2000
+        assert sync(a, b, ["ES"]).bars == 0
         with pytest.raises(ValueError, match="no bars of 'NQ'"):
             sync(a, b, ["NQ"])
         b.write_bars("DEMO", "1m", make_bars(5), source=Source(SourceKind.SOCKET))

@@ -4,7 +4,10 @@ stretch, the instrument, and the drawings and alerts where the target has none.
 
 Resumable and idempotent: a series is copied from the target's last bar on (that bar again,
 in case it was a forming one), a window of time at a time, so a run that stopped goes on
-where it stopped and a second run copies nothing. A symbol the target cannot take (its bars
+where it stopped and a second run copies nothing. A stretch of the source the target
+already holds with another number of bars (a file imported again with --replace, a hole
+filled) is copied again over its span; a correction that keeps the number of bars is not
+seen (as by the team store's cache). A symbol the target cannot take (its bars
 there are real and these synthetic, or the other way round) is named in the report and the
 others go on.
 """
@@ -78,7 +81,9 @@ def _sync_symbol(src, dst, symbol: str, report: SyncReport) -> None:
 
 
 def _sync_series(src, dst, symbol: str, tf: str) -> int:
-    """The series' bars from the target's last one on, each stretch with its source."""
+    """The series' bars from the target's last one on, each stretch with its source; and
+    a stretch the target holds with another number of bars (replaced or filled in since:
+    a file imported again with --replace) copied again over its span."""
     first, last = src.time_range(symbol, tf)
     done = dst.time_range(symbol, tf)
     start = first if done is None else max(first, done[1])
@@ -89,21 +94,28 @@ def _sync_series(src, dst, symbol: str, tf: str) -> int:
     stretches = src.sources(symbol, tf) or [Stretch(DERIVED if tf != "1m" else UNKNOWN,
                                                     first, last)]  # fmt: skip
     written = 0
+    for stretch in stretches if done is not None else ():
+        a, b = stretch.first_ns, min(stretch.last_ns, start - 1)  # what the target has
+        if a <= b and src.count(symbol, tf, a, b + 1) != dst.count(symbol, tf, a, b + 1):
+            written += copy_span(src, dst, symbol, tf, a, b, stretch.source, replace=True)
     for stretch in stretches:
         written += copy_span(src, dst, symbol, tf, max(start, stretch.first_ns),
                              stretch.last_ns, stretch.source)  # fmt: skip
     return written
 
 
-def copy_span(src, dst, symbol: str, tf: str, start_ns: int, last_ns: int, source: Source) -> int:
+def copy_span(src, dst, symbol: str, tf: str, start_ns: int, last_ns: int, source: Source,
+              replace: bool = False) -> int:  # fmt: skip
     """The bars of a series from `start_ns` to `last_ns` (inclusive) copied from `src` to
-    `dst` as `source`, a window of time at a time (memory stays bounded)."""
+    `dst` as `source`, a window of time at a time (memory stays bounded); with `replace`,
+    over every bar `dst` holds in each window."""
     span = CHUNK_BARS * nominal_period_ns(tf)
     written = 0
     while start_ns <= last_ns:
         end_ns = min(start_ns + span, last_ns + 1)
         bars = src.load(symbol, tf, start_ns=start_ns, end_ns=end_ns)
         if len(bars):
-            written += dst.write_bars(symbol, tf, bars, source=source)
+            over = (start_ns, end_ns - 1) if replace else None
+            written += dst.write_bars(symbol, tf, bars, source=source, replace_span=over)
         start_ns = end_ns
     return written
