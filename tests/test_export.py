@@ -1,3 +1,4 @@
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -32,3 +33,12 @@ def test_export_errors_name_the_problem(tmp_path, store):
         export_bars(store, "NQ", "1m", tmp_path / "x.parquet")
     with pytest.raises(ValueError, match=r"use a .parquet or .csv"):
         export_bars(store, "ES", "1m", tmp_path / "x.xlsx")
+    with pytest.raises(
+        ValueError, match="--start 2024-01-03 00:00 is not before --end 2024-01-02 00:00"
+    ):  # it wrote an empty file
+        export_bars(store, "ES", "1m", tmp_path / "x.csv", ns("2024-01-03"), ns("2024-01-02"))
+    assert not (tmp_path / "x.csv").exists()
+
+
+def ns(day: str) -> int:
+    return int(np.datetime64(day, "ns").astype(np.int64))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -17,6 +18,10 @@ from engine.bar_x import nominal_period_ns
 from engine.bars import Bars
 
 CHUNK_BARS = 250_000  # bars a window of time holds at most
+
+
+def _when(ts_ns: int) -> str:
+    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
 
 
 def table_of(bars: Bars) -> pa.Table:
@@ -47,6 +52,9 @@ def export_bars(
             f"no bars of {symbol!r} in {store.path}; stored symbols: "
             f"{', '.join(store.symbols()) or 'none'}"
         )
+    if start_ns is not None and end_ns is not None and int(start_ns) >= int(end_ns):
+        raise ValueError(f"export: --start {_when(start_ns)} is not before --end "
+                         f"{_when(end_ns)}; give the end after the start")  # fmt: skip
     first, last = store.time_range(symbol, timeframe) or (0, -1)
     lo = first if start_ns is None else max(first, int(start_ns))
     hi = last if end_ns is None else min(last, int(end_ns) - 1)
