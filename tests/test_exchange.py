@@ -10,6 +10,7 @@ from data.exchange.history import Retrying, fetch_history
 from data.exchange.pages import WINDOWS_IN_FLIGHT
 from data.store.provenance import SourceKind
 from engine.bars import Bars
+from engine.units import NS_PER_HOUR
 from tests.conftest import NS_PER_MIN, make_bars
 from tests.fake_exchange import FakeBinance
 
@@ -219,6 +220,19 @@ def test_unknown_exchange_symbol_and_timeframe_are_named(store, fake):
         fetch_history(store, exchange, "BTC/USDT", T0_NS, timeframe="1w")
     with pytest.raises(ValueError, match=r"--exchange-url 'localhost:1': give a base URL"):
         open_exchange("binance", "localhost:1")
+
+
+def test_a_span_that_holds_no_time_is_named_not_called_up_to_date(store, fake):
+    """--since after --until, or after the exchange's now: said, not "up to date"."""
+    exchange = open_exchange("binance", fake.url)
+    with pytest.raises(ValueError, match=r"--since 2022-01-03T02:00 is not before --until "
+                                         r"2022-01-03T01:00"):  # fmt: skip
+        fetch_history(store, exchange, "BTC/USDT", T0_NS + 2 * NS_PER_HOUR,
+                      T0_NS + NS_PER_HOUR)  # fmt: skip
+    later = int(exchange.milliseconds()) * 1_000_000 + 366 * 24 * NS_PER_HOUR
+    with pytest.raises(ValueError, match=r"is not before binance's now .* no history there yet"):
+        fetch_history(store, exchange, "BTC/USDT", later)
+    assert store.symbols() == []
 
 
 def test_an_exchange_without_ohlcv_history_is_refused(store):

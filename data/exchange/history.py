@@ -128,6 +128,12 @@ def fetch_history(
         raise ValueError(f"fetch intraday bars (1m to 4h); {timeframe} bars are derived from them")
     period = period_ns(timeframe)
     now_ns = int(exchange.milliseconds()) * NS_PER_MS
+    if until_ns is not None and int(since_ns) >= int(until_ns):
+        raise ValueError(f"--since {when(since_ns)} is not before --until {when(until_ns)}: "
+                         "give the until after the since")  # fmt: skip
+    if int(since_ns) >= now_ns:
+        raise ValueError(f"--since {when(since_ns)} is not before {exchange.id}'s now "
+                         f"({when(now_ns)} UTC): there is no history there yet")  # fmt: skip
     until_ns = now_ns if until_ns is None else min(int(until_ns), now_ns)
     report = FetchReport(market_.series, timeframe)
     cursor = -(-int(since_ns) // period) * period  # the first bar opening at or after since
