@@ -111,7 +111,7 @@ class ImportDialog(QtWidgets.QDialog):
         self.label_box.setCurrentIndex(max(label, 0))
 
     def _save_choices(self, opts: ImportOptions) -> None:
-        self._settings.setValue("import/calendar", opts.calendar)
+        self._settings.setValue("import/calendar", self.calendar_box.currentText())
         self._settings.setValue("import/tz", opts.tz)
         self._settings.setValue("import/label", opts.label.value)
 
@@ -124,9 +124,11 @@ class ImportDialog(QtWidgets.QDialog):
             self.refresh_preview()
 
     def options(self) -> ImportOptions:
+        symbol = self.symbol_edit.text().strip()
+        new = symbol not in {i.symbol for i in self.store.instruments()}  # for them alone
         return ImportOptions(
-            symbol=self.symbol_edit.text().strip(),
-            calendar=self.calendar_box.currentText(),
+            symbol=symbol,
+            calendar=self.calendar_box.currentText() if new else None,
             tz=self.tz_edit.text().strip() or "UTC",
             label=self.label_box.currentData(),
             columns=self.columns_edit.text().strip() or None,

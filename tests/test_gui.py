@@ -14,6 +14,7 @@ from app.controller import ChartController
 from app.gui import open_store_creating_demo
 from app.main_window import MainWindow
 from data.feeds.kinds import FeedKind
+from data.store import Instrument
 from data.store.provenance import DEMO, SOCKET
 from engine.aggregate import resample
 from tests.conftest import NS_PER_MIN, make_bars, write_demo_to_now
@@ -276,6 +277,11 @@ def test_screenshot_and_import_dialog(store, window, settings, tmp_path):
         again.start_import()
         again.wait()
         assert again.report.replaced == 100 and store.count("CCC", "1m") == 100
+        assert store.instrument("CCC").calendar == "24x7"
+        store.add_instrument(Instrument("CCC", "us-equity"))  # the dialog's calendar is for
+        again.start_import()  # new symbols: CCC keeps its own
+        again.wait()
+        assert store.instrument("CCC").calendar == "us-equity"
         bad = tmp_path / "bad.csv"
         bad.write_text("time,open,high,low,close,volume\n2024-01-02 00:00:00,1,2,0.5,1,-3\n")
         dialog = ImportDialog(store, window)

@@ -259,6 +259,21 @@ def test_new_symbol_needs_a_calendar(tmp_path, store):
     assert store.symbols() == []
 
 
+def test_an_existing_symbols_calendar_is_not_changed_by_an_import(tmp_path, store):
+    """--calendar is for new symbols: ES on cme-globex imported into with --calendar 24x7
+    is refused (it became a 24x7 instrument, its sessions and daily bars changed); without
+    --calendar the import keeps ES's."""
+    from data.store import Instrument
+
+    store.write_bars("ES", "1m", make_bars(5), instrument=Instrument("ES", "cme-globex"))
+    later = ["2024-01-03 00:00:00,1,2,0.5,1.5,1"]
+    with pytest.raises(ValueError, match="ES trades on the cme-globex calendar in this store: "
+                                         "--calendar 24x7 would change it"):  # fmt: skip
+        import_file(store, write(tmp_path, later), opts(calendar="24x7"))
+    import_file(store, write(tmp_path, later), ImportOptions(symbol="ES"))
+    assert store.instrument("ES").calendar == "cme-globex" and store.count("ES", "1m") == 6
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

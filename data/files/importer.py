@@ -392,9 +392,15 @@ def _instrument_for(store: BarStore, opts: ImportOptions, report: ImportReport) 
             f"{opts.symbol} is a new symbol: say which calendar it trades on with --calendar "
             "(24x7, cme-globex, us-equity, cn-futures)"
         )
+    if known is not None and opts.calendar not in (None, known.calendar):
+        raise ValueError(
+            f"{opts.symbol} trades on the {known.calendar} calendar in this store: --calendar "
+            f"{opts.calendar} would change it for all its stored bars; leave --calendar out "
+            "(it is for new symbols), or import into another --symbol"
+        )
     return Instrument(
         opts.symbol,
-        calendar=opts.calendar or known.calendar,
+        calendar=known.calendar if known is not None else opts.calendar,
         tick_size=opts.tick_size or (known.tick_size if known else report.tick_size),
         description=opts.description or (known.description if known else ""),
     )
