@@ -42,7 +42,9 @@ def test_a_workspace_is_saved_opened_and_restored_on_launch(store, window, setti
         window.show()
         window.timeframe_chosen.emit("5m")
         controller.add_indicator("sma", period=7)
+        assert controller.surface.add_compare("BBB")
         controller.save_workspace("day")
+        controller.surface.clear_compares()
         controller.set_grid_size(1, 2)
         window.symbol_chosen.emit("CCC")  # into the active (first) cell
         controller.save_workspace("pair")
@@ -51,6 +53,7 @@ def test_a_workspace_is_saved_opened_and_restored_on_launch(store, window, setti
 
         window.workspace_chosen.emit("day")
         assert controller.layout == "single" and charts(controller) == [("AAA", "5m")]
+        assert list(controller.chart.compares) == ["BBB"]  # the workspace's comparison
         controller.indicators.wait_idle()
         assert [i.title for i in controller.indicators.active.values()] == ["SMA 7"]
         window.workspace_chosen.emit("pair")
