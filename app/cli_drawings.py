@@ -1,5 +1,6 @@
-"""`candleterm drawings export SYMBOL FILE` and `candleterm drawings import FILE --symbol S`:
-a symbol's drawings as JSON, out of the store and into it (replacing that symbol's)."""
+"""`candleterm drawings export SYMBOL FILE` and `candleterm drawings import SYMBOL FILE` (or
+`import FILE --symbol S`): a symbol's drawings as JSON, out of the store and into it
+(replacing that symbol's)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,20 @@ def add_parser(commands, db_arg) -> None:
     out.add_argument("file", type=Path)
     db_arg(out)
     into = actions.add_parser("import", help="replace a symbol's drawings with a JSON file's")
+    into.add_argument("symbol", nargs="?", help="the symbol they are drawn on (as export "
+                      "takes it; or --symbol)")  # fmt: skip
     into.add_argument("file", type=Path)
-    into.add_argument("--symbol", required=True, help="the symbol they are drawn on")
+    into.add_argument("--symbol", dest="symbol_option", help="the symbol they are drawn on")
     db_arg(into)
 
 
 def run(args, store) -> int:
+    if args.action == "import":
+        given = [s for s in (args.symbol, args.symbol_option) if s]
+        if len(set(given)) != 1:
+            raise ValueError("drawings import: name the symbol once, `candleterm drawings import "
+                             f"SYMBOL FILE` (got {', '.join(given) or 'none'})")  # fmt: skip
+        args.symbol = given[0]
     symbols = sorted(i.symbol for i in store.instruments())
     if args.symbol not in symbols:
         held = ", ".join(symbols) or "none"
