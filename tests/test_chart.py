@@ -263,6 +263,23 @@ def test_history_that_comes_after_a_new_series_first_bar_is_shown(make_chart, qt
         assert len(chart.time_axis.specs[2]) >= 3  # the time axis has labels (it kept none)
 
 
+def test_a_view_zoomed_out_over_all_the_loaded_bars_stays_on_them(make_chart, qtbot):
+    """Zoomed out over every loaded bar of a long series, older history paged in keeps the
+    view on the same bars, and a new bar keeps the whole in view: neither jumps to the
+    latest bars (the short-series rule is for a chart sized to its few bars)."""
+    bars = make_bars(6000)
+    chart = make_chart(bars[1000:])
+    n = len(chart.model)
+    chart.price.setXRange(-0.5, n - 0.5, padding=0)
+    x0, x1 = chart.visible_range()
+    chart.model.prepend(bars[:1000])
+    assert chart.visible_range() == (x0 + 1000, x1 + 1000)
+    x0, x1 = chart.visible_range()
+    chart.model.append(make_bars(1, start_ns=int(bars.ts_ns[-1]) + NS_PER_MIN))
+    a, b = chart.visible_range()
+    assert b - a == x1 - x0 and a > 900  # followed by a bar, the same width
+
+
 def test_keyboard_and_zoom_limits(make_chart, qtbot):
     chart = make_chart(make_bars(10_000))
     x0, x1 = chart.visible_range()

@@ -109,30 +109,30 @@ class RangePolicy:
 
     def on_prepended(self, count: int) -> None:
         """Older bars came in front: the view stays on the same bars (on Home's way to the
-        first bar, the chart then shows the oldest again: `to_first`); a view that held
-        all the bars there were (a new series, its history coming after its first live bar)
-        shows the latest bars, as at the start."""
+        first bar, the chart then shows the oldest again: `to_first`); a view of a short
+        series that held all its bars (a new series, its history coming after its first
+        live bar) shows the latest bars, as at the start."""
         if count:
             x0, x1 = self.visible_range()
-            held_all = x0 <= 0 and x1 >= len(self._chart.model) - count - 1
+            before = len(self._chart.model) - count
             with self._arranging_view():
                 self._update_limits()
-                if held_all and not self.to_first:
+                if _short(before, x0, x1) and not self.to_first:
                     self.show_latest()
                 else:
                     self._set(x0 + count, x1 + count)
         self.history_pending = False
 
     def on_appended(self, first_ix: int) -> None:
-        """New bars: a view following the latest bars keeps following; one that held all
-        the bars there were (none: a series new to the store, its last day coming at once)
-        shows the latest bars, as at the start."""
+        """New bars: a view following the latest bars keeps following; a view of a short
+        series that held all its bars (none: a series new to the store, its last day coming
+        at once) shows the latest bars, as at the start."""
         x0, x1 = self.visible_range()
         self._update_limits()
         added = len(self._chart.model) - first_ix
         if x1 >= first_ix - 1:
             with self._arranging_view():
-                if x0 <= 0:
+                if _short(first_ix, x0, x1):
                     self.show_latest()
                 else:
                     self._set(x0 + added, x1 + added)
@@ -149,3 +149,9 @@ class RangePolicy:
             self.history_pending = True
             return True
         return False
+
+
+def _short(n: int, x0: float, x1: float) -> bool:
+    """Whether a view (x0, x1) held all of a series of `n` bars, fewer than a first view
+    shows: one the chart sized to its few bars, not one the user zoomed out on."""
+    return n < INITIAL_VISIBLE_BARS and x0 <= 0 and x1 >= n - 1
