@@ -446,7 +446,7 @@ def test_a_corrected_file_imported_again_replaces_the_first_import_only_when_ask
     assert np.array_equal(fixed.ts_ns, wrong.ts_ns - 61 * NS_PER_MIN)  # Berlin is UTC+1
     assert np.array_equal(fixed.close, wrong.close)
     assert f"replaced the {len(wrong):,} 1m bars stored in the file's span" in report.summary()
-    (stretch,) = store.sources("FESX")  # the file, over the span of both imports
+    (stretch,) = store.sources("FESX")  # the file, over the span it replaced
     assert (stretch.first_ns, stretch.last_ns) == (fixed.ts_ns[0], wrong.ts_ns[-1])
 
 

@@ -159,3 +159,13 @@ def test_an_older_store_opened_read_only_shows_its_sources_and_stays_as_it_is(tm
     with BarStore(path, read_only=True) as store:
         assert store.sources("BTCUSD")[0].source.kind is SourceKind.DEMO
     assert path.read_bytes() == before
+
+
+def test_a_replaced_span_leaves_the_stretches_outside_it_and_the_new_one():
+    from data.store.provenance import Stretch, replaced
+
+    a, b = Source(SourceKind.IMPORT, "a.csv"), Source(SourceKind.SOCKET)
+    held = [Stretch(a, 0, 100), Stretch(b, 101, 200)]
+    got = replaced(held, (50, 150), Stretch(a, 60, 140))  # one source's neighbours join
+    assert got == [Stretch(a, 0, 140), Stretch(b, 151, 200)]
+    assert replaced(held, (0, 200), Stretch(b, 10, 20)) == [Stretch(b, 10, 20)]

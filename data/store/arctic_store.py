@@ -41,6 +41,7 @@ from data.store.provenance import (
     holds_synthetic,
     merged,
     refused_mix,
+    replaced,
 )
 from engine.alert_specs import AlertSpec, alert_from_saved
 from engine.bar_x import nominal_period_ns
@@ -245,7 +246,9 @@ class ArcticStore:
                 mine = [s for tf, s in held if tf == timeframe]
                 new = Stretch(source, *written_span(bars, replace_span))
                 others = [(tf, s) for tf, s in held if tf != timeframe]
-                self._record(symbol, others + [(timeframe, s) for s in merged(mine, new)])
+                now = (merged(mine, new) if replace_span is None
+                       else replaced(mine, replace_span, new))  # fmt: skip
+                self._record(symbol, others + [(timeframe, s) for s in now])
         return len(bars)
 
     def _upsert(self, name: str, bars: Bars,

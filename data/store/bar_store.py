@@ -46,7 +46,7 @@ from data.store.files import (
     store_errors,
 )
 from data.store.instruments import Instrument, check_symbol, check_write, written_span
-from data.store.provenance import API, Source, Stretch, holds_synthetic, merged
+from data.store.provenance import API, Source, Stretch, holds_synthetic, merged, replaced
 from data.store.ranges import ranges_closes, ranges_so_far
 from data.store.reader import WindowReader, allocate, series_filter
 from data.store.schema import check_schema
@@ -264,7 +264,9 @@ class BarStore:
                                      replace_span)  # fmt: skip
                         if held is not None:
                             new = Stretch(source, *written_span(bars, replace_span))
-                            record_sources(self._con, symbol, timeframe, merged(held, new))
+                            record_sources(self._con, symbol, timeframe,
+                                           merged(held, new) if replace_span is None
+                                           else replaced(held, replace_span, new))  # fmt: skip
             finally:
                 self._con.unregister("_incoming")
         return len(bars)

@@ -90,6 +90,23 @@ def merged(stretches: list[Stretch], new: Stretch) -> list[Stretch]:
     return out
 
 
+def replaced(stretches: list[Stretch], span: tuple[int, int], new: Stretch) -> list[Stretch]:
+    """`stretches` after a write of `new` that replaced every bar in `span` (new's own span,
+    usually): the parts of each outside the span, with `new` added; no other source is said
+    to hold bars there any more."""
+    a, b = span
+    kept = []
+    for s in stretches:
+        if s.last_ns < a or s.first_ns > b:
+            kept.append(s)
+            continue
+        if s.first_ns < a:
+            kept.append(Stretch(s.source, s.first_ns, a - 1))
+        if s.last_ns > b:
+            kept.append(Stretch(s.source, b + 1, s.last_ns))
+    return merged(kept, new)
+
+
 def _day(ts_ns: int) -> str:
     return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
 
