@@ -24,15 +24,14 @@ class SymbolModels:
         self.session = session
         self.models: dict[str, SeriesModel] = {}
         self._derived = False  # the symbol's derived timeframes are up to date
-        self._anywhere = False  # its 1m bars may have changed anywhere, not only at the end
 
     def derive(self) -> None:
         """Bring the symbol's derived timeframes up to its 1m bars, once, when a view first
         needs one or as the session starts (1m alone can be shown before: its chart is on
-        screen sooner); in full after the store changed under the models."""
+        screen sooner)."""
         if not self._derived:
-            derive_timeframes(self._store, self.symbol, LIVE_TIMEFRAMES, full=self._anywhere)
-            self._derived, self._anywhere = True, False
+            derive_timeframes(self._store, self.symbol, LIVE_TIMEFRAMES)
+            self._derived = True
 
     def model(self, timeframe: str) -> SeriesModel:
         """The bars of a timeframe (loaded once, then kept live)."""
@@ -49,7 +48,6 @@ class SymbolModels:
         """The store's bars changed under the models (an import relayed from the command
         line): each model shows its latest page of them again, the live session still on it."""
         self._derived = False
-        self._anywhere = True  # an import fills a hole, or replaces a month, as well
         for timeframe, model in self.models.items():
             model.set_bars(self._first_page(timeframe))
 

@@ -16,7 +16,7 @@ def format_value(value: float, decimals: int | None = None) -> str:
         return MISSING
     if decimals is None:
         magnitude = math.floor(math.log10(abs(value))) if value else 0
-        decimals = min(max(2, 3 - magnitude), MAX_DECIMALS)
+        decimals = min(max(MIN_DECIMALS, 3 - magnitude), MAX_DECIMALS)
     return f"{value:,.{decimals}f}"
 
 

@@ -28,7 +28,7 @@ def write_series(
         "SELECT last_ns FROM series WHERE symbol = ? AND timeframe = ?", stats
     ).fetchall()
     cols = ", ".join(COLUMNS)
-    start_ns = first_ns if replace_span is None else min(first_ns, int(replace_span[0]))
+    start_ns = first_ns if replace_span is None else int(replace_span[0])  # it holds first_ns
     if not held or start_ns > held[0][0]:
         con.execute(f"INSERT INTO bars SELECT ?, ?, {cols} FROM _incoming", stats)
         if held:
