@@ -546,10 +546,25 @@ def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(
     chart.crosshair.show_index(100)  # before the SMA's first value
     assert chart.price.legend.text().splitlines()[1] == f"SMA 200  {MISSING}"
     assert chart.panes["rsi-1"].legend.text().startswith("RSI 14  ")
-    # A narrow chart leaves out the values that do not fit whole, rather than clip them.
-    assert chart.price.legend.text().splitlines()[0].endswith(f"C {bars.close[100]:.2f}")
+    assert f"C {bars.close[100]:.2f}" in chart.price.legend.text().splitlines()[0]
     # The backing is semi-opaque: the grid and candles under it still show through.
     assert 0 < chart.price.legend._backing.color().alphaF() < 1
+
+
+def test_a_narrow_chart_shows_the_whole_legend_row_over_more_lines(make_chart, qtbot):
+    """A chart of a grid is narrow: the bar's close and change go on a second line of the
+    legend, inside the view, not left out (they were, in a 2x2 grid of symbols)."""
+    bars = ticked(make_bars(300))
+    chart = make_chart(bars, width=330)
+    settle(qtbot, chart)
+    legend = chart.price.legend
+    close, previous = bars.close[-1], bars.close[-2]
+    row = legend.text().splitlines()[0]
+    assert f"C {close:,.2f}" in row
+    assert row.endswith(f"{close - previous:+,.2f} ({(close - previous) / previous:+.2%})")
+    assert len(legend._lines) > 1  # over more than one line
+    assert legend._lines[1][0][0] > 0  # indented, a row going on
+    assert chart.price.view.sceneBoundingRect().contains(legend.sceneBoundingRect())
 
 
 def test_daily_time_axis_names_the_year_without_a_year_boundary_in_view():

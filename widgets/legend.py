@@ -3,8 +3,9 @@ with its parameters), with the values of the bar under the crosshair, or of the 
 when the crosshair is away, each value in its series' colour.
 
 The legend is a child of the ViewBox itself, not of its data, so it stays in the view's
-top-left corner whatever the zoom; it is drawn on a semi-opaque backing, rows are elided to
-the view's width, and rows that do not fit its height are left out, never clipped."""
+top-left corner whatever the zoom; it is drawn on a semi-opaque backing, a row too wide for
+the view goes on over more lines (a narrow chart of a grid still shows the close), and lines
+that do not fit its height are left out, never clipped."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from widgets.theme import Theme
 
 PAD_PX = 4
 GAP_PX = 8  # between a row's parts
+WRAP_INDENT_PX = 8  # a row's further lines start this far in
 BACKING_ALPHA = 0.78
 POINT_SIZE = 8.5
 LIVE_REFRESH_MS = 100
@@ -71,6 +73,7 @@ class PaneLegend(pg.GraphicsObject):
         self._font.setPointSizeF(POINT_SIZE)
         self._metrics = QtGui.QFontMetricsF(self._font)
         self._lines: list[list[tuple[float, str, QtGui.QColor]]] = []  # (x, text, colour)
+        self._row_lines: list[int] = []  # each row's lines
         self._shown: tuple | None = None  # what the lines were laid out from
         self._texts = TextAtlas(self._font)
         self._rect = QtCore.QRectF()
@@ -122,45 +125,62 @@ class PaneLegend(pg.GraphicsObject):
 
     def text(self) -> str:
         """What the legend shows, a line per row (for tests and accessibility)."""
-        return "\n".join("  ".join(part for _, part, _ in line) for line in self._lines)
+        rows, start = [], 0
+        for count in self._row_lines:
+            parts = [part for line in self._lines[start : start + count] for _, part, _ in line]
+            rows.append("  ".join(parts))
+            start += count
+        return "\n".join(rows)
 
     def refresh(self) -> None:
         """Lay the rows out for the bar shown and the view's size: each part's place and
-        colour, the parts that fit the view's width (a part is never cut, but a first one
-        too wide alone is elided), as many rows as fit its height."""
+        colour, a row's parts that do not fit the view's width on its next lines (a part is
+        never cut, but one too wide alone on a line is elided), as many lines as fit its
+        height."""
         ix = self._last_ix if self.index is None else self.index
         room_w = max(0.0, self._view.width() - 2 * PAD_PX)
         line_h = self._metrics.height()
-        max_rows = int(max(0.0, self._view.height() - 2 * PAD_PX) // line_h)
+        max_lines = int(max(0.0, self._view.height() - 2 * PAD_PX) // line_h)
         content = []
-        for row in self.rows[:max_rows]:
+        for row in self.rows[:max_lines]:
             parts = [(row.title, row.colour)] if row.title else []
             if ix >= 0:
                 parts += row.values(ix)
             content.append(parts)
-        if (content, room_w) == self._shown:
+        if (content, room_w, max_lines) == self._shown:
             return  # a tick that changed nothing shown here
-        self._shown = (content, room_w)
-        lines, widest = [], 0.0
+        self._shown = (content, room_w, max_lines)
+        lines, row_lines = [], []
         for parts in content:
-            line, x = [], 0.0
-            for text, colour in parts:
-                width = self._texts.width(text)
-                if x + width > room_w:  # whole values or none; only a first part is elided
-                    if line:
-                        break
-                    text = self._metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight,
-                                                    room_w)  # fmt: skip
-                    width = self._metrics.horizontalAdvance(text)
-                line.append((x, text, QtGui.QColor(colour)))
-                x += width + GAP_PX
-            lines.append(line)
-            widest = max(widest, x - GAP_PX)
+            row = self._wrap(parts, room_w)[: max_lines - len(lines)]
+            if not row:
+                break
+            lines += row
+            row_lines.append(len(row))
+        widest = max((x + self._texts.width(text) for line in lines for x, text, _ in line[-1:]),
+                     default=0.0)  # fmt: skip
         self.prepareGeometryChange()
-        self._lines = lines
+        self._lines, self._row_lines = lines, row_lines
         height = len(lines) * line_h
         self._rect = QtCore.QRectF(-2, 0, widest + 4, height) if lines else QtCore.QRectF()
         self.update()
+
+    def _wrap(self, parts: list[tuple[str, str]], room_w: float) -> list[list[tuple]]:
+        """A row's parts as lines of (x, text, colour) within `room_w`: whole parts, the
+        lines after the first indented; a part too wide alone on its line is elided."""
+        lines, line, x = [], [], 0.0
+        for text, colour in parts:
+            width = self._texts.width(text)
+            if x + width > room_w and line:  # on the next line
+                lines.append(line)
+                line, x = [], WRAP_INDENT_PX
+            if x + width > room_w:
+                text = self._metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight,
+                                                max(0.0, room_w - x))  # fmt: skip
+                width = self._metrics.horizontalAdvance(text)
+            line.append((x, text, QtGui.QColor(colour)))
+            x += width + GAP_PX
+        return lines + [line] if line else lines
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._rect)
