@@ -180,7 +180,7 @@ class PaneLegend(pg.GraphicsObject):
                 width = self._metrics.horizontalAdvance(text)
             line.append((x, text, QtGui.QColor(colour)))
             x += width + GAP_PX
-        return lines + [line] if line else lines
+        return [*lines, line] if line else lines
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._rect)
