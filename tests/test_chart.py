@@ -601,6 +601,35 @@ def test_a_jump_of_months_between_adjacent_bars_is_marked(make_chart, qtbot):
     assert chart.gaps.gap_ix.tolist() == [300, 600]
 
 
+def test_last_price_tag_follows_the_view_after_another_series_is_shown(make_chart, qtbot):
+    """Showing another timeframe or symbol (a new model) used to close the tag: it stayed
+    where it was through every pan, zoom and tick after (22 px off the price in a grid
+    cell switched from 1m to 1h, the same close)."""
+    bars = ticked(make_bars(3000))
+    chart = make_chart(bars)
+    settle(qtbot, chart)
+    hourly = SeriesModel("X", "1h", "UTC", resample(bars, "1h", "24x7"))
+    assert hourly.bars.close[-1] == bars.close[-1]
+    chart.set_model(hourly)
+    settle(qtbot, chart)
+
+    def off_px(price: float) -> float:
+        y = chart.price.view.mapViewToScene(QtCore.QPointF(0, price)).y()
+        return abs(chart.last_price.tag.sceneBoundingRect().center().y() - y)
+
+    assert off_px(hourly.bars.close[-1]) < 1
+    chart.pan(-0.02)
+    chart.zoom(0.5)
+    settle(qtbot, chart)
+    assert off_px(hourly.bars.close[-1]) < 1
+    last = len(hourly) - 1
+    b = hourly.bars
+    price = float(b.low[last])
+    hourly.update_last((b.ts_ns[last], b.open[last], b.high[last], price, price, b.volume[last]))
+    settle(qtbot, chart)
+    assert off_px(price) < 1
+
+
 def test_last_price_tag_sits_on_the_price_axis_clear_of_the_candles(make_chart, qtbot):
     bars = ticked(make_bars(500))
     chart = make_chart(bars)

@@ -54,7 +54,7 @@ class LastPriceLine(pg.GraphicsObject):
             signal.connect(self._on_bars_changed)
 
     def set_model(self, model: SeriesModel) -> None:
-        self.close()
+        self._disconnect()  # (not `close`: the tag goes on following the view)
         self._model = model
         self._connect()
         self._on_bars_changed()
@@ -119,9 +119,12 @@ class LastPriceLine(pg.GraphicsObject):
         painter.drawLine(QtCore.QPointF(bounds.left(), self._y),
                          QtCore.QPointF(bounds.right(), self._y))  # fmt: skip
 
-    def close(self) -> None:
+    def _disconnect(self) -> None:
         for signal in self._signals():
             signal.disconnect(self._on_bars_changed)
+
+    def close(self) -> None:
+        self._disconnect()
         self.tag.close()
 
 
