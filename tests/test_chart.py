@@ -382,6 +382,18 @@ def test_multi_timeframe_crosshair_maps_a_minute_to_its_hour(qtbot):
         minute_chart.crosshair.time_changed.emit(int(base.ts_ns[ix]))
         assert hour_chart.crosshair.index == enclosing_index(base.ts_ns[ix : ix + 1],
                                                              hourly.ts_ns)[0]  # fmt: skip
+    # The mouse over the minutes, then off the chart: the hours' crosshair goes with it,
+    # and their legend shows the latest hour again (it kept the hovered one).
+    vb = minute_chart.price.getViewBox()
+    (x0, x1), (y0, y1) = vb.viewRange()
+    minute_chart.crosshair._on_mouse_moved(
+        (vb.mapViewToScene(QtCore.QPointF((x0 + x1) / 2, (y0 + y1) / 2)),)
+    )
+    assert hour_chart.crosshair.index is not None
+    QtWidgets.QApplication.sendEvent(minute_chart, QtCore.QEvent(QtCore.QEvent.Type.Leave))
+    assert minute_chart.crosshair.index is None and hour_chart.crosshair.index is None
+    latest = str(np.datetime64(int(hourly.ts_ns[-1]), "ns"))[:16].replace("T", " ")
+    assert latest in hour_chart.price.legend.text()
     minute_chart.price.setXRange(600, 720, padding=0)
     region = grid._spans[(0, 1)].getRegion()
     assert region == (10 - 0.5, 12 + 0.5)  # minutes 600..720 lie in hours 10..12

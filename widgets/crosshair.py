@@ -19,7 +19,8 @@ class Crosshair(QtCore.QObject):
     first shown: a new chart need not wait for them.
 
     Signals:
-        time_changed(int ts_ns): the crosshair moved onto a bar (for linked charts).
+        time_changed(object ts_ns): the crosshair moved onto a bar (an int), or the mouse
+            left the chart (None), for linked charts.
         index_changed(object): the bar under the crosshair (an int), or None when it left.
     """
 
@@ -82,6 +83,7 @@ class Crosshair(QtCore.QObject):
         self._proxy.timer.stop()
 
     def hide(self) -> None:
+        following = self._mouse is not None
         self._mouse = None
         if self._hline is not None:
             for item in [*self._vlines, self._hline]:
@@ -89,6 +91,8 @@ class Crosshair(QtCore.QObject):
         if self.index is not None:
             self.index = None
             self.index_changed.emit(None)
+        if following:  # the mouse left: so does the time shown in linked charts
+            self.time_changed.emit(None)
 
     def _on_mouse_moved(self, event) -> None:
         pos = event[0]
@@ -122,8 +126,12 @@ class Crosshair(QtCore.QObject):
         self._hline.setValue(y)
         self._hline.show()
 
-    def show_time(self, ts_ns: int) -> None:
-        """Put the crosshair on the bar containing `ts_ns` (from a linked chart)."""
+    def show_time(self, ts_ns: int | None) -> None:
+        """Put the crosshair on the bar containing `ts_ns` (from a linked chart); None:
+        away, the legends show the latest bar."""
+        if ts_ns is None:
+            self.hide()
+            return
         ts = self._model.column("ts_ns")
         ix = int(np.searchsorted(ts, ts_ns, side="right")) - 1
         if self._hline is not None:
