@@ -37,8 +37,9 @@ class SymbolModels:
         """The bars of a timeframe (loaded once, then kept live)."""
         model = self.models.get(timeframe)
         if model is None:
-            tz = self._store.instrument(self.symbol).tz
-            model = SeriesModel(self.symbol, timeframe, tz, self._first_page(timeframe))
+            instrument = self._store.instrument(self.symbol)
+            model = SeriesModel(self.symbol, timeframe, instrument.tz,
+                                self._first_page(timeframe), instrument.calendar)  # fmt: skip
             self.models[timeframe] = model
             if self.session is not None:
                 self.session.attach(model)

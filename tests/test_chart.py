@@ -579,6 +579,33 @@ def test_a_narrow_chart_shows_the_whole_legend_row_over_more_lines(make_chart, q
     assert chart.price.view.sceneBoundingRect().contains(legend.sceneBoundingRect())
 
 
+def test_a_days_bar_is_dated_by_its_trading_day(make_chart, qtbot):
+    """ES's bar of Monday 30 Nov opens on Sunday at 17:00 in Chicago: the legend said
+    "2026-11-29 17:00" and the time axis put it under Sunday."""
+    opens = np.datetime64("2026-11-22T23:00", "ns") + np.arange(12) * np.timedelta64(1, "D")
+    opens = opens[(opens.astype("datetime64[D]").view("int64") + 4) % 7 < 5]  # Sun..Thu
+    n = len(opens)
+    price = 4000.0 + np.arange(n)
+    bars = Bars.from_arrays(opens.astype(np.int64), price, price + 5, price - 5, price + 1,
+                            np.full(n, 1000.0))  # fmt: skip
+    model = SeriesModel("ES", "1d", "America/Chicago", bars, calendar="cme-globex")
+    chart = ChartWidget(model, DARK)
+    qtbot.addWidget(chart)
+    chart.resize(2400, 600)
+    chart.show()
+    settle(qtbot, chart)
+    days = [str(d) for d in np.datetime64("2026-11-23") + np.arange(14)]
+    trading = [d for d in days if np.datetime64(d).astype(object).weekday() < 5][:n]
+    chart.crosshair.show_index(n - 1)
+    assert chart.price.legend.text().startswith(f"{trading[-1]}  O ")  # a date, no time
+    labels = chart.time_axis._labels
+    first = min(labels)
+    when = np.datetime64(trading[first]).astype(object)
+    assert labels[first] in (when.strftime("%b %d %Y"), when.strftime("%a %d %b"))
+    monday = trading.index("2026-11-30")
+    assert labels.get(monday, "").startswith("Mon 30")
+
+
 def test_daily_time_axis_names_the_year_without_a_year_boundary_in_view():
     from widgets.time_axis import time_ticks
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
+from engine.timeframes import is_intraday
+
 if TYPE_CHECKING:
     from widgets.chart import ChartWidget
 
@@ -90,7 +92,8 @@ class RangePolicy:
     def _update_limits(self) -> None:
         chart = self._chart
         n = len(chart.model)
-        chart.time_axis.set_series(chart.model.column("ts_ns"), chart.model.tz)
+        days = not is_intraday(chart.model.timeframe)
+        chart.time_axis.set_series(*chart.model.label_times(), days=days)
         for pane in chart.panes.values():
             pane.view.setLimits(
                 xMin=-EDGE_MARGIN_BARS,

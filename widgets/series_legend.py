@@ -7,6 +7,7 @@ import numpy as np
 
 from engine.localtime import local_ns
 from engine.price_text import format_value
+from engine.timeframes import is_intraday
 from widgets.axes import compact
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
@@ -15,8 +16,9 @@ from widgets.theme import Theme
 def bar_parts(model: SeriesModel, theme: Theme, decimals: int, ix: int) -> list[tuple[str, str]]:
     if not 0 <= ix < len(model):
         return []
-    local = local_ns(model.column("ts_ns")[ix : ix + 1], model.tz)[0]
-    when = str(np.datetime64(int(local), "ns").astype("datetime64[m]")).replace("T", " ")
+    times, tz = model.label_times(ix, ix + 1)
+    unit = "datetime64[m]" if is_intraday(model.timeframe) else "datetime64[D]"
+    when = str(np.datetime64(int(local_ns(times, tz)[0]), "ns").astype(unit)).replace("T", " ")
     o, h, lo, c = (float(model.column(k)[ix]) for k in ("open", "high", "low", "close"))
     colour = theme.up if c >= o else theme.down
     parts = [(when, theme.foreground)]

@@ -8,6 +8,8 @@ from PySide6 import QtCore
 from engine.bars import COLUMNS, Bars, latest_per_time
 from engine.lod import LodPyramid
 from engine.series_buffer import SeriesBuffer
+from engine.sessions import calendar as session_calendar
+from engine.timeframes import is_intraday
 
 
 class SeriesModel(QtCore.QObject):
@@ -28,14 +30,21 @@ class SeriesModel(QtCore.QObject):
     bars_reset = QtCore.Signal()
 
     def __init__(
-        self, symbol: str, timeframe: str, tz: str, bars: Bars | SeriesBuffer | None = None
+        self,
+        symbol: str,
+        timeframe: str,
+        tz: str,
+        bars: Bars | SeriesBuffer | None = None,
+        calendar: str | None = None,
     ) -> None:
         """`bars` may be a SeriesBuffer to take over (from `BarStore.load_series`, no copy)
-        or Bars (copied)."""
+        or Bars (copied). `calendar` (the instrument's) dates a day's bar by its trading
+        day, not by the day its session opens on."""
         super().__init__()
         self.symbol = symbol
         self.timeframe = timeframe
         self.tz = tz
+        self.calendar = calendar
         self.history_complete = False  # True once the oldest stored bar is loaded
         self._buffer = _buffer_of(bars)
         self.pyramid = LodPyramid(self._buffer)
@@ -51,6 +60,16 @@ class SeriesModel(QtCore.QObject):
     def column(self, name: str):
         b = self._buffer
         return b.raw(name)[b.origin : b.end]
+
+    def label_times(self, first: int = 0, stop: int | None = None) -> tuple[np.ndarray, str]:
+        """(times, time zone) the bars [first, stop) are labelled by: their open times in the
+        exchange's zone; a day's bar (or longer) by its trading day, at midnight (ES's bar of
+        Monday opens on Sunday at 17:00 in Chicago)."""
+        ts = self.column("ts_ns")[first:stop]
+        if self.calendar is None or is_intraday(self.timeframe) or len(ts) == 0:
+            return ts, self.tz
+        days = session_calendar(self.calendar).trading_day(ts)
+        return days.astype("datetime64[ns]").astype(np.int64), "UTC"
 
     def set_bars(self, bars: Bars | SeriesBuffer) -> None:
         self._buffer = _buffer_of(bars)

@@ -55,15 +55,17 @@ def _label(local_value: int, kind: str, new_day: bool, new_year: bool) -> str:
     return t.strftime("%Y")
 
 
-def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str):
+def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str,
+                days: bool = False):  # fmt: skip
     """The ticks of bars [first, stop) drawn `width_px` wide, unlabelled: (step kind, bar
-    indices, local times, whether each starts a day, whether each starts a year)."""
+    indices, local times, whether each starts a day, whether each starts a year). `days`:
+    the bars are days or longer, stepped by a day at least."""
     stride = max(1, 2 ** math.ceil(math.log2(max((stop - first) / MAX_SAMPLES, 1))))
     index = np.arange(first, stop, stride)
     local = local_ns(ts_ns[first:stop:stride], tz)
     max_ticks = max(2, int(width_px / MIN_LABEL_PX))
     months = None  # calendar months, for the steps that need them
-    for kind, size in STEPS:
+    for kind, size in STEPS[STEPS.index(("d", DAY)) :] if days else STEPS:
         if months is None and kind in "MY":
             months = _months(local)
         ids = _period_ids(local, months, kind, size)
@@ -116,13 +118,14 @@ def _labelled(kind, index, local, new_day, new_year) -> list[tuple[int, str]]:
 
 
 def time_ticks(
-    ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str
+    ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str, days: bool = False
 ) -> list[tuple[int, str]]:
-    """(bar index, label) ticks for bars [first, stop) of `ts_ns` drawn `width_px` wide."""
+    """(bar index, label) ticks for bars [first, stop) of `ts_ns` drawn `width_px` wide
+    (`days`: bars of a day or longer)."""
     first, stop = max(first, 0), min(stop, len(ts_ns))
     if stop - first < 2 or width_px <= 0:
         return []
-    return _labelled(*_boundaries(ts_ns, first, stop, width_px, tz))
+    return _labelled(*_boundaries(ts_ns, first, stop, width_px, tz, days))
 
 
 class TimeAxisItem(LeanAxisItem):
@@ -132,15 +135,18 @@ class TimeAxisItem(LeanAxisItem):
         super().__init__(orientation, **kwargs)
         self._ts_ns = np.empty(0, dtype=np.int64)
         self._tz = "UTC"
+        self._days = False
         self._labels: dict[int, str] = {}
         self._cached: tuple | None = None  # (key, tick values): grids ask for them too
         self._window: tuple | None = None  # (zoom key, first, stop, ticks) of a wider span
 
-    def set_series(self, ts_ns: np.ndarray, tz: str) -> None:
+    def set_series(self, ts_ns: np.ndarray, tz: str, days: bool = False) -> None:
+        """The bars' times (`days`: bars of a day or longer, labelled by date)."""
         if len(ts_ns):  # the time zone's table for the whole series, not mid-zoom
             local_ns(ts_ns[[0, -1]], tz)
         self._ts_ns = ts_ns
         self._tz = tz
+        self._days = days
         self._cached = self._window = None
         self.invalidate_specs()
 
@@ -163,7 +169,7 @@ class TimeAxisItem(LeanAxisItem):
         if window is None or window[0] != zoom or not (window[1] <= first and stop <= window[2]):
             w_first, w_stop = max(0, 2 * first - stop), min(n, 2 * stop - first)
             width_px = size_px * (w_stop - w_first) / (stop - first)
-            ticks = _boundaries(self._ts_ns, w_first, w_stop, width_px, self._tz)
+            ticks = _boundaries(self._ts_ns, w_first, w_stop, width_px, self._tz, self._days)
             self._window = window = (zoom, w_first, w_stop, ticks)
         kind, index, *rest = window[3]
         a, b = np.searchsorted(index, first), np.searchsorted(index, stop)
