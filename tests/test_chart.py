@@ -761,6 +761,15 @@ def test_percent_scale_labels_change_from_the_first_bar_in_view(make_chart, qtbo
         assert (price / base - 1) * 100 == pytest.approx(percent, abs=0.02 * 100 / base + 0.05)
     chart.pan(-0.5)  # a new first bar, a new base
     assert axis.percent_base == bars.close[math.ceil(chart.visible_range()[0])]
+    # New bars under the same view (the team store's newer version, a reload): the base
+    # is the new first bar's close; so after another series is shown.
+    other = ticked(make_bars(2000, seed=5))
+    chart.model.set_bars(other)
+    settle(qtbot, chart)
+    assert axis.percent_base == other.close[math.ceil(chart.visible_range()[0])]
+    chart.set_model(SeriesModel("Y", "1m", "UTC", bars))
+    settle(qtbot, chart)
+    assert axis.percent_base == bars.close[math.ceil(chart.visible_range()[0])]
     chart.set_price_scale(PriceScale.LINEAR)
     assert axis.percent_base is None
     assert not any(text.endswith("%") for _, _, text, _ in draw_specs(axis)[2])

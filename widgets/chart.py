@@ -254,6 +254,7 @@ class ChartWidget(pg.GraphicsView):
         self.last_price.set_decimals(self.decimals)
         self.drawing_layer.set_decimals(self.decimals)
         self.navigation.on_reset()
+        self._show_percent_base()  # new bars, perhaps under the same view
         self._show_last_bar()
 
     def _on_bars_prepended(self, count: int) -> None:
