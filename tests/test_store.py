@@ -23,6 +23,16 @@ def test_round_trip(store):
     assert store.timeframes("ES") == ["1m"]
 
 
+def test_meta_values_are_kept_and_the_schema_version_is_the_stores_own(store, tmp_path):
+    assert store.meta("team_versions") is None
+    store.set_meta("team_versions", '{"ES|1m": 3}')
+    store.set_meta("team_versions", '{"ES|1m": 4}')
+    assert store.meta("team_versions") == '{"ES|1m": 4}'
+    with pytest.raises(ValueError, match="schema version is the store's own"):
+        store.set_meta("schema_version", "2")
+    assert store.meta("schema_version") == "1"
+
+
 def test_unknown_symbol_becomes_a_24x7_instrument_and_instrument_can_be_given(store):
     store.write_bars("BTC", "1m", make_bars(5))
     assert store.instrument("BTC") == Instrument("BTC", "24x7", "UTC", 0.01, "")

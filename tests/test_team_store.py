@@ -124,6 +124,16 @@ def test_the_cache_follows_the_team_stores_versions(local_s3, tmp_path, monkeypa
     reopened = open_store(f"{url}&cache={tmp_path / 'c.duckdb'}")
     assert reopened.load("ES", "1m").equals(bars[1000:]) and reopened.refreshes == 0
     reopened.close()
+    # The cache file deleted (the way to fetch everything again): a terminal listening
+    # reads the team's bars, and the cache is filled again. (The versions were kept in a
+    # file beside it: the new cache passed for holding ES, and every read of it was empty.)
+    (tmp_path / "c.duckdb").unlink()
+    with open_store(f"{url}&cache={tmp_path / 'c.duckdb'}") as anew:
+        anew.listen(lambda *said: None)
+        assert anew.load("ES", "1m", limit=1440).equals(bars[-1440:])
+        anew.wait_filled()
+        assert anew.refreshes == 1 and anew.cache.count("ES", "1m") == 2000
+        assert anew.load("ES", "1m").equals(bars[1000:])
 
 
 def test_a_listening_reader_is_answered_from_the_cache_then_told(local_s3, tmp_path,

@@ -271,6 +271,20 @@ class BarStore:
                 self._con.unregister("_incoming")
         return len(bars)
 
+    def meta(self, key: str) -> str | None:
+        """A value kept in the store's own table under `key` (a team cache keeps the team
+        store's versions of the series it holds there, in the file they describe)."""
+        with self._lock:
+            rows = self._con.execute("SELECT value FROM candleterm_meta WHERE key = ?",
+                                     [key]).fetchall()  # fmt: skip
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        if key == "schema_version":
+            raise ValueError("the schema version is the store's own: choose another key")
+        with self._write():
+            self._con.execute("INSERT OR REPLACE INTO candleterm_meta VALUES (?, ?)", [key, value])
+
     def drawings(self, symbol: str) -> list[Drawing]:
         """The symbol's drawings, in the order they were drawn."""
         with self._lock:

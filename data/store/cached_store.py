@@ -6,8 +6,11 @@ Read-through, refreshed by version: the first read of a series, and the first af
 team store's version of it changed (another terminal wrote), brings the cache up to date
 from its last bar on; a series whose bar count then differs from the team's (history changed
 in the middle, or removed) is fetched again whole. The versions a cache holds are kept in
-a file beside it (CACHE.versions.json). A version is asked of the team store at most every
-VERSION_FRESH_S a series: a chart paging back through history asks the cache alone.
+the cache file itself, written after the bars they describe: a cache file deleted (or
+replaced) takes its versions with it, and is filled again (a file of versions beside it
+said a new, empty cache held every series, and it stayed empty). A version is asked of the
+team store at most every VERSION_FRESH_S a series: a chart paging back through history
+asks the cache alone.
 
 A reader that listens (`listen`: the terminal's charts) is answered from the cache at once
 and asked again after: the version is asked behind the read, and if the team store had
@@ -40,6 +43,7 @@ from data.store.provenance import DERIVED
 from data.store.sync import copy_span
 
 VERSION_FRESH_S = 1.0
+VERSIONS_KEY = "team_versions"  # in the cache's meta table: {"SYMBOL|TF": version}
 log = logging.getLogger(__name__)
 Listener = Callable[[str, str, str], None]
 
@@ -56,10 +60,9 @@ class CachedTeamStore:
         self._lock = threading.RLock()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._checked: dict[tuple[str, str], float] = {}  # series -> when its version was asked
-        self._versions_path = Path(cache_path).with_suffix(".versions.json")
         try:
-            self._versions = json.loads(self._versions_path.read_text())
-        except (OSError, ValueError):  # none yet, or unreadable: every series is refreshed
+            self._versions = json.loads(self.cache.meta(VERSIONS_KEY) or "{}")
+        except ValueError:  # unreadable: every series is refreshed
             self._versions = {}
         self.refreshes = 0  # series brought up to date from the team store
         self._asker = ThreadPoolExecutor(1, thread_name_prefix="candleterm-team-version")
@@ -124,9 +127,9 @@ class CachedTeamStore:
             if version == self._versions.get(name):
                 return False
             self._refresh(symbol, timeframe)
-            with self._lock:  # the file is written from the fetching thread too
+            with self._lock:  # written from the fetching thread too
                 self._versions[name] = version
-                self._versions_path.write_text(json.dumps(self._versions))
+                self.cache.set_meta(VERSIONS_KEY, json.dumps(self._versions))
             return True
 
     def _refresh(self, symbol: str, timeframe: str) -> None:
