@@ -23,7 +23,7 @@ def test_round_trip(store):
     assert store.timeframes("ES") == ["1m"]
 
 
-def test_meta_values_are_kept_and_the_schema_version_is_the_stores_own(store, tmp_path):
+def test_meta_values_are_kept_and_the_schema_version_is_the_stores_own(store):
     assert store.meta("team_versions") is None
     store.set_meta("team_versions", '{"ES|1m": 3}')
     store.set_meta("team_versions", '{"ES|1m": 4}')
