@@ -91,8 +91,13 @@ class Quotes:
             return
         self.cache.observe_ticks(symbol, ts_ns, price, qty)
         latest = int(np.max(ts_ns))
-        self._live_ns[symbol] = max(latest, self._live_ns.get(symbol, latest))
         path = self._paths.get(symbol)
+        if symbol not in self._live_ns and path is not None:
+            first_slot = (int(np.min(ts_ns)) - path.day_ns) // PATH_SLOT_NS
+            if len(path.slot) and path.slot[-1] > first_slot:  # a replay inside the day read
+                del self._paths[symbol]  # read again up to the ticks
+                path = None
+        self._live_ns[symbol] = max(latest, self._live_ns.get(symbol, latest))
         if path is not None:
             self._extend_path(symbol, path, ts_ns, price)
 

@@ -21,6 +21,7 @@ import numpy as np
 from engine.bars import PartialBar
 from engine.buckets import BucketGrid, BucketRule, bucket_grid, rule_for
 from engine.sessions import SessionCalendar
+from engine.units import NS_PER_MIN
 
 # [(symbol, start_ns, end_ns), ...] -> for each, the stored base bars of [start, end) of the
 # symbol folded into one bar, or None: one store query however many buckets are asked.
@@ -150,10 +151,24 @@ class OpenPriceCache:
                 entry.history, entry.history_known = history, True
         return [None if e is None else e.bar() for e in entries]
 
+    def _went_live(self, symbol: str, first_ns: int) -> None:
+        """`symbol`'s live stream begins with a tick at `first_ns`: its minute on is live,
+        the stored 1m bars before it history. History asked before that reaches into the
+        live minutes (a replay starts inside the stored bars) is asked again, up to them:
+        the bucket would hold those bars and the ticks played over them both."""
+        since_ns = first_ns - first_ns % NS_PER_MIN
+        self._live_since[symbol] = since_ns
+        entries = [e for (sym, _, _), e in self._entries.items() if sym == symbol]
+        entries += [e for (sym, _), e in self._current.items() if sym == symbol]
+        for entry in entries:
+            if entry.history is not None and entry.history.last_ns >= since_ns:
+                entry.history, entry.history_known = None, False
+
     def observe(self, symbol: str, ts_ns: int, price: float, qty: float) -> None:
         """A live tick: updates the symbol's cached bucket of every timeframe, in O(1) per
         timeframe while the tick stays in the current buckets."""
-        self._live_since.setdefault(symbol, ts_ns)
+        if symbol not in self._live_since:
+            self._went_live(symbol, ts_ns)
         for timeframe, rule in self._rules.items():
             current = self._current.get((symbol, timeframe))
             if current is None or not current.start_ns <= ts_ns < current.end_ns:
@@ -178,8 +193,9 @@ class OpenPriceCache:
             return
         price = np.asarray(price, dtype=np.float64)
         qty = np.asarray(qty, dtype=np.float64)
-        self._live_since.setdefault(symbol, int(ts[0]))
         lo, hi = int(ts.min()), int(ts.max())
+        if symbol not in self._live_since:
+            self._went_live(symbol, lo)
         whole: PartialBar | None = None  # all the ticks folded, for buckets holding them all
         grid = self._grid_covering(symbol, lo, hi)
         for timeframe, rule in self._rules.items():

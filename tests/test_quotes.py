@@ -73,6 +73,27 @@ def test_live_ticks_move_the_quotes_with_no_more_queries(store, stored):
     assert quotes.store_queries == asked
 
 
+def test_a_replay_inside_the_stored_day_is_quoted_as_the_replay_goes(store, stored):
+    """The replay feed plays the last stored day from its open while the store holds all
+    of it. The watchlist had been quoted at the stored day's end first: it kept the day's
+    last price and added the replay's volume to the whole day's (SPY 417.65 over 24.7M,
+    then 26M, while the chart showed 419.00 at 09:36)."""
+    quotes = Quotes(store)
+    history = stored["SPY"]
+    quotes.values(["SPY"])
+    quotes.path("SPY")  # the stored day, before the replay starts
+    day = resample(history, "1d", "us-equity")
+    start = int(np.searchsorted(history.ts_ns, day.ts_ns[-1]))  # the day's first bar
+    played = history[start : start + 37]  # 09:30 to 10:06, each minute as one tick
+    ts = played.ts_ns + 30 * NS_PER_S
+    for part in np.array_split(np.arange(len(ts)), 5):
+        quotes.observe("SPY", ts[part], played.close[part], played.volume[part])
+    ticks = resample_ticks(ts, played.close, played.volume, "1m", "us-equity").bars
+    so_far = concat([history[:start], ticks])
+    assert quotes.values(["SPY"])[0] == pytest.approx(want_values(so_far, "us-equity"))
+    assert quotes.path("SPY") == pytest.approx(want_path(so_far, "us-equity"))
+
+
 def test_a_new_day_starts_the_path_again(store, stored):
     quotes = Quotes(store)
     history = stored["BTC"]
