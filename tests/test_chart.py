@@ -616,6 +616,24 @@ def test_daily_time_axis_names_the_year_without_a_year_boundary_in_view():
     assert all("2025" not in label for _, label in time_ticks(minutes, 0, 600, 1400.0, "UTC"))
 
 
+def test_the_first_time_label_drawn_says_the_year(make_chart, qtbot):
+    """Home on years of 1m bars: the first tick (a Monday, its label with the year) sat at
+    the view's left edge, its label did not fit and was left out, and no label in view said
+    the year ("Mon 09 Dec" ... "Mon 06 Jan")."""
+    start = int(np.datetime64("2024-12-01T00:00", "ns").astype(np.int64))
+    bars = make_bars(45 * 1440, start_ns=start)
+    chart = make_chart(bars, width=1400)
+    monday = int(np.searchsorted(bars.ts_ns, np.datetime64("2024-12-02", "ns").astype(np.int64)))
+    chart.price.setXRange(monday - 2, monday + 38 * 1440, padding=0)
+    settle(qtbot, chart)
+    _, _, texts = draw_specs(chart.time_axis)
+    labels = [text for _, _, text, _ in texts]
+    assert len(labels) >= 3 and "2024" in labels[0], labels
+    # ... and the first in the new year says it too (the year began on a Wednesday)
+    assert [label for label in labels if "2025" in label] == ["Jan 06 2025"]
+    assert sum("2024" in label for label in labels) == 1
+
+
 def test_a_jump_of_months_between_adjacent_bars_is_marked(make_chart, qtbot):
     from engine.gaps import gap_threshold_ns, long_gaps
     from widgets.overlays import describe_gap

@@ -71,6 +71,11 @@ class LeanAxisItem(AxisBase):
         """Whether a label lies under something drawn over the axis (see `reserve`)."""
         return False
 
+    def _first_text(self, value: float, text: str) -> str:
+        """The label of `value` when it is the first one drawn along the axis (a time
+        axis dates it in full)."""
+        return text
+
     def _font(self, p: QtGui.QPainter) -> QtGui.QFont:
         return self.style["tickFont"] or p.font()
 
@@ -129,6 +134,8 @@ class LeanAxisItem(AxisBase):
                 text, x = texts[k], xs[k]
                 if not text:
                     continue
+                if not text_specs:
+                    text = self._first_text(shown[k], text)
                 width = self._texts.width(text)
                 if vertical:  # a label at the pane's edge slides in beside its tick
                     start = min(max(x - text_h / 2, room_lo), room_hi - text_h)

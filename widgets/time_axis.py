@@ -80,13 +80,15 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
         if x - last_px >= MIN_LABEL_PX * 0.75:
             keep[k], last_px = True, x
     change = change[keep]
-    days = local // DAY
-    years = (_months(local) if months is None else months) // 12
     at, at_local = index[change], local[change]
     if stride > 1 and len(change):  # the sample found each period's start within a stride
         at, at_local = _first_bars(ts_ns, tz, index[change - 1] + 1, at, ids[change], kind, size)
-    return (kind, at, at_local, days[change] != days[change - 1],
-            years[change] != years[change - 1])  # fmt: skip
+    # A tick starts a day (a year) when its day differs from the tick's before it (the
+    # first tick's: the bar's before it): weekly ticks cross a new year mid-week.
+    before = local[change[:1] - 1]
+    days = np.concatenate((before, at_local)) // DAY
+    years = _months(np.concatenate((before, at_local))) // 12
+    return kind, at, at_local, days[1:] != days[:-1], years[1:] != years[:-1]
 
 
 def _first_bars(ts_ns, tz, lo, hi, period, kind, size):
@@ -177,3 +179,15 @@ class TimeAxisItem(LeanAxisItem):
 
     def tickStrings(self, values, scale, spacing):
         return [self._labels.get(round(v), "") for v in values]
+
+    def _first_text(self, value: float, text: str) -> str:
+        """The first label drawn says the year in a view of days or more, even when the
+        first tick's label (which says it) lies past the axis' end and is not drawn: Home
+        showed "Mon 09 Dec" ... "Mon 06 Jan" with no year."""
+        ix = round(value)
+        if self._window is None or ix < 0 or ix >= len(self._ts_ns):
+            return text
+        kind = self._window[3][0]
+        if kind in "mh":
+            return text
+        return _label(int(local_ns(self._ts_ns[ix : ix + 1], self._tz)[0]), kind, False, True)
