@@ -8,6 +8,10 @@ the same object:
 - `bars|SYMBOL|TF`: the bars of a series, indexed by their open time;
 - `instrument|SYMBOL`, `sources|SYMBOL`, `drawings|SYMBOL`, `alerts|SYMBOL`: small JSON
   documents (in the symbol's metadata). (`|` never occurs in a symbol; `/` does.)
+- `changes|bars|SYMBOL|TF`: the spans of a series rewritten (not appended to), each with
+  the series' version before, noted before the write: a reader that copied the series at
+  some version (a team cache) copies them again (a correction that keeps the bar count
+  looks like no change otherwise). The latest CHANGES_KEPT are kept.
 
 Bars are upserted as in the embedded store: a write after the last bar appends; one that
 overlaps is merged with the stored bars of its time span (the new win) and that span is
@@ -53,6 +57,7 @@ from engine.timeframes import TIMEFRAMES, check_timeframe
 LIBRARY = "candleterm"
 PRICES = COLUMNS[1:]  # open, high, low, close, volume
 STATS_FRESH_S = 5.0  # the series list is read again after this long (other terminals write)
+CHANGES_KEPT = 256  # rewritten spans noted a series
 
 
 def _first_line(exc: BaseException) -> str:
@@ -265,6 +270,7 @@ class ArcticStore:
         if written_span(bars, replace_span)[0] > last:
             lib.append(name, frame)
             return
+        self._note_change(name, *written_span(bars, replace_span))
         if replace_span is not None:
             lib.update(name, frame, upsert=True,
                        date_range=(_ts(replace_span[0]), _ts(replace_span[1])))  # fmt: skip
@@ -273,6 +279,30 @@ class ArcticStore:
         stored = lib.read(name, date_range=span).data
         kept = stored[~stored.index.isin(frame.index)]
         lib.update(name, pd.concat([kept, frame]).sort_index(), upsert=True)
+
+    def _note_change(self, name: str, first_ns: int, last_ns: int) -> None:
+        """Bars of series `name` from `first_ns` to `last_ns` are about to be rewritten:
+        noted with its version now (noted first: a write that then fails costs a reader a
+        copy it did not need, never a change it misses)."""
+        latest = self._lib.list_versions(name, latest_only=True, skip_snapshots=True)
+        before = max((key.version for key in latest), default=-1)
+        # "dropped": the version before the latest change left out of the notes (a reader
+        # at it or before must read the series again), -1 while none was
+        log = self._doc("changes", name) or {"dropped": -1, "spans": []}
+        spans = [*log["spans"], [before, int(first_ns), int(last_ns)]]
+        dropped = log["dropped"] if len(spans) <= CHANGES_KEPT else spans[-CHANGES_KEPT - 1][0]
+        self._set_doc("changes", name, {"dropped": dropped, "spans": spans[-CHANGES_KEPT:]})
+
+    def changes_since(self, symbol: str, timeframe: str, version: int
+                      ) -> list[tuple[int, int]] | None:  # fmt: skip
+        """The (first, last) spans of a series rewritten by the writes after its `version`;
+        None when its notes do not reach back that far (read it all again)."""
+        log = self._doc("changes", self._name(symbol, check_timeframe(timeframe)))
+        if log is None:
+            return []
+        if version <= log["dropped"]:
+            return None
+        return [(first, last) for before, first, last in log["spans"] if before >= version]
 
     def refresh(self) -> None:
         """Read the list of series again now (other terminals write)."""
@@ -316,8 +346,9 @@ class ArcticStore:
         with self._lock:
             tfs = self.timeframes(symbol) if timeframe is None else [check_timeframe(timeframe)]
             for tf in tfs:
-                if self._lib.has_symbol(self._name(symbol, tf)):
-                    self._lib.delete(self._name(symbol, tf))
+                for name in (self._name(symbol, tf), f"changes|{self._name(symbol, tf)}"):
+                    if self._lib.has_symbol(name):
+                        self._lib.delete(name)
             kept = [(tf, s) for tf, s in self._stretches(symbol) if tf not in tfs]
             self._record(symbol, kept)
             self._stats = None

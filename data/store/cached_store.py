@@ -20,10 +20,9 @@ fast as from the embedded store however far the team store is. A reader that doe
 listen (an export, a sync, a script) is answered after the version was asked: what it gets
 is the team store's current bars.
 
-Writes go through to the cache's copy as well. Not seen: a correction in the middle of the
-history that keeps the bar count, made by another terminal after this cache fetched that
-stretch (`candleterm sync` TEAM CACHE-FILE
-with the cache closed, or deleting the cache file, fetches it again).
+Writes go through to the cache's copy as well. A correction another terminal made in the
+middle of the history (a bar replaced, the count kept) is seen through the spans the team
+store notes as rewritten (`ArcticStore.changes_since`): they are copied again.
 """
 
 from __future__ import annotations
@@ -133,12 +132,23 @@ class CachedTeamStore:
             return True
 
     def _refresh(self, symbol: str, timeframe: str) -> None:
+        """The cache's copy brought to the team store's: the spans rewritten since the
+        version it holds copied over it, then the bars after its last."""
         self.refreshes += 1
         self.team.refresh()
         if symbol not in {i.symbol for i in self.cache.instruments()}:
             self.cache.add_instrument(self.team.instrument(symbol))
         first, last = self.team.time_range(symbol, timeframe) or (0, -1)
         held = self.cache.time_range(symbol, timeframe)
+        since = self._versions.get(f"{symbol}|{timeframe}")
+        rewritten = [] if held is None or since is None else self.team.changes_since(
+            symbol, timeframe, since)  # fmt: skip
+        if rewritten is None:  # rewritten further back than noted: fetched whole
+            self.cache.delete_bars(symbol, timeframe)
+            held, rewritten = None, []
+        for start, stop in rewritten:
+            copy_span(self.team, self.cache, symbol, timeframe, start, stop, DERIVED,
+                      replace=True)  # fmt: skip
         copy_span(self.team, self.cache, symbol, timeframe,
                   first if held is None else max(first, held[1]), last, DERIVED)  # fmt: skip
         if self.cache.count(symbol, timeframe) != self.team.count(symbol, timeframe):
