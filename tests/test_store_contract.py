@@ -251,6 +251,9 @@ def test_sync_copies_between_every_pair_resumes_and_copies_nothing_twice(tmp_pat
         a.write_bars("ES", "5m", make_bars(100, step_ns=5 * NS_PER_MIN), source=DERIVED_SRC)
         a.write_bars("DEMO", "1m", make_bars(50, seed=3), source=DEMO)
         a.set_drawings("ES", [Drawing("h", "hline", ((T0_NS, 100.0),))])
+        fired = [{"ts_ns": T0_NS + 60 * NS_PER_MIN * k, "text": f"ES crosses {k}"}
+                 for k in range(3)]  # fmt: skip
+        a.log_alerts("ES", fired)
     lmdb, s3 = f"lmdb://{tmp_path / 'team'}", local_s3.bucket()
     assert main(["sync", embedded, lmdb]) == 0
     assert main(["sync", lmdb, s3, "--symbols", "ES"]) == 0
@@ -261,11 +264,15 @@ def test_sync_copies_between_every_pair_resumes_and_copies_nothing_twice(tmp_pat
         for tf in ("1m", "5m"):
             assert b.load("ES", tf).equals(a.load("ES", tf))
         assert b.sources("ES") == a.sources("ES") and b.drawings("ES") == a.drawings("ES")
+        assert b.alert_log() == a.alert_log() and len(b.alert_log()) == 3  # the Fired list
         a.write_bars("ES", "1m", bars[2500:], source=Source(SourceKind.SOCKET))
+        a.log_alerts("ES", [{"ts_ns": T0_NS + 600 * NS_PER_MIN, "text": "ES crosses 9"}])
     with open_store(embedded, read_only=True) as a, open_store(back) as b:
         again = sync(a, b, ["ES"])
         assert again.bars == 500 and b.load("ES", "1m").equals(bars)
+        assert b.alert_log() == a.alert_log() and len(b.alert_log()) == 4  # the new one only
         assert sync(a, b, ["ES"]).bars == 0  # nothing new: nothing copied
+        assert len(b.alert_log()) == 4
     with open_store(embedded) as a:  # es.csv imported again, corrected: one bar in two
         fixed = make_bars(1000, step_ns=2 * NS_PER_MIN, seed=7)
         a.write_bars("ES", "1m", fixed, source=Source(SourceKind.IMPORT, "es.csv"),

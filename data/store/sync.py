@@ -1,13 +1,15 @@
 """`candleterm sync FROM TO`: a desk's history copied between any two stores (the embedded
 store to the team store and back), symbol by symbol, every timeframe with the source of each
-stretch, the instrument, and the drawings and alerts where the target has none.
+stretch, the instrument, the drawings and alerts where the target has none, and the alerts
+that fired (the Fired list) that the target has not logged.
 
 Resumable and idempotent: a series is copied from the target's last bar on (that bar again,
 in case it was a forming one), a window of time at a time, so a run that stopped goes on
 where it stopped and a second run copies nothing. A stretch of the source the target
 already holds with another number of bars (a file imported again with --replace, a hole
 filled) is copied again over its span; a correction that keeps the number of bars is not
-seen (as by the team store's cache). A symbol the target cannot take (its bars
+seen (a team store's cache sees it, by the versions it holds). A symbol the target cannot
+take (its bars
 there are real and these synthetic, or the other way round) is named in the report and the
 others go on.
 """
@@ -15,6 +17,7 @@ others go on.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 
 from data.store.files import StoreError
@@ -51,9 +54,15 @@ def sync(src, dst, symbols: list[str] | None = None,
         raise ValueError(f"no bars of {', '.join(map(repr, unknown))} in {src.path}; it has "
                          f"{', '.join(have) or 'none'}")  # fmt: skip
     report = SyncReport()
+    fired = src.alert_log()
+    logged = {_entry_key(e) for e in dst.alert_log()}
     for k, symbol in enumerate(wanted):
         try:
             _sync_symbol(src, dst, symbol, report)
+            new = [e for e in fired if e["symbol"] == symbol and _entry_key(e) not in logged]
+            if new:
+                dst.log_alerts(symbol, [{key: v for key, v in e.items() if key != "symbol"}
+                                        for e in new])  # fmt: skip
         except StoreError as exc:
             if src.damaged:
                 raise
@@ -63,6 +72,11 @@ def sync(src, dst, symbols: list[str] | None = None,
         if progress is not None:
             progress(symbol, (k + 1) / len(wanted))
     return report
+
+
+def _entry_key(entry: dict) -> str:
+    """An alert log entry as one comparable text (the same firing logged in both stores)."""
+    return json.dumps(entry, sort_keys=True)
 
 
 def _sync_symbol(src, dst, symbol: str, report: SyncReport) -> None:
