@@ -9,9 +9,8 @@ where it stopped and a second run copies nothing. A stretch of the source the ta
 already holds with another number of bars (a file imported again with --replace, a hole
 filled) is copied again over its span; a correction that keeps the number of bars is not
 seen (a team store's cache sees it, by the versions it holds). A symbol the target cannot
-take (its bars
-there are real and these synthetic, or the other way round) is named in the report and the
-others go on.
+take (its bars there are real and these synthetic, or the other way round) is named in the
+report and the others go on.
 """
 
 from __future__ import annotations
