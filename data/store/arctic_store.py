@@ -270,22 +270,26 @@ class ArcticStore:
         if written_span(bars, replace_span)[0] > last:
             lib.append(name, frame)
             return
-        self._note_change(name, *written_span(bars, replace_span))
         if replace_span is not None:
+            self._note_change(name, *written_span(bars, replace_span))
             lib.update(name, frame, upsert=True,
                        date_range=(_ts(replace_span[0]), _ts(replace_span[1])))  # fmt: skip
             return
         span = (_ts(bars.ts_ns[0]), _ts(bars.ts_ns[-1]))
-        stored = lib.read(name, date_range=span).data
+        read = lib.read(name, date_range=span)
+        self._note_change(name, int(bars.ts_ns[0]), int(bars.ts_ns[-1]), read.version)
+        stored = read.data
         kept = stored[~stored.index.isin(frame.index)]
         lib.update(name, pd.concat([kept, frame]).sort_index(), upsert=True)
 
-    def _note_change(self, name: str, first_ns: int, last_ns: int) -> None:
+    def _note_change(self, name: str, first_ns: int, last_ns: int,
+                     before: int | None = None) -> None:  # fmt: skip
         """Bars of series `name` from `first_ns` to `last_ns` are about to be rewritten:
-        noted with its version now (noted first: a write that then fails costs a reader a
-        copy it did not need, never a change it misses)."""
-        latest = self._lib.list_versions(name, latest_only=True, skip_snapshots=True)
-        before = max((key.version for key in latest), default=-1)
+        noted with its version now (`before`, asked when not given; noted first: a write
+        that then fails costs a reader a copy it did not need, never a change it misses)."""
+        if before is None:
+            latest = self._lib.list_versions(name, latest_only=True, skip_snapshots=True)
+            before = max((key.version for key in latest), default=-1)
         # "dropped": the version before the latest change left out of the notes (a reader
         # at it or before must read the series again), -1 while none was
         log = self._doc("changes", name) or {"dropped": -1, "spans": []}
