@@ -6,7 +6,8 @@ ratios to DuckDB.
 
 Measured on each: the latest 10,000 and 1,000,000 bars of a long series, a day of bars in
 the middle of it, each cold (a store just opened) and warm (asked again); an import of
-1,000,000 bars into a new symbol; and a chart's first page (the latest 50,000 bars) through
+1,000,000 bars into a new symbol, then 3 of its bars written again (a correction) and a bar
+appended; and a chart's first page (the latest 50,000 bars) through
 the cache, cold (the cache empty: the first page comes from the team store and the series
 is fetched behind it, timed apart) and warm (the cache up to date: the terminal's charts are
 answered from DuckDB, the version asked behind; a script's read waits for the version);
@@ -99,7 +100,29 @@ def measure_backend(name: str, where: str, big: int, repeat: int) -> list[Row]:
             imports.append((time.perf_counter() - started) * 1e3)
             assert store.load(f"NEW{k}", "1m", limit=10).equals(bars[-10:])
     rows.append(Row(name, "import 1,000,000 bars", summarize(f"{name}: import 1M (ms)", imports)))
+    rows += measure_writes(name, where, big + 10_000_000, repeat)
     return rows
+
+
+def measure_writes(name: str, where: str, start_ix: int, repeat: int) -> list[Row]:
+    """On NEW0 (1,000,000 bars from `start_ix`): 3 stored bars written again (a
+    correction: the team store notes the span for the caches), then a bar appended."""
+    written = synthetic(1_000_000, start_ix)
+    with open_store(where) as store:
+        ats = [1_000_000 - 10 * (k + 1) for k in range(2 * repeat)]
+        again = timed(lambda: store.write_bars("NEW0", "1m", written[ats.pop():][:3],
+                                               source=IMPORTED), 2 * repeat)  # fmt: skip
+        assert store.load("NEW0", "1m", limit=100).equals(written[-100:])
+        after = iter(range(2 * repeat))
+        appended = timed(lambda: store.write_bars(
+            "NEW0", "1m", synthetic(1, start_ix + 1_000_000 + next(after)), source=IMPORTED),
+            2 * repeat)  # fmt: skip
+        tail = store.load("NEW0", "1m", limit=2 * repeat)
+        assert tail.equals(synthetic(2 * repeat, start_ix + 1_000_000))
+    return [
+        Row(name, "3 stored bars written again", summarize(f"{name}: a correction (ms)", again)),
+        Row(name, "a bar appended", summarize(f"{name}: an append (ms)", appended)),
+    ]
 
 
 def measure_cache(url: str, cache: Path, big: int, repeat: int) -> list[Row]:
