@@ -358,8 +358,6 @@ class ChartController(QtCore.QObject):
         held = self.live.show(self.symbol)
         self._build_view()
         self._window.set_feed_problem(held.problem, held.reason)
-        if held.problem:
-            self._window.show_status(held.reason)  # over the series' description
         self.when_shown(self._go_live)
 
     def when_shown(self, action) -> None:

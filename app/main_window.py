@@ -243,6 +243,8 @@ class MainWindow(QtWidgets.QMainWindow):
             label.setContentsMargins(6, 0, 6, 0)
             self.statusBar().addPermanentWidget(label)
             self.stat_labels[key] = label
+        self._feed_message = ""  # the status message saying why the feed is off
+        self.statusBar().messageChanged.connect(self._fit_status)
 
     # -- showing state -----------------------------------------------------------------------
 
@@ -348,22 +350,38 @@ class MainWindow(QtWidgets.QMainWindow):
         super().resizeEvent(event)
         self._fit_status()
 
-    def _fit_status(self) -> None:
-        """In a narrow window the least needed figures give way, never the series shown."""
-        room = self.width() - MESSAGE_ROOM_PX - self.info_label.sizeHint().width()
-        for key in STAT_ORDER:
+    def _fit_status(self, *_args) -> None:
+        """In a narrow window, or beside a long message (a feed's refusal says what to do),
+        the least needed figures give way, then the series shown (its chart names it); the
+        feed's state stays."""
+        message = self.statusBar().currentMessage()
+        message_px = self.statusBar().fontMetrics().horizontalAdvance(message) + 24
+        room = self.width() - max(MESSAGE_ROOM_PX, message_px)
+        room -= self.stat_labels["feed"].sizeHint().width()
+        info_px = self.info_label.sizeHint().width()
+        keep_info = not message or room >= info_px
+        room -= info_px if keep_info else 0
+        for key in STAT_ORDER[1:]:
             label = self.stat_labels[key]
             room -= label.sizeHint().width()
-            label.setVisible(room >= 0 or key == "feed")
+            label.setVisible(room >= 0)
+        self.info_label.setVisible(keep_info)
 
     def set_feed_problem(self, short: str, reason: str) -> None:
         """The chosen feed does not run (empty: it does): the feed field says so until it
-        does, its tooltip and the status bar say why."""
+        does, its tooltip and the status bar say why (until it runs: the reason about
+        another symbol does not stay)."""
         label = self.stat_labels["feed"]
         if short:
             label.setText(short)
         label.setToolTip(reason or "Feed state")
         label.setStyleSheet("color: #e0a030;" if short else "")
+        message = reason.removeprefix(f"{short}: ")  # the feed field says that part
+        if message:
+            self.show_status(message)
+        elif self._feed_message and self.statusBar().currentMessage() == self._feed_message:
+            self.statusBar().clearMessage()
+        self._feed_message = message
 
     def show_status(self, text: str, timeout_ms: int = 0) -> None:
         self.statusBar().showMessage(text, timeout_ms)

@@ -481,6 +481,7 @@ def test_a_real_series_gets_no_simulated_bars_and_its_copy_does(qtbot, store, wi
     """The default feed is simulated: on an imported series it does not run (and says why),
     nothing is stored, Pause is not offered; File > Simulated copy simulates SYMBOL.SIM."""
     store.write_bars("6E", "1m", make_bars(2000), source=SOCKET)  # January 2024, real
+    write_demo_to_now(store, ["BTC"], 500)
     before = (store.time_range("6E"), store.count("6E", "1m"))
     controller = ChartController(store, window, None, settings, feed_rate=50.0,
                                  feed_time_scale=600.0)  # fmt: skip
@@ -493,6 +494,20 @@ def test_a_real_series_gets_no_simulated_bars_and_its_copy_does(qtbot, store, wi
         assert "6E holds real bars" in window.statusBar().currentMessage()
         qtbot.waitUntil(lambda: "simulated feed off on 6E" in window.stat_labels["feed"].text(),
                         timeout=3000)  # fmt: skip
+        # The reason says what to do, so it is shown whole: the figures beside it give way
+        # (it was cut after "6E holds real bars (import of 6EH").
+        window.resize(1600, 900)
+        bar = window.statusBar()
+        beside = sum(label.sizeHint().width() for label in (window.info_label,
+                     *window.stat_labels.values()) if label.isVisible())  # fmt: skip
+        assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) < window.width() - beside
+        assert window.stat_labels["feed"].isVisible()
+        # A symbol the feed runs on: the reason about 6E goes, the figures come back.
+        controller.show_symbol("BTC")
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        assert "6E" not in bar.currentMessage() and window.info_label.isVisible()
+        controller.show_symbol("6E")
+        assert "6E holds real bars" in bar.currentMessage()
         assert not window.pause_action.isEnabled()
         assert (store.time_range("6E"), store.count("6E", "1m")) == before
         window.simcopy_requested.emit()

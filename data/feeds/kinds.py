@@ -50,7 +50,7 @@ def _simulated_source(ctx: FeedContext) -> Source:
 def _refuse_simulated(ctx: FeedContext) -> str | None:
     if ctx.synthetic is False:
         return (
-            f"{ctx.symbol} holds real bars ({ctx.stretches[0].describe()}); the simulated feed "
+            f"{ctx.symbol} holds real bars ({ctx.stretches[0].source}); the simulated feed "
             "runs on demo symbols and simulated copies only: choose File > Simulated copy of "
             f"this symbol, or run `candleterm simcopy {ctx.symbol}`"
         )
