@@ -4,7 +4,7 @@ import pytest
 
 from data.files.export import export_bars
 from data.files.importer import ImportOptions, import_file
-from tests.conftest import make_bars
+from tests.conftest import NS_PER_MIN, make_bars
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
@@ -37,6 +37,9 @@ def test_export_errors_name_the_problem(tmp_path, store):
         ValueError, match="--start 2024-01-03 00:00 is not before --end 2024-01-02 00:00"
     ):  # it wrote an empty file
         export_bars(store, "ES", "1m", tmp_path / "x.csv", ns("2024-01-03"), ns("2024-01-02"))
+    store.write_bars("ES", "1h", make_bars(2, step_ns=60 * NS_PER_MIN))
+    with pytest.raises(ValueError, match="no 1w bars of ES in .*; stored: 1m, 1h"):
+        export_bars(store, "ES", "1w", tmp_path / "x.csv")  # it wrote an empty file
     assert not (tmp_path / "x.csv").exists()
 
 

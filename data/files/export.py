@@ -55,6 +55,11 @@ def export_bars(
     if start_ns is not None and end_ns is not None and int(start_ns) >= int(end_ns):
         raise ValueError(f"export: --start {_when(start_ns)} is not before --end "
                          f"{_when(end_ns)}; give the end after the start")  # fmt: skip
+    stored = store.timeframes(symbol)
+    if timeframe not in stored:  # it wrote an empty file, as if the span held no bars
+        raise ValueError(f"no {timeframe} bars of {symbol} in {store.path}; stored: "
+                         f"{', '.join(stored)} (export one of those, or the 1m bars to "
+                         "aggregate)")  # fmt: skip
     first, last = store.time_range(symbol, timeframe) or (0, -1)
     lo = first if start_ns is None else max(first, int(start_ns))
     hi = last if end_ns is None else min(last, int(end_ns) - 1)
