@@ -25,7 +25,7 @@ from app.surface import Surface
 from app.symbol_models import SymbolModels, live_symbol
 from app.views import make_view, when_painted
 from app.watchlist import WatchlistPanel
-from data.feeds.kinds import FeedKind
+from data.feeds.kinds import OWN_TICKS, FeedKind
 from data.feeds.port import FeedSettings
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import BarStore, StoreError
@@ -165,7 +165,7 @@ class ChartController(QtCore.QObject):
         symbols = self._store.symbols()
         if symbol is not None:
             symbol = live_symbol(self._store, symbol, self.feed.value, self._exchange)
-            if self.feed.value in ("socket", "exchange"):  # its series may have no bars yet
+            if self.feed.value in OWN_TICKS:  # its series may have no bars yet
                 symbols = sorted({*symbols, symbol})
         if not symbols:
             self._window.show_status(

@@ -12,7 +12,7 @@ from pathlib import Path
 from app.controller import ChartController
 from app.live import LIVE_TIMEFRAMES
 from app.main_window import MainWindow
-from data.feeds.kinds import FeedKind
+from data.feeds.kinds import OWN_TICKS, FeedKind
 from data.store import BarStore
 from data.store.addresses import is_team_url
 from engine.worker import IndicatorWorker
@@ -32,16 +32,18 @@ def _progress_dialog(QtWidgets, title: str):
     return dialog, report
 
 
-def open_store_creating_demo(path: Path | str, progress) -> BarStore:
-    """Open the store; a store file that does not exist yet is created with demo data (a
-    team store is opened as it is: demo bars are no desk's)."""
+def open_store_creating_demo(path: Path | str, progress, demo: bool = True) -> BarStore:
+    """Open the store; a store file that does not exist yet is created with demo data,
+    unless `demo` is False (a feed of real bars, the exchange's or a socket's, starts its
+    store empty: two million synthetic bars beside them were no help). A team store is
+    opened as it is: demo bars are no desk's."""
     if is_team_url(path):
         from data.store.port import open_store
 
         return open_store(path)
     first_run = not path.exists()
     store = BarStore(path)
-    if first_run:
+    if first_run and demo:
         from data.demo import create_demo_store  # the first run only
         from data.store.derived import derive_timeframes
 
@@ -99,7 +101,7 @@ def build_app(db: Path, args: argparse.Namespace) -> Running:
     pg.setConfigOptions(antialias=False)
     dialog, report = _progress_dialog(QtWidgets, "Creating demo data...")
     try:
-        store = open_store_creating_demo(db, report)
+        store = open_store_creating_demo(db, report, demo=args.feed not in OWN_TICKS)
     finally:
         dialog.close()
     worker = IndicatorWorker()

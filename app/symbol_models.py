@@ -5,7 +5,7 @@ kept live by the session."""
 from __future__ import annotations
 
 from app.live import LIVE_TIMEFRAMES, LiveSession
-from data.feeds.kinds import exchange_series
+from data.feeds.kinds import OWN_TICKS, exchange_series
 from data.store import BarStore, Instrument
 from data.store.derived import derive_timeframes
 from widgets.series_model import SeriesModel
@@ -78,7 +78,7 @@ def live_symbol(store: BarStore, symbol: str, feed: str, exchange: str) -> str:
     own ticks (socket, exchange) starts a series that is not stored yet."""
     if feed == "exchange":
         symbol = exchange_series(symbol, exchange)
-    if feed in ("socket", "exchange") and symbol not in store.symbols():
+    if feed in OWN_TICKS and symbol not in store.symbols():
         try:
             store.instrument(symbol)
         except KeyError:

@@ -370,6 +370,11 @@ def test_first_launch_creates_the_demo_store(tmp_path):
         store.close()
     reopened = open_store_creating_demo(path, lambda *a: pytest.fail("demo made twice"))
     reopened.close()
+    # A new store for the exchange's (or a socket's) real bars starts empty.
+    real = open_store_creating_demo(tmp_path / "real.duckdb", lambda *a: pytest.fail("demo"),
+                                    demo=False)  # fmt: skip
+    assert real.symbols() == []
+    real.close()
 
 
 def test_indicator_dialog_checks_parameters(qtbot):

@@ -139,3 +139,23 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         assert [history.item(k).text() for k in range(history.count())] == lines
     finally:
         controller.close()
+
+
+def test_a_new_store_for_the_socket_feed_starts_with_no_demo_data(qtbot, tmp_path):
+    """`candleterm --db NEW --feed socket` (or exchange): the store is for a market's real
+    ticks; it was filled with two years of the four demo symbols first."""
+    import argparse
+
+    from app.gui import build_app
+
+    args = argparse.Namespace(feed="socket", feed_rate=20.0, feed_port=free_port(),
+                              outlier_band=20.0, exchange="binance", exchange_url=None,
+                              symbol="FX1", theme=None)  # fmt: skip
+    running = build_app(tmp_path / "new.duckdb", args)
+    try:
+        assert running.store.symbols() == []
+        assert running.controller.symbol == "FX1"
+        send(args.feed_port, [{"symbol": "FX1", "ts": time.time(), "price": 1.5, "qty": 2.0}])
+        qtbot.waitUntil(lambda: len(running.controller.chart.model) == 1, timeout=5000)
+    finally:
+        running.close()

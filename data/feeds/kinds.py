@@ -199,3 +199,6 @@ FEED_SPECS: dict[str, FeedSpec] = {
 
 # The kinds as an enum (FeedKind.SIMULATED, FeedKind("socket")) for settings and the window.
 FeedKind = enum.Enum("FeedKind", {key.upper(): key for key in FEED_SPECS})
+# The feeds that bring their own ticks, of real markets: a series of theirs may not be
+# stored yet, and a new store of theirs starts with no demo data.
+OWN_TICKS = ("socket", "exchange")
