@@ -93,7 +93,9 @@ class ChartController(QtCore.QObject):
         self.chart: ChartWidget | None = None  # the one indicators are drawn on
         self.indicators: IndicatorController | None = None
         self.quotes = Quotes(store)  # the open-price layer: the watchlist's quotes
-        self.live = LiveSymbols(store, self, self._on_ticks, self._on_stats)
+        self.live = LiveSymbols(store, self, self._on_ticks, self._on_stats,
+                                self.quotes.history_changed)  # fmt: skip
+        self.quotes.live_forming = self.live.forming
         self.watchlist = WatchlistPanel(self.quotes, self._watched_symbols,
                                         self.live.feed_states, self)  # fmt: skip
         window.add_side_panel(self.watchlist.dock)
@@ -507,6 +509,8 @@ class ChartController(QtCore.QObject):
         series = self.live.series_of(symbol) if symbol else None
         if series is not None:
             series.reload()
+        if symbol:
+            self.quotes.history_changed(symbol)  # its row in the watchlist, read again
         if self.symbol is not None:
             self._window.set_symbols(self._watched_symbols(), self.symbol)
         self._show_info()

@@ -24,6 +24,7 @@ from data.store import BarStore
 from data.store.persist import BarWriter
 from engine.ring import TickRing
 from engine.sessions import calendar
+from engine.units import NS_PER_MIN
 from widgets.series_model import SeriesModel
 
 LIVE_TIMEFRAMES = ("1m", "5m", "15m", "1h", "4h", "1d")
@@ -107,6 +108,11 @@ class LiveSession(QtCore.QObject):
         self._queries: deque[tuple[float, int]] = deque(maxlen=120)
         # called with (symbol, ts_ns, price, qty) of each frame's ticks (the quotes)
         self.tick_listener: Callable[[str, np.ndarray, np.ndarray, np.ndarray], None] | None = None
+        # called with (symbol, first_ns, end_ns) once 1m bars the feed fetched itself (an
+        # exchange's, filling a gap) are in the store: history the quotes read changed
+        self.history_listener: Callable[[str, int, int], None] | None = None
+        self._fetched: deque[tuple[int, int]] = deque()  # spans fetched, not yet put
+        self._storing: deque[tuple[int, int, int]] = deque()  # (writer's puts, span)
         self._timer = QtCore.QTimer(self)
         self._timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
         self._timer.setInterval(FRAME_MS)
@@ -119,8 +125,10 @@ class LiveSession(QtCore.QObject):
 
     def _take_bars(self, base_bars) -> None:
         """1m bars the feed fetched itself (from its thread): into the next frame."""
-        if self.pipeline is not None:
+        if self.pipeline is not None and len(base_bars):
             self.pipeline.put_bars(base_bars)
+            # noted after: a frame that takes the note has the bars in its step
+            self._fetched.append((int(base_bars.ts_ns[0]), int(base_bars.ts_ns[-1]) + NS_PER_MIN))
 
     def _forming_history(self, end_ns: int):
         """The stored 1m bars of the buckets forming at `end_ns` (from the start of the
@@ -224,6 +232,7 @@ class LiveSession(QtCore.QObject):
             return  # not started
         started = time.perf_counter()
         now_ns = self.feed.now_ns() if self.feed is not None else None
+        fetched = [self._fetched.popleft() for _ in range(len(self._fetched))]  # in this step
         frame = self.pipeline.step(now_ns)
         for tf, update in frame.updates.items():
             if self.writer is not None:
@@ -234,6 +243,7 @@ class LiveSession(QtCore.QObject):
             model.upsert(update.sealed)
             if update.forming is not None:
                 model.update_last(update.forming)
+        self._tell_stored(fetched)
         if frame.ticks:
             if self.tick_listener is not None:
                 self.tick_listener(self.symbol, *frame.tick_columns)
@@ -244,6 +254,16 @@ class LiveSession(QtCore.QObject):
         self._frame_ms.append(frame_ms)
         self.frame_log.append(frame_ms)
         self._paint_ms = 0.0
+
+    def _tell_stored(self, fetched: list[tuple[int, int]]) -> None:
+        """The spans of fetched bars put to the writer this frame, told to the history
+        listener once the writer has stored them (read before, the store had not)."""
+        if self.writer is None or self.history_listener is None:
+            return
+        self._storing.extend((self.writer.puts, *span) for span in fetched)
+        while self._storing and self._storing[0][0] <= self.writer.stored_puts:
+            _, first_ns, end_ns = self._storing.popleft()
+            self.history_listener(self.symbol, first_ns, end_ns)
 
     def _on_painted(self, paint_ms: float) -> None:
         self._paint_ms += paint_ms

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6 import QtCore
 
 from app.cells import CellSymbols, Held
-from app.live import LiveStats
+from app.live import LiveSession, LiveStats
 from app.sessions import FeedSessions
 from app.symbol_models import SymbolModels
 from data.feeds.port import FeedSettings
@@ -19,11 +19,14 @@ from widgets.series_model import SeriesModel
 
 class LiveSymbols:
     def __init__(self, store: BarStore, parent: QtCore.QObject, tick_listener: Callable,
-                 on_stats: Callable[[LiveStats], None]) -> None:  # fmt: skip
+                 on_stats: Callable[[LiveStats], None],
+                 history_listener: Callable | None = None) -> None:  # fmt: skip
         """`tick_listener(symbol, ts_ns, price, qty)` hears every session's ticks;
-        `on_stats` the active session's stats, once a second."""
+        `on_stats` the active session's stats, once a second; `history_listener(symbol,
+        first_ns, end_ns)` of bars a feed fetched, once stored."""
         self.store, self._parent = store, parent
         self._tick_listener, self._on_stats = tick_listener, on_stats
+        self._history_listener = history_listener
         self.sessions: FeedSessions | None = None
         self.cells = CellSymbols(store)
         self.active: Held | None = None
@@ -42,7 +45,7 @@ class LiveSymbols:
             self.sessions = None
         if self.sessions is None:
             self.sessions = FeedSessions(self.store, settings, self._parent,
-                                         self._tick_listener)  # fmt: skip
+                                         self._tick_listener, self._history_listener)  # fmt: skip
 
     def show(self, symbol: str) -> Held:
         """`symbol` is the active symbol: its session held by a cell, or opened (a feed that
@@ -97,14 +100,28 @@ class LiveSymbols:
         held = self.cells.held.get(symbol)
         return held.series if held is not None else None
 
-    def feed_states(self) -> dict[str, tuple[bool, str]]:
-        """{symbol: (its ticks are coming, its feed's state in words)} of every symbol with
-        a session: on screen, in the grid, kept running."""
+    def _sessions(self) -> list[LiveSession]:
+        """Every session: in the grid's cells, the active one, kept running off screen."""
         sessions = [*(h.session for h in self.cells.held.values())]
         if self.active is not None:
             sessions.append(self.active.session)
         if self.sessions is not None:
             sessions.extend(self.sessions.running.values())
+        return sessions
+
+    def forming(self, symbol: str, timeframe: str) -> tuple | None:
+        """The forming `timeframe` bar (ts_ns, open, high, low, close, volume) of a live
+        symbol, as its session built it (its stored history, the bars its feed fetched, its
+        ticks), or None."""
+        for session in self._sessions():
+            if session.symbol == symbol and session.builder is not None:
+                return session.builder.forming(timeframe)
+        return None
+
+    def feed_states(self) -> dict[str, tuple[bool, str]]:
+        """{symbol: (its ticks are coming, its feed's state in words)} of every symbol with
+        a session: on screen, in the grid, kept running."""
+        sessions = self._sessions()
         problems = {h.session.symbol: h.reason for h in self.cells.held.values()}
         if self.active is not None:
             problems[self.active.session.symbol] = self.active.reason

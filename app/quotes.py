@@ -11,11 +11,13 @@ done when the row is first drawn, then kept up by the same ticks.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from data.store import BarStore, StoreError
+from engine.bars import PartialBar
 from engine.sessions import SessionCalendar, calendar
 from engine.units import NS_PER_MIN
 
@@ -46,6 +48,10 @@ class Quotes:
         self._live_ns: dict[str, int] = {}  # the latest live tick time of a symbol
         self._paths: dict[str, _DayPath] = {}
         self._wanted: dict[str, None] = {}  # paths drawn before they were read, in order
+        # (symbol, timeframe) -> the forming bar (ts_ns, o, h, l, c, v) a live session built,
+        # or None: the quotes of a live symbol are its session's bars (the exchange's bars
+        # over the minutes its trades missed are in them), the others the open-price layer's
+        self.live_forming: Callable[[str, str], tuple | None] | None = None
 
     def _calendar(self, symbol: str) -> SessionCalendar:
         cal = self._calendars.get(symbol)
@@ -85,6 +91,20 @@ class Quotes:
         if self._cache is not None:
             self._cache.calendar_changed(symbol)  # its buckets go
 
+    def history_changed(self, symbol: str, first_ns: int | None = None,
+                        end_ns: int | None = None) -> None:  # fmt: skip
+        """The store's bars of `symbol` in [first_ns, end_ns) changed (an exchange's bars
+        filling a gap, now stored; an import; None: any): the quotes and the day's path read
+        them again when next drawn. (A gap filled at the start was read as empty: the day's
+        volume and change counted the live trades alone.)"""
+        if self._cache is not None:
+            self._cache.invalidate(symbol, first_ns, end_ns)
+        path = self._paths.get(symbol)
+        lo = -(2**63) if first_ns is None else first_ns
+        hi = 2**63 - 1 if end_ns is None else end_ns
+        if path is not None and path.day_ns < hi and lo < path.end_ns:
+            del self._paths[symbol]
+
     def observe(self, symbol: str, ts_ns: np.ndarray, price: np.ndarray, qty: np.ndarray):
         """A frame's live ticks of `symbol`."""
         if len(ts_ns) == 0:
@@ -108,7 +128,7 @@ class Quotes:
         asks = [(row, symbol, self.at_ns(symbol)) for row, symbol in enumerate(symbols)]
         asks = [(row, symbol, at) for row, symbol, at in asks if at is not None]
         at_of = [(symbol, at) for _, symbol, at in asks]
-        days, hours, fours = (self.cache.forming_many(tf, at_of) for tf in ("1d", "1h", "4h"))
+        days, hours, fours = (self._forming(tf, at_of) for tf in ("1d", "1h", "4h"))
         for (row, _, _), day, hour, four in zip(asks, days, hours, fours, strict=True):
             if day is None:
                 continue
@@ -116,6 +136,20 @@ class Quotes:
                      for b in (hour, four)]  # fmt: skip
             change = day.close - day.open
             out[row] = (day.close, change, 100.0 * change / day.open, day.volume, *since)
+        return out
+
+    def _forming(self, timeframe: str, asks: list[tuple[str, int]]) -> list[PartialBar | None]:
+        """The forming `timeframe` bar of each (symbol, at_ns): a live session's, else the
+        open-price layer's (those asked of the store in one query)."""
+        live = [None if self.live_forming is None else self.live_forming(symbol, timeframe)
+                for symbol, _ in asks]  # fmt: skip
+        out = [None if row is None else PartialBar(*row[1:6], int(row[0]), int(row[0]))
+               for row in live]  # fmt: skip
+        rest = [k for k, row in enumerate(live) if row is None]
+        if rest:
+            cached = self.cache.forming_many(timeframe, [asks[k] for k in rest])
+            for k, bar in zip(rest, cached, strict=True):
+                out[k] = bar
         return out
 
     def path(self, symbol: str) -> np.ndarray:

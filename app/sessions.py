@@ -20,11 +20,13 @@ START_EVERY_MS = 50
 
 class FeedSessions:
     def __init__(self, store: BarStore, settings: FeedSettings, parent: QtCore.QObject,
-                 tick_listener=None) -> None:  # fmt: skip
+                 tick_listener=None, history_listener=None) -> None:  # fmt: skip
         """`tick_listener(symbol, ts_ns, price, qty)` hears every session's ticks, a frame's
-        at a time (the watchlist's quotes)."""
+        at a time, and `history_listener(symbol, first_ns, end_ns)` of the bars its feed
+        fetched once they are stored (the watchlist's quotes)."""
         self.store, self.settings, self._parent = store, settings, parent
         self.tick_listener = tick_listener
+        self.history_listener = history_listener
         self.running: dict[str, LiveSession] = {}  # not shown, kept running
         self.shown: set[str] = set()  # the symbols whose sessions are on screen
         self._closed = False
@@ -56,6 +58,7 @@ class FeedSessions:
     def _session(self, symbol: str) -> LiveSession:
         session = LiveSession(self.store, symbol, self.settings, self._parent)
         session.tick_listener = self.tick_listener
+        session.history_listener = self.history_listener
         return session
 
     def park(self, session: LiveSession) -> None:

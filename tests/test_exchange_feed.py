@@ -174,9 +174,18 @@ def test_the_window_charts_an_exchange_market_live_and_stores_its_bars(qtbot, st
         assert controller.symbol == "BINANCE:BTC/USDT" and controller.feed_problem == ""
         session = controller.session
         session.feed._clock = fake.clock_ns  # the market's clock (it runs a minute a second)
+        symbol = "BINANCE:BTC/USDT"
+        controller.quotes.values([symbol])  # the watchlist's first paint: the gap not filled
         qtbot.waitUntil(lambda: "live" in session.feed.state(), timeout=20_000)
         last_closed = trades[-1][1] * 1_000_000 // NS_PER_MIN * NS_PER_MIN
         qtbot.waitUntil(lambda: fake.clock_ns() > last_closed + 2 * NS_PER_MIN, timeout=30_000)
+        # The watchlist's day: every trade on the tape, the gap's minutes among them (they
+        # were left out, read before the exchange's bars filling them were stored).
+        day_volume = sum(t[3] for t in trades)
+        qtbot.waitUntil(lambda: controller.quotes.values([symbol])[0][3] == day_volume,
+                        timeout=10_000)  # fmt: skip
+        last, change = controller.quotes.values([symbol])[0][:2]
+        assert last == trades[-1][2] and change == trades[-1][2] - trades[0][2]
     finally:
         market.stop.set()
         controller.close()  # writes every sealed bar

@@ -94,6 +94,24 @@ def test_a_replay_inside_the_stored_day_is_quoted_as_the_replay_goes(store, stor
     assert quotes.path("SPY") == pytest.approx(want_path(so_far, "us-equity"))
 
 
+def test_bars_filled_in_later_are_quoted_once_said(store):
+    """A gap in the day filled after the quotes were read (an exchange's bars stored behind
+    the live trades, an import relayed): read again when the store says so."""
+    every = make_bars(3 * 1440, start_ns=START, seed=4)
+    hole = slice(3 * 1440 - 300, 3 * 1440 - 100)
+    kept = np.ones(len(every), bool)
+    kept[hole] = False
+    store.write_bars("BTC", "1m", Bars(*(getattr(every, c)[kept] for c in COLUMNS)),
+                     instrument=Instrument("BTC", "24x7"))  # fmt: skip
+    quotes = Quotes(store)
+    quotes.values(["BTC"])
+    quotes.path("BTC")
+    store.write_bars("BTC", "1m", every[hole])
+    quotes.history_changed("BTC", int(every.ts_ns[hole][0]), int(every.ts_ns[hole][-1]) + 1)
+    assert quotes.values(["BTC"])[0] == pytest.approx(want_values(every, "24x7"))
+    assert quotes.path("BTC") == pytest.approx(want_path(every, "24x7"))
+
+
 def test_a_new_day_starts_the_path_again(store, stored):
     quotes = Quotes(store)
     history = stored["BTC"]

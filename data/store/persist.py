@@ -40,6 +40,8 @@ class BarWriter:
         self.interval_s = interval_s
         self.counters = WriterCounters()
         self._pending: dict[str, list[Bars]] = {}
+        self.puts = 0  # `put`s of bars so far
+        self.stored_puts = 0  # of them, how many are in the store (all before it, too)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="candleterm-writer", daemon=True)
@@ -51,6 +53,7 @@ class BarWriter:
             copy = Bars(*(np.array(getattr(bars, c)) for c in COLUMNS))
             with self._lock:
                 self._pending.setdefault(timeframe, []).append(copy)
+                self.puts += 1
 
     @property
     def pending(self) -> int:
@@ -64,6 +67,8 @@ class BarWriter:
     def write_pending(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
+            taken = self.puts
+        failed = False
         for timeframe, parts in pending.items():
             bars = latest_per_time(parts)
             started = time.perf_counter()
@@ -75,10 +80,13 @@ class BarWriter:
                 log.error("%s", self.counters.last_error)
                 with self._lock:
                     self._pending.setdefault(timeframe, []).insert(0, bars)
+                failed = True
                 continue
             self.counters.last_write_s = time.perf_counter() - started
             self.counters.bars += len(bars)
             self.counters.writes += 1
+        if not failed:
+            self.stored_puts = max(self.stored_puts, taken)
 
     def discard(self) -> None:
         """Stop the thread and drop what is pending (its symbol was deleted)."""
