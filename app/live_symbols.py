@@ -109,14 +109,13 @@ class LiveSymbols:
             sessions.extend(self.sessions.running.values())
         return sessions
 
-    def forming(self, symbol: str, timeframe: str) -> tuple | None:
-        """The forming `timeframe` bar (ts_ns, open, high, low, close, volume) of a live
-        symbol, as its session built it (its stored history, the bars its feed fetched, its
-        ticks), or None."""
-        for session in self._sessions():
-            if session.symbol == symbol and session.builder is not None:
-                return session.builder.forming(timeframe)
-        return None
+    def forming(self, symbols: list[str], timeframe: str) -> list[tuple | None]:
+        """The forming `timeframe` bar (ts_ns, open, high, low, close, volume) of each
+        symbol with a live session, as the session built it (its stored history, the bars
+        its feed fetched, its ticks); None for the others."""
+        builders = {s.symbol: s.builder for s in self._sessions() if s.builder is not None}
+        return [None if symbol not in builders else builders[symbol].forming(timeframe)
+                for symbol in symbols]  # fmt: skip
 
     def feed_states(self) -> dict[str, tuple[bool, str]]:
         """{symbol: (its ticks are coming, its feed's state in words)} of every symbol with

@@ -48,10 +48,11 @@ class Quotes:
         self._live_ns: dict[str, int] = {}  # the latest live tick time of a symbol
         self._paths: dict[str, _DayPath] = {}
         self._wanted: dict[str, None] = {}  # paths drawn before they were read, in order
-        # (symbol, timeframe) -> the forming bar (ts_ns, o, h, l, c, v) a live session built,
-        # or None: the quotes of a live symbol are its session's bars (the exchange's bars
-        # over the minutes its trades missed are in them), the others the open-price layer's
-        self.live_forming: Callable[[str, str], tuple | None] | None = None
+        # (symbols, timeframe) -> the forming bar (ts_ns, o, h, l, c, v) a live session built
+        # of each, or None: the quotes of a live symbol are its session's bars (the
+        # exchange's bars over the minutes its trades missed are in them), the others the
+        # open-price layer's
+        self.live_forming: Callable[[list[str], str], list[tuple | None]] | None = None
 
     def _calendar(self, symbol: str) -> SessionCalendar:
         cal = self._calendars.get(symbol)
@@ -141,8 +142,9 @@ class Quotes:
     def _forming(self, timeframe: str, asks: list[tuple[str, int]]) -> list[PartialBar | None]:
         """The forming `timeframe` bar of each (symbol, at_ns): a live session's, else the
         open-price layer's (those asked of the store in one query)."""
-        live = [None if self.live_forming is None else self.live_forming(symbol, timeframe)
-                for symbol, _ in asks]  # fmt: skip
+        symbols = [symbol for symbol, _ in asks]
+        live = ([None] * len(asks) if self.live_forming is None
+                else self.live_forming(symbols, timeframe))  # fmt: skip
         out = [None if row is None else PartialBar(*row[1:6], int(row[0]), int(row[0]))
                for row in live]  # fmt: skip
         rest = [k for k, row in enumerate(live) if row is None]
