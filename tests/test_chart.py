@@ -934,6 +934,24 @@ def test_every_other_day_is_shaded_to_within_half_a_pixel(make_chart, qtbot, vie
         assert shown == drawn  # exact when a bar is half a pixel or more
 
 
+def test_days_too_narrow_to_guide_are_not_shaded(make_chart, qtbot):
+    """Six weeks of 1m bars: a day 24 px wide at 1,000 px is shaded, at 400 px (10 px a
+    day, a barcode behind the candles) it is not."""
+    bars = make_bars(60_000)
+    shaded = []
+    for width in (1000, 400):
+        chart = make_chart(bars, width=width)
+        chart.price.setXRange(0, 60_000, padding=0)
+        settle(qtbot, chart)
+        colour = chart.shading._brush.color().name()
+        image = chart.grab().toImage()
+        view = chart.price.view.mapRectToScene(chart.price.view.boundingRect()).toRect()
+        row = int(view.top() + 5)  # above the candles: background or shading
+        seen = {image.pixelColor(x, row).name() for x in range(view.left() + 2, view.right() - 2)}
+        shaded.append(colour in seen)
+    assert shaded == [True, False]
+
+
 @pytest.mark.parametrize(("first", "stop", "unit_min"), [(0, 60_000, 1440), (30_000, 33_000, 60)])
 def test_a_zoomed_out_time_axis_ticks_the_first_bar_of_each_period(make_chart, qtbot, first,
                                                                    stop, unit_min):  # fmt: skip

@@ -22,6 +22,7 @@ from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
 MAX_SHADED_BARS = 200_000  # beyond this zoom the day bands are too thin to help
+MIN_DAY_PX = 20  # a day narrower than this on screen is not shaded (the bands were a barcode)
 
 
 class LastPriceLine(pg.GraphicsObject):
@@ -211,13 +212,15 @@ class PriceTag(pg.GraphicsObject):
 
 class DayShading(ViewBackdrop):
     """Every other trading day (exchange-local date) shaded, behind the candles, when zoomed
-    in enough for days to be a useful guide. One drawRects call."""
+    in enough for days to be a useful guide (a day MIN_DAY_PX wide or more). One drawRects
+    call."""
 
     def __init__(self, model: SeriesModel, theme: Theme) -> None:
         super().__init__()
         self._model = model
         self._rects = rect_array()
         self._window = (0, 0)  # the bars the rects are prepared for
+        self._day_bars = 0.0  # the bars of a day there
         self._key = None  # the series' length and the stride then
         self._y = None  # the view's y range they span
         self.setZValue(-100)
@@ -251,6 +254,8 @@ class DayShading(ViewBackdrop):
         window = self._window
         if self._key != (n, stride) or not (window[0] <= first and stop <= window[1]):
             self._prepare_window(first, stop, n, stride)  # the view and a view either side
+        if vb.width() * self._day_bars / (x1 - x0) < MIN_DAY_PX:
+            return
         if (y0, y1) != self._y:
             self._y = (y0, y1)
             rows = self._rects.ndarray()
@@ -273,6 +278,7 @@ class DayShading(ViewBackdrop):
         bars = starts * stride + first
         ends = np.append(bars[1:], stop)
         s, e = bars[shaded], ends[shaded]
+        self._day_bars = float(np.median(ends - bars))  # a day's bars, as many as most have
         self._rects.resize(len(s))
         rows = self._rects.ndarray()
         rows[:, 0] = s - 0.5
