@@ -244,7 +244,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.statusBar().addPermanentWidget(label)
             self.stat_labels[key] = label
         self._feed_message = ""  # the status message saying why the feed is off
-        self.statusBar().messageChanged.connect(self._fit_status)
+        self.statusBar().messageChanged.connect(self._on_message_changed)
 
     # -- showing state -----------------------------------------------------------------------
 
@@ -377,11 +377,19 @@ class MainWindow(QtWidgets.QMainWindow):
         label.setToolTip(reason or "Feed state")
         label.setStyleSheet("color: #e0a030;" if short else "")
         message = reason.removeprefix(f"{short}: ")  # the feed field says that part
+        before, self._feed_message = self._feed_message, message
         if message:
             self.show_status(message)
-        elif self._feed_message and self.statusBar().currentMessage() == self._feed_message:
+        elif before and self.statusBar().currentMessage() == before:
             self.statusBar().clearMessage()
-        self._feed_message = message
+
+    def _on_message_changed(self, text: str) -> None:
+        """A message cleared (its time up, a menu's tip gone) gives way to the feed's
+        reason, for as long as the feed is off; the figures make room."""
+        if not text and self._feed_message:
+            self.statusBar().showMessage(self._feed_message)  # (calls this again)
+            return
+        self._fit_status()
 
     def show_status(self, text: str, timeout_ms: int = 0) -> None:
         self.statusBar().showMessage(text, timeout_ms)

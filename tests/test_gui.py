@@ -507,6 +507,12 @@ def test_a_real_series_gets_no_simulated_bars_and_its_copy_does(qtbot, store, wi
                      *window.stat_labels.values()) if label.isVisible())  # fmt: skip
         assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) < window.width() - beside
         assert window.stat_labels["feed"].isVisible()
+        # A menu's tip over it, or a message of a few seconds: the reason comes back after.
+        reason = bar.currentMessage()
+        bar.showMessage("Import bars or ticks from a file")
+        bar.clearMessage()
+        window.show_status("alert set", 50)
+        qtbot.waitUntil(lambda: bar.currentMessage() == reason, timeout=2000)
         # A symbol the feed runs on: the reason about 6E goes, the figures come back.
         controller.show_symbol("BTC")
         qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
