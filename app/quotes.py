@@ -1,11 +1,14 @@
 """What the watchlist shows of each symbol: last price, change since the session open, the
-day's volume, the hour's change and the day's path, from the open-price layer.
+day's volume, the hour's change and the day's path.
 
-The session open, the day's volume and the forming 1h bar come from `OpenPriceCache`, fed with
-every live symbol's ticks once a frame; the store is asked once per bucket that began before
-the symbol went live (a symbol that never goes live is quoted at its last stored day). The
-day's path (a close every PATH_SLOT_NS, for the sparkline) is one read of that day's 1m bars,
-done when the row is first drawn, then kept up by the same ticks.
+A symbol with a live session is quoted from the session's forming day, 4 hours and hour
+(`live_forming`): they hold the bars its feed fetched as well as its ticks. The others'
+session open, day's volume and forming 1h bar come from `OpenPriceCache`, fed with every
+live symbol's ticks once a frame; the store is asked once per bucket that began before the
+symbol went live (a symbol that never goes live is quoted at its last stored day), and again
+after `history_changed`. The day's path (a close every PATH_SLOT_NS, for the sparkline) is
+one read of that day's 1m bars, done when the row is first drawn, then kept up by the same
+ticks.
 """
 
 from __future__ import annotations
