@@ -183,6 +183,14 @@ def test_the_alerts_that_fired_are_logged_in_time_order_the_latest_kept(store):
         store.log_alerts("", many[:1])
 
 
+def test_meta_values_are_kept(store):
+    """What a sync into the store copied, by the source's versions (`sync.SYNCED_KEY`)."""
+    assert store.meta("synced_versions") is None
+    store.set_meta("synced_versions", '{"lmdb:///team": {"ES|1m": 3}}')
+    store.set_meta("synced_versions", '{"lmdb:///team": {"ES|1m": 4}}')
+    assert store.meta("synced_versions") == '{"lmdb:///team": {"ES|1m": 4}}'
+
+
 def test_folded_ranges_and_closes_as_a_plain_fold(store):
     bars = make_bars(300)
     store.write_bars("ES", "1m", bars)
@@ -267,6 +275,17 @@ def test_sync_copies_between_every_pair_resumes_and_copies_nothing_twice(tmp_pat
         assert b.alert_log() == a.alert_log() and len(b.alert_log()) == 3  # the Fired list
         a.write_bars("ES", "1m", bars[2500:], source=Source(SourceKind.SOCKET))
         a.log_alerts("ES", [{"ts_ns": T0_NS + 600 * NS_PER_MIN, "text": "ES crosses 9"}])
+    # A bar corrected in the team store, the count kept: the next sync from it copies the
+    # span it rewrote (it was not seen), and a sync after copies nothing.
+    with open_store(lmdb) as team, open_store(str(tmp_path / "c.duckdb")) as c:
+        assert sync(team, c, ["ES"]).bars > 0
+        one = team.load("ES", "1m")[700:701]
+        fixed = Bars.from_arrays(one.ts_ns, one.open, one.high + 1, one.low, one.close,
+                                 one.volume)  # fmt: skip
+        team.write_bars("ES", "1m", fixed, source=Source(SourceKind.IMPORT, "es.csv"))
+        assert sync(team, c, ["ES"]).bars == 1
+        assert c.load("ES", "1m").equals(team.load("ES", "1m"))
+        assert sync(team, c, ["ES"]).bars == 0
     with open_store(embedded, read_only=True) as a, open_store(back) as b:
         again = sync(a, b, ["ES"])
         assert again.bars == 500 and b.load("ES", "1m").equals(bars)

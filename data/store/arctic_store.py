@@ -308,6 +308,13 @@ class ArcticStore:
             return None
         return [(first, last) for before, first, last in log["spans"] if before >= version]
 
+    def meta(self, key: str) -> str | None:
+        """A value kept under `key` (what a sync into this store copied, by version)."""
+        return self._doc("meta", key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._set_doc("meta", key, value)
+
     def refresh(self) -> None:
         """Read the list of series again now (other terminals write)."""
         self._series_stats(fresh=True)

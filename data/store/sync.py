@@ -7,10 +7,11 @@ Resumable and idempotent: a series is copied from the target's last bar on (that
 in case it was a forming one), a window of time at a time, so a run that stopped goes on
 where it stopped and a second run copies nothing. A stretch of the source the target
 already holds with another number of bars (a file imported again with --replace, a hole
-filled) is copied again over its span; a correction that keeps the number of bars is not
-seen (a team store's cache sees it, by the versions it holds). A symbol the target cannot
-take (its bars there are real and these synthetic, or the other way round) is named in the
-report and the others go on.
+filled) is copied again over its span. From a team store, a correction that keeps the
+number of bars is copied too: the target keeps the version of each series it copied
+(`SYNCED_KEY`), and the spans the team store noted as rewritten since are copied again (from
+an embedded store it is not seen). A symbol the target cannot take (its bars there are real
+and these synthetic, or the other way round) is named in the report and the others go on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from data.store.provenance import DERIVED, Source, SourceKind, Stretch
 from engine.bar_x import nominal_period_ns
 
 CHUNK_BARS = 500_000  # bars a window of time holds at most (at one bar a period)
+SYNCED_KEY = "synced_versions"  # in the target: {source's path: {"SYMBOL|TF": version}}
 UNKNOWN = Source(SourceKind.UNKNOWN)
 
 
@@ -55,9 +57,14 @@ def sync(src, dst, symbols: list[str] | None = None,
     report = SyncReport()
     fired = src.alert_log()
     logged = {_entry_key(e) for e in dst.alert_log()}
+    versioned = hasattr(src, "changes_since")  # a team store: its series have versions
+    synced = json.loads(dst.meta(SYNCED_KEY) or "{}") if versioned else {}
+    copied = synced.setdefault(str(src.path), {})
     for k, symbol in enumerate(wanted):
         try:
-            _sync_symbol(src, dst, symbol, report)
+            _sync_symbol(src, dst, symbol, report, copied if versioned else None)
+            if versioned:  # after each symbol: a sync that stops resumes from here
+                dst.set_meta(SYNCED_KEY, json.dumps(synced))
             new = [e for e in fired if e["symbol"] == symbol and _entry_key(e) not in logged]
             if new:
                 dst.log_alerts(symbol, [{key: v for key, v in e.items() if key != "symbol"}
@@ -78,11 +85,18 @@ def _entry_key(entry: dict) -> str:
     return json.dumps(entry, sort_keys=True)
 
 
-def _sync_symbol(src, dst, symbol: str, report: SyncReport) -> None:
+def _sync_symbol(src, dst, symbol: str, report: SyncReport, copied: dict | None) -> None:
+    """`copied`: the team store's versions of the series the target holds (updated), or
+    None (the source keeps none)."""
     dst.add_instrument(src.instrument(symbol))
     for tf in src.timeframes(symbol):
-        report.bars += _sync_series(src, dst, symbol, tf)
+        key = f"{symbol}|{tf}"
+        version = src.series_version(symbol, tf) if copied is not None else None
+        since = None if copied is None else copied.get(key)
+        report.bars += _sync_series(src, dst, symbol, tf, since)
         report.series += 1
+        if copied is not None and version is not None:
+            copied[key] = version
     for kind, read, write in (("drawings", src.drawings, dst.set_drawings),
                               ("alerts", src.alerts, dst.set_alerts)):  # fmt: skip
         theirs = read(symbol)
@@ -93,10 +107,11 @@ def _sync_symbol(src, dst, symbol: str, report: SyncReport) -> None:
             report.kept.append(f"{symbol} {kind}")
 
 
-def _sync_series(src, dst, symbol: str, tf: str) -> int:
-    """The series' bars from the target's last one on, each stretch with its source; and
-    a stretch the target holds with another number of bars (replaced or filled in since:
-    a file imported again with --replace) copied again over its span."""
+def _sync_series(src, dst, symbol: str, tf: str, since: int | None = None) -> int:
+    """The series' bars from the target's last one on, each stretch with its source; a
+    stretch the target holds with another number of bars (replaced or filled in since: a
+    file imported again with --replace) copied again over its span; and, from a team store
+    whose version `since` the target copied, the spans rewritten after it."""
     first, last = src.time_range(symbol, tf)
     done = dst.time_range(symbol, tf)
     start = first if done is None else max(first, done[1])
@@ -107,10 +122,18 @@ def _sync_series(src, dst, symbol: str, tf: str) -> int:
     stretches = src.sources(symbol, tf) or [Stretch(DERIVED if tf != "1m" else UNKNOWN,
                                                     first, last)]  # fmt: skip
     written = 0
+    rewritten = [] if done is None or since is None else src.changes_since(symbol, tf, since)
+    if rewritten is None:  # rewritten further back than the team store's notes: all again
+        rewritten = [(first, start - 1)]
     for stretch in stretches if done is not None else ():
         a, b = stretch.first_ns, min(stretch.last_ns, start - 1)  # what the target has
         if a <= b and src.count(symbol, tf, a, b + 1) != dst.count(symbol, tf, a, b + 1):
             written += copy_span(src, dst, symbol, tf, a, b, stretch.source, replace=True)
+            continue
+        for lo, hi in rewritten:  # the stretch's part of each span rewritten
+            a, b = max(stretch.first_ns, lo), min(stretch.last_ns, hi, start - 1)
+            if a <= b:
+                written += copy_span(src, dst, symbol, tf, a, b, stretch.source, replace=True)
     for stretch in stretches:
         written += copy_span(src, dst, symbol, tf, max(start, stretch.first_ns),
                              stretch.last_ns, stretch.source)  # fmt: skip
