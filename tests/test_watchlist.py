@@ -123,3 +123,16 @@ def test_a_feed_that_drops_one_symbol_is_said_and_the_rest_run(qtbot, filled, wi
         assert (model.live[others] == LIVE).all()
     finally:
         controller.close()
+
+
+def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
+    """A simulated copy's hour moved by -0.001%: it read "-0.00%"."""
+    from widgets.watchlist import WatchlistModel
+
+    model = WatchlistModel(lambda symbol: np.empty(0))
+    model.set_symbols(["6E.SIM", "ES"], [5, 2])
+    # last, change, change %, volume, hour %, 4 hours %
+    model.set_values(np.array([[1.08229, -0.000001, -0.004, 2930.0, -0.001, -0.12],
+                               [4298.0, 0.25, 0.01, 231.0, 0.0049, 0.006]]))  # fmt: skip
+    assert model.texts[0][1:] == ["1.08229", "0.00000", "0.00%", "2.93k", "0.00%", "-0.12%"]
+    assert model.texts[1][1:] == ["4,298.00", "+0.25", "+0.01%", "231", "0.00%", "+0.01%"]

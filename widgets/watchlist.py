@@ -121,10 +121,13 @@ class WatchlistModel(QtCore.QAbstractTableModel):
         if np.isnan(value):
             return ""
         if col in (1, 2):
+            decimals = int(self.decimals[i])
+            value = round(value, decimals) + 0.0  # a change that rounds to nothing: no "-0"
             sign = "+" if col == 2 and value > 0 else ""
-            return f"{sign}{value:,.{int(self.decimals[i])}f}"
+            return f"{sign}{value:,.{decimals}f}"
         if col in PERCENTS:
-            return f"{value:+.2f}%"
+            value = round(value, 2) + 0.0
+            return f"{value:+.2f}%" if value else "0.00%"
         return compact(value, 0)
 
     # -- sorting -----------------------------------------------------------------------------
