@@ -428,8 +428,11 @@ def _cmd_repair(args, store) -> int:
 def _cmd_delete(args, store) -> int:
     if args.symbol not in store.symbols():
         raise ValueError(f"no bars of {args.symbol!r} in {store.path}")
-    n = sum(store.count(args.symbol, tf) for tf in store.timeframes(args.symbol)
-            if args.timeframe in (None, tf))  # fmt: skip
+    stored = store.timeframes(args.symbol)
+    if args.timeframe is not None and args.timeframe not in stored:  # said "deleted 0 bars"
+        raise ValueError(f"no {args.timeframe} bars of {args.symbol} in {store.path}; stored: "
+                         f"{', '.join(stored)}")  # fmt: skip
+    n = sum(store.count(args.symbol, tf) for tf in stored if args.timeframe in (None, tf))
     store.delete_bars(args.symbol, args.timeframe)
     print(f"deleted {n:,} bars of {args.symbol}")
     return 0

@@ -143,6 +143,8 @@ def test_symbols_lists_the_sources_and_delete_removes_a_symbol(tmp_path, capsys)
     assert "deleted 60 bars of 6E.SIM" in capsys.readouterr().out
     assert cli(["delete", "NOPE", "--db", str(db)]) == 2
     assert "no bars of 'NOPE'" in capsys.readouterr().err
+    assert cli(["delete", "6E", "--timeframe", "2h", "--db", str(db)]) == 2  # "deleted 0"
+    assert "no 2h bars of 6E in " in capsys.readouterr().err
     with BarStore(db) as store:
         assert store.symbols() == ["6E"] and store.sources("6E.SIM") == []
 
