@@ -10,6 +10,7 @@ import pytest
 from profiling import bench_store
 
 
+@pytest.mark.slow  # a benchmark's run, as the others below: out of the default run
 def test_store_benchmark_quick_run(tmp_path, capsys):
     assert bench_store.main(["--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
