@@ -136,3 +136,4 @@ def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
                                [4298.0, 0.25, 0.01, 231.0, 0.0049, 0.006]]))  # fmt: skip
     assert model.texts[0][1:] == ["1.08229", "0.00000", "0.00%", "2.93k", "0.00%", "-0.12%"]
     assert model.texts[1][1:] == ["4,298.00", "+0.25", "+0.01%", "231", "0.00%", "+0.01%"]
+    assert model.shown_value(0, 5) == 0.0 and model.shown_value(0, 6) == -0.12  # not red

@@ -116,17 +116,23 @@ class WatchlistModel(QtCore.QAbstractTableModel):
             top, bottom = self.index(int(rows[a]), 0), self.index(int(rows[b]), PATH_COLUMN)
             self.dataChanged.emit(top, bottom)
 
-    def _text(self, i: int, col: int) -> str:
+    def shown_value(self, i: int, col: int) -> float:
+        """Row i's value in column col as written: a price or change to the symbol's
+        decimals, a percentage to two (a change that rounds to nothing is 0, not -0: it is
+        written and coloured as no change)."""
         value = float(self.values[i, col - 1])
+        if col in (1, 2):
+            return round(value, int(self.decimals[i])) + 0.0
+        return round(value, 2) + 0.0 if col in PERCENTS else value
+
+    def _text(self, i: int, col: int) -> str:
+        value = self.shown_value(i, col)
         if np.isnan(value):
             return ""
         if col in (1, 2):
-            decimals = int(self.decimals[i])
-            value = round(value, decimals) + 0.0  # a change that rounds to nothing: no "-0"
             sign = "+" if col == 2 and value > 0 else ""
-            return f"{sign}{value:,.{decimals}f}"
+            return f"{sign}{value:,.{int(self.decimals[i])}f}"
         if col in PERCENTS:
-            value = round(value, 2) + 0.0
             return f"{value:+.2f}%" if value else "0.00%"
         return compact(value, 0)
 
@@ -208,7 +214,7 @@ class WatchlistDelegate(QtWidgets.QStyledItemDelegate):
         if col == PATH_COLUMN:
             self._sparkline(painter, rect, model.symbols[i], theme)
             return
-        value = model.values[i, col - 1] if col else np.nan
+        value = model.shown_value(i, col) if col else np.nan
         if selected:
             pen = option.palette.highlightedText().color()
         elif col in CHANGES and value:  # a change: up or down (NaN is true, and not > 0)
