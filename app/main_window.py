@@ -350,7 +350,7 @@ class MainWindow(QtWidgets.QMainWindow):
         super().resizeEvent(event)
         self._fit_status()
 
-    def _fit_status(self, *_args) -> None:
+    def _fit_status(self) -> None:
         """In a narrow window, or beside a long message (a feed's refusal says what to do),
         the least needed figures give way, then the series shown (its chart names it); the
         feed's state stays."""

@@ -228,7 +228,7 @@ class DayShading(ViewBackdrop):
 
     def set_model(self, model: SeriesModel) -> None:
         self._model = model
-        self._key = None
+        self._key, self._day_bars = None, 0.0
         self.update()
 
     def set_theme(self, theme: Theme) -> None:
@@ -249,12 +249,15 @@ class DayShading(ViewBackdrop):
             or not is_intraday(self._model.timeframe)
         ):
             return  # days are a guide for intraday bars only
+        bar_px = vb.width() / (x1 - x0)
+        if self._day_bars * bar_px < MIN_DAY_PX and self._day_bars:
+            return  # days too narrow to guide (a day's bars known): nothing prepared either
         # Day edges to half a pixel: a zoomed-out view reads every stride-th bar's date.
         stride = max(1, int((x1 - x0) / max(vb.width(), 1.0) / 2))
         window = self._window
         if self._key != (n, stride) or not (window[0] <= first and stop <= window[1]):
             self._prepare_window(first, stop, n, stride)  # the view and a view either side
-        if vb.width() * self._day_bars / (x1 - x0) < MIN_DAY_PX:
+        if self._day_bars * bar_px < MIN_DAY_PX:
             return
         if (y0, y1) != self._y:
             self._y = (y0, y1)
