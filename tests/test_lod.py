@@ -160,11 +160,25 @@ def test_time_ticks_are_spaced_for_the_width(span):
     bars = make_bars(600_000, start_ns=T0_NS)
     width = 1200.0
     ticks = time_ticks(bars.ts_ns[-span:], 0, span, width, "America/New_York")
-    assert 2 <= len(ticks) <= width / MIN_LABEL_PX
+    assert 2 <= len(ticks) <= width / (MIN_LABEL_PX * 0.75)
     positions = [ix for ix, _ in ticks]
     assert positions == sorted(set(positions))
     gaps_px = np.diff(positions) * width / span
     assert np.all(gaps_px >= MIN_LABEL_PX * 0.75)  # labels never run into each other
+
+
+@pytest.mark.parametrize("width_px", [300, 620])
+def test_weeks_in_view_have_more_than_one_label(width_px):
+    """Eight weeks of weekday sessions in 620 px were one label, "Feb 2006" (the weeks did
+    not fit, the next step was months); a week of hours in a 300 px grid cell was one."""
+    day = int(np.datetime64("2006-01-02T08:00", "ns").astype(np.int64))
+    days = [day + d * 24 * 60 * NS_PER_MIN for d in range(56) if d % 7 < 5]
+    minutes = np.concatenate([d + np.arange(13 * 60) * NS_PER_MIN for d in days])
+    hours = day + np.arange(7 * 24) * 60 * NS_PER_MIN
+    for ts in (minutes, hours):
+        ticks = time_ticks(ts, 0, len(ts), width_px, "UTC")
+        assert len(ticks) >= 3, ticks
+        assert np.all(np.diff([ix for ix, _ in ticks]) * width_px / len(ts) >= MIN_LABEL_PX * 0.75)
 
 
 def test_hourly_ticks_follow_local_time_across_dst():

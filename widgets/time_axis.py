@@ -56,15 +56,17 @@ def _label(local_value: int, kind: str, new_day: bool, new_year: bool) -> str:
 
 
 def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str,
-                days: bool = False):  # fmt: skip
+                days: bool = False, view_px: float | None = None):  # fmt: skip
     """The ticks of bars [first, stop) drawn `width_px` wide, unlabelled: (step kind, bar
     indices, local times, whether each starts a day, whether each starts a year). `days`:
-    the bars are days or longer, stepped by a day at least."""
+    the bars are days or longer, stepped by a day at least. `view_px`: the width of the
+    view they are shown in (all of it, or a part)."""
     stride = max(1, 2 ** math.ceil(math.log2(max((stop - first) / MAX_SAMPLES, 1))))
     index = np.arange(first, stop, stride)
     local = local_ns(ts_ns[first:stop:stride], tz)
     max_ticks = max(2, int(width_px / MIN_LABEL_PX))
     months = None  # calendar months, for the steps that need them
+    finer = None
     for kind, size in STEPS[STEPS.index(("d", DAY)) :] if days else STEPS:
         if months is None and kind in "MY":
             months = _months(local)
@@ -72,6 +74,11 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
         change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
         if len(change) <= max_ticks:
             break
+        finer = (kind, size, ids, change)
+    # A step up the ladder can leave one tick for two months in view (eight weeks did not
+    # fit 620 px): under two a view, the finer step's ticks, thinned to those apart enough.
+    if finer is not None and len(change) * (view_px or width_px) < 2 * width_px:
+        kind, size, ids, change = finer
     # Two boundaries a few bars apart: keep the first.
     px = (index[change] - first) * (width_px / (stop - first))
     keep = np.zeros(len(change), dtype=bool)
@@ -171,7 +178,8 @@ class TimeAxisItem(LeanAxisItem):
         if window is None or window[0] != zoom or not (window[1] <= first and stop <= window[2]):
             w_first, w_stop = max(0, 2 * first - stop), min(n, 2 * stop - first)
             width_px = size_px * (w_stop - w_first) / (stop - first)
-            ticks = _boundaries(self._ts_ns, w_first, w_stop, width_px, self._tz, self._days)
+            ticks = _boundaries(self._ts_ns, w_first, w_stop, width_px, self._tz, self._days,
+                                size_px)
             self._window = window = (zoom, w_first, w_stop, ticks)
         kind, index, *rest = window[3]
         a, b = np.searchsorted(index, first), np.searchsorted(index, stop)
