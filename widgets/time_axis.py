@@ -178,8 +178,9 @@ class TimeAxisItem(LeanAxisItem):
         if window is None or window[0] != zoom or not (window[1] <= first and stop <= window[2]):
             w_first, w_stop = max(0, 2 * first - stop), min(n, 2 * stop - first)
             width_px = size_px * (w_stop - w_first) / (stop - first)
-            ticks = _boundaries(self._ts_ns, w_first, w_stop, width_px, self._tz, self._days,
-                                size_px)
+            ticks = _boundaries(
+                self._ts_ns, w_first, w_stop, width_px, self._tz, self._days, size_px
+            )
             self._window = window = (zoom, w_first, w_stop, ticks)
         kind, index, *rest = window[3]
         a, b = np.searchsorted(index, first), np.searchsorted(index, stop)
