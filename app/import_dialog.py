@@ -75,6 +75,7 @@ class ImportDialog(QtWidgets.QDialog):
         self.mapping_label = QtWidgets.QLabel()
         self.mapping_label.setWordWrap(True)
         self.table = QtWidgets.QTableWidget()
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
         self.messages = QtWidgets.QPlainTextEdit()
@@ -96,6 +97,8 @@ class ImportDialog(QtWidgets.QDialog):
         layout.addWidget(self.buttons)
         self.path_edit.editingFinished.connect(self.refresh_preview)
         self.columns_edit.editingFinished.connect(self.refresh_preview)
+        self.tz_edit.editingFinished.connect(self.refresh_preview)
+        self.label_box.currentIndexChanged.connect(self.refresh_preview)
         self.progressed.connect(self._on_progress)
         self.finished_import.connect(self._on_finished)
         self._restore_choices()
@@ -151,16 +154,24 @@ class ImportDialog(QtWidgets.QDialog):
             f"Read as <b>{preview.kind}</b>: {preview.columns}"
             + ("<br>" + "<br>".join(preview.notes) if preview.notes else "")
         )
-        rows = preview.rows[:PREVIEW_ROWS]
+        # each row as read, its time first: a bar's open in UTC, once the time zone and the
+        # label are applied (an end-labelled file read as start-labelled shows a minute late)
+        rows = [[time, *values] for time, values in zip(preview.times, preview.rows, strict=True)]
+        rows = rows[:PREVIEW_ROWS]
         self._preview_lines = preview.lines[:PREVIEW_ROWS]
-        self.table.setColumnCount(len(preview.names))
-        self.table.setHorizontalHeaderLabels(preview.names)
+        read_as = "opens (UTC)" if preview.kind == "bars" else "time (UTC)"
+        self.table.setColumnCount(len(preview.names) + 1)
+        self.table.setHorizontalHeaderLabels([read_as, *preview.names])
         self.table.setRowCount(len(rows))
         # rows numbered as the errors number them: by file line (CSV) or row (Parquet)
         self.table.setVerticalHeaderLabels([f"{preview.row_word} {n}" for n in self._preview_lines])
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
-                self.table.setItem(r, c, QtWidgets.QTableWidgetItem(value))
+                item = QtWidgets.QTableWidgetItem(value)
+                if c == 0:
+                    item.setToolTip("the time this row is stored at")
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
         self.import_button.setEnabled(True)
 
     def highlight(self, bad: dict[int, str]) -> None:

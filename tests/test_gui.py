@@ -710,7 +710,10 @@ def test_the_replay_status_shows_its_time(qtbot, store, settings):
 
 def test_the_import_dialog_speaks_in_its_own_terms(qtbot, store, window, settings, tmp_path):
     """It said "pass --skip-bad", stayed at "checking 0%", numbered rows unlike the preview,
-    closed without saying where rejects went, and forgot calendar and label."""
+    closed without saying where rejects went, and forgot calendar and label. Its preview
+    did not show when a row's bar opens, so a file labelled by the bars' close imported as
+    labelled by their open (every bar a minute late) looked alike: the first column is the
+    open time each row is stored at, following the time zone and the label chosen."""
     from app.import_dialog import SKIP_BAD_TEXT, ImportDialog
 
     lines = [f"2024-01-02 00:0{k}:00,1,2,0.5,1.5,1" for k in range(6)]
@@ -724,8 +727,17 @@ def test_the_import_dialog_speaks_in_its_own_terms(qtbot, store, window, setting
     assert dialog.symbol_edit.text() == "6EH4"
     header = [dialog.table.verticalHeaderItem(r).text() for r in range(dialog.table.rowCount())]
     assert header[:3] == ["line 2", "line 3", "line 4"]
+    assert dialog.table.horizontalHeaderItem(0).text() == "opens (UTC)"
+    assert dialog.table.item(0, 0).text() == "2024-01-02 00:00"
+    assert dialog.table.item(0, 1).text() == "2024-01-02 00:00:00"  # the file's own
+    dialog.tz_edit.setText("Europe/Berlin")
+    dialog.tz_edit.editingFinished.emit()
+    assert dialog.table.item(0, 0).text() == "2024-01-01 23:00"
+    dialog.tz_edit.setText("UTC")
+    dialog.tz_edit.editingFinished.emit()
     dialog.calendar_box.setCurrentText("cme-globex")
     dialog.label_box.setCurrentIndex(dialog.label_box.findText("bar time is its end"))
+    assert dialog.table.item(0, 0).text() == "2024-01-01 23:59"
     stages = []
     dialog.progressed.connect(lambda stage, f: stages.append((stage, f)))
     dialog.start_import()
@@ -744,6 +756,7 @@ def test_the_import_dialog_speaks_in_its_own_terms(qtbot, store, window, setting
     assert dialog.result() == 0 and dialog.report is not None  # imported, still open
     text = dialog.messages.toPlainText()
     assert f"1 bad rows skipped, written to {path}.rejects.csv" in text
+    assert "opening 2024-01-01 23:59 to 2024-01-02 00:04 UTC" in text
     assert dialog.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Cancel).text() == "Close"
     dialog.buttons.rejected.emit()
     assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted

@@ -22,6 +22,7 @@ from data.files.checks import (
     BarLabel,
     check_bars,
     check_ticks,
+    fmt_ts,
     good_rows,
     kept,
 )
@@ -35,6 +36,7 @@ from engine.aggregate import ticks_to_bars
 from engine.bars import Bars
 from engine.sessions import calendar
 from engine.timeframes import check_timeframe, is_intraday, period_ns
+from engine.units import NS_PER_MIN
 
 MAX_LISTED = 20
 
@@ -90,11 +92,16 @@ class ImportReport:
     row_word: str = "line"
     tick_size: float = 0.01
     replaced: int = 0  # stored bars in the file's span, replaced
+    span_ns: tuple[int, int] | None = None  # the first and last bars' open times
 
     def summary(self) -> str:
+        span = ""
+        if self.span_ns is not None:
+            first, last = (_minute(t) for t in self.span_ns)
+            span = f", opening {first} to {last} UTC"
         lines = [
             f"{self.path.name}: {self.rows_read:,} rows of {self.kind} ({self.columns}) -> "
-            f"{self.bars:,} {self.timeframe} bars of {self.symbol} in {self.seconds:.2f} s"
+            f"{self.bars:,} {self.timeframe} bars of {self.symbol}{span} in {self.seconds:.2f} s"
         ]
         if self.replaced:
             lines.append(f"replaced the {self.replaced:,} {self.timeframe} bars stored in the "
@@ -296,6 +303,8 @@ def read_file(
                 out.writerow([line, reason, raw_text])
 
     report.tick_size = opts.tick_size or _tick_size_guess(raw, cmap)
+    if len(bars):
+        report.span_ns = (int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
     return bars, report, write_rejects
 
 
@@ -310,6 +319,26 @@ class Preview:
     kind: str  # bars, trades or quotes
     notes: list[str]
     row_word: str = "line"
+    times: list[str] = dataclasses.field(default_factory=list)  # see `_preview_times`
+
+
+def _preview_times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions) -> list[str]:
+    """The time each previewed row is read as, in UTC: a bar's open (an end-labelled bar's
+    a period before its label), a tick's own; "" where it does not parse. The time zone and
+    the label chosen show in them before anything is imported."""
+    wanted = list(dict.fromkeys(cmap.roles[r] for r in ("ts", "date", "time") if r in cmap.roles))
+    columns = next(iter(raw.batches(wanted)), None)
+    n = 0 if columns is None else min(len(raw.sample), len(columns[wanted[0]]))
+    if n == 0:
+        return [""] * len(raw.sample)
+    times = _times({k: v[:n] for k, v in columns.items()}, cmap, opts, opts.epoch_unit)
+    ts = times.ts_ns.copy()
+    if cmap.kind is Kind.BARS and opts.label is BarLabel.END:
+        ts -= period_ns(opts.timeframe)
+    whole = cmap.kind is Kind.BARS and not (ts % NS_PER_MIN).any()
+    return ["" if bad else _minute(t) if whole else fmt_ts(t)
+            for t, bad in zip(ts.tolist(), times.bad.tolist(), strict=True)
+            ] + [""] * (len(raw.sample) - n)  # fmt: skip
 
 
 def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1024) -> Preview:
@@ -320,7 +349,7 @@ def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1
     cmap = _columns(raw, opts)
     lines = raw.line[: len(raw.sample)].tolist()
     return Preview(raw.names, raw.sample, lines, cmap.describe(), cmap.kind.value, raw.notes,
-                   raw.row_word)  # fmt: skip
+                   raw.row_word, _preview_times(raw, cmap, opts))  # fmt: skip
 
 
 def import_file(
