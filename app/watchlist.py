@@ -9,7 +9,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from app.quotes import Quotes
-from engine.price_text import step_decimals
+from engine.price_text import tick_decimals
 from widgets.theme import Theme
 from widgets.watchlist import LIVE, NO_FEED, STOPPED, WatchlistModel, WatchlistView
 
@@ -66,7 +66,7 @@ class WatchlistPanel(QtCore.QObject):
         symbols = self._symbols_of()
         if symbols != self.model.symbols:
             ticks = {i.symbol: i.tick_size for i in self.quotes.store.instruments()}
-            self.model.set_symbols(symbols, [step_decimals(ticks.get(s, 0.01)) for s in symbols])
+            self.model.set_symbols(symbols, [tick_decimals(ticks.get(s, 0.01)) for s in symbols])
             self.view.select_symbol(self.shown)
         self.view.update_values(self.quotes.values(symbols))
         self._show_feeds(symbols)

@@ -137,3 +137,32 @@ def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
     assert model.texts[0][1:] == ["1.08229", "0.00000", "0.00%", "2.93k", "0.00%", "-0.12%"]
     assert model.texts[1][1:] == ["4,298.00", "+0.25", "+0.01%", "231", "0.00%", "+0.01%"]
     assert model.shown_value(0, 5) == 0.0 and model.shown_value(0, 6) == -0.12  # not red
+
+
+def test_a_whole_tick_price_is_written_alike_in_the_watchlist_and_on_the_chart(
+    qtbot, store, window, settings
+):
+    """An index future of tick 1 (FESX imported): the watchlist wrote 3,838, the chart's
+    legend, last-price tag and alerts 3,838.00."""
+    from data.store import Instrument
+    from tests.conftest import make_bars
+
+    bars = make_bars(300, seed=4)
+    bars.open[:], bars.close[:] = np.round(bars.open), np.round(bars.close)
+    bars.high[:] = np.maximum(np.ceil(bars.high), np.maximum(bars.open, bars.close))
+    bars.low[:] = np.minimum(np.floor(bars.low), np.minimum(bars.open, bars.close))
+    store.write_bars("FESX", "1m", bars, instrument=Instrument("FESX", tick_size=1.0))
+    controller = ChartController(store, window, None, settings)
+    controller.feed = FeedKind.OFF
+    try:
+        controller.start("FESX")
+        window.show()
+        model = controller.watchlist.model
+        qtbot.waitUntil(lambda: model.rowCount() == 1 and model.texts[0][1] != "", timeout=5000)
+        last = f"{bars.close[-1]:,.2f}"
+        assert model.texts[0][1] == last
+        legend = controller.chart.price.legend
+        qtbot.waitUntil(lambda: legend.text() != "", timeout=5000)
+        assert f"C {last}" in legend.text()
+    finally:
+        controller.close()
