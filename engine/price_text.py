@@ -38,3 +38,15 @@ def tick_decimals(tick_size: float) -> int:
     """The decimals a chart writes prices of this tick size with: those of the tick, at
     least MIN_DECIMALS (a 0.5 tick: 9,709.50)."""
     return max(MIN_DECIMALS, step_decimals(tick_size))
+
+
+def signed_text(value: float, decimals: int) -> str:
+    """A change with its sign, to `decimals` (+0.25, -1,200.00); one that rounds to nothing
+    without a sign (0.00: neither up nor down)."""
+    rounded = round(value, decimals) + 0.0  # no -0.0
+    return f"{rounded:+,.{decimals}f}" if rounded else f"{rounded:,.{decimals}f}"
+
+
+def percent_text(fraction: float) -> str:
+    """A change as a percentage to two decimals, signed as `signed_text` (+0.24%, 0.00%)."""
+    return f"{signed_text(100 * fraction, 2)}%"

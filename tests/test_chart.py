@@ -347,6 +347,21 @@ def test_legend_shows_the_bar_under_the_crosshair_or_the_latest(make_chart, qtbo
     assert "2024-01-02 01:39" in chart.price.legend.text()
 
 
+def test_a_change_that_rounds_to_nothing_has_no_sign_in_the_legend(make_chart):
+    """EURUSD's mids moved by -0.00003 in an hour: the legend said "(-0.00%)", a flat bar
+    "+0.00 (+0.00%)", where the watchlist says 0.00%."""
+    bars = make_bars(3)
+    bars.close[:] = [1.121340, 1.121310, 1.121310]
+    bars.open[:] = bars.close
+    bars.high[:], bars.low[:] = bars.close + 0.0001, bars.close - 0.0001
+    chart = make_chart(bars)
+    chart.crosshair.show_index(1)
+    assert "-0.00003 (0.00%)" in chart.price.legend.text()
+    chart.crosshair.show_index(2)
+    assert "0.00000 (0.00%)" in chart.price.legend.text()
+    assert "+0.0" not in chart.price.legend.text()
+
+
 def test_a_view_moved_by_keys_moves_the_crosshair_to_the_bar_under_the_mouse(make_chart,
                                                                              qtbot):  # fmt: skip
     chart = make_chart(make_bars(1000))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.localtime import local_ns
-from engine.price_text import format_value
+from engine.price_text import format_value, percent_text, signed_text
 from engine.timeframes import is_intraday
 from widgets.axes import compact
 from widgets.series_model import SeriesModel
@@ -28,7 +28,8 @@ def bar_parts(model: SeriesModel, theme: Theme, decimals: int, ix: int) -> list[
         previous = float(model.column("close")[ix - 1])
         if previous:
             change = c - previous
-            parts.append((f"{change:+,.{decimals}f} ({change / previous:+.2%})", colour))
+            text = f"{signed_text(change, decimals)} ({percent_text(change / previous)})"
+            parts.append((text, colour))
     return parts
 
 

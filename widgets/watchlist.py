@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from engine.price_text import percent_text, signed_text
 from widgets.axes import compact
 from widgets.theme import DARK, Theme
 
@@ -129,11 +130,12 @@ class WatchlistModel(QtCore.QAbstractTableModel):
         value = self.shown_value(i, col)
         if np.isnan(value):
             return ""
-        if col in (1, 2):
-            sign = "+" if col == 2 and value > 0 else ""
-            return f"{sign}{value:,.{int(self.decimals[i])}f}"
+        if col == 1:
+            return f"{value:,.{int(self.decimals[i])}f}"
+        if col == 2:
+            return signed_text(value, int(self.decimals[i]))
         if col in PERCENTS:
-            return f"{value:+.2f}%" if value else "0.00%"
+            return percent_text(value / 100)
         return compact(value, 0)
 
     # -- sorting -----------------------------------------------------------------------------
