@@ -331,20 +331,17 @@ class ChartController(QtCore.QObject):
     def set_speed(self, speed: float) -> None:
         self.speed = speed
         self._settings.setValue("speed", speed)
-        if self.session is not None:
-            self.session.set_speed(speed)
+        self.live.set_speed(speed)
 
     def set_paused(self, paused: bool) -> None:
+        """The feed paused or resumed: every symbol's session (a grid's cells, the symbols
+        kept running off screen), not the active one's alone."""
         if self.session is not None:
-            if paused:
-                self.session.pause()
-            else:
-                self.session.resume()
+            self.live.set_paused(paused)
             self._window.set_paused(self.session.paused)
 
     def step(self) -> None:
-        if self.session is not None:
-            self.session.step()
+        self.live.step()
 
     # -- the live session --------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ screen); the series of the symbols let go are freed once no view shows them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from PySide6 import QtCore
@@ -38,7 +39,14 @@ class LiveSymbols:
         return len(self.sessions.running) if self.sessions is not None else 0
 
     def use_feed(self, settings: FeedSettings) -> None:
-        """Sessions from the feed `settings` name: another feed's end (with the cells')."""
+        """Sessions from the feed `settings` name: another feed's end (with the cells'). A
+        replay's speed is not another feed: its sessions play on at it."""
+        if (
+            self.sessions is not None
+            and self.sessions.settings != settings
+            and (dataclasses.replace(self.sessions.settings, speed=settings.speed) == settings)
+        ):
+            self.set_speed(settings.speed)
         if self.sessions is not None and self.sessions.settings != settings:
             self._stale.extend(self.cells.close(self.sessions))
             self.sessions.close()
@@ -87,6 +95,35 @@ class LiveSymbols:
         self.active = held
         held.session.stats_changed.connect(self._on_stats)
 
+    # -- the feed's controls: every symbol's session at once ------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause (or resume) the feed: the sessions of every symbol, on screen or not, and
+        those it starts later. Pausing the active symbol's alone let a grid's other cells
+        and the symbols off screen tick on under "Resume"."""
+        if self.sessions is None:
+            return
+        self.sessions.paused = paused
+        for session in self.all_sessions():
+            if paused:
+                session.pause()
+            else:
+                session.resume()
+
+    def set_speed(self, speed: float) -> None:
+        """A replay's pace, for every symbol it plays (and those it starts later)."""
+        if self.sessions is None:
+            return
+        self.sessions.settings = dataclasses.replace(self.sessions.settings, speed=speed)
+        for session in self.all_sessions():
+            session.settings = dataclasses.replace(session.settings, speed=speed)
+            session.set_speed(speed)
+
+    def step(self) -> None:
+        """A replay's next bar, for every symbol it plays."""
+        for session in self.all_sessions():
+            session.step()
+
     def cell_series(self, symbol: str) -> SymbolModels:
         return self.cells.series(self.sessions, symbol)
 
@@ -100,7 +137,7 @@ class LiveSymbols:
         held = self.cells.held.get(symbol)
         return held.series if held is not None else None
 
-    def _sessions(self) -> list[LiveSession]:
+    def all_sessions(self) -> list[LiveSession]:
         """Every session: in the grid's cells, the active one, kept running off screen."""
         sessions = [*(h.session for h in self.cells.held.values())]
         if self.active is not None:
@@ -113,14 +150,14 @@ class LiveSymbols:
         """The forming `timeframe` bar (ts_ns, open, high, low, close, volume) of each
         symbol with a live session, as the session built it (its stored history, the bars
         its feed fetched, its ticks); None for the others."""
-        builders = {s.symbol: s.builder for s in self._sessions() if s.builder is not None}
+        builders = {s.symbol: s.builder for s in self.all_sessions() if s.builder is not None}
         return [None if symbol not in builders else builders[symbol].forming(timeframe)
                 for symbol in symbols]  # fmt: skip
 
     def feed_states(self) -> dict[str, tuple[bool, str]]:
         """{symbol: (its ticks are coming, its feed's state in words)} of every symbol with
         a session: on screen, in the grid, kept running."""
-        sessions = self._sessions()
+        sessions = self.all_sessions()
         problems = {h.session.symbol: h.reason for h in self.cells.held.values()}
         if self.active is not None:
             problems[self.active.session.symbol] = self.active.reason

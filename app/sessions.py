@@ -29,6 +29,7 @@ class FeedSessions:
         self.history_listener = history_listener
         self.running: dict[str, LiveSession] = {}  # not shown, kept running
         self.shown: set[str] = set()  # the symbols whose sessions are on screen
+        self.paused = False  # the feed is paused: every session, those made later too
         self._closed = False
 
     @property
@@ -59,6 +60,8 @@ class FeedSessions:
         session = LiveSession(self.store, symbol, self.settings, self._parent)
         session.tick_listener = self.tick_listener
         session.history_listener = self.history_listener
+        if self.paused:
+            session.pause()
         return session
 
     def park(self, session: LiveSession) -> None:

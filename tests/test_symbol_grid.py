@@ -198,3 +198,70 @@ def test_a_symbol_deleted_while_shown_goes_and_the_rest_run(qtbot, three, window
         assert "CCC" in three.symbols()
     finally:
         controller.close()
+
+
+def test_pause_stops_every_symbol_of_the_feed_and_those_it_starts_later(
+    qtbot, three, window, settings
+):
+    """Paused with a grid of symbols on screen, the active cell's symbol stopped and the
+    others ticked on under "Resume" (so did the symbols kept running off screen): pause is
+    the feed's, every symbol's, and a symbol shown while paused starts paused."""
+    controller = ChartController(three, window, None, settings, feed_rate=20.0,
+                                 feed_time_scale=60.0)  # fmt: skip
+    try:
+        controller.start("AAA")
+        window.show()
+        controller.set_grid_size(1, 2)
+        running = controller.live.sessions.running
+        qtbot.waitUntil(lambda: "CCC" in running and running["CCC"].started, timeout=5000)
+        window.pause_action.trigger()
+        assert window.pause_action.text() == "Resume"
+        sessions = controller.live.all_sessions()
+        assert {s.symbol for s in sessions} == {"AAA", "BBB", "CCC"}
+        assert all(s.paused for s in sessions)
+        ticks = {s.symbol: s.feed.counters.ticks for s in sessions}
+        qtbot.wait(600)  # at 60x, half a minute of market time
+        assert {s.symbol: s.feed.counters.ticks for s in sessions} == ticks
+        controller.charts[1].focused.emit()  # the other cell: the feed is still paused
+        assert controller.symbol == "BBB" and window.pause_action.text() == "Resume"
+        window.symbol_chosen.emit("CCC")  # CCC's session now on screen: still paused
+        assert controller.session.symbol == "CCC" and controller.session.paused
+        write_demo_to_now(three, ["DDD"], 500)
+        window.symbol_chosen.emit("DDD")  # a session made while paused starts paused
+        assert controller.session.symbol == "DDD" and controller.session.paused
+        qtbot.waitUntil(lambda: controller.session.started, timeout=5000)
+        assert controller.session.paused and window.pause_action.text() == "Resume"
+        window.pause_action.trigger()
+        assert window.pause_action.text() == "Pause"
+        assert not any(s.paused for s in controller.live.all_sessions())
+        sessions = controller.live.all_sessions()
+        qtbot.waitUntil(lambda: all(s.feed.counters.ticks > ticks.get(s.symbol, 0)
+                                    for s in sessions), timeout=5000)  # fmt: skip
+    finally:
+        controller.close()
+
+
+def test_a_replays_speed_and_step_are_every_cells(qtbot, three, window, settings):
+    """The speed box and Step reached the active cell's replay alone; a symbol chosen
+    after a change of speed started every cell's replay again from its start."""
+    controller = ChartController(three, window, None, settings)
+    controller.feed = FeedKind.REPLAY
+    try:
+        controller.start("AAA")
+        window.show()
+        controller.set_grid_size(1, 2)
+        qtbot.waitUntil(lambda: all(s.started for s in controller.live.all_sessions()),
+                        timeout=5000)  # fmt: skip
+        window.pause_action.trigger()
+        window.speed_chosen.emit(300.0)
+        cells = {s.symbol: s for s in controller.live.all_sessions()}
+        assert set(cells) == {"AAA", "BBB"}
+        assert all(s.feed.source.speed == 300.0 for s in cells.values())
+        at = {s: cells[s].feed.now_ns() for s in cells}
+        window.step_requested.emit()
+        assert all(cells[s].feed.now_ns() > at[s] for s in cells)
+        window.symbol_chosen.emit("CCC")  # the active cell's symbol; BBB's replay plays on
+        sessions = {s.symbol: s for s in controller.live.all_sessions()}
+        assert sessions["BBB"] is cells["BBB"] and sessions["CCC"].feed.source.speed == 300.0
+    finally:
+        controller.close()
