@@ -693,6 +693,29 @@ def test_one_bar_is_one_bar(qtbot, store, window, settings):
         controller.close()
 
 
+def test_a_symbol_of_less_than_a_day_is_replayed_from_halfway(store):
+    """Six hours of EUR/USD quotes imported: the replay (a day before the last bar, by
+    default) was refused, "replay start 2019-12-31T23:00:00.000000000 lies outside". It
+    shows the first half and replays the rest."""
+    from app.live import LiveSession
+    from data.feeds.port import FeedSettings
+
+    bars = make_bars(360, seed=2)
+    store.write_bars("EURUSD", "1m", bars)
+    session = LiveSession(store, "EURUSD", FeedSettings(FeedKind.REPLAY))
+    try:
+        assert session.history_end_ns == bars.ts_ns[180]
+    finally:
+        session.close()
+    late = int(bars.ts_ns[-1]) + 3600 * 10**9
+    with pytest.raises(
+        ValueError,
+        match=r"replay start 2024-01-02 06:59 UTC lies outside the "
+        r"stored bars of EURUSD \(2024-01-02 00:00 to 2024-01-02 05:59 UTC\)",
+    ):
+        LiveSession(store, "EURUSD", FeedSettings(FeedKind.REPLAY, replay_start_ns=late))
+
+
 def test_the_replay_status_shows_its_time(qtbot, store, settings):
     from app.live import LiveSession
     from data.feeds.port import FeedSettings

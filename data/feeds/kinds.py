@@ -7,15 +7,13 @@ from __future__ import annotations
 import enum
 import time
 
-import numpy as np
-
 from data.feeds.port import FeedContext, FeedSpec
 from data.feeds.replay import ReplaySource
 from data.feeds.simulated import MarketFactor, MarketProfile, SimulatedMarket
 from data.feeds.socket_routes import SocketRoute
 from data.feeds.thread import FeedThread
 from data.store.provenance import SIMULATED, SOCKET, Source, SourceKind
-from engine.units import NS_PER_DAY, NS_PER_MIN
+from engine.units import NS_PER_DAY, NS_PER_MIN, minute_text
 
 PROFILE_BARS = 1440  # a simulation trades like the series' last day of 1m bars
 REPLAY_DAYS = 30
@@ -78,16 +76,22 @@ def _make_simulated(ctx: FeedContext) -> FeedThread:
 
 
 def _replay_start(ctx: FeedContext) -> int | None:
+    """Where a replay starts: the time asked for, by default a day before the last stored
+    bar; for a symbol holding less than a day (a few hours of imported quotes were refused),
+    halfway through its bars: the first half shown, the second replayed."""
     if ctx.stored is None:
         return None
     first, last = ctx.stored
     start = ctx.settings.replay_start_ns
-    start = last - NS_PER_DAY if start is None else start
+    if start is None:
+        start = last - NS_PER_DAY
+        if start <= first:
+            start = first + (last - first) // 2 // NS_PER_MIN * NS_PER_MIN + NS_PER_MIN
     if not first <= start <= last:
         raise ValueError(
-            f"replay start {np.datetime64(int(start), 'ns')} lies outside the stored bars of "
-            f"{ctx.symbol} ({np.datetime64(first, 'ns')} to {np.datetime64(last, 'ns')}): "
-            "choose a time in between"
+            f"replay start {minute_text(start)} UTC lies outside the stored bars of "
+            f"{ctx.symbol} ({minute_text(first)} to {minute_text(last)} UTC): choose a time "
+            "in between"
         )
     return int(start)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -16,12 +15,9 @@ import pyarrow.parquet as pq
 from data.store import BarStore
 from engine.bar_x import nominal_period_ns
 from engine.bars import Bars
+from engine.units import minute_text
 
 CHUNK_BARS = 250_000  # bars a window of time holds at most
-
-
-def _when(ts_ns: int) -> str:
-    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
 
 
 def table_of(bars: Bars) -> pa.Table:
@@ -53,8 +49,8 @@ def export_bars(
             f"{', '.join(store.symbols()) or 'none'}"
         )
     if start_ns is not None and end_ns is not None and int(start_ns) >= int(end_ns):
-        raise ValueError(f"export: --start {_when(start_ns)} is not before --end "
-                         f"{_when(end_ns)}; give the end after the start")  # fmt: skip
+        raise ValueError(f"export: --start {minute_text(start_ns)} is not before --end "
+                         f"{minute_text(end_ns)}; give the end after the start")  # fmt: skip
     stored = store.timeframes(symbol)
     if timeframe not in stored:  # it wrote an empty file, as if the span held no bars
         raise ValueError(f"no {timeframe} bars of {symbol} in {store.path}; stored: "

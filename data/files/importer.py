@@ -36,7 +36,7 @@ from engine.aggregate import ticks_to_bars
 from engine.bars import Bars
 from engine.sessions import calendar
 from engine.timeframes import check_timeframe, is_intraday, period_ns
-from engine.units import NS_PER_MIN
+from engine.units import NS_PER_MIN, minute_text
 
 MAX_LISTED = 20
 
@@ -97,7 +97,7 @@ class ImportReport:
     def summary(self) -> str:
         span = ""
         if self.span_ns is not None:
-            first, last = (_minute(t) for t in self.span_ns)
+            first, last = (minute_text(t) for t in self.span_ns)
             span = f", opening {first} to {last} UTC"
         lines = [
             f"{self.path.name}: {self.rows_read:,} rows of {self.kind} ({self.columns}) -> "
@@ -162,16 +162,12 @@ class ImportOverlaps(ValueError):
         self.hint = hint
         super().__init__(
             f"{path}: {opts.symbol} already holds {stored:,} {opts.timeframe} bars between "
-            f"{_minute(first_ns)} and {_minute(last_ns)} UTC, the span of this file's bars; "
-            f"nothing was imported.\n{hint}"
+            f"{minute_text(first_ns)} and {minute_text(last_ns)} UTC, the span of this file's "
+            f"bars; nothing was imported.\n{hint}"
         )
 
     def again(self, hint: str) -> ImportOverlaps:
         return ImportOverlaps(self.path, self.opts, self.stored, self.first_ns, self.last_ns, hint)
-
-
-def _minute(ts_ns: int) -> str:
-    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
 
 
 _VALUE_ROLES = {
@@ -336,7 +332,7 @@ def _preview_times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions) -> list[
     if cmap.kind is Kind.BARS and opts.label is BarLabel.END:
         ts -= period_ns(opts.timeframe)
     whole = cmap.kind is Kind.BARS and not (ts % NS_PER_MIN).any()
-    return ["" if bad else _minute(t) if whole else fmt_ts(t)
+    return ["" if bad else minute_text(t) if whole else fmt_ts(t)
             for t, bad in zip(ts.tolist(), times.bad.tolist(), strict=True)
             ] + [""] * (len(raw.sample) - n)  # fmt: skip
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-import numpy as np
+from engine.units import minute_text
 
 
 class SourceKind(enum.Enum):
@@ -69,7 +69,7 @@ class Stretch:
     last_ns: int
 
     def describe(self) -> str:
-        return f"{self.source} {_day(self.first_ns)} to {_day(self.last_ns)}"
+        return f"{self.source} {minute_text(self.first_ns)} to {minute_text(self.last_ns)}"
 
 
 def holds_synthetic(stretches: list[Stretch]) -> bool | None:
@@ -105,10 +105,6 @@ def replaced(stretches: list[Stretch], span: tuple[int, int], new: Stretch) -> l
         if s.last_ns > b:
             kept.append(Stretch(s.source, b + 1, s.last_ns))
     return merged(kept, new)
-
-
-def _day(ts_ns: int) -> str:
-    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
 
 
 def refused_mix(symbol: str, held: list[Stretch], source: Source) -> str | None:

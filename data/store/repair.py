@@ -10,11 +10,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import numpy as np
-
 from data.store import BarStore, StoreError
 from data.store.provenance import API, DERIVED, Source
-from engine.units import NS_PER_DAY
+from engine.units import NS_PER_DAY, minute_text
 
 
 @dataclasses.dataclass
@@ -27,8 +25,8 @@ class RepairReport:
         lines = [f"copied {sum(self.copied.values()):,} bars of {len(self.copied)} series "
                  f"into {dest}"]  # fmt: skip
         for symbol, tf, first, last in self.lost:
-            lines.append(f"lost {symbol} {tf} bars from {_when(first)} to {_when(last)} "
-                         "(unreadable)")  # fmt: skip
+            lines.append(f"lost {symbol} {tf} bars from {minute_text(first)} to "
+                         f"{minute_text(last)} (unreadable)")  # fmt: skip
         for symbol, tf, why in self.lost_series:
             lines.append(f"lost {symbol} {tf}: {why}")
         return "\n".join(lines)
@@ -87,7 +85,3 @@ def _copy_range(src, dest, symbol, tf, source: Source, first: int, last: int, re
         dest.write_bars(symbol, tf, bars, source=source)
         key = (symbol, tf)
         report.copied[key] = report.copied.get(key, 0) + len(bars)
-
-
-def _when(ts_ns: int) -> str:
-    return str(np.datetime64(int(ts_ns), "ns").astype("datetime64[m]")).replace("T", " ")
