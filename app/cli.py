@@ -46,6 +46,23 @@ def _store_arg(text: str) -> Path | str:
     return text if is_team_url(text) else Path(text)
 
 
+def _symbol_arg(parser: argparse.ArgumentParser, what: str = "the symbol") -> None:
+    """The symbol as the command's first argument, or with --symbol as `import` takes it
+    (`export --symbol ES out.csv` was refused as "unrecognized arguments: --symbol")."""
+    parser.add_argument("symbol", nargs="?", help=f"{what} (or --symbol SYMBOL)")
+    parser.add_argument("--symbol", dest="symbol_option", metavar="SYMBOL", help=what)
+
+
+def _one_symbol(args: argparse.Namespace) -> None:
+    """The symbol a command named one way or the other, in `args.symbol`."""
+    given = list(dict.fromkeys(s for s in (args.symbol, args.symbol_option) if s))
+    if len(given) != 1:
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        raise ValueError(f"{command}: name one symbol, as the first argument or with --symbol "
+                         f"(got {' and '.join(given) or 'none'})")  # fmt: skip
+    args.symbol = given[0]
+
+
 def _db_arg(parser: argparse.ArgumentParser, default=argparse.SUPPRESS) -> None:
     parser.add_argument(
         "--db",
@@ -171,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(imp)
 
     exp = commands.add_parser("export", help="write a symbol's bars to Parquet or CSV")
-    exp.add_argument("symbol")
+    _symbol_arg(exp)
     exp.add_argument("out", type=Path, help="output file, .parquet or .csv")
     exp.add_argument("--timeframe", default="1m", choices=TIMEFRAMES)
     exp.add_argument("--start", type=_time_arg, help="first bar time (UTC, ISO)")
@@ -230,16 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
         "the last DAYS of a symbol's 1m bars into SYMBOL.SIM (recorded as a simulated copy), "
         "where the simulated feed continues from its last bar.",
     )
-    cp.add_argument("symbol")
+    _symbol_arg(cp, "the real symbol to copy")
     cp.add_argument("--days", type=float, default=30.0, help="days of bars to copy (default 30)")
     _db_arg(cp)
 
     rm = commands.add_parser("delete", help="remove a symbol's bars (all timeframes)")
-    rm.add_argument("symbol")
+    _symbol_arg(rm)
     rm.add_argument("--timeframe", choices=TIMEFRAMES, help="only this timeframe")
     _db_arg(rm)
 
-    cli_drawings.add_parser(commands, _db_arg)
+    cli_drawings.add_parser(commands, _db_arg, _symbol_arg)
 
     syn = commands.add_parser(
         "sync",
@@ -478,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_gui(db, args)
         from data.store.port import open_store
 
+        if hasattr(args, "symbol_option"):
+            _one_symbol(args)
         if args.command == "sync":
             return _cmd_sync(args)
         read_only = args.command in READ_ONLY or getattr(args, "action", None) == "export"

@@ -9,28 +9,20 @@ from pathlib import Path
 from engine.drawings import from_json, to_json
 
 
-def add_parser(commands, db_arg) -> None:
+def add_parser(commands, db_arg, symbol_arg) -> None:
     drawings = commands.add_parser("drawings", help="export or import a symbol's drawings (JSON)")
     actions = drawings.add_subparsers(dest="action", required=True)
     out = actions.add_parser("export", help="write a symbol's drawings to a JSON file")
-    out.add_argument("symbol")
+    symbol_arg(out, "the symbol they are drawn on")
     out.add_argument("file", type=Path)
     db_arg(out)
     into = actions.add_parser("import", help="replace a symbol's drawings with a JSON file's")
-    into.add_argument("symbol", nargs="?", help="the symbol they are drawn on (as export "
-                      "takes it; or --symbol)")  # fmt: skip
+    symbol_arg(into, "the symbol they are drawn on")
     into.add_argument("file", type=Path)
-    into.add_argument("--symbol", dest="symbol_option", help="the symbol they are drawn on")
     db_arg(into)
 
 
 def run(args, store) -> int:
-    if args.action == "import":
-        given = [s for s in (args.symbol, args.symbol_option) if s]
-        if len(set(given)) != 1:
-            raise ValueError("drawings import: name the symbol once, `candleterm drawings import "
-                             f"SYMBOL FILE` (got {', '.join(given) or 'none'})")  # fmt: skip
-        args.symbol = given[0]
     symbols = sorted(i.symbol for i in store.instruments())
     if args.symbol not in symbols:
         held = ", ".join(symbols) or "none"

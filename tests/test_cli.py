@@ -31,6 +31,14 @@ def test_import_symbols_export(tmp_path, capsys):
     out = tmp_path / "out.parquet"
     assert main(["export", "ES", str(out), "--db", str(db)]) == 0
     assert out.exists()
+    # as import names it: `export --symbol ES out.csv` was "unrecognized arguments: --symbol"
+    assert main(["export", "--symbol", "ES", str(tmp_path / "o.csv"), "--db", str(db)]) == 0
+    assert (tmp_path / "o.csv").exists()
+    assert main(["export", str(tmp_path / "p.csv"), "--db", str(db)]) == 2
+    assert "export: name one symbol, as the first argument or with --symbol (got none)" in (
+        capsys.readouterr().err)  # fmt: skip
+    assert main(["delete", "--symbol", "ES", "--db", str(db)]) == 0
+    assert "deleted 1 bars of ES" in capsys.readouterr().out
 
 
 def test_bad_import_exits_2_with_the_line(tmp_path, capsys):

@@ -89,7 +89,10 @@ def test_drawings_export_and_import_from_the_command_line(tmp_path, capsys):
     assert main(["drawings", "import", "BBB", str(out), "--db", str(db)]) == 0  # as export
     assert "2 drawing(s) of BBB read from" in capsys.readouterr().out
     assert main(["drawings", "import", "BBB", str(out), "--symbol", "AAA", "--db", str(db)]) == 2
-    assert "name the symbol once" in capsys.readouterr().err
+    assert (
+        "drawings import: name one symbol, as the first argument or with --symbol (got BBB "
+        "and AAA)" in capsys.readouterr().err
+    )
     with BarStore(db, read_only=True) as store:
         assert store.drawings("BBB") == store.drawings("AAA")
     assert main(["drawings", "import", str(out), "--symbol", "ZZZ", "--db", str(db)]) == 2
