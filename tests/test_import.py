@@ -293,8 +293,27 @@ def test_missing_and_empty_files(tmp_path):
         read_file(tmp_path / "nope.csv", opts())
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    with pytest.raises(ValueError, match="the file is empty"):
+    with pytest.raises(ValueError, match="empty.csv: the file is empty"):
         read_file(empty, opts())
+    with pytest.raises(ValueError, match="is a folder: give the path of a CSV or Parquet file"):
+        read_file(tmp_path, opts())  # it said "no such file"
+
+
+@pytest.mark.parametrize("kept", [0.01, 0.8])  # in the lines read first, or past them
+def test_a_gzip_file_cut_short_is_said(tmp_path, kept):
+    """A download not finished: gzip's EOFError came out as a traceback."""
+    import gzip
+    import random
+
+    rng = random.Random(5)
+    rows = [f"2024-01-02 {k // 60:02d}:{k % 60:02d}:00,1,2,0.5,{rng.random():.6f},1"
+            for k in range(24 * 60)]  # fmt: skip
+    text = "time,open,high,low,close,volume\n" + "\n".join(rows * 10)
+    whole = gzip.compress(text.encode())
+    path = tmp_path / "bars.csv.gz"
+    path.write_bytes(whole[: int(len(whole) * kept)])
+    with pytest.raises(ValueError, match="bars.csv.gz: the compressed file ends before its data"):
+        read_file(path, opts())
 
 
 def test_progress_is_reported(tmp_path, store):

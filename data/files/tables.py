@@ -241,6 +241,8 @@ def read_csv(
         head = source.head.decode("utf-8")
     except UnicodeDecodeError:
         head = source.head.decode("latin-1")
+    if not head.strip():
+        raise ValueError(f"{path}: the file is empty")
     layout = sniff_layout(head, delimiter, header)
     starts, ends, counts = _line_fields(source, layout.delimiter)
     if progress is not None:
@@ -354,11 +356,16 @@ def read_parquet(path: Path, progress: Progress | None = None) -> RawTable:
 
 def read_table(path: Path, *, progress: Progress | None = None, **csv_options) -> RawTable:
     """A Parquet file's rows, or a CSV file's (`csv_options` as `read_csv` takes them)."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder: give the path of a CSV or Parquet file in it")
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             return read_parquet(path, progress)
         return read_csv(path, progress=progress, **csv_options)
+    except EOFError:  # gzip's: the file was cut short (a download or a copy not finished)
+        raise ValueError(f"{path}: the compressed file ends before its data does (cut short "
+                         "by a download or copy?): fetch it again") from None  # fmt: skip
     except (pa.ArrowException, UnicodeError, OSError) as exc:
         raise ValueError(f"{path}: cannot be read ({exc})") from None
