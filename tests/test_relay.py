@@ -118,6 +118,14 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
         read = reader.load("AAA", "1m", limit=500)
         assert len(read) == 500 and reader.table("IMP", "1m").num_rows == 300
         assert [str(s.source) for s in reader.sources("IMP")] == ["socket", "import of imp.csv"]
+    # the desk's copy synced from it while the terminal runs (it was an AttributeError)
+    desk = tmp_path / "desk.duckdb"
+    assert main(["sync", str(path), str(desk), "--symbols", "IMP"]) == 0
+    assert "(1 symbols) from" in capsys.readouterr().out
+    assert main(["sync", str(path), str(desk), "--symbols", "IMP"]) == 0
+    assert "synced 0 bars" in capsys.readouterr().out
+    with BarStore(desk, read_only=True) as copied:
+        assert copied.count("IMP", "1m") == 300
     reports, changed = [], None
     deadline = time.time() + 30
     while time.time() < deadline:  # the terminal's own say: what changed, and its live bars

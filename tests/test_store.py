@@ -23,6 +23,44 @@ def test_round_trip(store):
     assert store.timeframes("ES") == ["1m"]
 
 
+def test_rewrites_are_noted_for_a_sync_appends_are_not(tmp_path, monkeypatch):
+    """A correction that keeps the bar count is seen by a reader that copied the series at
+    some version; the notes a series keeps are bounded, and a reader behind them is told to
+    read it all again."""
+    from data.store import changes
+
+    path = tmp_path / "s.duckdb"
+    bars = make_bars(100)
+    with BarStore(path) as store:
+        store.write_bars("AAA", "1m", bars[:60])
+        store.write_bars("AAA", "1m", bars[60:])  # appended: no note
+        assert store.series_version("AAA", "1m") == 0
+        assert store.changes_since("AAA", "1m", 0) == []
+        store.write_bars("AAA", "1m", bars[10:12])  # rewritten in place
+        store.write_bars("BBB", "1m", bars[:5])
+        store.write_bars("BBB", "1m", bars[:5])
+        version = store.series_version("AAA", "1m")
+        assert version == 2 and store.changes_since("AAA", "1m", 0) == [
+            (int(bars.ts_ns[10]), int(bars.ts_ns[11]))]  # fmt: skip
+        store.write_bars("AAA", "1m", bars[20:40], replace_span=(int(bars.ts_ns[20]),
+                                                                 int(bars.ts_ns[49])))  # fmt: skip
+        assert store.changes_since("AAA", "1m", version) == [
+            (int(bars.ts_ns[20]), int(bars.ts_ns[49]))]  # fmt: skip
+        monkeypatch.setattr(changes, "CHANGES_KEPT", 2)
+        for _ in range(3):
+            store.write_bars("AAA", "1m", bars[:1])
+        assert store.changes_since("AAA", "1m", version) is None  # let go: read it all
+        assert len(store.changes_since("AAA", "1m", store.series_version("AAA", "1m") - 2)) == 2
+        store.delete_bars("AAA")
+        assert store.changes_since("AAA", "1m", store.series_version("AAA", "1m")) == []
+        store._con.execute("DROP TABLE changes")  # a store from before rewrites were noted
+    with BarStore(path, read_only=True) as store:
+        assert store.changes_since("BBB", "1m", 0) == []  # the file as it is
+    with BarStore(path) as store:
+        store.write_bars("BBB", "1m", bars[:5])
+        assert store.changes_since("BBB", "1m", 4) == [(int(bars.ts_ns[0]), int(bars.ts_ns[4]))]
+
+
 def test_meta_values_are_kept_and_the_schema_version_is_the_stores_own(store):
     assert store.meta("team_versions") is None
     store.set_meta("team_versions", '{"ES|1m": 3}')

@@ -300,6 +300,15 @@ def test_sync_copies_between_every_pair_resumes_and_copies_nothing_twice(tmp_pat
         assert sync(a, b, ["ES"]).bars == 1000  # the replaced stretch, again
         assert b.load("ES", "1m").equals(a.load("ES", "1m")) and len(b.load("ES", "1m")) == 2000
         assert sync(a, b, ["ES"]).bars == 0
+    with open_store(embedded) as a:  # a bar corrected in the file, the count kept: it was
+        one = a.load("ES", "1m")[300:301]  # not seen, the team store kept the wrong bar
+        fixed = Bars.from_arrays(one.ts_ns, one.open, one.high + 1, one.low, one.close,
+                                 one.volume)  # fmt: skip
+        a.write_bars("ES", "1m", fixed, source=Source(SourceKind.IMPORT, "es.csv"))
+    with open_store(embedded, read_only=True) as a, open_store(back) as b:
+        assert sync(a, b, ["ES"]).bars == 1
+        assert b.load("ES", "1m").equals(a.load("ES", "1m"))
+        assert sync(a, b, ["ES"]).bars == 0
         with pytest.raises(ValueError, match="no bars of 'NQ'"):
             sync(a, b, ["NQ"])
         b.write_bars("DEMO", "1m", make_bars(5), source=Source(SourceKind.SOCKET))

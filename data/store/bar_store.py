@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from data.store import changes
 from data.store.arrow import bars_table
 from data.store.drawings import ALERT_LOG_KEPT, append_saved, read_saved, write_saved
 from data.store.files import (
@@ -260,8 +261,10 @@ class BarStore:
                         self._upsert_instrument(Instrument(symbol, "24x7"))
                     if len(bars):
                         held = checked_sources(self._con, symbol, timeframe, source)
-                        write_series(self._con, symbol, timeframe, int(bars.ts_ns[0]),
-                                     replace_span)  # fmt: skip
+                        if write_series(self._con, symbol, timeframe, int(bars.ts_ns[0]),
+                                        replace_span):  # fmt: skip
+                            changes.note(self._con, symbol, timeframe,
+                                         *written_span(bars, replace_span))  # fmt: skip
                         if held is not None:
                             new = Stretch(source, *written_span(bars, replace_span))
                             record_sources(self._con, symbol, timeframe,
@@ -270,6 +273,20 @@ class BarStore:
             finally:
                 self._con.unregister("_incoming")
         return len(bars)
+
+    def series_version(self, symbol: str, timeframe: str, *, let_threads_run: bool = False
+                       ) -> int:  # fmt: skip
+        """The number of the store's latest rewrite (of any series): what a sync from this
+        store copied at (`changes_since` then gives what was rewritten after)."""
+        with self._lock:
+            return changes.latest(self._con)
+
+    def changes_since(self, symbol: str, timeframe: str, version: int
+                      ) -> list[tuple[int, int]] | None:  # fmt: skip
+        """The (first, last) spans of a series rewritten after `version` (see
+        `data.store.changes`); None when the notes do not reach back that far."""
+        with self._lock:
+            return changes.since(self._con, symbol, check_timeframe(timeframe), version)
 
     def meta(self, key: str) -> str | None:
         """A value kept in the store's own table under `key` (a team cache keeps the team
@@ -344,7 +361,7 @@ class BarStore:
     def delete_bars(self, symbol: str, timeframe: str | None = None) -> None:
         """Remove a symbol's bars (all timeframes unless one is named)."""
         with self._write():
-            for table in ("bars", "series", "sources"):
+            for table in ("bars", "series", "sources", "changes"):
                 if timeframe is None:
                     self._con.execute(f"DELETE FROM {table} WHERE symbol = ?", [symbol])
                 else:

@@ -47,7 +47,10 @@ READS = (
     "sources",
     "drawings",
     "alerts",
-)  # what a reading process may ask of the terminal's store
+    "alert_log",
+    "series_version",
+    "changes_since",
+)  # what a reading process may ask of the terminal's store (`sync` from it too)
 Handler = Callable[[list[str], Callable[[str, str], None]], int]
 
 
@@ -292,3 +295,14 @@ class RelayedStore:
 
     def alerts(self, symbol: str):
         return [alert_from_saved(x) for x in self._ask("alerts", symbol)]
+
+    def alert_log(self) -> list[dict]:
+        return self._ask("alert_log")
+
+    def series_version(self, symbol: str, timeframe: str, **_kwargs) -> int:
+        return self._ask("series_version", symbol, timeframe)
+
+    def changes_since(self, symbol: str, timeframe: str, version: int
+                      ) -> list[tuple[int, int]] | None:  # fmt: skip
+        spans = self._ask("changes_since", symbol, timeframe, version)
+        return None if spans is None else [tuple(span) for span in spans]

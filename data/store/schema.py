@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from data.store import changes
 from data.store.files import StoreError
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def check_schema(store: BarStore, read_only: bool) -> None:
             raise StoreError(f"{store.path} is an empty database, not a candleterm store")
         store._con.execute("BEGIN")
         store._con.execute(_SCHEMA + "".join(_SAVED_TABLE.format(temp="", name=name)
-                                             for name in SAVED_TABLES))  # fmt: skip
+                                             for name in SAVED_TABLES)
+                           + changes.TABLE.format(temp=""))  # fmt: skip
         store._con.execute("COMMIT")
         return
     if "candleterm_meta" not in tables:
@@ -106,6 +108,18 @@ def check_schema(store: BarStore, read_only: bool) -> None:
     for name in SAVED_TABLES:
         if name not in tables:
             _add_saved_table(store, read_only, name)
+    if "changes" not in tables:
+        _add_changes_table(store, read_only)
+
+
+def _add_changes_table(store: BarStore, read_only: bool) -> None:
+    """Stores written before rewrites were noted get the (empty) table of notes; read-only,
+    an empty one of their own (no rewrite noted: a sync copies what it did before)."""
+    if read_only:
+        store._con.execute(changes.TABLE.format(temp="TEMP"))
+        return
+    with store._write():
+        store._con.execute(changes.TABLE.format(temp=""))
 
 
 def _add_saved_table(store: BarStore, read_only: bool, name: str) -> None:

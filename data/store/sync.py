@@ -7,11 +7,12 @@ Resumable and idempotent: a series is copied from the target's last bar on (that
 in case it was a forming one), a window of time at a time, so a run that stopped goes on
 where it stopped and a second run copies nothing. A stretch of the source the target
 already holds with another number of bars (a file imported again with --replace, a hole
-filled) is copied again over its span. From a team store, a correction that keeps the
-number of bars is copied too: the target keeps the version of each series it copied
-(`SYNCED_KEY`), and the spans the team store noted as rewritten since are copied again (from
-an embedded store it is not seen). A symbol the target cannot take (its bars there are real
-and these synthetic, or the other way round) is named in the report and the others go on.
+filled) is copied again over its span. A correction that keeps the number of bars is copied
+too: the target keeps the version of each series it copied (`SYNCED_KEY`), and the spans
+the source noted as rewritten since are copied again (both stores note them: a team store
+by its series' versions, a file by its own count of rewrites). A symbol the target cannot
+take (its bars there are real and these synthetic, or the other way round) is named in the
+report and the others go on.
 """
 
 from __future__ import annotations
@@ -57,14 +58,13 @@ def sync(src, dst, symbols: list[str] | None = None,
     report = SyncReport()
     fired = src.alert_log()
     logged = {_entry_key(e) for e in dst.alert_log()}
-    versioned = hasattr(src, "changes_since")  # a team store: its series have versions
-    synced = json.loads(dst.meta(SYNCED_KEY) or "{}") if versioned else {}
+    synced = json.loads(dst.meta(SYNCED_KEY) or "{}")
     copied = synced.setdefault(str(src.path), {})
     for k, symbol in enumerate(wanted):
         try:
-            _sync_symbol(src, dst, symbol, report, copied if versioned else None)
-            if versioned:  # after each symbol: a sync that stops resumes from here
-                dst.set_meta(SYNCED_KEY, json.dumps(synced))
+            _sync_symbol(src, dst, symbol, report, copied)
+            # after each symbol: a sync that stops resumes from here
+            dst.set_meta(SYNCED_KEY, json.dumps(synced))
             new = [e for e in fired if e["symbol"] == symbol and _entry_key(e) not in logged]
             if new:
                 dst.log_alerts(symbol, [{key: v for key, v in e.items() if key != "symbol"}
@@ -85,17 +85,15 @@ def _entry_key(entry: dict) -> str:
     return json.dumps(entry, sort_keys=True)
 
 
-def _sync_symbol(src, dst, symbol: str, report: SyncReport, copied: dict | None) -> None:
-    """`copied`: the team store's versions of the series the target holds (updated), or
-    None (the source keeps none)."""
+def _sync_symbol(src, dst, symbol: str, report: SyncReport, copied: dict) -> None:
+    """`copied`: the source's versions of the series the target holds (updated)."""
     dst.add_instrument(src.instrument(symbol))
     for tf in src.timeframes(symbol):
         key = f"{symbol}|{tf}"
-        version = src.series_version(symbol, tf) if copied is not None else None
-        since = None if copied is None else copied.get(key)
-        report.bars += _sync_series(src, dst, symbol, tf, since)
+        version = src.series_version(symbol, tf)  # before the copy: a rewrite during it
+        report.bars += _sync_series(src, dst, symbol, tf, copied.get(key))  # is seen next
         report.series += 1
-        if copied is not None and version is not None:
+        if version is not None:
             copied[key] = version
     for kind, read, write in (("drawings", src.drawings, dst.set_drawings),
                               ("alerts", src.alerts, dst.set_alerts)):  # fmt: skip
@@ -110,8 +108,8 @@ def _sync_symbol(src, dst, symbol: str, report: SyncReport, copied: dict | None)
 def _sync_series(src, dst, symbol: str, tf: str, since: int | None = None) -> int:
     """The series' bars from the target's last one on, each stretch with its source; a
     stretch the target holds with another number of bars (replaced or filled in since: a
-    file imported again with --replace) copied again over its span; and, from a team store
-    whose version `since` the target copied, the spans rewritten after it."""
+    file imported again with --replace) copied again over its span; and, the target having
+    copied the source's version `since`, the spans rewritten after it."""
     first, last = src.time_range(symbol, tf)
     done = dst.time_range(symbol, tf)
     start = first if done is None else max(first, done[1])

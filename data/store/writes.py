@@ -15,14 +15,14 @@ def write_series(
     timeframe: str,
     first_ns: int,
     replace_span: tuple[int, int] | None = None,
-) -> None:
+) -> bool:
     """Insert the rows registered as `_incoming` (first_ns their first time) into the series
     (inside the caller's transaction), keeping its rows in time order on disk, and its
     statistics: a stored bar at the time of an incoming one is replaced; with
     `replace_span` (first, last: holding the incoming times), so is every stored bar in it
     (the incoming rows are the series there). (The series' statistics row gives its last
     bar, and is updated in place: DuckDB's upsert, and a max over the bars, took half of a
-    small write's time.)"""
+    small write's time.) True when stored bars were rewritten (not only appended to)."""
     stats = [symbol, timeframe]
     held = con.execute(
         "SELECT last_ns FROM series WHERE symbol = ? AND timeframe = ?", stats
@@ -43,7 +43,7 @@ def write_series(
                 "INSERT INTO series SELECT ?, ?, count(*), min(ts_ns), max(ts_ns) FROM _incoming",
                 stats,
             )
-        return
+        return False
     # The new rows land inside or before the stored ones: rewrite the tail from the first
     # new bar so the series stays in time order on disk. (A rollback drops the temp table.)
     kept = ("ts_ns NOT IN (SELECT ts_ns FROM _incoming)" if replace_span is None
@@ -68,3 +68,4 @@ def write_series(
            WHERE series.symbol = ? AND series.timeframe = ?""",
         stats + stats,
     )
+    return True
