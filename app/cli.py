@@ -318,6 +318,9 @@ def _relayed(db: Path, argv: list[str], args) -> int | None:
 
     if args.command not in RELAYED or not isinstance(db, Path):
         return None
+    # From the command on: the options before it are the terminal's own (`candleterm --db
+    # PATH import ...` was refused, "the running terminal does not take ['--db'] commands")
+    argv = argv[argv.index(args.command) :]
     files = {str(v) for k in ("file", "out") if isinstance(v := getattr(args, k, None), Path)}
     argv = [str(Path(a).resolve()) if a in files else a for a in argv]
     return relay(db, argv, sys.stdout, sys.stderr)

@@ -94,6 +94,10 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
         )
     ]
     src.write_text("\n".join(rows) + "\n")
+    # --db before the command as well (it was refused: "does not take ['--db'] commands")
+    assert main(["--db", str(path), "import", str(src), "--symbol", "IMP2", "--calendar", "24x7",
+                 "--epoch-unit", "ns"]) == 0  # fmt: skip
+    assert "200 1m bars of IMP2" in capsys.readouterr().out
     assert main(["import", str(src), "--symbol", "IMP", "--epoch-unit", "ns",
                  "--db", str(path)]) == 0  # fmt: skip
     assert "200 1m bars of IMP" in capsys.readouterr().out

@@ -108,7 +108,11 @@ class RelayServer:
                     return
                 argv = request["argv"]
                 if not argv or argv[0] not in RELAYED:
-                    say("err", f"the running terminal does not take {argv[:1]} commands")
+                    say(
+                        "err",
+                        "candleterm: error: the running terminal takes "
+                        f"{', '.join(RELAYED)} commands, not {' '.join(argv[:1])!r}",
+                    )
                     code = 2
                 elif not self._one_at_a_time.acquire(timeout=self.wait_s):
                     say(
