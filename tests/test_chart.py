@@ -649,6 +649,26 @@ def test_the_first_time_label_drawn_says_the_year(make_chart, qtbot):
     assert sum("2024" in label for label in labels) == 1
 
 
+def test_a_month_of_days_in_a_grid_cell_has_more_than_one_label(qtbot):
+    """The daily chart of a 2x2 grid (262 px) showing February and a day of March had one
+    label, "Mar 2012": February's tick sat at the view's edge and was left out, and the
+    bars were placed as if they filled the view (not the room right of the last bar)."""
+    days = np.datetime64("2012-01-31", "ns").astype(np.int64) + np.arange(31) * 86_400 * 10**9
+    weekdays = days[(days // (86_400 * 10**9) + 3) % 7 < 5]  # Monday-based: 0..4
+    bars = make_bars(len(weekdays))
+    bars = Bars.from_arrays(weekdays, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    chart = ChartWidget(SeriesModel("X", "1d", "UTC", bars), DARK)
+    chart.resize(340, 330)
+    qtbot.addWidget(chart)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.price.setXRange(-1, len(bars) + 8, padding=0)
+    settle(qtbot, chart)
+    _, _, texts = draw_specs(chart.time_axis)
+    labels = [text for _, _, text, _ in texts]
+    assert len(labels) >= 2 and "2012" in labels[0], labels
+
+
 def test_a_jump_of_months_between_adjacent_bars_is_marked(make_chart, qtbot):
     from engine.gaps import gap_threshold_ns, long_gaps
     from widgets.overlays import describe_gap

@@ -76,11 +76,14 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
             break
         finer = (kind, size, ids, change)
     # A step up the ladder can leave one tick for two months in view (eight weeks did not
-    # fit 620 px): under two a view, the finer step's ticks, thinned to those apart enough.
-    if finer is not None and len(change) * (view_px or width_px) < 2 * width_px:
-        kind, size, ids, change = finer
-    # Two boundaries a few bars apart: keep the first.
+    # fit 620 px): under two a view whose labels fit (not half a label from an end), the
+    # finer step's ticks, thinned to those apart enough.
     px = (index[change] - first) * (width_px / (stop - first))
+    fit = (px >= MIN_LABEL_PX / 2) & (px <= width_px - MIN_LABEL_PX / 2)
+    if finer is not None and int(fit.sum()) * (view_px or width_px) < 2 * width_px:
+        kind, size, ids, change = finer
+        px = (index[change] - first) * (width_px / (stop - first))
+    # Two boundaries a few bars apart: keep the first.
     keep = np.zeros(len(change), dtype=bool)
     last_px = -math.inf
     for k, x in enumerate(px.tolist()):  # a few dozen boundaries at most
@@ -169,15 +172,18 @@ class TimeAxisItem(LeanAxisItem):
 
     def _ticks(self, first: int, stop: int, size_px: int, n: int) -> list[tuple[int, str]]:
         """The ticks in view, taken from those of the view and a view either side at the
-        same scale: a pan reuses them (and its labels stay put) until it leaves that span."""
+        same scale: a pan reuses them (and its labels stay put) until it leaves that span.
+        The view's `size_px` spans its bars [first, stop), past the series' ends too (the
+        room right of the latest bar): the bars in view are placed at its scale."""
+        span = stop - first
         first, stop = max(first, 0), min(stop, n)
         if stop - first < 2 or size_px <= 0:
             return []
-        zoom = (stop - first, size_px, n)
+        zoom = (span, size_px, n)
         window = self._window
         if window is None or window[0] != zoom or not (window[1] <= first and stop <= window[2]):
-            w_first, w_stop = max(0, 2 * first - stop), min(n, 2 * stop - first)
-            width_px = size_px * (w_stop - w_first) / (stop - first)
+            w_first, w_stop = max(0, first - span), min(n, stop + span)
+            width_px = size_px * (w_stop - w_first) / span
             ticks = _boundaries(
                 self._ts_ns, w_first, w_stop, width_px, self._tz, self._days, size_px
             )
