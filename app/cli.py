@@ -21,6 +21,7 @@ from data.store.addresses import is_team_url
 from data.store.files import StoreHeld
 from engine.sessions import PRESETS
 from engine.timeframes import TIMEFRAMES
+from engine.units import minute_text
 
 EPILOG = """\
 commands:
@@ -403,11 +404,12 @@ def _cmd_demo(args, store) -> int:
 def _cmd_symbols(args, store) -> int:
     for ins in store.instruments():
         span = store.time_range(ins.symbol)
-        when = (
-            "no 1m bars"
-            if span is None
-            else f"{np.datetime64(span[0], 'ns')} .. {np.datetime64(span[1], 'ns')} UTC"
-        )
+        when = "no 1m bars" if span is None else (
+            f"{store.count(ins.symbol, '1m'):,} 1m bars, {minute_text(span[0])} to "
+            f"{minute_text(span[1])} UTC")  # fmt: skip
+        others = [tf for tf in store.timeframes(ins.symbol) if tf != "1m"]
+        if others:
+            when += f" (also {' '.join(others)})"
         print(f"{ins.symbol:<12} {ins.calendar:<11} {ins.tz:<18} tick {ins.tick_size:<8g} {when}")
         for stretch in store.sources(ins.symbol):
             print(f"{'':<14}source: {stretch.describe()} UTC")

@@ -27,7 +27,9 @@ def test_import_symbols_export(tmp_path, capsys):
     )
     assert "1 1m bars of ES" in capsys.readouterr().out
     assert main(["symbols", "--db", str(db)]) == 0
-    assert "cme-globex" in capsys.readouterr().out
+    listed = capsys.readouterr().out  # its span to the minute (it wrote nanoseconds)
+    assert "cme-globex" in listed and "1 1m bars, 2024-01-02 10:00 to 2024-01-02 10:00 UTC" in (
+        listed)  # fmt: skip
     out = tmp_path / "out.parquet"
     assert main(["export", "ES", str(out), "--db", str(db)]) == 0
     assert out.exists()
