@@ -115,6 +115,43 @@ def test_feed_thread_fills_the_ring_on_a_clock():
     assert seen == feed.counters.ticks > 0
 
 
+def test_no_tick_is_written_once_pause_returns():
+    """Pause while the feed's thread was writing a batch: that batch landed after, and a
+    paused feed's count moved (a grid's Pause test saw it now and then)."""
+    import threading
+
+    writing, release = threading.Event(), threading.Event()
+
+    class Slow:
+        def generate(self, t0_ns, t1_ns):
+            writing.set()
+            release.wait(5)
+            return np.array([t1_ns]), np.array([1.0]), np.array([1.0])
+
+        def now_ns(self, wall_ns):
+            return wall_ns
+
+        def state(self, paused):
+            return "slow"
+
+    feed = FeedThread(Slow(), TickRing(1 << 10), period_s=0.001)
+    feed.start()
+    try:
+        assert writing.wait(5)  # the thread is inside a write
+        paused = threading.Thread(target=feed.pause)
+        paused.start()
+        paused.join(0.2)
+        assert paused.is_alive()  # waits for the write under way
+        release.set()
+        paused.join(5)
+        count = feed.counters.ticks
+        time.sleep(0.05)
+        assert feed.counters.ticks == count >= 1 and feed.paused
+    finally:
+        release.set()
+        feed.stop()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

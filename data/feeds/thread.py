@@ -147,8 +147,10 @@ class FeedThread:
         _RUNNER.add(self)
 
     def pause(self) -> None:
-        self._paused = True
-        self._running = False
+        """No tick is written once this returns (a write under way is waited for)."""
+        with self._write_lock:
+            self._paused = True
+            self._running = False
 
     def resume(self) -> None:
         self._paused = False
