@@ -52,15 +52,21 @@ class ChartViewBox(pg.ViewBox):
 
 @dataclasses.dataclass(frozen=True)
 class Margins:
-    """Room around the visible values when a pane fits them, as fractions of their span."""
+    """Room around the visible values when a pane fits them, as fractions of their span;
+    with `legend`, the top one at least the legend's lines (up to MAX_LEGEND_SHARE of the
+    pane): in a grid cell they wrap across the whole width, over the latest bars."""
 
     bottom: float
     top: float
+    legend: bool = True
 
 
 PRICE_MARGINS = Margins(0.08, 0.12)  # the legend sits at the top
-VOLUME_MARGINS = Margins(0.04, 0.15)  # a few pixels: a tick's repaint stays off the time axis
+VOLUME_MARGINS = Margins(0.04, 0.15, legend=False)  # a few pixels: a tick's repaint stays off
+# the time axis; its legend is a word at the left
 INDICATOR_MARGINS = Margins(0.08, 0.25)
+MAX_LEGEND_SHARE = 0.3  # of a pane's height, kept clear for its legend at most
+LEGEND_GAP_PX = 4
 
 
 class Pane:
@@ -163,10 +169,22 @@ class Pane:
         span = hi - lo
         if span <= 0:
             span = max(abs(hi) * 1e-3, 1e-9)
-        target = (lo - span * self.margins.bottom, hi + span * self.margins.top)
+        top, share = span * self.margins.top, self._legend_share()
+        if share:  # the top `share` of the view above the highest value
+            top = max(top, share * span * (1 + self.margins.bottom) / (1 - share))
+        target = (lo - span * self.margins.bottom, hi + top)
         if force or target != self._fitted:
             self._fitted = target
             self.view.setYRange(*target, padding=0)
+
+    def _legend_share(self) -> float:
+        """The share of the view's height the legend's lines take from its top, with a gap
+        (0 when the margins do not keep them clear)."""
+        height, rect = self.view.height(), self.legend.boundingRect()
+        if not self.margins.legend or height <= 0 or rect.isEmpty():
+            return 0.0
+        return min(MAX_LEGEND_SHARE, (self.legend.pos().y() + rect.bottom() + LEGEND_GAP_PX)
+                   / height)  # fmt: skip
 
     def contain(self, lo: float, hi: float, headroom: float = 0.0) -> None:
         """Values [lo, hi] now show in view (a tick's forming bar): fit again only if they
