@@ -238,7 +238,8 @@ def test_price_axis_drag_and_wheel_scale_by_hand_until_a_double_click(chart, qtb
 def test_the_legend_of_a_grid_cell_covers_no_bar(qtbot):
     """In a 2x2 grid's cell the legend wraps over the whole width, three lines with an
     indicator: the latest daily highs were drawn under it (the top margin was a share of
-    the prices' span, about 24 px here)."""
+    the prices' span, about 24 px here). The pane fits again when its legend takes a line
+    more (an indicator's row comes after the bars)."""
     bars = make_bars(400, seed=5)
     chart = ChartWidget(SeriesModel("X", "1m", "UTC", bars), DARK)
     chart.resize(340, 330)
@@ -246,12 +247,9 @@ def test_the_legend_of_a_grid_cell_covers_no_bar(qtbot):
     chart.show()
     qtbot.waitExposed(chart)
     chart.add_indicator("sma 20", {"sma": ind.sma(bars.close, 20)}, own_pane=False)
-    for _ in range(2):  # the legend laid out with its new line, then the fit that sees it
-        QtWidgets.QApplication.processEvents()
-        chart.grab()
-        chart.price.fit_y(force=True)
+    qtbot.waitUntil(lambda: len(chart.price.legend._lines) >= 3, timeout=2000)
+    chart.grab()
     legend = chart.price.legend
-    assert len(legend._lines) >= 3  # the bar's row wrapped, and the SMA's
     first, stop = visible_bars(chart)
     high = float(chart.model.bars.high[first:stop].max())
     view = chart.price.view

@@ -56,7 +56,13 @@ def price_decimals(prices: np.ndarray) -> int:
 
 
 class PaneLegend(pg.GraphicsObject):
-    """The rows of one pane, in the top-left corner of its view (view pixels)."""
+    """The rows of one pane, in the top-left corner of its view (view pixels).
+
+    Signals:
+    lines_changed(): it takes another number of lines (its pane keeps them clear).
+    """
+
+    lines_changed = QtCore.Signal()
 
     def __init__(self, view: pg.ViewBox, theme: Theme) -> None:
         super().__init__()
@@ -160,10 +166,13 @@ class PaneLegend(pg.GraphicsObject):
         widest = max((x + self._texts.width(text) for line in lines for x, text, _ in line[-1:]),
                      default=0.0)  # fmt: skip
         self.prepareGeometryChange()
+        more_or_fewer = len(lines) != len(self._lines)
         self._lines, self._row_lines = lines, row_lines
         height = len(lines) * line_h
         self._rect = QtCore.QRectF(-2, 0, widest + 4, height) if lines else QtCore.QRectF()
         self.update()
+        if more_or_fewer:
+            self.lines_changed.emit()
 
     def _wrap(self, parts: list[tuple[str, str]], room_w: float) -> list[list[tuple]]:
         """A row's parts as lines of (x, text, colour) within `room_w`: whole parts, the

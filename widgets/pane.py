@@ -95,6 +95,7 @@ class Pane:
         self.grid = GridItem(time_axis, self.value_axis, theme)
         self.view.addItem(self.grid, ignoreBounds=True)
         self.legend = PaneLegend(self.view, theme)
+        self.legend.lines_changed.connect(self._on_legend_lines)
         self._lods: list = []  # the levels of detail of the series drawn here (LodState)
         self.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self.view.sigResized.connect(self._follow_lods)
@@ -176,6 +177,12 @@ class Pane:
         if force or target != self._fitted:
             self._fitted = target
             self.view.setYRange(*target, padding=0)
+
+    def _on_legend_lines(self) -> None:
+        """An indicator's row came (or a narrower view wrapped the rows): fit again, if the
+        margins keep the legend's lines clear."""
+        if self.margins.legend:
+            self.fit_y()
 
     def _legend_share(self) -> float:
         """The share of the view's height the legend's lines take from its top, with a gap
