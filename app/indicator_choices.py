@@ -16,6 +16,10 @@ from engine.indicators.registry import IndicatorSpec, spec
 
 
 def ask_with_dialog(indicator: IndicatorSpec, current: dict | None) -> dict | None:
+    """Its parameters from a dialog (None if cancelled); one without any (the session's
+    VWAP) is added at once: its dialog was only OK and Cancel."""
+    if not indicator.params:
+        return {}
     dialog = IndicatorDialog(indicator, current)
     return dialog.values() if dialog.exec() else None
 

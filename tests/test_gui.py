@@ -388,6 +388,25 @@ def test_indicator_dialog_checks_parameters(qtbot):
     assert dialog.values() == {"period": 30, "k_std": 2.5}
 
 
+def test_an_indicator_without_parameters_is_added_without_a_dialog(qtbot):
+    """VWAP (session) opened a dialog of only OK and Cancel."""
+    from app.indicator_choices import ask_with_dialog
+    from engine.indicators.registry import spec
+
+    def close_dialogs():  # a dialog shown would wait here for ever: it is cancelled
+        for widget in QtWidgets.QApplication.topLevelWidgets():
+            if isinstance(widget, QtWidgets.QDialog) and widget.isVisible():
+                widget.reject()
+
+    guard = QtCore.QTimer()
+    guard.timeout.connect(close_dialogs)
+    guard.start(200)
+    try:
+        assert ask_with_dialog(spec("vwap"), None) == {}
+    finally:
+        guard.stop()
+
+
 def test_screenshots_are_rendered(qtbot, tmp_path):
     from PySide6 import QtGui
 
