@@ -16,6 +16,7 @@ from PySide6 import QtWidgets
 from app.live import LIVE_TIMEFRAMES
 from data.store import BarStore
 from data.store.derived import derive_timeframes
+from engine.units import minute_text
 from widgets.chart import ChartWidget
 
 
@@ -71,6 +72,15 @@ class Comparisons:
             raise ValueError(f"no bars of {symbol!r} to compare with: one of "
                              f"{', '.join(self._store.symbols())}")  # fmt: skip
         model = chart.model
+        ours, theirs = self._store.time_range(model.symbol), self._store.time_range(symbol)
+        if (
+            ours is not None and theirs is not None and (theirs[1] < ours[0] or ours[1] < theirs[0])
+        ):  # it drew nothing, and said nothing
+            raise ValueError(
+                f"{symbol} has no bar in the span of {model.symbol}'s "
+                f"({minute_text(ours[0])} to {minute_text(ours[1])} UTC; {symbol}'s are "
+                f"{minute_text(theirs[0])} to {minute_text(theirs[1])}): nothing to compare"
+            )
         self._load(chart, symbol)
         slot = functools.partial(self._on_prepended, chart, symbol, model)
         model.bars_prepended.connect(slot)

@@ -107,6 +107,7 @@ def test_compare_in_the_window(qtbot, store, window, settings):
     later = T0_NS + 1000 * NS_PER_MIN
     store.write_bars("BBB", "1m", make_bars(2000, start_ns=later, seed=2))  # AAA's last 2000
     store.write_bars("CCC", "1m", make_bars(3000, seed=3))
+    store.write_bars("OLD", "1m", make_bars(100, start_ns=T0_NS - 400 * 86_400 * 10**9))
 
     def run(win):
         controller = ChartController(store, win, None, settings)
@@ -118,6 +119,11 @@ def test_compare_in_the_window(qtbot, store, window, settings):
     try:
         assert not controller.surface.add_compare("ZZZ")
         assert "no bars of 'ZZZ' to compare with" in window.statusBar().currentMessage()
+        assert not controller.surface.add_compare("OLD")  # a year before: it drew nothing
+        assert "OLD has no bar in the span of AAA's (2024-01-02 00:00 to 2024-01-04 01:59 " \
+            "UTC; OLD's are 2022-11-28 00:00 to 2022-11-28 01:39): nothing to compare" in (
+            window.statusBar().currentMessage())  # fmt: skip
+        assert controller.chart.compares == {}
         assert controller.surface.add_compare("BBB")
         line = controller.chart.compares["BBB"]
         assert np.isfinite(line.values).sum() == 2000
