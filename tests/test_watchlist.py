@@ -137,6 +137,9 @@ def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
     assert model.texts[0][1:] == ["1.08229", "0.00000", "0.00%", "2.93k", "0.00%", "-0.12%"]
     assert model.texts[1][1:] == ["4,298.00", "+0.25", "+0.01%", "231", "0.00%", "+0.01%"]
     assert model.shown_value(0, 5) == 0.0 and model.shown_value(0, 6) == -0.12  # not red
+    # what "Chg" is measured from is said (the chart's legend measures from the last close)
+    tip = model.headerData(2, QtCore.Qt.Orientation.Horizontal, QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert tip == "change since the day's open (the open of the forming 1d bar)"
 
 
 def test_a_whole_tick_price_is_written_alike_in_the_watchlist_and_on_the_chart(

@@ -22,6 +22,16 @@ from widgets.axes import compact
 from widgets.theme import DARK, Theme
 
 HEADERS = ("Symbol", "Last", "Chg", "Chg %", "Volume", "1h %", "4h %", "Day")
+HEADER_TIPS = (  # what each column measures from (the chart's legend: the previous close)
+    "the symbol; its feed's state on the left",
+    "the last price",
+    "change since the day's open (the open of the forming 1d bar)",
+    "change since the day's open, in percent",
+    "the day's volume so far",
+    "change since the forming hour's open, in percent",
+    "change since the forming 4-hour bar's open, in percent",
+    "the day's closes so far",
+)
 WIDTHS_PX = (78, 74, 60, 60, 52, 56, 56, 70)  # the last stretches
 NUMBERS = 6  # the value columns after the symbol: last, chg, chg %, vol, 1h %, 4h %
 PATH_COLUMN = 7
@@ -180,6 +190,8 @@ class WatchlistModel(QtCore.QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[section]
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
