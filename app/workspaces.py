@@ -5,28 +5,40 @@ workspace is a named copy of it, kept in the same settings."""
 
 from __future__ import annotations
 
-import re
-
 from PySide6 import QtCore, QtWidgets
 
 KEYS = ("symbol", "timeframe", "layout", "grid_timeframes", "symbol_grid",
         "symbol_grid_indicators", "indicators", "compares", "price_scale", "theme")  # fmt: skip
 GROUP = "workspaces"
 CURRENT = "workspace"  # the name of the workspace last saved or opened
-_NAME = re.compile(r"^[^/\\]{1,40}$")
+MAX_NAME = 40
+# A name is kept as a settings group: its / and \ (group separators there) escaped, as "%"
+_ESCAPES = (("%", "%25"), ("/", "%2F"), ("\\", "%5C"))
 
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not _NAME.match(name):
-        raise ValueError(f"workspace name {name!r}: use 1 to 40 characters, no / or \\")
+    if not 1 <= len(name) <= MAX_NAME:
+        raise ValueError(f"workspace name {name!r}: use 1 to {MAX_NAME} characters")
     return name
+
+
+def _group(name: str) -> str:
+    for char, escaped in _ESCAPES:
+        name = name.replace(char, escaped)
+    return f"{GROUP}/{name}"
+
+
+def _name(group: str) -> str:
+    for char, escaped in reversed(_ESCAPES):
+        group = group.replace(escaped, char)
+    return group
 
 
 def names(settings: QtCore.QSettings) -> list[str]:
     settings.beginGroup(GROUP)
     try:
-        return sorted(settings.childGroups(), key=str.lower)
+        return sorted((_name(g) for g in settings.childGroups()), key=str.lower)
     finally:
         settings.endGroup()
 
@@ -34,11 +46,11 @@ def names(settings: QtCore.QSettings) -> list[str]:
 def save(settings: QtCore.QSettings, name: str) -> str:
     """The remembered state saved as workspace `name` (replacing one of that name)."""
     name = check_name(name)
-    settings.remove(f"{GROUP}/{name}")
+    settings.remove(_group(name))
     for key in KEYS:
         value = settings.value(key)
         if value is not None:
-            settings.setValue(f"{GROUP}/{name}/{key}", value)
+            settings.setValue(f"{_group(name)}/{key}", value)
     settings.setValue(CURRENT, name)
     return name
 
@@ -49,7 +61,7 @@ def load(settings: QtCore.QSettings, name: str) -> None:
         saved = ", ".join(names(settings)) or "none yet (File > Save workspace)"
         raise ValueError(f"no workspace {name!r}; saved: {saved}")
     for key in KEYS:
-        value = settings.value(f"{GROUP}/{name}/{key}")
+        value = settings.value(f"{_group(name)}/{key}")
         if value is None:
             settings.remove(key)
         else:

@@ -12,9 +12,22 @@ from tests.conftest import make_bars
 
 def test_names_are_checked():
     assert workspaces.check_name("  Morning FX ") == "Morning FX"
-    for bad in ("", "   ", "a/b", "x" * 41):
+    for bad in ("", "   ", "x" * 41):
         with pytest.raises(ValueError, match="workspace name .*: use 1 to 40 characters"):
             workspaces.check_name(bad)
+
+
+def test_any_name_is_kept_whole(settings):
+    """ "eu/fx morning" was refused (a / separates the settings' groups), after the dialog
+    had closed; a / or \\ or % in a name is kept as typed."""
+    for k, name in enumerate(("eu/fx morning", "a\\b", "50% risk", "%2F")):
+        settings.setValue("layout", f"layout {k}")
+        assert workspaces.save(settings, name) == name
+    assert workspaces.names(settings) == ["%2F", "50% risk", "a\\b", "eu/fx morning"]
+    workspaces.load(settings, "eu/fx morning")
+    assert settings.value("layout") == "layout 0"
+    workspaces.load(settings, "%2F")
+    assert settings.value("layout") == "layout 3"
 
 
 def test_unknown_workspace_lists_the_saved(settings):
@@ -61,8 +74,8 @@ def test_a_workspace_is_saved_opened_and_restored_on_launch(store, window, setti
         assert charts(controller) == [("CCC", "5m"), ("BBB", "5m")]
         assert controller.symbol == "CCC" and window.symbol_box.currentText() == "CCC"
 
-        controller.save_workspace("a/b")
-        assert "workspace name 'a/b'" in window.statusBar().currentMessage()
+        controller.save_workspace("x" * 41)
+        assert "use 1 to 40 characters" in window.statusBar().currentMessage()
         window.workspace_chosen.emit("gone")
         assert "no workspace 'gone'; saved: day, pair" in window.statusBar().currentMessage()
     finally:
