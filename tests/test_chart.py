@@ -649,6 +649,26 @@ def test_the_first_time_label_drawn_says_the_year(make_chart, qtbot):
     assert sum("2024" in label for label in labels) == 1
 
 
+def test_a_series_without_volume_has_no_volume_pane_until_it_has_volume(make_chart, qtbot):
+    """GBP/USD bid bars (no volume) stood over an empty volume pane, "Vol 0"; a simulated
+    copy's ticks bring volume, and the pane."""
+    bars = make_bars(300)
+    bars.volume[:] = 0.0
+    chart = make_chart(bars)
+    price_h = chart.price.view.height()
+    assert not chart.volume_pane.shown and not chart.volume_pane.view.isVisible()
+    last = bars[-1:]
+    chart.model.update_last((int(last.ts_ns[0]) + 60 * 10**9, float(last.close[0]),
+                             float(last.close[0]) + 0.5, float(last.close[0]),
+                             float(last.close[0]) + 0.25, 7.0))  # fmt: skip
+    settle(qtbot, chart)
+    assert chart.volume_pane.shown and chart.volume_pane.view.isVisible()
+    assert chart.volume_pane.view.height() > 0 and chart.price.view.height() < price_h
+    assert chart.volume_pane.legend.text() == "Vol  7"
+    chart.set_model(SeriesModel("X", "1m", "UTC", make_bars(100)))  # with volume: kept
+    assert chart.volume_pane.shown
+
+
 def test_a_month_of_days_in_a_grid_cell_has_more_than_one_label(qtbot):
     """The daily chart of a 2x2 grid (262 px) showing February and a day of March had one
     label, "Mar 2012": February's tick sat at the view's edge and was left out, and the

@@ -166,7 +166,10 @@ class ChartWidget(pg.GraphicsView):
             layout.removeAt(layout.count() - 1)
         layout.addItem(self.caption, 0, 0, 1, 2)
         row = 0
-        for row, pane in enumerate(self.panes.values(), start=1):
+        for pane in self.panes.values():
+            pane.view.setVisible(pane.shown)
+            pane.value_axis.setVisible(pane.shown)
+        for row, pane in enumerate((p for p in self.panes.values() if p.shown), start=1):
             layout.addItem(pane.view, row, 0)
             layout.addItem(pane.value_axis, row, 1)
             layout.setRowStretchFactor(row, pane.stretch)
@@ -248,7 +251,20 @@ class ChartWidget(pg.GraphicsView):
         for line in self.compares.values():
             line.realign()
 
+    def _show_volume(self, first_ix: int = 0) -> None:
+        """The volume pane is laid out while the series has volume (from bar `first_ix` on,
+        the bars before having none): bid bars of a currency have none, and the pane stood
+        empty under them, "Vol 0"."""
+        pane = self.volume_pane
+        shown = (first_ix > 0 and pane.shown) or bool(
+            (self.model.column("volume")[first_ix:] > 0).any()
+        )
+        if shown != pane.shown:
+            pane.shown = shown
+            self._arrange()
+
     def _on_bars_reset(self) -> None:
+        self._show_volume()
         self._realign_compares()
         self.decimals = price_decimals(self.model.column("close"))
         self.last_price.set_decimals(self.decimals)
@@ -258,6 +274,8 @@ class ChartWidget(pg.GraphicsView):
         self._show_last_bar()
 
     def _on_bars_prepended(self, count: int) -> None:
+        if not self.volume_pane.shown:
+            self._show_volume()
         self._realign_compares()
         self.navigation.on_prepended(count)
         if count:
@@ -272,6 +290,8 @@ class ChartWidget(pg.GraphicsView):
             self.show_oldest()
 
     def _on_bars_appended(self, first_ix: int) -> None:
+        if not self.volume_pane.shown:
+            self._show_volume(first_ix)
         self._realign_compares()
         self.navigation.on_appended(first_ix)
         self._show_last_bar()
@@ -285,6 +305,8 @@ class ChartWidget(pg.GraphicsView):
         """A tick: a pane fits again only when the forming bar is in view and outside it;
         the legends follow it while the crosshair is away."""
         ix = len(self.model) - 1
+        if not self.volume_pane.shown and self.model.column("volume")[ix] > 0:
+            self._show_volume(ix)
         if self.crosshair.index in (None, ix):
             self.price.legend.request_refresh()
             self.volume_pane.legend.request_refresh()

@@ -83,6 +83,8 @@ class Pane:
                  margins: Margins = PRICE_MARGINS):  # fmt: skip
         self.stretch = stretch
         self.margins = margins
+        self.shown = True  # in its chart's layout (a volume pane of a series without volume
+        # is not)
         self.auto_fit = True
         self._fitted: tuple[float, float] | None = None  # the range fit_y last set
         self._fit_items: list[QtWidgets.QGraphicsItem] = []
