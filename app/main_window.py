@@ -385,10 +385,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_message_changed(self, text: str) -> None:
         """A message cleared (its time up, a menu's tip gone) gives way to the feed's
-        reason, for as long as the feed is off; the figures make room."""
+        reason, for as long as the feed is off; the figures make room. A message is the
+        status bar's tool tip too: one longer than the window is cut at its end."""
         if not text and self._feed_message:
             self.statusBar().showMessage(self._feed_message)  # (calls this again)
             return
+        self.statusBar().setToolTip(text)  # the whole of one longer than the window
         self._fit_status()
 
     def show_status(self, text: str, timeout_ms: int = 0) -> None:

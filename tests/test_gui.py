@@ -697,6 +697,12 @@ def test_a_narrow_window_keeps_the_series_in_the_status_bar(qtbot, store, window
         assert all(lb.isVisible() for lb in window.stat_labels.values())
         window.timeframe_chosen.emit("1d")
         assert "bar of 1d" in window.info_label.text() or "bars of 1d" in window.info_label.text()
+        # a message longer than the window, cut at its end: whole in the tool tip
+        long = "the feed cannot start: " + "a reason worth reading to its end, " * 60 + "done"
+        window.show_status(long, 5000)
+        assert window.statusBar().toolTip() == long
+        window.statusBar().clearMessage()
+        assert window.statusBar().toolTip() == ""
     finally:
         controller.close()
 
