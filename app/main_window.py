@@ -16,6 +16,8 @@ FEEDS = {key: spec.title for key, spec in FEED_SPECS.items()}
 SPEEDS = (1, 10, 60, 300, 1000)
 STAT_ORDER = ("feed", "ticks", "frame", "latency", "queries", "worker")  # most needed first
 MESSAGE_ROOM_PX = 160  # kept free in the status bar for messages
+STATUS_GAP_PX = 7  # between two of the status bar's figures (its layout's spacing)
+STATUS_GRIP_PX = 25  # right of the last one (the size grip)
 PRICE_SCALES = {"linear": "Price scale: prices", "percent": "Price scale: percent from first bar",
                 "log": "Price scale: logarithmic"}  # fmt: skip
 
@@ -356,14 +358,14 @@ class MainWindow(QtWidgets.QMainWindow):
         feed's state stays."""
         message = self.statusBar().currentMessage()
         message_px = self.statusBar().fontMetrics().horizontalAdvance(message) + 24
-        room = self.width() - max(MESSAGE_ROOM_PX, message_px)
-        room -= self.stat_labels["feed"].sizeHint().width()
-        info_px = self.info_label.sizeHint().width()
+        room = self.width() - max(MESSAGE_ROOM_PX, message_px) - STATUS_GRIP_PX
+        room -= self.stat_labels["feed"].sizeHint().width() + STATUS_GAP_PX
+        info_px = self.info_label.sizeHint().width() + STATUS_GAP_PX
         keep_info = not message or room >= info_px
         room -= info_px if keep_info else 0
         for key in STAT_ORDER[1:]:
             label = self.stat_labels[key]
-            room -= label.sizeHint().width()
+            room -= label.sizeHint().width() + STATUS_GAP_PX
             label.setVisible(room >= 0)
         self.info_label.setVisible(keep_info)
 

@@ -697,6 +697,18 @@ def test_a_narrow_window_keeps_the_series_in_the_status_bar(qtbot, store, window
         assert all(lb.isVisible() for lb in window.stat_labels.values())
         window.timeframe_chosen.emit("1d")
         assert "bar of 1d" in window.info_label.text() or "bars of 1d" in window.info_label.text()
+        # the figures give way to a message: none of it under them (the spacing between
+        # them and the size grip were not counted, and its last characters were cut)
+        window.resize(1400, 700)
+        QtWidgets.QApplication.processEvents()
+        for n in range(40, 111, 7):  # (beside the feed's state, which stays)
+            message = "no symbol 'NOPE' in gui.duckdb; stored: " + "ABCDEFG, " * (n // 9)
+            window.show_status(message + "(File > Import adds one)", 5000)
+            QtWidgets.QApplication.processEvents()
+            text_px = window.statusBar().fontMetrics().horizontalAdvance(
+                window.statusBar().currentMessage())  # fmt: skip
+            shown = [lb for lb in [info, *window.stat_labels.values()] if lb.isVisible()]
+            assert min(lb.geometry().left() for lb in shown) > text_px, n
         # a message longer than the window, cut at its end: whole in the tool tip
         long = "the feed cannot start: " + "a reason worth reading to its end, " * 60 + "done"
         window.show_status(long, 5000)
