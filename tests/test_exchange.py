@@ -233,6 +233,11 @@ def test_a_span_that_holds_no_time_is_named_not_called_up_to_date(store, fake):
     with pytest.raises(ValueError, match=r"is not before binance's now .* no history there yet"):
         fetch_history(store, exchange, "BTC/USDT", later)
     assert store.symbols() == []
+    # said before the exchange is asked anything: with no exchange to answer, the same
+    # (it was "could not load its markets")
+    nowhere = open_exchange("binance", "http://127.0.0.1:9")
+    with pytest.raises(ValueError, match=r"is not before --until"):
+        fetch_history(store, nowhere, "BTC/USDT", T0_NS + 2 * NS_PER_HOUR, T0_NS + NS_PER_HOUR)
 
 
 def test_an_exchange_without_ohlcv_history_is_refused(store):

@@ -122,11 +122,8 @@ def fetch_history(
     """Store `symbol`'s closed `timeframe` bars from `since_ns` to `until_ns` (default: now,
     by the exchange's clock). A series already stored from `since_ns` or before continues
     after its last bar; bars stored again are replaced by the same bars (no duplicates)."""
-    market_ = market(exchange, symbol)
-    timeframe = ohlcv_timeframe(exchange, timeframe)
-    if not is_intraday(timeframe):
-        raise ValueError(f"fetch intraday bars (1m to 4h); {timeframe} bars are derived from them")
-    period = period_ns(timeframe)
+    # The span first: it is the user's to fix, before the exchange is asked anything (its
+    # markets were loaded first, and without a network the span's error was never seen).
     now_ns = int(exchange.milliseconds()) * NS_PER_MS
     if until_ns is not None and int(since_ns) >= int(until_ns):
         raise ValueError(f"--since {when(since_ns)} is not before --until {when(until_ns)}: "
@@ -134,6 +131,11 @@ def fetch_history(
     if int(since_ns) >= now_ns:
         raise ValueError(f"--since {when(since_ns)} is not before {exchange.id}'s now "
                          f"({when(now_ns)} UTC): there is no history there yet")  # fmt: skip
+    market_ = market(exchange, symbol)
+    timeframe = ohlcv_timeframe(exchange, timeframe)
+    if not is_intraday(timeframe):
+        raise ValueError(f"fetch intraday bars (1m to 4h); {timeframe} bars are derived from them")
+    period = period_ns(timeframe)
     until_ns = now_ns if until_ns is None else min(int(until_ns), now_ns)
     report = FetchReport(market_.series, timeframe)
     cursor = -(-int(since_ns) // period) * period  # the first bar opening at or after since
