@@ -81,6 +81,34 @@ def window(qtbot):
     return w
 
 
+def offline(store, window, settings, worker=None, ask=None):
+    """The window's controller on `store` with the feed off (history only)."""
+    from app.controller import ChartController
+    from data.feeds.kinds import FeedKind
+
+    controller = ChartController(store, window, worker, settings, ask_parameters=ask)
+    controller.feed = FeedKind.OFF
+    return controller
+
+
+@pytest.fixture
+def make_chart(qtbot):
+    """`make(bars, ...)`: a chart of `bars` shown on its own, at a size."""
+    from widgets.chart import ChartWidget
+    from widgets.series_model import SeriesModel
+    from widgets.theme import DARK
+
+    def make(bars: Bars, cls=None, tz="UTC", width=800, height=600, timeframe="1m"):
+        chart = (cls or ChartWidget)(SeriesModel("X", timeframe, tz, bars), DARK)
+        chart.resize(width, height)
+        qtbot.addWidget(chart)
+        chart.show()
+        qtbot.waitExposed(chart)
+        return chart
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def local_s3():
     """A local S3 server (moto) for the session; `.bucket()` gives a new store address."""

@@ -37,20 +37,6 @@ def settle(qtbot, chart):
     chart.grab()
 
 
-@pytest.fixture
-def make_chart(qtbot):
-    def make(bars: Bars, cls=ChartWidget, tz="UTC", width=800):
-        model = SeriesModel("X", "1m", tz, bars)
-        chart = cls(model, DARK)
-        chart.resize(width, 600)
-        qtbot.addWidget(chart)
-        chart.show()
-        qtbot.waitExposed(chart)
-        return chart
-
-    return make
-
-
 def pixel(chart, x: float, y: float) -> str:
     image = chart.grab().toImage()
     point = chart.mapFromScene(chart.price.getViewBox().mapViewToScene(QtCore.QPointF(x, y)))
@@ -669,7 +655,7 @@ def test_a_series_without_volume_has_no_volume_pane_until_it_has_volume(make_cha
     assert chart.volume_pane.shown
 
 
-def test_a_month_of_days_in_a_grid_cell_has_more_than_one_label(qtbot):
+def test_a_month_of_days_in_a_grid_cell_has_more_than_one_label(make_chart, qtbot):
     """The daily chart of a 2x2 grid (262 px) showing February and a day of March had one
     label, "Mar 2012": February's tick sat at the view's edge and was left out, and the
     bars were placed as if they filled the view (not the room right of the last bar)."""
@@ -677,11 +663,7 @@ def test_a_month_of_days_in_a_grid_cell_has_more_than_one_label(qtbot):
     weekdays = days[(days // (86_400 * 10**9) + 3) % 7 < 5]  # Monday-based: 0..4
     bars = make_bars(len(weekdays))
     bars = Bars.from_arrays(weekdays, bars.open, bars.high, bars.low, bars.close, bars.volume)
-    chart = ChartWidget(SeriesModel("X", "1d", "UTC", bars), DARK)
-    chart.resize(340, 330)
-    qtbot.addWidget(chart)
-    chart.show()
-    qtbot.waitExposed(chart)
+    chart = make_chart(bars, timeframe="1d", width=340, height=330)
     chart.price.setXRange(-1, len(bars) + 8, padding=0)
     settle(qtbot, chart)
     _, _, texts = draw_specs(chart.time_axis)

@@ -235,17 +235,13 @@ def test_price_axis_drag_and_wheel_scale_by_hand_until_a_double_click(chart, qtb
     assert_fits(chart)
 
 
-def test_the_legend_of_a_grid_cell_covers_no_bar(qtbot):
+def test_the_legend_of_a_grid_cell_covers_no_bar(make_chart, qtbot):
     """In a 2x2 grid's cell the legend wraps over the whole width, three lines with an
     indicator: the latest daily highs were drawn under it (the top margin was a share of
     the prices' span, about 24 px here). The pane fits again when its legend takes a line
     more (an indicator's row comes after the bars)."""
     bars = make_bars(400, seed=5)
-    chart = ChartWidget(SeriesModel("X", "1m", "UTC", bars), DARK)
-    chart.resize(340, 330)
-    qtbot.addWidget(chart)
-    chart.show()
-    qtbot.waitExposed(chart)
+    chart = make_chart(bars, width=340, height=330)
     chart.add_indicator("sma 20", {"sma": ind.sma(bars.close, 20)}, own_pane=False)
     qtbot.waitUntil(lambda: len(chart.price.legend._lines) >= 3, timeout=2000)
     chart.grab()

@@ -6,21 +6,13 @@ import json
 import signal
 import time
 
-from app.controller import ChartController
 from app.main_window import MainWindow
-from data.feeds.kinds import FeedKind
 from data.store import BarStore
 from engine.bar_x import x_of_times
 from engine.units import NS_PER_HOUR, NS_PER_MIN
-from tests.conftest import make_bars
+from tests.conftest import make_bars, offline
 from tests.headless import TERMINAL_SCRIPT, start_script
 from tests.test_drawing_tools import bar_point, click
-
-
-def offline(store, window, settings) -> ChartController:
-    controller = ChartController(store, window, None, settings)
-    controller.feed = FeedKind.OFF
-    return controller
 
 
 def test_a_drawing_is_on_every_chart_of_its_symbol_and_in_the_store(qtbot, store, window,

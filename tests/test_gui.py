@@ -17,18 +17,12 @@ from data.feeds.kinds import FeedKind
 from data.store import Instrument
 from data.store.provenance import DEMO, SOCKET
 from engine.aggregate import resample
-from tests.conftest import NS_PER_MIN, make_bars, write_demo_to_now
+from tests.conftest import NS_PER_MIN, make_bars, offline, write_demo_to_now
 from widgets.series_model import SeriesModel
 
 
 def ours() -> set[Path]:
     return set(Path("/dev/shm").glob(f"ct_{os.getpid()}_*"))
-
-
-def offline(store, window, settings, worker=None, ask=None) -> ChartController:
-    controller = ChartController(store, window, worker, settings, ask_parameters=ask)
-    controller.feed = FeedKind.OFF
-    return controller
 
 
 def test_window_and_controller_switch_symbols_and_load_history(store, window, settings):

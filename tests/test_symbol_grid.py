@@ -32,6 +32,11 @@ def test_a_grid_is_filled_resized_and_restored():
     assert SymbolGrid(1, 2).filled([], "1m").cells == ()
 
 
+def simulated(store, window, settings) -> ChartController:
+    """The controller on the simulated market, its clock 60x fast (minutes seal)."""
+    return ChartController(store, window, None, settings, feed_rate=20.0, feed_time_scale=60.0)
+
+
 @pytest.fixture
 def three(store):
     write_demo_to_now(store, SYMBOLS, 3000)
@@ -43,8 +48,7 @@ def shown(controller) -> list[tuple[str, str]]:
 
 
 def test_each_cell_its_own_symbol_live_and_remembered(qtbot, three, window, settings):
-    controller = ChartController(three, window, None, settings, feed_rate=20.0,
-                                 feed_time_scale=60.0)  # fmt: skip
+    controller = simulated(three, window, settings)
     try:
         controller.start("AAA")
         window.show()
@@ -169,8 +173,7 @@ def test_a_symbol_deleted_while_shown_goes_and_the_rest_run(qtbot, three, window
     """Deleted while on screen (File > Delete, asked first): its session stores nothing more
     (its queued bars would bring it back), the cell that showed it shows another symbol, the
     watchlist drops it, and the other symbols' bars keep coming."""
-    controller = ChartController(three, window, None, settings, feed_rate=20.0,
-                                 feed_time_scale=60.0)  # fmt: skip
+    controller = simulated(three, window, settings)
     asked = []
     window.confirm = lambda question: asked.append(question) or question.startswith("Delete")
     try:
@@ -206,8 +209,7 @@ def test_pause_stops_every_symbol_of_the_feed_and_those_it_starts_later(
     """Paused with a grid of symbols on screen, the active cell's symbol stopped and the
     others ticked on under "Resume" (so did the symbols kept running off screen): pause is
     the feed's, every symbol's, and a symbol shown while paused starts paused."""
-    controller = ChartController(three, window, None, settings, feed_rate=20.0,
-                                 feed_time_scale=60.0)  # fmt: skip
+    controller = simulated(three, window, settings)
     try:
         controller.start("AAA")
         window.show()

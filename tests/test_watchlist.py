@@ -10,8 +10,7 @@ from PySide6.QtTest import QTest
 
 from app.controller import ChartController
 from app.quotes import Quotes
-from data.feeds.kinds import FeedKind
-from tests.conftest import write_demo_to_now
+from tests.conftest import offline, write_demo_to_now
 
 SYMBOLS = ("AAA", "BBB", "CCC", "DDD")
 
@@ -28,8 +27,7 @@ def rows_in_view_order(view) -> list[str]:
 
 
 def test_the_watchlist_quotes_sorts_and_opens(qtbot, filled, window, settings):
-    controller = ChartController(filled, window, None, settings)
-    controller.feed = FeedKind.OFF
+    controller = offline(filled, window, settings)
     try:
         controller.start("AAA")
         window.show()
@@ -155,8 +153,7 @@ def test_a_whole_tick_price_is_written_alike_in_the_watchlist_and_on_the_chart(
     bars.high[:] = np.maximum(np.ceil(bars.high), np.maximum(bars.open, bars.close))
     bars.low[:] = np.minimum(np.floor(bars.low), np.minimum(bars.open, bars.close))
     store.write_bars("FESX", "1m", bars, instrument=Instrument("FESX", tick_size=1.0))
-    controller = ChartController(store, window, None, settings)
-    controller.feed = FeedKind.OFF
+    controller = offline(store, window, settings)
     try:
         controller.start("FESX")
         window.show()

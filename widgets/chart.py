@@ -252,15 +252,12 @@ class ChartWidget(pg.GraphicsView):
             line.realign()
 
     def _show_volume(self, first_ix: int = 0) -> None:
-        """The volume pane is laid out while the series has volume (from bar `first_ix` on,
-        the bars before having none): bid bars of a currency have none, and the pane stood
-        empty under them, "Vol 0"."""
-        pane = self.volume_pane
-        shown = (first_ix > 0 and pane.shown) or bool(
-            (self.model.column("volume")[first_ix:] > 0).any()
-        )
-        if shown != pane.shown:
-            pane.shown = shown
+        """The volume pane is laid out while the series has volume: whether any bar from
+        `first_ix` on has some (the bars before, none). Bid bars of a currency have none,
+        and the pane stood empty under them, "Vol 0"."""
+        shown = bool((self.model.column("volume")[first_ix:] > 0).any())
+        if shown != self.volume_pane.shown:
+            self.volume_pane.shown = shown
             self._arrange()
 
     def _on_bars_reset(self) -> None:

@@ -47,6 +47,7 @@ from data.store.files import (
     store_errors,
 )
 from data.store.instruments import Instrument, check_symbol, check_write, written_span
+from data.store.meta import read_meta, write_meta
 from data.store.provenance import API, Source, Stretch, holds_synthetic, merged, replaced
 from data.store.ranges import ranges_closes, ranges_so_far
 from data.store.reader import WindowReader, allocate, series_filter
@@ -274,8 +275,7 @@ class BarStore:
                 self._con.unregister("_incoming")
         return len(bars)
 
-    def series_version(self, symbol: str, timeframe: str, *, let_threads_run: bool = False
-                       ) -> int:  # fmt: skip
+    def series_version(self, symbol: str, timeframe: str) -> int:
         """The number of the store's latest rewrite (of any series): what a sync from this
         store copied at (`changes_since` then gives what was rewritten after)."""
         with self._lock:
@@ -292,15 +292,13 @@ class BarStore:
         """A value kept in the store's own table under `key` (a team cache keeps the team
         store's versions of the series it holds there, in the file they describe)."""
         with self._lock:
-            rows = self._con.execute("SELECT value FROM candleterm_meta WHERE key = ?",
-                                     [key]).fetchall()  # fmt: skip
-        return rows[0][0] if rows else None
+            return read_meta(self._con, key)
 
     def set_meta(self, key: str, value: str) -> None:
         if key == "schema_version":
             raise ValueError("the schema version is the store's own: choose another key")
         with self._write():
-            self._con.execute("INSERT OR REPLACE INTO candleterm_meta VALUES (?, ?)", [key, value])
+            write_meta(self._con, key, value)
 
     def drawings(self, symbol: str) -> list[Drawing]:
         """The symbol's drawings, in the order they were drawn."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import duckdb
 
+from data.store.meta import read_meta, write_meta
+
 CHANGES_KEPT = 256
 CHANGE_KEY = "changes_seq"  # the number of the latest note, in candleterm_meta
 TABLE = """
@@ -31,18 +33,13 @@ def _dropped_key(symbol: str, timeframe: str) -> str:
     return f"changes_dropped|{symbol}|{timeframe}"
 
 
-def _meta(con: duckdb.DuckDBPyConnection, key: str) -> int:
-    rows = con.execute("SELECT value FROM candleterm_meta WHERE key = ?", [key]).fetchall()
-    return int(rows[0][0]) if rows else 0
-
-
-def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: int) -> None:
-    con.execute("INSERT OR REPLACE INTO candleterm_meta VALUES (?, ?)", [key, str(value)])
+def _number(con: duckdb.DuckDBPyConnection, key: str) -> int:
+    return int(read_meta(con, key) or 0)
 
 
 def latest(con: duckdb.DuckDBPyConnection) -> int:
     """The number of the store's latest note (0 before any)."""
-    return _meta(con, CHANGE_KEY)
+    return _number(con, CHANGE_KEY)
 
 
 def note(con: duckdb.DuckDBPyConnection, symbol: str, timeframe: str, first_ns: int,
@@ -50,7 +47,7 @@ def note(con: duckdb.DuckDBPyConnection, symbol: str, timeframe: str, first_ns: 
     """Bars of a series from `first_ns` to `last_ns` were rewritten (in the writer's
     transaction: the note stands or falls with the write)."""
     seq = latest(con) + 1
-    _set_meta(con, CHANGE_KEY, seq)
+    write_meta(con, CHANGE_KEY, str(seq))
     series = [symbol, timeframe]
     con.execute("INSERT INTO changes VALUES (?, ?, ?, ?, ?)",
                 [*series, seq, int(first_ns), int(last_ns)])  # fmt: skip
@@ -62,14 +59,14 @@ def note(con: duckdb.DuckDBPyConnection, symbol: str, timeframe: str, first_ns: 
     if let_go:
         con.execute("DELETE FROM changes WHERE symbol = ? AND timeframe = ? AND seq <= ?",
                     [*series, let_go[0][0]])  # fmt: skip
-        _set_meta(con, _dropped_key(symbol, timeframe), let_go[0][0])
+        write_meta(con, _dropped_key(symbol, timeframe), str(let_go[0][0]))
 
 
 def since(con: duckdb.DuckDBPyConnection, symbol: str, timeframe: str,
           seq: int) -> list[tuple[int, int]] | None:  # fmt: skip
     """The (first, last) spans of a series rewritten after note `seq`; None when the notes
     kept do not reach back that far (read it all again)."""
-    if seq < _meta(con, _dropped_key(symbol, timeframe)):
+    if seq < _number(con, _dropped_key(symbol, timeframe)):
         return None
     rows = con.execute(
         "SELECT first_ns, last_ns FROM changes WHERE symbol = ? AND timeframe = ? AND seq > ? "

@@ -303,7 +303,7 @@ class RelayedStore:
     def alert_log(self) -> list[dict]:
         return self._ask("alert_log")
 
-    def series_version(self, symbol: str, timeframe: str, **_kwargs) -> int:
+    def series_version(self, symbol: str, timeframe: str) -> int:
         return self._ask("series_version", symbol, timeframe)
 
     def changes_since(self, symbol: str, timeframe: str, version: int

@@ -121,7 +121,7 @@ def _sync_series(src, dst, symbol: str, tf: str, since: int | None = None) -> in
                                                     first, last)]  # fmt: skip
     written = 0
     rewritten = [] if done is None or since is None else src.changes_since(symbol, tf, since)
-    if rewritten is None:  # rewritten further back than the team store's notes: all again
+    if rewritten is None:  # rewritten further back than the source's notes: all again
         rewritten = [(first, start - 1)]
     for stretch in stretches if done is not None else ():
         a, b = stretch.first_ns, min(stretch.last_ns, start - 1)  # what the target has
