@@ -22,11 +22,13 @@ def worker_text(worker: IndicatorWorker | None) -> str:
 def stats_texts(stats: LiveStats, feed_problem: str, worker: IndicatorWorker | None,
                 others: int = 0, layer_queries: int = 0) -> dict:  # fmt: skip
     """The status bar's fields; `feed_problem` (the feed does not run here) replaces the
-    feed's own state; `others`: the symbols the feed keeps live off screen;
+    feed's own state; `others`: the symbols the feed keeps running off screen;
     `layer_queries`: the store queries the open-price layer made so far."""
     rejected = f", {stats.rejected} rejected" if stats.rejected else ""
     not_stored = ", BARS NOT STORED" if stats.not_stored else ""
-    more = f" (+{others} more symbol{'s' * (others > 1)} live)" if others else ""
+    # the feed's state before it is theirs too (Pause is the feed's): "simulated paused (+5
+    # more symbols)", not "... live)"
+    more = f" (+{others} more symbol{'s' * (others > 1)})" if others else ""
     return {
         "feed": feed_problem or stats.feed + rejected + not_stored + more,
         "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",

@@ -867,7 +867,7 @@ def test_a_symbol_left_keeps_its_bars_coming(qtbot, store, window, settings):
             lambda: store.time_range("AAA")[1] >= left_at + 3 * NS_PER_MIN, timeout=15_000
         )  # AAA's bars keep coming while BBB is shown
         qtbot.waitUntil(
-            lambda: "(+1 more symbol live)" in window.stat_labels["feed"].text(), timeout=5000
+            lambda: "live (+1 more symbol)" in window.stat_labels["feed"].text(), timeout=5000
         )  # the status bar says the symbol left is still live
         window.symbol_chosen.emit("AAA")
         assert controller.session is aaa  # the same session, never stopped

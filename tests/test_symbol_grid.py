@@ -224,6 +224,8 @@ def test_pause_stops_every_symbol_of_the_feed_and_those_it_starts_later(
         ticks = {s.symbol: s.feed.counters.ticks for s in sessions}
         qtbot.wait(600)  # at 60x, half a minute of market time
         assert {s.symbol: s.feed.counters.ticks for s in sessions} == ticks
+        feed = window.stat_labels["feed"]  # it said "simulated paused (+1 more symbol live)"
+        qtbot.waitUntil(lambda: "paused (+1 more symbol)" in feed.text(), timeout=3000)
         controller.charts[1].focused.emit()  # the other cell: the feed is still paused
         assert controller.symbol == "BBB" and window.pause_action.text() == "Resume"
         window.symbol_chosen.emit("CCC")  # CCC's session now on screen: still paused
