@@ -144,10 +144,12 @@ def test_each_cell_has_its_own_indicators(three, window, settings):
         first, second = controller.charts
         assert set(first.indicators) == {"sma-1"} and set(second.indicators) == {"rsi-1"}
         assert [a.text() for a in window.remove_menu.actions()] == ["RSI 14"]
-        np.testing.assert_array_equal(first.indicators["sma-1"][1]["sma"].values,
-                                      ind.sma(first.model.bars.close, 7))  # fmt: skip
-        np.testing.assert_array_equal(second.indicators["rsi-1"][1]["rsi"].values,
-                                      ind.rsi(second.model.bars.close, 14))  # fmt: skip
+        # (the last bar's value may be the incremental form's, after the session seeded the
+        # forming bar: equal to the batch's within rounding, 5e-13 at 90 once)
+        np.testing.assert_allclose(first.indicators["sma-1"][1]["sma"].values,
+                                   ind.sma(first.model.bars.close, 7), rtol=1e-12)  # fmt: skip
+        np.testing.assert_allclose(second.indicators["rsi-1"][1]["rsi"].values,
+                                   ind.rsi(second.model.bars.close, 14), rtol=1e-12)  # fmt: skip
         first.focused.emit()
         assert [a.text() for a in window.remove_menu.actions()] == ["SMA 7"]
         window.indicator_removed.emit("sma-1")
