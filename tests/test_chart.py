@@ -246,7 +246,7 @@ def test_history_that_comes_after_a_new_series_first_bar_is_shown(make_chart, qt
         chart.grab()
         qtbot.wait(10)
         chart.grab()
-        assert len(chart.time_axis.specs[2]) >= 3  # the time axis has labels (it kept none)
+        assert len(chart.time_axis.specs.texts) >= 3  # the time axis has labels (it kept none)
 
 
 def test_a_view_zoomed_out_over_all_the_loaded_bars_stays_on_them(make_chart, qtbot):
@@ -478,21 +478,27 @@ def draw_specs(axis):
         painter.end()
 
 
+def axis_labels(axis) -> list[tuple[QtCore.QRectF, str]]:
+    """Each label the axis draws now: its box and text."""
+    return draw_specs(axis).labels()
+
+
 def test_axes_lay_out_labels_inside_themselves(make_chart, qtbot):
     chart = make_chart(alternating_bars(400))
     chart.price.setXRange(100, 300, padding=0)
     settle(qtbot, chart)
     for axis in (chart.price.value_axis, chart.time_axis):
-        _axis_line, ticks, texts = draw_specs(axis)
-        assert ticks and texts and all(axis.boundingRect().contains(r) for r, _, _, _ in texts)
-    price_labels = [float(text) for _, _, text, _ in draw_specs(chart.price.value_axis)[2]]
+        specs = draw_specs(axis)
+        assert len(specs.ticks) and specs.texts
+        assert all(axis.boundingRect().contains(r) for r, _ in specs.labels())
+    price_labels = [float(text) for _, text in axis_labels(chart.price.value_axis)]
     low, high = chart.price.getViewBox().viewRange()[1]
     assert len(price_labels) >= 3 and all(low <= v <= high for v in price_labels)
     # No value label reaches past its own pane's axis (onto the volume's labels below).
     for pane in chart.panes.values():
         axis = pane.value_axis
         own = axis.mapRectToScene(axis.mapRectFromParent(axis.geometry()))
-        for rect, _, text, _ in draw_specs(axis)[2]:
+        for rect, text in axis_labels(axis):
             assert own.contains(axis.mapRectToScene(rect)), text
 
 
@@ -627,8 +633,7 @@ def test_the_first_time_label_drawn_says_the_year(make_chart, qtbot):
     monday = int(np.searchsorted(bars.ts_ns, np.datetime64("2024-12-02", "ns").astype(np.int64)))
     chart.price.setXRange(monday - 2, monday + 38 * 1440, padding=0)
     settle(qtbot, chart)
-    _, _, texts = draw_specs(chart.time_axis)
-    labels = [text for _, _, text, _ in texts]
+    labels = draw_specs(chart.time_axis).texts
     assert len(labels) >= 3 and "2024" in labels[0], labels
     # ... and the first in the new year says it too (the year began on a Wednesday)
     assert [label for label in labels if "2025" in label] == ["Jan 06 2025"]
@@ -666,8 +671,7 @@ def test_a_month_of_days_in_a_grid_cell_has_more_than_one_label(make_chart, qtbo
     chart = make_chart(bars, timeframe="1d", width=340, height=330)
     chart.price.setXRange(-1, len(bars) + 8, padding=0)
     settle(qtbot, chart)
-    _, _, texts = draw_specs(chart.time_axis)
-    labels = [text for _, _, text, _ in texts]
+    labels = draw_specs(chart.time_axis).texts
     assert len(labels) >= 2 and "2012" in labels[0], labels
 
 
@@ -752,18 +756,19 @@ def test_last_price_tag_sits_on_the_price_axis_clear_of_the_candles(make_chart, 
     assert band.top() <= y <= band.bottom()
     assert len(painted) <= 1  # the hair's move repainted nothing
     # a price right on a label's value: that label is covered, and it alone
-    specs = axis.specs[2]
-    _, _, text, _ = specs[len(specs) // 2]
+    labels = axis.specs.labels()
+    _, text = labels[len(labels) // 2]
     price = float(text.replace(",", ""))
     chart.model.update_last((bars.ts_ns[last], bars.open[last], max(bars.high[last], price),
                              min(bars.low[last], price), price, bars.volume[last]))  # fmt: skip
     QtWidgets.QApplication.processEvents()
     band = tag.sceneBoundingRect()
     covered = []
-    for rect, _, label, _ in axis.specs[2]:
+    hidden = axis._hidden_mask(axis.specs)
+    for (rect, label), is_hidden in zip(axis.specs.labels(), hidden, strict=True):
         on_scene = axis.mapRectToScene(rect)
         under = on_scene.bottom() > band.top() and on_scene.top() < band.bottom()
-        assert axis._hidden(rect) == under
+        assert is_hidden == under
         covered += [label] * under
     assert covered == [text]
 
@@ -807,10 +812,10 @@ def test_percent_scale_labels_change_from_the_first_bar_in_view(make_chart, qtbo
     axis = chart.price.value_axis
     base = bars.close[1000]
     assert axis.percent_base == base
-    _, _, texts = draw_specs(axis)
-    labels = [text for _, _, text, _ in texts]
+    texts = axis_labels(axis)
+    labels = [text for _, text in texts]
     assert labels and all(label.endswith("%") for label in labels)
-    for rect, _, text, _ in texts:  # each label sits at the price it names
+    for rect, text in texts:  # each label sits at the price it names
         price = chart.price.view.mapSceneToView(axis.mapToScene(rect.center())).y()
         percent = float(text[:-1])
         assert (price / base - 1) * 100 == pytest.approx(percent, abs=0.02 * 100 / base + 0.05)
@@ -827,7 +832,7 @@ def test_percent_scale_labels_change_from_the_first_bar_in_view(make_chart, qtbo
     assert axis.percent_base == bars.close[math.ceil(chart.visible_range()[0])]
     chart.set_price_scale(PriceScale.LINEAR)
     assert axis.percent_base is None
-    assert not any(text.endswith("%") for _, _, text, _ in draw_specs(axis)[2])
+    assert not any(text.endswith("%") for text in draw_specs(axis).texts)
 
 
 def test_time_labels_never_overlap(make_chart, qtbot):
@@ -849,7 +854,7 @@ def test_time_labels_never_overlap(make_chart, qtbot):
         for x0 in range(0, len(bars) - 180, 11):
             chart.price.setXRange(x0, x0 + 180, padding=0)
             settle(qtbot, chart)
-            rects = sorted((r for r, _, _, _ in draw_specs(chart.time_axis)[2]),
+            rects = sorted((r for r, _ in axis_labels(chart.time_axis)),
                            key=lambda r: r.left())  # fmt: skip
             assert rects
             for a, b in itertools.pairwise(rects):
@@ -874,9 +879,9 @@ def test_log_scale_draws_and_fits_the_logarithm_of_prices(make_chart, qtbot):
     (_, _), (y0, y1) = chart.price.view.viewRange()
     lo, hi = math.log10(bars.low.min()), math.log10(bars.high.max())
     assert y0 <= lo and hi <= y1 and y1 - y0 <= 2 * (hi - lo)  # fitted in log units
-    _, _, texts = draw_specs(chart.price.value_axis)
+    texts = axis_labels(chart.price.value_axis)
     assert len(texts) >= 3
-    for rect, _, text, _ in texts:  # each label at the log of the price it names
+    for rect, text in texts:  # each label at the log of the price it names
         y = chart.price.view.mapSceneToView(chart.price.value_axis.mapToScene(rect.center())).y()
         assert 10.0**y == pytest.approx(float(text), rel=0.03)
     chart.price.setXRange(290, 310, padding=0)

@@ -306,15 +306,17 @@ def test_a_horizontal_lines_tag_hides_the_axis_label_under_it(chart, qtbot):
                    for top, bottom in axis._reserved.get("lines", ()))  # fmt: skip
 
     chart.grab()
-    specs = axis.specs[2]
-    _, _, text, _ = specs[len(specs) // 2]
+    labels = axis.specs.labels()
+    _, text = labels[len(labels) // 2]
     price = float(text.replace(",", ""))
     ts = int(chart.model.column("ts_ns")[-100])
     chart.drawings.set_book(DrawingBook([Drawing("h", "hline", ((ts, price),))]))
     chart.grab()
-    covered = [label for rect, _, label, _ in axis.specs[2] if under_lines(rect)]
+    labels = axis.specs.labels()
+    covered = [label for rect, label in labels if under_lines(rect)]
     assert covered == [text]
-    assert all(axis._hidden(rect) for rect, *_ in axis.specs[2] if under_lines(rect))
+    hidden = axis._hidden_mask(axis.specs)
+    assert all(h for (rect, _), h in zip(labels, hidden, strict=True) if under_lines(rect))
     chart.drawings.set_book(DrawingBook())  # the line gone: its label shows again
     chart.grab()
     assert axis._reserved["lines"] == ()

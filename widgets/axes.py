@@ -1,17 +1,19 @@
 """Axes that cost little per frame: one labelled tick level, labels measured by the font's
-metrics (pyqtgraph's AxisItem lays out every level's labels through QPainter.boundingRect and
-Point objects, a millisecond per axis per frame at 1600x900), and a price axis with "nice"
-steps (1, 2, 2.5, 5 x 10^k) a readable distance apart."""
+metrics and laid out in plain numbers (pyqtgraph's AxisItem lays out every level's labels
+through QPainter.boundingRect and Point objects, a millisecond per axis per frame at
+1600x900), drawn as one fill of ticks and one atlas blit of labels, and a price axis with
+"nice" steps (1, 2, 2.5, 5 x 10^k) a readable distance apart."""
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from PySide6 import QtCore, QtGui
 
 from engine.price_text import step_decimals
-from widgets.pg_compat import AxisBase
+from widgets.pg_compat import AxisBase, PrimitiveArray, rect_array
 from widgets.text_atlas import TextAtlas
 
 MIN_PRICE_LABEL_PX = 40
@@ -21,18 +23,40 @@ WHEEL_SCALE_PER_STEP = 0.85
 OUTWARD_TICK_PX = 4
 NICE_MANTISSAS = (1.0, 2.0, 2.5, 5.0, 10.0)
 TEXT_HEIGHT_FRACTION = 0.8  # a font's line height has room above and below the glyphs
-_ALIGN = QtCore.Qt.AlignmentFlag
-TEXT_FLAGS = {
-    "right": _ALIGN.AlignLeft | _ALIGN.AlignVCenter | QtCore.Qt.TextFlag.TextDontClip,
-    "bottom": _ALIGN.AlignHCenter | _ALIGN.AlignTop | QtCore.Qt.TextFlag.TextDontClip,
-}
+ORIENTATIONS = ("right", "bottom")
+_TRANSLATE_ONLY = QtGui.QTransform.TransformationType.TxTranslate.value
+
+
+class AxisSpecs(NamedTuple):
+    """What an axis draws, in its item's coordinates: its line and ticks, a pixel wide, as
+    filled rectangles (a `rect_array`: a fill costs a fraction of a line's stroke), and its
+    labels, label k's box at (left[k], top[k]), width[k] by `text_h`, its text's top
+    `text_dy` below the box's."""
+
+    line_brush: QtGui.QBrush
+    line: QtCore.QRectF
+    tick_brush: QtGui.QBrush
+    ticks: PrimitiveArray  # of QRectF
+    texts: list[str]
+    rgba: int
+    left: np.ndarray
+    top: np.ndarray
+    width: np.ndarray
+    text_h: float
+    text_dy: float
+
+    def labels(self) -> list[tuple[QtCore.QRectF, str]]:
+        """Each label's box and text."""
+        return [(QtCore.QRectF(x, y, w, self.text_h), text) for x, y, w, text in
+                zip(self.left.tolist(), self.top.tolist(), self.width.tolist(), self.texts,
+                    strict=True)]  # fmt: skip
 
 
 class LeanAxisItem(AxisBase):
     """A right or bottom axis: ticks at every level `tickValues` returns, labels at the first."""
 
     def __init__(self, orientation: str, **kwargs) -> None:
-        if orientation not in TEXT_FLAGS:
+        if orientation not in ORIENTATIONS:
             raise ValueError(f"orientation must be 'right' or 'bottom', not {orientation!r}")
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)  # labels show the values themselves
@@ -40,6 +64,7 @@ class LeanAxisItem(AxisBase):
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
         self._texts = TextAtlas()
+        self._tick_rects = rect_array()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         """Draw straight onto the view's painter. (pyqtgraph records the axis into a QPicture
@@ -48,28 +73,43 @@ class LeanAxisItem(AxisBase):
         if self.specs is None:
             self.specs = self.generateDrawSpecs(painter)
         if self.specs is not None:
-            painter.save()
-            self.drawPicture(painter, *self.specs)
-            painter.restore()
+            self._draw(painter, self.specs)
 
-    def drawPicture(self, p: QtGui.QPainter, axis_spec, tick_lines, text_specs) -> None:
-        """The axis line, every tick in one drawLines call, and the labels at their
-        baselines (text in a rect with alignment flags is laid out anew each time, three
-        times the cost)."""
-        pen, start, end = axis_spec
-        p.setPen(pen)
-        p.drawLine(start, end)
-        if tick_lines:
-            p.setPen(self.tickPen())
-            p.drawLines(tick_lines)
-        colour = self.textPen().color()
-        shown = [(baseline, text, colour) for rect, _, text, baseline in text_specs
-                 if not self._hidden(rect)]  # fmt: skip
-        self._texts.draw_at_baselines(p, shown)
+    def _draw(self, p: QtGui.QPainter, specs: AxisSpecs) -> None:
+        """The axis line, every tick in one drawRects call, and the labels not hidden from
+        the text atlas (laid out as text under a scaling transform: a pixmap would blur)."""
+        p.fillRect(specs.line, specs.line_brush)
+        if len(specs.ticks):
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(specs.tick_brush)
+            p.drawRects(*specs.ticks.drawargs())
+        if not specs.texts:
+            return
+        left, top, texts = specs.left, specs.top + specs.text_dy, specs.texts
+        hidden = self._hidden_mask(specs)
+        if hidden is not None:
+            shown = np.flatnonzero(~hidden)
+            left, top, texts = left[shown], top[shown], [texts[k] for k in shown.tolist()]
+        t = p.transform()
+        if t.type().value > _TRANSLATE_ONLY:
+            colour = QtGui.QColor.fromRgba(specs.rgba)
+            up = self._texts.metrics.ascent()
+            self._texts.lay_out(
+                p,
+                [
+                    (QtCore.QPointF(x, y + up), text, colour)
+                    for x, y, text in zip(left.tolist(), top.tolist(), texts, strict=True)
+                ],
+            )
+            return
+        p.save()
+        p.resetTransform()
+        self._texts.draw(p, left + t.dx(), top + t.dy(), texts, specs.rgba)
+        p.restore()
 
-    def _hidden(self, rect: QtCore.QRectF) -> bool:
-        """Whether a label lies under something drawn over the axis (see `reserve`)."""
-        return False
+    def _hidden_mask(self, specs: AxisSpecs) -> np.ndarray | None:
+        """Which labels lie under something drawn over the axis (see `reserve`); None: none."""
+        return None
 
     def _first_text(self, value: float, text: str) -> str:
         """The label of `value` when it is the first one drawn along the axis (a time
@@ -79,6 +119,14 @@ class LeanAxisItem(AxisBase):
     def _font(self, p: QtGui.QPainter) -> QtGui.QFont:
         return self.style["tickFont"] or p.font()
 
+    def major_ticks(self, lo: float, hi: float) -> list[float]:
+        """The values of the labelled tick level over [lo, hi], as the axis ticks them at its
+        own length (grid lines sit on its ticks)."""
+        size = self.geometry().size()
+        levels = self.tickValues(lo, hi, size.height() if self.orientation == "right" else
+                                 size.width())  # fmt: skip
+        return list(levels[0][1]) if levels else []
+
     def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
         """Where `values` fall along the axis, in the item's coordinates."""
         values = np.asarray(values, dtype=float)
@@ -86,9 +134,8 @@ class LeanAxisItem(AxisBase):
             return bounds.bottom() - (values - lo) * (bounds.height() / (hi - lo))
         return bounds.left() + (values - lo) * (bounds.width() / (hi - lo))
 
-    def generateDrawSpecs(self, p: QtGui.QPainter):
-        """(axis line, tick lines, labels as (rect, flags, text, baseline)): the geometry in
-        plain numbers, Qt objects made only for what is drawn."""
+    def generateDrawSpecs(self, p: QtGui.QPainter) -> AxisSpecs | None:
+        """The axis' line, ticks and labels in plain numbers; None when it has no length."""
         bounds = self.mapRectFromParent(self.geometry())
         vertical = self.orientation == "right"
         length_px = bounds.height() if vertical else bounds.width()
@@ -99,67 +146,87 @@ class LeanAxisItem(AxisBase):
         first_px, last_px = (
             (bounds.top(), bounds.bottom()) if vertical else (bounds.left(), bounds.right())
         )
-        end = bounds.bottomLeft() if vertical else bounds.topRight()
-        axis_spec = (self.pen(), bounds.topLeft(), end)
-        font = self._font(p)
-        self._texts.set_font(font)
-        metrics = QtGui.QFontMetricsF(font)
+        self._texts.set_font(self._font(p))
+        metrics = self._texts.metrics
         text_h = metrics.height() * TEXT_HEIGHT_FRACTION
         ascent, descent = metrics.ascent(), metrics.descent()
         tick_len = self.style["tickLength"]
         along = edge + max(0, tick_len) + self.style["tickTextOffset"][0 if vertical else 1]
-        # A time label may flow a little past the axis' ends (pyqtgraph's margin); a value
-        # label stays within its pane's axis, off the next pane's labels.
+        levels = self.tickValues(lo, hi, length_px)
+        ticks = self._tick_rects  # drawn from the latest specs only
+        at_px = [self._pixels(bounds, values, lo, hi) for _, values in levels]
+        at_px = np.concatenate(at_px) if at_px else np.empty(0)
+        at_px = at_px[(at_px >= first_px - 0.5) & (at_px <= last_px + 0.5)]
+        ticks.resize(len(at_px))
+        rows = ticks.ndarray()  # left, top, width, height
+        rows[:, 1 if vertical else 0] = at_px - 0.5
+        rows[:, 0 if vertical else 1] = edge
+        rows[:, 2 if vertical else 3] = tick_len
+        rows[:, 3 if vertical else 2] = 1.0
+        line = QtCore.QRectF(bounds.left(), bounds.top(), 1.0 if vertical else bounds.width(),
+                             bounds.height() if vertical else 1.0)  # fmt: skip
+        texts, starts, widths = [], [], []
+        if levels and self.style["showValues"]:
+            spacing, values = levels[0]
+            px = self._pixels(bounds, values, lo, hi)
+            inside = np.flatnonzero((px >= first_px - 0.5) & (px <= last_px + 0.5))
+            if vertical:  # along the axis: a value axis' pixels run upwards
+                inside = inside[np.argsort(px[inside], kind="stable")]
+            shown = np.asarray(values, dtype=float)[inside].tolist()
+            texts, starts, widths = self._lay_out_labels(
+                shown, px[inside].tolist(), self.tickStrings(shown, 1.0, spacing), bounds,
+                along, text_h)  # fmt: skip
+        # A value axis is as wide as its labels; a time axis keeps a line of text's height
+        # with or without labels (sized to none, a chart opened with a bar or two had no
+        # room for them later).
+        self.reserve_text_size(math.ceil(max(widths, default=0.0) if vertical else text_h))
+        starts, widths = np.array(starts, dtype=float), np.array(widths, dtype=float)
+        fixed = np.full(len(texts), along)
+        text_dy = text_h / 2 + (ascent - descent) / 2 - ascent if vertical else 0.0
+        return AxisSpecs(
+            QtGui.QBrush(self.pen().color()),
+            line,
+            QtGui.QBrush(self.tickPen().color()),
+            ticks,
+            texts,
+            self.textPen().color().rgba(),
+            fixed if vertical else starts,
+            starts if vertical else fixed,
+            widths,
+            text_h,
+            text_dy,
+        )
+
+    def _lay_out_labels(self, values, px, texts, bounds, along, text_h):
+        """(texts, starts along the axis, widths) of the labels drawn: each within the axis'
+        room, apart from the one before. A value label at its pane's edge slides in beside
+        its tick and stays within its pane's axis, off the next pane's labels; a time label
+        may flow a little past the axis' ends (pyqtgraph's margin)."""
+        vertical = self.orientation == "right"
         room = bounds if vertical else self.boundingRect()
         room_lo, room_hi = (room.top(), room.bottom()) if vertical else (room.left(),
                                                                          room.right())  # fmt: skip
-        flags = TEXT_FLAGS[self.orientation]
-        tick_lines, text_specs, widest = [], [], 0.0
+        across_fits = vertical or (room.top() <= along and along + text_h <= room.bottom())
+        gap = 1 if vertical else LABEL_GAP_PX
+        kept, starts, widths = [], [], []
         last_end = -math.inf  # where the last label drawn ends along the axis (+ the gap)
-        for level, (spacing, values) in enumerate(self.tickValues(lo, hi, length_px)):
-            px = self._pixels(bounds, values, lo, hi)
-            inside = (px >= first_px - 0.5) & (px <= last_px + 0.5)
-            xs = px[inside].tolist()
-            if vertical:
-                tick_lines += [QtCore.QLineF(edge, x, edge + tick_len, x) for x in xs]
-            else:
-                tick_lines += [QtCore.QLineF(x, edge, x, edge + tick_len) for x in xs]
-            if level > 0 or not self.style["showValues"]:
+        for value, x, text in zip(values, px, texts, strict=True):
+            if not text:
                 continue
-            shown = [v for v, keep in zip(values, inside, strict=True) if keep]
-            texts = self.tickStrings(shown, 1.0, spacing)
-            # along the axis, each label after the last (a value axis' pixels run upwards)
-            order = sorted(range(len(xs)), key=xs.__getitem__) if vertical else range(len(xs))
-            for k in order:
-                text, x = texts[k], xs[k]
-                if not text:
-                    continue
-                if not text_specs:
-                    text = self._first_text(shown[k], text)
-                width = self._texts.width(text)
-                if vertical:  # a label at the pane's edge slides in beside its tick
-                    start = min(max(x - text_h / 2, room_lo), room_hi - text_h)
-                    stop = start + text_h
-                    fits = along + width <= room.right()
-                else:
-                    start, stop = x - width / 2, x + width / 2
-                    fits = room.top() <= along and along + text_h <= room.bottom()
-                if not (fits and room_lo <= start and stop <= room_hi and start > last_end):
-                    continue  # out of room, or touching the label before it
-                last_end = stop + (1 if vertical else LABEL_GAP_PX)
-                if vertical:
-                    rect = QtCore.QRectF(along, start, width, text_h)
-                    baseline = QtCore.QPointF(along, start + text_h / 2 + (ascent - descent) / 2)
-                else:
-                    rect = QtCore.QRectF(start, along, width, text_h)
-                    baseline = QtCore.QPointF(start, along + ascent)
-                text_specs.append((rect, flags, text, baseline))
-                widest = max(widest, width)
-        # A value axis is as wide as its labels; a time axis keeps a line of text's height
-        # with or without labels (sized to none, a chart opened with a bar or two had no
-        # room for them when its history came, and kept none).
-        self.reserve_text_size(math.ceil(widest if vertical else text_h))
-        return axis_spec, tick_lines, text_specs
+            if not kept:
+                text = self._first_text(value, text)
+            width = self._texts.width(text)
+            if vertical:
+                start = min(max(x - text_h / 2, room_lo), room_hi - text_h)
+                stop, fits = start + text_h, along + width <= room.right()
+            else:
+                start, stop, fits = x - width / 2, x + width / 2, across_fits
+            if fits and room_lo <= start and stop <= room_hi and start > last_end:
+                last_end = stop + gap
+                kept.append(text)
+                starts.append(start)
+                widths.append(width)
+        return kept, starts, widths
 
 
 def nice_step(span: float, length_px: float, min_px: float = MIN_PRICE_LABEL_PX) -> float:
@@ -218,15 +285,18 @@ class PriceAxisItem(LeanAxisItem):
             self.update()
 
     def _covered_labels(self) -> list[int]:
-        if self.specs is None:
-            return []
-        return [k for k, (rect, *_rest) in enumerate(self.specs[2]) if self._hidden(rect)]
+        hidden = None if self.specs is None else self._hidden_mask(self.specs)
+        return [] if hidden is None else np.flatnonzero(hidden).tolist()
 
-    def _hidden(self, rect: QtCore.QRectF) -> bool:
-        if not self._bands:
-            return False
-        low, high = rect.top(), rect.bottom()
-        return any(high > top and low < bottom for top, bottom in self._bands)
+    def _hidden_mask(self, specs: AxisSpecs) -> np.ndarray | None:
+        if not self._bands or not specs.texts:
+            return None
+        top = specs.top
+        bottom = top + specs.text_h
+        hidden = np.zeros(len(top), dtype=bool)
+        for band_top, band_bottom in self._bands:
+            hidden |= (bottom > band_top) & (top < band_bottom)
+        return hidden
 
     def mouseDragEvent(self, event) -> None:
         if event.button() != QtCore.Qt.MouseButton.LeftButton:

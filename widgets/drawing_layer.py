@@ -19,7 +19,7 @@ from engine import drawing_geometry as geo
 from engine.bar_x import nominal_period_ns, times_of_x, x_of_times
 from engine.drawings import FIB_LEVELS, Drawing
 from engine.price_text import format_value
-from widgets.grid import view_rect
+from widgets.grid import ViewBackdrop, set_has_contents
 from widgets.pg_compat import draw_pixel_rects, line_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
@@ -36,7 +36,7 @@ TAG_TEXT = QtGui.QColor("#ffffff")
 PIXEL_LIMIT = 1 << 24  # device pixels a segment end is clipped to (drawn as int32)
 
 
-class DrawingLayer(pg.GraphicsObject):
+class DrawingLayer(ViewBackdrop):
     """Paints `drawings` (with `preview` in place of the one of its id) over `model`'s bars;
     `selected` is drawn thicker, with its anchors. Covers the whole view, so the chart's
     drawing tools get the mouse first (`tools`: what the mouse does here, or None)."""
@@ -133,6 +133,7 @@ class DrawingLayer(pg.GraphicsObject):
         self._colours = sorted(set(names))
         where = {c: k for k, c in enumerate(self._colours)}
         self._colour_ix = np.array([where[c] for c in names], np.int64)
+        set_has_contents(self, len(a) > 0)
         self.update()
         self.tags.follow_view()
 
@@ -219,14 +220,9 @@ class DrawingLayer(pg.GraphicsObject):
 
     # -- painting ----------------------------------------------------------------------------
 
-    def boundingRect(self) -> QtCore.QRectF:
-        return QtCore.QRectF(self._view)
-
     def viewRangeChanged(self) -> None:
-        """The view moved: the layer covers it (its area is kept, not asked of the view on
-        every one of Qt's many calls of boundingRect a frame) and the axis tags follow."""
-        self.prepareGeometryChange()
-        self._view = view_rect(self)
+        """The view moved: the layer covers it and the axis tags follow."""
+        super().viewRangeChanged()
         self.tags.follow_view()
 
     def viewTransformChanged(self) -> None:
@@ -406,6 +402,7 @@ class LevelTags(pg.GraphicsObject):
         self._closed = False
         self._rect = QtCore.QRectF()  # the axis' (boundingRect must not ask the axis: Qt
         # asks for it as the axis deletes its children)
+        set_has_contents(self, False)  # until a line's tag shows
 
     def follow_view(self) -> None:
         """The view's range (or size) or the lines changed: the tags move, and the axis'
@@ -421,6 +418,7 @@ class LevelTags(pg.GraphicsObject):
         self.prepareGeometryChange()
         self._rect = rect
         self._shown, self._at = self._layout()
+        set_has_contents(self, len(self._shown) > 0)
         half = self._tag_h / 2
         self._axis.reserve("lines", tuple((y - half, y + half)
                                           for y in self._at[self._shown].tolist()))  # fmt: skip

@@ -4,12 +4,17 @@ at 1600x900.)"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from widgets.pg_compat import rect_array
 from widgets.theme import Theme
+
+if TYPE_CHECKING:
+    from widgets.axes import LeanAxisItem
 
 
 def blend(background: str, foreground: str, alpha: float) -> QtGui.QColor:
@@ -32,19 +37,34 @@ def view_rect(item: pg.GraphicsObject) -> QtCore.QRectF:
 
 class ViewBackdrop(pg.GraphicsObject):
     """An item that covers its view's visible area (grid lines, shading) and takes no part
-    in the view's bounds."""
+    in the view's bounds. The area is kept from the view's range changes, not asked of the
+    view on every one of Qt's many calls of boundingRect a frame."""
+
+    _view: QtCore.QRectF | None = None
 
     def boundingRect(self) -> QtCore.QRectF:
-        return view_rect(self)
+        if self._view is None:
+            self._view = view_rect(self)
+        return QtCore.QRectF(self._view)
+
+    def viewRangeChanged(self) -> None:
+        self.prepareGeometryChange()
+        self._view = view_rect(self)
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
         return None, None
 
 
+def set_has_contents(item: QtWidgets.QGraphicsItem, has_contents: bool) -> None:
+    """Whether Qt paints `item` at all: one with nothing to draw (no drawings, no gaps) is
+    left out of every frame's painting, and still takes the mouse."""
+    item.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, not has_contents)
+
+
 class GridItem(ViewBackdrop):
     """Vertical lines at the x axis' ticks, horizontal at the y axis' ticks."""
 
-    def __init__(self, x_axis: pg.AxisItem, y_axis: pg.AxisItem, theme: Theme) -> None:
+    def __init__(self, x_axis: LeanAxisItem, y_axis: LeanAxisItem, theme: Theme) -> None:
         super().__init__()
         self._x_axis = x_axis
         self._y_axis = y_axis
@@ -56,12 +76,6 @@ class GridItem(ViewBackdrop):
     def set_theme(self, theme: Theme) -> None:
         self._brush = pg.mkBrush(blend(theme.background, theme.foreground, theme.grid_alpha))
         self.update()
-
-    @staticmethod
-    def _ticks(axis: pg.AxisItem, lo: float, hi: float, size: float) -> list[float]:
-        """The axis' major ticks (minor ones crowd small panes)."""
-        levels = axis.tickValues(lo, hi, size)
-        return list(levels[0][1]) if levels else []
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         vb = self.getViewBox()
@@ -82,8 +96,8 @@ class GridItem(ViewBackdrop):
     def _fill(self, x0, x1, y0, y1, rect) -> None:
         """Lines a device pixel thick, as filled rects (a fill costs a sixth of a cosmetic
         line under the view's scaling)."""
-        xs = self._ticks(self._x_axis, x0, x1, rect.width())
-        ys = self._ticks(self._y_axis, y0, y1, rect.height())
+        xs = self._x_axis.major_ticks(x0, x1)  # minor ones crowd small panes
+        ys = self._y_axis.major_ticks(y0, y1)
         px_w, px_h = (x1 - x0) / rect.width(), (y1 - y0) / rect.height()
         self._lines.resize(len(xs) + len(ys))
         rows = self._lines.ndarray()

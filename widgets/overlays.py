@@ -15,7 +15,7 @@ from engine.price_text import format_value
 from engine.timeframes import is_intraday
 from engine.units import NS_PER_DAY
 from widgets.axes import PriceAxisItem
-from widgets.grid import ViewBackdrop, blend, view_rect
+from widgets.grid import ViewBackdrop, blend, set_has_contents, view_rect
 from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
@@ -346,12 +346,14 @@ class GapMarkers(ViewBackdrop):
         m = self._model
         self._threshold_ns = gap_threshold_ns(m.timeframe)
         self.gap_ix = long_gaps(m.column("ts_ns"), self._threshold_ns)
+        set_has_contents(self, len(self.gap_ix) > 0)
         self.update()
 
     def _on_bars_appended(self, first_ix: int) -> None:
         new = long_gaps(self._model.column("ts_ns"), self._threshold_ns, first_ix)
         if len(new):
             self.gap_ix = np.concatenate((self.gap_ix, new))
+            set_has_contents(self, True)
             self.update()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:

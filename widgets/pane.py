@@ -38,6 +38,10 @@ class ChartViewBox(pg.ViewBox):
 
     def __init__(self) -> None:
         super().__init__(enableMenu=False)
+        # No border: nothing of its own to paint (pyqtgraph's paint strokes a path with no
+        # pen, and its border item is traversed, each frame).
+        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
+        self.borderRect.hide()
         self.setMouseEnabled(x=True, y=False)
         self.enableAutoRange(x=False, y=False)
 

@@ -9,6 +9,8 @@ import shiboken6
 from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
+PrimitiveArray = internals.PrimitiveArray
+
 
 def rect_array() -> internals.PrimitiveArray:
     """A growable array of QRectF backed by numpy (`.resize(n)`, `.ndarray()` as an (n, 4)
@@ -70,9 +72,26 @@ class AxisBase(pg.AxisItem):
         self.picture = None
         self.update()
 
+    _text_px: int | None = None  # the room asked for last
+    _bounds: tuple | None = None  # (what the bounding rect depends on, the rect)
+
+    def boundingRect(self) -> QtCore.QRectF:
+        """pyqtgraph's, kept while the geometry and tick style stay (Qt asks for it about
+        ten times a frame). (With pyqtgraph's grid, it covers the view: not kept.)"""
+        if self.grid is not False:
+            return super().boundingRect()
+        key = (self.geometry().getRect(), self.style["tickLength"],
+               self.style["hideOverlappingLabels"])  # fmt: skip
+        if self._bounds is None or self._bounds[0] != key:
+            self._bounds = (key, super().boundingRect())
+        return QtCore.QRectF(self._bounds[1])
+
     def reserve_text_size(self, px: int) -> None:
-        """Room for labels `px` wide (a value axis) or high (a time axis)."""
-        self._updateMaxTextSize(px)
+        """Room for labels `px` wide (a value axis) or high (a time axis). (Asking again for
+        the same room would set the item's size limits again: a layout call a frame.)"""
+        if px != self._text_px:
+            self._text_px = px
+            self._updateMaxTextSize(px)
 
     def _updateLabel(self) -> None:
         """Our axes show no title label, so skip typesetting its HTML, which pyqtgraph does

@@ -43,6 +43,11 @@ class TextAtlas:
             self._widths: dict[str, float] = {}
             self._start(self._ratio)
 
+    @property
+    def metrics(self) -> QtGui.QFontMetricsF:
+        """The font's metrics."""
+        return self._metrics
+
     def width(self, text: str) -> float:
         """The text's advance, in the font's pixels."""
         width = self._widths.get(text)
@@ -60,7 +65,7 @@ class TextAtlas:
             return
         t = painter.transform()
         if t.type().value > _TRANSLATE_ONLY:
-            self._lay_out(painter, texts)
+            self.lay_out(painter, texts)
             return
         up = self._metrics.ascent()
         painter.save()
@@ -87,26 +92,24 @@ class TextAtlas:
         self._x, self._row = 0, 0
 
     def draw(self, painter: QtGui.QPainter, left: np.ndarray, top: np.ndarray,
-             texts: list[str], rgba: list[int]) -> None:  # fmt: skip
-        """Text k at (left[k], top[k]) in colour rgba[k] (QColor.rgba())."""
+             texts: list[str], rgba: list[int] | int) -> None:  # fmt: skip
+        """Text k at (left[k], top[k]) in colour rgba[k] (QColor.rgba()), or all in `rgba`."""
         if not texts:
             return
         ratio = painter.device().devicePixelRatioF()
         if ratio != self._ratio:
             self._start(ratio)
-        keys = list(zip(texts, rgba, strict=True))
-        first = [k not in self._where and k not in self._seen for k in keys]
-        if any(first):  # a text seen once (a tick's new price) costs no more than its drawing
-            self._draw_as_text(painter, left, top, keys, first)
-            keep = np.flatnonzero(~np.array(first))
-            keys, left, top = [keys[i] for i in keep], np.asarray(left)[keep], np.asarray(top)[keep]
+        if isinstance(rgba, int):
+            keys = [(text, rgba) for text in texts]
+        else:
+            keys = list(zip(texts, rgba, strict=True))
+        source = [self._where.get(k) for k in keys]
+        if None in source:  # texts not in the atlas yet
+            keys, left, top = self._add(painter, keys, left, top)
             if not keys:
                 return
-        missing = [k for k in dict.fromkeys(keys) if k not in self._where]
-        if missing and not self._render(missing):  # full: start again with this frame's
-            self._start(ratio)
-            self._render(list(dict.fromkeys(keys)))
-        source = np.array([self._where[k] for k in keys], np.float64)
+            source = [self._where[k] for k in keys]
+        source = np.array(source, np.float64)
         self._fragments.resize(len(keys))
         rows = self._fragments.ndarray()  # centre x, y, source x, y, w, h, scale x, y, angle, alpha
         rows[:, 0] = np.asarray(left) - OVERHANG_PX + source[:, 2] / (2 * ratio)
@@ -114,6 +117,23 @@ class TextAtlas:
         rows[:, 2:6] = source
         rows[:, 6:10] = (1 / ratio, 1 / ratio, 0.0, 1.0)
         painter.drawPixmapFragments(*self._fragments.drawargs(), self._pixmap)
+
+    def _add(self, painter, keys, left, top) -> tuple[list, np.ndarray, np.ndarray]:
+        """Texts new to the atlas: those seen before rendered into it, the others drawn as
+        text now (a tick's new price costs no more than its drawing). The keys and places
+        left to draw from the atlas."""
+        first = [k not in self._where and k not in self._seen for k in keys]
+        if any(first):
+            self._draw_as_text(painter, left, top, keys, first)
+            keep = np.flatnonzero(~np.array(first))
+            keys, left, top = [keys[i] for i in keep], np.asarray(left)[keep], np.asarray(top)[keep]
+            if not keys:
+                return keys, left, top
+        missing = [k for k in dict.fromkeys(keys) if k not in self._where]
+        if missing and not self._render(missing):  # full: start again with this frame's
+            self._start(self._ratio)
+            self._render(list(dict.fromkeys(keys)))
+        return keys, left, top
 
     def _draw_as_text(self, painter, left, top, keys, chosen) -> None:
         """The `chosen` of `keys` laid out as text, and remembered as seen: the next time
@@ -127,9 +147,9 @@ class TextAtlas:
             if now:
                 self._seen.add(key)
                 texts.append((QtCore.QPointF(x, y + up), key[0], self._colour(key[1])))
-        self._lay_out(painter, texts)
+        self.lay_out(painter, texts)
 
-    def _lay_out(self, painter: QtGui.QPainter, texts: list[tuple]) -> None:
+    def lay_out(self, painter: QtGui.QPainter, texts: list[tuple]) -> None:
         """Each (baseline, text, colour) laid out as text."""
         painter.setFont(self._font)
         for baseline, text, colour in texts:
