@@ -19,6 +19,7 @@ from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
 from data.store import StoreError
 from data.store.addresses import is_team_url
 from data.store.files import StoreHeld
+from engine.price_text import step_decimals
 from engine.sessions import PRESETS
 from engine.timeframes import TIMEFRAMES
 from engine.units import minute_text
@@ -410,7 +411,8 @@ def _cmd_symbols(args, store) -> int:
         others = [tf for tf in store.timeframes(ins.symbol) if tf != "1m"]
         if others:
             when += f" (also {' '.join(others)})"
-        print(f"{ins.symbol:<12} {ins.calendar:<11} {ins.tz:<18} tick {ins.tick_size:<8g} {when}")
+        tick = f"{ins.tick_size:.{step_decimals(ins.tick_size)}f}"  # 0.00001, not 1e-05
+        print(f"{ins.symbol:<12} {ins.calendar:<11} {ins.tz:<18} tick {tick:<8} {when}")
         for stretch in store.sources(ins.symbol):
             print(f"{'':<14}source: {stretch.describe()} UTC")
     return 0

@@ -30,6 +30,14 @@ def test_import_symbols_export(tmp_path, capsys):
     listed = capsys.readouterr().out  # its span to the minute (it wrote nanoseconds)
     assert "cme-globex" in listed and "1 1m bars, 2024-01-02 10:00 to 2024-01-02 10:00 UTC" in (
         listed)  # fmt: skip
+    fx = tmp_path / "fx.csv"  # a tick of five decimals is written as one (it said "1e-05")
+    fx.write_text("timestamp,open,high,low,close,volume\n2024-01-02 10:00:00,1.10785,1.1079,"
+                  "1.10775,1.1078,3\n")  # fmt: skip
+    assert main(["import", str(fx), "--symbol", "6E", "--calendar", "cme-globex",
+                 "--db", str(db)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["symbols", "--db", str(db)]) == 0
+    assert "tick 0.00001 " in capsys.readouterr().out
     out = tmp_path / "out.parquet"
     assert main(["export", "ES", str(out), "--db", str(db)]) == 0
     assert out.exists()

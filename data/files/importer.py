@@ -228,14 +228,17 @@ def _columns(raw: RawTable, opts: ImportOptions) -> ColumnMap:
 
 
 def _tick_size_guess(raw: RawTable, cmap: ColumnMap) -> float:
-    role = next(r for r in ("close", "price", "bid") if r in cmap.roles)
-    column = raw.names.index(cmap.roles[role])
+    """The finest decimal the sampled prices are written to, in every price column (a close
+    of 1.1078 beside a high of 1.10785 trades in 0.00001s)."""
+    prices = ("open", "high", "low", "close", "price", "bid", "ask")
+    columns = [raw.names.index(cmap.roles[r]) for r in prices if r in cmap.roles]
     decimals = 0
     for row in raw.sample:
-        if column < len(row):
-            text = row[column].strip()
-            if "." in text and "e" not in text.lower():
-                decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
+        for column in columns:
+            if column < len(row):
+                text = row[column].strip()
+                if "." in text and "e" not in text.lower():
+                    decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
     return 10.0 ** -min(decimals, 10)
 
 
