@@ -98,8 +98,9 @@ def make_chart(qtbot):
     from widgets.series_model import SeriesModel
     from widgets.theme import DARK
 
-    def make(bars: Bars, cls=None, tz="UTC", width=800, height=600, timeframe="1m"):
-        chart = (cls or ChartWidget)(SeriesModel("X", timeframe, tz, bars), DARK)
+    def make(bars: Bars, cls=None, tz="UTC", width=800, height=600, timeframe="1m",
+             calendar=None):  # fmt: skip
+        chart = (cls or ChartWidget)(SeriesModel("X", timeframe, tz, bars, calendar), DARK)
         chart.resize(width, height)
         qtbot.addWidget(chart)
         chart.show()

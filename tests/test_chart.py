@@ -976,6 +976,29 @@ def test_every_other_day_is_shaded_to_within_half_a_pixel(make_chart, qtbot, vie
         assert shown == drawn  # exact when a bar is half a pixel or more
 
 
+def test_a_shaded_day_is_a_trading_day_of_the_instruments_calendar(make_chart, qtbot):
+    """CME's trading day opens at 17:00 in Chicago (its daily bar starts there): a shaded
+    day runs from one session's open to the next, not from local midnight, which split a
+    session in two shades."""
+    from engine.localtime import local_ns
+    from engine.sessions import calendar
+
+    grid = T0_NS + np.arange(5 * 1440, dtype=np.int64) * NS_PER_MIN  # five days of minutes
+    ts = grid[calendar("cme-globex").is_in_session(grid)]
+    bars = make_bars(len(ts))
+    bars = Bars.from_arrays(ts, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    chart = make_chart(bars, tz="America/Chicago", calendar="cme-globex", width=1000)
+    chart.price.setXRange(-0.5, len(ts) - 0.5, padding=0)
+    settle(qtbot, chart)
+    rows = chart.shading._rects.ndarray()
+    assert len(rows) >= 2
+    minute_of_day = (local_ns(ts, "America/Chicago") // NS_PER_MIN) % 1440
+    edges = [round(x + 0.5) for x, _, w, _ in rows.tolist()]
+    edges += [round(x + 0.5 + w) for x, _, w, _ in rows.tolist()]
+    opens = {int(k) for k in np.flatnonzero(minute_of_day == 17 * 60)}
+    assert all(k in opens or k in (0, len(ts)) for k in edges), sorted(edges)
+
+
 def test_days_too_narrow_to_guide_are_not_shaded(make_chart, qtbot):
     """Six weeks of 1m bars: a day 24 px wide at 1,000 px is shaded, at 400 px (10 px a
     day, a barcode behind the candles) it is not."""

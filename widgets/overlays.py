@@ -10,7 +10,6 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from engine.gaps import gap_threshold_ns, long_gaps
-from engine.localtime import local_ns
 from engine.price_text import format_value
 from engine.timeframes import is_intraday
 from engine.units import NS_PER_DAY
@@ -211,7 +210,7 @@ class PriceTag(pg.GraphicsObject):
 
 
 class DayShading(ViewBackdrop):
-    """Every other trading day (exchange-local date) shaded, behind the candles, when zoomed
+    """Every other trading day (`SeriesModel.day_numbers`) shaded, behind the candles, when zoomed
     in enough for days to be a useful guide (a day MIN_DAY_PX wide or more). One drawRects
     call."""
 
@@ -275,7 +274,7 @@ class DayShading(ViewBackdrop):
         extra = stop - first
         first, stop = max(0, first - extra), min(n, stop + extra)
         sample = self._model.column("ts_ns")[first:stop:stride]
-        days = local_ns(sample, self._model.tz) // NS_PER_DAY
+        days = self._model.day_numbers(sample)
         starts = np.concatenate(([0], np.flatnonzero(days[1:] != days[:-1]) + 1))
         shaded = (days[starts] % 2) == 1
         bars = starts * stride + first

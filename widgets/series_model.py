@@ -6,10 +6,12 @@ import numpy as np
 from PySide6 import QtCore
 
 from engine.bars import COLUMNS, Bars, latest_per_time
+from engine.localtime import local_ns
 from engine.lod import LodPyramid
 from engine.series_buffer import SeriesBuffer
 from engine.sessions import calendar as session_calendar
 from engine.timeframes import is_intraday
+from engine.units import NS_PER_DAY
 
 
 class SeriesModel(QtCore.QObject):
@@ -70,6 +72,14 @@ class SeriesModel(QtCore.QObject):
             return ts, self.tz
         days = session_calendar(self.calendar).trading_day(ts)
         return days.astype("datetime64[ns]").astype(np.int64), "UTC"
+
+    def day_numbers(self, ts_ns: np.ndarray) -> np.ndarray:
+        """The day each instant belongs to, in days since 1970-01-01: its trading day when
+        the instrument's calendar is known (CME's session opening at 17:00 in Chicago is the
+        next day's, as its daily bar is), else its exchange-local date."""
+        if self.calendar is None:
+            return local_ns(ts_ns, self.tz) // NS_PER_DAY
+        return session_calendar(self.calendar).trading_day(ts_ns).astype(np.int64)
 
     def set_bars(self, bars: Bars | SeriesBuffer) -> None:
         self._buffer = _buffer_of(bars)
