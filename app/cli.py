@@ -384,7 +384,7 @@ def _cmd_export(args, store) -> int:
     from data.files.export import export_bars
 
     n = export_bars(store, args.symbol, args.timeframe, args.out, args.start, args.end)
-    print(f"wrote {n} {args.timeframe} bars of {args.symbol} to {args.out}")
+    print(f"wrote {n:,} {args.timeframe} bars of {args.symbol} to {args.out}")
     return 0
 
 

@@ -140,6 +140,25 @@ def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
     assert tip == "change since the day's open (the open of the forming 1d bar)"
 
 
+def test_a_value_wider_than_its_column_widens_it(qtbot):
+    """6E's change "+0.00010" lost its sign under the 60-pixel Chg column ("0.00010")."""
+    from widgets.watchlist import CELL_PAD_PX, WatchlistModel, WatchlistView
+
+    model = WatchlistModel(lambda symbol: np.empty(0))
+    model.set_symbols(["6EH4", "ES"], [5, 2])
+    view = WatchlistView(model)
+    qtbot.addWidget(view)
+    before = [view.horizontalHeader().sectionSize(col) for col in range(8)]
+    view.update_values(np.array([[1.08665, 0.0001, 0.01, 1350.0, 0.03, 0.01],
+                                 [4298.0, 0.25, 0.01, 231.0, 0.0049, 0.006]]))  # fmt: skip
+    metrics = view.fontMetrics()
+    for col in range(1, 7):
+        need = max(metrics.horizontalAdvance(model.texts[i][col]) for i in range(2))
+        assert view.horizontalHeader().sectionSize(col) >= need + 2 * CELL_PAD_PX, col
+    assert model.texts[0][2] == "+0.00010"
+    assert view.horizontalHeader().sectionSize(4) == before[4]  # a column that fits is kept
+
+
 def test_a_whole_tick_price_is_written_alike_in_the_watchlist_and_on_the_chart(
     qtbot, store, window, settings
 ):

@@ -38,6 +38,7 @@ PATH_COLUMN = 7
 CHANGES = (2, 3, 5, 6)  # coloured up or down
 PERCENTS = (3, 5, 6)
 FLASH_S = 0.4
+CELL_PAD_PX = 4  # between a value and its cell's sides
 Qt = QtCore.Qt
 LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
 RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
@@ -244,7 +245,7 @@ class WatchlistDelegate(QtWidgets.QStyledItemDelegate):
             painter.setBrush(dot)
             painter.drawEllipse(QtCore.QPointF(rect.left() + 6, rect.center().y() + 0.5), 2.5, 2.5)
             painter.restore()
-        text_rect = rect.adjusted(12 if col == 0 else 4, 0, -4, 0)
+        text_rect = rect.adjusted(12 if col == 0 else CELL_PAD_PX, 0, -CELL_PAD_PX, 0)
         text = model.texts[i][col]
         if col == 0:  # a long name keeps its two ends ("BINA…/USDT"); the tool tip has it all
             text = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle,
@@ -316,6 +317,7 @@ class WatchlistView(QtWidgets.QTableView):
         for col, width in enumerate(WIDTHS_PX):
             header.resizeSection(col, width)
         header.setStretchLastSection(True)
+        self._fitted_chars: dict[int, int] = {}  # the longest text fitted, by column
         self.clicked.connect(self._open)
         self._flash_timer = QtCore.QTimer(self)
         self._flash_timer.setInterval(100)
@@ -336,8 +338,26 @@ class WatchlistView(QtWidgets.QTableView):
         self.viewport().update()
 
     def update_values(self, values: np.ndarray) -> None:
-        if len(self.source.set_values(values)) and not self._flash_timer.isActive():
-            self._flash_timer.start()
+        changed = self.source.set_values(values)
+        if len(changed):
+            self._fit_columns(changed)
+            if not self._flash_timer.isActive():
+                self._flash_timer.start()
+
+    def _fit_columns(self, rows: np.ndarray) -> None:
+        """Widen a value column whose new text does not fit it (a five-decimal instrument's
+        change, "+0.00010", lost its sign under a 60-pixel column). Only a text longer than
+        any the column has fitted is measured."""
+        header, metrics = self.horizontalHeader(), self.fontMetrics()
+        for col in range(1, NUMBERS + 1):
+            longest = max(len(self.source.texts[i][col]) for i in rows.tolist())
+            if longest <= self._fitted_chars.get(col, 0):
+                continue
+            self._fitted_chars[col] = longest
+            width = max(metrics.horizontalAdvance(self.source.texts[i][col]) for i in
+                        rows.tolist()) + 2 * CELL_PAD_PX + 2  # fmt: skip
+            if width > header.sectionSize(col):
+                header.resizeSection(col, width)
 
     def _end_flashes(self) -> None:
         if not self.source.end_flashes():
