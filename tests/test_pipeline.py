@@ -136,6 +136,10 @@ def test_replay_plays_bars_back_exactly_with_pause_step_and_speed():
         ring.write_all(*source.generate(t0, t0 + 10**9))
         pipeline.step(source.now_ns(0))
     assert source.finished
+    end = np.datetime_as_string(np.datetime64(source.position_ns, "ns").astype("datetime64[s]"))
+    # it said "replay x60 ... UTC (ended) live" with nothing flowing
+    assert source.state(paused=False) == (
+        f"replay x60 ended at {end.replace('T', ' ')} UTC (the last stored bar)")  # fmt: skip
     assert_bars_equal(pipeline.builder.sealed("1m"), bars)
     assert_bars_equal(pipeline.builder.sealed("1h")[:-1], resample(bars, "1h", "24x7")[:-1])
     with pytest.raises(ValueError, match="x5000 must be between x1 and x1000"):

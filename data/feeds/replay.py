@@ -76,8 +76,9 @@ class ReplaySource:
         position = np.datetime_as_string(
             np.datetime64(self.position_ns, "ns").astype("datetime64[s]")
         ).replace("T", " ")
-        ended = " (ended)" if self.finished else ""
-        return f"replay x{self.speed:g} {position} UTC{ended} {'paused' if paused else 'live'}"
+        if self.finished:  # nothing flows, paused or not
+            return f"replay x{self.speed:g} ended at {position} UTC (the last stored bar)"
+        return f"replay x{self.speed:g} {position} UTC {'paused' if paused else 'live'}"
 
     def _play_to(self, position_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Ticks in [position, position_ns); the position moves there."""
