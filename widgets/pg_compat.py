@@ -3,7 +3,6 @@ range the tests prove). Items elsewhere use only its public API and these names.
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from pyqtgraph.Qt import internals
@@ -40,17 +39,6 @@ def draw_rect_rows(
         rows = array.ndarray()
         at = rows.ctypes.data + start * rows.strides[0]
         painter.drawRects(shiboken6.wrapInstance(at, QtCore.QRectF), stop - start)
-
-
-def draw_pixel_rects(painter: QtGui.QPainter, rows: np.ndarray) -> None:
-    """`painter.drawRects` of integer rectangles in device pixels: `rows` an (n, 4) C-ordered
-    int32 array of QRect's own fields (left, top, right, bottom, both ends inside). Qt's
-    raster engine fills these on its integer path: a 1-pixel wide, 900-pixel tall rectangle
-    in half the time of the same QRectF (0.37 against 0.68 ms for 143 of them), its cost
-    being a span a scanline."""
-    if len(rows):
-        assert rows.dtype == np.int32 and rows.flags.c_contiguous and rows.shape[1] == 4
-        painter.drawRects(shiboken6.wrapInstance(rows.ctypes.data, QtCore.QRect), len(rows))
 
 
 class AxisBase(pg.AxisItem):
