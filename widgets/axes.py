@@ -1,7 +1,7 @@
 """Axes that cost little per frame: one labelled tick level, labels measured by the font's
 metrics and laid out in plain numbers (pyqtgraph's AxisItem lays out every level's labels
 through QPainter.boundingRect and Point objects, a millisecond per axis per frame at
-1600x900), drawn as one fill of ticks and one atlas blit of labels, and a price axis with
+1600x900), drawn as one call of ticks and one atlas blit of labels, and a price axis with
 "nice" steps (1, 2, 2.5, 5 x 10^k) a readable distance apart."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui
 
 from engine.price_text import step_decimals
-from widgets.pg_compat import AxisBase, PrimitiveArray, rect_array
+from widgets.pg_compat import AxisBase, PrimitiveArray, line_array
 from widgets.text_atlas import TextAtlas
 
 MIN_PRICE_LABEL_PX = 40
@@ -28,15 +28,14 @@ _TRANSLATE_ONLY = QtGui.QTransform.TransformationType.TxTranslate.value
 
 
 class AxisSpecs(NamedTuple):
-    """What an axis draws, in its item's coordinates: its line and ticks, a pixel wide, as
-    filled rectangles (a `rect_array`: a fill costs a fraction of a line's stroke), and its
-    labels, label k's box at (left[k], top[k]), width[k] by `text_h`, its text's top
-    `text_dy` below the box's."""
+    """What an axis draws, in its item's coordinates: its line (a pixel-wide fill), its ticks
+    (a `line_array`: one drawLines), and its labels, label k's box at (left[k], top[k]),
+    width[k] by `text_h`, its text's top `text_dy` below the box's."""
 
     line_brush: QtGui.QBrush
     line: QtCore.QRectF
-    tick_brush: QtGui.QBrush
-    ticks: PrimitiveArray  # of QRectF
+    tick_pen: QtGui.QPen
+    ticks: PrimitiveArray  # of QLineF
     texts: list[str]
     rgba: int
     left: np.ndarray
@@ -64,7 +63,7 @@ class LeanAxisItem(AxisBase):
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
         self._texts = TextAtlas()
-        self._tick_rects = rect_array()
+        self._tick_lines = line_array()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         """Draw straight onto the view's painter. (pyqtgraph records the axis into a QPicture
@@ -76,13 +75,12 @@ class LeanAxisItem(AxisBase):
             self._draw(painter, self.specs)
 
     def _draw(self, p: QtGui.QPainter, specs: AxisSpecs) -> None:
-        """The axis line, every tick in one drawRects call, and the labels not hidden from
+        """The axis line, every tick in one drawLines call, and the labels not hidden from
         the text atlas (laid out as text under a scaling transform: a pixmap would blur)."""
         p.fillRect(specs.line, specs.line_brush)
         if len(specs.ticks):
-            p.setPen(QtCore.Qt.PenStyle.NoPen)
-            p.setBrush(specs.tick_brush)
-            p.drawRects(*specs.ticks.drawargs())
+            p.setPen(specs.tick_pen)
+            p.drawLines(*specs.ticks.drawargs())
         if not specs.texts:
             return
         left, top, texts = specs.left, specs.top + specs.text_dy, specs.texts
@@ -153,16 +151,15 @@ class LeanAxisItem(AxisBase):
         tick_len = self.style["tickLength"]
         along = edge + max(0, tick_len) + self.style["tickTextOffset"][0 if vertical else 1]
         levels = self.tickValues(lo, hi, length_px)
-        ticks = self._tick_rects  # drawn from the latest specs only
+        ticks = self._tick_lines  # drawn from the latest specs only
         at_px = [self._pixels(bounds, values, lo, hi) for _, values in levels]
         at_px = np.concatenate(at_px) if at_px else np.empty(0)
         at_px = at_px[(at_px >= first_px - 0.5) & (at_px <= last_px + 0.5)]
         ticks.resize(len(at_px))
-        rows = ticks.ndarray()  # left, top, width, height
-        rows[:, 1 if vertical else 0] = at_px - 0.5
+        rows = ticks.ndarray()  # x1, y1, x2, y2
+        rows[:, 1 if vertical else 0] = rows[:, 3 if vertical else 2] = at_px
         rows[:, 0 if vertical else 1] = edge
-        rows[:, 2 if vertical else 3] = tick_len
-        rows[:, 3 if vertical else 2] = 1.0
+        rows[:, 2 if vertical else 3] = edge + tick_len
         line = QtCore.QRectF(bounds.left(), bounds.top(), 1.0 if vertical else bounds.width(),
                              bounds.height() if vertical else 1.0)  # fmt: skip
         texts, starts, widths = [], [], []
@@ -186,7 +183,7 @@ class LeanAxisItem(AxisBase):
         return AxisSpecs(
             QtGui.QBrush(self.pen().color()),
             line,
-            QtGui.QBrush(self.tickPen().color()),
+            self.tickPen(),
             ticks,
             texts,
             self.textPen().color().rgba(),
