@@ -154,9 +154,10 @@ class LiveSymbols:
         return [None if symbol not in builders else builders[symbol].forming(timeframe)
                 for symbol in symbols]  # fmt: skip
 
-    def feed_states(self) -> dict[str, tuple[bool, str]]:
+    def feed_states(self) -> dict[str, tuple[bool | None, str]]:
         """{symbol: (its ticks are coming, its feed's state in words)} of every symbol with
-        a session: on screen, in the grid, kept running."""
+        a session: on screen, in the grid, kept running. Ticks coming is None when no feed
+        runs for the symbol (the feed is off, or cannot run on it): nothing failed."""
         sessions = self.all_sessions()
         problems = {h.session.symbol: h.reason for h in self.cells.held.values()}
         if self.active is not None:
@@ -165,7 +166,7 @@ class LiveSymbols:
         for session in sessions:
             feed = session.feed
             if feed is None:
-                states[session.symbol] = (False, problems.get(session.symbol) or "feed off")
+                states[session.symbol] = (None, problems.get(session.symbol) or "feed off")
             else:
                 states[session.symbol] = (bool(feed.ok) and session.started, feed.state())
         return states

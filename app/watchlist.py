@@ -20,7 +20,7 @@ READ_AT_ONCE = 16
 
 class WatchlistPanel(QtCore.QObject):
     """`feeds_of()` gives {symbol: (ticks coming, feed state in words)} of the symbols with
-    a session.
+    a session; ticks coming is None when no feed runs for the symbol.
 
     Signals: symbol_opened(str); feed_stopped(str symbol, str state): a live symbol's feed
     stopped or lost its connection (the others keep running)."""
@@ -75,12 +75,13 @@ class WatchlistPanel(QtCore.QObject):
 
     def _show_feeds(self, symbols: list[str]) -> None:
         feeds = self._feeds_of()
-        live = np.array([NO_FEED if s not in feeds else LIVE if feeds[s][0] else STOPPED
-                         for s in symbols], np.int8)  # fmt: skip
+        states = {None: NO_FEED, True: LIVE, False: STOPPED}  # no feed here, ticks, failing
+        live = np.array([states[feeds[s][0]] if s in feeds else NO_FEED for s in symbols],
+                        np.int8)  # fmt: skip
         self.model.set_feeds(live, [feeds[s][1] if s in feeds else "" for s in symbols])
         now_live = {s for s, (ok, _) in feeds.items() if ok}
         for symbol in sorted(self._was_live - now_live):
-            if symbol in feeds:  # stopped, not let go
+            if symbol in feeds and feeds[symbol][0] is False:  # failing, not let go or off
                 self.feed_stopped.emit(symbol, feeds[symbol][1])
         self._was_live = now_live
 

@@ -123,6 +123,27 @@ def test_a_feed_that_drops_one_symbol_is_said_and_the_rest_run(qtbot, filled, wi
         controller.close()
 
 
+def test_a_symbol_with_its_feed_off_shows_no_failure(qtbot, filled, window, settings):
+    """With the feed off, the symbols on screen had the red dot of a failing feed (their
+    tool tip said "feed off"); they have none, and nothing is said stopped."""
+    from widgets.watchlist import NO_FEED
+
+    controller = offline(filled, window, settings)
+    try:
+        controller.start("AAA")
+        window.show()
+        model = controller.watchlist.model
+        qtbot.waitUntil(lambda: model.rowCount() == len(SYMBOLS), timeout=5000)
+        controller.watchlist.refresh()
+        assert "AAA" in controller.live.feed_states()  # it has a session, with no feed
+        assert model.live[model.where["AAA"]] == NO_FEED
+        tip = model.data(model.index(model.row_of("AAA"), 0), QtCore.Qt.ItemDataRole.ToolTipRole)
+        assert tip == "AAA: feed off"
+        assert "stopped" not in window.statusBar().currentMessage()
+    finally:
+        controller.close()
+
+
 def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
     """A simulated copy's hour moved by -0.001%: it read "-0.00%"."""
     from widgets.watchlist import WatchlistModel
