@@ -254,11 +254,18 @@ PRESETS: dict[str, SessionCalendar] = {
             Session(time(13, 30), time(15)),
         ),
     ),
+    # Eurex index derivatives (FESX, FDAX): 01:10 to 22:00 in Frankfurt.
+    "eurex": SessionCalendar("eurex", "Europe/Berlin", (Session(time(1, 10), time(22)),)),
+    # Spot currencies: the week opens Sunday 17:00 in New York and each day rolls there
+    # (a day's bar closes at 17:00 New York, as the FX market dates its days).
+    "fx": SessionCalendar(
+        "fx", "America/New_York", (Session(time(17), time(17), OpensOn.PREVIOUS_DAY),)
+    ),
 }
 
 
 def calendar(name: str) -> SessionCalendar:
-    """The preset calendar called `name` (24x7, cme-globex, us-equity, cn-futures)."""
+    """The preset calendar called `name` (one of PRESETS)."""
     try:
         return PRESETS[name]
     except KeyError:

@@ -272,6 +272,11 @@ def test_an_existing_symbols_calendar_is_not_changed_by_an_import(tmp_path, stor
         import_file(store, write(tmp_path, later), opts(calendar="24x7"))
     import_file(store, write(tmp_path, later), ImportOptions(symbol="ES"))
     assert store.instrument("ES").calendar == "cme-globex" and store.count("ES", "1m") == 6
+    # Its bars deleted (imported on the wrong calendar), it takes another: this was refused
+    # as changing "all its stored bars" when none were left.
+    store.delete_bars("ES", None)
+    import_file(store, write(tmp_path, later), opts(calendar="24x7"))
+    assert store.instrument("ES").calendar == "24x7" and store.instrument("ES").tz == "UTC"
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,39 @@ def test_cn_futures_night_session_belongs_to_next_trading_day():
     assert set(per_day[per_day > 0]) == {4}  # night + three day sessions
 
 
+def test_fx_week_opens_sunday_and_days_roll_at_17_new_york():
+    """Spot FX dates its days by New York 17:00 (the daily bar closes there), summer or
+    winter; the week runs Sunday 17:00 to Friday 17:00."""
+    cal = calendar("fx")
+    instants = np.array([
+        ns("2012-02-05T21:59"),  # Sunday 16:59 EST: not yet open
+        ns("2012-02-05T22:00"),  # Sunday 17:00 EST: Monday's day opens
+        ns("2012-02-07T21:59"),  # Tuesday 16:59 EST: Tuesday's
+        ns("2012-02-07T22:00"),  # Tuesday 17:00 EST: Wednesday's
+        ns("2012-02-10T22:00"),  # Friday 17:00 EST: closed for the weekend
+        ns("2012-02-11T12:00"),  # Saturday
+        ns("2024-07-09T21:00"),  # Tuesday 17:00 EDT: Wednesday's
+    ])  # fmt: skip
+    assert cal.is_in_session(instants).tolist() == [False, True, True, True, False, False, True]
+    assert cal.trading_day(instants).astype(str).tolist() == [
+        "2012-02-06", "2012-02-06", "2012-02-07", "2012-02-08", "2012-02-13", "2012-02-13",
+        "2024-07-10"]  # fmt: skip
+
+
+def test_eurex_trades_from_0110_to_2200_frankfurt():
+    cal = calendar("eurex")
+    instants = np.array([
+        ns("2006-01-02T00:09"),  # 01:09 CET: not yet open
+        ns("2006-01-02T00:10"),  # 01:10 CET: open
+        ns("2006-01-02T20:59"),  # 21:59 CET
+        ns("2006-01-02T21:00"),  # 22:00 CET: closed
+        ns("2024-07-08T19:59"),  # 21:59 CEST
+        ns("2024-07-08T20:00"),  # 22:00 CEST: closed
+    ])  # fmt: skip
+    assert cal.is_in_session(instants).tolist() == [False, True, True, False, True, False]
+    assert str(cal.trading_day(instants)[2]) == "2006-01-02"
+
+
 def test_24x7_is_always_in_session_and_days_are_utc_dates():
     cal = calendar("24x7")
     instants = np.array([ns("2024-06-01T00:00"), ns("2024-06-01T23:59"), ns("2024-06-02T00:00")])

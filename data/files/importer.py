@@ -34,7 +34,7 @@ from data.store import BarStore, Instrument, check_symbol
 from data.store.provenance import Source, SourceKind
 from engine.aggregate import ticks_to_bars
 from engine.bars import Bars
-from engine.sessions import calendar
+from engine.sessions import PRESETS, calendar
 from engine.timeframes import check_timeframe, is_intraday, period_ns
 from engine.units import NS_PER_MIN, minute_text
 
@@ -418,14 +418,17 @@ def _instrument_for(store: BarStore, opts: ImportOptions, report: ImportReport) 
     if known is None and opts.calendar is None:
         raise ValueError(
             f"{opts.symbol} is a new symbol: say which calendar it trades on with --calendar "
-            "(24x7, cme-globex, us-equity, cn-futures)"
+            f"({', '.join(PRESETS)})"
         )
     if known is not None and opts.calendar not in (None, known.calendar):
-        raise ValueError(
-            f"{opts.symbol} trades on the {known.calendar} calendar in this store: --calendar "
-            f"{opts.calendar} would change it for all its stored bars; leave --calendar out "
-            "(it is for new symbols), or import into another --symbol"
-        )
+        if store.timeframes(opts.symbol):
+            raise ValueError(
+                f"{opts.symbol} trades on the {known.calendar} calendar in this store: "
+                f"--calendar {opts.calendar} would change it for all its stored bars; leave "
+                "--calendar out (it is for new symbols), or import into another --symbol"
+            )
+        # its bars deleted (imported on the wrong calendar, say): it takes the new one
+        known = dataclasses.replace(known, calendar=opts.calendar)
     return Instrument(
         opts.symbol,
         calendar=known.calendar if known is not None else opts.calendar,
