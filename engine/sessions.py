@@ -254,8 +254,11 @@ PRESETS: dict[str, SessionCalendar] = {
             Session(time(13, 30), time(15)),
         ),
     ),
-    # Eurex index derivatives (FESX, FDAX): 01:10 to 22:00 in Frankfurt.
-    "eurex": SessionCalendar("eurex", "Europe/Berlin", (Session(time(1, 10), time(22)),)),
+    # Eurex index derivatives (FESX, FDAX): 01:10 to 22:00 in Frankfurt, the early hours a
+    # session of their own so the day session's bars start on the hour (08:00, 09:00, ...).
+    "eurex": SessionCalendar(
+        "eurex", "Europe/Berlin", (Session(time(1, 10), time(8)), Session(time(8), time(22)))
+    ),
     # Spot currencies: the week opens Sunday 17:00 in New York and each day rolls there
     # (a day's bar closes at 17:00 New York, as the FX market dates its days).
     "fx": SessionCalendar(

@@ -114,6 +114,8 @@ def test_eurex_trades_from_0110_to_2200_frankfurt():
     ])  # fmt: skip
     assert cal.is_in_session(instants).tolist() == [False, True, True, False, True, False]
     assert str(cal.trading_day(instants)[2]) == "2006-01-02"
+    # the day session opens at 08:00: its hourly bars start on the hour, not at 08:10
+    assert bounds("eurex", "2006-01-02T08:30") == ("2006-01-02T07:00", "2006-01-02T21:00")
 
 
 def test_24x7_is_always_in_session_and_days_are_utc_dates():
