@@ -23,9 +23,11 @@ KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole
 
 
 class AlertsPanel(QtCore.QObject):
-    """Signals: fired(str): a line saying what fired."""
+    """Signals: fired(str): a line saying what fired; armed_changed(): alerts were set,
+    removed or spent."""
 
     fired = QtCore.Signal(str)
+    armed_changed = QtCore.Signal()
 
     def __init__(self, alerts: Alerts, parent: QtCore.QObject) -> None:
         super().__init__(parent)
@@ -169,6 +171,7 @@ class AlertsPanel(QtCore.QObject):
             item = QtWidgets.QListWidgetItem(text)
             item.setData(KEY_ROLE, (symbol, alert_id))
             self.armed.addItem(item)
+        self.armed_changed.emit()
 
 
 def _line(entry: dict) -> str:

@@ -50,6 +50,7 @@ class Surface(QtCore.QObject):
         )
         self.drawings.toolbar.alert_requested.connect(self.add_drawing_alert)
         self.alerts.fired.connect(lambda line: window.show_status(f"alert: {line}", 15_000))
+        self.alerts.armed_changed.connect(self._show_alert_levels)
         w = window
         self._links = [
             w.alert_requested.connect(lambda once: self.add_price_alert(once=once)),
@@ -66,9 +67,11 @@ class Surface(QtCore.QObject):
     # -- the charts --------------------------------------------------------------------------
 
     def attach(self, charts: list[ChartWidget]) -> None:
-        """A new view's charts: each with its symbol's drawings and comparisons."""
+        """A new view's charts: each with its symbol's drawings, alert levels and
+        comparisons."""
         self._charts = list(charts)
         self.drawings.attach(charts)
+        self._show_alert_levels()
         try:
             self.comparisons.show(charts, self._window.show_status)
         except StoreError as exc:
@@ -96,6 +99,15 @@ class Surface(QtCore.QObject):
             self.alerts.load(self._window.show_status)
         except StoreError as exc:
             self._say_failure(exc)
+
+    def _show_alert_levels(self) -> None:
+        """Each chart shows the price levels its symbol's armed alerts wait for."""
+        alerts = self.alerts.alerts
+        for chart in self._charts:
+            symbol = chart.model.symbol
+            prices = [s.price for s in alerts.specs.get(symbol, []) if s.kind == "level"]
+            decimals = alerts.decimals(symbol)
+            chart.alert_levels.set_levels(prices, chart.decimals if decimals is None else decimals)
 
     def _drawing_of(self, symbol: str, drawing_id: str):
         return self.drawings.book(symbol).get(drawing_id)

@@ -111,6 +111,9 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         assert once is not None and every is not None and controller.surface.alerts.dock.isVisible()
         assert controller.surface.add_price_alert(-3.0) is None
         assert "alert price -3.0 must be a positive number" in window.statusBar().currentMessage()
+        levels = controller.chart.alert_levels  # the armed levels are drawn on the chart
+        assert levels.prices.tolist() == [100.5, 99.5]
+        assert_alert_level_drawn(controller.chart, 99.5)
         prices = [100.2, 100.6, 99.0, 100.0, 101.0, 99.4]
         send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p}
                     for k, p in enumerate(prices)])  # fmt: skip
@@ -124,6 +127,7 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         armed = controller.surface.alerts.armed
         assert [armed.item(k).text() for k in range(armed.count())] == [
             "AAA crosses 99.50 (every time)"]  # fmt: skip
+        assert levels.prices.tolist() == [99.5]  # the spent one is gone from the chart
         # what fired is in the store within a second, and listed again at the next start
         qtbot.waitUntil(lambda: len(store.alert_log()) == 4, timeout=3000)
         assert [e["text"] for e in store.alert_log()] == said
@@ -139,6 +143,28 @@ def test_a_price_alert_fires_on_the_tick_that_crosses(qtbot, store, window, sett
         assert [history.item(k).text() for k in range(history.count())] == lines
     finally:
         controller.close()
+
+
+def assert_alert_level_drawn(chart, price: float) -> None:
+    """The alert colour runs along the level's row of the rendered chart (its view range
+    holding the price)."""
+    from PySide6 import QtCore, QtGui
+
+    from widgets.alert_levels import ALERT_COLOUR
+
+    view = chart.price.view
+    (x0, x1), (y0, y1) = view.viewRange()
+    view.setYRange(min(y0, price - 1), max(y1, price + 1), padding=0)
+    image = chart.grab().toImage()
+    ratio = image.devicePixelRatio()
+    row = view.mapViewToScene(QtCore.QPointF(x0, price)).y()
+    left = view.mapViewToScene(QtCore.QPointF(x0, price)).x()
+    right = view.mapViewToScene(QtCore.QPointF(x1, price)).x()
+    target = QtGui.QColor(ALERT_COLOUR)
+    hits = sum(image.pixelColor(int(x * ratio), int(round(row) * ratio)) == target
+               or image.pixelColor(int(x * ratio), int(round(row - 1) * ratio)) == target
+               for x in range(int(left) + 2, int(right) - 2))  # fmt: skip
+    assert hits > (right - left) / 4  # a dashed line across the view
 
 
 def test_a_new_store_for_the_socket_feed_starts_with_no_demo_data(qtbot, tmp_path):

@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from widgets.alert_levels import AlertLevels
 from widgets.candles import CandleItem, SeriesPair, VolumeItem
 from widgets.chart_indicators import ChartIndicators
 from widgets.compare import CompareLine
@@ -121,6 +122,8 @@ class ChartWidget(pg.GraphicsView):
         self.price.addItem(self.gaps, ignoreBounds=True)
         self.drawing_layer = DrawingLayer(model, theme, self.price.value_axis)
         self.price.addItem(self.drawing_layer, ignoreBounds=True)
+        self.alert_levels = AlertLevels(model, theme)
+        self.price.addItem(self.alert_levels, ignoreBounds=True)
         self.drawings = DrawingTools(self.drawing_layer, lambda: ask_note(self))
         self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
         self.crosshair.index_changed.connect(self._on_crosshair_index)
@@ -201,7 +204,7 @@ class ChartWidget(pg.GraphicsView):
     def _parts(self) -> tuple:
         """What draws the model, and follows its theme and series."""
         return (self.candles, self.volumes, self.shading, self.last_price, self.gaps,
-                self.drawing_layer, self.crosshair)  # fmt: skip
+                self.drawing_layer, self.alert_levels, self.crosshair)  # fmt: skip
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -342,7 +345,7 @@ class ChartWidget(pg.GraphicsView):
 
     def _price_items(self) -> list:
         """The items that draw prices on the price pane (through its price map)."""
-        return [*self.candles.items, self.last_price, self.drawing_layer,
+        return [*self.candles.items, self.last_price, self.drawing_layer, self.alert_levels,
                 *self._indicators.price_items(), *self.compares.values()]  # fmt: skip
 
     def _show_percent_base(self) -> None:
