@@ -16,7 +16,7 @@ from app.paths import default_store_path
 from app.progress import ConsoleProgress
 from data.feeds.kinds import FEED_SPECS
 from data.feeds.socket_feed import DEFAULT_BAND, DEFAULT_PORT
-from data.store import StoreError
+from data.store import BarStore, StoreError
 from data.store.addresses import is_team_url
 from data.store.files import StoreHeld
 from engine.price_text import step_decimals
@@ -475,6 +475,7 @@ _COMMANDS = {
     "drawings": cli_drawings.run,
 }
 READ_ONLY = ("export", "symbols", "check", "repair")  # commands that never write the store
+WHOLE_STORE = ("check", "repair")  # commands that read the store's file itself
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -516,6 +517,13 @@ def main(argv: list[str] | None = None) -> int:
             if code is None:
                 raise
             return code
+        if args.command in WHOLE_STORE and not isinstance(store, BarStore):
+            # the file is held by a running terminal: it reads it (a relayed store has no
+            # file to check; `check` failed with a traceback)
+            code = _relayed(db, argv, args) if isinstance(db, Path) else None
+            if code is not None:
+                store.close()
+                return code
         with store:
             return _COMMANDS[args.command](args, store)
     except (StoreError, ValueError, KeyError) as exc:

@@ -114,6 +114,14 @@ def test_commands_run_by_the_terminal_that_holds_the_store(running, tmp_path, ca
     assert "BINANCE:BTC/USDT 1m: 1,440 bars" in capsys.readouterr().out
     assert main(["demo", "--db", str(path)]) == 2  # not relayed: it would rewrite the store
     assert "is open in process" in capsys.readouterr().err
+    # check and repair read the file itself: the terminal does (check was an AttributeError)
+    assert main(["check", "--db", str(path)]) == 0
+    assert "every bar readable" in capsys.readouterr().out
+    copy = tmp_path / "copy.duckdb"
+    assert main(["repair", "--db", str(path), str(copy)]) == 0
+    assert "into" in capsys.readouterr().out
+    with BarStore(copy, read_only=True) as copied:
+        assert copied.count("AAA", "1m") >= 3000
     # a notebook reads the store while the terminal holds it: through the terminal
     import data
 

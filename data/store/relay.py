@@ -35,7 +35,7 @@ from engine.alert_specs import alert_from_saved
 from engine.bars import COLUMNS, Bars
 from engine.drawings import from_saved
 
-RELAYED = ("import", "export", "symbols", "fetch", "drawings")
+RELAYED = ("import", "export", "symbols", "fetch", "drawings", "check", "repair")
 RELAY_WAIT_S = 120.0  # a relayed command waits this long for the one before it, at most
 READS = (
     "symbols",
