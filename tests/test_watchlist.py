@@ -149,12 +149,14 @@ def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
     from widgets.watchlist import WatchlistModel
 
     model = WatchlistModel(lambda symbol: np.empty(0))
-    model.set_symbols(["6E.SIM", "ES"], [5, 2])
+    model.set_symbols(["6E.SIM", "ES", "GBPUSD"], [5, 2, 5])
     # last, change, change %, volume, hour %, 4 hours %
     model.set_values(np.array([[1.08229, -0.000001, -0.004, 2930.0, -0.001, -0.12],
-                               [4298.0, 0.25, 0.01, 231.0, 0.0049, 0.006]]))  # fmt: skip
+                               [4298.0, 0.25, 0.01, 231.0, 0.0049, 0.006],
+                               [1.59208, 0.00101, 0.06, 0.0, 0.01, 0.06]]))  # fmt: skip
     assert model.texts[0][1:] == ["1.08229", "0.00000", "0.00%", "2.93k", "0.00%", "-0.12%"]
     assert model.texts[1][1:] == ["4,298.00", "+0.25", "+0.01%", "231", "0.00%", "+0.01%"]
+    assert model.texts[2][4] == "\u2013"  # bid bars carry no volume: it read "0"
     assert model.shown_value(0, 5) == 0.0 and model.shown_value(0, 6) == -0.12  # not red
     # what "Chg" is measured from is said (the chart's legend measures from the last close)
     tip = model.headerData(2, QtCore.Qt.Orientation.Horizontal, QtCore.Qt.ItemDataRole.ToolTipRole)

@@ -27,7 +27,7 @@ HEADER_TIPS = (  # what each column measures from (the chart's legend: the previ
     "the last price",
     "change since the day's open (the open of the forming 1d bar)",
     "change since the day's open, in percent",
-    "the day's volume so far",
+    "the day's volume so far (\u2013: its bars carry none, as bid bars and quotes)",
     "change since the forming hour's open, in percent",
     "change since the forming 4-hour bar's open, in percent",
     "the day's closes so far",
@@ -39,6 +39,7 @@ CHANGES = (2, 3, 5, 6)  # coloured up or down
 PERCENTS = (3, 5, 6)
 FLASH_S = 0.4
 CELL_PAD_PX = 4  # between a value and its cell's sides
+NO_VOLUME = "\u2013"  # the day's bars carry no volume
 Qt = QtCore.Qt
 LEFT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
 RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
@@ -147,7 +148,9 @@ class WatchlistModel(QtCore.QAbstractTableModel):
             return signed_text(value, int(self.decimals[i]))
         if col in PERCENTS:
             return percent_text(value / 100)
-        return compact(value, 0)
+        # no volume in the day's bars: a source without volume (bid bars, quotes), not a
+        # day without trades (a bar is a trade); "0" read as nothing traded
+        return compact(value, 0) if value else NO_VOLUME
 
     # -- sorting -----------------------------------------------------------------------------
 
