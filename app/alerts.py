@@ -59,6 +59,7 @@ class Alerts:
         self.specs: dict[str, list[AlertSpec]] = {}  # by symbol, in the order set
         self._decimals: dict[str, int] = {}  # by symbol, of its tick size
         self._armed: dict[str, _Armed] = {}
+        self._words: dict[str, str] = {}  # a drawing alert in words, as its line was armed
 
     def load(self) -> list[str]:
         """Arm the alerts kept in the store; the problems, in words (an alert whose drawing
@@ -158,6 +159,7 @@ class Alerts:
         if drawing.kind not in LINE_KINDS:
             raise ValueError(f"an alert follows a horizontal line, a trend line or a ray, "
                              f"not a {drawing.kind}")  # fmt: skip
+        self._words[spec.id] = spec.describe(symbol, drawing, self.decimals(symbol))
         armed = self._book(symbol)
         if drawing.kind == "hline":
             engine_id = armed.prices.add_level(drawing.points[0][1], spec.once)
@@ -189,8 +191,13 @@ class Alerts:
             self._disarm(symbol, spec.id)
             try:
                 self._arm(symbol, spec)
-            except ValueError as exc:
-                gone.append(f"{spec.describe(symbol, None, self.decimals(symbol))} removed: {exc}")
+            except ValueError as exc:  # named by its line as it was (not the drawing's id)
+                words = self._words.pop(spec.id, None) or spec.describe(
+                    symbol, None, self.decimals(symbol)
+                )
+                deleted = self._drawing_of(symbol, spec.drawing) is None
+                gone.append(f"alert \u201c{words}\u201d removed: "
+                            f"{'its line was deleted' if deleted else exc}")  # fmt: skip
                 self.specs[symbol].remove(spec)
                 changed = True
         if changed:

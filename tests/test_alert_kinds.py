@@ -146,8 +146,11 @@ def test_drawing_alerts_follow_their_drawings_and_outlive_a_restart(store):
     assert [f.alert.id for f in fired] == [every.id]
     # the drawing deleted: its alert goes, and says so
     books["AAA"].remove("h")
-    (said,) = again.follow_drawings("AAA")
-    assert "removed: drawing h of AAA is gone" in said
+    (said,) = again.follow_drawings("AAA")  # named by its line (it said "drawing h")
+    assert said == (
+        "alert \u201cAAA crosses horizontal line 105.00 (every time)\u201d "
+        "removed: its line was deleted"
+    )
     assert store.alerts("AAA") == []
 
 
