@@ -58,7 +58,17 @@ def check_drawn(chart, line, other_close):
     assert y0 <= np.nanmin(seen) and np.nanmax(seen) <= y1
 
 
+def test_a_compared_currency_is_written_to_its_own_decimals(chart, qtbot):
+    """GBP/USD compared: its legend said 1.592 (four digits), not 1.59208."""
+    other = make_bars(5000, seed=9)
+    line = chart.add_compare("GBPUSD", other.ts_ns, np.round(1.59 + other.close / 1e4, 5))
+    text, _ = line.legend_part(len(chart.model) - 1, None)
+    assert text.startswith(f"{line.values[-1]:.5f} (")
+
+
 def test_a_compared_symbol_starts_with_the_chart_at_the_first_bar_in_view(chart, qtbot):
+    from widgets.legend import price_decimals
+
     other = make_bars(5000, seed=9)
     other_close = other.close * 30.0  # another price level altogether
     line = chart.add_compare("BBB", other.ts_ns, other_close)
@@ -68,6 +78,7 @@ def test_a_compared_symbol_starts_with_the_chart_at_the_first_bar_in_view(chart,
     b = first_in_view(chart)
     change = other_close[-1] / other_close[b] - 1
     assert text.endswith(f"({change:+.2%})") and colour == line.colour
+    assert text.startswith(f"{other_close[-1]:,.{price_decimals(other_close)}f} ")
     # a pan moves the first bar in view, and the start with it
     centre = view_centre(chart, chart.price)
     drag(chart, centre, centre + QtCore.QPointF(300, 0))

@@ -14,6 +14,7 @@ from PySide6 import QtCore
 
 from engine.price_text import MISSING, format_value
 from widgets.indicator_items import LineItem
+from widgets.legend import price_decimals
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 
@@ -55,11 +56,13 @@ class CompareLine(LineItem):
         self._next_valid = np.empty(0, np.int64)
         self._lo = self._hi = math.nan
         self.base_ix = -1  # the bar the change is measured from
+        self.decimals: int | None = None
         super().__init__(np.empty(0), colour)
 
     def set_source(self, ts_ns: np.ndarray, close: np.ndarray) -> None:
         """The compared symbol's bars (of the chart's timeframe)."""
         self._ts, self._close = np.asarray(ts_ns, np.int64), np.asarray(close, np.float64)
+        self.decimals = price_decimals(self._close)  # as its own chart writes its prices
         self.realign()
 
     def set_model(self, model: SeriesModel) -> None:
@@ -149,4 +152,4 @@ class CompareLine(LineItem):
         change = self.change_at(ix)
         if not math.isfinite(value):
             return MISSING, self.colour
-        return f"{format_value(value)} ({change:+.2%})", self.colour
+        return f"{format_value(value, self.decimals)} ({change:+.2%})", self.colour
