@@ -66,6 +66,8 @@ class FakeBinanceProcess:
             self._process.kill()
             self._process.wait()
         finally:
+            self._process.stdout.close()  # left open, it warned when collected (an error
+            # in the tests)
             shutil.rmtree(self._dir, ignore_errors=True)
 
 
