@@ -226,6 +226,15 @@ def test_trade_ticks_become_minute_bars(tmp_path):
     assert bars.volume.tolist() == [6, 1]
 
 
+def test_quotes_make_bars_of_the_mid_to_half_a_tick(tmp_path, store):
+    """USD/JPY quoted to 0.001 makes mids of 86.6915: the instrument's tick is half the
+    quotes' (it was 0.001, and the watchlist wrote 86.692 where the chart wrote 86.6915)."""
+    lines = ["2024-01-02 10:00:01,86.655,86.728", "2024-01-02 10:00:02,86.657,86.728"]
+    import_file(store, write(tmp_path, lines, header="timestamp,bid,ask\n"), opts())
+    assert store.instrument("ES").tick_size == 0.0005
+    assert store.load("ES", "1m").close.tolist() == [86.6925]
+
+
 def test_crossed_quotes_are_bad(tmp_path):
     lines = ["2024-01-02 10:00:01,1.1,1.2", "2024-01-02 10:00:02,1.3,1.2"]
     with pytest.raises(ImportRejected, match=r"line 3: bid 1.3 and ask 1.2"):

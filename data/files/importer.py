@@ -229,7 +229,8 @@ def _columns(raw: RawTable, opts: ImportOptions) -> ColumnMap:
 
 def _tick_size_guess(raw: RawTable, cmap: ColumnMap) -> float:
     """The finest decimal the sampled prices are written to, in every price column (a close
-    of 1.1078 beside a high of 1.10785 trades in 0.00001s)."""
+    of 1.1078 beside a high of 1.10785 trades in 0.00001s); half that for quotes, whose bars
+    are of the mid price (USD/JPY quoted to 0.001 has mids of 86.6915)."""
     prices = ("open", "high", "low", "close", "price", "bid", "ask")
     columns = [raw.names.index(cmap.roles[r]) for r in prices if r in cmap.roles]
     decimals = 0
@@ -239,7 +240,8 @@ def _tick_size_guess(raw: RawTable, cmap: ColumnMap) -> float:
                 text = row[column].strip()
                 if "." in text and "e" not in text.lower():
                     decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
-    return 10.0 ** -min(decimals, 10)
+    tick = 10.0 ** -min(decimals, 10)
+    return tick / 2 if cmap.kind is Kind.QUOTES else tick
 
 
 def read_file(
