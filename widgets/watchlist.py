@@ -27,7 +27,7 @@ HEADER_TIPS = (  # what each column measures from (the chart's legend: the previ
     "the last price",
     "change since the day's open (the open of the forming 1d bar)",
     "change since the day's open, in percent",
-    "the day's volume so far (\u2013: its bars carry none, as bid bars and quotes)",
+    "the day's volume so far (a quote counts one; \u2013: its bars carry none, as bid bars)",
     "change since the forming hour's open, in percent",
     "change since the forming 4-hour bar's open, in percent",
     "the day's closes so far",
@@ -148,7 +148,7 @@ class WatchlistModel(QtCore.QAbstractTableModel):
             return signed_text(value, int(self.decimals[i]))
         if col in PERCENTS:
             return percent_text(value / 100)
-        # no volume in the day's bars: a source without volume (bid bars, quotes), not a
+        # no volume in the day's bars: a source without volume (bid bars), not a
         # day without trades (a bar is a trade); "0" read as nothing traded
         return compact(value, 0) if value else NO_VOLUME
 
