@@ -150,7 +150,7 @@ def assert_alert_level_drawn(chart, price: float) -> None:
     holding the price)."""
     from PySide6 import QtCore, QtGui
 
-    from widgets.alert_levels import ALERT_COLOUR
+    from widgets.theme import DARK
 
     view = chart.price.view
     (x0, x1), (y0, y1) = view.viewRange()
@@ -160,7 +160,7 @@ def assert_alert_level_drawn(chart, price: float) -> None:
     row = view.mapViewToScene(QtCore.QPointF(x0, price)).y()
     left = view.mapViewToScene(QtCore.QPointF(x0, price)).x()
     right = view.mapViewToScene(QtCore.QPointF(x1, price)).x()
-    target = QtGui.QColor(ALERT_COLOUR)
+    target = QtGui.QColor(DARK.alert)
     hits = sum(image.pixelColor(int(x * ratio), int(round(row) * ratio)) == target
                or image.pixelColor(int(x * ratio), int(round(row - 1) * ratio)) == target
                for x in range(int(left) + 2, int(right) - 2))  # fmt: skip

@@ -13,7 +13,6 @@ from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
-ALERT_COLOUR = "#f0b429"  # amber, apart from the up and down colours
 LABEL_PAD_PX = 4
 
 
@@ -35,9 +34,9 @@ class AlertLevels(ViewBackdrop):
         set_has_contents(self, False)
 
     def set_theme(self, theme: Theme) -> None:
-        self._pen = QtGui.QPen(QtGui.QColor(ALERT_COLOUR), 1, QtCore.Qt.PenStyle.DashLine)
+        self._pen = QtGui.QPen(QtGui.QColor(theme.alert), 1, QtCore.Qt.PenStyle.DashLine)
         self._pen.setCosmetic(True)
-        self._text_pen = QtGui.QPen(QtGui.QColor(ALERT_COLOUR))
+        self._text_pen = QtGui.QPen(QtGui.QColor(theme.alert))
         self._backing = QtGui.QColor(theme.background)  # under a label, over the candles
         self._backing.setAlpha(200)
         self.update()

@@ -15,6 +15,7 @@ class Theme:
     down: str
     volume_alpha: int  # 0-255, applied to the up/down colours for volume bars
     crosshair: str
+    alert: str  # armed alert levels, apart from the up and down colours
 
 
 DARK = Theme(
@@ -26,6 +27,7 @@ DARK = Theme(
     down="#ef5350",
     volume_alpha=140,
     crosshair="#9598a1",
+    alert="#f0b429",
 )
 LIGHT = Theme(
     name="light",
@@ -36,5 +38,6 @@ LIGHT = Theme(
     down="#f23645",
     volume_alpha=120,
     crosshair="#6a6d78",
+    alert="#b7791f",  # darker on white
 )
 THEMES = {t.name: t for t in (DARK, LIGHT)}
