@@ -699,6 +699,49 @@ def test_a_jump_of_months_between_adjacent_bars_is_marked(make_chart, qtbot):
     assert chart.gaps.gap_ix.tolist() == [300, 600]
 
 
+def test_a_hole_in_the_sessions_is_marked_with_the_session_time_it_lasted(make_chart, qtbot):
+    """The terminal closed for half an hour of ES's session: the bar axis closed the hole up
+    and nothing said so (a label of 21:49 among 21:00 and 22:00 hinted at it). Nights, the
+    daily break and weekends are no holes."""
+    from engine.gaps import hole_threshold_ns, session_holes
+    from engine.sessions import calendar
+    from widgets.overlays import describe_gap
+
+    cme = calendar("cme-globex")
+    grid = T0_NS + np.arange(6 * 1440, dtype=np.int64) * NS_PER_MIN  # Tue to Sun, minutes
+    ts = grid[cme.is_in_session(grid)]
+    cut = int(np.searchsorted(ts, T0_NS + 40 * 60 * NS_PER_MIN))  # 45 minutes gone, and
+    ts = np.concatenate((ts[:cut], ts[cut + 45 : cut + 500], ts[cut + 502 :]))  # two
+    holes, held = session_holes(ts, cme, "1m")
+    # the reference: session minutes between each bar's end and the next bar's start
+    inside = cme.is_in_session(grid)
+    minute = {int(t): k for k, t in enumerate(grid.tolist())}
+    between = np.array([inside[minute[int(a)] + 1 : minute[int(b)]].sum()
+                        for a, b in itertools.pairwise(ts)])  # fmt: skip
+    want = np.flatnonzero(between * NS_PER_MIN > hole_threshold_ns("1m")) + 1
+    assert holes.tolist() == want.tolist() == [cut]
+    assert held.tolist() == [45 * NS_PER_MIN] and describe_gap(45 * NS_PER_MIN) == "45 min"
+    assert describe_gap(5 * 3600 * 10**9) == "5 h" and describe_gap(5400 * 10**9) == "1.5 h"
+    bars = make_bars(len(ts))
+    bars = Bars.from_arrays(ts, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    chart = make_chart(bars, tz="America/Chicago", calendar="cme-globex", width=1000)
+    assert chart.gaps.gap_ix.tolist() == [cut]
+    chart.price.setXRange(cut - 100, cut + 100, padding=0)
+    settle(qtbot, chart)
+    colour = QtGui.QColor(DARK.foreground).name()
+    image = chart.grab().toImage()
+    at = chart.mapFromScene(chart.price.view.mapViewToScene(QtCore.QPointF(cut - 0.5, 0)))
+    assert colour in {image.pixelColor(x, y).name() for x in (at.x() - 1, at.x(), at.x() + 1)
+                      for y in range(40, 300)}  # fmt: skip
+    # history in front keeps the hole where it is; bars appended after another hole add it
+    chart.model.prepend(make_bars(10, start_ns=int(ts[0]) - 3 * 3600 * 10**9))
+    assert chart.gaps.gap_ix.tolist()[-1] == cut + 10
+    later = int(ts[-1]) + 2 * 3600 * 10**9  # Sunday 19:59 in Chicago, two hours on
+    assert cme.is_in_session(np.array([int(ts[-1]), later])).all()
+    chart.model.append(make_bars(3, start_ns=later))
+    assert chart.gaps.gap_ix.tolist()[-1] == len(ts) + 10
+
+
 def test_last_price_tag_follows_the_view_after_another_series_is_shown(make_chart, qtbot):
     """Showing another timeframe or symbol (a new model) used to close the tag: it stayed
     where it was through every pan, zoom and tick after (22 px off the price in a grid

@@ -9,10 +9,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from engine.gaps import gap_threshold_ns, long_gaps
+from engine.gaps import gap_threshold_ns, long_gaps, session_holes
 from engine.price_text import format_value
+from engine.sessions import calendar as session_calendar
 from engine.timeframes import is_intraday
-from engine.units import NS_PER_DAY
+from engine.units import NS_PER_DAY, NS_PER_HOUR, NS_PER_MIN
 from widgets.axes import PriceAxisItem
 from widgets.grid import ViewBackdrop, blend, set_has_contents, view_rect
 from widgets.pg_compat import rect_array
@@ -289,6 +290,11 @@ class DayShading(ViewBackdrop):
 
 
 def describe_gap(gap_ns: int) -> str:
+    """A gap's length in words: minutes, hours, days, weeks, months or years."""
+    if gap_ns < NS_PER_HOUR:
+        return f"{round(gap_ns / NS_PER_MIN)} min"
+    if gap_ns < NS_PER_DAY:
+        return f"{gap_ns / NS_PER_HOUR:.1f} h".replace(".0 h", " h")
     days = gap_ns / NS_PER_DAY
     if days >= 548:
         return f"{days / 365.25:.1f} years"
@@ -302,14 +308,18 @@ def describe_gap(gap_ns: int) -> str:
 class GapMarkers(ViewBackdrop):
     """A dashed line between two adjacent bars far apart in time (history imported, then
     data from much later), labelled with how long the gap is: the x axis counts bars, so
-    without it months or years would pass unseen between two candles."""
+    without it months or years would pass unseen between two candles. So too a hole in the
+    calendar's sessions with no bars (the feed or the terminal down for an hour), labelled
+    with the session time it lasted. Labels at least LABEL_APART_PX apart."""
 
     PAD_PX = 4
+    LABEL_APART_PX = 80
 
     def __init__(self, model: SeriesModel, theme: Theme) -> None:
         super().__init__()
         self._model = model
         self.gap_ix = np.empty(0, dtype=np.int64)
+        self._held_ns = np.empty(0, dtype=np.int64)  # a hole's session time, -1 for a gap
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
         self.setZValue(40)
@@ -318,7 +328,7 @@ class GapMarkers(ViewBackdrop):
 
     def _slots(self):
         m = self._model
-        return ((m.bars_reset, self._on_bars_reset), (m.bars_prepended, self._on_bars_reset),
+        return ((m.bars_reset, self._on_bars_reset), (m.bars_prepended, self._on_bars_prepended),
                 (m.bars_corrected, self._on_bars_reset),
                 (m.bars_appended, self._on_bars_appended))  # fmt: skip
 
@@ -341,27 +351,48 @@ class GapMarkers(ViewBackdrop):
         self._text_pen = QtGui.QPen(QtGui.QColor(theme.foreground))
         self.update()
 
-    def _on_bars_reset(self, *_args) -> None:
+    def _found(self, first_ix: int, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The gaps and holes before bars [first_ix, stop): (bar indices, session time of
+        each hole, -1 for a gap)."""
         m = self._model
-        self._threshold_ns = gap_threshold_ns(m.timeframe)
-        self.gap_ix = long_gaps(m.column("ts_ns"), self._threshold_ns)
-        set_has_contents(self, len(self.gap_ix) > 0)
+        ts = m.column("ts_ns")[:stop]
+        gaps = long_gaps(ts, self._threshold_ns, first_ix)
+        if m.calendar is None:
+            return gaps, np.full(len(gaps), -1, dtype=np.int64)
+        holes, held = session_holes(ts, session_calendar(m.calendar), m.timeframe, first_ix)
+        keep = ~np.isin(holes, gaps)  # a gap of months is said as one
+        ix = np.concatenate((gaps, holes[keep]))
+        order = np.argsort(ix, kind="stable")
+        return ix[order], np.concatenate((np.full(len(gaps), -1), held[keep]))[order]
+
+    def _show(self, ix: np.ndarray, held_ns: np.ndarray) -> None:
+        self.gap_ix, self._held_ns = ix.astype(np.int64), held_ns.astype(np.int64)
+        set_has_contents(self, len(ix) > 0)
         self.update()
 
+    def _on_bars_reset(self, *_args) -> None:
+        self._threshold_ns = gap_threshold_ns(self._model.timeframe)
+        self._show(*self._found(1))
+
+    def _on_bars_prepended(self, count: int) -> None:
+        """Older bars in front: the gaps and holes among them and where they meet the bars
+        there were, and those of the bars there were, moved up by `count`."""
+        ix, held = self._found(1, count + 1)
+        self._show(np.concatenate((ix, self.gap_ix + count)),
+                   np.concatenate((held, self._held_ns)))  # fmt: skip
+
     def _on_bars_appended(self, first_ix: int) -> None:
-        new = long_gaps(self._model.column("ts_ns"), self._threshold_ns, first_ix)
-        if len(new):
-            self.gap_ix = np.concatenate((self.gap_ix, new))
-            set_has_contents(self, True)
-            self.update()
+        ix, held = self._found(first_ix)
+        if len(ix):
+            self._show(np.concatenate((self.gap_ix, ix)), np.concatenate((self._held_ns, held)))
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         vb = self.getViewBox()
         if vb is None or len(self.gap_ix) == 0:
             return
         (x0, x1), (y0, y1) = vb.viewRange()
-        shown = self.gap_ix[np.searchsorted(self.gap_ix, x0 + 0.5):
-                            np.searchsorted(self.gap_ix, x1 + 0.5)]  # fmt: skip
+        a, b = np.searchsorted(self.gap_ix, x0 + 0.5), np.searchsorted(self.gap_ix, x1 + 0.5)
+        shown, held = self.gap_ix[a:b], self._held_ns[a:b]
         if len(shown) == 0:
             return
         ts = self._model.column("ts_ns")
@@ -372,8 +403,19 @@ class GapMarkers(ViewBackdrop):
         painter.resetTransform()
         painter.setFont(self._font)
         painter.setPen(self._text_pen)
-        for ix in shown.tolist():
+        metrics = QtGui.QFontMetricsF(self._font)
+        right = transform.map(QtCore.QPointF(x1, y0)).x()
+        last_px = -math.inf
+        for ix, held_ns in zip(shown.tolist(), held.tolist(), strict=True):
             at = transform.map(QtCore.QPointF(ix - 0.5, y0))
-            text = f"gap {describe_gap(int(ts[ix]) - int(ts[ix - 1]))}"
-            painter.drawText(QtCore.QPointF(at.x() + self.PAD_PX, at.y() - self.PAD_PX), text)
+            if at.x() - last_px < self.LABEL_APART_PX:
+                continue  # a line for each, a label where there is room
+            last_px = at.x()
+            length = int(ts[ix]) - int(ts[ix - 1]) if held_ns < 0 else held_ns
+            text = f"gap {describe_gap(length)}"
+            width = metrics.horizontalAdvance(text)
+            x = at.x() + self.PAD_PX
+            if x + width > right:  # by the view's right edge: on the line's left
+                x = at.x() - self.PAD_PX - width
+            painter.drawText(QtCore.QPointF(x, at.y() - self.PAD_PX), text)
         painter.setTransform(transform)
