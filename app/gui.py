@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import signal
 import sys
 import time
 from pathlib import Path
@@ -149,7 +150,28 @@ def _settle(worker: IndicatorWorker, store: BarStore) -> None:
 
 def run_gui(db: Path, args: argparse.Namespace) -> int:
     running = build_app(db, args)
+    wake = _quit_on_signals(running.app)
     try:
         return running.app.exec()
     finally:
+        wake.stop()
         running.close()
+
+
+def _quit_on_signals(app):
+    """SIGTERM (a logout, `kill`) and SIGINT (Ctrl+C where it was started) close the app as
+    File > Quit does, the window's state kept, the live bars written and the store closed;
+    by default either ended the process where it stood. Python handles a signal only when
+    it runs: a timer gives it a moment four times a second. The timer is returned."""
+    from PySide6 import QtCore, QtWidgets
+
+    def quit_app(*_args) -> None:
+        QtWidgets.QApplication.closeAllWindows()
+        app.quit()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, quit_app)
+    timer = QtCore.QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
