@@ -149,29 +149,48 @@ def _settle(worker: IndicatorWorker, store: BarStore) -> None:
 
 
 def run_gui(db: Path, args: argparse.Namespace) -> int:
+    signals = QuitOnSignals()  # from the start: a logout while it opens closes it too
     running = build_app(db, args)
-    wake = _quit_on_signals(running.app)
+    signals.watch(running.app)
     try:
         return running.app.exec()
     finally:
-        wake.stop()
+        signals.stop()
         running.close()
 
 
-def _quit_on_signals(app):
+class QuitOnSignals:
     """SIGTERM (a logout, `kill`) and SIGINT (Ctrl+C where it was started) close the app as
     File > Quit does, the window's state kept, the live bars written and the store closed;
     by default either ended the process where it stood. Python handles a signal only when
-    it runs: a timer gives it a moment four times a second. The timer is returned."""
-    from PySide6 import QtCore, QtWidgets
+    it runs: once the app runs, a timer gives it a moment four times a second."""
 
-    def quit_app(*_args) -> None:
-        QtWidgets.QApplication.closeAllWindows()
-        app.quit()
+    def __init__(self) -> None:
+        self.asked = False
+        self._app = None
+        self._timer = None
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, self._quit)
 
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, quit_app)
-    timer = QtCore.QTimer(app)
-    timer.timeout.connect(lambda: None)
-    timer.start(250)
-    return timer
+    def _quit(self, *_args) -> None:
+        self.asked = True
+        if self._app is not None:
+            from PySide6 import QtWidgets
+
+            QtWidgets.QApplication.closeAllWindows()
+            self._app.quit()
+
+    def watch(self, app) -> None:
+        """The app now runs its loop: asked already (while it opened), it quits at once."""
+        from PySide6 import QtCore
+
+        self._app = app
+        self._timer = QtCore.QTimer(app)
+        self._timer.timeout.connect(lambda: None)
+        self._timer.start(250)
+        if self.asked:
+            QtCore.QTimer.singleShot(0, app, self._quit)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
