@@ -53,9 +53,8 @@ def session_holes(ts_ns: np.ndarray, calendar: SessionCalendar, timeframe: str,
     if threshold is None or len(ts_ns) <= first_ix:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     ts = np.asarray(ts_ns[first_ix - 1 :], dtype=np.int64)
-    opens, _ = calendar.session_bounds(ts)  # of the session a bar is in (or the next one)
-    inside = calendar.is_in_session(ts)
-    same = (opens[1:] == opens[:-1]) & inside[1:] & inside[:-1]
+    session, inside = calendar.table(int(ts[0]), int(ts[-1])).locate(ts)  # one search
+    same = (session[1:] == session[:-1]) & inside[1:] & inside[:-1]
     held = np.diff(ts) - period_ns(timeframe)  # within a session, all of it session time
     ix = np.flatnonzero((held > threshold) & same)
     return ix + first_ix, held[ix]

@@ -24,7 +24,6 @@ OUTWARD_TICK_PX = 4
 NICE_MANTISSAS = (1.0, 2.0, 2.5, 5.0, 10.0)
 TEXT_HEIGHT_FRACTION = 0.8  # a font's line height has room above and below the glyphs
 ORIENTATIONS = ("right", "bottom")
-_TRANSLATE_ONLY = QtGui.QTransform.TransformationType.TxTranslate.value
 
 
 class AxisSpecs(NamedTuple):
@@ -76,7 +75,7 @@ class LeanAxisItem(AxisBase):
 
     def _draw(self, p: QtGui.QPainter, specs: AxisSpecs) -> None:
         """The axis line, every tick in one drawLines call, and the labels not hidden from
-        the text atlas (laid out as text under a scaling transform: a pixmap would blur)."""
+        the text atlas."""
         p.fillRect(specs.line, specs.line_brush)
         if len(specs.ticks):
             p.setPen(specs.tick_pen)
@@ -88,22 +87,7 @@ class LeanAxisItem(AxisBase):
         if hidden is not None:
             shown = np.flatnonzero(~hidden)
             left, top, texts = left[shown], top[shown], [texts[k] for k in shown.tolist()]
-        t = p.transform()
-        if t.type().value > _TRANSLATE_ONLY:
-            colour = QtGui.QColor.fromRgba(specs.rgba)
-            up = self._texts.metrics.ascent()
-            self._texts.lay_out(
-                p,
-                [
-                    (QtCore.QPointF(x, y + up), text, colour)
-                    for x, y, text in zip(left.tolist(), top.tolist(), texts, strict=True)
-                ],
-            )
-            return
-        p.save()
-        p.resetTransform()
-        self._texts.draw(p, left + t.dx(), top + t.dy(), texts, specs.rgba)
-        p.restore()
+        self._texts.draw_in_place(p, left, top, texts, specs.rgba)
 
     def _hidden_mask(self, specs: AxisSpecs) -> np.ndarray | None:
         """Which labels lie under something drawn over the axis (see `reserve`); None: none."""

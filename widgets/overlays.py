@@ -322,6 +322,7 @@ class GapMarkers(ViewBackdrop):
         self._held_ns = np.empty(0, dtype=np.int64)  # a hole's session time, -1 for a gap
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
+        self._metrics = QtGui.QFontMetricsF(self._font)
         self.setZValue(40)
         self._connect()
         self.set_theme(theme)
@@ -403,7 +404,6 @@ class GapMarkers(ViewBackdrop):
         painter.resetTransform()
         painter.setFont(self._font)
         painter.setPen(self._text_pen)
-        metrics = QtGui.QFontMetricsF(self._font)
         right = transform.map(QtCore.QPointF(x1, y0)).x()
         last_px = -math.inf
         for ix, held_ns in zip(shown.tolist(), held.tolist(), strict=True):
@@ -413,7 +413,7 @@ class GapMarkers(ViewBackdrop):
             last_px = at.x()
             length = int(ts[ix]) - int(ts[ix - 1]) if held_ns < 0 else held_ns
             text = f"gap {describe_gap(length)}"
-            width = metrics.horizontalAdvance(text)
+            width = self._metrics.horizontalAdvance(text)
             x = at.x() + self.PAD_PX
             if x + width > right:  # by the view's right edge: on the line's left
                 x = at.x() - self.PAD_PX - width

@@ -59,20 +59,34 @@ class TextAtlas:
 
     def draw_at_baselines(self, painter: QtGui.QPainter, texts: list[tuple]) -> None:
         """Each (baseline, text, colour) starting at its baseline point, in the painter's
-        coordinates (as drawText). Under a scaling transform the texts are laid out as usual
-        (a pixmap would blur)."""
+        coordinates (as drawText)."""
+        if not texts:
+            return
+        up = self._metrics.ascent()
+        left = np.array([b.x() for b, _, _ in texts])
+        top = np.array([b.y() - up for b, _, _ in texts])
+        self.draw_in_place(painter, left, top, [text for _, text, _ in texts],
+                           [c.rgba() for _, _, c in texts])  # fmt: skip
+
+    def draw_in_place(self, painter: QtGui.QPainter, left: np.ndarray, top: np.ndarray,
+                      texts: list[str], rgba: list[int] | int) -> None:  # fmt: skip
+        """As `draw`, the points in the painter's coordinates: under a translation from the
+        atlas, under a scaling transform laid out as text (a pixmap would blur)."""
         if not texts:
             return
         t = painter.transform()
         if t.type().value > _TRANSLATE_ONLY:
-            self.lay_out(painter, texts)
+            colours = [rgba] * len(texts) if isinstance(rgba, int) else rgba
+            up = self._metrics.ascent()
+            self.lay_out(painter, [
+                (QtCore.QPointF(x, y + up), text, self._colour(c))
+                for x, y, text, c in zip(np.asarray(left).tolist(), np.asarray(top).tolist(),
+                                         texts, colours, strict=True)
+            ])  # fmt: skip
             return
-        up = self._metrics.ascent()
         painter.save()
         painter.resetTransform()
-        self.draw(painter, np.array([b.x() + t.dx() for b, _, _ in texts]),
-                  np.array([b.y() - up + t.dy() for b, _, _ in texts]),
-                  [text for _, text, _ in texts], [c.rgba() for _, _, c in texts])  # fmt: skip
+        self.draw(painter, np.asarray(left) + t.dx(), np.asarray(top) + t.dy(), texts, rgba)
         painter.restore()
 
     @property
