@@ -186,6 +186,40 @@ def test_derived_timeframes_follow_the_1m_bars(store):
         assert_bars_equal(store.load("X", tf), resample(bars, tf, "24x7"))
 
 
+def test_a_live_round_written_during_a_derivation_is_not_undone(store, monkeypatch):
+    """The chart derives 5m bars on the GUI thread while the live session's writer stores
+    sealed 1m and 5m bars from its own: a derivation that read the 1m bars before a round
+    and wrote after it put back the bucket it read unfinished (a stored 5m close that was
+    no 1m close of its bucket, seen once in the live window test)."""
+    import threading
+
+    bars = make_bars(3000)
+    store.write_bars("X", "1m", bars[:2998], source=SOCKET)  # the 5m bucket 2995 unfinished
+    derive_timeframes(store, "X", ("5m",))
+    writer = BarWriter(store, "X", SOCKET, interval_s=3600)
+    writer.put("1m", bars[2998:])
+    writer.put("5m", resample(bars, "5m", "24x7")[-1:])
+    load, rounds = store.load, []
+
+    def load_then_a_round(symbol, timeframe, *args, **kwargs):
+        read = load(symbol, timeframe, *args, **kwargs)
+        if timeframe == "1m" and len(read) > 1 and not rounds:  # the derivation's read
+            rounds.append(threading.Thread(target=writer.write_pending))
+            rounds[0].start()
+            rounds[0].join(timeout=0.5)  # the round waits for the derivation, or is done
+        return read
+
+    monkeypatch.setattr(store, "load", load_then_a_round)
+    derive_timeframes(store, "X", ("5m",))
+    rounds[0].join(timeout=10)
+    monkeypatch.undo()
+    writer.close()
+    assert store.count("X", "1m") == 3000
+    assert_bars_equal(store.load("X", "5m"), resample(bars, "5m", "24x7"))
+    derive_timeframes(store, "X", ("5m",))  # a derivation after the round changes nothing
+    assert_bars_equal(store.load("X", "5m"), resample(bars, "5m", "24x7"))
+
+
 def test_derivation_never_remakes_imported_bars_of_a_higher_timeframe(store):
     """A vendor's hourly year imported beside a month of 1m bars that runs past it: the
     hourly bars stay as imported, with their source, the hours after them are derived; it

@@ -16,6 +16,7 @@ say), and left as they are before the first and after the last.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -28,6 +29,10 @@ from engine.units import NS_PER_MIN
 
 CHUNK_BARS = 1_000_000
 KEPT_KINDS = (SourceKind.IMPORT, SourceKind.API, SourceKind.UNKNOWN)  # never remade
+# Held by a derivation from its read of the 1m bars to its write, and by a live writer across
+# a round (the 1m bars and the higher timeframes' bars sealed from them): a derivation that
+# read before a round and wrote after it put back the buckets it read unfinished.
+ROUND_LOCK = threading.RLock()
 
 
 def derive_timeframes(
@@ -35,6 +40,12 @@ def derive_timeframes(
 ) -> dict[str, int]:
     """Bring each timeframe of `symbol` up to date with its 1m bars; returns the bars
     written per timeframe. `full` derives everything again (after a backfill)."""
+    with ROUND_LOCK:
+        return _derive_timeframes(store, symbol, timeframes, full)
+
+
+def _derive_timeframes(store: BarStore, symbol: str, timeframes: Iterable[str],
+                       full: bool) -> dict[str, int]:  # fmt: skip
     from engine.aggregate import resample  # compiled: loaded by the first derivation
 
     base = store.time_range(symbol, "1m")

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from data.store import BarStore
+from data.store.derived import ROUND_LOCK
 from data.store.provenance import Source
 from engine.bars import COLUMNS, Bars, latest_per_time
 
@@ -68,6 +69,13 @@ class BarWriter:
         with self._lock:
             pending, self._pending = self._pending, {}
             taken = self.puts
+        with ROUND_LOCK:
+            failed = self._write(pending)
+        if not failed:
+            self.stored_puts = max(self.stored_puts, taken)
+
+    def _write(self, pending: dict[str, list[Bars]]) -> bool:
+        """Write each timeframe's pending bars; those that fail are put back (True if any)."""
         failed = False
         for timeframe, parts in pending.items():
             bars = latest_per_time(parts)
@@ -85,8 +93,7 @@ class BarWriter:
             self.counters.last_write_s = time.perf_counter() - started
             self.counters.bars += len(bars)
             self.counters.writes += 1
-        if not failed:
-            self.stored_puts = max(self.stored_puts, taken)
+        return failed
 
     def discard(self) -> None:
         """Stop the thread and drop what is pending (its symbol was deleted)."""
