@@ -38,11 +38,11 @@ class LodState:
         self.level = 0
         self.items: list[_SeriesItem] = []
 
-    def follow(self, view: pg.ViewBox) -> None:
-        if view.width() <= 0:
+    def follow(self, x0: float, x1: float, width_px: float) -> None:
+        """The level for showing bars x0..x1 across `width_px` pixels."""
+        if width_px <= 0:
             return
-        (x0, x1), _ = view.viewRange()
-        level = choose_level((x1 - x0) / view.width(), self.level)
+        level = choose_level((x1 - x0) / width_px, self.level)
         if level != self.level:
             self.level = level
             for item in self.items:

@@ -104,13 +104,15 @@ class CompareLine(LineItem):
         self.base_ix = -1
         self._sync()
 
-    def _sync(self) -> None:
-        """The scale for the first bar in view: the chart's close there over this one's."""
+    def _sync(self, x0: float | None = None) -> None:
+        """The scale for the first bar in view (from `x0`, the view's left edge by default):
+        the chart's close there over this one's."""
         vb = self.getViewBox()
         n = len(self._values)
         if vb is None or n == 0:
             return
-        (x0, _), _ = vb.viewRange()
+        if x0 is None:
+            (x0, _), _ = vb.viewRange()
         first = min(max(math.ceil(x0), 0), n - 1)
         base = int(self._next_valid[first])
         if base == self.base_ix:
@@ -133,7 +135,7 @@ class CompareLine(LineItem):
         return QtCore.QRectF(-0.5, lo, len(self._values), max(hi - lo, 1e-12))
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        self._sync()
+        self._sync(None if orthoRange is None else orthoRange[0])
         return super().dataBounds(ax, frac, orthoRange)
 
     def paint(self, painter, *args) -> None:

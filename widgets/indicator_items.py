@@ -23,9 +23,10 @@ TREND_COLOURS = {1.0: "up", -1.0: "down", 0.5: "up", -0.5: "down"}
 TREND_NAMES = {1.0: "up", -1.0: "down", 0.5: "up, fading", -0.5: "down, fading", 0.0: "none"}
 
 
-def _stride(vb: pg.ViewBox) -> int:
-    """Every how many bars a value is drawn: about one a pixel."""
-    (x0, x1), _ = vb.viewRange()
+def _stride(vb: pg.ViewBox, x_range: tuple[float, float] | None = None) -> int:
+    """Every how many bars a value is drawn: about one a pixel (of `x_range` in view, the
+    view's range by default)."""
+    x0, x1 = vb.viewRange()[0] if x_range is None else x_range
     return max(1, int((x1 - x0) / max(vb.width(), 1.0)))
 
 
@@ -143,7 +144,7 @@ class _ArrayItem(pg.GraphicsObject):
             first = max(0, math.ceil(orthoRange[0] - 0.5))
             stop = min(n, math.floor(orthoRange[1] + 0.5) + 1)
             vb = self.getViewBox()
-            stride = 1 if vb is None else _stride(vb)
+            stride = 1 if vb is None else _stride(vb, orthoRange)
         part = self.price_map.array(self._values[first:stop:stride])
         part = part[np.isfinite(part)]
         if len(part) == 0:

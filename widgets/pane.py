@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Callable
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -30,6 +31,10 @@ class ChartViewBox(pg.ViewBox):
     off: it re-fits y after an x change only through a side path (see `Pane.fit_y`). No
     context menu (pyqtgraph's offers axis modes a chart does not have).
 
+    `y_for_x(x0, x1)`, when set, gives the y range to show with a new x range (None: y
+    stays): a pan or zoom sets both in one range update, so the range signals go out once
+    a frame, not once for x and again for the fit.
+
     Signals:
         reset_requested(): the user double-clicked.
     """
@@ -44,6 +49,15 @@ class ChartViewBox(pg.ViewBox):
         self.borderRect.hide()
         self.setMouseEnabled(x=True, y=False)
         self.enableAutoRange(x=False, y=False)
+        self.y_for_x: Callable[[float, float], tuple[float, float] | None] | None = None
+
+    def updateViewRange(self, forceX=False, forceY=False) -> None:
+        target = self.state["targetRange"]
+        if self.y_for_x is not None and target[0] != self.state["viewRange"][0]:
+            y = self.y_for_x(*target[0])
+            if y is not None:
+                target[1] = list(y)
+        super().updateViewRange(forceX, forceY)
 
     def mouseDoubleClickEvent(self, event) -> None:
         self.reset_requested.emit()
@@ -91,6 +105,7 @@ class Pane:
         # is not)
         self.auto_fit = True
         self._fitted: tuple[float, float] | None = None  # the range fit_y last set
+        self._fitted_x: list[float] | None = None  # the x range it was set with, if one
         self._fit_items: list[QtWidgets.QGraphicsItem] = []
         self.view = ChartViewBox()
         self.value_axis = PriceAxisItem(compact=compact)
@@ -105,6 +120,7 @@ class Pane:
         self._lods: list = []  # the levels of detail of the series drawn here (LodState)
         self.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self.view.sigResized.connect(self._follow_lods)
+        self.view.y_for_x = self._y_for_x
         self.set_theme(theme)
 
     def addItem(self, item: QtWidgets.QGraphicsItem, ignoreBounds: bool = False) -> None:
@@ -112,7 +128,7 @@ class Pane:
         lod = getattr(item, "lod", None)  # a series drawn from the level-of-detail pyramid
         if lod is not None and lod not in self._lods:
             self._lods.append(lod)
-            lod.follow(self.view)
+            self._follow_lods()
         if not ignoreBounds:
             self._fit_items.append(item)
             self.fit_y()
@@ -139,19 +155,38 @@ class Pane:
 
     # -- the y range -------------------------------------------------------------------------
 
-    def _on_x_range_changed(self, *_args) -> None:
-        self._follow_lods()
-        self.fit_y()
+    def _on_x_range_changed(self, _view, x_range) -> None:
+        if list(x_range) != self._fitted_x:  # not fitted with it (y follows by hand)
+            self._follow_lods()
+            self.fit_y()
 
     def _follow_lods(self, *_args) -> None:
         """The level each series draws at, for the view's new range or size (before y fits
         what those levels draw)."""
-        for lod in self._lods:
-            lod.follow(self.view)
-
-    def visible_bounds(self) -> tuple[float, float] | None:
-        """Lowest and highest value the pane's items draw in the visible x range."""
         (x0, x1), _ = self.view.viewRange()
+        self._follow_lods_at(x0, x1)
+
+    def _follow_lods_at(self, x0: float, x1: float) -> None:
+        for lod in self._lods:
+            lod.follow(x0, x1, self.view.width())
+
+    def _y_for_x(self, x0: float, x1: float) -> tuple[float, float] | None:
+        """The y range a new x range [x0, x1] shows (see `ChartViewBox.y_for_x`): the fit
+        of what the levels for it draw there, or None (y stays)."""
+        if not self.auto_fit:
+            return None
+        self._follow_lods_at(x0, x1)
+        target = self._fit_target(self.visible_bounds((x0, x1)))
+        self._fitted_x = None if target is None else [x0, x1]
+        if target is not None:
+            self._fitted = target
+        return target
+
+    def visible_bounds(self, x_range: tuple[float, float] | None = None
+                       ) -> tuple[float, float] | None:  # fmt: skip
+        """Lowest and highest value the pane's items draw in `x_range` (the visible one by
+        default)."""
+        (x0, x1) = self.view.viewRange()[0] if x_range is None else x_range
         lo, hi = math.inf, -math.inf
         for item in self._fit_items:
             if not item.isVisible():
@@ -168,21 +203,25 @@ class Pane:
         if not self.auto_fit:
             return
         bounds = self.visible_bounds()
+        if bounds is not None and also is not None:
+            bounds = min(bounds[0], also[0]), max(bounds[1], also[1])
+        target = self._fit_target(bounds)
+        if target is not None and (force or target != self._fitted):
+            self._fitted = target
+            self.view.setYRange(*target, padding=0)
+
+    def _fit_target(self, bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+        """The y range showing values `bounds` (low, high) with the margins."""
         if bounds is None:
-            return
+            return None
         lo, hi = bounds
-        if also is not None:
-            lo, hi = min(lo, also[0]), max(hi, also[1])
         span = hi - lo
         if span <= 0:
             span = max(abs(hi) * 1e-3, 1e-9)
         top, share = span * self.margins.top, self._legend_share()
         if share:  # the top `share` of the view above the highest value
             top = max(top, share * span * (1 + self.margins.bottom) / (1 - share))
-        target = (lo - span * self.margins.bottom, hi + top)
-        if force or target != self._fitted:
-            self._fitted = target
-            self.view.setYRange(*target, padding=0)
+        return (lo - span * self.margins.bottom, hi + top)
 
     def _on_legend_lines(self) -> None:
         """An indicator's row came (or a narrower view wrapped the rows): fit again, if the
