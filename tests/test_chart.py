@@ -422,6 +422,26 @@ def test_layered_chart_boxes_span_their_base_bars_and_follow_live(make_chart, qt
     assert not layer.isVisible()
 
 
+def test_a_layered_box_partly_in_view_is_fitted_whole(make_chart, qtbot):
+    """A 4h box whose first bars are in view showed cut at the top: the price range fits
+    the base candles in view and every box over them, whole; a hidden layer does not
+    count."""
+    base = make_bars(2000, seed=3)
+    chart = make_chart(base, cls=LayeredChart)
+    higher = resample(base, "4h", "24x7")
+    chart.set_layers({"4h": SeriesModel("X", "4h", "UTC", higher)})
+    chart.price.setXRange(240 - 0.5, 270 - 0.5, padding=0)  # the first half hour of box 1
+    settle(qtbot, chart)
+    (_, _), (y0, y1) = chart.price.view.viewRange()
+    assert y0 <= higher.low[1] and higher.high[1] <= y1
+    assert y1 - y0 <= 2 * (higher.high[1] - higher.low[1])
+    chart.set_layer_visible("4h", False)
+    (_, _), (y0, y1) = chart.price.view.viewRange()
+    shown = base[240:270]
+    assert y0 <= shown.low.min() and shown.high.max() <= y1
+    assert y1 - y0 <= 2 * (shown.high.max() - shown.low.min())
+
+
 def test_indicators_overlay_and_own_panes(make_chart, qtbot):
     from engine import indicators as ind
 

@@ -207,7 +207,19 @@ class HigherTimeframeBoxes(pg.GraphicsObject):
         self.update()
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        return None, None  # the y range follows the base candles
+        """The low and high of the boxes over `orthoRange` (a box part in view shows whole:
+        the price fit takes its whole range, O(log n) from the pyramid)."""
+        if ax == 0 or len(self.higher) == 0 or len(self.first) == 0:
+            return None, None
+        k0, k1 = 0, len(self.first)
+        if orthoRange is not None:
+            k0 = int(np.searchsorted(self.last, orthoRange[0] - 0.5))
+            k1 = int(np.searchsorted(self.first, orthoRange[1] + 0.5, side="right"))
+        if k1 <= k0:
+            return None, None
+        hi, lo = self.higher.pyramid.hilo(k0, min(k1, len(self.higher)))
+        lo, hi = self.price_map.value(lo), self.price_map.value(hi)
+        return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else (None, None)
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         vb = self.getViewBox()
@@ -263,7 +275,7 @@ class LayeredChart(ChartWidget):
             layer = HigherTimeframeBoxes(self.model, model, self.theme, alpha=44 - 6 * depth)
             layer.set_price_map(self.price_map)
             layer.setZValue(-10 - depth)  # larger timeframes further behind
-            self.price.addItem(layer, ignoreBounds=True)
+            self.price.addItem(layer)  # a box in view shows whole: the fit takes it
             self.layers[tf] = layer
 
     def _price_items(self) -> list:
@@ -271,6 +283,7 @@ class LayeredChart(ChartWidget):
 
     def set_layer_visible(self, timeframe: str, visible: bool) -> None:
         self.layers[timeframe].setVisible(visible)
+        self.price.fit_y()  # a layer shown or hidden widens or narrows the range fitted
 
     def set_theme(self, theme: Theme) -> None:
         super().set_theme(theme)
