@@ -1092,3 +1092,18 @@ def test_a_zoomed_out_time_axis_ticks_the_first_bar_of_each_period(make_chart, q
     assert len(values) >= 3
     ts = bars.ts_ns[np.array(values, dtype=np.int64)]
     assert np.all(ts % (unit_min * NS_PER_MIN) == 0), axis.tickStrings(values, 1, 1)
+
+
+def test_a_narrow_view_of_minutes_is_labelled_every_half_hour(qtbot):
+    """A 2x2 grid's 1m chart, 90 bars in 180 px, had one time label: its ticks come from
+    a span three views wide, which was spaced for a wide view (hours), and the half hours
+    tried then were thinned back to hours."""
+    axis = TimeAxisItem()
+    end = int(np.datetime64("2006-02-27T22:00", "ns").astype(np.int64))
+    ts = end - np.arange(600, 0, -1, dtype=np.int64) * NS_PER_MIN  # to 21:59
+    axis.set_series(ts, "UTC")
+    values = axis.tickValues(600 - 90 - 0.5, 600 - 0.5, 180)[0][1]
+    labels = axis.tickStrings(values, 1.0, 1.0)
+    assert "21:00" in labels and "21:30" in labels, labels
+    wide = axis.tickValues(0 - 0.5, 600 - 0.5, 1200)[0][1]  # a wide view keeps its spacing
+    assert np.all(np.diff(wide) * 1200 / 600 >= 90 * 0.75)

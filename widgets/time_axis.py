@@ -1,9 +1,10 @@
 """Bottom axis for x = bar index, labelled in the instrument's exchange-local time.
 
 Tick times are chosen from a ladder (1 minute ... 10 years): the finest step whose boundaries
-fall at least MIN_LABEL_PX apart. A tick sits on the first bar of each new period (so on the
-open of each session for hourly steps, on each day change, month, year), and the first tick
-of a new day, month or year says so in its label. Only a strided sample of the visible bars
+fall at least MIN_LABEL_PX apart (less in a narrow view: `label_spacing_px`). A tick sits on
+the first bar of each new period (so on the open of each session for hourly steps, on each
+day change, month, year), and the first tick of a new day, month or year says so in its
+label. Only a strided sample of the visible bars
 is examined, so the cost does not grow with the history.
 """
 
@@ -21,6 +22,7 @@ from widgets.axes import LeanAxisItem
 MIN, HOUR = NS_PER_MIN, NS_PER_HOUR
 DAY = 24 * HOUR
 MIN_LABEL_PX = 90
+NARROW_LABEL_PX = 56  # a narrow view's labels (a grid cell's) may come this close
 MAX_SAMPLES = 2048
 # (name, size): fixed steps in ns of local time, then calendar steps in months.
 STEPS: tuple[tuple[str, int], ...] = (
@@ -55,6 +57,12 @@ def _label(local_value: int, kind: str, new_day: bool, new_year: bool) -> str:
     return t.strftime("%Y")
 
 
+def label_spacing_px(view_px: float) -> float:
+    """How far apart labels fall at least in a view `view_px` wide: MIN_LABEL_PX, or in a
+    narrow view room for three (down to NARROW_LABEL_PX): a 180 px grid cell showed one."""
+    return min(MIN_LABEL_PX, max(NARROW_LABEL_PX, view_px / 3))
+
+
 def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str,
                 days: bool = False, view_px: float | None = None):  # fmt: skip
     """The ticks of bars [first, stop) drawn `width_px` wide, unlabelled: (step kind, bar
@@ -64,7 +72,8 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
     stride = max(1, 2 ** math.ceil(math.log2(max((stop - first) / MAX_SAMPLES, 1))))
     index = np.arange(first, stop, stride)
     local = local_ns(ts_ns[first:stop:stride], tz)
-    max_ticks = max(2, int(width_px / MIN_LABEL_PX))
+    min_px = label_spacing_px(view_px or width_px)
+    max_ticks = max(2, int(width_px / min_px))
     months = None  # calendar months, for the steps that need them
     finer = None
     for kind, size in STEPS[STEPS.index(("d", DAY)) :] if days else STEPS:
@@ -79,7 +88,7 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
     # fit 620 px): under two a view whose labels fit (not half a label from an end), the
     # finer step's ticks, thinned to those apart enough.
     px = (index[change] - first) * (width_px / (stop - first))
-    fit = (px >= MIN_LABEL_PX / 2) & (px <= width_px - MIN_LABEL_PX / 2)
+    fit = (px >= min_px / 2) & (px <= width_px - min_px / 2)
     if finer is not None and int(fit.sum()) * (view_px or width_px) < 2 * width_px:
         kind, size, ids, change = finer
         px = (index[change] - first) * (width_px / (stop - first))
@@ -87,7 +96,7 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
     keep = np.zeros(len(change), dtype=bool)
     last_px = -math.inf
     for k, x in enumerate(px.tolist()):  # a few dozen boundaries at most
-        if x - last_px >= MIN_LABEL_PX * 0.75:
+        if x - last_px >= min_px * 0.75:
             keep[k], last_px = True, x
     change = change[keep]
     at, at_local = index[change], local[change]
