@@ -4,8 +4,8 @@ Tick times are chosen from a ladder (1 minute ... 10 years): the finest step who
 fall at least MIN_LABEL_PX apart (less in a narrow view: `label_spacing_px`). A tick sits on
 the first bar of each new period (so on the open of each session for hourly steps, on each
 day change, month, year), and the first tick of a new day, month or year says so in its
-label. Only a strided sample of the visible bars
-is examined, so the cost does not grow with the history.
+label. Only a strided sample of the visible bars is examined, so the cost does not grow with
+the history.
 """
 
 from __future__ import annotations
