@@ -762,6 +762,32 @@ def test_a_hole_in_the_sessions_is_marked_with_the_session_time_it_lasted(make_c
     assert chart.gaps.gap_ix.tolist()[-1] == len(ts) + 10
 
 
+def test_holes_side_by_side_share_a_label_that_says_them_all(make_chart, qtbot):
+    """The demo's BTCUSD: half an hour without bars, one bar, then an hour and a half: the
+    label said "gap 30 min", the longer hole's line beside it had none."""
+    from widgets.overlays import GapMarkers
+
+    bars = make_bars(400)
+    ts = bars.ts_ns.copy()
+    ts[200:] += 30 * NS_PER_MIN  # a hole of 30 minutes before bar 200
+    ts[201:] += 90 * NS_PER_MIN  # and one of 90 before bar 201
+    bars = Bars.from_arrays(ts, bars.open, bars.high, bars.low, bars.close, bars.volume)
+    chart = make_chart(bars, calendar="24x7", width=1000)
+    assert chart.gaps.gap_ix.tolist() == [200, 201]
+    chart.price.setXRange(100 - 0.5, 300 - 0.5, padding=0)
+    settle(qtbot, chart)
+    chart.grab()
+    assert chart.gaps.labels_drawn == ["2 gaps, 2 h"]
+    chart.price.setXRange(195 - 0.5, 205 - 0.5, padding=0)  # zoomed in, each has its own
+    settle(qtbot, chart)
+    chart.grab()
+    assert chart.gaps.labels_drawn == ["gap 30 min", "gap 1.5 h"]
+    assert GapMarkers.labels([0.0, 50.0, 100.0], [1, 2, 3]) == [
+        (0.0, "2 gaps, 0 min"),
+        (100.0, "gap 0 min"),
+    ]
+
+
 def test_last_price_tag_follows_the_view_after_another_series_is_shown(make_chart, qtbot):
     """Showing another timeframe or symbol (a new model) used to close the tag: it stayed
     where it was through every pan, zoom and tick after (22 px off the price in a grid

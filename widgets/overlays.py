@@ -310,7 +310,8 @@ class GapMarkers(ViewBackdrop):
     data from much later), labelled with how long the gap is: the x axis counts bars, so
     without it months or years would pass unseen between two candles. So too a hole in the
     calendar's sessions with no bars (the feed or the terminal down for an hour), labelled
-    with the session time it lasted. Labels at least LABEL_APART_PX apart."""
+    with the session time it lasted. Lines closer than LABEL_APART_PX share one label, which
+    counts them and says their time together ("2 gaps, 2 h")."""
 
     PAD_PX = 4
     LABEL_APART_PX = 80
@@ -320,6 +321,7 @@ class GapMarkers(ViewBackdrop):
         self._model = model
         self.gap_ix = np.empty(0, dtype=np.int64)
         self._held_ns = np.empty(0, dtype=np.int64)  # a hole's session time, -1 for a gap
+        self.labels_drawn: list[str] = []  # by the last paint
         self._font = QtGui.QFont()
         self._font.setPointSizeF(8.5)
         self._metrics = QtGui.QFontMetricsF(self._font)
@@ -405,17 +407,32 @@ class GapMarkers(ViewBackdrop):
         painter.setFont(self._font)
         painter.setPen(self._text_pen)
         right = transform.map(QtCore.QPointF(x1, y0)).x()
-        last_px = -math.inf
-        for ix, held_ns in zip(shown.tolist(), held.tolist(), strict=True):
-            at = transform.map(QtCore.QPointF(ix - 0.5, y0))
-            if at.x() - last_px < self.LABEL_APART_PX:
-                continue  # a line for each, a label where there is room
-            last_px = at.x()
-            length = int(ts[ix]) - int(ts[ix - 1]) if held_ns < 0 else held_ns
-            text = f"gap {describe_gap(length)}"
+        bottom = transform.map(QtCore.QPointF(x0, y0)).y() - self.PAD_PX
+        px = [transform.map(QtCore.QPointF(ix - 0.5, y0)).x() for ix in shown.tolist()]
+        lengths = [int(ts[ix]) - int(ts[ix - 1]) if held_ns < 0 else held_ns
+                   for ix, held_ns in zip(shown.tolist(), held.tolist(), strict=True)]  # fmt: skip
+        self.labels_drawn = []
+        for at, text in self.labels(px, lengths):
             width = self._metrics.horizontalAdvance(text)
-            x = at.x() + self.PAD_PX
+            x = at + self.PAD_PX
             if x + width > right:  # by the view's right edge: on the line's left
-                x = at.x() - self.PAD_PX - width
-            painter.drawText(QtCore.QPointF(x, at.y() - self.PAD_PX), text)
+                x = at - self.PAD_PX - width
+            painter.drawText(QtCore.QPointF(x, bottom), text)
+            self.labels_drawn.append(text)
         painter.setTransform(transform)
+
+    @classmethod
+    def labels(cls, px: list[float], lengths: list[int]) -> list[tuple[float, str]]:
+        """(x, text) of the labels of lines at `px` (in order) for gaps or holes of `lengths`
+        ns: the lines within LABEL_APART_PX of a run's first share its label, which counts
+        them and says their total (one said "gap 30 min" beside an unlabelled 1.6 h)."""
+        out = []
+        k = 0
+        while k < len(px):
+            j = k + 1
+            while j < len(px) and px[j] - px[k] < cls.LABEL_APART_PX:
+                j += 1
+            total = describe_gap(sum(lengths[k:j]))
+            out.append((px[k], f"gap {total}" if j - k == 1 else f"{j - k} gaps, {total}"))
+            k = j
+        return out
