@@ -82,6 +82,9 @@ class ChartWidget(pg.GraphicsView):
         # 1600x900 fill a frame).
         self.viewport().setAutoFillBackground(False)
         self.viewport().setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        # The viewport covers the whole chart (no frame, no scroll bars): a grab (a
+        # screenshot) need not clear its pixmap first either.
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.model = model
         self.theme = theme
         self.navigation = RangePolicy(self)

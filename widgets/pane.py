@@ -47,6 +47,10 @@ class ChartViewBox(pg.ViewBox):
         # pen, and its border item is traversed, each frame).
         self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
         self.borderRect.hide()
+        # The child group's transform changes with every pan and zoom; pyqtgraph's notice of
+        # it (an itemChange into Python, then the view's bounds cache) serves its auto-range,
+        # which a pane does not use.
+        self.childGroup.setFlag(self.GraphicsItemFlag.ItemSendsGeometryChanges, False)
         self.setMouseEnabled(x=True, y=False)
         self.enableAutoRange(x=False, y=False)
         self.y_for_x: Callable[[float, float], tuple[float, float] | None] | None = None
