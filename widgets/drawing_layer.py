@@ -405,8 +405,9 @@ class LevelTags(pg.GraphicsObject):
     def follow_view(self) -> None:
         """The view's range (or size) or the lines changed: the tags move, and the axis'
         labels under them are not drawn (as under the last-price tag)."""
-        if self._closed:
-            return
+        if self._closed or (len(self._k) == 0 and len(self._shown) == 0
+                            and self._laid_out is not None):  # fmt: skip
+            return  # no lines: no tags to move (`set_lines` lays the next ones out)
         rect = self._axis_rect()
         view = self._axis.linkedView()
         key = (None if view is None else tuple(view.viewRange()[1]), rect.getRect())

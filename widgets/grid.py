@@ -48,8 +48,10 @@ class ViewBackdrop(pg.GraphicsObject):
         return QtCore.QRectF(self._view)
 
     def viewRangeChanged(self) -> None:
-        self.prepareGeometryChange()
-        self._view = view_rect(self)
+        rect = view_rect(self)
+        if self._view is None or rect != self._view:  # (a transform change tells it again)
+            self.prepareGeometryChange()
+            self._view = rect
 
     def dataBounds(self, ax, frac=1.0, orthoRange=None):
         return None, None

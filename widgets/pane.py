@@ -63,6 +63,23 @@ class ChartViewBox(pg.ViewBox):
                 target[1] = list(y)
         super().updateViewRange(forceX, forceY)
 
+    def linkedViewChanged(self, view, axis) -> None:
+        """A chart's panes stack in one column, as wide as each other: a linked x range is
+        the other pane's, as it is (pyqtgraph maps it through both views' places on the
+        screen, for views side by side: two of Qt's global mappings a pane a frame)."""
+        if axis != self.XAxis or view is None or self.linksBlocked:
+            super().linkedViewChanged(view, axis)
+            return
+        mine, theirs = self.sceneBoundingRect(), view.sceneBoundingRect()
+        if (mine.left(), mine.width()) != (theirs.left(), theirs.width()):
+            super().linkedViewChanged(view, axis)
+            return
+        view.blockLink(True)
+        try:
+            self.setXRange(*view.viewRange()[0], padding=0)
+        finally:
+            view.blockLink(False)
+
     def mouseDoubleClickEvent(self, event) -> None:
         self.reset_requested.emit()
         event.accept()
