@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     header.add_argument("--header", dest="header", action="store_true", default=None)
     header.add_argument("--no-header", dest="header", action="store_false")
     imp.add_argument("--epoch-unit", choices=("s", "ms", "us", "ns"))
+    imp.add_argument("--date-order", choices=("dmy", "mdy"),
+                     help="dates written year last: day first (31.12.2024) or month first "
+                          "(12/31/2024); default: as the file shows (a day over 12), dotted "
+                          "dates day first")  # fmt: skip
     imp.add_argument("--tick-size", type=float, help="price increment (default: guessed)")
     imp.add_argument("--description", default="")
     _db_arg(imp)
@@ -299,6 +303,7 @@ def _cmd_import(args, store) -> int:
         delimiter=args.delimiter,
         header=args.header,
         epoch_unit=args.epoch_unit,
+        date_order=args.date_order,
         tick_size=args.tick_size,
         description=args.description,
         rejects_path=args.rejects,

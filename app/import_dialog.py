@@ -19,6 +19,7 @@ from data.files.importer import (
     import_file,
     preview_file,
 )
+from data.files.timestamps import DATE_ORDERS
 from data.store import BarStore, StoreError
 from engine.sessions import PRESETS
 
@@ -63,6 +64,13 @@ class ImportDialog(QtWidgets.QDialog):
         for label in BarLabel:
             self.label_box.addItem(f"bar time is its {label.value}", label)
         form.addRow("Bar label", self.label_box)
+        self.date_order_box = QtWidgets.QComboBox()
+        self.date_order_box.addItem("as the file shows (dotted dates day first)", None)
+        for order, text in DATE_ORDERS.items():
+            self.date_order_box.addItem(text, order)
+        self.date_order_box.setToolTip("Dates written with the year last: day first (Europe) "
+                                       "or month first (US)")  # fmt: skip
+        form.addRow("Date order", self.date_order_box)
         self.columns_edit = QtWidgets.QLineEdit()
         self.columns_edit.setPlaceholderText("automatic, or e.g. ts=time,open=o,high=h,...")
         form.addRow("Columns", self.columns_edit)
@@ -99,12 +107,14 @@ class ImportDialog(QtWidgets.QDialog):
         self.columns_edit.editingFinished.connect(self.refresh_preview)
         self.tz_edit.editingFinished.connect(self.refresh_preview)
         self.label_box.currentIndexChanged.connect(self.refresh_preview)
+        self.date_order_box.currentIndexChanged.connect(self.refresh_preview)
         self.progressed.connect(self._on_progress)
         self.finished_import.connect(self._on_finished)
         self._restore_choices()
 
     def _restore_choices(self) -> None:
-        """Calendar, time zone and bar label as last used (files of one vendor come alike)."""
+        """Calendar, time zone, bar label and date order as last used (files of one vendor
+        come alike)."""
         s = self._settings
         calendar = s.value("import/calendar")
         if calendar in PRESETS:
@@ -112,11 +122,14 @@ class ImportDialog(QtWidgets.QDialog):
         self.tz_edit.setText(s.value("import/tz") or "UTC")
         label = self.label_box.findText(f"bar time is its {s.value('import/label') or 'start'}")
         self.label_box.setCurrentIndex(max(label, 0))
+        self.date_order_box.setCurrentIndex(max(self.date_order_box.findData(
+            s.value("import/date_order")), 0))  # fmt: skip
 
     def _save_choices(self, opts: ImportOptions) -> None:
         self._settings.setValue("import/calendar", self.calendar_box.currentText())
         self._settings.setValue("import/tz", opts.tz)
         self._settings.setValue("import/label", opts.label.value)
+        self._settings.setValue("import/date_order", opts.date_order or "")
 
     def _browse(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
@@ -134,6 +147,7 @@ class ImportDialog(QtWidgets.QDialog):
             calendar=self.calendar_box.currentText() if new else None,
             tz=self.tz_edit.text().strip() or "UTC",
             label=self.label_box.currentData(),
+            date_order=self.date_order_box.currentData(),
             columns=self.columns_edit.text().strip() or None,
             skip_bad=self.skip_bad.isChecked(),
             replace=self.replace.isChecked(),

@@ -286,6 +286,20 @@ def test_screenshot_and_import_dialog(store, window, settings, tmp_path):
         dialog.wait()
         assert dialog.report is None and "line 2" in dialog.messages.toPlainText()
         assert "DDD" not in store.symbols()
+        us = tmp_path / "eee.csv"  # a US export: month first, nothing in it says so
+        us.write_text("date,open,high,low,close\n01/02/2024 10:00,1,2,0.5,1\n")
+        dialog = ImportDialog(store, window)
+        dialog.path_edit.setText(str(us))
+        dialog.refresh_preview()
+        assert "--date-order" in dialog.mapping_label.text()
+        assert not dialog.import_button.isEnabled()
+        dialog.date_order_box.setCurrentIndex(dialog.date_order_box.findData("mdy"))
+        assert dialog.table.item(0, 0).text().startswith("2024-01-02 10:00")
+        dialog.start_import()
+        dialog.wait()
+        assert store.load("EEE", "1m").ts_ns.tolist() == [
+            int(np.datetime64("2024-01-02T10:00", "ns").astype(np.int64))]  # fmt: skip
+        assert ImportDialog(store, window).date_order_box.currentData() == "mdy"  # remembered
     finally:
         controller.close()
 

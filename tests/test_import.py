@@ -163,6 +163,48 @@ def test_timestamp_forms(tmp_path, stamp, unit, expected):
     assert parsed.ts_ns[0] == ns(expected) and not parsed.bad.any()
 
 
+@pytest.mark.parametrize(
+    ("stamps", "order", "expected"),
+    [
+        # Dukascopy's export: day first, dotted, milliseconds
+        (["01.02.2024 10:00:00.000", "01.02.2024 10:01:00.000"], None, "2024-02-01T10:00"),
+        (["13/01/2024 10:00", "14/01/2024 10:00"], None, "2024-01-13T10:00"),  # a day > 12
+        (["01/13/2024 10:00", "01/14/2024 10:00"], None, "2024-01-13T10:00"),  # US
+        (["01/02/2024 10:00", "01/03/2024 10:00"], "mdy", "2024-01-02T10:00"),
+        (["01/02/2024 10:00", "01/03/2024 10:00"], "dmy", "2024-02-01T10:00"),
+        (["2.1.2024 10:00", "3.1.2024 10:00"], None, "2024-01-02T10:00"),  # unpadded
+        (["2024-01-02 10:00", "2024-01-03 10:00"], "mdy", "2024-01-02T10:00"),  # year first
+    ],
+)
+def test_dates_written_year_last_read_in_their_order(tmp_path, stamps, order, expected):
+    """A Dukascopy or a US export of bars (31.12.2024, 12/31/2024) was refused as
+    "unparseable timestamp": the order is the one asked for or the one the file shows."""
+    lines = [f"{t},100,101,99,100.5,10" for t in stamps]
+    bars, _, _ = read_file(write(tmp_path, lines), opts(date_order=order))
+    assert bars.ts_ns[0] == ns(expected) and len(bars) == 2
+    parsed = parse_timestamps(pa.chunked_array([stamps]), tz="UTC", date_order=order)
+    assert parsed.ts_ns[0] == ns(expected) and not parsed.bad.any()
+
+
+def test_dates_that_read_either_way_are_refused_with_the_way_out(tmp_path, store):
+    """01/02/2024: 1 February or January 2? Nothing in the file says; it is not guessed,
+    nothing is stored, and the message names the value and the option. A date past the
+    order read is a bad row like any other."""
+    path = write(tmp_path, ["01/02/2024 10:00,100,101,99,100.5,10"], header="date,o,h,l,c,v\n")
+    with pytest.raises(ValueError, match=r"'01/02/2024 10:00' reads as day/month or "
+                                         r"month/day alike.*--date-order dmy"):  # fmt: skip
+        import_file(store, path, opts())
+    assert store.symbols() == []
+    lines = ["13/01/2024 10:00,100,101,99,100.5,10", "01/13/2024 10:01,100,101,99,100.5,10"]
+    with pytest.raises(ImportRejected, match=r"line 3: unparseable timestamp '01/13/2024"):
+        import_file(store, write(tmp_path, lines), opts())
+    # a date column beside a time column, year last
+    path = write(tmp_path, ["31.12.2024,23:59,100,101,99,100.5,10"], header="")
+    bars, report, _ = read_file(path, opts())
+    assert bars.ts_ns[0] == ns("2024-12-31T23:59")
+    assert report.columns.startswith("date=field1, time=field2")
+
+
 def test_dst_repeated_hour_is_resolved_by_order_and_missing_hour_is_bad(tmp_path):
     # America/Chicago: 2024-11-03 01:00-01:59 happens twice; 2024-03-10 02:30 never happens.
     lines = [
@@ -295,6 +337,7 @@ def test_an_existing_symbols_calendar_is_not_changed_by_an_import(tmp_path, stor
         ({"timeframe": "7m"}, "unknown timeframe '7m'"),
         ({"label": BarLabel.END, "timeframe": "1d"}, "--label end needs an intraday"),
         ({"symbol": "bad symbol"}, "bad symbol 'bad symbol'"),
+        ({"date_order": "ymd"}, "date order 'ymd': use dmy"),
     ],
 )
 def test_bad_options_are_explained(kwargs, message):

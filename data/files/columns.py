@@ -14,7 +14,7 @@ import re
 import pyarrow as pa
 
 from data.files.tables import RawTable, is_number
-from data.files.timestamps import parse_timestamps
+from data.files.timestamps import DATE_ORDERS, parse_timestamps
 
 ROLES = (
     "ts",
@@ -59,7 +59,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "bid": ("bid", "bid_price", "bidprice", "bid_px"),
     "ask": ("ask", "ask_price", "askprice", "offer", "ask_px"),
 }
-_DATE_RE = re.compile(r"^(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{8})$")
+_DATE_RE = re.compile(r"^(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}|\d{8})$")
 _TIME_RE = re.compile(r"^(\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?|\d{6})$")
 
 
@@ -148,8 +148,8 @@ def from_header(raw: RawTable) -> ColumnMap:
             if column is not None and column not in roles.values():
                 roles[role] = column
                 break
-    if "time" in roles and "date" not in roles and "ts" not in roles:
-        roles["ts"] = roles.pop("time")
+    if "ts" not in roles and len({"date", "time"} & roles.keys()) == 1:  # one says it all
+        roles["ts"] = roles.pop("time" if "time" in roles else "date")
     if {"open", "high", "low", "close"} <= roles.keys():
         roles.pop("price", None)
         roles.pop("qty", None)
@@ -159,7 +159,11 @@ def from_header(raw: RawTable) -> ColumnMap:
 
 
 def _is_timestamp(value: str) -> bool:
-    return bool(value) and not parse_timestamps(pa.array([value]), tz="UTC").bad[0]
+    """Whether `value` reads as a time (a date year last, in either order)."""
+    return bool(value) and any(
+        not parse_timestamps(pa.array([value]), tz="UTC", date_order=order).bad[0]
+        for order in DATE_ORDERS
+    )
 
 
 def from_content(raw: RawTable) -> ColumnMap:

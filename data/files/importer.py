@@ -29,7 +29,7 @@ from data.files.checks import (
 from data.files.columns import ColumnMap, Kind, infer_columns
 from data.files.numbers import to_float
 from data.files.tables import Progress, RawTable, read_table
-from data.files.timestamps import ParsedTimes, parse_date_time, parse_timestamps
+from data.files.timestamps import DATE_ORDERS, ParsedTimes, parse_date_time, parse_timestamps
 from data.store import BarStore, Instrument, check_symbol
 from data.store.provenance import Source, SourceKind
 from engine.aggregate import ticks_to_bars
@@ -53,6 +53,7 @@ class ImportOptions:
     delimiter: str | None = None
     header: bool | None = None
     epoch_unit: str | None = None
+    date_order: str | None = None  # of dates written year last: dmy or mdy (None: as shown)
     tick_size: float | None = None
     description: str = ""
     rejects_path: Path | None = None
@@ -71,6 +72,9 @@ class ImportOptions:
             )
         if self.epoch_unit not in (None, "s", "ms", "us", "ns"):
             raise ValueError(f"epoch unit {self.epoch_unit!r}: use s, ms, us or ns")
+        if self.date_order not in (None, *DATE_ORDERS):
+            raise ValueError(f"date order {self.date_order!r}: use dmy (day first) or mdy "
+                             "(month first)")  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -177,10 +181,15 @@ _VALUE_ROLES = {
 }
 
 
-def _times(columns: dict, cmap: ColumnMap, opts: ImportOptions, unit: str | None) -> ParsedTimes:
+def _times(columns: dict, cmap: ColumnMap, opts: ImportOptions, unit: str | None,
+           order: str | None) -> ParsedTimes:  # fmt: skip
+    """A batch's times; `unit` and `order` as the batches before read them (epochs, dates
+    year last), so every batch reads them alike."""
     if "ts" in cmap.roles:
-        return parse_timestamps(columns[cmap.roles["ts"]], tz=opts.tz, epoch_unit=unit)
-    return parse_date_time(columns[cmap.roles["date"]], columns[cmap.roles["time"]], tz=opts.tz)
+        return parse_timestamps(columns[cmap.roles["ts"]], tz=opts.tz, epoch_unit=unit,
+                                date_order=order)  # fmt: skip
+    return parse_date_time(columns[cmap.roles["date"]], columns[cmap.roles["time"]], tz=opts.tz,
+                           date_order=order)  # fmt: skip
 
 
 def _unparseable(role: str, column) -> Callable[[int], str]:
@@ -198,11 +207,12 @@ def _typed(raw: RawTable, cmap: ColumnMap, opts: ImportOptions, bad: BadRows, pr
     ts = np.empty(n, dtype=np.int64)
     values = {role: np.empty(n) for role in roles}
     unit = opts.epoch_unit  # epochs: the unit the first batch shows holds for the rest
+    order = opts.date_order  # so does the order of dates written year last
     at = 0
     for columns in raw.batches(wanted):
         k = len(columns[wanted[0]])
-        times = _times(columns, cmap, opts, unit)
-        unit = times.unit or unit
+        times = _times(columns, cmap, opts, unit, order)
+        unit, order = times.unit or unit, times.date_order or order
         ts[at : at + k] = times.ts_ns
         bad.mark_batch(at, times.bad, lambda i, t=times: t.reasons.get(i, "unparseable time"))
         for role in roles:
@@ -332,7 +342,8 @@ def _preview_times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions) -> list[
     n = 0 if columns is None else min(len(raw.sample), len(columns[wanted[0]]))
     if n == 0:
         return [""] * len(raw.sample)
-    times = _times({k: v[:n] for k, v in columns.items()}, cmap, opts, opts.epoch_unit)
+    times = _times({k: v[:n] for k, v in columns.items()}, cmap, opts, opts.epoch_unit,
+                   opts.date_order)  # fmt: skip
     ts = times.ts_ns.copy()
     if cmap.kind is Kind.BARS and opts.label is BarLabel.END:
         ts -= period_ns(opts.timeframe)

@@ -2,7 +2,9 @@
 
 Accepted: epoch seconds/ms/us/ns (unit from the magnitude unless given), ISO 8601 date-times
 with or without a zone offset, compact forms (20240102 093000, 20200101 170000065), dates
-with '.' or '/' separators, and separate date and time columns. Times without an offset are
+with '.' or '/' separators, year first or year last (day first, 02.01.2024, or month first,
+01/02/2024: the order given, or the one the column shows), and separate date and time
+columns. Times without an offset are
 local times in the given zone; a repeated hour when clocks go back is resolved by order
 (the second pass through it is the later instant), and a time that does not exist (clocks
 went forward) is a bad row. Every value that does not parse is reported, never guessed.
@@ -40,16 +42,24 @@ _DATETIME_REWRITES = (
 )
 
 
+DATE_ORDERS = {"dmy": "day first (31.12.2024)", "mdy": "month first (12/31/2024)"}
+# A date written year last: day and month (in either order), then the year.
+_YEAR_LAST_RE = r"^(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})[./-](?P<year>\d{4})"
+_YEAR_LAST_SUB = r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})"
+_YEAR_FIRST = {"dmy": r"\3-\2-\1", "mdy": r"\3-\1-\2"}
+_PAD_DATE = ((r"^(\d{4})-(\d)-", r"\1-0\2-"), (r"^(\d{4}-\d{2})-(\d)($|[^\d])", r"\1-0\2\3"))
+
+
 class ParsedTimes:
     """ts_ns of each row and, for rows that failed, why."""
 
-    def __init__(
-        self, ts_ns: np.ndarray, bad: np.ndarray, reasons: dict[int, str], unit: str | None = None
-    ):
+    def __init__(self, ts_ns: np.ndarray, bad: np.ndarray, reasons: dict[int, str],
+                 unit: str | None = None, date_order: str | None = None):  # fmt: skip
         self.ts_ns = ts_ns
         self.bad = bad
         self.reasons = reasons
         self.unit = unit  # the epoch unit read (None: not epochs), for the next batch
+        self.date_order = date_order  # of dates written year last, for the next batch
 
 
 def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -60,6 +70,36 @@ def _rewrite(arr: pa.Array, rules: tuple[tuple[str, str], ...]) -> pa.Array:
     for pattern, repl in rules:
         arr = pc.replace_substring_regex(arr, pattern=pattern, replacement=repl)
     return arr
+
+
+def year_first(text: pa.Array, order: str | None, what: str) -> tuple[pa.Array, str | None]:
+    """Dates written year last rewritten year first, read in `order` ("dmy" or "mdy") or
+    the one the column shows: a first number over 12 is a day, so is a second one; dotted
+    dates that show neither are day first (the European way). Returns the text and the
+    order read (None: no date year last). A column that could be read either way is
+    refused with the value that shows it, not guessed."""
+    parts = pc.extract_regex(text, _YEAR_LAST_RE)
+    if parts.null_count == len(parts):
+        return text, order
+    if order is None:
+        found = parts.drop_null()
+        a, b = (pc.cast(found.field(f), pa.int32()).to_numpy() for f in ("a", "b"))
+        if a.max() > 12:
+            order = "dmy"
+        elif b.max() > 12:
+            order = "mdy"
+        elif pc.all(pc.equal(found.field("sep"), ".")).as_py():
+            order = "dmy"
+        else:
+            example = text.filter(parts.is_valid())[0].as_py()
+            raise ValueError(
+                f"{what} {example!r} reads as day/month or month/day alike, and so does every "
+                "date of the file seen so far: pass --date-order dmy (day first) or mdy "
+                "(month first), or choose the date order in the import dialog"
+            )
+    rewritten = pc.replace_substring_regex(text, pattern=_YEAR_LAST_SUB,
+                                           replacement=_YEAR_FIRST[order])  # fmt: skip
+    return _rewrite(rewritten, _PAD_DATE), order
 
 
 def _cast_isolating(arr: pa.Array, target: pa.DataType) -> tuple[pa.Array, np.ndarray]:
@@ -76,7 +116,10 @@ def _cast_isolating(arr: pa.Array, target: pa.DataType) -> tuple[pa.Array, np.nd
     return pa.concat_arrays([left, right]), np.concatenate([lbad, rbad])
 
 
-def _parse_iso(text: pa.Array, tz: str, what: str) -> ParsedTimes:
+def _parse_iso(text: pa.Array, tz: str, what: str, written: pa.Array | None = None) -> ParsedTimes:
+    """ISO date-times (`text`, rewritten so from the file's `written`, which the reasons
+    quote)."""
+    shown = text if written is None else written
     n = len(text)
     valid = matches(text, _ISO_RE)
     has_offset = matches(text, _OFFSET_RE)
@@ -85,7 +128,7 @@ def _parse_iso(text: pa.Array, tz: str, what: str) -> ParsedTimes:
     if aware:
         mixed = valid & ~has_offset
         for i in np.flatnonzero(mixed)[:1000]:
-            reasons[int(i)] = f"{what} {text[int(i)].as_py()!r} has no zone offset, others do"
+            reasons[int(i)] = f"{what} {shown[int(i)].as_py()!r} has no zone offset, others do"
         valid &= has_offset
     masked = pc.if_else(pa.array(valid), text, pa.nulls(n, pa.string()))
     target = pa.timestamp("ns", tz="UTC") if aware else pa.timestamp("ns")
@@ -96,10 +139,10 @@ def _parse_iso(text: pa.Array, tz: str, what: str) -> ParsedTimes:
     else:
         ts, dst_bad = _localize(stamps, tz)
         for i in np.flatnonzero(dst_bad & ~bad)[:1000]:
-            reasons[int(i)] = f"{what} {text[int(i)].as_py()!r} does not exist in {tz} (DST gap)"
+            reasons[int(i)] = f"{what} {shown[int(i)].as_py()!r} does not exist in {tz} (DST gap)"
         bad |= dst_bad
     for i in np.flatnonzero(bad)[:1000]:
-        reasons.setdefault(int(i), f"unparseable {what} {text[int(i)].as_py()!r}")
+        reasons.setdefault(int(i), f"unparseable {what} {shown[int(i)].as_py()!r}")
     return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons)
 
 
@@ -167,9 +210,11 @@ def parse_timestamps(
     *,
     tz: str,
     epoch_unit: str | None = None,
+    date_order: str | None = None,
     what: str = "timestamp",
 ) -> ParsedTimes:
-    """One timestamp column: typed (Arrow timestamp or integer) or text."""
+    """One timestamp column: typed (Arrow timestamp or integer) or text (dates written year
+    last read in `date_order`, or the order the column shows: see `year_first`)."""
     arr = as_array(arr)
     if pa.types.is_timestamp(arr.type):
         unit_ns = _EPOCH_UNITS[arr.type.unit]
@@ -184,18 +229,26 @@ def parse_timestamps(
         return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons)
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         return _parse_epoch(arr.cast(pa.string()), epoch_unit, what)
-    text = _text(arr)
-    first = next((v for v in text.to_pylist()[:200] if v), "")
+    written = _text(arr)
+    first = next((v for v in written.to_pylist()[:200] if v), "")
     if epoch_unit is not None or looks_like_epoch(first):
-        return _parse_epoch(text, epoch_unit, what)
-    return _parse_iso(_rewrite(text, _DATETIME_REWRITES), tz, what)
+        return _parse_epoch(written, epoch_unit, what)
+    text, date_order = year_first(written, date_order, what)
+    parsed = _parse_iso(_rewrite(text, _DATETIME_REWRITES), tz, what, written)
+    parsed.date_order = date_order
+    return parsed
 
 
-def parse_date_time(
-    date_arr: pa.ChunkedArray | pa.Array, time_arr: pa.ChunkedArray | pa.Array, *, tz: str
-) -> ParsedTimes:
+def parse_date_time(date_arr: pa.ChunkedArray | pa.Array, time_arr: pa.ChunkedArray | pa.Array,
+                    *, tz: str, date_order: str | None = None) -> ParsedTimes:  # fmt: skip
     """Separate date and time text columns, joined as local (or offset) date-times."""
-    dates = _rewrite(_text(date_arr), _DATE_REWRITES)
-    times = _rewrite(_text(time_arr), _TIME_REWRITES)
+    written_dates, written_times = _text(date_arr), _text(time_arr)
+    dates, date_order = year_first(written_dates, date_order, "date")
+    dates = _rewrite(dates, _DATE_REWRITES)
+    times = _rewrite(written_times, _TIME_REWRITES)
     joined = pc.binary_join_element_wise(dates, times, " ")
-    return _parse_iso(joined, tz, "date and time")
+    parsed = _parse_iso(
+        joined, tz, "date and time", pc.binary_join_element_wise(written_dates, written_times, " ")
+    )
+    parsed.date_order = date_order
+    return parsed
