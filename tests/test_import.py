@@ -205,6 +205,25 @@ def test_dates_that_read_either_way_are_refused_with_the_way_out(tmp_path, store
     assert report.columns.startswith("date=field1, time=field2")
 
 
+def test_a_european_spreadsheets_decimal_commas_are_read(tmp_path):
+    """Excel in a German or French locale writes fields split by ';' with decimal commas,
+    and index prices grouped by dots (15.234,50): every price was "unparseable"; with no
+    header the commas even passed for the delimiter."""
+    lines = ["02.01.2024 10:00;15.234,50;15.240,00;15.230,25;15.238,75;12",
+             "02.01.2024 10:01;15.238,75;15.241,00;15.236,5;15.240,25;7"]  # fmt: skip
+    for header in ("", "time;open;high;low;close;volume\n"):
+        bars, report, _ = read_file(write(tmp_path, lines, header=header), opts())
+        assert report.bad_rows == 0 and bars.ts_ns[0] == ns("2024-01-02T10:00")
+        assert bars.open.tolist() == [15234.5, 15238.75]
+        assert bars.high.tolist() == [15240.0, 15241.0]
+        assert bars.volume.tolist() == [12, 7]  # no comma: read as it is written
+        assert report.tick_size == 0.01  # written to two decimals (not 15.234's three)
+    # fields split by commas: a comma in a number is no decimal point, and is said
+    path = write(tmp_path, ['2024-01-02 10:00,"1,5",2,1,1.8,1'])
+    with pytest.raises(ImportRejected, match=r"line 2: unparseable open '1,5'"):
+        read_file(path, opts())
+
+
 def test_dst_repeated_hour_is_resolved_by_order_and_missing_hour_is_bad(tmp_path):
     # America/Chicago: 2024-11-03 01:00-01:59 happens twice; 2024-03-10 02:30 never happens.
     lines = [

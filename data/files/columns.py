@@ -13,7 +13,8 @@ import re
 
 import pyarrow as pa
 
-from data.files.tables import RawTable, is_number
+from data.files.numbers import to_float
+from data.files.tables import RawTable
 from data.files.timestamps import DATE_ORDERS, parse_timestamps
 
 ROLES = (
@@ -184,12 +185,14 @@ def from_content(raw: RawTable) -> ColumnMap:
             f"cannot tell which column holds the time (first row starts {first[0]!r}); "
             "use --columns"
         )
-    numeric = []
+    numeric, columns = [], []
     for j in range(start, len(first)):
-        if not all(is_number(r[j]) for r in rows):
+        column, bad = to_float(pa.array([r[j] for r in rows]), raw.decimal_comma)
+        if bad.any():
             break
         numeric.append(j)
-    values = [[float(r[j]) for j in numeric] for r in rows]
+        columns.append(column.tolist())
+    values = [list(v) for v in zip(*columns, strict=True)] if columns else [[] for _ in rows]
     if len(numeric) >= 4:
         if not all(v[1] >= max(v[0], v[3]) and v[2] <= min(v[0], v[3]) for v in values):
             raise ValueError(

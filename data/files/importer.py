@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from data.files.checks import (
     BadRows,
@@ -27,7 +28,7 @@ from data.files.checks import (
     kept,
 )
 from data.files.columns import ColumnMap, Kind, infer_columns
-from data.files.numbers import to_float
+from data.files.numbers import to_float, with_decimal_points
 from data.files.tables import Progress, RawTable, read_table
 from data.files.timestamps import DATE_ORDERS, ParsedTimes, parse_date_time, parse_timestamps
 from data.store import BarStore, Instrument, check_symbol
@@ -217,7 +218,7 @@ def _typed(raw: RawTable, cmap: ColumnMap, opts: ImportOptions, bad: BadRows, pr
         bad.mark_batch(at, times.bad, lambda i, t=times: t.reasons.get(i, "unparseable time"))
         for role in roles:
             column = columns[cmap.roles[role]]
-            values[role][at : at + k], unparseable = to_float(column)
+            values[role][at : at + k], unparseable = to_float(column, raw.decimal_comma)
             bad.mark_batch(at, unparseable, _unparseable(role, column))
         at += k
         if progress is not None:
@@ -244,12 +245,14 @@ def _tick_size_guess(raw: RawTable, cmap: ColumnMap) -> float:
     prices = ("open", "high", "low", "close", "price", "bid", "ask")
     columns = [raw.names.index(cmap.roles[r]) for r in prices if r in cmap.roles]
     decimals = 0
-    for row in raw.sample:
-        for column in columns:
-            if column < len(row):
-                text = row[column].strip()
-                if "." in text and "e" not in text.lower():
-                    decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
+    for column in columns:
+        texts = pa.array([row[column].strip() for row in raw.sample if column < len(row)],
+                         pa.string())  # fmt: skip
+        if raw.decimal_comma:  # 15.234,50 is written to two decimals
+            texts = with_decimal_points(texts)
+        for text in texts.to_pylist():
+            if "." in text and "e" not in text.lower():
+                decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
     tick = 10.0 ** -min(decimals, 10)
     return tick / 2 if cmap.kind is Kind.QUOTES else tick
 

@@ -48,6 +48,8 @@ class RawTable:
     sample: list[list[str]]  # the first data rows as text, for inferring columns
     text_of: Callable[[np.ndarray], list[str]]  # raw text of rows given by position
     batches: Callable[[list[str]], Iterator[dict[str, pa.Array]]]  # columns, in row order
+    decimal_comma: bool = False  # fields are not comma-separated: a comma in a number is its
+    # decimal point (Europe's spreadsheets: 1,5 or 15.234,50 in fields split by ';')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,14 +144,19 @@ def sniff_layout(head: str, delimiter: str | None, header: bool | None) -> CsvLa
 
 
 def _guess_delimiter(lines: list[str]) -> str:
+    """The delimiter splitting the rows (after the first) most alike; of two that split
+    them alike, the one that splits the first line (a header) alike too, then the one that
+    is not a comma: 02.01.2024;15.234,50;15.240,00 splits as evenly on commas, and the
+    commas are decimal points (Europe's spreadsheets)."""
     best, best_score = ",", -1.0
     for cand in _DELIMITERS:
         counts = [ln.count(cand) for ln in lines[1:] or lines]
         if not counts or max(counts) == 0:
             continue
         mode = max(set(counts), key=counts.count)
-        score = counts.count(mode) / len(counts) + (mode > 0) * 0.01 * min(mode, 20)
-        if mode > 0 and score > best_score:
+        score = (counts.count(mode) / len(counts) + 0.01 * min(mode, 20)
+                 + 0.5 * (lines[0].count(cand) == mode) + 0.001 * (cand != ","))  # fmt: skip
+        if score > best_score:
             best, best_score = cand, score
     return best
 
@@ -315,6 +322,7 @@ def read_csv(
         sample=sample,
         text_of=lambda positions: text_of_lines(good_lines[positions]),
         batches=batches,
+        decimal_comma=layout.delimiter != ",",
     )
 
 
