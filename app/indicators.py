@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import numpy as np
 from PySide6 import QtCore
 
 from engine.gaps import gap_threshold_ns
@@ -186,8 +187,11 @@ class _ChartIndicators:
             self.chart.set_indicator_values(uid, outputs)
         else:
             styles = {name: instance.spec.style(name) for name in instance.spec.outputs}
+            title = instance.title
+            if instance.spec.volume_weighted and not np.any(self.chart.model.column("volume")):
+                title += " (the bars carry no volume)"  # a quote vendor's, an index's
             self.chart.add_indicator(uid, outputs, instance.spec.placement is Placement.PANE,
-                                     styles, instance.title, instance.line_colours())  # fmt: skip
+                                     styles, title, instance.line_colours())  # fmt: skip
         return True
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from data.feeds.kinds import FeedKind
 from data.store import Instrument
 from data.store.provenance import DEMO, SOCKET
 from engine.aggregate import resample
+from engine.bars import Bars
 from tests.conftest import NS_PER_MIN, make_bars, offline, write_demo_to_now
 from widgets.series_model import SeriesModel
 
@@ -431,14 +432,16 @@ def test_screenshots_are_rendered(qtbot, tmp_path):
         assert {theme.background, theme.up, theme.down} <= colours, path.name
 
 
-def test_forming_bar_indicator_values_follow_ticks(store, window, settings):
+def test_forming_bar_indicator_values_follow_ticks(qtbot, store, window, settings):
     from engine import indicators as ind
     from engine.worker import IndicatorWorker
 
     store.write_bars("AAA", "1m", make_bars(3000, seed=1))
     worker = IndicatorWorker(timeout_s=30)
     worker.start()
-    controller = offline(store, window, settings, worker, lambda s, c: {"period": 10})
+    controller = offline(
+        store, window, settings, worker, lambda s, c: {"period": 10} if s.params else {}
+    )
     controller.start(None)
     try:
         window.indicator_chosen.emit("sma")
@@ -452,6 +455,20 @@ def test_forming_bar_indicator_values_follow_ticks(store, window, settings):
         model.update_last((ts + NS_PER_MIN, c, c + 1, c, c + 1, 1.0))  # the next minute
         assert len(line.values) == len(model)
         assert line.values[-1] == pytest.approx(ind.sma(model.bars.close, 10)[-1], rel=1e-12)
+        # VWAP of bid bars (no volume) says why it shows nothing
+        quotes = make_bars(500, seed=2)
+        store.write_bars("FX", "1m", Bars.from_arrays(quotes.ts_ns, quotes.open, quotes.high,
+                                                       quotes.low, quotes.close,
+                                                       np.zeros(500)))  # fmt: skip
+        window.symbol_chosen.emit("FX")
+        window.indicator_chosen.emit("vwap")
+        controller.indicators.wait_idle()
+        qtbot.waitUntil(lambda: "vwap-1" in controller.chart.indicators, timeout=10_000)
+        titles = [row.title for row in controller.chart.price.legend.rows]
+        assert "VWAP (the bars carry no volume)" in titles, titles
+        window.symbol_chosen.emit("AAA")
+        qtbot.waitUntil(lambda: "vwap-1" in controller.chart.indicators, timeout=10_000)
+        assert "VWAP" in [row.title for row in controller.chart.price.legend.rows]
     finally:
         controller.close()
         worker.stop()

@@ -55,6 +55,7 @@ class IndicatorSpec:
     short: str = ""  # the name in a legend: "SMA", "BB"
     styles: tuple[tuple[str, str], ...] = ()  # outputs not drawn as lines: "histogram", "band"
     sessions: bool = False  # computed per trading session: needs each bar's session key
+    volume_weighted: bool = False  # weighs prices by volume: nothing to show without it
 
     def style(self, output: str) -> str:
         """How an output is drawn: "line" (default), "histogram" or "band"."""
@@ -122,7 +123,7 @@ SPECS: tuple[IndicatorSpec, ...] = (
     IndicatorSpec("vwap", "VWAP (session)", (), ("vwap",), Placement.OVERLAY,
                   lambda b, s: _one("vwap", batch.vwap(b.high, b.low, b.close, b.volume,
                                                        _sessions(b, s))),
-                  inc.Vwap, "VWAP", sessions=True),
+                  inc.Vwap, "VWAP", sessions=True, volume_weighted=True),
     IndicatorSpec("channel", "Highest high / lowest low", (P("period", 20, 1, 5000),),
                   ("highest", "lowest"), Placement.OVERLAY,
                   lambda b, s, period: dict(zip(("highest", "lowest"),
