@@ -191,7 +191,8 @@ class _ChartIndicators:
             if instance.spec.volume_weighted and not np.any(self.chart.model.column("volume")):
                 title += " (the bars carry no volume)"  # a quote vendor's, an index's
             self.chart.add_indicator(uid, outputs, instance.spec.placement is Placement.PANE,
-                                     styles, title, instance.line_colours())  # fmt: skip
+                                     styles, title, instance.line_colours(),
+                                     daily=instance.spec.sessions)  # fmt: skip
         return True
 
     def close(self) -> None:

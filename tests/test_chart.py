@@ -1133,3 +1133,32 @@ def test_a_narrow_view_of_minutes_is_labelled_every_half_hour(qtbot):
     assert "21:00" in labels and "21:30" in labels, labels
     wide = axis.tickValues(0 - 0.5, 600 - 0.5, 1200)[0][1]  # a wide view keeps its spacing
     assert np.all(np.diff(wide) * 1200 / 600 >= 90 * 0.75)
+
+
+def test_a_daily_indicator_starts_again_each_trading_day(make_chart, qtbot):
+    """A session VWAP was drawn as one line: yesterday's last value joined today's first by
+    a segment, a move that never was (BTCPERP 5m at midnight, 37,700 to 38,550)."""
+    bars = make_bars(3 * 1440, start_ns=T0_NS)  # three days of minutes, 24x7
+    chart = make_chart(bars, calendar="24x7", width=900)
+    day = np.repeat([100.0, 130.0, 90.0], 1440)  # each day's value, as a VWAP starts again
+    chart.add_indicator("vwap-1", {"vwap": day}, False, title="VWAP", colours={"vwap": "#ff00ff"},
+                        daily=True)  # fmt: skip
+    line = chart.indicators["vwap-1"][1]["vwap"]
+    assert chart._indicators.day_starts().tolist() == [1440, 2880]
+    chart.price.setXRange(1440 - 30 - 0.5, 1440 + 30 - 0.5, padding=0)
+    settle(qtbot, chart)
+    image = chart.grab().toImage()
+
+    def column_rows(ix: int) -> list[int]:
+        at = chart.mapFromScene(chart.price.view.mapViewToScene(QtCore.QPointF(ix, 0)))
+        return [y for y in range(image.height())
+                if image.pixelColor(at.x(), y).name() == "#ff00ff"]  # fmt: skip
+
+    y_of = [chart.mapFromScene(chart.price.view.mapViewToScene(QtCore.QPointF(1440, v))).y()
+            for v in (100.0, 130.0)]  # fmt: skip
+    between = column_rows(1439) + column_rows(1440)  # where a join would rise
+    assert not [y for y in between if min(y_of) + 3 < y < max(y_of) - 3], "joined across days"
+    assert column_rows(1430) and column_rows(1450)  # each day's line is drawn
+    chart.model.append(make_bars(1, start_ns=T0_NS + 3 * 1440 * NS_PER_MIN))  # day four opens
+    chart.update_indicator_last("vwap-1", {"vwap": 95.0}, 3 * 1440)
+    assert line._breaks.tolist() == [1440, 2880, 4320]

@@ -382,12 +382,14 @@ class ChartWidget(pg.GraphicsView):
         kinds: dict[str, str] | None = None,
         title: str | None = None,
         colours: dict[str, str] | None = None,
+        daily: bool = False,
     ) -> None:
         """Show an indicator's outputs (arrays aligned with the bars): over the price, or in
         a pane of its own named `key`, with a legend row `title` (default `key`). `kinds` maps
         an output to "line" (default), "histogram" or "band"; `colours` a line to its colour
-        (default: the palette, from the first colour no other indicator here uses)."""
-        self._indicators.add(key, outputs, own_pane, kinds, title, colours)
+        (default: the palette, from the first colour no other indicator here uses); `daily`:
+        it starts again each trading day (a session VWAP), its lines broken there."""
+        self._indicators.add(key, outputs, own_pane, kinds, title, colours, daily)
 
     def set_indicator_values(self, key: str, outputs: dict[str, np.ndarray]) -> None:
         self._indicators.set_values(key, outputs)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.timeframes import is_intraday
 from widgets.indicator_items import PALETTE, HistogramItem, LineItem, StateBandItem
 from widgets.legend import LegendRow
 from widgets.pane import Pane
@@ -21,8 +22,39 @@ class ChartIndicators:
     def __init__(self, chart: ChartWidget) -> None:
         self._chart = chart
         self.shown: dict[str, tuple[Pane, dict[str, object]]] = {}
+        self._daily: set[str] = set()  # indicators that start again each trading day
+        self._day_starts: tuple[tuple, np.ndarray] | None = None  # (series key, starts)
 
-    def add(self, key, outputs, own_pane, kinds=None, title=None, colours=None) -> None:
+    def day_starts(self) -> np.ndarray:
+        """The bars that open a trading day (intraday bars; none for days or weeks), kept
+        for the bars there were and extended by those appended."""
+        model = self._chart.model
+        ts = model.column("ts_ns")
+        n = len(ts)
+        if n == 0 or not is_intraday(model.timeframe):
+            return np.empty(0, np.int64)
+        key = (id(model), model.timeframe, int(ts[0]))
+        known = self._day_starts
+        if known is not None and known[0][:3] == key and known[0][3] <= n:
+            seen = known[0][3]
+            if seen == n:
+                return known[1]
+            days = model.day_numbers(ts[seen - 1 :])
+            starts = np.concatenate((known[1], np.flatnonzero(np.diff(days)) + seen))
+        else:
+            starts = np.flatnonzero(np.diff(model.day_numbers(ts))) + 1
+        self._day_starts = ((*key, n), starts)
+        return starts
+
+    def _set_breaks(self, key: str) -> None:
+        if key in self._daily:
+            starts = self.day_starts()
+            for item in self.shown[key][1].values():
+                if isinstance(item, LineItem):
+                    item.set_breaks(starts)
+
+    def add(self, key, outputs, own_pane, kinds=None, title=None, colours=None,
+            daily=False) -> None:  # fmt: skip
         chart = self._chart
         if key in self.shown:
             raise ValueError(f"indicator {key!r} is already shown")
@@ -42,6 +74,9 @@ class ChartIndicators:
             pane.addItem(item)
             items[name] = item
         self.shown[key] = (pane, items)
+        if daily:
+            self._daily.add(key)
+            self._set_breaks(key)
         first = next(iter(items.values()))
         colour = getattr(first, "colour", chart.theme.foreground)
         decimals = chart.decimals if pane is chart.price else None
@@ -60,6 +95,7 @@ class ChartIndicators:
         pane, items = self.shown[key]
         for name, values in outputs.items():
             items[name].set_values(values)
+        self._set_breaks(key)
         pane.fit_y()
         pane.legend.refresh()
 
@@ -68,6 +104,8 @@ class ChartIndicators:
         pane, items = self.shown[key]
         for name, value in values.items():
             items[name].set_last(value, ix)
+        if ix is not None and key in self._daily:
+            self._set_breaks(key)  # a new bar may open a day
         ix = len(chart.model) - 1 if ix is None else ix
         if pane is chart.price:
             values = {name: chart.price_map.value(v) for name, v in values.items()}
@@ -78,6 +116,7 @@ class ChartIndicators:
             pane.legend.request_refresh()
 
     def remove(self, key: str) -> None:
+        self._daily.discard(key)
         pane, items = self.shown.pop(key)
         if pane is self._chart.price:
             for item in items.values():

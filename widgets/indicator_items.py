@@ -165,10 +165,36 @@ class LineItem(_ArrayItem):
         self._pen = pg.mkPen(colour, width=width)
         self._path = QtGui.QPainterPath()
         self._path_end = -1  # the index of the path's last point
+        self._breaks = np.empty(0, np.int64)  # bars no segment leads into (see set_breaks)
         super().__init__(values)
+
+    def set_breaks(self, starts: np.ndarray) -> None:
+        """Bars (sorted indices) where the line starts again, not joined to the bar before:
+        a session VWAP's first bar of each day (a segment from yesterday's last value drew a
+        move that never was)."""
+        self._breaks = np.asarray(starts, dtype=np.int64)
+        self._key = None
+        self.update()
+
+    def _broken(self, a: int, b: int) -> bool:
+        """Whether the line starts again at a bar in (a, b]."""
+        breaks = self._breaks
+        return bool(len(breaks)) and int(np.searchsorted(breaks, a, side="right")) < int(
+            np.searchsorted(breaks, b, side="right"))  # fmt: skip
 
     def _on_last_changed(self) -> None:
         """Only the separate last segment moves: the path stays."""
+
+    def _make_path(self, x: np.ndarray, y: np.ndarray) -> QtGui.QPainterPath:
+        """The path through the points, broken at NaNs and at the breaks between points."""
+        if not len(x):
+            return QtGui.QPainterPath()
+        if not len(self._breaks):
+            return pg.arrayToQPath(x, y, connect="finite")
+        finite = np.isfinite(y)
+        starts_again = np.searchsorted(self._breaks, x, side="right")  # breaks up to each x
+        joined = finite[:-1] & finite[1:] & (starts_again[1:] == starts_again[:-1])
+        return pg.arrayToQPath(x, np.where(finite, y, 0.0), connect=np.append(joined, False))
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         first, stop, stride = self._visible()
@@ -177,8 +203,7 @@ class LineItem(_ArrayItem):
         key = (first, end, stride)
         if key != self._key:
             x = np.arange(first, end, stride, dtype=np.float64)
-            y = self.price_map.array(self._values[first:end:stride])
-            self._path = pg.arrayToQPath(x, y, connect="finite") if len(x) else QtGui.QPainterPath()
+            self._path = self._make_path(x, self.price_map.array(self._values[first:end:stride]))
             self._path_end = int(x[-1]) if len(x) else -1
             self._key = key
         painter.setPen(self._pen)
@@ -186,14 +211,14 @@ class LineItem(_ArrayItem):
         tail = math.floor(exposed.left()) - 1 if exposed is not None else first
         if stride == 1 and first < tail < self._path_end:  # a tick's strip: the points in it
             points = self.price_map.array(self._values[tail : self._path_end + 1])
-            if np.all(np.isfinite(points)):
+            if np.all(np.isfinite(points)) and not self._broken(tail, self._path_end):
                 painter.drawPolyline([QtCore.QPointF(tail + k, v)
                                       for k, v in enumerate(points.tolist())])  # fmt: skip
             else:
                 painter.drawPath(self._path)
         else:
             painter.drawPath(self._path)
-        if stop == n and self._path_end >= 0:
+        if stop == n and self._path_end >= 0 and not self._broken(self._path_end, n - 1):
             a, b = (self.price_map.value(float(self._values[k])) for k in (self._path_end, n - 1))
             if math.isfinite(a) and math.isfinite(b):
                 painter.drawLine(QtCore.QPointF(self._path_end, a), QtCore.QPointF(n - 1, b))
