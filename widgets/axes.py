@@ -164,13 +164,14 @@ class LeanAxisItem(AxisBase):
         starts, widths = np.array(starts, dtype=float), np.array(widths, dtype=float)
         fixed = np.full(len(texts), along)
         text_dy = text_h / 2 + (ascent - descent) / 2 - ascent if vertical else 0.0
+        line_brush, tick_pen, text_rgba = self.looks()
         return AxisSpecs(
-            QtGui.QBrush(self.pen().color()),
+            line_brush,
             line,
-            self.tickPen(),
+            tick_pen,
             ticks,
             texts,
-            self.textPen().color().rgba(),
+            text_rgba,
             fixed if vertical else starts,
             starts if vertical else fixed,
             widths,

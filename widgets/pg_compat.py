@@ -8,37 +8,62 @@ import shiboken6
 from pyqtgraph.Qt import internals
 from PySide6 import QtCore, QtGui
 
-PrimitiveArray = internals.PrimitiveArray
+
+class PrimitiveArray(internals.PrimitiveArray):
+    """pyqtgraph's array of Qt primitives backed by numpy, its memory's address kept while
+    the buffer stays (pyqtgraph asks numpy for it through ctypes on every draw: a few
+    microseconds, several times a frame)."""
+
+    _held: tuple | None = None  # (the buffer, its address, the primitive wrapped there)
+
+    def _address(self) -> tuple[int, object]:
+        buffer = self._ndarray
+        if self._held is None or self._held[0] is not buffer:
+            address = buffer.__array_interface__["data"][0]
+            self._held = (buffer, address, shiboken6.wrapInstance(address, self._Klass))
+        return self._held[1], self._held[2]
+
+    def drawargs(self):
+        if not self.use_ptr_to_array or self._capa <= 0:
+            return super().drawargs()
+        return self._address()[1], self._size
+
+    def draw_rows(self, painter: QtGui.QPainter, start: int, stop: int) -> None:
+        """`painter.drawRects` of rows [start, stop) of a rect array, without a copy."""
+        if stop <= start:
+            return
+        if not self.use_ptr_to_array or self._capa <= 0:
+            painter.drawRects(self.instances()[start:stop])
+            return
+        address, first = self._address()
+        at = first if start == 0 else shiboken6.wrapInstance(
+            address + start * self._nfields * 8, self._Klass)  # fmt: skip
+        painter.drawRects(at, stop - start)
 
 
-def rect_array() -> internals.PrimitiveArray:
+def rect_array() -> PrimitiveArray:
     """A growable array of QRectF backed by numpy (`.resize(n)`, `.ndarray()` as an (n, 4)
     float view, `.drawargs()` for `QPainter.drawRects`): thousands of rectangles drawn in one
     native call, filled without a Python loop."""
-    return internals.PrimitiveArray(QtCore.QRectF, 4)
+    return PrimitiveArray(QtCore.QRectF, 4)
 
 
-def line_array() -> internals.PrimitiveArray:
+def line_array() -> PrimitiveArray:
     """A growable array of QLineF backed by numpy (`.ndarray()` as an (n, 4) float view of
     x1, y1, x2, y2; `.drawargs()` for `QPainter.drawLines`)."""
-    return internals.PrimitiveArray(QtCore.QLineF, 4)
+    return PrimitiveArray(QtCore.QLineF, 4)
 
 
-def fragment_array() -> internals.PrimitiveArray:
+def fragment_array() -> PrimitiveArray:
     """A growable array of QPainter.PixmapFragment backed by numpy (`.ndarray()` as an
     (n, 10) float view of centre x, y, source left, top, width, height, scale x, y,
     rotation, opacity; `.drawargs()` then the pixmap for `QPainter.drawPixmapFragments`)."""
-    return internals.PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
+    return PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
 
 
-def draw_rect_rows(
-    painter: QtGui.QPainter, array: internals.PrimitiveArray, start: int, stop: int
-) -> None:
+def draw_rect_rows(painter: QtGui.QPainter, array: PrimitiveArray, start: int, stop: int) -> None:
     """`painter.drawRects` of rows [start, stop) of a `rect_array`, without a copy."""
-    if stop > start:
-        rows = array.ndarray()
-        at = rows.ctypes.data + start * rows.strides[0]
-        painter.drawRects(shiboken6.wrapInstance(at, QtCore.QRectF), stop - start)
+    array.draw_rows(painter, start, stop)
 
 
 class AxisBase(pg.AxisItem):
@@ -61,6 +86,28 @@ class AxisBase(pg.AxisItem):
         self.update()
 
     _text_px: int | None = None  # the room asked for last
+    _looks: tuple | None = None  # see `looks`
+
+    def looks(self) -> tuple[QtGui.QBrush, QtGui.QPen, int]:
+        """The axis line's brush, the ticks' pen and the labels' colour (QColor.rgba()),
+        kept until a pen is set (pyqtgraph makes each pen anew on every call)."""
+        if self._looks is None:
+            self._looks = (QtGui.QBrush(self.pen().color()), self.tickPen(),
+                           self.textPen().color().rgba())  # fmt: skip
+        return self._looks
+
+    def setPen(self, *args, **kwargs) -> None:
+        self._looks = None
+        super().setPen(*args, **kwargs)
+
+    def setTextPen(self, *args, **kwargs) -> None:
+        self._looks = None
+        super().setTextPen(*args, **kwargs)
+
+    def setTickPen(self, *args, **kwargs) -> None:
+        self._looks = None
+        super().setTickPen(*args, **kwargs)
+
     _bounds: tuple | None = None  # (what the bounding rect depends on, the rect)
 
     def boundingRect(self) -> QtCore.QRectF:

@@ -37,6 +37,8 @@ class TextAtlas:
         self.set_font(QtGui.QFont() if font is None else font)
 
     def set_font(self, font: QtGui.QFont) -> None:
+        if self._font_key is not None and font == self._font:  # (cheaper than its key)
+            return
         if font.key() != self._font_key:
             self._font_key, self._font = font.key(), QtGui.QFont(font)
             self._metrics = QtGui.QFontMetricsF(self._font)
