@@ -58,6 +58,18 @@ def test_labels_from_the_atlas_look_as_drawn_text(qtbot, ratio):
     assert np.array_equal(again, blitted) and atlas.held == len(TEXTS)
 
 
+def test_an_axis_atlas_keeps_its_texts_from_the_first_sight(qtbot):
+    """An axis' labels show again frame after frame of a pan: each is rendered into the atlas
+    when first drawn (it was drawn as text first, then rendered the next frame: twice the
+    work on every frame bringing new labels), and looks as drawn text."""
+    labels = labels_at()
+    drawn, atlas = render(labels, None), TextAtlas(QtGui.QFont(), first_sight=True)
+    first = render(labels, atlas)
+    assert atlas.held == len(TEXTS)
+    assert drawn.sum() > 2000 and np.abs(drawn - first).max() <= 40
+    assert np.array_equal(render(labels, atlas), first) and atlas.held == len(TEXTS)
+
+
 def test_a_full_atlas_starts_again_with_the_frames_labels(qtbot, monkeypatch):
     monkeypatch.setattr(text_atlas, "ATLAS_ROWS", 2)
     atlas = TextAtlas(QtGui.QFont())

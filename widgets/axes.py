@@ -61,7 +61,7 @@ class LeanAxisItem(AxisBase):
         # Ticks point outwards: inward ones put the axis' bounds over the view's edge, and
         # every repaint there (a tick's last-price line) repainted the axis as well.
         self.setStyle(tickLength=OUTWARD_TICK_PX)
-        self._texts = TextAtlas()
+        self._texts = TextAtlas(first_sight=True)  # a pan shows its labels again and again
         self._tick_lines = line_array()
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:

@@ -29,7 +29,11 @@ class TextAtlas:
     of the painter's device (its transform reset: logical pixels, rendered at the device's
     pixel ratio)."""
 
-    def __init__(self, font: QtGui.QFont | None = None) -> None:
+    def __init__(self, font: QtGui.QFont | None = None, first_sight: bool = False) -> None:
+        """`first_sight`: a text goes into the atlas the first time it is drawn (an axis'
+        labels, which a pan shows again frame after frame); otherwise the second time (a
+        legend's values, which a tick replaces)."""
+        self._first_sight = first_sight
         self._fragments = fragment_array()
         self._colours: dict[int, QtGui.QColor] = {}
         self._font_key: str | None = None
@@ -135,10 +139,11 @@ class TextAtlas:
         painter.drawPixmapFragments(*self._fragments.drawargs(), self._pixmap)
 
     def _add(self, painter, keys, left, top) -> tuple[list, np.ndarray, np.ndarray]:
-        """Texts new to the atlas: those seen before rendered into it, the others drawn as
-        text now (a tick's new price costs no more than its drawing). The keys and places
-        left to draw from the atlas."""
-        first = [k not in self._where and k not in self._seen for k in keys]
+        """Texts new to the atlas: those seen before (or all, at `first_sight`) rendered
+        into it, the others drawn as text now (a tick's new price costs no more than its
+        drawing). The keys and places left to draw from the atlas."""
+        first = [] if self._first_sight else [
+            k not in self._where and k not in self._seen for k in keys]  # fmt: skip
         if any(first):
             self._draw_as_text(painter, left, top, keys, first)
             keep = np.flatnonzero(~np.array(first))
