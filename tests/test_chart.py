@@ -1162,3 +1162,20 @@ def test_a_daily_indicator_starts_again_each_trading_day(make_chart, qtbot):
     chart.model.append(make_bars(1, start_ns=T0_NS + 3 * 1440 * NS_PER_MIN))  # day four opens
     chart.update_indicator_last("vwap-1", {"vwap": 95.0}, 3 * 1440)
     assert line._breaks.tolist() == [1440, 2880, 4320]
+
+
+def test_a_series_of_one_bar_is_dated_on_its_time_axis(make_chart, qtbot):
+    """A trades file of a few seconds made one bar: its time axis had no label at all."""
+    bar = make_bars(1, start_ns=int(np.datetime64("2021-01-08T00:00", "ns").astype(np.int64)))
+    chart = make_chart(bar)
+    settle(qtbot, chart)
+    chart.grab()
+    axis = chart.time_axis
+    values = axis.tickValues(*chart.visible_range(), axis.geometry().width())[0][1]
+    assert axis.tickStrings(values, 1.0, 1.0) == ["Jan 08 2021 00:00"]
+    chart.price.setXRange(-0.6, 30, padding=0)  # the bar at the axis' left end
+    settle(qtbot, chart)
+    chart.grab()
+    assert axis.specs.texts == ["Jan 08 2021 00:00"]  # drawn, slid within the axis
+    assert axis.specs.left[0] >= axis.boundingRect().left()
+    assert time_ticks(bar.ts_ns, 0, 1, 300, "UTC", days=True) == [(0, "Jan 08 2021")]

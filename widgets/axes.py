@@ -203,6 +203,9 @@ class LeanAxisItem(AxisBase):
                 stop, fits = start + text_h, along + width <= room.right()
             else:
                 start, stop, fits = x - width / 2, x + width / 2, across_fits
+                if len(texts) == 1:  # alone (a series of one bar): slid within the axis
+                    start = max(room_lo, min(start, room_hi - width))
+                    stop = start + width
             if fits and room_lo <= start and stop <= room_hi and start > last_end:
                 last_end = stop + gap
                 kept.append(text)

@@ -63,6 +63,14 @@ def label_spacing_px(view_px: float) -> float:
     return min(MIN_LABEL_PX, max(NARROW_LABEL_PX, view_px / 3))
 
 
+def _alone(ts_ns: np.ndarray, ix: int, tz: str, days: bool) -> list[tuple[int, str]]:
+    """The tick of bar `ix` shown alone (a series of one bar): its date in full, and its
+    time for intraday bars (with no other tick beside it, nothing else says when it is)."""
+    t = np.datetime64(int(local_ns(ts_ns[ix : ix + 1], tz)[0]), "ns")
+    t = t.astype("datetime64[s]").item()
+    return [(ix, t.strftime("%b %d %Y") if days else t.strftime("%b %d %Y %H:%M"))]
+
+
 def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str,
                 days: bool = False, view_px: float | None = None):  # fmt: skip
     """The ticks of bars [first, stop) drawn `width_px` wide, unlabelled: (step kind, bar
@@ -144,8 +152,10 @@ def time_ticks(
     """(bar index, label) ticks for bars [first, stop) of `ts_ns` drawn `width_px` wide
     (`days`: bars of a day or longer)."""
     first, stop = max(first, 0), min(stop, len(ts_ns))
-    if stop - first < 2 or width_px <= 0:
+    if stop - first < 1 or width_px <= 0:
         return []
+    if stop - first == 1:
+        return _alone(ts_ns, first, tz, days)
     return _labelled(*_boundaries(ts_ns, first, stop, width_px, tz, days))
 
 
@@ -186,8 +196,10 @@ class TimeAxisItem(LeanAxisItem):
         room right of the latest bar): the bars in view are placed at its scale."""
         span = stop - first
         first, stop = max(first, 0), min(stop, n)
-        if stop - first < 2 or size_px <= 0:
+        if stop - first < 1 or size_px <= 0:
             return []
+        if stop - first == 1:
+            return _alone(self._ts_ns, first, self._tz, self._days)
         zoom = (span, size_px, n)
         window = self._window
         if window is None or window[0] != zoom or not (window[1] <= first and stop <= window[2]):
