@@ -218,6 +218,16 @@ def test_a_european_spreadsheets_decimal_commas_are_read(tmp_path):
         assert bars.high.tolist() == [15240.0, 15241.0]
         assert bars.volume.tolist() == [12, 7]  # no comma: read as it is written
         assert report.tick_size == 0.01  # written to two decimals (not 15.234's three)
+    # a German broker's header names the columns
+    header = "Datum;Eröffnung;Hoch;Tief;Schluss;Volumen\n"
+    bars, report, _ = read_file(write(tmp_path, lines, header=header), opts())
+    assert bars.close.tolist() == [15238.75, 15240.25] and bars.volume.tolist() == [12, 7]
+    assert report.columns.startswith("open=Eröffnung, high=Hoch, low=Tief, close=Schluss")
+    # Dukascopy's export: "Gmt time", day first
+    path = write(tmp_path, ["01.02.2024 10:00:00.000,1.1,1.2,1.0,1.15,3.5"],
+                 header="Gmt time,Open,High,Low,Close,Volume\n")  # fmt: skip
+    bars, _, _ = read_file(path, opts())
+    assert bars.ts_ns.tolist() == [ns("2024-02-01T10:00")]
     # fields split by commas: a comma in a number is no decimal point, and is said
     path = write(tmp_path, ['2024-01-02 10:00,"1,5",2,1,1.8,1'])
     with pytest.raises(ImportRejected, match=r"line 2: unparseable open '1,5'"):
