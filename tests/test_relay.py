@@ -250,3 +250,29 @@ def test_a_command_waiting_too_long_behind_another_says_so(tmp_path, capsys):
     finally:
         server.close()
     assert relay(store_path, ["symbols"], sys.stdout, sys.stderr) is None  # nobody listens
+
+
+def test_a_command_without_the_terminals_runtime_folder_still_reaches_it(tmp_path, capsys,
+                                                                         monkeypatch):  # fmt: skip
+    """A terminal started without XDG_RUNTIME_DIR listens in the temporary folder; a command
+    from a shell that has one (or a cron job without, beside a desktop's terminal) looked
+    only in its own and said the store was "open in another process that answers no
+    reads (not a running candleterm)"."""
+    import tempfile
+
+    from data.store.relay import RelayServer, relay
+
+    store_path = tmp_path / "s.duckdb"
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    server = RelayServer(store_path, lambda argv, say: (say("out", "answered\n"), 0)[1])
+    try:
+        runtime = tmp_path / "runtime"
+        runtime.mkdir(mode=0o700)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        assert relay(store_path, ["symbols"], sys.stdout, sys.stderr) == 0
+        assert "answered" in capsys.readouterr().out
+    finally:
+        server.close()
+    assert relay(store_path, ["symbols"], sys.stdout, sys.stderr) is None

@@ -54,14 +54,33 @@ READS = (
 Handler = Callable[[list[str], Callable[[str, str], None]], int]
 
 
+def _socket_name(store_path: Path) -> str:
+    digest = hashlib.sha1(str(Path(store_path).resolve()).encode()).hexdigest()[:16]
+    return f"store-{digest}.sock"
+
+
 def socket_path(store_path: Path) -> Path:
-    """Where the terminal running on `store_path` listens."""
+    """Where a terminal this process starts on `store_path` listens: in its runtime folder,
+    or the temporary folder without one."""
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     folder = Path(base) / f"candleterm-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)  # only this user: the socket carries commands on the store
-    digest = hashlib.sha1(str(Path(store_path).resolve()).encode()).hexdigest()[:16]
-    return folder / f"store-{digest}.sock"
+    return folder / _socket_name(store_path)
+
+
+def listening_socket(store_path: Path) -> Path | None:
+    """Where a terminal running on `store_path` listens, if one does: looked for in this
+    process' runtime folder, the login's (/run/user/UID: a cron job or a shell without
+    XDG_RUNTIME_DIR reaching the desktop's terminal) and the temporary folder (a terminal
+    started without one). Only this user's folders are looked in."""
+    uid = os.getuid()
+    bases = (os.environ.get("XDG_RUNTIME_DIR"), f"/run/user/{uid}", tempfile.gettempdir())
+    for base in dict.fromkeys(b for b in bases if b):
+        path = Path(base) / f"candleterm-{uid}" / _socket_name(store_path)
+        if path.exists() and path.parent.stat().st_uid == uid:
+            return path
+    return None
 
 
 class RelayServer:
@@ -174,8 +193,8 @@ class RelayServer:
 def relay(store_path: Path, argv: list[str], out, err) -> int | None:
     """Run `argv` in the terminal running on `store_path`, its output to `out` and `err`;
     its exit code, or None when no terminal listens there."""
-    path = socket_path(store_path)
-    if not path.exists():
+    path = listening_socket(store_path)
+    if path is None:
         return None
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -223,7 +242,8 @@ class RelayedStore:
         self.read_only = True
         self.queries = 0
         self.damaged = ""
-        if not socket_path(self.path).exists():
+        self._socket = listening_socket(self.path)
+        if self._socket is None:
             raise StoreHeld(f"the bar store {self.path} is open in another process that "
                             "answers no reads (not a running candleterm): close it "
                             "first")  # fmt: skip
@@ -231,7 +251,7 @@ class RelayedStore:
     def _ask(self, name: str, *args, **kwargs):
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            client.connect(str(socket_path(self.path)))
+            client.connect(str(self._socket))
         except OSError as exc:
             client.close()
             raise StoreError(f"the terminal on {self.path} did not answer ({exc}): "
