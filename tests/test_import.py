@@ -228,6 +228,11 @@ def test_a_european_spreadsheets_decimal_commas_are_read(tmp_path):
                  header="Gmt time,Open,High,Low,Close,Volume\n")  # fmt: skip
     bars, _, _ = read_file(path, opts())
     assert bars.ts_ns.tolist() == [ns("2024-02-01T10:00")]
+    # split by tabs, a comma may group thousands (1,234): not read as a decimal point
+    path = write(tmp_path, ["2024-01-02 10:00\t100\t101\t99\t100.5\t1,234"],
+                 header="time\topen\thigh\tlow\tclose\tvolume\n")  # fmt: skip
+    with pytest.raises(ImportRejected, match=r"line 2: unparseable volume '1,234'"):
+        read_file(path, opts())
     # fields split by commas: a comma in a number is no decimal point, and is said
     path = write(tmp_path, ['2024-01-02 10:00,"1,5",2,1,1.8,1'])
     with pytest.raises(ImportRejected, match=r"line 2: unparseable open '1,5'"):

@@ -36,8 +36,8 @@ def with_decimal_points(text: pa.Array) -> pa.Array:
 def to_float(arr: pa.ChunkedArray | pa.Array,
              decimal_comma: bool = False) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """(float64 values with NaN where bad, mask of values that are not numbers). With
-    `decimal_comma` (fields not split by commas), 1,5 is 1.5 and 15.234,50 is 15234.5; a
-    number without a comma reads as it is."""
+    `decimal_comma` (fields split by ';'), 1,5 is 1.5 and 15.234,50 is 15234.5; a number
+    without a comma reads as it is."""
     arr = as_array(arr)
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         bad = arr.is_null().to_numpy(zero_copy_only=False)

@@ -48,8 +48,9 @@ class RawTable:
     sample: list[list[str]]  # the first data rows as text, for inferring columns
     text_of: Callable[[np.ndarray], list[str]]  # raw text of rows given by position
     batches: Callable[[list[str]], Iterator[dict[str, pa.Array]]]  # columns, in row order
-    decimal_comma: bool = False  # fields are not comma-separated: a comma in a number is its
-    # decimal point (Europe's spreadsheets: 1,5 or 15.234,50 in fields split by ';')
+    decimal_comma: bool = False  # fields split by ';', Europe's spreadsheets: a comma in a
+    # number is its decimal point (1,5 or 15.234,50); in a file split by tabs or bars a comma
+    # may group thousands (1,234), and such a number stays unparseable, not misread
 
 
 @dataclasses.dataclass(frozen=True)
@@ -322,7 +323,7 @@ def read_csv(
         sample=sample,
         text_of=lambda positions: text_of_lines(good_lines[positions]),
         batches=batches,
-        decimal_comma=layout.delimiter != ",",
+        decimal_comma=layout.delimiter == ";",
     )
 
 
