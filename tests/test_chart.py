@@ -1159,6 +1159,8 @@ def test_a_daily_indicator_starts_again_each_trading_day(make_chart, qtbot):
     between = column_rows(1439) + column_rows(1440)  # where a join would rise
     assert not [y for y in between if min(y_of) + 3 < y < max(y_of) - 3], "joined across days"
     assert column_rows(1430) and column_rows(1450)  # each day's line is drawn
+    chart.update_indicator_last("vwap-1", {"vwap": 90.5}, 3 * 1440 - 1)  # a tick
+    assert line._key is not None  # the path stays: a tick redraws its strip, not the line
     chart.model.append(make_bars(1, start_ns=T0_NS + 3 * 1440 * NS_PER_MIN))  # day four opens
     chart.update_indicator_last("vwap-1", {"vwap": 95.0}, 3 * 1440)
     assert line._breaks.tolist() == [1440, 2880, 4320]

@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtGui
 
 from engine.lod import LEVELS, choose_level
 from widgets.grid import blend
-from widgets.pg_compat import draw_rect_rows, rect_array
+from widgets.pg_compat import rect_array
 from widgets.price_map import LINEAR, PriceMap
 from widgets.series_model import SeriesModel
 from widgets.theme import DARK, Theme
@@ -216,7 +216,7 @@ class _SeriesItem(pg.GraphicsObject):
             starts, lasts = self._blocks[colour]
             a, b = np.searchsorted(lasts, first), np.searchsorted(starts, stop)
             painter.setBrush(self._brushes[colour])
-            draw_rect_rows(painter, array, a * self._kinds, b * self._kinds)
+            array.draw_rows(painter, a * self._kinds, b * self._kinds)
             self.drawn_blocks += b - a
 
     def _prepare_window(self, level: int, px_w: float, first: int, stop: int) -> None:

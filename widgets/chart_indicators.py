@@ -39,8 +39,8 @@ class ChartIndicators:
             seen = known[0][3]
             if seen == n:
                 return known[1]
-            days = model.day_numbers(ts[seen - 1 :])
-            starts = np.concatenate((known[1], np.flatnonzero(np.diff(days)) + seen))
+            new = np.flatnonzero(np.diff(model.day_numbers(ts[seen - 1 :]))) + seen
+            starts = np.concatenate((known[1], new)) if len(new) else known[1]
         else:
             starts = np.flatnonzero(np.diff(model.day_numbers(ts))) + 1
         self._day_starts = ((*key, n), starts)

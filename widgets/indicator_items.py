@@ -172,7 +172,10 @@ class LineItem(_ArrayItem):
         """Bars (sorted indices) where the line starts again, not joined to the bar before:
         a session VWAP's first bar of each day (a segment from yesterday's last value drew a
         move that never was)."""
-        self._breaks = np.asarray(starts, dtype=np.int64)
+        starts = np.asarray(starts, dtype=np.int64)
+        if np.array_equal(starts, self._breaks):
+            return  # (a tick's new value, a bar that opens no day)
+        self._breaks = starts
         self._key = None
         self.update()
 

@@ -61,11 +61,6 @@ def fragment_array() -> PrimitiveArray:
     return PrimitiveArray(QtGui.QPainter.PixmapFragment, 10)
 
 
-def draw_rect_rows(painter: QtGui.QPainter, array: PrimitiveArray, start: int, stop: int) -> None:
-    """`painter.drawRects` of rows [start, stop) of a `rect_array`, without a copy."""
-    array.draw_rows(painter, start, stop)
-
-
 class AxisBase(pg.AxisItem):
     """pyqtgraph's AxisItem with the parts of it our axes build on named here: the draw
     specs cached in its `picture` slot (pyqtgraph clears the slot whenever the axis

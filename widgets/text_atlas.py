@@ -43,8 +43,9 @@ class TextAtlas:
     def set_font(self, font: QtGui.QFont) -> None:
         if self._font_key is not None and font == self._font:  # (cheaper than its key)
             return
-        if font.key() != self._font_key:
-            self._font_key, self._font = font.key(), QtGui.QFont(font)
+        key = font.key()
+        if key != self._font_key:
+            self._font_key, self._font = key, QtGui.QFont(font)
             self._metrics = QtGui.QFontMetricsF(self._font)
             self._widths: dict[str, float] = {}
             self._start(self._ratio)

@@ -246,11 +246,10 @@ def _tick_size_guess(raw: RawTable, cmap: ColumnMap) -> float:
     columns = [raw.names.index(cmap.roles[r]) for r in prices if r in cmap.roles]
     decimals = 0
     for column in columns:
-        texts = pa.array([row[column].strip() for row in raw.sample if column < len(row)],
-                         pa.string())  # fmt: skip
+        texts = [row[column].strip() for row in raw.sample if column < len(row)]
         if raw.decimal_comma:  # 15.234,50 is written to two decimals
-            texts = with_decimal_points(texts)
-        for text in texts.to_pylist():
+            texts = with_decimal_points(pa.array(texts, pa.string())).to_pylist()
+        for text in texts:
             if "." in text and "e" not in text.lower():
                 decimals = max(decimals, len(text.split(".")[1].rstrip("0")))
     tick = 10.0 ** -min(decimals, 10)

@@ -54,19 +54,19 @@ READS = (
 Handler = Callable[[list[str], Callable[[str, str], None]], int]
 
 
-def _socket_name(store_path: Path) -> str:
+def _socket_in(base: str, store_path: Path) -> Path:
+    """The socket of `store_path` under runtime folder `base`."""
     digest = hashlib.sha1(str(Path(store_path).resolve()).encode()).hexdigest()[:16]
-    return f"store-{digest}.sock"
+    return Path(base) / f"candleterm-{os.getuid()}" / f"store-{digest}.sock"
 
 
 def socket_path(store_path: Path) -> Path:
     """Where a terminal this process starts on `store_path` listens: in its runtime folder,
     or the temporary folder without one."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    folder = Path(base) / f"candleterm-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(folder, 0o700)  # only this user: the socket carries commands on the store
-    return folder / _socket_name(store_path)
+    path = _socket_in(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir(), store_path)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(path.parent, 0o700)  # only this user: the socket carries commands on the store
+    return path
 
 
 def listening_socket(store_path: Path) -> Path | None:
@@ -77,7 +77,7 @@ def listening_socket(store_path: Path) -> Path | None:
     uid = os.getuid()
     bases = (os.environ.get("XDG_RUNTIME_DIR"), f"/run/user/{uid}", tempfile.gettempdir())
     for base in dict.fromkeys(b for b in bases if b):
-        path = Path(base) / f"candleterm-{uid}" / _socket_name(store_path)
+        path = _socket_in(base, store_path)
         if path.exists() and path.parent.stat().st_uid == uid:
             return path
     return None
