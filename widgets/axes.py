@@ -109,60 +109,54 @@ class LeanAxisItem(AxisBase):
                                  size.width())  # fmt: skip
         return list(levels[0][1]) if levels else []
 
-    def _pixels(self, bounds: QtCore.QRectF, values, lo: float, hi: float) -> np.ndarray:
-        """Where `values` fall along the axis, in the item's coordinates."""
-        values = np.asarray(values, dtype=float)
-        if self.orientation == "right":
-            return bounds.bottom() - (values - lo) * (bounds.height() / (hi - lo))
-        return bounds.left() + (values - lo) * (bounds.width() / (hi - lo))
-
     def generateDrawSpecs(self, p: QtGui.QPainter) -> AxisSpecs | None:
-        """The axis' line, ticks and labels in plain numbers; None when it has no length."""
+        """The axis' line, ticks and labels. An axis has a few dozen values at most, so they
+        are placed in plain floats (a numpy call costs more than the arithmetic here)."""
         bounds = self.mapRectFromParent(self.geometry())
         vertical = self.orientation == "right"
         length_px = bounds.height() if vertical else bounds.width()
         lo, hi = self.range
         if length_px <= 0 or hi == lo:
             return None
-        edge = bounds.left() if vertical else bounds.top()
-        first_px, last_px = (
-            (bounds.top(), bounds.bottom()) if vertical else (bounds.left(), bounds.right())
-        )
+        if vertical:  # a value axis' pixels run upwards
+            edge, first_px, last_px = bounds.left(), bounds.top() - 0.5, bounds.bottom() + 0.5
+            origin, px_per_value = bounds.bottom(), -length_px / (hi - lo)
+        else:
+            edge, first_px, last_px = bounds.top(), bounds.left() - 0.5, bounds.right() + 0.5
+            origin, px_per_value = bounds.left(), length_px / (hi - lo)
         self._texts.set_font(self._font(p))
         metrics = self._texts.metrics
         text_h = metrics.height() * TEXT_HEIGHT_FRACTION
-        ascent, descent = metrics.ascent(), metrics.descent()
         tick_len = self.style["tickLength"]
         along = edge + max(0, tick_len) + self.style["tickTextOffset"][0 if vertical else 1]
         levels = self.tickValues(lo, hi, length_px)
+        placed = [  # each level's (pixel, value) within the axis
+            [(x, value) for value in values
+             if first_px <= (x := origin + (value - lo) * px_per_value) <= last_px]
+            for _, values in levels
+        ]  # fmt: skip
         ticks = self._tick_lines  # drawn from the latest specs only
-        at_px = [self._pixels(bounds, values, lo, hi) for _, values in levels]
-        at_px = np.concatenate(at_px) if at_px else np.empty(0)
-        at_px = at_px[(at_px >= first_px - 0.5) & (at_px <= last_px + 0.5)]
-        ticks.resize(len(at_px))
+        ticks.resize(sum(map(len, placed)))
         rows = ticks.ndarray()  # x1, y1, x2, y2
-        rows[:, 1 if vertical else 0] = rows[:, 3 if vertical else 2] = at_px
+        rows[:, 1 if vertical else 0] = rows[:, 3 if vertical else 2] = [
+            x for level in placed for x, _ in level]  # fmt: skip
         rows[:, 0 if vertical else 1] = edge
         rows[:, 2 if vertical else 3] = edge + tick_len
         line = QtCore.QRectF(bounds.left(), bounds.top(), 1.0 if vertical else bounds.width(),
                              bounds.height() if vertical else 1.0)  # fmt: skip
         texts, starts, widths = [], [], []
         if levels and self.style["showValues"]:
-            spacing, values = levels[0]
-            px = self._pixels(bounds, values, lo, hi)
-            inside = np.flatnonzero((px >= first_px - 0.5) & (px <= last_px + 0.5))
-            if vertical:  # along the axis: a value axis' pixels run upwards
-                inside = inside[np.argsort(px[inside], kind="stable")]
-            shown = np.asarray(values, dtype=float)[inside].tolist()
+            shown = sorted(placed[0]) if vertical else placed[0]  # in order along the axis
+            values = [value for _, value in shown]
             texts, starts, widths = self._lay_out_labels(
-                shown, px[inside].tolist(), self.tickStrings(shown, 1.0, spacing), bounds,
-                along, text_h)  # fmt: skip
+                values, [x for x, _ in shown], self.tickStrings(values, 1.0, levels[0][0]),
+                bounds, along, text_h)  # fmt: skip
         # A value axis is as wide as its labels; a time axis keeps a line of text's height
         # with or without labels (sized to none, a chart opened with a bar or two had no
         # room for them later).
         self.reserve_text_size(math.ceil(max(widths, default=0.0) if vertical else text_h))
-        starts, widths = np.array(starts, dtype=float), np.array(widths, dtype=float)
-        fixed = np.full(len(texts), along)
+        starts, fixed = np.array(starts, dtype=float), np.array([along] * len(texts))
+        ascent, descent = metrics.ascent(), metrics.descent()
         text_dy = text_h / 2 + (ascent - descent) / 2 - ascent if vertical else 0.0
         line_brush, tick_pen, text_rgba = self.looks()
         return AxisSpecs(
@@ -174,7 +168,7 @@ class LeanAxisItem(AxisBase):
             text_rgba,
             fixed if vertical else starts,
             starts if vertical else fixed,
-            widths,
+            np.array(widths, dtype=float),
             text_h,
             text_dy,
         )

@@ -10,8 +10,10 @@ the history.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -134,16 +136,30 @@ def _first_bars(ts_ns, tz, lo, hi, period, kind, size):
     return bars[first], local[first]
 
 
-def _labelled(kind, index, local, new_day, new_year) -> list[tuple[int, str]]:
-    """(bar index, label) of each tick. The first label of a view of days or more says the
-    year, whether or not a year begins in view (the crosshair's legend dates intraday bars in
-    full)."""
-    return [
-        (ix, _label(t, kind, bool(d), bool(y) or k == 0))
-        for k, (ix, t, d, y) in enumerate(
-            zip(index.tolist(), local.tolist(), new_day, new_year, strict=True)
-        )
-    ]
+class _Ticks(NamedTuple):
+    """Ticks of `_boundaries` labelled, in plain lists: a pan takes a slice of them a frame."""
+
+    kind: str
+    index: list[int]
+    local: list[int]
+    new_day: list[bool]
+    labels: list[str]  # each dated as its own day and year changes say
+
+    @classmethod
+    def of(cls, kind, index, local, new_day, new_year) -> _Ticks:
+        local, new_day = local.tolist(), new_day.tolist()
+        return cls(kind, index.tolist(), local, new_day, [
+            _label(t, kind, d, y) for t, d, y in zip(local, new_day, new_year.tolist(), strict=True)
+        ])  # fmt: skip
+
+    def labelled(self, a: int = 0, b: int | None = None) -> list[tuple[int, str]]:
+        """(bar index, label) of ticks [a, b). The first label of a view of days or more says
+        the year, whether or not a year begins in view (the crosshair's legend dates intraday
+        bars in full)."""
+        labels = self.labels[a:b]
+        if labels:
+            labels[0] = _label(self.local[a], self.kind, self.new_day[a], True)
+        return list(zip(self.index[a:b], labels, strict=True))
 
 
 def time_ticks(
@@ -156,7 +172,7 @@ def time_ticks(
         return []
     if stop - first == 1:
         return _alone(ts_ns, first, tz, days)
-    return _labelled(*_boundaries(ts_ns, first, stop, width_px, tz, days))
+    return _Ticks.of(*_boundaries(ts_ns, first, stop, width_px, tz, days)).labelled()
 
 
 class TimeAxisItem(LeanAxisItem):
@@ -169,7 +185,7 @@ class TimeAxisItem(LeanAxisItem):
         self._days = False
         self._labels: dict[int, str] = {}
         self._cached: tuple | None = None  # (key, tick values): grids ask for them too
-        self._window: tuple | None = None  # (zoom key, first, stop, ticks) of a wider span
+        self._window: tuple | None = None  # (zoom key, first, stop, _Ticks) of a wider span
 
     def set_series(self, ts_ns: np.ndarray, tz: str, days: bool = False) -> None:
         """The bars' times (`days`: bars of a day or longer, labelled by date)."""
@@ -205,13 +221,12 @@ class TimeAxisItem(LeanAxisItem):
         if window is None or window[0] != zoom or not (window[1] <= first and stop <= window[2]):
             w_first, w_stop = max(0, first - span), min(n, stop + span)
             width_px = size_px * (w_stop - w_first) / span
-            ticks = _boundaries(
+            ticks = _Ticks.of(*_boundaries(
                 self._ts_ns, w_first, w_stop, width_px, self._tz, self._days, size_px
-            )
+            ))  # fmt: skip
             self._window = window = (zoom, w_first, w_stop, ticks)
-        kind, index, *rest = window[3]
-        a, b = np.searchsorted(index, first), np.searchsorted(index, stop)
-        return _labelled(kind, index[a:b], *(x[a:b] for x in rest))
+        index = window[3].index
+        return window[3].labelled(bisect.bisect_left(index, first), bisect.bisect_left(index, stop))
 
     def tickStrings(self, values, scale, spacing):
         return [self._labels.get(round(v), "") for v in values]
@@ -223,7 +238,7 @@ class TimeAxisItem(LeanAxisItem):
         ix = round(value)
         if self._window is None or ix < 0 or ix >= len(self._ts_ns):
             return text
-        kind = self._window[3][0]
+        kind = self._window[3].kind
         if kind in "mh":
             return text
         return _label(int(local_ns(self._ts_ns[ix : ix + 1], self._tz)[0]), kind, False, True)
