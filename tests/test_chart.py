@@ -333,6 +333,41 @@ def test_legend_shows_the_bar_under_the_crosshair_or_the_latest(make_chart, qtbo
     assert "2024-01-02 01:39" in chart.price.legend.text()
 
 
+def test_zoomed_out_the_legend_tells_the_candle_drawn_not_one_of_its_bars(make_chart, qtbot):
+    """Wheeled out on FESX 1m, a candle is a block of bars and the volume axis read 500k,
+    while the legend said "Vol 583" and the OHLC of one minute inside the candle."""
+    bars = ticked(make_bars(20_000))
+    chart = make_chart(bars, width=800)
+    chart.price.setXRange(0, len(bars), padding=0)
+    qtbot.waitUntil(lambda: chart.candles.lod.level > 0)
+    level = chart.candles.lod.level
+    first, stop = chart.model.pyramid.block_span(level, 10_000)
+    assert stop - first == 2**level
+    chart.crosshair.show_index(10_000)
+    text = chart.price.legend.text()
+    block = slice(first, stop)
+    assert f"H {bars.high[block].max():.2f}" in text
+    assert f"L {bars.low[block].min():.2f}" in text
+    assert f"O {bars.open[first]:.2f}" in text and f"C {bars.close[stop - 1]:.2f}" in text
+    change = bars.close[stop - 1] - bars.close[first - 1]
+    assert f"{change:+.2f}" in text  # from the block before's close
+    start, last = (str(np.datetime64(int(t), "ns").astype("datetime64[m]")).replace("T", " ")
+                   for t in (bars.ts_ns[first], bars.ts_ns[stop - 1]))  # fmt: skip
+    assert f"{start}\u2013{last[11:]} ({stop - first} bars)" in text
+    volume = chart.volume_pane.legend.text()
+    assert volume == f"Vol  {compact(float(bars.volume[block].sum()), 0)}"
+    assert volume != f"Vol  {compact(float(bars.volume[10_000]), 0)}"
+    chart.crosshair.hide()  # pointing at nothing: the latest bar itself, live
+    assert f"C {bars.close[-1]:.2f}" in chart.price.legend.text()
+    assert "bars)" not in chart.price.legend.text()
+    chart.crosshair.show_index(10_000)
+    chart.price.setXRange(9_950, 10_050, padding=0)  # zoomed in: the bar itself again
+    qtbot.waitUntil(lambda: chart.candles.lod.level == 0)
+    assert f"H {bars.high[10_000]:.2f}" in chart.price.legend.text()
+    assert "bars)" not in chart.price.legend.text()
+    assert chart.volume_pane.legend.text() == f"Vol  {bars.volume[10_000]:.0f}"
+
+
 def test_a_change_that_rounds_to_nothing_has_no_sign_in_the_legend(make_chart):
     """EURUSD's mids moved by -0.00003 in an hour: the legend said "(-0.00%)", a flat bar
     "+0.00 (+0.00%)", where the watchlist says 0.00%."""
@@ -585,7 +620,8 @@ def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(
     chart.crosshair.show_index(100)  # before the SMA's first value
     assert chart.price.legend.text().splitlines()[1] == f"SMA 200  {MISSING}"
     assert chart.panes["rsi-1"].legend.text().startswith("RSI 14  ")
-    assert f"C {bars.close[100]:.2f}" in chart.price.legend.text().splitlines()[0]
+    _, stop = chart.model.pyramid.block_span(chart.candles.lod.level, 100)  # the candle's
+    assert f"C {bars.close[stop - 1]:.2f}" in chart.price.legend.text().splitlines()[0]
     # The backing is semi-opaque: the grid and candles under it still show through.
     assert 0 < chart.price.legend._backing.color().alphaF() < 1
 

@@ -12,6 +12,7 @@ heights are kept to at least a device pixel instead, so every wick and doji show
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -37,6 +38,7 @@ class LodState:
     def __init__(self) -> None:
         self.level = 0
         self.items: list[_SeriesItem] = []
+        self.listeners: list[Callable[[], None]] = []  # told after the items of a new level
 
     def follow(self, x0: float, x1: float, width_px: float) -> None:
         """The level for showing bars x0..x1 across `width_px` pixels."""
@@ -47,6 +49,8 @@ class LodState:
             self.level = level
             for item in self.items:
                 item.level_changed()
+            for listener in self.listeners:
+                listener()
 
 
 class _SeriesItem(pg.GraphicsObject):

@@ -132,6 +132,9 @@ class ChartWidget(pg.GraphicsView):
         self.crosshair.index_changed.connect(self._on_crosshair_index)
         self.decimals = 2
         self._add_series_rows()
+        # Zoomed in or out to another level, a candle is another block: the legends say so.
+        self.candles.lod.listeners.append(self.price.legend.refresh)
+        self.volumes.lod.listeners.append(self.volume_pane.legend.refresh)
         self.price.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self._connect(model)
         self._show_caption()  # every part was made in the theme
@@ -447,10 +450,17 @@ class ChartWidget(pg.GraphicsView):
     def _add_series_rows(self) -> None:
         self.price.legend.add_row(LegendRow(
             "bar", "", self.theme.foreground,
-            lambda ix: bar_parts(self.model, self.theme, self.decimals, ix)))  # fmt: skip
+            lambda ix: bar_parts(self.model, self.theme, self.decimals, ix,
+                                 self._pointed_level(self.candles))))  # fmt: skip
         self.volume_pane.legend.add_row(LegendRow(
             "volume", "Vol", self.theme.foreground,
-            lambda ix: volume_parts(self.model, self.theme, ix)))  # fmt: skip
+            lambda ix: volume_parts(self.model, self.theme, ix,
+                                    self._pointed_level(self.volumes))))  # fmt: skip
+
+    def _pointed_level(self, series: SeriesPair) -> int:
+        """The level whose block the legends tell: the candle under the crosshair (zoomed
+        out, a block of bars); with the crosshair away, the latest bar itself."""
+        return 0 if self.crosshair.index is None else series.lod.level
 
     def _on_crosshair_index(self, ix) -> None:
         for pane in self.panes.values():
