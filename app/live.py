@@ -22,6 +22,7 @@ from data.feeds.kinds import FEED_SPECS
 from data.feeds.port import Feed, FeedContext, FeedRefused, FeedSettings
 from data.store import BarStore
 from data.store.persist import BarWriter
+from engine.bars import Bars
 from engine.ring import TickRing
 from engine.sessions import calendar
 from engine.units import NS_PER_MIN
@@ -300,6 +301,16 @@ class LiveSession(QtCore.QObject):
         writer = self.writer
         return writer.counters.last_error if writer is not None and writer.pending else ""
 
+    def _store_forming(self) -> None:
+        """The forming 1m bar as it stands, stored: a session started again within its minute
+        goes on from it (the seed), and one started later keeps what was seen of that minute.
+        Left out, the minute was built again from the later ticks alone, without its open, its
+        extremes and its volume so far, and stored so. (An exchange feed fetches the
+        exchange's own bar of the last stored minute when it starts: it replaces this one.)"""
+        forming = None if self.builder is None else self.builder.forming("1m")
+        if forming is not None:
+            self.writer.put("1m", Bars.from_arrays(*([x] for x in forming)))
+
     def _report(self) -> None:
         stats = self.stats()
         self._ticks_window = 0
@@ -319,6 +330,7 @@ class LiveSession(QtCore.QObject):
             self.writer = None
         self.frame()
         if self.writer is not None:
+            self._store_forming()
             self.writer.close()
         if self.pipeline is not None:
             self.pipeline.close()

@@ -140,8 +140,8 @@ def test_live_trades_and_backfills_build_the_exchange_bars():
 @pytest.mark.timeout(120)
 def test_the_window_charts_an_exchange_market_live_and_stores_its_bars(qtbot, store, tmp_path):
     """`candleterm --feed exchange --exchange binance --symbol BTC/USDT`: the series
-    BINANCE:BTC/USDT, its gap since the last stored bar filled, live trades sealed into bars
-    stored with the exchange as their source."""
+    BINANCE:BTC/USDT, its gap since the last stored bar filled (that bar's minute too: it was
+    stored partial), live trades sealed into bars stored with the exchange as their source."""
     from PySide6 import QtCore
 
     from app.controller import ChartController
@@ -155,7 +155,11 @@ def test_the_window_charts_an_exchange_market_live_and_stores_its_bars(qtbot, st
     for trade in trades:
         if trade[1] * 1_000_000 <= start_ns:
             fake.trade(*trade, stream=False)
-    stored = bars_of(trades, T0_NS, T0_NS + 3 * NS_PER_MIN)
+    # The last stored minute as far as a terminal saw it before it quit, 20 s in: the
+    # exchange's own bar of that minute replaces it.
+    stored = bars_of(trades, T0_NS, T0_NS + 2 * NS_PER_MIN)
+    stored += bars_of(trades, T0_NS + 2 * NS_PER_MIN, T0_NS + 2 * NS_PER_MIN + 20 * 10**9)
+    assert stored[-1] != bars_of(trades, T0_NS + 2 * NS_PER_MIN, T0_NS + 3 * NS_PER_MIN)[0]
     store.write_bars(
         "BINANCE:BTC/USDT",
         "1m",

@@ -185,3 +185,39 @@ def test_a_new_store_for_the_socket_feed_starts_with_no_demo_data(qtbot, tmp_pat
         qtbot.waitUntil(lambda: len(running.controller.chart.model) == 1, timeout=5000)
     finally:
         running.close()
+
+
+def test_a_terminal_quit_mid_minute_keeps_that_minute_and_goes_on_from_it(qtbot, store, settings):
+    """Quit at 10:00:30 and started again at 10:00:50 on the socket feed: the forming minute
+    was not stored, and the 10:00 bar was built again from the ticks after 10:00:50 alone and
+    stored so, its open, its low and its volume so far lost."""
+    from app.main_window import MainWindow
+
+    into_minute_ns = time.time_ns() % NS_PER_MIN
+    if into_minute_ns > 40 * 10**9:  # room for both sessions within one minute
+        time.sleep((NS_PER_MIN - into_minute_ns) / 1e9 + 0.05)
+    minute = time.time_ns() // NS_PER_MIN * NS_PER_MIN
+
+    def session(prices: list[float]) -> None:
+        window = MainWindow()
+        qtbot.addWidget(window)
+        with socket_chart(qtbot, store, window, settings) as (controller, port, now):
+            send(port, [{"symbol": "AAA", "ts": now + k + 1, "price": p, "qty": 2}
+                        for k, p in enumerate(prices)])  # fmt: skip
+            feed = controller.session.feed
+            qtbot.waitUntil(lambda: feed.counters.ticks == 1 + len(prices), timeout=5000)
+            qtbot.waitUntil(lambda: controller.chart.model.column("close")[-1] == prices[-1],
+                            timeout=5000)  # fmt: skip
+
+    session([98.0, 101.0])  # then quit, mid-minute
+    bar = store.load("AAA", "1m")
+    assert bar.ts_ns.tolist() == [minute]  # stored as far as it was seen
+    assert (bar.open[0], bar.high[0], bar.low[0], bar.close[0]) == (100.0, 101.0, 98.0, 101.0)
+    first_volume = float(bar.volume[0])
+    assert first_volume >= 4.0
+    session([97.0])  # started again within the minute: it goes on from there
+    assert time.time_ns() // NS_PER_MIN * NS_PER_MIN == minute
+    bar = store.load("AAA", "1m")
+    assert bar.ts_ns.tolist() == [minute]
+    assert (bar.open[0], bar.high[0], bar.low[0], bar.close[0]) == (100.0, 101.0, 97.0, 97.0)
+    assert bar.volume[0] >= first_volume + 2.0

@@ -5,11 +5,13 @@ Exchange time, not the local clock: trades carry the exchange's timestamps, and 
 the local clock plus the measured offset to the exchange's (`fetch_time`), shown in the state.
 Duplicate trades (an id seen before) are dropped and counted. The minutes the stream did not
 see are filled with the exchange's own 1m bars through REST, handed to the live pipeline
-(`bars_out`): on start, from the last stored bar (a series new to the store opens with the
-exchange's last NEW_SERIES_FILL_NS of bars); after a disconnect, from the minute of the last
-trade received. The first minute after a (re)connection is partial (its trades before the
-subscription are missing), and so may be the minutes between the last one filled and it:
-they are replaced by the exchange's bars once they have closed.
+(`bars_out`): on start, from the minute after `resume_after_ns` (its maker passes the one
+before the last stored minute, which a terminal that quit within it stored partial; a series
+new to the store opens with the exchange's last NEW_SERIES_FILL_NS of bars); after a
+disconnect, from the minute of the last trade received. The first minute after a
+(re)connection is partial (its trades before the subscription are missing), and so may be
+the minutes between the last one filled and it: they are replaced by the exchange's bars once
+they have closed.
 On a disconnect the feed reconnects with exponential backoff and jitter, and says so.
 """
 

@@ -175,8 +175,11 @@ def _make_exchange(ctx: FeedContext):
     from data.feeds.exchange_feed import ExchangeFeed  # ccxt: imported when first used
 
     exchange, market = exchange_market(ctx.symbol, ctx.settings.exchange)
+    # From the last stored minute on: a session that quit stored its forming minute as far as
+    # it had seen it, and the exchange's bar replaces it once that minute has closed.
+    resume_after_ns = None if ctx.stored is None else ctx.stored[1] - NS_PER_MIN
     return ExchangeFeed(exchange, market, ctx.ring, ctx.bars_out, url=ctx.settings.exchange_url,
-                        resume_after_ns=None if ctx.stored is None else ctx.stored[1])  # fmt: skip
+                        resume_after_ns=resume_after_ns)  # fmt: skip
 
 
 def _exchange_source(ctx: FeedContext) -> Source:
