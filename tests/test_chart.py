@@ -298,6 +298,30 @@ def test_time_axis_labels_local_time(make_chart, qtbot):
     assert "19:00" in labels
 
 
+@pytest.mark.parametrize(
+    ("timeframe", "step_ns", "n", "want"),
+    [("1d", 24 * 60 * NS_PER_MIN, 400, 5), ("1h", 60 * NS_PER_MIN, 1000, 4)],
+)
+def test_a_600_px_chart_of_days_or_hours_has_labels_along_its_time_axis(
+    make_chart, qtbot, timeframe, step_ns, n, want
+):
+    """Seven months of daily bars in 600 px were labelled "Oct 2006" and "Jan 2007" (months
+    were spaced as times of day, 90 px apart, and quarters chosen), and eleven days of hourly
+    bars had two labels: ticks of dates, months and years are spaced for their own labels."""
+    cols = make_bars(n, step_ns=step_ns).columns()
+    weekday = (cols["ts_ns"] // (24 * 60 * NS_PER_MIN) + 3) % 7 < 5  # Monday to Friday
+    bars = Bars.from_arrays(*(col[weekday] for col in cols.values()))
+    chart = make_chart(bars, width=600, timeframe=timeframe)
+    settle(qtbot, chart)
+    specs = chart.time_axis.specs
+    assert len(specs.texts) >= want, specs.texts
+    starts = specs.left.tolist()
+    ends = (specs.left + specs.width).tolist()
+    assert all(b > a for a, b in zip(ends[:-1], starts[1:], strict=True))  # none overlap
+    bounds = chart.time_axis.boundingRect()
+    assert bounds.left() <= starts[0] and ends[-1] <= bounds.right()
+
+
 def test_a_pan_keeps_the_time_labels_put_and_dates_the_first(make_chart, qtbot):
     days = make_bars(400, step_ns=24 * 60 * NS_PER_MIN)
     chart = make_chart(days, tz="UTC")

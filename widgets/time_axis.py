@@ -19,7 +19,7 @@ import numpy as np
 
 from engine.localtime import local_ns
 from engine.units import NS_PER_HOUR, NS_PER_MIN
-from widgets.axes import LeanAxisItem
+from widgets.axes import LABEL_GAP_PX, LeanAxisItem
 
 MIN, HOUR = NS_PER_MIN, NS_PER_HOUR
 DAY = 24 * HOUR
@@ -74,16 +74,27 @@ def _alone(ts_ns: np.ndarray, ix: int, tz: str, days: bool) -> list[tuple[int, s
 
 
 def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: str,
-                days: bool = False, view_px: float | None = None):  # fmt: skip
+                days: bool = False, view_px: float | None = None,
+                label_px: dict[str, float] | None = None):  # fmt: skip
     """The ticks of bars [first, stop) drawn `width_px` wide, unlabelled: (step kind, bar
     indices, local times, whether each starts a day, whether each starts a year). `days`:
     the bars are days or longer, stepped by a day at least. `view_px`: the width of the
-    view they are shown in (all of it, or a part)."""
+    view they are shown in (all of it, or a part). `label_px`: how wide a label of each
+    calendar kind ("d", "w", "M", "Y") is; their ticks are spaced for their labels then
+    (months "Feb" "Mar" come closer than dates "Mon 06 Feb"), else all as times of day."""
     stride = max(1, 2 ** math.ceil(math.log2(max((stop - first) / MAX_SAMPLES, 1))))
     index = np.arange(first, stop, stride)
     local = local_ns(ts_ns[first:stop:stride], tz)
     min_px = label_spacing_px(view_px or width_px)
-    max_ticks = max(2, int(width_px / min_px))
+
+    def spacing(kind: str) -> tuple[float, float]:
+        """How far apart ticks of `kind` fall on average, and at least."""
+        if label_px is None or kind in "mh":
+            return min_px, min_px * 0.75
+        label = label_px[kind]
+        return (max(label + 2 * LABEL_GAP_PX, NARROW_LABEL_PX),
+                min(label + LABEL_GAP_PX, min_px * 0.75))  # fmt: skip
+
     months = None  # calendar months, for the steps that need them
     finer = None
     for kind, size in STEPS[STEPS.index(("d", DAY)) :] if days else STEPS:
@@ -91,22 +102,24 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
             months = _months(local)
         ids = _period_ids(local, months, kind, size)
         change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-        if len(change) <= max_ticks:
+        if len(change) <= max(2, int(width_px / spacing(kind)[0])):
             break
         finer = (kind, size, ids, change)
     # A step up the ladder can leave one tick for two months in view (eight weeks did not
-    # fit 620 px): under two a view whose labels fit (not half a label from an end), the
+    # fit 620 px): under three a view whose labels fit (not half a label from an end), the
     # finer step's ticks, thinned to those apart enough.
     px = (index[change] - first) * (width_px / (stop - first))
-    fit = (px >= min_px / 2) & (px <= width_px - min_px / 2)
-    if finer is not None and int(fit.sum()) * (view_px or width_px) < 2 * width_px:
+    edge_px = spacing(kind)[0] / 2
+    fit = (px >= edge_px) & (px <= width_px - edge_px)
+    if finer is not None and int(fit.sum()) * (view_px or width_px) < 3 * width_px:
         kind, size, ids, change = finer
         px = (index[change] - first) * (width_px / (stop - first))
     # Two boundaries a few bars apart: keep the first.
+    apart_px = spacing(kind)[1]
     keep = np.zeros(len(change), dtype=bool)
     last_px = -math.inf
     for k, x in enumerate(px.tolist()):  # a few dozen boundaries at most
-        if x - last_px >= min_px * 0.75:
+        if x - last_px >= apart_px:
             keep[k], last_px = True, x
     change = change[keep]
     at, at_local = index[change], local[change]
@@ -222,14 +235,21 @@ class TimeAxisItem(LeanAxisItem):
             w_first, w_stop = max(0, first - span), min(n, stop + span)
             width_px = size_px * (w_stop - w_first) / span
             ticks = _Ticks.of(*_boundaries(
-                self._ts_ns, w_first, w_stop, width_px, self._tz, self._days, size_px
-            ))  # fmt: skip
+                self._ts_ns, w_first, w_stop, width_px, self._tz, self._days, size_px,
+                self._label_px()))  # fmt: skip
             self._window = window = (zoom, w_first, w_stop, ticks)
         index = window[3].index
         return window[3].labelled(bisect.bisect_left(index, first), bisect.bisect_left(index, stop))
 
     def tickStrings(self, values, scale, spacing):
         return [self._labels.get(round(v), "") for v in values]
+
+    def _label_px(self) -> dict[str, float]:
+        """The widest label of each calendar kind in the axis' font, over a year of dates."""
+        dates = np.datetime64("2006-01-28", "ns") + np.arange(12) * np.timedelta64(31, "D")
+        return {kind: max(self._texts.width(_label(int(t), kind, False, False))
+                          for t in dates.astype(np.int64).tolist())
+                for kind in "dwMY"}  # fmt: skip
 
     def _first_text(self, value: float, text: str) -> str:
         """The first label drawn says the year in a view of days or more, even when the
