@@ -199,6 +199,7 @@ class TimeAxisItem(LeanAxisItem):
         self._labels: dict[int, str] = {}
         self._cached: tuple | None = None  # (key, tick values): grids ask for them too
         self._window: tuple | None = None  # (zoom key, first, stop, _Ticks) of a wider span
+        self._label_widths: tuple | None = None  # (the font's metrics, widths by kind)
 
     def set_series(self, ts_ns: np.ndarray, tz: str, days: bool = False) -> None:
         """The bars' times (`days`: bars of a day or longer, labelled by date)."""
@@ -246,10 +247,14 @@ class TimeAxisItem(LeanAxisItem):
 
     def _label_px(self) -> dict[str, float]:
         """The widest label of each calendar kind in the axis' font, over a year of dates."""
-        dates = np.datetime64("2006-01-28", "ns") + np.arange(12) * np.timedelta64(31, "D")
-        return {kind: max(self._texts.width(_label(int(t), kind, False, False))
+        metrics = self._texts.metrics
+        if self._label_widths is None or self._label_widths[0] is not metrics:
+            dates = np.datetime64("2006-01-28", "ns") + np.arange(12) * np.timedelta64(31, "D")
+            self._label_widths = (metrics, {
+                kind: max(self._texts.width(_label(int(t), kind, False, False))
                           for t in dates.astype(np.int64).tolist())
-                for kind in "dwMY"}  # fmt: skip
+                for kind in "dwMY"})  # fmt: skip
+        return self._label_widths[1]
 
     def _first_text(self, value: float, text: str) -> str:
         """The first label drawn says the year in a view of days or more, even when the
