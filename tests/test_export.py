@@ -45,3 +45,27 @@ def test_export_errors_name_the_problem(tmp_path, store):
 
 def ns(day: str) -> int:
     return int(np.datetime64(day, "ns").astype(np.int64))
+
+
+def test_a_csv_writes_prices_as_traded_not_the_floats_noise(tmp_path, store):
+    """EUR/USD quotes imported as mid prices: the CSV said 1.1215600000000001 for 1.12156
+    (a mid of two quotes is not the double nearest its decimal); computed values, on no
+    decimal grid, are written whole."""
+    from engine.bars import Bars
+
+    bid = np.array([1.12120, 1.12117, 1.12139, 1.12151])
+    mid = (bid + np.array([1.12192, 1.12161, 1.12173, 1.12161])) / 2
+    assert "1.1215600000000001" in repr(mid.tolist())  # the noise the file showed
+    ts = np.arange(4, dtype=np.int64) * NS_PER_MIN
+    store.write_bars("EURUSD", "1m", Bars.from_arrays(ts, mid, mid, mid, mid, np.full(4, 9.0)))
+    store.write_bars("X", "1m", make_bars(50))
+    out = tmp_path / "eurusd.csv"
+    export_bars(store, "EURUSD", "1m", out)
+    rows = [line.split(",")[1:] for line in out.read_text().splitlines()[1:]]
+    assert rows[0] == ["1.12156"] * 4 + ["9"]  # the volume as a count
+    assert all(len(price) <= 8 for row in rows for price in row)  # 1.121xx(5)
+    import_file(store, out, ImportOptions(symbol="EURUSD2", calendar="24x7"))
+    np.testing.assert_allclose(store.load("EURUSD2", "1m").close, mid, rtol=1e-15)
+    export_bars(store, "X", "1m", tmp_path / "x.csv")
+    import_file(store, tmp_path / "x.csv", ImportOptions(symbol="X2", calendar="24x7"))
+    assert store.load("X2", "1m").equals(store.load("X", "1m"))  # nothing rounded away

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -20,14 +21,32 @@ from engine.units import minute_text
 CHUNK_BARS = 250_000  # bars a window of time holds at most
 
 
-def table_of(bars: Bars) -> pa.Table:
-    """Bars as an Arrow table whose `ts` column is a UTC timestamp of the bar's open."""
+MAX_DECIMALS = 10  # a column written with more is written as it is held
+
+
+def as_written(column: np.ndarray) -> np.ndarray:
+    """The column at the fewest decimals that hold every value but for the float's noise
+    (1.1215600000000001, a mid of two quotes, is the price 1.12156: a CSV shows it so), or
+    as it is when no such decimals (computed values)."""
+    finite = column[np.isfinite(column)]
+    for decimals in range(MAX_DECIMALS + 1):
+        scaled = finite * 10.0**decimals
+        if np.all(np.abs(scaled - np.rint(scaled)) <= np.abs(scaled) * 1e-13 + 1e-9):
+            return np.round(column, decimals)
+    return column
+
+
+def table_of(bars: Bars, written: bool = False) -> pa.Table:
+    """Bars as an Arrow table whose `ts` column is a UTC timestamp of the bar's open (and,
+    `written`, its values `as_written`)."""
+    columns = bars.columns()
     return pa.table(
         {
             "ts": pa.array(bars.ts_ns, pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
-            **{name: bars.columns()[name] for name in ("open", "high", "low", "close", "volume")},
+            **{name: as_written(columns[name]) if written else columns[name]
+               for name in ("open", "high", "low", "close", "volume")},
         }
-    )
+    )  # fmt: skip
 
 
 def export_bars(
@@ -70,7 +89,7 @@ def export_bars(
             while lo <= hi:
                 bars = store.load(symbol, timeframe, lo, min(lo + span, hi + 1))
                 if len(bars):
-                    writer.write_table(table_of(bars))
+                    writer.write_table(table_of(bars, written=suffix == ".csv"))
                     n += len(bars)
                 lo += span
         os.replace(part, out)
