@@ -21,7 +21,7 @@ from data.files.importer import (
 )
 from data.files.timestamps import DATE_ORDERS
 from data.store import BarStore, StoreError
-from engine.sessions import PRESETS
+from engine.sessions import PRESETS, calendar_guess
 
 PREVIEW_ROWS = 12
 SKIP_BAD_TEXT = "import the good rows, write the bad ones aside"
@@ -104,6 +104,7 @@ class ImportDialog(QtWidgets.QDialog):
         layout.addWidget(self.messages)
         layout.addWidget(self.buttons)
         self.path_edit.editingFinished.connect(self.refresh_preview)
+        self.symbol_edit.editingFinished.connect(self._guess_calendar)
         self.columns_edit.editingFinished.connect(self.refresh_preview)
         self.tz_edit.editingFinished.connect(self.refresh_preview)
         self.label_box.currentIndexChanged.connect(self.refresh_preview)
@@ -124,6 +125,14 @@ class ImportDialog(QtWidgets.QDialog):
         self.label_box.setCurrentIndex(max(label, 0))
         self.date_order_box.setCurrentIndex(max(self.date_order_box.findData(
             s.value("import/date_order")), 0))  # fmt: skip
+
+    def _guess_calendar(self) -> None:
+        """A new symbol whose name says its calendar (EURUSD: fx, BTCUSDT: 24x7) is shown on
+        it, whatever was chosen last (a currency pair imported after a coin went on 24x7)."""
+        symbol = self.symbol_edit.text().strip()
+        guess = calendar_guess(symbol)
+        if guess and symbol not in {i.symbol for i in self.store.instruments()}:
+            self.calendar_box.setCurrentText(guess)
 
     def _save_choices(self, opts: ImportOptions) -> None:
         self._settings.setValue("import/calendar", self.calendar_box.currentText())
@@ -157,6 +166,7 @@ class ImportDialog(QtWidgets.QDialog):
         path = Path(self.path_edit.text().strip())
         if not self.symbol_edit.text().strip() and path.name:
             self.symbol_edit.setText(symbol_from_name(path.name))
+            self._guess_calendar()
         try:
             preview = preview_file(path, self.options())
         except (ValueError, OSError) as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -273,3 +274,30 @@ def calendar(name: str) -> SessionCalendar:
         return PRESETS[name]
     except KeyError:
         raise ValueError(f"unknown calendar {name!r}: use one of {', '.join(PRESETS)}") from None
+
+
+# ISO 4217 codes of the currencies (and metals) traded as spot pairs
+CURRENCIES = frozenset({
+    "USD", "EUR", "JPY", "GBP", "CHF", "AUD", "NZD", "CAD", "SEK", "NOK", "DKK", "HKD", "SGD",
+    "CNH", "CNY", "MXN", "ZAR", "TRY", "PLN", "HUF", "CZK", "ILS", "INR", "KRW", "BRL", "RUB",
+    "THB", "XAU", "XAG",
+})  # fmt: skip
+CRYPTO_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD")
+CRYPTO_BASES = frozenset({"BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOGE", "LTC", "DOT", "AVAX",
+                          "LINK", "TRX"})  # fmt: skip
+
+
+def calendar_guess(symbol: str) -> str | None:
+    """The calendar a symbol's name says it trades on, when it says: "fx" for a pair of
+    currencies (EURUSD, EUR/USD, XAUUSD), "24x7" for a crypto pair or perpetual (BTCUSDT,
+    ETH-PERP); None otherwise (a future's or a stock's root names no calendar)."""
+    name = symbol.upper().split(":")[-1]
+    letters = "".join(ch for ch in name if ch.isalnum())
+    for pair in (letters, "".join(ch for ch in re.split(r"[.=]\w*$", name)[0] if ch.isalnum())):
+        if len(pair) == 6 and pair[:3] in CURRENCIES and pair[3:] in CURRENCIES:
+            return "fx" if pair[:3] != pair[3:] else None  # (EURUSD=X, GBPUSD.SIM)
+    if letters.endswith(CRYPTO_QUOTES) or "PERP" in letters:
+        return "24x7"
+    if any(letters.startswith(base) for base in CRYPTO_BASES):
+        return "24x7"
+    return None

@@ -273,6 +273,13 @@ def test_screenshot_and_import_dialog(store, window, settings, tmp_path):
         again.wait()
         assert again.report.replaced == 100 and store.count("CCC", "1m") == 100
         assert store.instrument("CCC").calendar == "24x7"
+        pair = tmp_path / "EURUSD_1m.csv"  # after a 24x7 import: a currency pair goes on fx
+        pair.write_text(csv.read_text())
+        fx = ImportDialog(store, window)
+        assert fx.calendar_box.currentText() == "24x7"  # remembered
+        fx.path_edit.setText(str(pair))
+        fx.refresh_preview()
+        assert fx.symbol_edit.text() == "EURUSD" and fx.calendar_box.currentText() == "fx"
         store.add_instrument(Instrument("CCC", "us-equity"))  # the dialog's calendar is for
         again.start_import()  # new symbols: CCC keeps its own
         again.wait()

@@ -341,7 +341,20 @@ def test_gzip_csv(tmp_path):
 def test_new_symbol_needs_a_calendar(tmp_path, store):
     with pytest.raises(ValueError, match="NEW is a new symbol.*--calendar"):
         import_file(store, write(tmp_path, GOOD), ImportOptions(symbol="NEW"))
+    with pytest.raises(ValueError, match=r"EURUSD is a new symbol.*\(--calendar fx by its name"):
+        import_file(store, write(tmp_path, GOOD), ImportOptions(symbol="EURUSD"))
     assert store.symbols() == []
+
+
+@pytest.mark.parametrize(("symbol", "guess"), [
+    ("EURUSD", "fx"), ("EUR/USD", "fx"), ("usdjpy", "fx"), ("EURUSD=X", "fx"), ("XAUUSD", "fx"),
+    ("BTCUSDT", "24x7"), ("BINANCE:ETH/USDT", "24x7"), ("BTC-PERP", "24x7"),
+    ("ES", None), ("6EH4", None), ("FESX", None), ("AAPL", None), ("USDUSD", None),
+])  # fmt: skip
+def test_a_symbol_whose_name_says_its_calendar(symbol, guess):
+    from engine.sessions import calendar_guess
+
+    assert calendar_guess(symbol) == guess
 
 
 def test_an_existing_symbols_calendar_is_not_changed_by_an_import(tmp_path, store):

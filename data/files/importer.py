@@ -35,7 +35,7 @@ from data.store import BarStore, Instrument, check_symbol
 from data.store.provenance import Source, SourceKind
 from engine.aggregate import ticks_to_bars
 from engine.bars import Bars
-from engine.sessions import PRESETS, calendar
+from engine.sessions import PRESETS, calendar, calendar_guess
 from engine.timeframes import check_timeframe, is_intraday, period_ns
 from engine.units import NS_PER_MIN, minute_text
 
@@ -431,9 +431,11 @@ def _instrument_for(store: BarStore, opts: ImportOptions, report: ImportReport) 
     except KeyError:
         known = None
     if known is None and opts.calendar is None:
+        guess = calendar_guess(opts.symbol)
+        hint = f"--calendar {guess} by its name, or " if guess else ""
         raise ValueError(
             f"{opts.symbol} is a new symbol: say which calendar it trades on with --calendar "
-            f"({', '.join(PRESETS)})"
+            f"({hint}one of {', '.join(PRESETS)})"
         )
     if known is not None and opts.calendar not in (None, known.calendar):
         if store.timeframes(opts.symbol):
