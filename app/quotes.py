@@ -1,5 +1,6 @@
-"""What the watchlist shows of each symbol: last price, change since the session open, the
-day's volume, the hour's change and the day's path.
+"""What the watchlist shows of each symbol: last price, change since the previous day's close
+(since the day's open on a symbol's first day), the day's volume, the hour's change and the
+day's path.
 
 A symbol with a live session is quoted from the session's forming day, 4 hours and hour
 (`live_forming`): they hold the bars its feed fetched as well as its ticks. The others'
@@ -8,12 +9,15 @@ live symbol's ticks once a frame; the store is asked once per bucket that began 
 symbol went live (a symbol that never goes live is quoted at its last stored day), and again
 after `history_changed`. The day's path (a close every PATH_SLOT_NS, for the sparkline) is
 one read of that day's 1m bars, done when the row is first drawn, then kept up by the same
-ticks.
+ticks. The previous day's close is the last stored 1m bar's before the forming day: one query
+for the symbols whose day is new, asked again a few times in the first minutes of a day that
+began while the symbol was live (its last minute may not be stored yet).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -28,9 +32,20 @@ if TYPE_CHECKING:
     from engine.open_cache import OpenPriceCache
 
 PATH_SLOT_NS = 5 * NS_PER_MIN
+PREVIOUS_LOOKBACK_NS = 7 * 1440 * NS_PER_MIN  # the previous close is looked for this far back
+SETTLING_NS = 2 * NS_PER_MIN  # a day this young that began live: its previous close asked again
+RECHECK_S = 5.0
 QUOTED_TIMEFRAMES = ("1h", "4h", "1d")
 # last, change, change %, volume, change % in the forming hour and in the forming 4 hours
 VALUE_COLUMNS = ("last", "change", "change_pct", "volume", "hour_pct", "four_hour_pct")
+
+
+@dataclasses.dataclass
+class _Previous:
+    day_ns: int  # the forming 1d bucket [day_ns, end_ns) whose previous close this is
+    end_ns: int
+    close: float  # NaN: no bar before the day (its first stored day)
+    recheck_at: float | None = None  # monotonic seconds: ask again then (None: settled)
 
 
 @dataclasses.dataclass
@@ -50,6 +65,9 @@ class Quotes:
         self._cache: OpenPriceCache | None = None
         self._live_ns: dict[str, int] = {}  # the latest live tick time of a symbol
         self._paths: dict[str, _DayPath] = {}
+        self._previous: dict[str, _Previous] = {}  # the close before each symbol's day
+        self.previous_queries = 0
+        self.clock = time.monotonic  # seconds, for asking a settling close again
         self._wanted: dict[str, None] = {}  # paths drawn before they were read, in order
         # (symbols, timeframe) -> the forming bar (ts_ns, o, h, l, c, v) a live session built
         # of each, or None: the quotes of a live symbol are its session's bars (the
@@ -76,8 +94,9 @@ class Quotes:
 
     @property
     def store_queries(self) -> int:
-        """The store queries the open-price layer made so far."""
-        return 0 if self._cache is None else self._cache.counters.store_queries
+        """The store queries the open-price layer and the previous closes made so far."""
+        layer = 0 if self._cache is None else self._cache.counters.store_queries
+        return layer + self.previous_queries
 
     def at_ns(self, symbol: str) -> int | None:
         """The time a symbol is quoted at: its latest live tick, else its last stored bar."""
@@ -91,6 +110,7 @@ class Quotes:
         """`symbol` was deleted: nothing of it is kept."""
         self._live_ns.pop(symbol, None)
         self._paths.pop(symbol, None)
+        self._previous.pop(symbol, None)
         self._wanted.pop(symbol, None)
         if self._cache is not None:
             self._cache.calendar_changed(symbol)  # its buckets go
@@ -103,6 +123,7 @@ class Quotes:
         volume and change counted the live trades alone.)"""
         if self._cache is not None:
             self._cache.invalidate(symbol, first_ns, end_ns)
+        self._previous.pop(symbol, None)  # (one small query to know it again)
         path = self._paths.get(symbol)
         lo = -(2**63) if first_ns is None else first_ns
         hi = 2**63 - 1 if end_ns is None else end_ns
@@ -133,13 +154,53 @@ class Quotes:
         asks = [(row, symbol, at) for row, symbol, at in asks if at is not None]
         at_of = [(symbol, at) for _, symbol, at in asks]
         days, hours, fours = (self._forming(tf, at_of) for tf in ("1d", "1h", "4h"))
-        for (row, _, _), day, hour, four in zip(asks, days, hours, fours, strict=True):
+        previous = self._previous_closes(at_of)
+        for (row, _, _), day, hour, four, before in zip(asks, days, hours, fours, previous,
+                                                        strict=True):  # fmt: skip
             if day is None:
                 continue
             since = [np.nan if b is None else 100.0 * (day.close / b.open - 1.0)
                      for b in (hour, four)]  # fmt: skip
-            change = day.close - day.open
-            out[row] = (day.close, change, 100.0 * change / day.open, day.volume, *since)
+            if np.isnan(before):  # the symbol's first day: from its open
+                before = day.open
+            change = day.close - before
+            out[row] = (day.close, change, 100.0 * change / before, day.volume, *since)
+        return out
+
+    def _previous_closes(self, asks: list[tuple[str, int]]) -> list[float]:
+        """The close before each (symbol, at_ns)'s day, NaN when none is stored: those of
+        days not known yet (or still settling) asked of the store in one query."""
+        now = self.clock()
+        stale: dict[str, tuple[int, int]] = {}
+        for symbol, at in asks:
+            known = self._previous.get(symbol)
+            if (
+                known is not None
+                and known.day_ns <= at < known.end_ns
+                and (known.recheck_at is None or now < known.recheck_at)
+            ):
+                continue
+            day_ns, end_ns = self.cache.bucket(symbol, "1d", at)
+            if day_ns >= 0:
+                stale[symbol] = (day_ns, end_ns)
+        if stale:
+            ranges = [(s, day - PREVIOUS_LOOKBACK_NS, day) for s, (day, _) in stale.items()]
+            try:
+                folded = self.store.bars_so_far(ranges)
+            except StoreError:
+                folded = [None] * len(ranges)
+            self.previous_queries += 1
+            for (symbol, (day_ns, end_ns)), bar in zip(stale.items(), folded, strict=True):
+                live_ns = self._live_ns.get(symbol)
+                settling = live_ns is not None and live_ns - day_ns < SETTLING_NS
+                close = np.nan if bar is None else bar.close
+                recheck_at = now + RECHECK_S if settling else None
+                self._previous[symbol] = _Previous(day_ns, end_ns, close, recheck_at)
+        out = []
+        for symbol, at in asks:
+            known = self._previous.get(symbol)
+            ok = known is not None and known.day_ns <= at < known.end_ns
+            out.append(known.close if ok else np.nan)
         return out
 
     def _forming(self, timeframe: str, asks: list[tuple[str, int]]) -> list[PartialBar | None]:

@@ -33,17 +33,21 @@ def watchlist_store(symbols: int):
 
 
 def _stored_quote(store, symbol: str, quotes) -> np.ndarray:
-    """The slow way: the day, the hour and the 4 hours asked of the store for every row,
-    every refresh."""
+    """The slow way: the day, the hour, the 4 hours and the close before the day asked of the
+    store for every row, every refresh."""
+    from app.quotes import PREVIOUS_LOOKBACK_NS
+
     at = store.time_range(symbol)[1]
     day, hour, four = (store.bars_so_far([(symbol, *quotes.cache.bucket(symbol, tf, at))])[0]
                        for tf in ("1d", "1h", "4h"))  # fmt: skip
-    change = day.close - day.open
+    day_ns = quotes.cache.bucket(symbol, "1d", at)[0]
+    before = store.bars_so_far([(symbol, day_ns - PREVIOUS_LOOKBACK_NS, day_ns)])[0].close
+    change = day.close - before
     return np.array(
         [
             day.close,
             change,
-            100 * change / day.open,
+            100 * change / before,
             day.volume,
             100 * (day.close / hour.open - 1),
             100 * (day.close / four.open - 1),

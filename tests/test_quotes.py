@@ -28,9 +28,10 @@ def stored(store):
 
 def want_values(bars, cal) -> np.ndarray:
     day, hour, four = (resample(bars, tf, cal) for tf in ("1d", "1h", "4h"))
-    last, open_ = day.close[-1], day.open[-1]
+    last, before = day.close[-1], day.close[-2]  # the previous day's close
     since = [100 * (last / bars.open[-1] - 1) for bars in (hour, four)]
-    return np.array([last, last - open_, 100 * (last - open_) / open_, day.volume[-1], *since])
+    return np.array([last, last - before, 100 * (last - before) / before, day.volume[-1],
+                     *since])  # fmt: skip
 
 
 def want_path(bars, cal) -> np.ndarray:
@@ -50,7 +51,8 @@ def test_a_symbol_not_live_is_quoted_at_its_last_stored_day(store, stored):
         assert quotes.path(symbol) == pytest.approx(want_path(stored[symbol], CALENDARS[symbol]))
     assert np.isnan(values[2]).all() and len(quotes.path("NONE")) == 0
     asked = quotes.store_queries
-    assert asked == 3  # the days of all symbols in one query, the hours, the 4 hours
+    assert asked == 4  # the days of all symbols in one query, the hours, the 4 hours, and
+    # the closes before their days
     quotes.values(symbols)
     assert quotes.store_queries == asked  # answered from memory after
 
@@ -70,7 +72,10 @@ def test_live_ticks_move_the_quotes_with_no_more_queries(store, stored):
     everything = concat([history, resample_ticks(ts, price, qty, "1m", "24x7").bars])
     assert quotes.values(["BTC"])[0] == pytest.approx(want_values(everything, "24x7"))
     assert quotes.path("BTC") == pytest.approx(want_path(everything, "24x7"))
-    assert quotes.store_queries == asked
+    assert quotes.store_queries == asked + 1  # the ticks opened a day: the close before it
+    quotes.observe("BTC", ts[-1:] + NS_PER_S, price[-1:], qty[-1:])
+    quotes.values(["BTC"])
+    assert quotes.store_queries == asked + 1
 
 
 def test_a_replay_inside_the_stored_day_is_quoted_as_the_replay_goes(store, stored):
@@ -121,7 +126,8 @@ def test_a_new_day_starts_the_path_again(store, stored):
     quotes.observe("BTC", ts, np.array([1.0, 2.0, 3.0]), np.ones(3))
     assert list(quotes.path("BTC")) == [2.0, 3.0]  # two slots of the new day
     values = quotes.values(["BTC"])[0]
-    assert values[0] == 3.0 and values[1] == 2.0 and values[3] == 3.0  # open 1, volume 3
+    assert values[0] == 3.0 and values[3] == 3.0  # volume 3
+    assert values[1] == pytest.approx(3.0 - history.close[-1])  # from the day before's close
     assert history.ts_ns[-1] < midnight
 
 
@@ -133,3 +139,34 @@ def test_day_paths_of_days_without_bars_are_empty(store, stored):
     assert empty == {}
     assert quotes.read_paths(["BTC", "SPY"], 16) == ["BTC", "SPY"]
     assert quotes.path("BTC") == pytest.approx(want_path(stored["BTC"], "24x7"))
+
+
+def test_chg_is_from_the_previous_days_close_asked_again_while_a_live_day_settles(store):
+    """The watchlist's Chg was measured from the day's open (6E -0.12%, its 1d chart's
+    legend -0.15%): it is from the previous day's close. A day that begins while the symbol
+    is live asks for that close again a few times: the day before's last minute may not be
+    stored yet when the first tick of the day is quoted."""
+    from app.quotes import RECHECK_S
+
+    every = make_bars(2 * 1440, start_ns=START, seed=7)
+    store.write_bars("BTC", "1m", every[:-1], instrument=Instrument("BTC", "24x7"))
+    quotes = Quotes(store)
+    clock = [1000.0]
+    quotes.clock = lambda: clock[0]
+    stored_day = quotes.values(["BTC"])[0]
+    assert stored_day[1] == pytest.approx(every.close[-2] - every.close[1439])  # day 2 so far
+    midnight = START + 2 * 1440 * NS_PER_MIN
+    quotes.observe("BTC", np.array([midnight + 5 * NS_PER_S]), np.array([50.0]), np.ones(1))
+    assert quotes.values(["BTC"])[0][1] == pytest.approx(50.0 - every.close[-2])  # for now
+    store.write_bars("BTC", "1m", every[-1:])  # the live session's writer catches up
+    asked = quotes.store_queries
+    assert quotes.values(["BTC"])[0][1] == pytest.approx(50.0 - every.close[-2])
+    assert quotes.store_queries == asked  # not asked again at once
+    clock[0] += RECHECK_S
+    assert quotes.values(["BTC"])[0][1] == pytest.approx(50.0 - every.close[-1])
+    assert quotes.values(["BTC"])[0][2] == pytest.approx(100 * (50.0 / every.close[-1] - 1))
+    lone = Quotes(store)
+    store.write_bars("NEW", "1m", make_bars(30, start_ns=START), instrument=Instrument("NEW"))
+    first_day = lone.values(["NEW"])[0]  # no close before its first day: from its open
+    new = store.load("NEW", "1m")
+    assert first_day[1] == pytest.approx(new.close[-1] - new.open[0])

@@ -158,9 +158,11 @@ def test_a_change_that_rounds_to_nothing_is_written_without_a_sign(qtbot):
     assert model.texts[1][1:] == ["4,298.00", "+0.25", "+0.01%", "231", "0.00%", "+0.01%"]
     assert model.texts[2][4] == "\u2013"  # bid bars carry no volume: it read "0"
     assert model.shown_value(0, 5) == 0.0 and model.shown_value(0, 6) == -0.12  # not red
-    # what "Chg" is measured from is said (the chart's legend measures from the last close)
+    # what "Chg" is measured from is said: the previous day's close (a 1d chart's legend too)
     tip = model.headerData(2, QtCore.Qt.Orientation.Horizontal, QtCore.Qt.ItemDataRole.ToolTipRole)
-    assert tip == "change since the day's open (the open of the forming 1d bar)"
+    assert tip == (
+        "change since the previous day's close (since the day's open on a symbol's first day)"
+    )
 
 
 def test_a_value_wider_than_its_column_widens_it(qtbot):

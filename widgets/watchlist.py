@@ -25,8 +25,8 @@ HEADERS = ("Symbol", "Last", "Chg", "Chg %", "Volume", "1h %", "4h %", "Day")
 HEADER_TIPS = (  # what each column measures from (the chart's legend: the previous close)
     "the symbol; its feed's state on the left",
     "the last price",
-    "change since the day's open (the open of the forming 1d bar)",
-    "change since the day's open, in percent",
+    "change since the previous day's close (since the day's open on a symbol's first day)",
+    "change since the previous day's close, in percent",
     "the day's volume so far (a quote counts one; \u2013: its bars carry none, as bid bars)",
     "change since the forming hour's open, in percent",
     "change since the forming 4-hour bar's open, in percent",
