@@ -132,9 +132,10 @@ class ChartWidget(pg.GraphicsView):
         self.crosshair.index_changed.connect(self._on_crosshair_index)
         self.decimals = 2
         self._add_series_rows()
-        # Zoomed in or out to another level, a candle is another block: the legends say so.
-        self.candles.lod.listeners.append(self.price.legend.refresh)
-        self.volumes.lod.listeners.append(self.volume_pane.legend.refresh)
+        # Zoomed in or out to another level, the candle under the crosshair is another block:
+        # the legends say so (with the crosshair away they tell the latest bar, unchanged).
+        self.candles.lod.listeners.append(lambda: self._pointed_level_changed(self.price))
+        self.volumes.lod.listeners.append(lambda: self._pointed_level_changed(self.volume_pane))
         self.price.view.sigXRangeChanged.connect(self._on_x_range_changed)
         self._connect(model)
         self._show_caption()  # every part was made in the theme
@@ -456,6 +457,10 @@ class ChartWidget(pg.GraphicsView):
             "volume", "Vol", self.theme.foreground,
             lambda ix: volume_parts(self.model, self.theme, ix,
                                     self._pointed_level(self.volumes))))  # fmt: skip
+
+    def _pointed_level_changed(self, pane: Pane) -> None:
+        if self.crosshair.index is not None:
+            pane.legend.refresh()
 
     def _pointed_level(self, series: SeriesPair) -> int:
         """The level whose block the legends tell: the candle under the crosshair (zoomed
