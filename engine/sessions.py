@@ -296,8 +296,11 @@ def calendar_guess(symbol: str) -> str | None:
     for pair in (letters, "".join(ch for ch in re.split(r"[.=]\w*$", name)[0] if ch.isalnum())):
         if len(pair) == 6 and pair[:3] in CURRENCIES and pair[3:] in CURRENCIES:
             return "fx" if pair[:3] != pair[3:] else None  # (EURUSD=X, GBPUSD.SIM)
-    if letters.endswith(CRYPTO_QUOTES) or "PERP" in letters:
+    if letters.endswith(CRYPTO_QUOTES) or letters.endswith("PERP"):
         return "24x7"
-    if any(letters.startswith(base) for base in CRYPTO_BASES):
+    # A coin against a currency or a coin (BTCUSD, ETHBTC): a coin's name alone may be a
+    # stock's ticker (LTC, and BTCS starts as one).
+    quotes = ("USD", "EUR", "BTC", "ETH")
+    if any(letters == base + quote for base in CRYPTO_BASES for quote in quotes):
         return "24x7"
     return None

@@ -349,7 +349,9 @@ def test_new_symbol_needs_a_calendar(tmp_path, store):
 @pytest.mark.parametrize(("symbol", "guess"), [
     ("EURUSD", "fx"), ("EUR/USD", "fx"), ("usdjpy", "fx"), ("EURUSD=X", "fx"), ("XAUUSD", "fx"),
     ("BTCUSDT", "24x7"), ("BINANCE:ETH/USDT", "24x7"), ("BTC-PERP", "24x7"),
+    ("BTCUSD", "24x7"), ("ETHBTC", "24x7"), ("BTCPERP", "24x7"),
     ("ES", None), ("6EH4", None), ("FESX", None), ("AAPL", None), ("USDUSD", None),
+    ("LTC", None), ("ADAP", None), ("BTCS", None),  # stocks, their names as coins' start
 ])  # fmt: skip
 def test_a_symbol_whose_name_says_its_calendar(symbol, guess):
     from engine.sessions import calendar_guess
