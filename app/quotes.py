@@ -185,14 +185,15 @@ class Quotes:
                 stale[symbol] = (day_ns, end_ns)
         if stale:
             ranges = [(s, day - PREVIOUS_LOOKBACK_NS, day) for s, (day, _) in stale.items()]
+            failed = False
             try:
                 folded = self.store.bars_so_far(ranges)
-            except StoreError:
-                folded = [None] * len(ranges)
+            except StoreError:  # (a team store away): asked again soon
+                folded, failed = [None] * len(ranges), True
             self.previous_queries += 1
             for (symbol, (day_ns, end_ns)), bar in zip(stale.items(), folded, strict=True):
                 live_ns = self._live_ns.get(symbol)
-                settling = live_ns is not None and live_ns - day_ns < SETTLING_NS
+                settling = failed or (live_ns is not None and live_ns - day_ns < SETTLING_NS)
                 close = np.nan if bar is None else bar.close
                 recheck_at = now + RECHECK_S if settling else None
                 self._previous[symbol] = _Previous(day_ns, end_ns, close, recheck_at)

@@ -170,3 +170,30 @@ def test_chg_is_from_the_previous_days_close_asked_again_while_a_live_day_settle
     first_day = lone.values(["NEW"])[0]  # no close before its first day: from its open
     new = store.load("NEW", "1m")
     assert first_day[1] == pytest.approx(new.close[-1] - new.open[0])
+
+
+def test_a_previous_close_the_store_could_not_give_is_asked_again(store, monkeypatch):
+    """A team store away when the close was asked: Chg is from the day's open until the close
+    is known, asked again soon, not for the rest of the day."""
+    from app.quotes import RECHECK_S
+    from data.store import StoreError
+
+    cols = make_bars(2 * 1440, start_ns=START, seed=9).columns()
+    for name in ("open", "high", "low", "close"):
+        cols[name][1440:] += 1.0  # the second day opens a point above the first's close
+    bars = Bars.from_arrays(*cols.values())
+    store.write_bars("BTC", "1m", bars, instrument=Instrument("BTC", "24x7"))
+    quotes = Quotes(store)
+    clock = [0.0]
+    quotes.clock = lambda: clock[0]
+    assert quotes.cache is not None  # made: the open-price layer reads the store as it is
+    real = store.bars_so_far
+
+    def away(ranges, timeframe="1m"):
+        raise StoreError("the team store does not answer")
+
+    monkeypatch.setattr(store, "bars_so_far", away)
+    assert quotes.values(["BTC"])[0][1] == pytest.approx(bars.close[-1] - bars.open[1440])
+    monkeypatch.setattr(store, "bars_so_far", real)
+    clock[0] += RECHECK_S
+    assert quotes.values(["BTC"])[0][1] == pytest.approx(bars.close[-1] - bars.close[1439])
