@@ -47,6 +47,9 @@ class _Previous:
     close: float  # NaN: no bar before the day (its first stored day)
     recheck_at: float | None = None  # monotonic seconds: ask again then (None: settled)
 
+    def covers(self, at_ns: int) -> bool:
+        return self.day_ns <= at_ns < self.end_ns
+
 
 @dataclasses.dataclass
 class _DayPath:
@@ -176,7 +179,7 @@ class Quotes:
             known = self._previous.get(symbol)
             if (
                 known is not None
-                and known.day_ns <= at < known.end_ns
+                and known.covers(at)
                 and (known.recheck_at is None or now < known.recheck_at)
             ):
                 continue
@@ -197,12 +200,9 @@ class Quotes:
                 close = np.nan if bar is None else bar.close
                 recheck_at = now + RECHECK_S if settling else None
                 self._previous[symbol] = _Previous(day_ns, end_ns, close, recheck_at)
-        out = []
-        for symbol, at in asks:
-            known = self._previous.get(symbol)
-            ok = known is not None and known.day_ns <= at < known.end_ns
-            out.append(known.close if ok else np.nan)
-        return out
+        known = [self._previous.get(symbol) for symbol, _ in asks]
+        return [p.close if p is not None and p.covers(at) else np.nan
+                for p, (_, at) in zip(known, asks, strict=True)]  # fmt: skip
 
     def _forming(self, timeframe: str, asks: list[tuple[str, int]]) -> list[PartialBar | None]:
         """The forming `timeframe` bar of each (symbol, at_ns): a live session's, else the

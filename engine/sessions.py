@@ -282,7 +282,8 @@ CURRENCIES = frozenset({
     "CNH", "CNY", "MXN", "ZAR", "TRY", "PLN", "HUF", "CZK", "ILS", "INR", "KRW", "BRL", "RUB",
     "THB", "XAU", "XAG",
 })  # fmt: skip
-CRYPTO_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD")
+CRYPTO_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD")  # stablecoins: a pair quoted in one is a coin's
+COIN_QUOTES = ("USD", "EUR", "BTC", "ETH")  # what a coin is quoted in besides
 CRYPTO_BASES = frozenset({"BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOGE", "LTC", "DOT", "AVAX",
                           "LINK", "TRX"})  # fmt: skip
 
@@ -300,7 +301,6 @@ def calendar_guess(symbol: str) -> str | None:
         return "24x7"
     # A coin against a currency or a coin (BTCUSD, ETHBTC): a coin's name alone may be a
     # stock's ticker (LTC, and BTCS starts as one).
-    quotes = ("USD", "EUR", "BTC", "ETH")
-    if any(letters == base + quote for base in CRYPTO_BASES for quote in quotes):
+    if any(letters == base + quote for base in CRYPTO_BASES for quote in COIN_QUOTES):
         return "24x7"
     return None

@@ -45,8 +45,7 @@ _DATETIME_REWRITES = (
 DATE_ORDERS = {"dmy": "day first (31.12.2024)", "mdy": "month first (12/31/2024)"}
 # A date written year last: day and month (in either order), then the year.
 _YEAR_LAST_RE = r"^(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})[./-](?P<year>\d{4})"
-_YEAR_LAST_SUB = r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})"
-_YEAR_FIRST = {"dmy": r"\3-\2-\1", "mdy": r"\3-\1-\2"}
+_YEAR_FIRST = {"dmy": r"\4-\3-\1", "mdy": r"\4-\1-\3"}  # of _YEAR_LAST_RE's groups
 _PAD_DATE = ((r"^(\d{4})-(\d)-", r"\1-0\2-"), (r"^(\d{4}-\d{2})-(\d)($|[^\d])", r"\1-0\2\3"))
 
 
@@ -97,7 +96,7 @@ def year_first(text: pa.Array, order: str | None, what: str) -> tuple[pa.Array, 
                 "date of the file seen so far: pass --date-order dmy (day first) or mdy "
                 "(month first), or choose the date order in the import dialog"
             )
-    rewritten = pc.replace_substring_regex(text, pattern=_YEAR_LAST_SUB,
+    rewritten = pc.replace_substring_regex(text, pattern=_YEAR_LAST_RE,
                                            replacement=_YEAR_FIRST[order])  # fmt: skip
     return _rewrite(rewritten, _PAD_DATE), order
 
