@@ -621,6 +621,35 @@ def test_last_price_line_takes_the_colour_of_the_bar_direction(make_chart):
     assert chart.last_price._pen.color().name() == DARK.up
 
 
+def test_last_price_line_spans_its_view_after_a_pan_and_a_resize(make_chart, qtbot):
+    """The line's strip, kept between frames, is the view's width less its pad at each side
+    (to the view's fractional pixel), at the last close, whatever moved the view: it is
+    the strip worked out afresh."""
+    chart = make_chart(make_bars(3000))
+    line, view = chart.last_price, chart.price.view
+    settle(qtbot, chart)
+
+    def assert_spans_the_view():
+        assert line.boundingRect() == line._strip()
+        strip, edges = line.sceneBoundingRect(), view.sceneBoundingRect()
+        assert strip.left() == pytest.approx(edges.left() + line.PAD_PX, abs=1)
+        assert strip.right() == pytest.approx(edges.right() - line.PAD_PX, abs=1)
+        y = view.mapViewToScene(QtCore.QPointF(0, line.value())).y()
+        assert strip.top() < y < strip.bottom()
+
+    assert_spans_the_view()
+    chart.price.setXRange(1000, 1400)
+    settle(qtbot, chart)
+    assert_spans_the_view()
+    chart.price.scale_y(0.9)  # by hand: y stays through a resize
+    settle(qtbot, chart)
+    ranges = view.viewRange()
+    chart.resize(500, 300)  # the ranges stay; their pixels do not
+    settle(qtbot, chart)
+    assert view.viewRange() == ranges
+    assert_spans_the_view()
+
+
 def test_legends_stay_in_their_corner_inside_their_pane_and_show_missing_values(make_chart, qtbot):
     from engine import indicators as ind
     from engine.price_text import MISSING

@@ -84,23 +84,23 @@ class GridItem(ViewBackdrop):
         if vb is None:
             return
         (x0, x1), (y0, y1) = vb.viewRange()
-        rect = vb.boundingRect()
-        if rect.isEmpty():
+        transform = painter.transform()  # the view's values to device pixels: a scaling
+        px_w, px_h = abs(transform.m11()), abs(transform.m22())
+        if px_w == 0 or px_h == 0:
             return
-        key = (x0, x1, y0, y1, rect.width(), rect.height())
+        key = (x0, x1, y0, y1, px_w, px_h)
         if key != self._key:  # a tick repaints parts of the view: reuse the lines
             self._key = key
-            self._fill(x0, x1, y0, y1, rect)
+            self._fill(x0, x1, y0, y1, 1.0 / px_w, 1.0 / px_h)
         painter.setPen(QtCore.Qt.PenStyle.NoPen)
         painter.setBrush(self._brush)
         painter.drawRects(*self._lines.drawargs())
 
-    def _fill(self, x0, x1, y0, y1, rect) -> None:
-        """Lines a device pixel thick, as filled rects (a fill costs a sixth of a cosmetic
-        line under the view's scaling)."""
+    def _fill(self, x0, x1, y0, y1, px_w, px_h) -> None:
+        """Lines a device pixel (`px_w` by `px_h` in the view's values) thick, as filled
+        rects (a fill costs a sixth of a cosmetic line under the view's scaling)."""
         xs = self._x_axis.major_ticks(x0, x1)  # minor ones crowd small panes
         ys = self._y_axis.major_ticks(y0, y1)
-        px_w, px_h = (x1 - x0) / rect.width(), (y1 - y0) / rect.height()
         self._lines.resize(len(xs) + len(ys))
         rows = self._lines.ndarray()
         rows[: len(xs), 0] = np.asarray(xs) - px_w / 2

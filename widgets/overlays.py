@@ -41,6 +41,7 @@ class LastPriceLine(pg.GraphicsObject):
         self._up: bool | None = None
         self.decimals = 2
         self.price_map = LINEAR
+        self._bounds: QtCore.QRectF | None = None  # kept until the view or the price moves
         self.tag = PriceTag(axis)
         self.setZValue(50)
         self._connect()
@@ -92,17 +93,35 @@ class LastPriceLine(pg.GraphicsObject):
         if (close, up) == (self._price, self._up):
             return
         self._pen = self._pens[up]
-        self.prepareGeometryChange()
+        self._moved()
         self._price, self._up = close, up
         self._y = self.price_map.value(close)
         self.tag.show_price(self._y, format_value(close, self.decimals), up)
 
     def viewRangeChanged(self) -> None:
         """The strip spans the view; the tag follows the price's place on the axis."""
-        self.prepareGeometryChange()
+        self._moved()
         self.tag.place()
 
+    def viewChanged(self, view, oldView) -> None:
+        """The strip's pixels are the view's: a resize moves its edges in its values."""
+        if isinstance(oldView, pg.ViewBox):
+            oldView.sigResized.disconnect(self._moved)
+        if isinstance(view, pg.ViewBox):
+            view.sigResized.connect(self._moved)
+
+    def _moved(self, *_args) -> None:
+        self.prepareGeometryChange()
+        self._bounds = None
+
     def boundingRect(self) -> QtCore.QRectF:
+        """The strip, kept until the view or the price moves (Qt asks several times a
+        frame)."""
+        if self._bounds is None:
+            self._bounds = self._strip()
+        return QtCore.QRectF(self._bounds)
+
+    def _strip(self) -> QtCore.QRectF:
         view = view_rect(self)
         vb = self.getViewBox()
         if view.isEmpty() or not math.isfinite(self._y) or vb.height() <= 0 or vb.width() <= 0:
