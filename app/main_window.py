@@ -235,8 +235,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "ticks": "Ticks a second taken from the feed",
             "frame": "UI frame time (build + paint), median and worst of the last second",
             "latency": "Tick-to-screen latency, median and worst of the last second",
-            "queries": "Bar store queries a minute; the open-price layer's (the watchlist's "
-            "session opens and forming bars) so far",
+            "queries": "Bar store queries a minute; the watchlist's so far (its session "
+            "opens and forming bars, from the open-price layer, and its previous closes)",
             "worker": "Indicator worker process",
         }
         for key, tip in tips.items():

@@ -20,10 +20,11 @@ def worker_text(worker: IndicatorWorker | None) -> str:
 
 
 def stats_texts(stats: LiveStats, feed_problem: str, worker: IndicatorWorker | None,
-                others: int = 0, layer_queries: int = 0) -> dict:  # fmt: skip
+                others: int = 0, watchlist_queries: int = 0) -> dict:  # fmt: skip
     """The status bar's fields; `feed_problem` (the feed does not run here) replaces the
     feed's own state; `others`: the symbols the feed keeps running off screen;
-    `layer_queries`: the store queries the open-price layer made so far."""
+    `watchlist_queries`: the store queries the watchlist's quotes made so far (the
+    open-price layer's and the previous closes)."""
     rejected = f", {stats.rejected} rejected" if stats.rejected else ""
     not_stored = ", BARS NOT STORED" if stats.not_stored else ""
     # the feed's state before it is theirs too (Pause is the feed's): "simulated paused (+5
@@ -34,7 +35,7 @@ def stats_texts(stats: LiveStats, feed_problem: str, worker: IndicatorWorker | N
         "ticks": f"{stats.ticks_per_s:,.0f} ticks/s",
         "frame": f"frame {stats.frame_ms_p50:.1f}/{stats.frame_ms_max:.1f} ms",
         "latency": f"latency {stats.latency_ms_p50:.0f}/{stats.latency_ms_max:.0f} ms",
-        "queries": f"{stats.queries_per_min:.0f} queries/min (open-price layer "
-        f"{layer_queries} so far)",
+        "queries": f"{stats.queries_per_min:.0f} queries/min (watchlist "
+        f"{watchlist_queries} so far)",
         "worker": worker_text(worker),
     }

@@ -80,7 +80,8 @@ def test_live_ticks_flash_the_rows_and_the_layer_asks_no_more(qtbot, filled, win
         assert (green - red if up else red - green) > 30, (up, pixel.name())  # drawn flashing
         if time.time() // 3600 == hour:  # (a new hour's bucket began before its ticks)
             assert controller.quotes.store_queries == asked  # steady: no query
-        qtbot.waitUntil(lambda: "open-price layer" in window.stat_labels["queries"].text(),
+        qtbot.waitUntil(lambda: f"(watchlist {controller.quotes.store_queries} so far)"
+                        in window.stat_labels["queries"].text(),
                         timeout=3000)  # fmt: skip
         # The shown symbol's last quote is its chart's last close.
         controller.watchlist.refresh()
