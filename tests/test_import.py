@@ -617,3 +617,43 @@ def test_hours_imported_over_hours_derived_replace_them_without_asking(tmp_path,
     assert store.load("ES", "1h")[:6].equals(vendor)  # kept
     with pytest.raises(ImportOverlaps):  # now they are an import's: asked again
         import_file(store, write(tmp_path, rows, name="again.csv"), opts(timeframe="1h"))
+
+
+def test_bars_outside_the_sessions_name_the_reading_that_fits(realdata, store):
+    """The European index future's file is in Berlin time and labelled by each bar's close:
+    read as UTC opens, 2,157 bars fall outside the eurex sessions, and the report names both
+    options; given one, it names the other; given both, nothing falls outside."""
+    path = realdata / "index-futures-2006-1m.csv"
+    eurex = {"symbol": "FESX", "calendar": "eurex"}
+    summary = import_file(store, path, opts(**eurex)).summary()
+    assert "warning: 2157 bars fall outside the calendar's sessions" in summary
+    assert ("every bar falls inside the eurex sessions read in Europe/Berlin time (--tz "
+            "Europe/Berlin) and as labelled by each bar's close (--label end): if the file is "
+            "written so, import it again with that and --replace") in summary  # fmt: skip
+    berlin = opts(**eurex, tz="Europe/Berlin", replace=True)
+    summary = import_file(store, path, berlin).summary()
+    assert "read as labelled by each bar's close (--label end):" in summary
+    assert "Europe/Berlin time" not in summary
+    right = import_file(store, path, dataclasses.replace(berlin, label=BarLabel.END))
+    assert right.outside_sessions == 0 and right.session_hint is None
+    assert "outside" not in right.summary()
+
+
+def test_no_reading_is_named_when_none_fits_or_the_times_carry_their_zone(tmp_path, store):
+    """Bars from 21:30 UTC fall after the eurex close (21:00 UTC in winter). Written as
+    wall-clock times they fit read in Berlin time, and the report says so; as epoch seconds
+    they name instants, which no time zone reads otherwise, so it names none. Bars on a
+    Saturday fit no reading at all."""
+    evening = ["2024-01-04 21:30:00,1,2,0.5,1.5,1", "2024-01-04 21:31:00,1,2,0.5,1.5,1"]
+    report = import_file(store, write(tmp_path, evening), opts(calendar="eurex"))
+    assert report.wall_clock and report.outside_sessions == 2
+    assert "read in Europe/Berlin time (--tz Europe/Berlin):" in report.summary()
+    epochs = [f"{int(ns(line[:19].replace(' ', 'T'))) // 10**9}{line[19:]}" for line in evening]
+    path = write(tmp_path, epochs, name="epochs.csv")
+    report = import_file(store, path, opts(symbol="FDAX", calendar="eurex"))
+    assert not report.wall_clock and report.outside_sessions == 2
+    assert report.session_hint is None
+    saturday = ["2024-01-06 12:00:00,1,2,0.5,1.5,1", "2024-01-06 12:01:00,1,2,0.5,1.5,1"]
+    report = import_file(store, write(tmp_path, saturday, name="sat.csv"),
+                         opts(symbol="FGBL", calendar="eurex"))  # fmt: skip
+    assert report.wall_clock and report.outside_sessions == 2 and report.session_hint is None

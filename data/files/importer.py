@@ -29,6 +29,7 @@ from data.files.checks import (
 )
 from data.files.columns import ColumnMap, Kind, infer_columns
 from data.files.numbers import to_float, with_decimal_points
+from data.files.session_hint import reading_hint
 from data.files.tables import Progress, RawTable, read_table
 from data.files.timestamps import DATE_ORDERS, ParsedTimes, parse_date_time, parse_timestamps
 from data.store import BarStore, Instrument, check_symbol
@@ -98,6 +99,8 @@ class ImportReport:
     tick_size: float = 0.01
     replaced: int = 0  # stored bars in the file's span, replaced
     span_ns: tuple[int, int] | None = None  # the first and last bars' open times
+    wall_clock: bool = False  # the file's times have no zone: read in the options' one
+    session_hint: str | None = None  # how they fall inside the sessions, if some are not
 
     def summary(self) -> str:
         span = ""
@@ -120,6 +123,8 @@ class ImportReport:
                 f"warning: {self.outside_sessions} bars fall outside the calendar's sessions; "
                 "check --calendar, --tz and --label"
             )
+            if self.session_hint:
+                lines.append(self.session_hint)
         lines.extend(self.notes)
         return "\n".join(lines)
 
@@ -198,9 +203,9 @@ def _unparseable(role: str, column) -> Callable[[int], str]:
 
 
 def _typed(raw: RawTable, cmap: ColumnMap, opts: ImportOptions, bad: BadRows, progress):
-    """(ts_ns, {role: float64 values}) of every row, converted a batch at a time (the text
-    of a batch is dropped once converted); every value that does not convert is marked
-    bad with its reason."""
+    """(ts_ns, {role: float64 values}, whether the times were written without a zone) of
+    every row, converted a batch at a time (the text of a batch is dropped once converted);
+    every value that does not convert is marked bad with its reason."""
     n = len(raw.line)
     roles = [r for r in _VALUE_ROLES[cmap.kind] if r in cmap.roles]
     time_roles = [r for r in ("ts", "date", "time") if r in cmap.roles]
@@ -209,11 +214,12 @@ def _typed(raw: RawTable, cmap: ColumnMap, opts: ImportOptions, bad: BadRows, pr
     values = {role: np.empty(n) for role in roles}
     unit = opts.epoch_unit  # epochs: the unit the first batch shows holds for the rest
     order = opts.date_order  # so does the order of dates written year last
-    at = 0
+    at, wall_clock = 0, False
     for columns in raw.batches(wanted):
         k = len(columns[wanted[0]])
         times = _times(columns, cmap, opts, unit, order)
         unit, order = times.unit or unit, times.date_order or order
+        wall_clock |= times.wall_clock
         ts[at : at + k] = times.ts_ns
         bad.mark_batch(at, times.bad, lambda i, t=times: t.reasons.get(i, "unparseable time"))
         for role in roles:
@@ -225,7 +231,7 @@ def _typed(raw: RawTable, cmap: ColumnMap, opts: ImportOptions, bad: BadRows, pr
             progress("checking", 0.8 * at / max(n, 1))
     if at != n:
         raise ValueError(f"read {at} rows but found {n} well-formed lines; check the delimiter")
-    return ts, values
+    return ts, values, wall_clock
 
 
 def _columns(raw: RawTable, opts: ImportOptions) -> ColumnMap:
@@ -275,7 +281,7 @@ def read_file(
     if progress is not None:
         progress("checking", 0.0)
     bad = BadRows(n)
-    ts, values = _typed(raw, cmap, opts, bad, progress)
+    ts, values, report.wall_clock = _typed(raw, cmap, opts, bad, progress)
     if cmap.kind is Kind.BARS:
         values.setdefault("volume", np.zeros(n))
         keep = check_bars(raw, values, opts, ts, bad, report)
@@ -381,6 +387,17 @@ def import_file(
     cal = calendar(instrument.calendar)
     if len(bars):
         report.outside_sessions = int((~cal.is_in_session(bars.ts_ns)).sum())
+    if report.outside_sessions:
+        label = opts.label if report.kind == Kind.BARS.value else None  # ticks: instants
+        report.session_hint = reading_hint(
+            bars.ts_ns,
+            cal,
+            instrument.calendar,
+            opts.tz,
+            label,
+            period_ns(opts.timeframe),
+            report.wall_clock,
+        )
     source = Source(SourceKind.IMPORT, Path(path).name)
     first, last = int(bars.ts_ns[0]), int(bars.ts_ns[-1])
     stored = store.count(opts.symbol, opts.timeframe, first, last + 1)

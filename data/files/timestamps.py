@@ -53,12 +53,14 @@ class ParsedTimes:
     """ts_ns of each row and, for rows that failed, why."""
 
     def __init__(self, ts_ns: np.ndarray, bad: np.ndarray, reasons: dict[int, str],
-                 unit: str | None = None, date_order: str | None = None):  # fmt: skip
+                 unit: str | None = None, date_order: str | None = None,
+                 wall_clock: bool = False):  # fmt: skip
         self.ts_ns = ts_ns
         self.bad = bad
         self.reasons = reasons
         self.unit = unit  # the epoch unit read (None: not epochs), for the next batch
         self.date_order = date_order  # of dates written year last, for the next batch
+        self.wall_clock = wall_clock  # written without a zone: read in the time zone given
 
 
 def _text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -142,7 +144,14 @@ def _parse_iso(text: pa.Array, tz: str, what: str, written: pa.Array | None = No
         bad |= dst_bad
     for i in np.flatnonzero(bad)[:1000]:
         reasons.setdefault(int(i), f"unparseable {what} {shown[int(i)].as_py()!r}")
-    return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons)
+    return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons,
+                       wall_clock=not aware and bool(valid.any()))  # fmt: skip
+
+
+def wall_to_utc(wall_ns: np.ndarray, tz: str) -> np.ndarray:
+    """UTC ns of wall-clock times in `tz` (ns since 1970-01-01 there); a time in a DST gap
+    is read as the earlier offset's."""
+    return _localize(pa.array(np.asarray(wall_ns, dtype=np.int64), pa.timestamp("ns")), tz)[0]
 
 
 def _localize(naive: pa.Array, tz: str) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +234,8 @@ def parse_timestamps(
         else:
             ts = raw
         reasons = {int(i): f"missing {what}" for i in np.flatnonzero(bad)[:1000]}
-        return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons)
+        return ParsedTimes(np.where(bad, 0, ts).astype(np.int64), bad, reasons,
+                           wall_clock=arr.type.tz is None)  # fmt: skip
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         return _parse_epoch(arr.cast(pa.string()), epoch_unit, what)
     written = _text(arr)
