@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from app import symbol_actions, workspaces
+from app import go_to_date, symbol_actions, workspaces
 from app.cells import GridOfSymbols
 from app.indicator_choices import IndicatorChoices, add_saved
 from app.indicators import IndicatorController
@@ -126,6 +126,7 @@ class ChartController(QtCore.QObject):
             w.delete_requested.connect(self.delete_symbol),
             w.workspace_save_requested.connect(self.save_workspace),
             w.workspace_chosen.connect(self.open_workspace),
+            w.go_to_requested.connect(self.ask_go_to_date),
         ]
         geometry = self._settings.value("geometry")
         if geometry is not None:
@@ -432,6 +433,7 @@ class ChartController(QtCore.QObject):
         self._apply_price_scale()
         for chart in self.charts:
             chart.history_wanted.connect(self._on_history_wanted)
+            chart.history_wanted_back_to.connect(self._on_history_wanted_back_to)
             if self.session is not None:
                 self.session.watch_paints(chart)
         self._window.set_view(view)
@@ -558,6 +560,40 @@ class ChartController(QtCore.QObject):
         series = self.live.series_of(model.symbol)
         if series is not None:
             series.load_older(model)
+
+    def ask_go_to_date(self) -> None:
+        """View > Go to date: asked in the active chart's time zone."""
+        if self.chart is None:
+            return
+        ts_ns = go_to_date.ask(self._window, self.chart)
+        if ts_ns is not None:
+            self.go_to_time(ts_ns)
+
+    @_store_failures_shown
+    def go_to_time(self, ts_ns: int) -> None:
+        """Every chart on screen centred on the bar holding `ts_ns` (UTC ns); a time outside
+        the active chart's stored bars is said."""
+        for chart in self.charts:
+            chart.go_to(ts_ns)
+        model = self.chart.model
+        stored = self._store.time_range(model.symbol, model.timeframe)
+        if len(model):  # live bars may run past the stored ones
+            ts = model.column("ts_ns")
+            first, last = int(ts[0]), int(ts[-1])
+            stored = (first, last) if stored is None else (min(stored[0], first),
+                                                          max(stored[1], last))  # fmt: skip
+        said = go_to_date.outside(ts_ns, model.symbol, model.timeframe, stored)
+        if said:
+            self._window.show_status(said, 10_000)
+
+    def _on_history_wanted_back_to(self, model: SeriesModel, ts_ns: int, before: int) -> None:
+        QtCore.QTimer.singleShot(0, lambda: self.load_back_to(model, ts_ns, before))
+
+    @_store_failures_shown
+    def load_back_to(self, model: SeriesModel, ts_ns: int, before: int) -> None:
+        series = self.live.series_of(model.symbol)
+        if series is not None:
+            series.load_back_to(model, ts_ns, before)
 
     # -- indicators --------------------------------------------------------------------------
 

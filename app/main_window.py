@@ -32,7 +32,8 @@ class MainWindow(QtWidgets.QMainWindow):
     indicator_removed(str uid): remove one;
     grid_size_chosen(int rows, int cols): the grid of symbols' size;
     workspace_save_requested(), workspace_chosen(str name);
-    alert_requested(bool once): a price alert on the active symbol.
+    alert_requested(bool once): a price alert on the active symbol;
+    go_to_requested(): View > Go to date.
     """
 
     symbol_chosen = QtCore.Signal(str)
@@ -57,6 +58,7 @@ class MainWindow(QtWidgets.QMainWindow):
     drawing_alert_requested = QtCore.Signal(bool)
     indicator_alert_requested = QtCore.Signal()
     compare_requested = QtCore.Signal()
+    go_to_requested = QtCore.Signal()
     compare_cleared = QtCore.Signal()
 
     def __init__(self) -> None:
@@ -184,6 +186,10 @@ class MainWindow(QtWidgets.QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.price_scale_chosen.emit(n))
             self.scale_group.addAction(action)
             self.scale_actions[name] = action
+        view_menu.addSeparator()
+        action = view_menu.addAction("&Go to date...")
+        action.setShortcut(QtGui.QKeySequence("Ctrl+G"))
+        action.triggered.connect(self.go_to_requested)
         view_menu.addSeparator()
         sizes = view_menu.addMenu("Grid of symbols")
         for rows, cols in GRID_SIZES:

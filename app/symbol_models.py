@@ -71,6 +71,18 @@ class SymbolModels:
         older = self._store.load_before(model.symbol, model.timeframe, oldest, HISTORY_PAGE_BARS)
         model.prepend(older)
 
+    def load_back_to(self, model: SeriesModel, ts_ns: int, before: int) -> None:
+        """Prepend the bars older than the model's back to the one holding `ts_ns`, and
+        `before` bars more (a date gone to: one read, not a page at a time)."""
+        if len(model) == 0:
+            self.load_older(model)
+            return
+        oldest = int(model.column("ts_ns")[0])
+        symbol, timeframe = model.symbol, model.timeframe
+        since = self._store.load_before(symbol, timeframe, ts_ns + 1, before + 1)
+        start_ns = int(since.ts_ns[0]) if len(since) else ts_ns
+        model.prepend(self._store.load(symbol, timeframe, start_ns=start_ns, end_ns=oldest))
+
 
 def live_symbol(store: BarStore, symbol: str, feed: str, exchange: str) -> str:
     """The series to show for `symbol` asked for on the command line: an exchange feed's

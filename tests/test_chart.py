@@ -1270,3 +1270,50 @@ def test_a_series_of_one_bar_is_dated_on_its_time_axis(make_chart, qtbot):
     assert axis.specs.texts == ["Jan 08 2021 00:00"]  # drawn, slid within the axis
     assert axis.specs.left[0] >= axis.boundingRect().left()
     assert time_ticks(bar.ts_ns, 0, 1, 300, "UTC", days=True) == [(0, "Jan 08 2021")]
+
+
+def test_go_to_centres_the_bar_of_a_time_loading_the_older_bars_back_to_it(make_chart, qtbot):
+    """A time older than the loaded bars is read back to in one request, with a view's
+    width of bars before it, and its bar centred at the same zoom; a time in a gap between
+    bars goes to the next bar, one outside the series to its first or latest bar; the user
+    moving the view before the bars come keeps the view where the user put it."""
+    gap_ns = 3 * 60 * NS_PER_MIN  # three hours without a bar after bar 9,999
+    bars = make_bars(30_000)
+    bars = concat([bars[:10_000], make_bars(20_000, start_ns=int(bars.ts_ns[10_000]) + gap_ns)])
+    chart = make_chart(bars[25_000:])
+    asked = []
+
+    def answer(model, ts_ns, before):
+        asked.append((ts_ns, before))
+        oldest = int(model.column("ts_ns")[0])
+        start = max(0, int(np.searchsorted(bars.ts_ns, ts_ns, side="right")) - 1 - before)
+        model.prepend(bars[start : int(np.searchsorted(bars.ts_ns, oldest))])
+
+    chart.history_wanted_back_to.connect(answer)
+    chart.price.setXRange(4_000, 4_200, padding=0)
+
+    def centre_time():
+        x0, x1 = chart.visible_range()
+        assert x1 - x0 == pytest.approx(200)  # the zoom kept
+        return int(chart.model.column("ts_ns")[round((x0 + x1) / 2)])
+
+    target = int(bars.ts_ns[5_000]) + 30 * 10**9  # half a minute into bar 5,000
+    chart.go_to(target)
+    qtbot.waitUntil(lambda: centre_time() == bars.ts_ns[5_000])
+    assert asked == [(target, 1000)] and len(chart.model) == 30_000 - 4_000
+    chart.go_to(int(bars.ts_ns[9_999]) + gap_ns // 2)  # in the gap: the next bar
+    assert centre_time() == bars.ts_ns[10_000]
+    chart.go_to(int(bars.ts_ns[-1]) + NS_PER_MIN * 60)  # after the latest bar: in view,
+    assert chart.navigation.is_visible(len(chart.model) - 1)  # as near the centre as the
+    assert centre_time() > bars.ts_ns[-120]  # pan limits let it be
+    chart.go_to(int(bars.ts_ns[2_000]))  # older again: asked for ...
+    assert len(asked) == 2
+    chart.price.setXRange(20_000, 20_200, padding=0)  # ... but the user moved on
+    qtbot.wait(20)
+    assert chart.visible_range() == (20_000, 20_200)
+    chart.go_to(int(bars.ts_ns[0]) - NS_PER_MIN)  # before the first stored bar: asked
+    # back to it, then again, and an empty page says there are no more
+    qtbot.waitUntil(lambda: chart.model.history_complete and chart.navigation.going_to is None)
+    assert len(asked) == 4
+    assert chart.navigation.is_visible(0) and centre_time() < bars.ts_ns[120]
+    assert chart.model.bars.equals(bars)

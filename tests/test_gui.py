@@ -920,3 +920,61 @@ def test_a_symbol_left_keeps_its_bars_coming(qtbot, store, window, settings):
     forming = aaa.builder.forming("1m")  # and the forming one, as far as it went
     assert len(stored) == len(built) + 1
     assert stored.ts_ns[-1] == forming[0] and stored.close[-1] == forming[4]
+
+
+def test_go_to_date_centres_every_chart_and_says_a_time_outside_the_bars(
+    qtbot, store, window, settings, monkeypatch
+):
+    """View > Go to date (Ctrl+G): a time in the first page's past loads the bars back to it
+    in one read and centres them, on each chart of the 2x2 grid; one before the first
+    stored bar shows it and says where the series begins."""
+    from app import go_to_date
+
+    bars = make_bars(120_000, seed=1)
+    store.write_bars("AAA", "1m", bars)
+    controller = offline(store, window, settings)
+    try:
+        controller.start("AAA")
+        action = next(a for a in window.view_menu.actions() if a.text() == "&Go to date...")
+        assert action.shortcut().toString() == "Ctrl+G"
+        target = int(bars.ts_ns[10_000]) + 30 * 10**9
+        asked = []
+        monkeypatch.setattr(go_to_date, "ask", lambda _w, chart: asked.append(chart) or target)
+        queries = store.queries
+        action.trigger()
+        assert asked == [controller.chart]
+
+        def centred(chart, ts_ns):
+            x0, x1 = chart.visible_range()
+            return int(chart.model.column("ts_ns")[round((x0 + x1) / 2)]) == ts_ns
+
+        qtbot.waitUntil(lambda: centred(controller.chart, bars.ts_ns[10_000]))
+        assert store.queries - queries <= 3  # the span and the bars before it, not pages
+        assert controller.chart.model.bars.equals(bars[10_000 - 1000 :])
+        controller.set_layout("grid")
+        controller.go_to_time(int(bars.ts_ns[60_000]))
+        for chart in controller.charts:  # each timeframe at the bar holding the time
+            ts = chart.model.column("ts_ns")
+            bar = ts[int(np.searchsorted(ts, bars.ts_ns[60_000], side="right")) - 1]
+            qtbot.waitUntil(lambda c=chart, b=bar: centred(c, b))
+        controller.go_to_time(int(bars.ts_ns[0]) - 3600 * 10**9)
+        first = str(np.datetime64(int(bars.ts_ns[0]), "ns"))[:16].replace("T", " ")
+        assert f"AAA 1m begins {first} UTC" in window.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: controller.chart.navigation.is_visible(0))
+    finally:
+        controller.close()
+
+
+def test_the_go_to_dialog_reads_its_time_in_the_charts_zone(qtbot):
+    """The dialog shows and reads wall-clock times of the chart's zone: 2024-03-31 01:30 in
+    Berlin is 00:30 UTC (winter), 03:30 the same day is 01:30 UTC (summer: the clocks went
+    from 02:00 to 03:00)."""
+    from app.go_to_date import GoToDateDialog
+
+    at_ns = int(np.datetime64("2024-03-31T00:30", "ns").astype(np.int64))
+    dialog = GoToDateDialog(None, "Europe/Berlin", at_ns)
+    qtbot.addWidget(dialog)
+    assert dialog.edit.dateTime().toString("yyyy-MM-dd HH:mm") == "2024-03-31 01:30"
+    assert dialog.ts_ns() == at_ns
+    dialog.edit.setDateTime(QtCore.QDateTime(QtCore.QDate(2024, 3, 31), QtCore.QTime(3, 30)))
+    assert dialog.ts_ns() == at_ns + 3600 * 10**9

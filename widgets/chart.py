@@ -59,12 +59,16 @@ class ChartWidget(pg.GraphicsView):
     Signals:
         history_wanted(SeriesModel): the view is near the oldest loaded bar; prepend older bars
             to the model (or an empty Bars when there are no more).
+        history_wanted_back_to(SeriesModel, int ts_ns, int bars): a time gone to is older
+            than the loaded bars; prepend them back to the one holding it and `bars` more
+            before it (an empty Bars when there are none).
         model_changed(SeriesModel): `set_model` put another series on the chart.
         focused(): the chart took the keyboard focus (a click, a tab).
         painted(float): a frame reached the screen; the paint took this many ms.
     """
 
     history_wanted = QtCore.Signal(object)
+    history_wanted_back_to = QtCore.Signal(object, object, int)  # (ns exceed a C++ int)
     model_changed = QtCore.Signal(object)
     focused = QtCore.Signal()
     painted = QtCore.Signal(float)
@@ -231,6 +235,7 @@ class ChartWidget(pg.GraphicsView):
     def _model_slots(self, model: SeriesModel) -> list[tuple]:
         return [(model.bars_reset, self._on_bars_reset),
                 (model.bars_prepended, self._on_bars_prepended),
+                (model.history_completed, self._on_history_completed),
                 (model.bars_appended, self._on_bars_appended),
                 (model.bars_corrected, self._on_bars_corrected),
                 (model.last_bar_changed, self._on_last_bar_changed)]  # fmt: skip
@@ -290,11 +295,23 @@ class ChartWidget(pg.GraphicsView):
             self._show_last_bar()
         if self.navigation.to_first:  # once this change has reached every item
             QtCore.QTimer.singleShot(0, self, self._on_to_first)
+        if self.navigation.going_to is not None:
+            QtCore.QTimer.singleShot(0, self, self._on_going_to)
 
     def _on_to_first(self) -> None:
         """Home goes on to the first bar, unless the user moved the view meanwhile."""
         if self.navigation.to_first:
             self.show_oldest()
+
+    def _on_history_completed(self) -> None:
+        """No older bars: a time gone to before the first is shown at the first bar."""
+        if self.navigation.going_to is not None:
+            QtCore.QTimer.singleShot(0, self, self._on_going_to)
+
+    def _on_going_to(self) -> None:
+        """The bars back to a time gone to came: show it, unless the user moved meanwhile."""
+        if self.navigation.going_to is not None:
+            self.go_to(self.navigation.going_to)
 
     def _on_bars_appended(self, first_ix: int) -> None:
         if not self.volume_pane.shown:
@@ -499,6 +516,14 @@ class ChartWidget(pg.GraphicsView):
         if self.navigation.show_oldest():
             self.history_wanted.emit(self.model)
 
+    def go_to(self, ts_ns: int) -> None:
+        """Centre the view, at its zoom, on the bar holding the time `ts_ns` (the next bar
+        after a gap; the first or the latest bar for a time outside the series), loading the
+        older bars back to it first."""
+        if self.navigation.show_time(ts_ns):
+            x0, x1 = self.visible_range()
+            self.history_wanted_back_to.emit(self.model, ts_ns, max(math.ceil(x1 - x0), 1000))
+
     def pan(self, fraction: float) -> None:
         self.navigation.pan(fraction)
 
@@ -526,6 +551,7 @@ class ChartWidget(pg.GraphicsView):
 
     def close(self) -> bool:
         self.navigation.to_first = False  # Home's next step, if due, is not taken
+        self.navigation.going_to = None
         self._disconnect(self.model)
         self.candles.close()
         self.volumes.close()

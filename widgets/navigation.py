@@ -1,15 +1,16 @@
 """Where a chart's x range goes: the latest bars at first and while they are followed, the
-same bars when older history is prepended, keys and Home/End, the pan and zoom limits, and
-the request for more history near the oldest loaded bar."""
+same bars when older history is prepended, keys and Home/End, a date gone to, the pan and
+zoom limits, and the request for more history near the oldest loaded bar."""
 
 from __future__ import annotations
 
 import contextlib
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6 import QtCore
 
-from engine.timeframes import is_intraday
+from engine.timeframes import is_intraday, nominal_ns
 
 if TYPE_CHECKING:
     from widgets.chart import ChartWidget
@@ -30,6 +31,7 @@ class RangePolicy:
         self.history_pending = False
         self._arranging = False  # our own range changes are not the user scrolling
         self.to_first = False  # Home: on to the first stored bar as older pages load
+        self.going_to: int | None = None  # a time (ns) whose older bars are being loaded
 
     @contextlib.contextmanager
     def _arranging_view(self):
@@ -66,6 +68,29 @@ class RangePolicy:
             return False
         self.history_pending = True
         return True
+
+    def show_time(self, ts_ns: int) -> bool:
+        """Centre the view, at its zoom, on the bar holding `ts_ns` (in a gap between bars,
+        the next bar; before the first bar or after the last, that bar). True: the bars back
+        to it are not loaded yet: ask for them (`going_to` keeps the time until they come
+        and the chart shows it, or the user moves the view)."""
+        model = self._chart.model
+        n = len(model)
+        if n == 0:
+            return False
+        ts = model.column("ts_ns")
+        if ts_ns < ts[0] and not model.history_complete:
+            self.going_to = ts_ns
+            return True
+        self.going_to = None
+        ix = int(np.searchsorted(ts, ts_ns, side="right")) - 1
+        if ix < 0 or (ts_ns >= int(ts[ix]) + nominal_ns(model.timeframe) and ix < n - 1):
+            ix += 1  # before the first bar, or in a gap after bar ix
+        x0, x1 = self.visible_range()
+        half = (x1 - x0) / 2
+        with self._arranging_view():
+            self._set(ix - half, ix + half)
+        return False
 
     def pan(self, fraction: float) -> None:
         x0, x1 = self.visible_range()
@@ -109,6 +134,7 @@ class RangePolicy:
             self._update_limits()
             self.show_latest()
         self.history_pending = self.to_first = False
+        self.going_to = None
 
     def on_prepended(self, count: int) -> None:
         """Older bars came in front: the view stays on the same bars (on Home's way to the
@@ -146,6 +172,7 @@ class RangePolicy:
         if self._arranging:
             return False
         self.to_first = False  # the user moved the view
+        self.going_to = None
         if self.history_pending or self._chart.model.history_complete:
             return False
         if x0 < x1 - x0:

@@ -23,6 +23,7 @@ class SeriesModel(QtCore.QObject):
         last_bar_changed(): the last (forming) bar changed in place.
         bars_corrected(int ix): bar ix changed.
         bars_reset(): all bars were replaced.
+        history_completed(): no bars are older than the first (an empty page came).
     """
 
     bars_appended = QtCore.Signal(int)
@@ -30,6 +31,7 @@ class SeriesModel(QtCore.QObject):
     last_bar_changed = QtCore.Signal()
     bars_corrected = QtCore.Signal(int)
     bars_reset = QtCore.Signal()
+    history_completed = QtCore.Signal()
 
     def __init__(
         self,
@@ -105,6 +107,7 @@ class SeriesModel(QtCore.QObject):
     def prepend(self, bars: Bars) -> None:
         if len(bars) == 0:
             self.history_complete = True
+            self.history_completed.emit()
             return
         if len(self) and bars.ts_ns[-1] >= self.column("ts_ns")[0]:
             raise ValueError("prepended bars must come before the first bar")
