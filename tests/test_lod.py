@@ -188,3 +188,18 @@ def test_hourly_ticks_follow_local_time_across_dst():
     labels = [label for _, label in time_ticks(bars.ts_ns, 0, len(ts), 1100, "America/Chicago")]
     # 02:00 does not exist that night in Chicago: 01:00 is followed by 03:00.
     assert "Sun 10 00:00" in labels and "03:00" in labels and "02:00" not in labels
+
+
+def test_intraday_ticks_say_the_month_and_the_year_they_begin():
+    """Scrolled back on minutes, a new day said "Wed 01 00:00": which month, which year,
+    nothing on the axis told. A day that starts a month says the month, one that starts a
+    year the year; other days stay short."""
+    start = int(np.datetime64("2023-12-31T12:00", "ns").astype(np.int64))
+    quarter_hours = start + np.arange(400, dtype=np.int64) * 15 * NS_PER_MIN
+    labels = [label for _, label in time_ticks(quarter_hours, 0, 400, 1400, "UTC")]
+    assert "01 Jan 2024 00:00" in labels and "Tue 02 00:00" in labels
+    start = int(np.datetime64("2012-01-31T12:00", "ns").astype(np.int64))
+    minutes = start + np.arange(1500, dtype=np.int64) * NS_PER_MIN
+    labels = [label for _, label in time_ticks(minutes, 0, 1500, 1400, "UTC")]
+    assert "Wed 01 Feb 00:00" in labels
+    assert all(label[:2].isdigit() for label in labels if label != "Wed 01 Feb 00:00")

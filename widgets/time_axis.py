@@ -48,10 +48,17 @@ def _period_ids(local: np.ndarray, months: np.ndarray, kind: str, size: int) -> 
 
 
 @functools.lru_cache(maxsize=4096)  # a pan shows mostly the labels of the frame before
-def _label(local_value: int, kind: str, new_day: bool, new_year: bool) -> str:
+def _label(local_value: int, kind: str, new_day: bool, new_year: bool,
+           new_month: bool = False) -> str:  # fmt: skip
+    """A tick's label; an intraday tick that starts a day says it, and the month or the
+    year when it starts one too (scrolled back, "Wed 01 09:00" did not say which month)."""
     t = np.datetime64(int(local_value), "ns").astype("datetime64[s]").item()
     if kind in "mh":
-        return t.strftime("%a %d %H:%M") if new_day else t.strftime("%H:%M")
+        if not new_day:
+            return t.strftime("%H:%M")
+        if new_year:
+            return t.strftime("%d %b %Y %H:%M")
+        return t.strftime("%a %d %b %H:%M") if new_month else t.strftime("%a %d %H:%M")
     if kind in "dw":
         return t.strftime("%b %d %Y") if new_year else t.strftime("%a %d %b")
     if kind == "M":
@@ -77,7 +84,7 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
                 days: bool = False, view_px: float | None = None,
                 label_px: dict[str, float] | None = None):  # fmt: skip
     """The ticks of bars [first, stop) drawn `width_px` wide, unlabelled: (step kind, bar
-    indices, local times, whether each starts a day, whether each starts a year). `days`:
+    indices, local times, whether each starts a day, a month, a year). `days`:
     the bars are days or longer, stepped by a day at least. `view_px`: the width of the
     view they are shown in (all of it, or a part). `label_px`: how wide a label of each
     calendar kind ("d", "w", "M", "Y") is; their ticks are spaced for their labels then
@@ -129,8 +136,10 @@ def _boundaries(ts_ns: np.ndarray, first: int, stop: int, width_px: float, tz: s
     # first tick's: the bar's before it): weekly ticks cross a new year mid-week.
     before = local[change[:1] - 1]
     days = np.concatenate((before, at_local)) // DAY
-    years = _months(np.concatenate((before, at_local))) // 12
-    return kind, at, at_local, days[1:] != days[:-1], years[1:] != years[:-1]
+    months = _months(np.concatenate((before, at_local)))
+    years = months // 12
+    return (kind, at, at_local, days[1:] != days[:-1], months[1:] != months[:-1],
+            years[1:] != years[:-1])  # fmt: skip
 
 
 def _first_bars(ts_ns, tz, lo, hi, period, kind, size):
@@ -159,10 +168,11 @@ class _Ticks(NamedTuple):
     labels: list[str]  # each dated as its own day and year changes say
 
     @classmethod
-    def of(cls, kind, index, local, new_day, new_year) -> _Ticks:
+    def of(cls, kind, index, local, new_day, new_month, new_year) -> _Ticks:
         local, new_day = local.tolist(), new_day.tolist()
         return cls(kind, index.tolist(), local, new_day, [
-            _label(t, kind, d, y) for t, d, y in zip(local, new_day, new_year.tolist(), strict=True)
+            _label(t, kind, d, y, m) for t, d, m, y in zip(
+                local, new_day, new_month.tolist(), new_year.tolist(), strict=True)
         ])  # fmt: skip
 
     def labelled(self, a: int = 0, b: int | None = None) -> list[tuple[int, str]]:
@@ -170,7 +180,7 @@ class _Ticks(NamedTuple):
         the year, whether or not a year begins in view (the crosshair's legend dates intraday
         bars in full)."""
         labels = self.labels[a:b]
-        if labels:
+        if labels and self.kind not in "mh":
             labels[0] = _label(self.local[a], self.kind, self.new_day[a], True)
         return list(zip(self.index[a:b], labels, strict=True))
 
