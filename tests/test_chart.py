@@ -1317,3 +1317,37 @@ def test_go_to_centres_the_bar_of_a_time_loading_the_older_bars_back_to_it(make_
     assert len(asked) == 4
     assert chart.navigation.is_visible(0) and centre_time() < bars.ts_ns[120]
     assert chart.model.bars.equals(bars)
+
+
+def test_home_and_go_to_follow_whichever_was_asked_last(make_chart, qtbot):
+    """Home, then a date before Home reached the first bar: the date is shown, and Home's
+    next page does not take the view back to the oldest bars; and the other way round."""
+    bars = make_bars(30_000)
+    chart = make_chart(bars[24_000:])
+    requests = []
+    chart.history_wanted.connect(lambda model: requests.append(("page", model)))
+    chart.history_wanted_back_to.connect(lambda m, ts, n: requests.append(("back", m, ts, n)))
+
+    def answer():  # the store answers the requests in turn
+        while requests:
+            kind, model, *rest = requests.pop(0)
+            oldest = int(np.searchsorted(bars.ts_ns, model.column("ts_ns")[0]))
+            if kind == "page":
+                model.prepend(bars[max(0, oldest - 2_000) : oldest])
+            else:
+                start = int(np.searchsorted(bars.ts_ns, rest[0], side="right")) - 1 - rest[1]
+                model.prepend(bars[max(0, start) : oldest])
+            qtbot.wait(10)
+
+    target = int(bars.ts_ns[20_000])
+    chart.show_oldest()
+    chart.go_to(target)
+    answer()
+    x0, x1 = chart.visible_range()
+    assert chart.model.column("ts_ns")[round((x0 + x1) / 2)] == target
+    chart.go_to(int(bars.ts_ns[5_000]))
+    chart.show_oldest()
+    answer()
+    qtbot.waitUntil(lambda: chart.model.history_complete or not requests)
+    answer()
+    assert chart.visible_range()[0] < 0 < chart.visible_range()[1]  # the first bar in view

@@ -63,6 +63,7 @@ class RangePolicy:
         x0, x1 = self.visible_range()
         with self._arranging_view():
             self._set(-1, x1 - x0 - 1)
+        self.going_to = None  # Home asked for after a date: Home
         self.to_first = not self._chart.model.history_complete
         if not self.to_first or self.history_pending:  # done, or a page is on its way
             return False
@@ -76,6 +77,7 @@ class RangePolicy:
         and the chart shows it, or the user moves the view)."""
         model = self._chart.model
         n = len(model)
+        self.to_first = False  # a date asked for after Home: the date
         if n == 0:
             return False
         ts = model.column("ts_ns")
