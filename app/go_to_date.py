@@ -15,17 +15,19 @@ from widgets.chart import ChartWidget
 
 NS_PER_US = 1000
 SHOWN_FORMAT = "yyyy-MM-dd HH:mm"
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def local_to_ns(when: dt.datetime, tz: str) -> int:
-    """UTC ns of a wall-clock time in `tz` (one in a DST gap or fold: its earlier reading)."""
-    aware = when.replace(tzinfo=ZoneInfo(tz), fold=0)
-    return (round(aware.timestamp() * 1e6)) * NS_PER_US
+    """UTC ns of a wall-clock time in `tz` (in a DST fold, its first pass; in a gap, read
+    at the offset before it)."""
+    return (when.replace(tzinfo=ZoneInfo(tz), fold=0) - EPOCH) // MICROSECOND * NS_PER_US
 
 
 def ns_to_local(ts_ns: int, tz: str) -> dt.datetime:
     """The wall-clock time in `tz` of a UTC ns instant, without its zone."""
-    utc = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ts_ns // NS_PER_US)
+    utc = EPOCH + dt.timedelta(microseconds=ts_ns // NS_PER_US)
     return utc.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
 
 

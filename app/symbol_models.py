@@ -81,7 +81,8 @@ class SymbolModels:
         symbol, timeframe = model.symbol, model.timeframe
         since = self._store.load_before(symbol, timeframe, ts_ns + 1, before + 1)
         start_ns = int(since.ts_ns[0]) if len(since) else ts_ns
-        model.prepend(self._store.load(symbol, timeframe, start_ns=start_ns, end_ns=oldest))
+        if start_ns < oldest:  # (not loaded meanwhile by another request)
+            model.prepend(self._store.load(symbol, timeframe, start_ns=start_ns, end_ns=oldest))
 
 
 def live_symbol(store: BarStore, symbol: str, feed: str, exchange: str) -> str:

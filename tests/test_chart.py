@@ -1351,3 +1351,49 @@ def test_home_and_go_to_follow_whichever_was_asked_last(make_chart, qtbot):
     qtbot.waitUntil(lambda: chart.model.history_complete or not requests)
     answer()
     assert chart.visible_range()[0] < 0 < chart.visible_range()[1]  # the first bar in view
+
+
+def test_the_crosshair_tags_its_value_and_its_bars_time_on_the_axes(make_chart, qtbot):
+    """Over a pane, the value under the crosshair is tagged on that pane's axis (a price to
+    the series' decimals, hiding the labels under it; a volume as the volume axis writes
+    it) and the bar's time in full on the time axis; leaving the chart takes them off."""
+    from widgets.crosshair import bar_time_text
+
+    bars = make_bars(3000)
+    chart = make_chart(bars)
+    settle(qtbot, chart)
+    cross = chart.crosshair
+    view = chart.price.view
+    (_, _), (y0, y1) = view.viewRange()
+    price = round((y0 + y1) / 2, 2)
+    cross._on_mouse_moved((view.mapViewToScene(QtCore.QPointF(2950, price)),))
+    tag = cross._value_tags[chart.price]
+    assert tag._text == f"{price:.4f}"  # make_bars' prices have four decimals
+    axis_y = chart.price.value_axis.mapFromScene(view.mapViewToScene(QtCore.QPointF(0, price)))
+    assert tag.mapToParent(tag.boundingRect().center()).y() == pytest.approx(axis_y.y(), abs=1)
+    assert chart.price.value_axis._reserved["crosshair"]  # its labels under the tag hidden
+    time_tag = cross._time_tag
+    assert time_tag.isVisible() and time_tag.text == bar_time_text(chart.model, 2950)
+    assert time_tag.text == "Thu 04 Jan 2024 01:10"
+    x = time_tag.mapToScene(time_tag.boundingRect().center()).x()
+    assert x == pytest.approx(view.mapViewToScene(QtCore.QPointF(2950, 0)).x(), abs=1)
+    volume_view = chart.volume_pane.view
+    cross._on_mouse_moved((volume_view.mapViewToScene(QtCore.QPointF(2950, 5.0)),))
+    volume_axis = chart.volume_pane.value_axis
+    assert cross._value_tags[chart.volume_pane]._text == volume_axis.value_text(5.0)
+    assert not chart.price.value_axis._reserved["crosshair"]  # the price tag left its axis
+    cross.hide()
+    assert not time_tag.isVisible() and not chart.volume_pane.value_axis._reserved["crosshair"]
+    from widgets.chart import PriceScale
+
+    chart.set_price_scale(PriceScale.LOG)  # a price still, from its log
+    settle(qtbot, chart)
+    cross._on_mouse_moved((view.mapViewToScene(QtCore.QPointF(2950, math.log10(price))),))
+    assert cross._value_tags[chart.price]._text == f"{price:.4f}"
+    chart.set_price_scale(PriceScale.PERCENT)  # the percent from the base, as labelled
+    settle(qtbot, chart)
+    base = chart.price.value_axis.percent_base
+    cross._on_mouse_moved((view.mapViewToScene(QtCore.QPointF(2950, price)),))
+    assert cross._value_tags[chart.price]._text == f"{(price - base) * 100 / base:.2f}%"
+    days = SeriesModel("X", "1d", "UTC", make_bars(30, step_ns=86_400 * 10**9))
+    assert bar_time_text(days, 2) == "Thu 04 Jan 2024"  # a day's bar: its date

@@ -244,6 +244,8 @@ class PriceAxisItem(LeanAxisItem):
         self._bands: tuple[tuple[float, float], ...] = ()  # all of them, for each label drawn
         self._covered: frozenset[int] = frozenset()  # the labels under them now
         self._compact = compact
+        self.tag_decimals: int | None = None  # a value tag's (a price's); None: finer
+        # than the labels'
         self._cached: tuple | None = None  # (key, levels): the grid asks for them too
         self.percent_base: float | None = None
         self.log = False
@@ -351,6 +353,18 @@ class PriceAxisItem(LeanAxisItem):
                 levels = [(step / to_unit, values.tolist())]
             self._cached = (key, levels)
         return self._cached[1]
+
+    def value_text(self, value: float) -> str:
+        """A value of the view as a tag on the axis writes it (the crosshair's): a price to
+        `tag_decimals`, a percent of the base, a volume as compact as the labels."""
+        finer = step_decimals(self._step_unit) + 1
+        if self.log:
+            decimals = finer - 1 if self.tag_decimals is None else self.tag_decimals
+            return f"{10.0**value:.{decimals}f}"
+        if self.percent_base is not None:
+            return f"{(value - self.percent_base) * 100.0 / abs(self.percent_base):.2f}%"
+        decimals = finer if self.tag_decimals is None else self.tag_decimals
+        return compact(value, decimals) if self._compact else f"{value:.{decimals}f}"
 
     def tickStrings(self, values, scale, spacing):
         if self.log:

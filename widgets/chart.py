@@ -132,7 +132,8 @@ class ChartWidget(pg.GraphicsView):
         self.alert_levels = AlertLevels(model, theme)
         self.price.addItem(self.alert_levels, ignoreBounds=True)
         self.drawings = DrawingTools(self.drawing_layer, lambda: ask_note(self))
-        self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme)
+        self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme,
+                                   self.time_axis)  # fmt: skip
         self.crosshair.index_changed.connect(self._on_crosshair_index)
         self.decimals = 2
         self._add_series_rows()
@@ -280,6 +281,7 @@ class ChartWidget(pg.GraphicsView):
         self._realign_compares()
         self.decimals = price_decimals(self.model.column("close"))
         self.last_price.set_decimals(self.decimals)
+        self.price.value_axis.tag_decimals = self.decimals
         self.drawing_layer.set_decimals(self.decimals)
         self.navigation.on_reset()
         self._show_percent_base()  # new bars, perhaps under the same view

@@ -1,16 +1,84 @@
-"""Crosshair over a chart's panes: the bar under it goes to the legends."""
+"""Crosshair over a chart's panes: the bar under it goes to the legends, its value to a tag
+on the pane's value axis and its bar's time to a tag on the time axis."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
+from engine.localtime import local_ns
+from engine.timeframes import is_intraday
+from widgets.overlays import PriceTag
 from widgets.quiet import QuietLine
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
 FRAME_HZ = 60
+TAG_PAD_PX = 6
+TAG_TEXT = "#ffffff"
+
+
+class TimeTag(pg.GraphicsObject):
+    """The crosshair bar's time on the time axis, in full ("Fri 10 Feb 2012 12:00"), on a
+    tag centred under the bar and kept within the axis."""
+
+    def __init__(self, axis: pg.AxisItem) -> None:
+        super().__init__()
+        self.setParentItem(axis)
+        self.setZValue(10)
+        self._axis = axis
+        self._font = QtGui.QFont()
+        self._font.setPointSizeF(8.5)
+        self._metrics = QtGui.QFontMetricsF(self._font)
+        self._text = ""
+        self._rect = QtCore.QRectF()
+        self._brush = QtGui.QBrush()
+        self._pen = QtGui.QPen(QtGui.QColor(TAG_TEXT))
+        self.hide()
+
+    def set_colour(self, colour: str) -> None:
+        self._brush = QtGui.QBrush(QtGui.QColor(colour))
+        self.update()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def show_at(self, scene_x: float, text: str) -> None:
+        """`text` centred at the scene's x `scene_x`, within the axis."""
+        if text != self._text:
+            self.prepareGeometryChange()
+            self._text = text
+            width = self._metrics.horizontalAdvance(text) + 2 * TAG_PAD_PX
+            self._rect = QtCore.QRectF(0, 0, width, self._metrics.height() + 2)
+        room = self._axis.mapRectFromParent(self._axis.geometry())
+        x = self._axis.mapFromScene(QtCore.QPointF(scene_x, 0)).x() - self._rect.width() / 2
+        x = min(max(x, room.left()), room.right() - self._rect.width())
+        self.setPos(x, room.top() + max(1.0, (room.height() - self._rect.height()) / 2))
+        self.show()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(self._rect)
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(self._brush)
+        painter.drawRect(self._rect)
+        painter.setFont(self._font)
+        painter.setPen(self._pen)
+        painter.drawText(self._rect, QtCore.Qt.AlignmentFlag.AlignCenter, self._text)
+
+
+def bar_time_text(model: SeriesModel, ix: int) -> str:
+    """Bar `ix`'s time in the series' zone, as the crosshair's tag writes it (a day's bar:
+    its date)."""
+    times, tz = model.label_times(ix, ix + 1)
+    local = int(local_ns(times, tz)[0])
+    shown = "%a %d %b %Y %H:%M" if is_intraday(model.timeframe) else "%a %d %b %Y"
+    return np.datetime64(local, "ns").astype("datetime64[s]").item().strftime(shown)
 
 
 class Crosshair(QtCore.QObject):
@@ -27,14 +95,18 @@ class Crosshair(QtCore.QObject):
     time_changed = QtCore.Signal(object)
     index_changed = QtCore.Signal(object)
 
-    def __init__(self, scene, plots, model: SeriesModel, theme: Theme) -> None:
+    def __init__(self, scene, plots, model: SeriesModel, theme: Theme,
+                 time_axis: pg.AxisItem | None = None) -> None:  # fmt: skip
         super().__init__()
         self._plots = list(plots)
         self._model = model
+        self._time_axis = time_axis
         self.index: int | None = None
         self._vlines: list[QuietLine] = []  # one per plot, once shown
         self._hline: QuietLine | None = None
         self._hline_plot = None
+        self._value_tags: dict[object, PriceTag] = {}  # by plot, once shown there
+        self._time_tag: TimeTag | None = None
         self._mouse = None  # the scene position it follows, while it follows the mouse
         self.set_theme(theme)
         self._proxy = pg.SignalProxy(
@@ -64,6 +136,9 @@ class Crosshair(QtCore.QObject):
     def remove_plot(self, plot) -> None:
         k = self._plots.index(plot)
         self._plots.pop(k)
+        tag = self._value_tags.pop(plot, None)
+        if tag is not None:
+            tag.close()
         if self._hline is None:
             return
         plot.removeItem(self._vlines.pop(k))
@@ -73,14 +148,20 @@ class Crosshair(QtCore.QObject):
 
     def set_theme(self, theme: Theme) -> None:
         self._pen = pg.mkPen(theme.crosshair, width=1, style=QtCore.Qt.PenStyle.DotLine)
+        self._tag_brush = QtGui.QBrush(QtGui.QColor(theme.crosshair).darker(160))
         if self._hline is not None:
             for line in [*self._vlines, self._hline]:
                 line.setPen(self._pen)
+        if self._time_tag is not None:
+            self._time_tag.set_colour(self._tag_brush.color().name())
 
     def close(self) -> None:
-        """Take no more mouse moves (a delayed one would reach deleted views)."""
+        """Take no more mouse moves (a delayed one would reach deleted views), and no more
+        moves of the value axes."""
         self._proxy.disconnect()
         self._proxy.timer.stop()
+        for tag in self._value_tags.values():
+            tag.close()
 
     def hide(self) -> None:
         following = self._mouse is not None
@@ -88,6 +169,7 @@ class Crosshair(QtCore.QObject):
         if self._hline is not None:
             for item in [*self._vlines, self._hline]:
                 item.hide()
+        self._hide_tags()
         if self.index is not None:
             self.index = None
             self.index_changed.emit(None)
@@ -125,6 +207,26 @@ class Crosshair(QtCore.QObject):
             self._hline_plot = plot
         self._hline.setValue(y)
         self._hline.show()
+        self._tag_value(plot, y)
+
+    def _tag_value(self, plot, y: float) -> None:
+        """The value under the crosshair on the plot's value axis; the others' tags off."""
+        axis = getattr(plot, "value_axis", None)
+        for other, tag in self._value_tags.items():
+            if other is not plot:
+                tag.hide_tag()
+        if axis is None or not math.isfinite(y):
+            return
+        tag = self._value_tags.get(plot)
+        if tag is None:
+            tag = self._value_tags[plot] = PriceTag(axis, owner="crosshair", z=11)
+        tag.show_text(y, axis.value_text(y), self._tag_brush)
+
+    def _hide_tags(self) -> None:
+        for tag in self._value_tags.values():
+            tag.hide_tag()
+        if self._time_tag is not None:
+            self._time_tag.hide()
 
     def show_time(self, ts_ns: int | None) -> None:
         """Put the crosshair on the bar containing `ts_ns` (from a linked chart); None:
@@ -136,6 +238,8 @@ class Crosshair(QtCore.QObject):
         ix = int(np.searchsorted(ts, ts_ns, side="right")) - 1
         if self._hline is not None:
             self._hline.hide()
+        for tag in self._value_tags.values():  # no value from a linked chart's mouse
+            tag.hide_tag()
         self.show_index(ix)
 
     def show_index(self, ix: int) -> None:
@@ -148,6 +252,18 @@ class Crosshair(QtCore.QObject):
         for line in self._vlines:
             line.setValue(ix)
             line.show()
+        self._tag_time(ix)
         if ix != self.index:
             self.index = ix
             self.index_changed.emit(ix)
+
+    def _tag_time(self, ix: int) -> None:
+        """Bar `ix`'s time on the time axis, under the vertical line."""
+        if self._time_axis is None or not self._plots:
+            return
+        if self._time_tag is None:
+            self._time_tag = TimeTag(self._time_axis)
+            self._time_tag.set_colour(self._tag_brush.color().name())
+        view = self._plots[0].getViewBox()
+        scene_x = view.mapViewToScene(QtCore.QPointF(ix, 0)).x()
+        self._time_tag.show_at(scene_x, bar_time_text(self._model, ix))

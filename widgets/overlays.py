@@ -149,15 +149,17 @@ class LastPriceLine(pg.GraphicsObject):
 
 
 class PriceTag(pg.GraphicsObject):
-    """The last price on the price axis: its text on a tag of the bar's colour, at the
-    price's height, drawn over the axis' labels. The axis keeps its picture in a pixmap
-    cache, so moving the tag repaints two small rects from it, not the axis."""
+    """A value on a value axis (the last price, the crosshair's): its text on a tag, at the
+    value's height, drawn over the axis' labels, which it hides (`owner` names it to the
+    axis). The axis keeps its picture in a pixmap cache, so moving the tag repaints two small
+    rects from it, not the axis."""
 
-    def __init__(self, axis: PriceAxisItem) -> None:
+    def __init__(self, axis: PriceAxisItem, owner: str = "last price", z: float = 10) -> None:
         super().__init__()
         self.setParentItem(axis)
-        self.setZValue(10)
+        self.setZValue(z)
         self._axis = axis
+        self._owner = owner
         axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.geometryChanged.connect(self.place)
         self._y = math.nan  # the price's height in the view
@@ -166,6 +168,8 @@ class PriceTag(pg.GraphicsObject):
         self._font.setPointSizeF(8.5)
         self._metrics = QtGui.QFontMetricsF(self._font)
         self._rect = QtCore.QRectF()
+        self._text_pen = QtGui.QPen(QtGui.QColor("#ffffff"))
+        self._brush = QtGui.QBrush()
         self._closed = False
 
     def close(self) -> None:
@@ -178,13 +182,17 @@ class PriceTag(pg.GraphicsObject):
     def set_theme(self, theme: Theme) -> None:
         self._brushes = {up: QtGui.QBrush(QtGui.QColor(colour))
                          for up, colour in ((True, theme.up), (False, theme.down))}  # fmt: skip
-        self._text_pen = QtGui.QPen(QtGui.QColor("#ffffff"))
         self._brush = self._brushes[True]
         self.update()
 
     def show_price(self, y: float, text: str, up: bool) -> None:
-        """The price `text` at height `y` in the view (its log on the log scale)."""
-        self._brush = self._brushes[up]
+        """The price `text` at height `y` in the view (its log on the log scale), on the
+        colour of an up or a down bar."""
+        self.show_text(y, text, self._brushes[up])
+
+    def show_text(self, y: float, text: str, brush: QtGui.QBrush) -> None:
+        """`text` at height `y` in the view, on `brush`."""
+        self._brush = brush
         if text != self._text:
             self.prepareGeometryChange()
             self._text = text
@@ -206,14 +214,20 @@ class PriceTag(pg.GraphicsObject):
         geometry = self._axis.mapRectFromParent(self._axis.geometry())
         if not y0 <= self._y <= y1 or y1 <= y0:
             self.setPos(geometry.left(), -1e6)  # off the axis, nothing repainted on ticks
-            self._axis.reserve("last price", ())
+            self._axis.reserve(self._owner, ())
             return
         y = geometry.bottom() - (self._y - y0) * geometry.height() / (y1 - y0)
         top = geometry.top() - self._rect.top()
         bottom = geometry.bottom() - self._rect.bottom()
         y = min(max(y, top), bottom)
         self.setPos(geometry.left() + 1, y)  # right of the axis line
-        self._axis.reserve("last price", ((y + self._rect.top(), y + self._rect.bottom()),))
+        self._axis.reserve(self._owner, ((y + self._rect.top(), y + self._rect.bottom()),))
+
+    def hide_tag(self) -> None:
+        """Off the axis (its labels shown again) until shown again."""
+        self._y = math.nan
+        self.setPos(self.pos().x(), -1e6)
+        self._axis.reserve(self._owner, ())
 
     def boundingRect(self) -> QtCore.QRectF:
         return QtCore.QRectF(self._rect)
