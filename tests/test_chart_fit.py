@@ -86,14 +86,15 @@ def wheel(chart, notches: int, x_frac: float = 0.5) -> None:
         QtWidgets.QApplication.sendEvent(chart.viewport(), event)
 
 
-def drag(chart, start: QtCore.QPointF, end: QtCore.QPointF, steps: int = 10) -> None:
-    """A left-button drag in widget coordinates, through the viewport as a user's."""
+def drag(chart, start: QtCore.QPointF, end: QtCore.QPointF, steps: int = 10,
+         mods=QtCore.Qt.KeyboardModifier.NoModifier) -> None:  # fmt: skip
+    """A left-button drag in widget coordinates, through the viewport as a user's (with
+    the keyboard modifiers `mods` held)."""
     left = QtCore.Qt.MouseButton.LeftButton
-    none = QtCore.Qt.KeyboardModifier.NoModifier
     target = chart.viewport()
 
     def send(kind, pos, buttons):
-        event = QtGui.QMouseEvent(kind, pos, chart.mapToGlobal(pos), left, buttons, none)
+        event = QtGui.QMouseEvent(kind, pos, chart.mapToGlobal(pos), left, buttons, mods)
         QtWidgets.QApplication.sendEvent(target, event)
 
     send(QtCore.QEvent.Type.MouseButtonPress, start, left)

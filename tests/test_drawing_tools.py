@@ -2,6 +2,7 @@
 says, made, selected, moved, deleted, undone and redone with the mouse and keys."""
 
 import bisect
+import math
 
 import numpy as np
 import pytest
@@ -351,3 +352,49 @@ def test_labels_near_the_views_edges_are_drawn_whole_inside_it(chart, monkeypatc
     assert (left >= box.left()).all() and (right <= box.right() + 1).all(), (right, box)
     assert (top >= box.top() - 1).all() and (top + 13 <= box.bottom() + 1).all(), (top, box)
     assert len(set(zip(left.tolist(), top.tolist(), strict=True))) == len(texts)  # apart
+
+
+def test_a_shift_drag_measures_until_a_click(chart, qtbot):
+    """Shift+drag from one bar's price to another's: the box and its label say the price
+    change and its percent, the bars and the time between them (TradingView's measure); the
+    view does not pan and nothing is drawn into the book; a click (or Esc) takes it off."""
+    n = len(chart.model)
+    (_, _), (y0, y1) = chart.price.view.viewRange()
+    p_a, p_b = round(y0 + 0.3 * (y1 - y0), 2), round(y0 + 0.6 * (y1 - y0), 2)
+    before = chart.visible_range()
+    shift = QtCore.Qt.KeyboardModifier.ShiftModifier
+    drag(chart, bar_point(chart, n - 100, p_a), bar_point(chart, n - 40, p_b), mods=shift)
+    measure = chart.measure
+    assert measure.shown and chart.visible_range() == before
+    assert chart.drawings.book.drawings == ()
+    (xa, ya), (xb, yb) = measure.start, measure.end
+    assert round(xa) == n - 100 and round(xb) == n - 40
+    change = yb - ya
+    decimals = chart.decimals
+    assert measure.lines() == [
+        f"+{format_value(change, decimals)} (+{change / ya * 100:.2f}%)",
+        "60 bars, 1h",
+    ]
+    image = chart.grab().toImage()  # the box is shaded in the rise's colour
+    inside = bar_point(chart, n - 70, (p_a + p_b) / 2).toPoint()
+    shade = image.pixelColor(inside)
+    assert shade.green() > shade.red()
+    click(chart, bar_point(chart, n - 70, (p_a + p_b) / 2))
+    assert not measure.shown and chart.drawings.book.drawings == ()
+    drag(chart, bar_point(chart, n - 40, p_b), bar_point(chart, n - 100, p_a), mods=shift)
+    assert measure.lines()[0].startswith("\u2212") and measure.lines()[1] == "60 bars, 1h"
+    key(chart, qtbot, QtCore.Qt.Key.Key_Escape)
+    assert not measure.shown
+
+
+def test_measure_texts():
+    from widgets.measure import measure_text, span_text
+    from widgets.price_map import LOG
+
+    assert [span_text(m * NS_PER_MIN) for m in (0, 45, 60, 225, 1440, 1440 * 2 + 240)] == [
+        "0m", "45m", "1h", "3h 45m", "1d", "2d 4h"]  # fmt: skip
+    model = SeriesModel("X", "1h", "UTC", make_bars(50, step_ns=NS_PER_HOUR))
+    lines = measure_text(model, LOG, 2, (10, math.log10(100.0)), (34, math.log10(110.0)))
+    assert lines == ["+10.00 (+10.00%)", "24 bars, 1d"]
+    lines = measure_text(model, LOG, 2, (10, math.log10(100.0)), (10, math.log10(90.0)))
+    assert lines == ["\u221210.00 (\u221210.00%)", "0 bars, 0m"]

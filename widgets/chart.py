@@ -23,6 +23,7 @@ from widgets.drawing_layer import DrawingLayer
 from widgets.drawing_tools import DrawingTools, ask_note
 from widgets.indicator_items import PALETTE
 from widgets.legend import LegendRow, price_decimals
+from widgets.measure import MeasureItem
 from widgets.navigation import INITIAL_VISIBLE_BARS, MIN_VISIBLE_BARS, RangePolicy
 from widgets.overlays import DayShading, GapMarkers, LastPriceLine
 from widgets.pane import (
@@ -131,7 +132,9 @@ class ChartWidget(pg.GraphicsView):
         self.price.addItem(self.drawing_layer, ignoreBounds=True)
         self.alert_levels = AlertLevels(model, theme)
         self.price.addItem(self.alert_levels, ignoreBounds=True)
-        self.drawings = DrawingTools(self.drawing_layer, lambda: ask_note(self))
+        self.measure = MeasureItem(model, theme)
+        self.price.addItem(self.measure, ignoreBounds=True)
+        self.drawings = DrawingTools(self.drawing_layer, lambda: ask_note(self), self.measure)
         self.crosshair = Crosshair(self.scene(), list(self.panes.values()), model, theme,
                                    self.time_axis)  # fmt: skip
         self.crosshair.index_changed.connect(self._on_crosshair_index)
@@ -216,7 +219,8 @@ class ChartWidget(pg.GraphicsView):
     def _parts(self) -> tuple:
         """What draws the model, and follows its theme and series."""
         return (self.candles, self.volumes, self.shading, self.last_price, self.gaps,
-                self.drawing_layer, self.alert_levels, self.crosshair)  # fmt: skip
+                self.drawing_layer, self.alert_levels, self.crosshair,
+                self.measure)  # fmt: skip
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -283,6 +287,7 @@ class ChartWidget(pg.GraphicsView):
         self.last_price.set_decimals(self.decimals)
         self.price.value_axis.tag_decimals = self.decimals
         self.drawing_layer.set_decimals(self.decimals)
+        self.measure.decimals = self.decimals
         self.navigation.on_reset()
         self._show_percent_base()  # new bars, perhaps under the same view
         self._show_last_bar()
@@ -372,7 +377,8 @@ class ChartWidget(pg.GraphicsView):
     def _price_items(self) -> list:
         """The items that draw prices on the price pane (through its price map)."""
         return [*self.candles.items, self.last_price, self.drawing_layer, self.alert_levels,
-                *self._indicators.price_items(), *self.compares.values()]  # fmt: skip
+                self.measure, *self._indicators.price_items(),
+                *self.compares.values()]  # fmt: skip
 
     def _show_percent_base(self) -> None:
         """On the percent scale, 0% is the close of the first bar centred in view."""

@@ -3,6 +3,8 @@ clicks, or a drag, for the two-point kinds; one click for the others), select on
 clicking it, drag it whole or by one anchor, delete it, undo and redo; a magnet snaps each
 anchor to the nearest open, high, low or close of the bar under the mouse.
 
+Shift+drag measures (`widgets.measure`), until the next click or Esc.
+
 Keys (TradingView's where it has them): Alt+T trend line, Alt+R ray, Alt+H horizontal line,
 Alt+V vertical line, Alt+B rectangle, Alt+F Fibonacci retracement, Alt+N text note, Alt+M
 magnet, Alt+A an alert on the selected line; Esc stops the tool (or unselects), Delete
@@ -18,6 +20,7 @@ from PySide6 import QtCore, QtWidgets
 
 from engine.drawings import POINTS, Drawing, DrawingBook, new_id
 from widgets.drawing_layer import DrawingLayer
+from widgets.measure import MeasureItem
 
 TOOLS = {"trend": "Trend line", "ray": "Ray", "hline": "Horizontal line",
          "vline": "Vertical line", "rect": "Rectangle", "fib": "Fibonacci retracement",
@@ -49,11 +52,14 @@ class DrawingTools(QtCore.QObject):
     tool_changed = QtCore.Signal(object)
     magnet_changed = QtCore.Signal(bool)
 
-    def __init__(self, layer: DrawingLayer, ask_text: Callable[[], str | None]) -> None:
+    def __init__(self, layer: DrawingLayer, ask_text: Callable[[], str | None],
+                 measure: MeasureItem | None = None) -> None:  # fmt: skip
         super().__init__()
         self.layer = layer
         layer.tools = self
         self._ask_text = ask_text
+        self.measure = measure  # Shift+drag measures there
+        self._measuring: tuple[float, float] | None = None  # where the drag began
         self.book: DrawingBook | None = None
         self.tool: str | None = None
         self.magnet = False
@@ -149,7 +155,11 @@ class DrawingTools(QtCore.QObject):
     # -- the mouse ---------------------------------------------------------------------------
 
     def click(self, event) -> bool:
-        """A click on the chart: True when it was for the drawings."""
+        """A click on the chart: True when it was for the drawings (or took a measure off)."""
+        if event.button() == LEFT and self.measure is not None and self.measure.shown:
+            self.measure.clear()
+            event.accept()
+            return True
         if event.button() != LEFT or self.book is None:
             return False
         pos = event.pos()
@@ -196,6 +206,13 @@ class DrawingTools(QtCore.QObject):
             return False
         if event.isStart():
             return self._drag_start(event)
+        if self._measuring is not None:
+            event.accept()
+            pos = event.pos()
+            self.measure.set_points(self._measuring, (pos.x(), pos.y()))
+            if event.isFinish():
+                self._measuring = None  # the measure stays until a click or Esc
+            return True
         if self._moving is None and self._pending is None:
             return False
         event.accept()
@@ -218,6 +235,12 @@ class DrawingTools(QtCore.QObject):
 
     def _drag_start(self, event) -> bool:
         start = event.buttonDownPos()
+        shift = event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier
+        if shift and self.tool is None and self.measure is not None:
+            self._measuring = (start.x(), start.y())
+            self.measure.set_points(self._measuring, (event.pos().x(), event.pos().y()))
+            event.accept()
+            return True
         if self.tool is not None:
             if POINTS[self.tool] == 1:
                 return False
@@ -261,6 +284,9 @@ class DrawingTools(QtCore.QObject):
             self.set_magnet(not self.magnet)
         elif alt and key == k.Key_A:
             self.alert_requested.emit()
+        elif key == k.Key_Escape and self.measure is not None and self.measure.shown:
+            self._measuring = None
+            self.measure.clear()
         elif key == k.Key_Escape and (self.tool is not None or self.selected is not None):
             if self.tool is not None:
                 self.choose(None)
