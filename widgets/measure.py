@@ -94,7 +94,13 @@ class MeasureItem(ViewBackdrop):
         height on the price scale)."""
         self.start, self.end = start, end
         set_has_contents(self, True)
+        super().viewRangeChanged()  # its bounds are the view's (not followed while hidden)
         self.update()
+
+    def viewRangeChanged(self) -> None:
+        """Follow the view only while shown: a pan frame asks nothing of a hidden measure."""
+        if self.shown:
+            super().viewRangeChanged()
 
     def clear(self) -> None:
         self.start = self.end = None
