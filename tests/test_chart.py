@@ -1372,6 +1372,10 @@ def test_the_crosshair_tags_its_value_and_its_bars_time_on_the_axes(make_chart, 
     axis_y = chart.price.value_axis.mapFromScene(view.mapViewToScene(QtCore.QPointF(0, price)))
     assert tag.mapToParent(tag.boundingRect().center()).y() == pytest.approx(axis_y.y(), abs=1)
     assert chart.price.value_axis._reserved["crosshair"]  # its labels under the tag hidden
+    chart.price.scale_y(0.8, anchor=y0)  # the scale moves under a still mouse: the tag goes
+    axis_y = chart.price.value_axis.mapFromScene(view.mapViewToScene(QtCore.QPointF(0, price)))
+    assert tag.mapToParent(tag.boundingRect().center()).y() == pytest.approx(axis_y.y(), abs=1)
+    chart.price.restore_fit()
     time_tag = cross._time_tag
     assert time_tag.isVisible() and time_tag.text == bar_time_text(chart.model, 2950)
     assert time_tag.text == "Thu 04 Jan 2024 01:10"

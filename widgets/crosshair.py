@@ -219,7 +219,7 @@ class Crosshair(QtCore.QObject):
             return
         tag = self._value_tags.get(plot)
         if tag is None:
-            tag = self._value_tags[plot] = PriceTag(axis, owner="crosshair", z=11)
+            tag = self._value_tags[plot] = PriceTag(axis, owner="crosshair", z=11, follow=True)
         tag.show_text(y, axis.value_text(y), self._tag_brush)
 
     def _hide_tags(self) -> None:

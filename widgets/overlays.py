@@ -154,12 +154,18 @@ class PriceTag(pg.GraphicsObject):
     axis). The axis keeps its picture in a pixmap cache, so moving the tag repaints two small
     rects from it, not the axis."""
 
-    def __init__(self, axis: PriceAxisItem, owner: str = "last price", z: float = 10) -> None:
+    def __init__(self, axis: PriceAxisItem, owner: str = "last price", z: float = 10,
+                 follow: bool = False) -> None:  # fmt: skip
+        """`follow`: the tag follows its value when the view's y range changes (the last
+        price's line moves it itself, with the line)."""
         super().__init__()
         self.setParentItem(axis)
         self.setZValue(z)
         self._axis = axis
         self._owner = owner
+        self._view = axis.linkedView() if follow else None
+        if self._view is not None:
+            self._view.sigYRangeChanged.connect(self._on_y_range)
         axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.geometryChanged.connect(self.place)
         self._y = math.nan  # the price's height in the view
@@ -178,6 +184,12 @@ class PriceTag(pg.GraphicsObject):
         if not self._closed:
             self._closed = True
             self._axis.geometryChanged.disconnect(self.place)
+            if self._view is not None:
+                self._view.sigYRangeChanged.disconnect(self._on_y_range)
+
+    def _on_y_range(self, *_args) -> None:
+        if math.isfinite(self._y):
+            self.place()
 
     def set_theme(self, theme: Theme) -> None:
         self._brushes = {up: QtGui.QBrush(QtGui.QColor(colour))
