@@ -1369,6 +1369,7 @@ def test_the_crosshair_tags_its_value_and_its_bars_time_on_the_axes(make_chart, 
     cross._on_mouse_moved((view.mapViewToScene(QtCore.QPointF(2950, price)),))
     tag = cross._value_tags[chart.price]
     assert tag._text == f"{price:.4f}"  # make_bars' prices have four decimals
+    assert chart.price.value_axis.value_text(10404.914) == "10,404.9140"  # as the last price's
     axis_y = chart.price.value_axis.mapFromScene(view.mapViewToScene(QtCore.QPointF(0, price)))
     assert tag.mapToParent(tag.boundingRect().center()).y() == pytest.approx(axis_y.y(), abs=1)
     assert chart.price.value_axis._reserved["crosshair"]  # its labels under the tag hidden

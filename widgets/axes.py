@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from engine.price_text import step_decimals
+from engine.price_text import format_value, step_decimals
 from widgets.pg_compat import AxisBase, PrimitiveArray, line_array
 from widgets.text_atlas import TextAtlas
 
@@ -356,15 +356,16 @@ class PriceAxisItem(LeanAxisItem):
 
     def value_text(self, value: float) -> str:
         """A value of the view as a tag on the axis writes it (the crosshair's): a price to
-        `tag_decimals`, a percent of the base, a volume as compact as the labels."""
+        `tag_decimals` as the last price's tag writes it, a percent of the base, a volume as
+        compact as the labels."""
         finer = step_decimals(self._step_unit) + 1
         if self.log:
             decimals = finer - 1 if self.tag_decimals is None else self.tag_decimals
-            return f"{10.0**value:.{decimals}f}"
+            return format_value(10.0**value, decimals)
         if self.percent_base is not None:
             return f"{(value - self.percent_base) * 100.0 / abs(self.percent_base):.2f}%"
         decimals = finer if self.tag_decimals is None else self.tag_decimals
-        return compact(value, decimals) if self._compact else f"{value:.{decimals}f}"
+        return compact(value, decimals) if self._compact else format_value(value, decimals)
 
     def tickStrings(self, values, scale, spacing):
         if self.log:
