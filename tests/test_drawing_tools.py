@@ -375,6 +375,10 @@ def test_a_shift_drag_measures_until_a_click(chart, qtbot):
         f"+{format_value(change, decimals)} (+{change / ya * 100:.2f}%)",
         "60 bars, 1h",
     ]
+    older = int(chart.model.column("ts_ns")[0]) - 10 * NS_PER_MIN
+    chart.model.prepend(make_bars(10, start_ns=older))  # history loaded in front: same bars
+    assert round(measure.start[0]) == n - 90 and measure.lines()[1] == "60 bars, 1h"  # its bars
+    n += 10
     image = chart.grab().toImage()  # the box is shaded in the rise's colour
     inside = bar_point(chart, n - 70, (p_a + p_b) / 2).toPoint()
     shade = image.pixelColor(inside)

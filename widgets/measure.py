@@ -58,6 +58,7 @@ class MeasureItem(ViewBackdrop):
         super().__init__()
         self.setZValue(45)
         self.model = model
+        model.bars_prepended.connect(self._on_prepended)
         self.price_map = LINEAR
         self.decimals = 2
         self.start: tuple[float, float] | None = None
@@ -78,8 +79,16 @@ class MeasureItem(ViewBackdrop):
         self.update()
 
     def set_model(self, model: SeriesModel) -> None:
+        self.model.bars_prepended.disconnect(self._on_prepended)
         self.model = model
+        model.bars_prepended.connect(self._on_prepended)
         self.clear()
+
+    def _on_prepended(self, count: int) -> None:
+        """Older bars came in front: the measure stays on its bars (their indices moved)."""
+        if self.shown and count:
+            (x0, y0), (x1, y1) = self.start, self.end
+            self.set_points((x0 + count, y0), (x1 + count, y1))
 
     def set_price_map(self, price_map: PriceMap) -> None:
         self.price_map = price_map
