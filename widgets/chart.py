@@ -566,5 +566,6 @@ class ChartWidget(pg.GraphicsView):
         self.last_price.close()
         self.gaps.close()
         self.drawing_layer.close()
+        self.measure.close()
         self.crosshair.close()
         return super().close()

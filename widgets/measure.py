@@ -84,6 +84,9 @@ class MeasureItem(ViewBackdrop):
         model.bars_prepended.connect(self._on_prepended)
         self.clear()
 
+    def close(self) -> None:
+        self.model.bars_prepended.disconnect(self._on_prepended)
+
     def _on_prepended(self, count: int) -> None:
         """Older bars came in front: the measure stays on its bars (their indices moved)."""
         if self.shown and count:
