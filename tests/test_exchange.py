@@ -341,3 +341,19 @@ def test_the_fetch_session_merges_the_environment_as_requests_does(monkeypatch, 
     got = once.merge_environment_settings("https://api.binance.com/x", {}, False, True, None)
     assert got["proxies"]["https"] == "http://proxy.example:3128"
     assert got["verify"] == str(bundle)
+
+
+def test_an_exchange_that_cannot_be_reached_says_why_and_what_to_do(store):
+    """ccxt says only "binance GET http://...": the reason is in the errors it wraps. A
+    port where nothing listens and a host name that does not resolve are said so, with what
+    to do."""
+    nowhere = open_exchange("binance", "http://127.0.0.1:9")
+    said = (r"binance: could not load its markets: binance GET http://127.0.0.1:9/\S+: the "
+            r"connection was refused \(nothing answers at that address\); check the network, "
+            r"or give --exchange-url")  # fmt: skip
+    with pytest.raises(ValueError, match=said):
+        fetch_history(store, nowhere, "BTC/USDT", T0_NS)
+    unknown = open_exchange("binance", "http://no-such-host.invalid")
+    with pytest.raises(ValueError, match=r"its host name could not be resolved"):
+        fetch_history(store, unknown, "BTC/USDT", T0_NS)
+    assert store.symbols() == []

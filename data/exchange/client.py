@@ -12,6 +12,34 @@ from data.store.files import first_line
 from engine.timeframes import TIMEFRAMES
 
 _HOST = re.compile(r"^(https?|wss?)://[^/]+")
+# What the innermost error of a failed connection says, in words: (its marks, the words).
+_NETWORK_CAUSES = (
+    (
+        ("Name or service not known", "Failed to resolve", "name resolution", "getaddrinfo"),
+        "its host name could not be resolved (no network or DNS here)",
+    ),
+    (("Connection refused",), "the connection was refused (nothing answers at that address)"),
+    (("timed out", "Timeout", "TimeoutError"), "it did not answer in time"),
+)
+NETWORK_HINT = "check the network, or give --exchange-url (a proxy, a testnet)"
+
+
+def failure_words(exc: BaseException) -> str:
+    """A ccxt error in words: its first line, and for one of the network why it failed (ccxt
+    says "binance GET https://..." and leaves the reason to the errors it wraps)."""
+    import ccxt
+
+    said = first_line(exc)
+    if not isinstance(exc, ccxt.NetworkError) or isinstance(exc, ccxt.DDoSProtection):
+        return said
+    inner, seen = exc, set()
+    while (inner.__cause__ or inner.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        inner = inner.__cause__ or inner.__context__
+    text = str(inner)
+    why = next((words for marks, words in _NETWORK_CAUSES if any(m in text for m in marks)),
+               first_line(inner) if inner is not exc else "")  # fmt: skip
+    return f"{said}: {why}; {NETWORK_HINT}" if why else f"{said}; {NETWORK_HINT}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,12 +110,11 @@ def market(exchange, symbol: str) -> Market:
     matches and how many markets there are."""
     import ccxt
 
-    where = exchange.urls["api"] if isinstance(exchange.urls["api"], str) else exchange.id
     try:
         exchange.load_markets()
     except ccxt.BaseError as exc:
-        raise ValueError(f"{exchange.id}: could not load its markets from {where}: "
-                         f"{first_line(exc)}") from None  # fmt: skip
+        raise ValueError(f"{exchange.id}: could not load its markets: "
+                         f"{failure_words(exc)}") from None  # fmt: skip
     found = exchange.markets.get(symbol)
     if found is None:
         names = sorted(exchange.markets)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from data.exchange.client import market, ohlcv_timeframe
+from data.exchange.client import failure_words, market, ohlcv_timeframe
 from data.exchange.pages import Pages
 from data.exchange.rows import when
 from data.store import BarStore, Instrument
@@ -85,7 +85,7 @@ class Retrying:
                 if attempt + 1 == self.max_attempts:
                     raise ValueError(
                         f"{self.exchange.id} failed {self.max_attempts} times on {what}: "
-                        f"{first_line(exc)}"
+                        f"{failure_words(exc)}"
                     ) from None
                 seconds = self._delay(exc, attempt)
                 self.retries += 1

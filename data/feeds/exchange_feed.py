@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from data.exchange.client import open_exchange
+from data.exchange.client import failure_words, open_exchange
 from data.exchange.rows import closed_page
 from data.store.files import first_line
 from engine.ring import TickRing
@@ -199,7 +199,7 @@ class ExchangeFeed:
                     delay *= random.uniform(0.5, 1.0)
                     attempt += 1
                     self.reconnects += 1
-                    self.last_rejection = first_line(exc)
+                    self.last_rejection = failure_words(exc)
                     self._state = f"reconnecting in {delay:.0f} s"
                     self._fresh = True
                     fill_after = self._whole_until(fill_after)
