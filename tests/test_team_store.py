@@ -291,3 +291,29 @@ def test_a_team_store_without_arcticdb_installed_says_what_to_install(tmp_path):
                          check=True).stdout  # fmt: skip
     assert f"the team store lmdb://{tmp_path}/team needs ArcticDB" in out
     assert "pip install 'candleterm[team]'" in out
+
+
+def test_a_team_store_address_that_is_wrong_says_so(capsys):
+    """The port after the host was read by ArcticDB as part of the bucket (and port 80
+    tried)."""
+    from app.cli import main
+
+    wrong = "s3://127.0.0.1:9:desk?port=9&access=a&secret=b"
+    assert main(["symbols", "--db", wrong]) == 2
+    said = capsys.readouterr().err
+    assert "give the port as ?port=9, not after the host" in said and "secret=***" in said
+    assert main(["symbols", "--db", "s3://127.0.0.1:Desk_1?port=9&access=a&secret=b"]) == 2
+    assert "'Desk_1' is not a bucket name" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # ArcticDB's S3 client retries a refused connection for about 25 s
+def test_a_team_store_that_is_not_there_says_where_it_looked(capsys):
+    """A server that is not there was said in ArcticDB's words, which end in advice on file
+    descriptors, and twice (once on stderr by its own log)."""
+    from app.cli import main
+
+    gone = "s3://127.0.0.1:desk?port=9&access=a&secret=b"  # nothing listens on port 9
+    assert main(["symbols", "--db", gone]) == 2
+    said = capsys.readouterr().err
+    assert "nothing answers at 127.0.0.1 port 9 (is the S3 server running there" in said
+    assert "file descriptors" not in said and said.count("\n") == 1

@@ -26,6 +26,7 @@ leaves this module.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from data.store.addresses import shown
+from data.store.addresses import check_team_url, shown
 from data.store.drawings import ALERT_LOG_KEPT
 from data.store.files import StoreError, store_errors
 from data.store.instruments import Instrument, check_symbol, check_write, written_span
@@ -60,9 +61,21 @@ STATS_FRESH_S = 5.0  # the series list is read again after this long (other term
 CHANGES_KEPT = 256  # rewritten spans noted a series
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def _in_words(exc: BaseException) -> str:
+    """ArcticDB's error in words: a connection that failed says where and why (its own text
+    ends in advice on file descriptors, whatever the cause), anything else its first line."""
+    text = str(exc).strip()
+    refused = re.search(r"Failed to connect to (\S+) port (\d+)", text)
+    if refused is not None:
+        return (f"nothing answers at {refused[1]} port {refused[2]} (is the S3 server running "
+                "there, on that port?)")  # fmt: skip
+    unresolved = re.search(r"Could not resolve host:? (\S+)", text)
+    if unresolved is not None:
+        return f"the host name {unresolved[1].rstrip(';,')} does not resolve"
+    if "curlCode: 28" in text or "Timeout was reached" in text:
+        return "the S3 server did not answer in time"
+    lines = text.splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _frame(bars: Bars) -> pd.DataFrame:
@@ -86,6 +99,7 @@ class ArcticStore:
     """A bar store in an ArcticDB library (see the module's description)."""
 
     def __init__(self, url: str, *, read_only: bool = False) -> None:
+        check_team_url(url)
         self.path = shown(url)
         self.read_only = read_only
         self.queries = 0
@@ -102,7 +116,7 @@ class ArcticStore:
         # not from a copy up to seconds old (ArcticDB's default), and its notices of keys
         # not found yet (a new library) stay out of the terminal's stderr.
         set_config_int("VersionMap.ReloadInterval", 0)
-        set_log_level("ERROR")
+        set_log_level("CRITICAL")  # its errors come to us as exceptions, said in words
         try:
             arctic = arcticdb.Arctic(url)
             if read_only and LIBRARY not in arctic.list_libraries():
@@ -113,7 +127,7 @@ class ArcticStore:
             raise
         except Exception as exc:  # any failure to reach it, said in words
             raise StoreError(
-                f"the team store {self.path} could not be opened: {_first_line(exc)}; check "
+                f"the team store {self.path} could not be opened: {_in_words(exc)}; check "
                 "the address (s3://HOST:BUCKET?port=..&access=..&secret=.. or lmdb://PATH), "
                 "that the bucket exists and the keys may use it"
             ) from None
@@ -121,7 +135,7 @@ class ArcticStore:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _problem(self, exc: BaseException) -> StoreError:
-        return StoreError(f"the team store {self.path} failed: {_first_line(exc)}; check "
+        return StoreError(f"the team store {self.path} failed: {_in_words(exc)}; check "
                           "that it is reachable, then try again")  # fmt: skip
 
     def close(self) -> None:
@@ -143,7 +157,7 @@ class ArcticStore:
                 with self._lock:
                     self._lib.read(self._name(symbol, tf))
             except RuntimeError as exc:
-                problems.append((symbol, tf, _first_line(exc)))
+                problems.append((symbol, tf, _in_words(exc)))
         return problems
 
     def verify_in_background(self) -> threading.Thread:
