@@ -25,7 +25,7 @@ def test_import_symbols_export(tmp_path, capsys):
         main(["import", str(src), "--symbol", "ES", "--calendar", "cme-globex", "--db", str(db)])
         == 0
     )
-    assert "1 1m bars of ES" in capsys.readouterr().out
+    assert "1 1m bar of ES" in capsys.readouterr().out
     assert main(["symbols", "--db", str(db)]) == 0
     listed = capsys.readouterr().out  # its span to the minute (it wrote nanoseconds)
     assert "cme-globex" in listed and "1 1m bars, 2024-01-02 10:00 to 2024-01-02 10:00 UTC" in (

@@ -108,8 +108,9 @@ class ImportReport:
             first, last = (minute_text(t) for t in self.span_ns)
             span = f", opening {first} to {last} UTC"
         lines = [
-            f"{self.path.name}: {self.rows_read:,} rows of {self.kind} ({self.columns}) -> "
-            f"{self.bars:,} {self.timeframe} bars of {self.symbol}{span} in {self.seconds:.2f} s"
+            f"{self.path.name}: {self.rows_read:,} row{'s' * (self.rows_read != 1)} of "
+            f"{self.kind} ({self.columns}) -> {self.bars:,} {self.timeframe} "
+            f"bar{'s' * (self.bars != 1)} of {self.symbol}{span} in {self.seconds:.2f} s"
         ]
         if self.replaced:
             lines.append(f"replaced the {self.replaced:,} {self.timeframe} bars stored in the "
