@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from PySide6 import QtCore, QtWidgets
 
-from engine.timeframes import nominal_ns
+from engine.bar_x import nominal_period_ns
 from engine.units import minute_text
 from widgets.chart import ChartWidget
 
@@ -75,7 +75,7 @@ def outside(ts_ns: int, symbol: str, timeframe: str, span: tuple[int, int] | Non
     if ts_ns < span[0]:
         return (f"{symbol} {timeframe} begins {minute_text(span[0])} UTC, after the time "
                 f"asked ({minute_text(ts_ns)} UTC): its first bar is shown")  # fmt: skip
-    if ts_ns >= span[1] + nominal_ns(timeframe):
+    if ts_ns >= span[1] + nominal_period_ns(timeframe):
         return (f"{symbol} {timeframe} ends {minute_text(span[1])} UTC, before the time "
                 f"asked ({minute_text(ts_ns)} UTC): its latest bar is shown")  # fmt: skip
     return ""

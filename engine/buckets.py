@@ -171,3 +171,22 @@ def session_keys(cal: SessionCalendar, ts_ns: np.ndarray) -> np.ndarray:
         grid = bucket_grid(cal, int(ts[0]), int(ts[-1]))
         _session_keys_1d_nb(ts, grid.rows, out)
     return out
+
+
+def group_labels(cal: SessionCalendar, ts_ns: np.ndarray, timeframe: str) -> np.ndarray:
+    """The label of the trading day (1d) or trading week (1w) of each instant: the open of
+    the first session of the day or week of the session containing it, else of the next
+    session (a daily bar dated by its day, read as that day's midnight, is labelled by the
+    day's first open, as the bars resampled from minutes are)."""
+    if timeframe not in _GROUP_ROWS:
+        raise ValueError(
+            f"{timeframe!r} is no trading day or week: one of {', '.join(_GROUP_ROWS)}"
+        )
+    ts = np.asarray(ts_ns, dtype=np.int64)
+    if ts.size == 0:
+        return ts.copy()
+    grid = bucket_grid(cal, int(ts.min()), int(ts.max()))
+    opens, closes = grid.rows[OPEN], grid.rows[CLOSE]
+    j = np.searchsorted(opens, ts, side="right") - 1
+    inside = (j >= 0) & (ts < closes[np.maximum(j, 0)])
+    return grid.rows[_GROUP_ROWS[timeframe][0], np.where(inside, j, j + 1)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.units import NS_PER_DAY, NS_PER_S
+from engine.units import NS_PER_S
 
 # Intraday timeframes have a fixed period; 1d is a trading day and 1w a trading week.
 _PERIOD_S = {
@@ -40,11 +40,3 @@ def period_s(timeframe: str) -> int:
 
 def period_ns(timeframe: str) -> int:
     return period_s(timeframe) * NS_PER_S
-
-
-def nominal_ns(timeframe: str) -> int:
-    """A bar's nominal length: its period, a day or a week (how long a trading day's bar
-    lasts follows its calendar)."""
-    if is_intraday(timeframe):
-        return period_ns(timeframe)
-    return (7 if timeframe == "1w" else 1) * NS_PER_DAY

@@ -657,3 +657,46 @@ def test_no_reading_is_named_when_none_fits_or_the_times_carry_their_zone(tmp_pa
     report = import_file(store, write(tmp_path, saturday, name="sat.csv"),
                          opts(symbol="FGBL", calendar="eurex"))  # fmt: skip
     assert report.wall_clock and report.outside_sessions == 2 and report.session_hint is None
+
+
+def test_a_daily_file_dated_by_day_lands_on_its_trading_days(tmp_path, store):
+    """Yahoo's daily file ("Date,Open,...,Adj Close,Volume", a date alone) was refused row by
+    row: "2024-01-02" read as a time with a zone offset of -02. Its bars now open where the
+    bars resampled from minutes open, at their trading day's first session (09:30 in New
+    York for a US stock, 17:00 the evening before in Chicago for CME)."""
+    from engine.aggregate import resample
+    from engine.sessions import calendar
+
+    yahoo = ["2024-01-02,472.16,473.67,470.49,472.65,468.79,123623700",
+             "2024-01-03,470.43,471.19,468.17,468.79,464.96,103585900"]  # fmt: skip
+    path = write(tmp_path, yahoo, name="spy.csv",
+                 header="Date,Open,High,Low,Close,Adj Close,Volume\n")  # fmt: skip
+    report = import_file(store, path, opts(symbol="SPY", calendar="us-equity", timeframe="1d"))
+    spy = store.load("SPY", "1d")
+    assert spy.ts_ns.tolist() == [ns("2024-01-02T14:30"), ns("2024-01-03T14:30")]
+    assert spy.close.tolist() == [472.65, 468.79] and report.outside_sessions == 0
+    # the same days as the CME bars resampled from minutes, dated by their trading day
+    minutes = make_bars(3 * 1440, start_ns=ns("2024-01-01T23:00"))
+    cme = calendar("cme-globex")
+    days = resample(minutes, "1d", cme)
+    rows = [f"{d},{o},{h},{lo},{c},{v}" for d, o, h, lo, c, v in zip(
+        cme.trading_day(days.ts_ns).astype(str), days.open, days.high, days.low, days.close,
+        days.volume, strict=True)]  # fmt: skip
+    path = write(tmp_path, rows, name="6e.csv", header="date,open,high,low,close,volume\n")
+    import_file(store, path, opts(symbol="6E", calendar="cme-globex", timeframe="1d"))
+    assert store.load("6E", "1d").equals(days)
+
+
+def test_daily_bars_on_days_the_calendar_does_not_trade_are_refused(tmp_path, store):
+    """Saturdays on eurex, or a Saturday and a Sunday on fx (one trading day, Monday's):
+    refused with the dates and the calendar to check, nothing stored; 24x7 takes them."""
+    weekend = ["2024-01-05,1,2,0.5,1.5,1", "2024-01-06,1,2,0.5,1.5,1", "2024-01-07,1,2,0.5,1.5,1"]
+    path = write(tmp_path, weekend, name="d.csv", header="date,open,high,low,close,volume\n")
+    for cal in ("eurex", "fx"):
+        said = r"2 daily bars dated on days \S+ does not trade: 2024-01-06, 2024-01-07; check "
+        with pytest.raises(ValueError, match=said):
+            import_file(store, path, opts(symbol="FX", calendar=cal, timeframe="1d"))
+    assert store.symbols() == []
+    import_file(store, path, opts(symbol="FX", calendar="24x7", timeframe="1d"))
+    assert store.load("FX", "1d").ts_ns.tolist() == [ns("2024-01-05"), ns("2024-01-06"),
+                                                     ns("2024-01-07")]  # fmt: skip

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6 import QtCore
 
-from engine.timeframes import is_intraday, nominal_ns
+from engine.bar_x import nominal_period_ns
+from engine.timeframes import is_intraday
 
 if TYPE_CHECKING:
     from widgets.chart import ChartWidget
@@ -86,7 +87,7 @@ class RangePolicy:
             return True
         self.going_to = None
         ix = int(np.searchsorted(ts, ts_ns, side="right")) - 1
-        if ix < 0 or (ts_ns >= int(ts[ix]) + nominal_ns(model.timeframe) and ix < n - 1):
+        if ix < 0 or (ts_ns >= int(ts[ix]) + nominal_period_ns(model.timeframe) and ix < n - 1):
             ix += 1  # before the first bar, or in a gap after bar ix
         x0, x1 = self.visible_range()
         half = (x1 - x0) / 2

@@ -36,9 +36,10 @@ from data.store import BarStore, Instrument, check_symbol
 from data.store.provenance import Source, SourceKind
 from engine.aggregate import ticks_to_bars
 from engine.bars import Bars
+from engine.localtime import local_ns
 from engine.sessions import PRESETS, calendar, calendar_guess
 from engine.timeframes import check_timeframe, is_intraday, period_ns
-from engine.units import NS_PER_MIN, minute_text
+from engine.units import NS_PER_DAY, NS_PER_MIN, minute_text
 
 MAX_LISTED = 20
 
@@ -386,17 +387,21 @@ def import_file(
         raise ValueError(f"{report.path}: {rejected}; nothing was imported")
     instrument = _instrument_for(store, opts, report)
     cal = calendar(instrument.calendar)
+    if not is_intraday(opts.timeframe) and len(bars):
+        bars = _on_trading_days(bars, cal, instrument.calendar, opts)
+        report.span_ns = (int(bars.ts_ns[0]), int(bars.ts_ns[-1]))
     if len(bars):
         report.outside_sessions = int((~cal.is_in_session(bars.ts_ns)).sum())
     if report.outside_sessions:
-        label = opts.label if report.kind == Kind.BARS.value else None  # ticks: instants
+        # a label is read for intraday bars only (ticks are instants, days are dated)
+        intraday_bars = report.kind == Kind.BARS.value and is_intraday(opts.timeframe)
         report.session_hint = reading_hint(
             bars.ts_ns,
             cal,
             instrument.calendar,
             opts.tz,
-            label,
-            period_ns(opts.timeframe),
+            opts.label if intraday_bars else None,
+            period_ns(opts.timeframe) if intraday_bars else 0,
             report.wall_clock,
         )
     source = Source(SourceKind.IMPORT, Path(path).name)
@@ -432,6 +437,41 @@ def import_file(
         if progress is not None:
             progress("timeframes", 1.0)
     return report
+
+
+def _on_trading_days(bars: Bars, cal, calendar_name: str, opts: ImportOptions) -> Bars:
+    """Daily (weekly) bars at the open of their trading day's (week's) first session, as the
+    bars resampled from minutes are: a file dates them ("2024-01-02", read as midnight in
+    `opts.tz`). A bar dated on a day the calendar does not trade, or two bars of one trading
+    day, are refused, naming them (a wrong calendar, not bars to move)."""
+    from engine.buckets import group_labels
+
+    timeframe = opts.timeframe
+    labels = group_labels(cal, bars.ts_ns, timeframe)
+    if timeframe == "1d":
+        local = local_ns(bars.ts_ns, opts.tz)
+        dated = local % NS_PER_DAY == 0  # a date alone, not an instant of the day
+        day = cal.trading_day(labels).astype(np.int64)
+        off = np.flatnonzero(dated & (local // NS_PER_DAY != day))
+        if len(off):
+            shown = ", ".join(str(np.datetime64(int(local[k]), "ns").astype("datetime64[D]"))
+                              for k in off[:5].tolist())  # fmt: skip
+            raise ValueError(
+                f"{len(off)} daily bar{'s' * (len(off) > 1)} dated on days {calendar_name} "
+                f"does not trade: {shown}; check --calendar (24x7 trades every day), "
+                "nothing was imported"
+            )
+    twice = np.flatnonzero(labels[1:] == labels[:-1])
+    if len(twice):
+        k = int(twice[0])
+        day_word = "trading day" if timeframe == "1d" else "trading week"
+        raise ValueError(
+            f"the {timeframe} bars at {minute_text(int(bars.ts_ns[k]))} and "
+            f"{minute_text(int(bars.ts_ns[k + 1]))} UTC fall in one {day_word} of "
+            f"{calendar_name} (opening {minute_text(int(labels[k]))} UTC); check --calendar "
+            "and --timeframe, nothing was imported"
+        )
+    return Bars(labels, bars.open, bars.high, bars.low, bars.close, bars.volume)
 
 
 def _recorded(store: BarStore, opts: ImportOptions, first: int, last: int) -> int:

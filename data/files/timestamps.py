@@ -25,7 +25,8 @@ _EPOCH_MAGNITUDES = (("s", 1e11), ("ms", 1e14), ("us", 1e17), ("ns", float("inf"
 _TS_LIMIT = 2**63 - 1
 _INT64_RE = r"^[-+]?\d{1,18}$"
 _ISO_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
-_OFFSET_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
+# a zone offset follows a time (a date alone, 2024-01-02, ends in "-02" but has none)
+_OFFSET_RE = r"[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 _DATE_REWRITES = (
     (r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3"),
     (r"^(\d{4})[./](\d{1,2})[./](\d{1,2})$", r"\1-\2-\3"),
