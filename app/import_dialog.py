@@ -22,6 +22,7 @@ from data.files.importer import (
 from data.files.timestamps import DATE_ORDERS
 from data.store import BarStore, StoreError
 from engine.sessions import PRESETS, calendar_guess
+from engine.timeframes import TIMEFRAMES
 
 PREVIEW_ROWS = 12
 SKIP_BAD_TEXT = "import the good rows, write the bad ones aside"
@@ -71,6 +72,11 @@ class ImportDialog(QtWidgets.QDialog):
         self.date_order_box.setToolTip("Dates written with the year last: day first (Europe) "
                                        "or month first (US)")  # fmt: skip
         form.addRow("Date order", self.date_order_box)
+        self.timeframe_box = QtWidgets.QComboBox()
+        self.timeframe_box.addItems(TIMEFRAMES)
+        self.timeframe_box.setToolTip("The bars' timeframe: 1m for minutes (ticks always), 1d "
+                                      "for a daily file dated by day")  # fmt: skip
+        form.addRow("Timeframe", self.timeframe_box)
         self.columns_edit = QtWidgets.QLineEdit()
         self.columns_edit.setPlaceholderText("automatic, or e.g. ts=time,open=o,high=h,...")
         form.addRow("Columns", self.columns_edit)
@@ -125,6 +131,7 @@ class ImportDialog(QtWidgets.QDialog):
         self.label_box.setCurrentIndex(max(label, 0))
         self.date_order_box.setCurrentIndex(max(self.date_order_box.findData(
             s.value("import/date_order")), 0))  # fmt: skip
+        self.timeframe_box.setCurrentText(s.value("import/timeframe") or "1m")
 
     def _guess_calendar(self) -> None:
         """A new symbol whose name says its calendar (EURUSD: fx, BTCUSDT: 24x7) is shown on
@@ -139,6 +146,7 @@ class ImportDialog(QtWidgets.QDialog):
         self._settings.setValue("import/tz", opts.tz)
         self._settings.setValue("import/label", opts.label.value)
         self._settings.setValue("import/date_order", opts.date_order or "")
+        self._settings.setValue("import/timeframe", opts.timeframe)
 
     def _browse(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(
@@ -157,6 +165,7 @@ class ImportDialog(QtWidgets.QDialog):
             tz=self.tz_edit.text().strip() or "UTC",
             label=self.label_box.currentData(),
             date_order=self.date_order_box.currentData(),
+            timeframe=self.timeframe_box.currentText(),
             columns=self.columns_edit.text().strip() or None,
             skip_bad=self.skip_bad.isChecked(),
             replace=self.replace.isChecked(),

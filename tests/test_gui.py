@@ -978,3 +978,33 @@ def test_the_go_to_dialog_reads_its_time_in_the_charts_zone(qtbot):
     assert dialog.ts_ns() == at_ns
     dialog.edit.setDateTime(QtCore.QDateTime(QtCore.QDate(2024, 3, 31), QtCore.QTime(3, 30)))
     assert dialog.ts_ns() == at_ns + 3600 * 10**9
+
+
+def test_the_import_dialog_imports_a_daily_file_as_daily_bars(qtbot, store, window, settings,
+                                                               tmp_path):  # fmt: skip
+    """Its bars were always minutes: a daily file (Yahoo's) had no way in. Timeframe 1d puts
+    them on their trading days, and is remembered; 1m says what to choose."""
+    from app.import_dialog import ImportDialog
+
+    path = tmp_path / "SPY.csv"
+    path.write_text("Date,Open,High,Low,Close,Adj Close,Volume\n"
+                    "2024-01-02,472.16,473.67,470.49,472.65,468.79,123623700\n"
+                    "2024-01-03,470.43,471.19,468.17,468.79,464.96,103585900\n")  # fmt: skip
+    dialog = ImportDialog(store, window, settings)
+    qtbot.addWidget(dialog)
+    dialog.path_edit.setText(str(path))
+    dialog.refresh_preview()
+    dialog.calendar_box.setCurrentText("us-equity")
+    dialog.start_import()
+    dialog.wait()
+    assert "import them as 1d bars" in dialog.messages.toPlainText()
+    assert "Timeframe in the import dialog" in dialog.messages.toPlainText()
+    assert store.symbols() == []
+    dialog.timeframe_box.setCurrentText("1d")
+    dialog.start_import()
+    dialog.wait()
+    day_open = int(np.datetime64("2024-01-02T14:30", "ns").astype(np.int64))  # 09:30 New York
+    assert store.load("SPY", "1d").ts_ns.tolist() == [day_open, day_open + 86_400 * 10**9]
+    again = ImportDialog(store, window, settings)
+    qtbot.addWidget(again)
+    assert again.timeframe_box.currentText() == "1d"

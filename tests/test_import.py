@@ -685,6 +685,11 @@ def test_a_daily_file_dated_by_day_lands_on_its_trading_days(tmp_path, store):
     path = write(tmp_path, rows, name="6e.csv", header="date,open,high,low,close,volume\n")
     import_file(store, path, opts(symbol="6E", calendar="cme-globex", timeframe="1d"))
     assert store.load("6E", "1d").equals(days)
+    # imported as minutes (the default timeframe), each day would be a minute at 00:00
+    with pytest.raises(ValueError, match=r"every time in the file is a day alone \(2024-01-02, "
+                       r"\.\.\.\): daily bars, not 1m bars; import them as 1d bars"):  # fmt: skip
+        import_file(store, write(tmp_path, yahoo, name="spy.csv"), opts(symbol="SPY2"))
+    assert "SPY2" not in store.symbols()
 
 
 def test_daily_bars_on_days_the_calendar_does_not_trade_are_refused(tmp_path, store):

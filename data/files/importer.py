@@ -285,6 +285,7 @@ def read_file(
     bad = BadRows(n)
     ts, values, report.wall_clock = _typed(raw, cmap, opts, bad, progress)
     if cmap.kind is Kind.BARS:
+        _refuse_days_as_minutes(ts, bad.mask, opts)
         values.setdefault("volume", np.zeros(n))
         keep = check_bars(raw, values, opts, ts, bad, report)
         report.bars = n if keep is None else len(keep)
@@ -437,6 +438,22 @@ def import_file(
         if progress is not None:
             progress("timeframes", 1.0)
     return report
+
+
+def _refuse_days_as_minutes(ts: np.ndarray, bad: np.ndarray, opts: ImportOptions) -> None:
+    """A file of daily bars (every time a midnight, days apart) imported as intraday bars
+    would store each day as one minute at 00:00: refused, saying --timeframe 1d."""
+    good = ts[~bad]
+    if not is_intraday(opts.timeframe) or len(good) < 2:
+        return
+    local = local_ns(good, opts.tz)
+    if (local % NS_PER_DAY == 0).all() and np.diff(np.sort(local)).min() >= NS_PER_DAY:
+        first = np.datetime64(int(local.min()), "ns").astype("datetime64[D]")
+        raise ValueError(
+            f"every time in the file is a day alone ({first}, ...): daily bars, not "
+            f"{opts.timeframe} bars; import them as 1d bars (weekly ones as 1w): --timeframe "
+            "1d, or Timeframe in the import dialog"
+        )
 
 
 def _on_trading_days(bars: Bars, cal, calendar_name: str, opts: ImportOptions) -> Bars:
