@@ -114,6 +114,8 @@ class ImportDialog(QtWidgets.QDialog):
         self.columns_edit.editingFinished.connect(self.refresh_preview)
         self.tz_edit.editingFinished.connect(self.refresh_preview)
         self.label_box.currentIndexChanged.connect(self.refresh_preview)
+        self.timeframe_box.currentIndexChanged.connect(self.refresh_preview)
+        self.calendar_box.currentIndexChanged.connect(self.refresh_preview)
         self.date_order_box.currentIndexChanged.connect(self.refresh_preview)
         self.progressed.connect(self._on_progress)
         self.finished_import.connect(self._on_finished)
@@ -172,12 +174,14 @@ class ImportDialog(QtWidgets.QDialog):
         )
 
     def refresh_preview(self) -> None:
+        if not self.path_edit.text().strip():
+            return  # no file yet (a choice restored or changed before one is given)
         path = Path(self.path_edit.text().strip())
         if not self.symbol_edit.text().strip() and path.name:
             self.symbol_edit.setText(symbol_from_name(path.name))
             self._guess_calendar()
         try:
-            preview = preview_file(path, self.options())
+            preview = preview_file(path, self.options(), calendar_name=self._calendar_name())
         except (ValueError, OSError) as exc:
             self.mapping_label.setText(f"<b>Cannot read this file:</b> {exc}")
             self.table.clear()
@@ -206,6 +210,12 @@ class ImportDialog(QtWidgets.QDialog):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.import_button.setEnabled(True)
+
+    def _calendar_name(self) -> str:
+        """The symbol's calendar: its own if stored, else the one chosen for it."""
+        symbol = self.symbol_edit.text().strip()
+        known = {i.symbol: i.calendar for i in self.store.instruments()}
+        return known.get(symbol) or self.calendar_box.currentText()
 
     def highlight(self, bad: dict[int, str]) -> None:
         """Mark the previewed rows among the bad ones (line -> reason) in red, the reason as

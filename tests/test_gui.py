@@ -995,12 +995,14 @@ def test_the_import_dialog_imports_a_daily_file_as_daily_bars(qtbot, store, wind
     dialog.path_edit.setText(str(path))
     dialog.refresh_preview()
     dialog.calendar_box.setCurrentText("us-equity")
+    assert dialog.table.item(0, 0).text() == "2024-01-02 00:00"  # as minutes: at midnight
     dialog.start_import()
     dialog.wait()
     assert "import them as 1d bars" in dialog.messages.toPlainText()
     assert "Timeframe in the import dialog" in dialog.messages.toPlainText()
     assert store.symbols() == []
     dialog.timeframe_box.setCurrentText("1d")
+    assert dialog.table.item(0, 0).text() == "2024-01-02 14:30"  # the preview: where it goes
     dialog.start_import()
     dialog.wait()
     day_open = int(np.datetime64("2024-01-02T14:30", "ns").astype(np.int64))  # 09:30 New York
@@ -1008,3 +1010,4 @@ def test_the_import_dialog_imports_a_daily_file_as_daily_bars(qtbot, store, wind
     again = ImportDialog(store, window, settings)
     qtbot.addWidget(again)
     assert again.timeframe_box.currentText() == "1d"
+    assert "Cannot read" not in again.mapping_label.text()  # no file yet: nothing said

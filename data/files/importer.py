@@ -344,10 +344,12 @@ class Preview:
     times: list[str] = dataclasses.field(default_factory=list)  # see `_preview_times`
 
 
-def _preview_times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions) -> list[str]:
+def _preview_times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions,
+                   calendar_name: str | None = None) -> list[str]:  # fmt: skip
     """The time each previewed row is read as, in UTC: a bar's open (an end-labelled bar's
-    a period before its label), a tick's own; "" where it does not parse. The time zone and
-    the label chosen show in them before anything is imported."""
+    a period before its label; a daily bar's, its trading day's first open on
+    `calendar_name`'s sessions), a tick's own; "" where it does not parse. The time zone, the
+    label and the timeframe chosen show in them before anything is imported."""
     wanted = list(dict.fromkeys(cmap.roles[r] for r in ("ts", "date", "time") if r in cmap.roles))
     columns = next(iter(raw.batches(wanted)), None)
     n = 0 if columns is None else min(len(raw.sample), len(columns[wanted[0]]))
@@ -358,21 +360,28 @@ def _preview_times(raw: RawTable, cmap: ColumnMap, opts: ImportOptions) -> list[
     ts = times.ts_ns.copy()
     if cmap.kind is Kind.BARS and opts.label is BarLabel.END:
         ts -= period_ns(opts.timeframe)
+    if cmap.kind is Kind.BARS and not is_intraday(opts.timeframe) and calendar_name:
+        from engine.buckets import group_labels
+
+        good = ~times.bad
+        ts[good] = group_labels(calendar(calendar_name), ts[good], opts.timeframe)
     whole = cmap.kind is Kind.BARS and not (ts % NS_PER_MIN).any()
     return ["" if bad else minute_text(t) if whole else fmt_ts(t)
             for t, bad in zip(ts.tolist(), times.bad.tolist(), strict=True)
             ] + [""] * (len(raw.sample) - n)  # fmt: skip
 
 
-def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1024) -> Preview:
+def preview_file(path: str | Path, opts: ImportOptions, max_bytes: int = 256 * 1024,
+                 calendar_name: str | None = None) -> Preview:  # fmt: skip
     """Read only the start of a file and say how its columns would be mapped (a ValueError
-    explains a file or mapping that cannot be read)."""
+    explains a file or mapping that cannot be read); `calendar_name`: the symbol's calendar,
+    on which daily bars are placed."""
     raw = read_table(Path(path), delimiter=opts.delimiter, header=opts.header,
                      max_bytes=max_bytes)  # fmt: skip
     cmap = _columns(raw, opts)
     lines = raw.line[: len(raw.sample)].tolist()
     return Preview(raw.names, raw.sample, lines, cmap.describe(), cmap.kind.value, raw.notes,
-                   raw.row_word, _preview_times(raw, cmap, opts))  # fmt: skip
+                   raw.row_word, _preview_times(raw, cmap, opts, calendar_name))  # fmt: skip
 
 
 def import_file(
