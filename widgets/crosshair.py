@@ -11,65 +11,36 @@ from PySide6 import QtCore, QtGui
 
 from engine.localtime import local_ns
 from engine.timeframes import is_intraday
-from widgets.overlays import PriceTag
+from widgets.overlays import AxisTag, PriceTag
 from widgets.quiet import QuietLine
 from widgets.series_model import SeriesModel
 from widgets.theme import Theme
 
 FRAME_HZ = 60
-TAG_PAD_PX = 6
-TAG_TEXT = "#ffffff"
 
 
-class TimeTag(pg.GraphicsObject):
+class TimeTag(AxisTag):
     """The crosshair bar's time on the time axis, in full ("Fri 10 Feb 2012 12:00"), on a
     tag centred under the bar and kept within the axis."""
 
+    PAD_PX = 6
+
     def __init__(self, axis: pg.AxisItem) -> None:
-        super().__init__()
-        self.setParentItem(axis)
-        self.setZValue(10)
-        self._axis = axis
-        self._font = QtGui.QFont()
-        self._font.setPointSizeF(8.5)
-        self._metrics = QtGui.QFontMetricsF(self._font)
-        self._text = ""
-        self._rect = QtCore.QRectF()
-        self._brush = QtGui.QBrush()
-        self._pen = QtGui.QPen(QtGui.QColor(TAG_TEXT))
+        super().__init__(axis, z=10)
         self.hide()
 
     def set_colour(self, colour: str) -> None:
         self._brush = QtGui.QBrush(QtGui.QColor(colour))
         self.update()
 
-    @property
-    def text(self) -> str:
-        return self._text
-
     def show_at(self, scene_x: float, text: str) -> None:
         """`text` centred at the scene's x `scene_x`, within the axis."""
-        if text != self._text:
-            self.prepareGeometryChange()
-            self._text = text
-            width = self._metrics.horizontalAdvance(text) + 2 * TAG_PAD_PX
-            self._rect = QtCore.QRectF(0, 0, width, self._metrics.height() + 2)
+        self._set_text(text)
         room = self._axis.mapRectFromParent(self._axis.geometry())
         x = self._axis.mapFromScene(QtCore.QPointF(scene_x, 0)).x() - self._rect.width() / 2
         x = min(max(x, room.left()), room.right() - self._rect.width())
         self.setPos(x, room.top() + max(1.0, (room.height() - self._rect.height()) / 2))
         self.show()
-
-    def boundingRect(self) -> QtCore.QRectF:
-        return QtCore.QRectF(self._rect)
-
-    def paint(self, painter: QtGui.QPainter, *args) -> None:
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        painter.setBrush(self._brush)
-        painter.drawRect(self._rect)
-        painter.setFont(self._font)
-        painter.setPen(self._pen)
-        painter.drawText(self._rect, QtCore.Qt.AlignmentFlag.AlignCenter, self._text)
 
 
 def bar_time_text(model: SeriesModel, ix: int) -> str:

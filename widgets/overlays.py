@@ -148,7 +148,55 @@ class LastPriceLine(pg.GraphicsObject):
         self.tag.close()
 
 
-class PriceTag(pg.GraphicsObject):
+class AxisTag(pg.GraphicsObject):
+    """A text on a filled tag over an axis (a price on a value axis, a time on the time
+    axis), white on its brush."""
+
+    PAD_PX = 3  # either side of the text
+
+    def __init__(self, axis: pg.AxisItem, z: float) -> None:
+        super().__init__()
+        self.setParentItem(axis)
+        self.setZValue(z)
+        self._axis = axis
+        self._text = ""
+        self._font = QtGui.QFont()
+        self._font.setPointSizeF(8.5)
+        self._metrics = QtGui.QFontMetricsF(self._font)
+        self._rect = QtCore.QRectF()
+        self._text_pen = QtGui.QPen(QtGui.QColor("#ffffff"))
+        self._brush = QtGui.QBrush()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def _set_text(self, text: str) -> None:
+        if text != self._text:
+            self.prepareGeometryChange()
+            self._text = text
+            self._rect = self._tag_rect(self._metrics.horizontalAdvance(text) + 2 * self.PAD_PX,
+                                        self._metrics.height() + 2)  # fmt: skip
+
+    def _tag_rect(self, width: float, height: float) -> QtCore.QRectF:
+        """The tag's rect in its own coordinates, its position being its anchor."""
+        return QtCore.QRectF(0, 0, width, height)
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF(self._rect)
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        if not self._text:
+            return
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(self._brush)
+        painter.drawRect(self._rect)
+        painter.setFont(self._font)
+        painter.setPen(self._text_pen)
+        painter.drawText(self._rect, QtCore.Qt.AlignmentFlag.AlignCenter, self._text)
+
+
+class PriceTag(AxisTag):
     """A value on a value axis (the last price, the crosshair's): its text on a tag, at the
     value's height, drawn over the axis' labels, which it hides (`owner` names it to the
     axis). The axis keeps its picture in a pixmap cache, so moving the tag repaints two small
@@ -158,10 +206,7 @@ class PriceTag(pg.GraphicsObject):
                  follow: bool = False) -> None:  # fmt: skip
         """`follow`: the tag follows its value when the view's y range changes (the last
         price's line moves it itself, with the line)."""
-        super().__init__()
-        self.setParentItem(axis)
-        self.setZValue(z)
-        self._axis = axis
+        super().__init__(axis, z)
         self._owner = owner
         self._view = axis.linkedView() if follow else None
         if self._view is not None:
@@ -169,13 +214,6 @@ class PriceTag(pg.GraphicsObject):
         axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.geometryChanged.connect(self.place)
         self._y = math.nan  # the price's height in the view
-        self._text = ""
-        self._font = QtGui.QFont()
-        self._font.setPointSizeF(8.5)
-        self._metrics = QtGui.QFontMetricsF(self._font)
-        self._rect = QtCore.QRectF()
-        self._text_pen = QtGui.QPen(QtGui.QColor("#ffffff"))
-        self._brush = QtGui.QBrush()
         self._closed = False
 
     def close(self) -> None:
@@ -205,12 +243,7 @@ class PriceTag(pg.GraphicsObject):
     def show_text(self, y: float, text: str, brush: QtGui.QBrush) -> None:
         """`text` at height `y` in the view, on `brush`."""
         self._brush = brush
-        if text != self._text:
-            self.prepareGeometryChange()
-            self._text = text
-            width = self._metrics.horizontalAdvance(text) + 6
-            height = self._metrics.height() + 2
-            self._rect = QtCore.QRectF(0, -height / 2, width, height)
+        self._set_text(text)
         self._y = y
         self.place()
         self.update()
@@ -241,18 +274,8 @@ class PriceTag(pg.GraphicsObject):
         self.setPos(self.pos().x(), -1e6)
         self._axis.reserve(self._owner, ())
 
-    def boundingRect(self) -> QtCore.QRectF:
-        return QtCore.QRectF(self._rect)
-
-    def paint(self, painter: QtGui.QPainter, *args) -> None:
-        if not self._text:
-            return
-        painter.setPen(QtCore.Qt.PenStyle.NoPen)
-        painter.setBrush(self._brush)
-        painter.drawRect(self._rect)
-        painter.setFont(self._font)
-        painter.setPen(self._text_pen)
-        painter.drawText(self._rect, QtCore.Qt.AlignmentFlag.AlignCenter, self._text)
+    def _tag_rect(self, width: float, height: float) -> QtCore.QRectF:
+        return QtCore.QRectF(0, -height / 2, width, height)  # centred on its price
 
 
 class DayShading(ViewBackdrop):

@@ -455,6 +455,8 @@ def _refuse_days_as_minutes(ts: np.ndarray, bad: np.ndarray, opts: ImportOptions
     good = ts[~bad]
     if not is_intraday(opts.timeframe) or len(good) < 2:
         return
+    if local_ns(good[:1], opts.tz)[0] % NS_PER_DAY:
+        return  # a time of day: minutes (no pass over every row of a large file)
     local = local_ns(good, opts.tz)
     if (local % NS_PER_DAY == 0).all() and np.diff(np.sort(local)).min() >= NS_PER_DAY:
         first = np.datetime64(int(local.min()), "ns").astype("datetime64[D]")
